@@ -1,0 +1,35 @@
+# The two commands (README): `make run` and `make check`. Everything else is a helper.
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+RUN_DIR ?= var
+
+.PHONY: all bootstrap build run check test unit e2e asan browser bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build: bootstrap
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+# Starts meetlink on SQLite with the sandbox, printing the dashboard URL and an API key.
+run: build
+	@scripts/run.sh $(BUILD)/meetlink $(RUN_DIR)
+
+# Every test: unit + end-to-end on the normal build, then all of it again under ASan+UBSan.
+check:
+	@scripts/bootstrap.sh check
+	@scripts/check.sh
+
+bench:
+	@scripts/bootstrap.sh bench
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what meetlink needs to build, run and test, from Debian's packages only.
+# Idempotent and quick when everything is present: it asks apt only for what is missing.
+#   scripts/bootstrap.sh            build + run dependencies
+#   scripts/bootstrap.sh check      + what the test suite needs
+#   scripts/bootstrap.sh bench      + what the benchmarks need
+set -euo pipefail
+
+want=(build-essential cmake pkg-config ca-certificates tzdata
+      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev
+      libsqlite3-dev libpq-dev libical-dev)
+case "${1:-}" in
+check) want+=(libcmocka-dev python3 python3-jsonschema libclang-rt-14-dev) ;;
+bench) want+=(python3 wrk) ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bootstrap: installing ${missing[*]}" >&2
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

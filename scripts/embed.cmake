@@ -1,0 +1,20 @@
+# Generates embedded.c: every migration, web asset and docs/openapi.json as a byte array,
+# with a table { path, data, len } that src/core/embed.h declares.
+file(GLOB_RECURSE files RELATIVE ${ROOT}
+  ${ROOT}/src/store/migrations/*.sql ${ROOT}/web/* ${ROOT}/docs/openapi.json)
+list(SORT files)
+set(body "#include <stddef.h>\n#include \"core/embed.h\"\n")
+set(table "const struct ml_embedded ml_embedded_files[] = {\n")
+set(i 0)
+foreach(f ${files})
+  file(READ ${ROOT}/${f} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," arr "${hex}")
+  string(APPEND body "static const unsigned char f${i}[] = {${arr}0};\n")
+  string(APPEND table "  {\"${f}\", f${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "  {NULL, NULL, 0}\n};\n")
+file(WRITE ${OUT}.tmp "${body}${table}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

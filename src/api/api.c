@@ -1,0 +1,291 @@
+/* Dispatch: routing, authentication, JSON bodies, idempotent writes, shared rendering. */
+#include "api/api.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct ml_route ml_api_routes[] = {
+	{"GET", "/healthz", ml_api_healthz, ML_ROUTE_PUBLIC},
+	{"GET", "/readyz", ml_api_readyz, ML_ROUTE_PUBLIC},
+	{"GET", "/v1/openapi.json", ml_api_openapi, ML_ROUTE_PUBLIC},
+	{"POST", "/v1/hosts", ml_api_hosts_create, 0},
+	{"GET", "/v1/hosts", ml_api_hosts_list, 0},
+	{"GET", "/v1/hosts/{id}", ml_api_hosts_get, 0},
+	{"PATCH", "/v1/hosts/{id}", ml_api_hosts_update, 0},
+	{"DELETE", "/v1/hosts/{id}", ml_api_hosts_delete, 0},
+	{"POST", "/v1/services", ml_api_services_create, 0},
+	{"GET", "/v1/services", ml_api_services_list, 0},
+	{"GET", "/v1/services/{id}", ml_api_services_get, 0},
+	{"PATCH", "/v1/services/{id}", ml_api_services_update, 0},
+	{"DELETE", "/v1/services/{id}", ml_api_services_delete, 0},
+	{"POST", "/v1/bookings", ml_api_bookings_create, 0},
+	{"GET", "/v1/bookings", ml_api_bookings_list, 0},
+	{"GET", "/v1/bookings/{id}", ml_api_bookings_get, 0},
+	{"POST", "/v1/bookings/{id}/confirm", ml_api_bookings_confirm, 0},
+	{"POST", "/v1/bookings/{id}/reschedule", ml_api_bookings_reschedule, 0},
+	{"POST", "/v1/bookings/{id}/cancel", ml_api_bookings_cancel, 0},
+	{"POST", "/v1/bookings/{id}/reject", ml_api_bookings_reject, 0},
+	{"POST", "/v1/bookings/{id}/complete", ml_api_bookings_complete, 0},
+	{"PUT", "/v1/bookings/{id}/meeting", ml_api_meeting_put, 0},
+	{"POST", "/v1/bookings/{id}/meeting/retry", ml_api_meeting_retry, 0},
+	{"POST", "/v1/bookings/{id}/meeting/regenerate", ml_api_meeting_regenerate, 0},
+	{"GET", "/v1/bookings/{id}/invite.ics", ml_api_bookings_invite, 0},
+	{"GET", "/v1/bookings/{id}/participants", ml_api_bookings_participants, 0},
+	{"GET", "/v1/bookings/{id}/events", ml_api_bookings_events, 0},
+	{NULL, NULL, NULL, 0},
+};
+
+struct key_lookup {
+	const char *hash;
+	char org_id[40], key_id[40];
+};
+
+static int key_lookup_fn(struct ml_tx *tx, void *arg)
+{
+	struct key_lookup *k = arg;
+	return ml_tx_key_lookup(tx, k->hash, k->org_id, k->key_id);
+}
+
+/* Bearer API key → organization. The key is compared by its SHA-256 in the store's unique
+ * index, so no secret is ever compared byte by byte in memory. */
+static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx)
+{
+	const char *h = ml_http_header(req, "Authorization");
+	struct key_lookup k;
+	char hash[65];
+	int rc;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
+		return ml_error_set(ML_EAUTH, "unauthorized", NULL,
+				    "Send your API key as 'Authorization: Bearer <key>'.");
+	ml_sha256_hex(h + 7, strlen(h + 7), hash);
+	k.hash = hash;
+	rc = ml_store_read(ctx->app->store, key_lookup_fn, &k);
+	if (rc == ML_ENOTFOUND)
+		return ml_error_set(ML_EAUTH, "unauthorized", NULL, "That API key is not valid.");
+	if (rc < 0)
+		return rc;
+	memcpy(ctx->org_id, k.org_id, sizeof ctx->org_id);
+	memcpy(ctx->key_id, k.key_id, sizeof ctx->key_id);
+	return 0;
+}
+
+static int parse_body(struct ml_http_req *req, struct ml_api_ctx *ctx)
+{
+	json_error_t jerr;
+	if (req->body_len == 0) {
+		ctx->body = json_object();
+		return 0;
+	}
+	const char *ct = ml_http_header(req, "Content-Type");
+	if (ct && strncasecmp(ct, "application/json", 16) != 0)
+		return ml_error_set(ML_EINVAL, "unsupported_media_type", NULL,
+				    "Send the body as JSON with Content-Type: application/json.");
+	ctx->body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!ctx->body)
+		return ml_error_set(ML_EINVAL, "invalid_json", NULL,
+				    "The body is not valid JSON: %s (line %d, column %d).",
+				    jerr.text, jerr.line, jerr.column);
+	if (!json_is_object(ctx->body)) {
+		json_decref(ctx->body);
+		ctx->body = NULL;
+		return ml_error_set(ML_EINVAL, "invalid_json", NULL,
+				    "The body must be a JSON object.");
+	}
+	return 0;
+}
+
+void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct ml_api_ctx ctx = {0};
+	bool mismatch;
+	const struct ml_route *r;
+	int rc;
+
+	ctx.app = req->app;
+	ctx.ip = req->remote_ip;
+	r = ml_router_match(ml_api_routes, req, &mismatch);
+	if (!r) {
+		if (mismatch)
+			ml_resp_error(resp, 405, "method_not_allowed", NULL,
+				      "This path does not accept that method.");
+		else if (!ml_api_serve_web(req, resp))
+			ml_resp_error(resp, 404, "not_found", NULL, "No such endpoint.");
+		return;
+	}
+	req->user = &ctx;
+	if (!(r->flags & ML_ROUTE_PUBLIC) && (rc = authenticate(req, &ctx)) < 0) {
+		ml_resp_errno(resp, rc);
+		if (rc == ML_EAUTH)
+			ml_resp_header(resp, "WWW-Authenticate", "Bearer");
+		return;
+	}
+	if ((strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+	     strcmp(req->method, "PATCH") == 0) &&
+	    (rc = parse_body(req, &ctx)) < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	r->fn(req, resp);
+	json_decref(ctx.body);
+}
+
+/* --- idempotent writes --- */
+
+struct write_call {
+	struct ml_api_write *w;
+	const char *idem_key;
+	char hash[65];
+	bool replayed;
+	int replay_status;
+	char *replay_body;
+};
+
+static int write_fn(struct ml_tx *tx, void *arg)
+{
+	struct write_call *c = arg;
+	struct ml_api_write *w = c->w;
+	struct ml_idem rec = {0};
+	int rc;
+
+	if (c->idem_key) {
+		rc = ml_tx_idem_get(tx, w->ctx->org_id, c->idem_key, &rec);
+		if (rc == 0) {
+			if (strcmp(rec.body_hash, c->hash) != 0) {
+				free(rec.response);
+				return ml_error_set(ML_EIDEMP, "idempotency_key_reused",
+						    "Idempotency-Key",
+						    "This Idempotency-Key was used with another "
+						    "request; use a new key.");
+			}
+			c->replayed = true;
+			c->replay_status = rec.status;
+			c->replay_body = rec.response;
+			return 0;
+		}
+		if (rc != ML_ENOTFOUND)
+			return rc;
+	}
+	if ((rc = w->fn(tx, w)) < 0)
+		return rc;
+	if (c->idem_key && w->status < 300) {
+		struct ml_idem put = {.status = w->status};
+		memcpy(put.body_hash, c->hash, sizeof put.body_hash);
+		put.response = json_dumps(w->result, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		rc = ml_tx_idem_put(tx, w->ctx->org_id, c->idem_key, &put);
+		free(put.response);
+	}
+	return rc;
+}
+
+void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
+{
+	struct write_call c = {.w = w};
+	int rc;
+
+	w->status = 200;
+	if (strcmp(w->req->method, "POST") == 0)
+		c.idem_key = ml_http_header(w->req, "Idempotency-Key");
+	if (c.idem_key) {
+		size_t n = strlen(c.idem_key);
+		if (n == 0 || n > 255) {
+			ml_resp_error(resp, 400, "invalid_idempotency_key", "Idempotency-Key",
+				      "Idempotency-Key must be 1 to 255 characters.");
+			return;
+		}
+		/* The key is bound to what was asked: method, path and body. */
+		struct ml_buf b = {0};
+		ml_buf_printf(&b, "%s %s\n", w->req->method, w->req->path);
+		ml_buf_append(&b, w->req->body, w->req->body_len);
+		ml_sha256_hex(b.data, b.len, c.hash);
+		ml_buf_free(&b);
+	}
+	rc = ml_store_write(w->ctx->app->store, write_fn, &c);
+	if (rc < 0) {
+		json_decref(w->result);
+		w->result = NULL;
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	if (c.replayed) {
+		json_decref(w->result);
+		w->result = NULL;
+		ml_resp_body_steal(resp, c.replay_status, "application/json", c.replay_body,
+				   strlen(c.replay_body));
+		ml_resp_header(resp, "Idempotent-Replayed", "true");
+		return;
+	}
+	ml_resp_json(resp, w->status, w->result ? w->result : json_object());
+	w->result = NULL;
+}
+
+/* --- shared helpers --- */
+
+void ml_api_stamp_new(json_t *obj, const char *prefix)
+{
+	char id[ML_ID_MAX], now[ML_RFC3339_MAX];
+	ml_id_new(id, prefix);
+	ml_time_format(ml_now(), now);
+	json_object_set_new(obj, "id", json_string(id));
+	json_object_set_new(obj, "created_at", json_string(now));
+	json_object_set_new(obj, "updated_at", json_string(now));
+}
+
+void ml_api_stamp_update(json_t *obj)
+{
+	char now[ML_RFC3339_MAX];
+	ml_time_format(ml_now(), now);
+	json_object_set_new(obj, "updated_at", json_string(now));
+}
+
+int ml_api_audit(struct ml_tx *tx, struct ml_api_ctx *ctx, const char *booking_id,
+		 const char *type, json_t *data)
+{
+	struct ml_audit ev = {ctx->org_id, booking_id, type, ctx->key_id, ctx->ip, data};
+	return ml_tx_audit_append(tx, &ev);
+}
+
+int ml_api_list_query(struct ml_http_req *req, struct ml_list_query *q)
+{
+	const char *limit = ml_http_query(req, "limit");
+	memset(q, 0, sizeof *q);
+	q->limit = 50;
+	if (limit) {
+		char *end;
+		long n = strtol(limit, &end, 10);
+		if (*end || end == limit || n < 1 || n > 200)
+			return ml_error_set(ML_EINVAL, "invalid_field", "limit",
+					    "limit must be an integer from 1 to 200.");
+		q->limit = (int)n;
+	}
+	q->cursor = ml_http_query(req, "cursor");
+	q->external_id = ml_http_query(req, "external_id");
+	q->status = ml_http_query(req, "status");
+	q->host_id = ml_http_query(req, "host_id");
+	q->service_id = ml_http_query(req, "service_id");
+	const char *from = ml_http_query(req, "start_from"), *to = ml_http_query(req, "start_to");
+	if (from && ml_time_parse(from, &q->start_from) < 0)
+		return ml_error_set(ML_EINVAL, "invalid_field", "start_from",
+				    "start_from must be an RFC 3339 time.");
+	if (to && ml_time_parse(to, &q->start_to) < 0)
+		return ml_error_set(ML_EINVAL, "invalid_field", "start_to",
+				    "start_to must be an RFC 3339 time.");
+	return 0;
+}
+
+void ml_api_send_list(struct ml_http_resp *resp, json_t *items, char *next_cursor)
+{
+	json_t *o = json_pack("{s:s, s:o, s:b}", "object", "list", "data", items, "has_more",
+			      next_cursor != NULL);
+	json_object_set_new(o, "next_cursor",
+			    next_cursor ? json_string(next_cursor) : json_null());
+	free(next_cursor);
+	ml_resp_json(resp, 200, o);
+}

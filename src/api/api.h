@@ -1,0 +1,118 @@
+/* The REST API (v1): the route table, the request context handed to every handler, and the
+ * helpers handlers share (authentication, JSON input, idempotent writes, object rendering). */
+#ifndef ML_API_API_H
+#define ML_API_API_H
+
+#include "core/config.h"
+#include "http/http.h"
+#include "http/router.h"
+#include "providers/provider.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+/* Everything the API needs, created once by `meetlink serve`. */
+struct ml_app {
+	struct ml_config *cfg;
+	struct ml_store *store;
+	struct ml_platform_settings platforms;
+};
+
+/* Route flags. */
+enum { ML_ROUTE_PUBLIC = 1u << 0 /* no API key */ };
+
+/* The authenticated request, reachable from req->user inside handlers. */
+struct ml_api_ctx {
+	struct ml_app *app;
+	char org_id[40];
+	char key_id[40];
+	json_t *body; /* parsed JSON body (an object) for POST/PUT/PATCH, else NULL */
+	const char *ip;
+};
+
+/* The API's route table (NULL-terminated); also read by the OpenAPI conformance test. */
+extern const struct ml_route ml_api_routes[];
+
+/* The daemon's dispatch function (set as ml_http_config.dispatch, app = struct ml_app *). */
+void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp);
+
+/* A mutation run inside one durable transaction. `fn` sets `status` and `result` (a new
+ * reference) on success, or returns a negative ML_E* with the error detail set. */
+struct ml_api_write {
+	struct ml_api_ctx *ctx;
+	struct ml_http_req *req;
+	void *arg;
+	int (*fn)(struct ml_tx *tx, struct ml_api_write *w);
+	int status;
+	json_t *result;
+};
+
+/* Runs w->fn in a write transaction, honouring the Idempotency-Key header on POST: the same
+ * key and body replay the first answer, the same key with another body answers 422. Sends
+ * the result or the error. */
+void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp);
+
+/* Standard field metadata: sets id, created_at and updated_at on a new object. */
+void ml_api_stamp_new(json_t *obj, const char *prefix);
+void ml_api_stamp_update(json_t *obj);
+
+/* Appends an audit event for the current request (actor = API key id, ip). */
+int ml_api_audit(struct ml_tx *tx, struct ml_api_ctx *ctx, const char *booking_id,
+		 const char *type, json_t *data);
+
+/* Parses list parameters (limit, cursor, external_id, ...) into q; sends 400 on error. */
+int ml_api_list_query(struct ml_http_req *req, struct ml_list_query *q);
+/* Sends {"object":"list","data":[...],"next_cursor":...}. Steals items and frees cursor. */
+void ml_api_send_list(struct ml_http_resp *resp, json_t *items, char *next_cursor);
+
+/* Generic read handlers shared by every document resource. */
+void ml_api_doc_get(struct ml_http_req *req, struct ml_http_resp *resp, enum ml_kind kind);
+void ml_api_doc_list(struct ml_http_req *req, struct ml_http_resp *resp, enum ml_kind kind);
+/* Reads the document `id` of the request's organization inside a transaction; ML_ENOTFOUND
+ * carries a "not_found" error naming the kind. */
+int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
+		    const char *id, json_t **out);
+
+/* The service and host documents of a booking (new references). A deleted service or host
+ * yields a placeholder, so a booking stays workable after its service is gone. */
+int ml_api_booking_related(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *booking,
+			   json_t **service, json_t **host);
+
+/* Serves the hosted pages under /web (embedded); false when the path is not one of them. */
+bool ml_api_serve_web(struct ml_http_req *req, struct ml_http_resp *resp);
+
+#define ML_API_CTX(req) ((struct ml_api_ctx *)(req)->user)
+
+/* Handlers, one file per resource. */
+void ml_api_healthz(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_readyz(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_openapi(struct ml_http_req *req, struct ml_http_resp *resp);
+
+void ml_api_hosts_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_hosts_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_hosts_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_hosts_update(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_hosts_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+
+void ml_api_services_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_services_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_services_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_services_update(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_services_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+
+void ml_api_bookings_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_confirm(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_reschedule(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_cancel(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_reject(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_complete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_meeting_put(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_meeting_retry(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_meeting_regenerate(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_invite(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp);
+
+#endif

@@ -1,0 +1,171 @@
+/* Read-only views of a booking: participants with personal links, the .ics invitation, and
+ * the audit trail. */
+#include "api/api.h"
+#include "core/error.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "domain/meeting.h"
+#include "notify/ics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+struct view {
+	struct ml_api_ctx *ctx;
+	const char *id;
+	json_t *booking, *service, *host;
+	json_t *events;
+};
+
+static int view_fn(struct ml_tx *tx, void *arg)
+{
+	struct view *v = arg;
+	int rc = ml_api_doc_load(tx, v->ctx, ML_KIND_BOOKING, v->id, &v->booking);
+	if (rc == 0)
+		rc = ml_api_booking_related(tx, v->ctx, v->booking, &v->service, &v->host);
+	return rc;
+}
+
+static void view_free(struct view *v)
+{
+	json_decref(v->booking);
+	json_decref(v->service);
+	json_decref(v->host);
+	json_decref(v->events);
+}
+
+static json_t *participant(struct view *v, const struct ml_participant_ref *p)
+{
+	struct ml_provider_ctx cx = {&v->ctx->app->platforms, ml_now()};
+	char *url = ml_meeting_participant_url(&cx, v->ctx->org_id, v->booking, v->service,
+					       v->host, p);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", p->id, "object", "participant",
+			      "role", p->role, "name", p->name ? p->name : "", "email",
+			      p->email ? p->email : "");
+	json_object_set_new(o, "join_url", url ? json_string(url) : json_null());
+	free(url);
+	return o;
+}
+
+void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct view v = {ML_API_CTX(req), req->params[0]};
+	int rc = ml_store_read(v.ctx->app->store, view_fn, &v);
+	if (rc < 0) {
+		view_free(&v);
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	json_t *list = json_array();
+	struct ml_participant_ref host = {str(v.booking, "host_participant_id"), "host",
+					  str(v.host, "name"), str(v.host, "email")};
+	json_array_append_new(list, participant(&v, &host));
+	json_t *c = json_object_get(v.booking, "customer");
+	struct ml_participant_ref cust = {str(c, "id"), "customer", str(c, "name"), str(c, "email")};
+	json_array_append_new(list, participant(&v, &cust));
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(v.booking, "attendees"), i, a) {
+		struct ml_participant_ref p = {str(a, "id"), "attendee", str(a, "name"),
+					       str(a, "email")};
+		json_array_append_new(list, participant(&v, &p));
+	}
+	view_free(&v);
+	ml_api_send_list(resp, list, NULL);
+}
+
+void ml_api_bookings_invite(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct view v = {ML_API_CTX(req), req->params[0]};
+	int rc = ml_store_read(v.ctx->app->store, view_fn, &v);
+	if (rc < 0) {
+		view_free(&v);
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	const char *status = str(v.booking, "status");
+	if (strcmp(status, "rejected") == 0) {
+		view_free(&v);
+		ml_resp_error(resp, 409, "invalid_transition", "status",
+			      "A rejected booking has no invitation.");
+		return;
+	}
+	json_t *m = json_object_get(v.booking, "meeting");
+	const struct ml_provider_ops *ops =
+		str(m, "platform") ? ml_provider_find(str(m, "platform")) : NULL;
+	bool cancelled = strcmp(status, "cancelled") == 0;
+	json_t *att = json_object_get(v.booking, "attendees");
+	size_t n = 1 + json_array_size(att);
+	struct ml_ics_person *people = ml_calloc(n, sizeof *people);
+	json_t *c = json_object_get(v.booking, "customer");
+	people[0].name = str(c, "name");
+	people[0].email = str(c, "email");
+	for (size_t i = 1; i < n; i++) {
+		people[i].name = str(json_array_get(att, i - 1), "name");
+		people[i].email = str(json_array_get(att, i - 1), "email");
+	}
+	/* The UID is stable for the booking's whole life: every update replaces the same event. */
+	const char *host_part = strstr(v.ctx->app->cfg->public_url, "://");
+	host_part = host_part ? host_part + 3 : "meetlink";
+	char *uid = ml_asprintf("%s@%.*s", str(v.booking, "id"), (int)strcspn(host_part, ":/"),
+				host_part);
+	struct ml_ics_event ev = {
+		.method = cancelled ? "CANCEL" : "REQUEST",
+		.uid = uid,
+		.sequence = (unsigned)json_integer_value(json_object_get(v.booking, "sequence")),
+		.dtstamp = ml_now(),
+		.tzid = str(v.booking, "timezone"),
+		.summary = str(v.booking, "title"),
+		.join_url = strcmp(str(m, "status"), "ready") == 0 ||
+					    (cancelled && str(m, "join_url"))
+				    ? str(m, "join_url")
+				    : NULL,
+		.platform_label = ops ? ops->label : NULL,
+		.organizer = {str(v.host, "name"), str(v.host, "email")},
+		.attendees = people,
+		.nattendees = n,
+	};
+	ml_time_parse(str(v.booking, "start"), &ev.start);
+	ml_time_parse(str(v.booking, "end"), &ev.end);
+	char *ics = NULL;
+	rc = ml_ics_build(&ics, &ev);
+	free(uid);
+	free(people);
+	view_free(&v);
+	if (rc < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	ml_resp_body_steal(resp, 200, cancelled ? "text/calendar; charset=utf-8; method=CANCEL"
+						: "text/calendar; charset=utf-8; method=REQUEST",
+			   ics, strlen(ics));
+	ml_resp_header(resp, "Content-Disposition", "attachment; filename=\"invite.ics\"");
+}
+
+static int events_fn(struct ml_tx *tx, void *arg)
+{
+	struct view *v = arg;
+	int rc = ml_api_doc_load(tx, v->ctx, ML_KIND_BOOKING, v->id, &v->booking);
+	if (rc == 0)
+		rc = ml_tx_audit_list(tx, v->ctx->org_id, v->id, &v->events);
+	return rc;
+}
+
+void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct view v = {ML_API_CTX(req), req->params[0]};
+	int rc = ml_store_read(v.ctx->app->store, events_fn, &v);
+	if (rc < 0) {
+		view_free(&v);
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	json_t *events = json_incref(v.events);
+	view_free(&v);
+	ml_api_send_list(resp, events, NULL);
+}

@@ -1,0 +1,241 @@
+/* /v1/services: what is booked, and how its meetings are made. */
+#include "api/api.h"
+#include "api/validate.h"
+#include "core/error.h"
+
+#include <string.h>
+
+static const char *const service_fields[] = {"external_id", "host_id",          "name",
+					     "is_online",   "platform",         "duration_minutes",
+					     "settings",    "metadata",         NULL};
+static const char *const settings_fields[] = {"waiting_room", "join_before_host", "passcode",
+					      "recording",    "fallback",         "manual_url",
+					      NULL};
+
+/* A platform the service may name now: known, with a driver, configured. */
+static int check_platform(struct ml_api_ctx *ctx, const char *platform, const char *path)
+{
+	const struct ml_provider_ops *ops;
+	if (!ml_platform_known(platform))
+		return ml_error_set(ML_EINVAL, "unknown_platform", path,
+				    "%s must be one of jitsi, jaas, google_meet, zoom, teams, "
+				    "twilio, manual.",
+				    path);
+	if (!(ops = ml_provider_find(platform)))
+		return ml_error_set(ML_ECONFLICT, "platform_unavailable", path,
+				    "The %s platform is not available on this server yet.",
+				    platform);
+	if (strcmp(platform, "jaas") == 0 && !ctx->app->platforms.jaas_key)
+		return ml_error_set(ML_ECONFLICT, "platform_not_configured", path,
+				    "JaaS needs MEETLINK_JAAS_APP_ID, MEETLINK_JAAS_KEY_ID and "
+				    "MEETLINK_JAAS_PRIVATE_KEY_FILE on the server.");
+	return 0;
+}
+
+static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)
+{
+	static const char *const flags[] = {"waiting_room", "join_before_host", "recording"};
+	const char *passcode, *fallback, *manual;
+	int rc;
+
+	if ((rc = ml_v_known(in, "settings", settings_fields)) < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		char path[64];
+		bool v, present;
+		snprintf(path, sizeof path, "settings.%s", flags[i]);
+		if ((rc = ml_v_bool(in, flags[i], path, &v, &present)) < 0)
+			return rc;
+		if (present)
+			json_object_set_new(out, flags[i], json_boolean(v));
+	}
+	if ((rc = ml_v_string(in, "passcode", "settings.passcode", false, 32, &passcode)) < 0 ||
+	    (rc = ml_v_string(in, "fallback", "settings.fallback", false, 32, &fallback)) < 0 ||
+	    (rc = ml_v_string(in, "manual_url", "settings.manual_url", false, 2048, &manual)) < 0)
+		return rc;
+	if (passcode)
+		json_object_set_new(out, "passcode", json_string(passcode));
+	if (json_is_null(json_object_get(in, "fallback")))
+		json_object_set_new(out, "fallback", json_null());
+	if (fallback) {
+		if ((rc = check_platform(ctx, fallback, "settings.fallback")) < 0)
+			return rc;
+		json_object_set_new(out, "fallback", json_string(fallback));
+	}
+	if (manual) {
+		if ((rc = ml_v_url(manual, "settings.manual_url")) < 0)
+			return rc;
+		json_object_set_new(out, "manual_url", json_string(manual));
+	}
+	return 0;
+}
+
+static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool create)
+{
+	const char *name, *platform, *host_id, *ext;
+	bool online = false, online_given, ext_given;
+	int64_t duration;
+	bool dur_given;
+	json_t *settings, *meta;
+	int rc;
+
+	if ((rc = ml_v_known(body, NULL, service_fields)) < 0 ||
+	    (rc = ml_v_string_or_null(body, "external_id", "external_id", 255, &ext, &ext_given)) < 0 ||
+	    (rc = ml_v_string(body, "host_id", "host_id", create, 64, &host_id)) < 0 ||
+	    (rc = ml_v_string(body, "name", "name", create, 200, &name)) < 0 ||
+	    (rc = ml_v_bool(body, "is_online", "is_online", &online, &online_given)) < 0 ||
+	    (rc = ml_v_string(body, "platform", "platform", false, 32, &platform)) < 0 ||
+	    (rc = ml_v_int(body, "duration_minutes", "duration_minutes", 1, 24 * 60, &duration,
+			   &dur_given)) < 0 ||
+	    (rc = ml_v_object(body, "settings", "settings", false, &settings)) < 0 ||
+	    (rc = ml_v_object(body, "metadata", "metadata", false, &meta)) < 0)
+		return rc;
+	if (create && !dur_given)
+		return ml_error_set(ML_EINVAL, "missing_field", "duration_minutes",
+				    "duration_minutes is required.");
+	if (ext_given)
+		json_object_set_new(doc, "external_id", ext ? json_string(ext) : json_null());
+	if (host_id)
+		json_object_set_new(doc, "host_id", json_string(host_id));
+	if (name)
+		json_object_set_new(doc, "name", json_string(name));
+	if (online_given || create)
+		json_object_set_new(doc, "is_online", json_boolean(online));
+	if (platform || json_is_null(json_object_get(body, "platform")))
+		json_object_set_new(doc, "platform", platform ? json_string(platform) : json_null());
+	if (dur_given)
+		json_object_set_new(doc, "duration_minutes", json_integer(duration));
+	if (create)
+		json_object_set_new(doc, "settings",
+				    json_pack("{s:b, s:b, s:n, s:b, s:n}", "waiting_room", 0,
+					      "join_before_host", 0, "passcode", "recording", 0,
+					      "fallback"));
+	if (settings && (rc = settings_apply(ctx, settings, json_object_get(doc, "settings"))) < 0)
+		return rc;
+	if (meta)
+		json_object_set(doc, "metadata", meta);
+	else if (create)
+		json_object_set_new(doc, "metadata", json_object());
+
+	/* The combined result must hold together, whichever fields this request changed. */
+	online = json_is_true(json_object_get(doc, "is_online"));
+	platform = json_string_value(json_object_get(doc, "platform"));
+	if (online && !platform)
+		return ml_error_set(ML_EINVAL, "missing_field", "platform",
+				    "An online service must name a platform.");
+	if (!online && platform)
+		return ml_error_set(ML_EINVAL, "invalid_field", "platform",
+				    "platform is only for online services (is_online: true).");
+	if (platform && (rc = check_platform(ctx, platform, "platform")) < 0)
+		return rc;
+	const char *fb = json_string_value(
+		json_object_get(json_object_get(doc, "settings"), "fallback"));
+	if (fb && platform && strcmp(fb, platform) == 0)
+		return ml_error_set(ML_EINVAL, "invalid_field", "settings.fallback",
+				    "settings.fallback must differ from platform.");
+	return 0;
+}
+
+static int host_exists(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *doc)
+{
+	json_t *host;
+	const char *id = json_string_value(json_object_get(doc, "host_id"));
+	int rc = ml_tx_doc_get(tx, ML_KIND_HOST, ctx->org_id, id, &host);
+	if (rc == ML_ENOTFOUND)
+		return ml_error_set(ML_EINVAL, "host_not_found", "host_id", "No host with id %s.",
+				    strlen(id) <= 64 ? id : "(too long)");
+	json_decref(host);
+	return rc;
+}
+
+static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
+{
+	json_t *doc = w->arg;
+	int rc;
+	if ((rc = host_exists(tx, w->ctx, doc)) < 0 ||
+	    (rc = ml_tx_doc_insert(tx, ML_KIND_SERVICE, w->ctx->org_id, doc)) < 0)
+		return rc;
+	w->status = 201;
+	w->result = json_incref(doc);
+	return 0;
+}
+
+void ml_api_services_create(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct ml_api_ctx *ctx = ML_API_CTX(req);
+	json_t *doc = json_pack("{s:s, s:n}", "object", "service", "external_id");
+	int rc = service_apply(ctx, ctx->body, doc, true);
+	if (rc < 0) {
+		json_decref(doc);
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	ml_api_stamp_new(doc, "svc");
+	struct ml_api_write w = {ctx, req, doc, create_fn, 0, NULL};
+	ml_api_write_run(&w, resp);
+	json_decref(doc);
+}
+
+void ml_api_services_list(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	ml_api_doc_list(req, resp, ML_KIND_SERVICE);
+}
+
+void ml_api_services_get(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	ml_api_doc_get(req, resp, ML_KIND_SERVICE);
+}
+
+static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
+{
+	json_t *doc;
+	int rc = ml_api_doc_load(tx, w->ctx, ML_KIND_SERVICE, w->req->params[0], &doc);
+	if (rc < 0)
+		return rc;
+	if ((rc = service_apply(w->ctx, w->ctx->body, doc, false)) == 0 &&
+	    (rc = host_exists(tx, w->ctx, doc)) == 0) {
+		ml_api_stamp_update(doc);
+		rc = ml_tx_doc_update(tx, ML_KIND_SERVICE, w->ctx->org_id, doc);
+	}
+	if (rc < 0) {
+		json_decref(doc);
+		return rc;
+	}
+	w->result = doc;
+	return 0;
+}
+
+void ml_api_services_update(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct ml_api_write w = {ML_API_CTX(req), req, NULL, update_fn, 0, NULL};
+	ml_api_write_run(&w, resp);
+}
+
+static int delete_fn(struct ml_tx *tx, struct ml_api_write *w)
+{
+	static const char *const live[] = {"pending", "confirmed", "in_progress", NULL};
+	const char *id = w->req->params[0];
+	json_t *doc;
+	int rc = ml_api_doc_load(tx, w->ctx, ML_KIND_SERVICE, id, &doc);
+	if (rc < 0)
+		return rc;
+	json_decref(doc);
+	rc = ml_tx_doc_count_ref(tx, ML_KIND_BOOKING, w->ctx->org_id, "service_id", id, live);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		return ml_error_set(ML_ECONFLICT, "service_in_use", NULL,
+				    "This service has %d open booking(s); cancel or complete them "
+				    "first.",
+				    rc);
+	if ((rc = ml_tx_doc_delete(tx, ML_KIND_SERVICE, w->ctx->org_id, id)) < 0)
+		return rc;
+	w->result = json_pack("{s:s, s:s, s:b}", "id", id, "object", "service", "deleted", 1);
+	return 0;
+}
+
+void ml_api_services_delete(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct ml_api_write w = {ML_API_CTX(req), req, NULL, delete_fn, 0, NULL};
+	ml_api_write_run(&w, resp);
+}

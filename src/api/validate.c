@@ -1,0 +1,182 @@
+#include "api/validate.h"
+#include "core/error.h"
+#include "core/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int invalid(const char *path, const char *fmt, const char *what)
+{
+	return ml_error_set(ML_EINVAL, "invalid_field", path, fmt, path, what);
+}
+
+int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		bool ok = false;
+		for (int i = 0; allowed[i] && !ok; i++)
+			ok = strcmp(allowed[i], key) == 0;
+		if (!ok) {
+			char path[128];
+			snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "",
+				 prefix && *prefix ? "." : "", key);
+			return ml_error_set(ML_EINVAL, "unknown_field", path,
+					    "%s is not a field of this object.", path);
+		}
+	}
+	return 0;
+}
+
+static bool valid_utf8_text(const char *s)
+{
+	/* jansson already guarantees UTF-8; refuse control characters other than newline/tab. */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+			return false;
+	return true;
+}
+
+int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
+		const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return ml_error_set(ML_EINVAL, "missing_field", path, "%s is required.",
+					    path);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return invalid(path, "%s must be a string%s.", "");
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	if (n != strlen(s))
+		return invalid(path, "%s must not contain NUL characters%s.", "");
+	if (required && n == 0)
+		return invalid(path, "%s must not be empty%s.", "");
+	if (n > max) {
+		char what[48];
+		snprintf(what, sizeof what, " (at most %zu bytes)", max);
+		return invalid(path, "%s is too long%s.", what);
+	}
+	if (!valid_utf8_text(s))
+		return invalid(path, "%s must not contain control characters%s.", "");
+	*out = s;
+	return 0;
+}
+
+int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t max,
+			const char **out, bool *present)
+{
+	*present = json_object_get(obj, key) != NULL;
+	return ml_v_string(obj, key, path, false, max, out);
+}
+
+int ml_v_bool(json_t *obj, const char *key, const char *path, bool *out, bool *present)
+{
+	json_t *v = json_object_get(obj, key);
+	if (present)
+		*present = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return invalid(path, "%s must be true or false%s.", "");
+	*out = json_is_true(v);
+	return 0;
+}
+
+int ml_v_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
+	     int64_t *out, bool *present)
+{
+	json_t *v = json_object_get(obj, key);
+	if (present)
+		*present = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return invalid(path, "%s must be an integer%s.", "");
+	json_int_t n = json_integer_value(v);
+	if (n < min || n > max) {
+		char what[64];
+		snprintf(what, sizeof what, " between %lld and %lld", (long long)min,
+			 (long long)max);
+		return invalid(path, "%s must be%s.", what);
+	}
+	*out = n;
+	return 0;
+}
+
+int ml_v_time(json_t *obj, const char *key, const char *path, bool required, int64_t *out,
+	      bool *present)
+{
+	const char *s;
+	int rc = ml_v_string(obj, key, path, required, 64, &s);
+	if (present)
+		*present = s != NULL;
+	if (rc < 0 || !s)
+		return rc;
+	if (ml_time_parse(s, out) < 0)
+		return invalid(path,
+			       "%s must be an RFC 3339 time with an offset, like "
+			       "2026-12-01T15:00:00Z%s.",
+			       "");
+	return 0;
+}
+
+int ml_v_email(const char *s, const char *path)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+	bool ok = at && at != s && strchr(at + 1, '@') == NULL && n <= 254;
+	if (ok) {
+		const char *dom = at + 1;
+		const char *dot = strrchr(dom, '.');
+		ok = *dom && dot && dot != dom && dot[1] && dom[0] != '.' && !strstr(dom, "..");
+		for (const char *p = s; ok && *p; p++)
+			ok = (unsigned char)*p > 0x20 && !strchr("<>()[]\\,;:\"", *p);
+	}
+	if (!ok)
+		return ml_error_set(ML_EINVAL, "invalid_email", path,
+				    "%s must be an email address like name@example.com.", path);
+	return 0;
+}
+
+int ml_v_timezone(const char *s, const char *path)
+{
+	if (!ml_tz_valid(s))
+		return ml_error_set(ML_EINVAL, "invalid_timezone", path,
+				    "%s must be an IANA time zone name like Europe/London.", path);
+	return 0;
+}
+
+int ml_v_url(const char *s, const char *path)
+{
+	bool ok = strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+	const char *host = ok ? strstr(s, "://") + 3 : NULL;
+	ok = ok && *host && *host != '/' && strlen(s) <= 2048;
+	for (const char *p = s; ok && *p; p++)
+		ok = (unsigned char)*p > 0x20 && *p != 0x7f && *p != '"' && *p != '<' && *p != '>';
+	if (!ok)
+		return ml_error_set(ML_EINVAL, "invalid_url", path,
+				    "%s must be an http(s) URL.", path);
+	return 0;
+}
+
+int ml_v_object(json_t *obj, const char *key, const char *path, bool required, json_t **out)
+{
+	json_t *v = json_object_get(obj, key);
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return ml_error_set(ML_EINVAL, "missing_field", path, "%s is required.",
+					    path);
+		return 0;
+	}
+	if (!json_is_object(v))
+		return invalid(path, "%s must be an object%s.", "");
+	*out = v;
+	return 0;
+}

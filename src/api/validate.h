@@ -1,0 +1,31 @@
+/* Input validation for JSON bodies: each check names the offending field and sets the error
+ * detail (ML_EINVAL, code "invalid_field" or "missing_field"). */
+#ifndef ML_API_VALIDATE_H
+#define ML_API_VALIDATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Fails when `obj` has a member not listed in the NULL-terminated `allowed`. */
+int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed);
+/* A string member; *out is borrowed (NULL when absent and !required). max: byte length. */
+int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
+		const char **out);
+/* A string or null member: *present tells whether the key was given at all. */
+int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t max,
+			const char **out, bool *present);
+int ml_v_bool(json_t *obj, const char *key, const char *path, bool *out, bool *present);
+int ml_v_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
+	     int64_t *out, bool *present);
+/* RFC 3339 with offset. */
+int ml_v_time(json_t *obj, const char *key, const char *path, bool required, int64_t *out,
+	      bool *present);
+int ml_v_email(const char *s, const char *path);
+int ml_v_timezone(const char *s, const char *path);
+/* An http(s) URL without spaces or control characters. */
+int ml_v_url(const char *s, const char *path);
+/* An object member (borrowed), or NULL when absent. */
+int ml_v_object(json_t *obj, const char *key, const char *path, bool required, json_t **out);
+
+#endif

@@ -1,0 +1,103 @@
+#include "core/config.h"
+#include "core/error.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *env_dup(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+	if (v && *v)
+		return ml_strdup(v);
+	return def ? ml_strdup(def) : NULL;
+}
+
+static int env_num(const char *name, long long def, long long min, long long max,
+		   long long *out)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n;
+
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	n = strtoll(v, &end, 10);
+	if (*end || n < min || n > max)
+		return ml_error_set(ML_EINVAL, "invalid_config", name,
+				    "%s must be a number between %lld and %lld", name, min, max);
+	*out = n;
+	return 0;
+}
+
+int ml_config_load(struct ml_config **out)
+{
+	struct ml_config *c = ml_calloc(1, sizeof *c);
+	long long n = 0;
+	int rc;
+
+	c->listen = env_dup("MEETLINK_LISTEN", "127.0.0.1:8080");
+	c->public_url = env_dup("MEETLINK_PUBLIC_URL", NULL);
+	if (!c->public_url)
+		c->public_url = ml_asprintf("http://%s", c->listen);
+	/* No trailing slash: links are built as public_url + "/path". */
+	size_t pl = strlen(c->public_url);
+	while (pl > 0 && c->public_url[pl - 1] == '/')
+		c->public_url[--pl] = '\0';
+	c->db = env_dup("MEETLINK_DB", "sqlite:./var/meetlink.db");
+	c->bootstrap_api_key = env_dup("MEETLINK_BOOTSTRAP_API_KEY", NULL);
+	c->sandbox_url = env_dup("MEETLINK_SANDBOX_URL", NULL);
+	c->smtp_url = env_dup("MEETLINK_SMTP_URL", NULL);
+	c->smtp_from = env_dup("MEETLINK_SMTP_FROM", "meetlink@localhost");
+	c->vault_keys = env_dup("MEETLINK_VAULT_KEYS", NULL);
+	c->jitsi_domain = env_dup("MEETLINK_JITSI_DOMAIN", "meet.jit.si");
+	c->jitsi_app_id = env_dup("MEETLINK_JITSI_APP_ID", NULL);
+	c->jitsi_app_secret = env_dup("MEETLINK_JITSI_APP_SECRET", NULL);
+	c->jaas_app_id = env_dup("MEETLINK_JAAS_APP_ID", NULL);
+	c->jaas_key_id = env_dup("MEETLINK_JAAS_KEY_ID", NULL);
+	c->jaas_private_key_file = env_dup("MEETLINK_JAAS_PRIVATE_KEY_FILE", NULL);
+	c->log_level = env_dup("MEETLINK_LOG_LEVEL", "info");
+	if ((rc = env_num("MEETLINK_MAX_BODY", 1 << 20, 1024, 64 << 20, &n)) < 0)
+		goto fail;
+	c->max_body = (size_t)n;
+	if ((rc = env_num("MEETLINK_HTTP_POOL", 0, 0, 256, &n)) < 0)
+		goto fail;
+	c->http_pool = (unsigned)n;
+	if ((rc = env_num("MEETLINK_JOIN_EARLY_MINUTES", 15, 0, 24 * 60, &n)) < 0)
+		goto fail;
+	c->join_early_seconds = n * 60;
+	if (!!c->jitsi_app_id != !!c->jitsi_app_secret) {
+		rc = ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_JITSI_APP_SECRET",
+				  "MEETLINK_JITSI_APP_ID and MEETLINK_JITSI_APP_SECRET go together");
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	ml_config_free(c);
+	return rc;
+}
+
+void ml_config_free(struct ml_config *c)
+{
+	if (!c)
+		return;
+	free(c->listen);
+	free(c->public_url);
+	free(c->db);
+	free(c->bootstrap_api_key);
+	free(c->sandbox_url);
+	free(c->smtp_url);
+	free(c->smtp_from);
+	free(c->vault_keys);
+	free(c->jitsi_domain);
+	free(c->jitsi_app_id);
+	free(c->jitsi_app_secret);
+	free(c->jaas_app_id);
+	free(c->jaas_key_id);
+	free(c->jaas_private_key_file);
+	free(c->log_level);
+	free(c);
+}

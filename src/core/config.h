@@ -1,0 +1,34 @@
+/* Configuration from MEETLINK_* environment variables (README has the table). */
+#ifndef ML_CORE_CONFIG_H
+#define ML_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ml_config {
+	char *listen;           /* MEETLINK_LISTEN, "127.0.0.1:8080" */
+	char *public_url;       /* MEETLINK_PUBLIC_URL, default "http://" + listen */
+	char *db;               /* MEETLINK_DB, "sqlite:./var/meetlink.db" */
+	char *bootstrap_api_key;/* MEETLINK_BOOTSTRAP_API_KEY */
+	char *sandbox_url;      /* MEETLINK_SANDBOX_URL */
+	char *smtp_url;         /* MEETLINK_SMTP_URL */
+	char *smtp_from;        /* MEETLINK_SMTP_FROM */
+	char *vault_keys;       /* MEETLINK_VAULT_KEYS */
+	size_t max_body;        /* MEETLINK_MAX_BODY bytes, default 1 MiB */
+	unsigned http_pool;     /* MEETLINK_HTTP_POOL: 0 thread per connection, N epoll threads */
+	char *jitsi_domain;     /* MEETLINK_JITSI_DOMAIN, "meet.jit.si" */
+	char *jitsi_app_id;     /* MEETLINK_JITSI_APP_ID (self-hosted token auth) */
+	char *jitsi_app_secret; /* MEETLINK_JITSI_APP_SECRET */
+	char *jaas_app_id;      /* MEETLINK_JAAS_APP_ID */
+	char *jaas_key_id;      /* MEETLINK_JAAS_KEY_ID: the kid, "<appId>/<key id>" */
+	char *jaas_private_key_file; /* MEETLINK_JAAS_PRIVATE_KEY_FILE (PEM) */
+	int64_t join_early_seconds;  /* MEETLINK_JOIN_EARLY_MINUTES, default 15 */
+	char *log_level;        /* MEETLINK_LOG_LEVEL: debug, info, warn, error */
+};
+
+/* Reads the environment into a new config (caller frees with ml_config_free).
+ * Returns ML_EINVAL with the variable named as the error field. */
+int ml_config_load(struct ml_config **out);
+void ml_config_free(struct ml_config *cfg);
+
+#endif

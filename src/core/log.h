@@ -1,0 +1,16 @@
+/* Logging: one line per event on stderr, `ts level msg key=value ...`.
+ * Never pass a secret (token, key, password, signature) to these functions. */
+#ifndef ML_CORE_LOG_H
+#define ML_CORE_LOG_H
+
+enum ml_log_level { ML_LOG_DEBUG, ML_LOG_INFO, ML_LOG_WARN, ML_LOG_ERROR };
+
+void ml_log_set_level(enum ml_log_level level);
+void ml_log(enum ml_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define ml_debug(...) ml_log(ML_LOG_DEBUG, __VA_ARGS__)
+#define ml_info(...) ml_log(ML_LOG_INFO, __VA_ARGS__)
+#define ml_warn(...) ml_log(ML_LOG_WARN, __VA_ARGS__)
+#define ml_err(...) ml_log(ML_LOG_ERROR, __VA_ARGS__)
+
+#endif

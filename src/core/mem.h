@@ -1,0 +1,28 @@
+/* The one allocator: allocation failure aborts, so callers never check for NULL. */
+#ifndef ML_CORE_MEM_H
+#define ML_CORE_MEM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void *ml_malloc(size_t n);
+void *ml_calloc(size_t count, size_t n);
+void *ml_realloc(void *p, size_t n);
+char *ml_strdup(const char *s);
+char *ml_strndup(const char *s, size_t n);
+/* A new string from a format; caller frees. */
+char *ml_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer; always NUL-terminated. */
+struct ml_buf {
+	char *data;
+	size_t len, cap;
+};
+void ml_buf_append(struct ml_buf *b, const void *data, size_t n);
+void ml_buf_puts(struct ml_buf *b, const char *s);
+void ml_buf_printf(struct ml_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Takes the buffer's string (caller frees) and resets the buffer. */
+char *ml_buf_steal(struct ml_buf *b);
+void ml_buf_free(struct ml_buf *b);
+
+#endif

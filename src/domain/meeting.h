@@ -1,0 +1,42 @@
+/* The booking's meeting object: making, updating and cancelling it through a driver, and
+ * keeping `meeting.history`. Works on the booking's JSON document; never does I/O itself
+ * (local drivers compute links; remote drivers are driven by the worker instead). */
+#ifndef ML_DOMAIN_MEETING_H
+#define ML_DOMAIN_MEETING_H
+
+#include "providers/provider.h"
+
+#include <jansson.h>
+
+/* The meeting object of a new booking: {"status":"none","platform":…,…}. */
+json_t *ml_meeting_new(const char *platform);
+
+/* Fills req from the booking, its service and host documents (all borrowed). */
+void ml_meeting_req_fill(struct ml_meeting_req *req, const char *org_id, json_t *booking,
+			 json_t *service, json_t *host);
+
+/* Makes the meeting now with the platform's local driver and records the outcome in
+ * booking.meeting (ready, or error with code and message; a permanent failure falls back to
+ * settings.fallback when the service names one, visibly). Appends {"type","data"} audit
+ * entries to `events`. Returns 0, or ML_EINVAL when the platform has no local driver. */
+int ml_meeting_make(const struct ml_provider_ctx *cx, const char *org_id, json_t *booking,
+		    json_t *service, json_t *host, json_t *events);
+
+/* After a reschedule: lets the driver update the meeting in place (same link). */
+int ml_meeting_update(const struct ml_provider_ctx *cx, const char *org_id, json_t *booking,
+		      json_t *service, json_t *host, json_t *events);
+
+/* Cancels the meeting (driver delete for local platforms) and marks it cancelled. */
+int ml_meeting_cancel(const struct ml_provider_ctx *cx, const char *org_id, json_t *booking,
+		      json_t *service, json_t *host, json_t *events);
+
+/* Moves the current meeting into meeting.history and resets it to status "none" on
+ * `platform`, bumping meeting.generation so a local room changes. */
+void ml_meeting_archive(json_t *booking, const char *platform, const char *reason);
+
+/* The personal link of one participant (caller frees), or NULL when the meeting has none. */
+char *ml_meeting_participant_url(const struct ml_provider_ctx *cx, const char *org_id,
+				 json_t *booking, json_t *service, json_t *host,
+				 const struct ml_participant_ref *p);
+
+#endif

@@ -1,0 +1,102 @@
+/* The HTTP layer shared by the daemon and the sandbox: a libmicrohttpd server that collects
+ * a bounded request body, hands the whole request to one dispatch function, and sends the
+ * response that function filled in.
+ *
+ * Threading: one thread per connection (poll), so a handler may block (on the store's group
+ * commit, or on a sandbox's injected latency) without stalling other connections.
+ */
+#ifndef ML_HTTP_HTTP_H
+#define ML_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ML_HTTP_MAX_PARAMS 6
+#define ML_HTTP_MAX_HEADERS 16
+
+struct MHD_Connection;
+struct ml_route;
+
+struct ml_http_req {
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* decoded path, without the query string */
+	const char *body;   /* NUL-terminated; "" when empty */
+	size_t body_len;
+	char remote_ip[48];
+	/* Filled by ml_router_match(): the route and its {param} values, in pattern order. */
+	const struct ml_route *route;
+	const char *params[ML_HTTP_MAX_PARAMS];
+	int nparams;
+	void *app;  /* the server's app pointer */
+	void *user; /* free for the dispatcher (e.g. the authenticated principal) */
+	struct MHD_Connection *conn;
+};
+
+struct ml_http_resp {
+	int status;
+	char *body; /* owned; freed after sending */
+	size_t body_len;
+	char content_type[64];
+	struct {
+		char *name, *value;
+	} headers[ML_HTTP_MAX_HEADERS];
+	int nheaders;
+	bool drop; /* close the connection without answering */
+};
+
+typedef void (*ml_http_handler)(struct ml_http_req *req, struct ml_http_resp *resp);
+
+struct ml_http_config {
+	const char *listen;  /* "127.0.0.1:8080"; port 0 picks a free one */
+	size_t max_body;     /* larger bodies answer 413 */
+	unsigned pool;       /* 0: thread per connection; N: a pool of N epoll threads */
+	unsigned conn_limit; /* 0: 10000 */
+	ml_http_handler dispatch;
+	void *app;
+};
+
+struct ml_http_server;
+
+/* Starts serving. Returns 0, or ML_EINVAL (bad listen address) / ML_EUNAVAIL (bind failed)
+ * with the detail in ml_error_message(). */
+int ml_http_start(struct ml_http_server **out, const struct ml_http_config *cfg);
+/* The bound port (useful with port 0). */
+int ml_http_port(const struct ml_http_server *srv);
+/* Stops accepting, waits for running handlers, frees. Accepts NULL. */
+void ml_http_stop(struct ml_http_server *srv);
+
+/* Request accessors (values borrowed for the request's lifetime; NULL when absent). */
+const char *ml_http_header(const struct ml_http_req *req, const char *name);
+const char *ml_http_query(const struct ml_http_req *req, const char *name);
+const char *ml_http_cookie(const struct ml_http_req *req, const char *name);
+/* Calls fn for every request header, then returns the count. */
+int ml_http_headers_each(const struct ml_http_req *req,
+			 void (*fn)(void *arg, const char *name, const char *value), void *arg);
+/* Calls fn for every query argument. */
+int ml_http_query_each(const struct ml_http_req *req,
+		       void (*fn)(void *arg, const char *name, const char *value), void *arg);
+
+/* Response builders. Each replaces any earlier body. */
+void ml_resp_header(struct ml_http_resp *resp, const char *name, const char *value);
+void ml_resp_body(struct ml_http_resp *resp, int status, const char *content_type,
+		  const void *body, size_t n);
+/* Takes ownership of a malloc'd body. */
+void ml_resp_body_steal(struct ml_http_resp *resp, int status, const char *content_type,
+			char *body, size_t n);
+/* Serializes and takes the reference of `json` (it is decref'd). */
+void ml_resp_json(struct ml_http_resp *resp, int status, json_t *json);
+/* {"error":{"code":…,"message":…,"field":…}} with the given status. */
+void ml_resp_error(struct ml_http_resp *resp, int status, const char *code, const char *field,
+		   const char *message);
+/* The error body for a negative ML_E* code, from the thread-local error detail. */
+void ml_resp_errno(struct ml_http_resp *resp, int err);
+void ml_resp_redirect(struct ml_http_resp *resp, int status, const char *location);
+
+/* Percent-encode for a URL query or path component (RFC 3986 unreserved kept). Caller frees. */
+char *ml_url_encode(const char *s);
+/* Decodes application/x-www-form-urlencoded into a JSON object of strings (a repeated key
+ * keeps the last value). */
+json_t *ml_form_decode(const char *body, size_t n);
+
+#endif

@@ -1,0 +1,147 @@
+/* 8x8 Jitsi as a Service: a local platform like jitsi, on https://8x8.vc/{appId}/{room}, where
+ * every participant carries an RS256 JWT (header kid "<appId>/<key id>") minted when they ask
+ * for their link, not eagerly: RSA signatures cost ~1 ms each (STACK.md).
+ */
+#include "core/jwt.h"
+#include "core/mem.h"
+#include "providers/provider.h"
+#include "providers/room.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_DOMAIN "8x8.vc"
+
+static const char *domain(const struct ml_platform_settings *s)
+{
+	return s->jaas_domain && *s->jaas_domain ? s->jaas_domain : DEFAULT_DOMAIN;
+}
+
+static int not_configured(const struct ml_platform_settings *s, struct ml_perr *err)
+{
+	const char *what = NULL;
+	if (!s || !s->jaas_app_id || !*s->jaas_app_id)
+		what = "the JaaS app id";
+	else if (!s->jaas_kid || !*s->jaas_kid)
+		what = "the JaaS key id (kid)";
+	else if (!s->jaas_key)
+		what = "the JaaS private key";
+	else if (!s->room_secret || !s->room_secret_len)
+		what = "the room secret";
+	if (!what)
+		return 0;
+	return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
+	                   "jaas is not configured on this server: %s is missing", what);
+}
+
+static int jaas_create(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+                       struct ml_meeting *out, struct ml_perr *err)
+{
+	const struct ml_platform_settings *s = cx->settings;
+	char room[ML_ROOM_MAX];
+	int rc;
+
+	if ((rc = not_configured(s, err)) < 0)
+		return rc;
+	if (ml_room_name(room, s, req) < 0)
+		return not_configured(NULL, err);
+	memset(out, 0, sizeof(*out));
+	out->external_id = ml_strdup(room);
+	out->join_url = ml_asprintf("https://%s/%s/%s", domain(s), s->jaas_app_id, room);
+	out->host_url = ml_strdup(out->join_url);
+	return 0;
+}
+
+static int jaas_update(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+                       struct ml_meeting *out, struct ml_perr *err)
+{
+	if (!req->external_id || !*req->external_id || !req->join_url || !*req->join_url)
+		return jaas_create(cx, req, out, err);
+	memset(out, 0, sizeof(*out));
+	out->external_id = ml_strdup(req->external_id);
+	out->join_url = ml_strdup(req->join_url);
+	out->host_url = ml_strdup(req->join_url);
+	return 0;
+}
+
+static int jaas_delete(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+                       struct ml_perr *err)
+{
+	return 0;
+}
+
+static bool setting_true(json_t *settings, const char *name)
+{
+	return json_is_true(json_object_get(settings, name));
+}
+
+/* Claims per developer.8x8.com/jaas/docs/api-keys-jwt; JaaS wants moderator and the feature
+ * flags as the strings "true"/"false", and honours features only for moderators. */
+static json_t *claims(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+                      const char *room, const struct ml_participant_ref *p)
+{
+	const struct ml_platform_settings *s = cx->settings;
+	bool mod = ml_role_is_moderator(p->role);
+	int64_t nbf, exp;
+	json_t *user = json_object(), *context = json_object();
+
+	ml_join_window(s, req, &nbf, &exp);
+	if (p->id)
+		json_object_set_new(user, "id", json_string(p->id));
+	if (p->name)
+		json_object_set_new(user, "name", json_string(p->name));
+	if (p->email)
+		json_object_set_new(user, "email", json_string(p->email));
+	json_object_set_new(user, "moderator", json_string(mod ? "true" : "false"));
+	json_object_set_new(context, "user", user);
+	if (mod) {
+		const char *rec = setting_true(req->settings, "recording") ? "true" : "false";
+		json_object_set_new(context, "features",
+		                    json_pack("{s:s, s:s, s:s, s:s}", "livestreaming", "false",
+		                              "recording", rec, "transcription", rec,
+		                              "outbound-call", "false"));
+	}
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:o}", "aud", "jitsi", "iss", "chat",
+	                 "iat", (json_int_t)cx->now, "nbf", (json_int_t)nbf, "exp", (json_int_t)exp,
+	                 "sub", s->jaas_app_id, "room", room, "context", context);
+}
+
+static int jaas_participant_url(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+                                const struct ml_meeting *m, const struct ml_participant_ref *p,
+                                char **url, struct ml_perr *err)
+{
+	const struct ml_platform_settings *s = cx->settings;
+	char *tok = NULL;
+	int rc;
+
+	if ((rc = not_configured(s, err)) < 0)
+		return rc;
+	if (!m->join_url)
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "meeting_not_ready",
+		                   "the meeting has no link yet");
+	const char *room = m->external_id;
+	if (!room || !*room) {
+		const char *slash = strrchr(m->join_url, '/');
+		room = slash ? slash + 1 : "";
+	}
+	json_t *c = claims(cx, req, room, p);
+	rc = ml_jwt_sign(&tok, s->jaas_key, s->jaas_kid, NULL, c);
+	json_decref(c);
+	if (rc < 0)
+		return ml_perr_set(err, ML_PERR_RETRY, 0, "token_failed",
+		                   "could not sign the jaas token");
+	*url = ml_asprintf("%s?jwt=%s", m->join_url, tok);
+	free(tok);
+	return 0;
+}
+
+const struct ml_provider_ops ml_provider_jaas = {
+    .abi = ML_PROVIDER_ABI,
+    .name = "jaas",
+    .label = "Jitsi (8x8 JaaS)",
+    .caps = ML_CAP_LOCAL | ML_CAP_UPDATE | ML_CAP_DELETE | ML_CAP_PERSONAL,
+    .meeting_create = jaas_create,
+    .meeting_update = jaas_update,
+    .meeting_delete = jaas_delete,
+    .participant_url = jaas_participant_url,
+};

@@ -1,0 +1,57 @@
+/* What a store backend implements (store.c dispatches the public API to it). Internal. */
+#ifndef ML_STORE_BACKEND_H
+#define ML_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct ml_store_ops {
+	const char *name;
+	void (*close)(struct ml_store *s);
+	int (*migrate)(struct ml_store *s);
+	int (*ready)(struct ml_store *s);
+	int (*write)(struct ml_store *s, ml_tx_fn fn, void *arg);
+	int (*read)(struct ml_store *s, ml_tx_fn fn, void *arg);
+
+	int (*org_ensure)(struct ml_tx *tx, const char *name, char org_id[40]);
+	int (*key_insert)(struct ml_tx *tx, const char *key_id, const char *org_id,
+			  const char *hash_hex, const char *prefix);
+	int (*key_lookup)(struct ml_tx *tx, const char *hash_hex, char org_id[40],
+			  char key_id[40]);
+	int (*key_count)(struct ml_tx *tx);
+	int (*secret_ensure)(struct ml_tx *tx, const char *name, uint8_t *out, size_t n);
+	int (*doc_insert)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
+	int (*doc_update)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
+	int (*doc_get)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		       json_t **out);
+	int (*doc_delete)(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+			  const char *id);
+	int (*doc_count_ref)(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+			     const char *column, const char *value, const char *const *statuses);
+	int (*doc_list)(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+			const struct ml_list_query *q, json_t **items, char **next_cursor);
+	int (*audit_append)(struct ml_tx *tx, const struct ml_audit *ev);
+	int (*audit_list)(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			  json_t **items);
+	int (*idem_get)(struct ml_tx *tx, const char *org_id, const char *key,
+			struct ml_idem *out);
+	int (*idem_put)(struct ml_tx *tx, const char *org_id, const char *key,
+			const struct ml_idem *rec);
+};
+
+/* Every backend's store and transaction start with these. */
+struct ml_store {
+	const struct ml_store_ops *ops;
+};
+
+struct ml_tx {
+	struct ml_store *store;
+};
+
+int ml_store_sqlite_open(struct ml_store **out, const char *path);
+
+/* Shared by backends: the table behind a kind, cursor encoding. */
+const char *ml_store_kind_table(enum ml_kind kind);
+char *ml_store_cursor_encode(int64_t created_at_ms, const char *id);
+int ml_store_cursor_decode(const char *cursor, int64_t *created_at_ms, char id[40]);
+
+#endif

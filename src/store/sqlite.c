@@ -1,0 +1,903 @@
+/* The SQLite backend: WAL, synchronous=FULL, one writer thread with group commit, a pool of
+ * reader connections, prepared statements cached per connection. */
+#include "store/backend.h"
+#include "core/crypto.h"
+#include "core/embed.h"
+#include "core/error.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STMT_CACHE 96
+#define BATCH_MAX 512
+#define MIGRATION_DIR "src/store/migrations/sqlite/"
+
+struct sq_conn {
+	sqlite3 *db;
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
+	int ncache;
+	struct sq_conn *next_free;
+};
+
+struct sq_tx {
+	struct ml_tx base;
+	struct sq_conn *c;
+};
+
+/* One queued write: the caller sleeps until `done`. */
+struct sq_op {
+	ml_tx_fn fn;
+	void *arg;
+	int rc;
+	bool done;
+	struct sq_op *next;
+};
+
+struct sq_store {
+	struct ml_store base;
+	char *path;
+	struct sq_conn *writer;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	struct sq_op *head, *tail;
+	bool stopping;
+	struct sq_conn *free_readers;
+	pthread_mutex_t readers_mu;
+};
+
+static const struct ml_store_ops sqlite_ops;
+
+static int sq_fail(sqlite3 *db, const char *what)
+{
+	ml_err("store: %s: %s", what, sqlite3_errmsg(db));
+	return ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
+}
+
+static int conn_open(const char *path, bool reader, struct sq_conn **out)
+{
+	struct sq_conn *c = ml_calloc(1, sizeof *c);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	const char *pragmas = reader ? "PRAGMA busy_timeout=10000; PRAGMA query_only=1;"
+				     : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+				       "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = ml_error_set(ML_ESTORE, "store_unavailable", "MEETLINK_DB",
+				      "cannot open the SQLite store at %s: %s", path,
+				      c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		sqlite3_close(c->db);
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+static void conn_close(struct sq_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->ncache; i++) {
+		sqlite3_finalize(c->cache[i].st);
+		free(c->cache[i].sql);
+	}
+	sqlite3_close(c->db);
+	free(c);
+}
+
+/* A reset statement for `sql`, prepared once per connection. NULL on error (logged). */
+static sqlite3_stmt *prep(struct sq_conn *c, const char *sql)
+{
+	sqlite3_stmt *st;
+	for (int i = 0; i < c->ncache; i++)
+		if (strcmp(c->cache[i].sql, sql) == 0) {
+			sqlite3_reset(c->cache[i].st);
+			sqlite3_clear_bindings(c->cache[i].st);
+			return c->cache[i].st;
+		}
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	    SQLITE_OK) {
+		ml_err("store: prepare failed: %s", sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	if (c->ncache == STMT_CACHE) {
+		/* Full: evict the oldest entry. Bounded because queries come from a fixed set. */
+		sqlite3_finalize(c->cache[0].st);
+		free(c->cache[0].sql);
+		memmove(&c->cache[0], &c->cache[1], sizeof c->cache[0] * (STMT_CACHE - 1));
+		c->ncache--;
+	}
+	c->cache[c->ncache].sql = ml_strdup(sql);
+	c->cache[c->ncache].st = st;
+	c->ncache++;
+	return st;
+}
+
+static struct sq_conn *txc(struct ml_tx *tx)
+{
+	return ((struct sq_tx *)tx)->c;
+}
+
+static int exec(struct sq_conn *c, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ml_err("store: %s: %s", sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
+	}
+	return 0;
+}
+
+/* --- the writer thread (group commit) --- */
+
+static void *writer_main(void *arg)
+{
+	struct sq_store *s = arg;
+	struct sq_tx tx = {{&s->base}, s->writer};
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->work_cv, &s->mu);
+		if (!s->head && s->stopping)
+			break;
+		/* Take everything queued (up to BATCH_MAX) as one transaction. */
+		struct sq_op *batch = s->head, *last = batch;
+		int n = 1;
+		while (last->next && n < BATCH_MAX) {
+			last = last->next;
+			n++;
+		}
+		s->head = last->next;
+		if (!s->head)
+			s->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&s->mu);
+
+		int brc = exec(s->writer, "BEGIN IMMEDIATE");
+		for (struct sq_op *op = batch; op && brc == 0; op = op->next) {
+			ml_error_clear();
+			if ((brc = exec(s->writer, "SAVEPOINT op")) < 0)
+				break;
+			op->rc = op->fn(&tx.base, op->arg);
+			if (op->rc < 0)
+				exec(s->writer, "ROLLBACK TO op");
+			exec(s->writer, "RELEASE op");
+		}
+		if (brc == 0)
+			brc = exec(s->writer, "COMMIT");
+		if (brc < 0) {
+			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+			for (struct sq_op *op = batch; op; op = op->next)
+				op->rc = ML_ESTORE;
+		}
+
+		pthread_mutex_lock(&s->mu);
+		for (struct sq_op *op = batch; op;) {
+			struct sq_op *next = op->next;
+			op->done = true; /* op may be freed by its owner from here on */
+			op = next;
+		}
+		pthread_cond_broadcast(&s->done_cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* The error detail set inside fn lives on the writer thread; carry it back to the caller. */
+struct carry {
+	ml_tx_fn fn;
+	void *arg;
+	int err;
+	char code[48], field[128], message[512];
+};
+
+static int carry_fn(struct ml_tx *tx, void *arg)
+{
+	struct carry *c = arg;
+	int rc = c->fn(tx, c->arg);
+	if (rc < 0) {
+		c->err = rc;
+		snprintf(c->code, sizeof c->code, "%s", ml_error_code());
+		snprintf(c->field, sizeof c->field, "%s", ml_error_field());
+		snprintf(c->message, sizeof c->message, "%s", ml_error_message());
+	}
+	return rc;
+}
+
+static int sq_write(struct ml_store *base, ml_tx_fn fn, void *arg)
+{
+	struct sq_store *s = (struct sq_store *)base;
+	struct carry c = {fn, arg, 0, "", "", ""};
+	struct sq_op op = {carry_fn, &c, 0, false, NULL};
+
+	pthread_mutex_lock(&s->mu);
+	if (s->tail)
+		s->tail->next = &op;
+	else
+		s->head = &op;
+	s->tail = &op;
+	pthread_cond_signal(&s->work_cv);
+	while (!op.done)
+		pthread_cond_wait(&s->done_cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	if (op.rc < 0 && c.err == op.rc)
+		ml_error_set(c.err, c.code, c.field, "%s", c.message);
+	else if (op.rc == ML_ESTORE)
+		ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
+	return op.rc;
+}
+
+static int sq_read(struct ml_store *base, ml_tx_fn fn, void *arg)
+{
+	struct sq_store *s = (struct sq_store *)base;
+	struct sq_conn *c;
+	int rc;
+
+	pthread_mutex_lock(&s->readers_mu);
+	c = s->free_readers;
+	if (c)
+		s->free_readers = c->next_free;
+	pthread_mutex_unlock(&s->readers_mu);
+	if (!c && (rc = conn_open(s->path, true, &c)) < 0)
+		return rc;
+
+	struct sq_tx tx = {{base}, c};
+	if ((rc = exec(c, "BEGIN")) == 0) {
+		rc = fn(&tx.base, arg);
+		exec(c, "COMMIT");
+	}
+
+	pthread_mutex_lock(&s->readers_mu);
+	c->next_free = s->free_readers;
+	s->free_readers = c;
+	pthread_mutex_unlock(&s->readers_mu);
+	return rc;
+}
+
+/* --- migrations --- */
+
+static int migrate_fn(struct ml_tx *tx, void *arg)
+{
+	struct sq_conn *c = txc(tx);
+	int *applied = arg, rc;
+	sqlite3_stmt *st;
+
+	if ((rc = exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")) < 0)
+		return rc;
+	for (const struct ml_embedded *e = ml_embedded_files; e->path; e++) {
+		if (strncmp(e->path, MIGRATION_DIR, strlen(MIGRATION_DIR)) != 0)
+			continue;
+		const char *name = e->path + strlen(MIGRATION_DIR);
+		long version = strtol(name, NULL, 10);
+		st = prep(c, "SELECT 1 FROM schema_migrations WHERE version = ?");
+		if (!st)
+			return sq_fail(c->db, "migrate");
+		sqlite3_bind_int64(st, 1, version);
+		int found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (found)
+			continue;
+		if ((rc = exec(c, (const char *)e->data)) < 0)
+			return rc;
+		st = prep(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?,?,?)");
+		if (!st)
+			return sq_fail(c->db, "migrate");
+		sqlite3_bind_int64(st, 1, version);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, ml_now_ms());
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return sq_fail(c->db, "migrate");
+		ml_info("store: applied migration %s", name);
+		(*applied)++;
+	}
+	return 0;
+}
+
+static int sq_migrate(struct ml_store *s)
+{
+	int applied = 0;
+	int rc = sq_write(s, migrate_fn, &applied);
+	return rc < 0 ? rc : applied;
+}
+
+static int ready_fn(struct ml_tx *tx, void *arg)
+{
+	struct sq_conn *c = txc(tx);
+	int want = 0, have;
+	(void)arg;
+	for (const struct ml_embedded *e = ml_embedded_files; e->path; e++)
+		if (strncmp(e->path, MIGRATION_DIR, strlen(MIGRATION_DIR)) == 0)
+			want++;
+	sqlite3_stmt *st = prep(c, "SELECT count(*) FROM schema_migrations");
+	if (!st || sqlite3_step(st) != SQLITE_ROW)
+		return ML_EUNAVAIL;
+	have = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return have == want ? 0 : ML_EUNAVAIL;
+}
+
+static int sq_ready(struct ml_store *s)
+{
+	return sq_read(s, ready_fn, NULL) == 0 ? 0 : ML_EUNAVAIL;
+}
+
+/* --- organizations and keys --- */
+
+static int sq_org_ensure(struct ml_tx *tx, const char *name, char org_id[40])
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "SELECT id FROM orgs WHERE name = ?");
+	if (!st)
+		return sq_fail(c->db, "org");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(org_id, 40, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	ml_id_new(org_id, "org");
+	st = prep(c, "INSERT INTO orgs(id, name, created_at) VALUES (?,?,?)");
+	if (!st)
+		return sq_fail(c->db, "org");
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ml_now_ms());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sq_fail(c->db, "org insert");
+	return 0;
+}
+
+static int sq_key_insert(struct ml_tx *tx, const char *key_id, const char *org_id,
+			 const char *hash_hex, const char *prefix)
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "INSERT INTO api_keys(id, org_id, hash, prefix, created_at) "
+				   "VALUES (?,?,?,?,?)");
+	if (!st)
+		return sq_fail(c->db, "key insert");
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hash_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, ml_now_ms());
+	int r = sqlite3_step(st);
+	if (r == SQLITE_CONSTRAINT)
+		return ml_error_set(ML_ECONFLICT, "key_exists", NULL, "That API key already exists.");
+	if (r != SQLITE_DONE)
+		return sq_fail(c->db, "key insert");
+	return 0;
+}
+
+static int sq_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40],
+			 char key_id[40])
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "SELECT org_id, id FROM api_keys WHERE hash = ? AND "
+				   "revoked_at IS NULL");
+	if (!st)
+		return sq_fail(c->db, "key lookup");
+	sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return ML_ENOTFOUND;
+	}
+	snprintf(org_id, 40, "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(key_id, 40, "%s", (const char *)sqlite3_column_text(st, 1));
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_key_count(struct ml_tx *tx)
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "SELECT count(*) FROM api_keys");
+	if (!st || sqlite3_step(st) != SQLITE_ROW)
+		return sq_fail(c->db, "key count");
+	int n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/* --- server secrets --- */
+
+static int sq_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t n)
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "SELECT value FROM server_secrets WHERE name = ?");
+	if (!st)
+		return sq_fail(c->db, "secret");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == n) {
+		memcpy(out, sqlite3_column_blob(st, 0), n);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	ml_random(out, n);
+	st = prep(c, "INSERT OR REPLACE INTO server_secrets(name, value, created_at) VALUES (?,?,?)");
+	if (!st)
+		return sq_fail(c->db, "secret");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, out, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ml_now_ms());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sq_fail(c->db, "secret");
+	return 0;
+}
+
+/* --- documents --- */
+
+static const char *jstr(json_t *doc, const char *key)
+{
+	return json_string_value(json_object_get(doc, key));
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int64_t doc_start_ms(json_t *doc)
+{
+	int64_t t;
+	const char *s = jstr(doc, "start");
+	return s && ml_time_parse(s, &t) == 0 ? t * 1000 : 0;
+}
+
+static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
+		     bool insert)
+{
+	struct sq_conn *c = txc(tx);
+	char sql[512];
+	const char *t = ml_store_kind_table(kind);
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	sqlite3_stmt *st;
+	int r;
+
+	/* Table names come from a fixed list, never from input. */
+	switch (kind) {
+	case ML_KIND_HOST:
+		snprintf(sql, sizeof sql,
+			 insert ? "INSERT INTO hosts(doc, external_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?)"
+				: "UPDATE hosts SET doc=?, external_id=?, updated_at=? WHERE org_id=? AND id=?");
+		break;
+	case ML_KIND_SERVICE:
+		snprintf(sql, sizeof sql,
+			 insert ? "INSERT INTO services(doc, external_id, host_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?)"
+				: "UPDATE services SET doc=?, external_id=?, host_id=?, updated_at=? WHERE org_id=? AND id=?");
+		break;
+	default:
+		snprintf(sql, sizeof sql,
+			 insert ? "INSERT INTO bookings(doc, external_id, host_id, service_id, status, start_at, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?,?,?,?)"
+				: "UPDATE bookings SET doc=?, external_id=?, host_id=?, service_id=?, status=?, start_at=?, updated_at=? WHERE org_id=? AND id=?");
+		break;
+	}
+	(void)t;
+	if (!(st = prep(c, sql))) {
+		free(text);
+		return sq_fail(c->db, "doc write");
+	}
+	int i = 1;
+	int64_t now = ml_now_ms();
+	sqlite3_bind_text(st, i++, text, -1, SQLITE_STATIC);
+	bind_opt(st, i++, jstr(doc, "external_id"));
+	if (kind != ML_KIND_HOST)
+		bind_opt(st, i++, jstr(doc, "host_id"));
+	if (kind == ML_KIND_BOOKING) {
+		bind_opt(st, i++, jstr(doc, "service_id"));
+		bind_opt(st, i++, jstr(doc, "status") ? jstr(doc, "status") : "");
+		sqlite3_bind_int64(st, i++, doc_start_ms(doc));
+	}
+	if (insert)
+		sqlite3_bind_int64(st, i++, now);
+	sqlite3_bind_int64(st, i++, now);
+	sqlite3_bind_text(st, i++, org_id, -1, SQLITE_STATIC);
+	bind_opt(st, i++, jstr(doc, "id"));
+	r = sqlite3_step(st);
+	free(text);
+	if (r == SQLITE_CONSTRAINT) {
+		sqlite3_reset(st);
+		return ml_error_set(ML_ECONFLICT, "external_id_taken", "external_id",
+				    "Another object of this organization already has this "
+				    "external_id.");
+	}
+	if (r != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return sq_fail(c->db, "doc write");
+	}
+	if (!insert && sqlite3_changes(c->db) == 0)
+		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No such object.");
+	return 0;
+}
+
+static int sq_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
+{
+	return doc_write(tx, kind, org_id, doc, true);
+}
+
+static int sq_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
+{
+	return doc_write(tx, kind, org_id, doc, false);
+}
+
+static json_t *load_doc(sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+	return json_loadb(text, (size_t)n, 0, NULL);
+}
+
+static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		      json_t **out)
+{
+	struct sq_conn *c = txc(tx);
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT doc FROM %s WHERE id = ? AND org_id = ?",
+		 ml_store_kind_table(kind));
+	sqlite3_stmt *st = prep(c, sql);
+	if (!st)
+		return sq_fail(c->db, "doc get");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return r == SQLITE_DONE ? ML_ENOTFOUND : sq_fail(c->db, "doc get");
+	}
+	json_t *doc = load_doc(st, 0);
+	sqlite3_reset(st);
+	if (!doc)
+		return sq_fail(c->db, "doc decode");
+	*out = doc;
+	return 0;
+}
+
+static int sq_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id)
+{
+	struct sq_conn *c = txc(tx);
+	char sql[128];
+	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ? AND org_id = ?",
+		 ml_store_kind_table(kind));
+	sqlite3_stmt *st = prep(c, sql);
+	if (!st)
+		return sq_fail(c->db, "doc delete");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sq_fail(c->db, "doc delete");
+	return sqlite3_changes(c->db) ? 0 : ML_ENOTFOUND;
+}
+
+static int sq_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+			    const char *column, const char *value, const char *const *statuses)
+{
+	struct sq_conn *c = txc(tx);
+	struct ml_buf sql = {0};
+	int n = 0;
+
+	if (strcmp(column, "host_id") != 0 && strcmp(column, "service_id") != 0)
+		return ml_error_set(ML_EINTERNAL, "internal_error", NULL, "bad column");
+	ml_buf_printf(&sql, "SELECT count(*) FROM %s WHERE org_id = ? AND %s = ?",
+		      ml_store_kind_table(kind), column);
+	if (statuses) {
+		ml_buf_puts(&sql, " AND status IN (");
+		for (int i = 0; statuses[i]; i++)
+			ml_buf_puts(&sql, i ? ",?" : "?");
+		ml_buf_puts(&sql, ")");
+	}
+	sqlite3_stmt *st = prep(c, sql.data);
+	ml_buf_free(&sql);
+	if (!st)
+		return sq_fail(c->db, "count");
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	for (int i = 0; statuses && statuses[i]; i++)
+		sqlite3_bind_text(st, 3 + i, statuses[i], -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+		       const struct ml_list_query *q, json_t **items, char **next_cursor)
+{
+	struct sq_conn *c = txc(tx);
+	struct ml_buf sql = {0};
+	int64_t cur_t = 0;
+	char cur_id[40] = "";
+	int rc, limit = q->limit > 0 ? q->limit : 50;
+	const char *binds[8];
+	int nb = 0;
+
+	if (q->cursor && (rc = ml_store_cursor_decode(q->cursor, &cur_t, cur_id)) < 0)
+		return rc;
+	ml_buf_printf(&sql, "SELECT doc, created_at, id FROM %s WHERE org_id = ?",
+		      ml_store_kind_table(kind));
+	if (q->external_id) {
+		ml_buf_puts(&sql, " AND external_id = ?");
+		binds[nb++] = q->external_id;
+	}
+	if (q->host_id && kind != ML_KIND_HOST) {
+		ml_buf_puts(&sql, " AND host_id = ?");
+		binds[nb++] = q->host_id;
+	}
+	if (q->service_id && kind == ML_KIND_BOOKING) {
+		ml_buf_puts(&sql, " AND service_id = ?");
+		binds[nb++] = q->service_id;
+	}
+	if (q->status && kind == ML_KIND_BOOKING) {
+		ml_buf_puts(&sql, " AND status = ?");
+		binds[nb++] = q->status;
+	}
+	if (q->start_from && kind == ML_KIND_BOOKING)
+		ml_buf_puts(&sql, " AND start_at >= ?1000");
+	if (q->start_to && kind == ML_KIND_BOOKING)
+		ml_buf_puts(&sql, " AND start_at < ?1001");
+	if (q->cursor)
+		ml_buf_puts(&sql, " AND (created_at, id) > (?1002, ?1003)");
+	ml_buf_puts(&sql, " ORDER BY created_at, id LIMIT ?1004");
+	sqlite3_stmt *st = prep(c, sql.data);
+	ml_buf_free(&sql);
+	if (!st)
+		return sq_fail(c->db, "list");
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	for (int i = 0; i < nb; i++)
+		sqlite3_bind_text(st, 2 + i, binds[i], -1, SQLITE_STATIC);
+	if (q->start_from)
+		sqlite3_bind_int64(st, 1000, q->start_from * 1000);
+	if (q->start_to)
+		sqlite3_bind_int64(st, 1001, q->start_to * 1000);
+	if (q->cursor) {
+		sqlite3_bind_int64(st, 1002, cur_t);
+		sqlite3_bind_text(st, 1003, cur_id, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int(st, 1004, limit + 1);
+
+	json_t *arr = json_array();
+	int64_t last_t = 0;
+	char last_id[40] = "";
+	int n = 0, r;
+	*next_cursor = NULL;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			*next_cursor = ml_store_cursor_encode(last_t, last_id);
+			break;
+		}
+		json_t *doc = load_doc(st, 0);
+		if (doc)
+			json_array_append_new(arr, doc);
+		last_t = sqlite3_column_int64(st, 1);
+		snprintf(last_id, sizeof last_id, "%s", (const char *)sqlite3_column_text(st, 2));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		json_decref(arr);
+		return sq_fail(c->db, "list");
+	}
+	*items = arr;
+	return 0;
+}
+
+/* --- audit trail --- */
+
+static int sq_audit_append(struct ml_tx *tx, const struct ml_audit *ev)
+{
+	struct sq_conn *c = txc(tx);
+	char *data = ev->data ? json_dumps(ev->data, JSON_COMPACT) : NULL;
+	sqlite3_stmt *st = prep(c, "INSERT INTO audit_events(org_id, booking_id, at, type, actor, "
+				   "ip, data) VALUES (?,?,?,?,?,?,?)");
+	if (!st) {
+		free(data);
+		return sq_fail(c->db, "audit");
+	}
+	sqlite3_bind_text(st, 1, ev->org_id, -1, SQLITE_STATIC);
+	bind_opt(st, 2, ev->booking_id);
+	sqlite3_bind_int64(st, 3, ml_now_ms());
+	sqlite3_bind_text(st, 4, ev->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ev->actor ? ev->actor : "system", -1, SQLITE_STATIC);
+	bind_opt(st, 6, ev->ip && *ev->ip ? ev->ip : NULL);
+	bind_opt(st, 7, data);
+	int r = sqlite3_step(st);
+	free(data);
+	if (r != SQLITE_DONE)
+		return sq_fail(c->db, "audit");
+	return 0;
+}
+
+static int sq_audit_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			 json_t **items)
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "SELECT seq, at, type, actor, ip, data FROM audit_events "
+				   "WHERE org_id = ? AND booking_id = ? ORDER BY seq");
+	if (!st)
+		return sq_fail(c->db, "audit list");
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, booking_id, -1, SQLITE_STATIC);
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char at[ML_RFC3339_MAX], id[32];
+		int64_t ms = sqlite3_column_int64(st, 1);
+		ml_time_format(ms / 1000, at);
+		snprintf(id, sizeof id, "evt_%lld", (long long)sqlite3_column_int64(st, 0));
+		json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", id, "type",
+				      (const char *)sqlite3_column_text(st, 2), "actor",
+				      (const char *)sqlite3_column_text(st, 3), "at", at,
+				      "at_ms", (json_int_t)ms);
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			json_object_set_new(e, "ip",
+					    json_string((const char *)sqlite3_column_text(st, 4)));
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+			json_t *d = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
+			if (d)
+				json_object_set_new(e, "data", d);
+		}
+		json_array_append_new(arr, e);
+	}
+	sqlite3_reset(st);
+	*items = arr;
+	return 0;
+}
+
+/* --- idempotency --- */
+
+static int sq_idem_get(struct ml_tx *tx, const char *org_id, const char *key,
+		       struct ml_idem *out)
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "SELECT body_hash, status, response FROM idempotency_keys "
+				   "WHERE org_id = ? AND key = ?");
+	if (!st)
+		return sq_fail(c->db, "idempotency");
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return ML_ENOTFOUND;
+	}
+	snprintf(out->body_hash, sizeof out->body_hash, "%s",
+		 (const char *)sqlite3_column_text(st, 0));
+	out->status = sqlite3_column_int(st, 1);
+	out->response = ml_strdup((const char *)sqlite3_column_text(st, 2));
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
+		       const struct ml_idem *rec)
+{
+	struct sq_conn *c = txc(tx);
+	sqlite3_stmt *st = prep(c, "INSERT INTO idempotency_keys(org_id, key, body_hash, status, "
+				   "response, created_at) VALUES (?,?,?,?,?,?)");
+	if (!st)
+		return sq_fail(c->db, "idempotency");
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rec->body_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, rec->status);
+	sqlite3_bind_text(st, 5, rec->response, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, ml_now_ms());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sq_fail(c->db, "idempotency");
+	return 0;
+}
+
+/* --- open/close --- */
+
+static int mkdir_parent(const char *path)
+{
+	char *dir = ml_strdup(path);
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		for (char *p = dir + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			mkdir(dir, 0700);
+			*p = '/';
+		}
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			rc = ml_error_set(ML_ESTORE, "store_unavailable", "MEETLINK_DB",
+					  "cannot create directory %s: %s", dir, strerror(errno));
+	}
+	free(dir);
+	return rc;
+}
+
+int ml_store_sqlite_open(struct ml_store **out, const char *path)
+{
+	struct sq_store *s;
+	int rc;
+
+	if (!*path)
+		return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_DB",
+				    "sqlite: needs a file path");
+	if ((rc = mkdir_parent(path)) < 0)
+		return rc;
+	s = ml_calloc(1, sizeof *s);
+	s->base.ops = &sqlite_ops;
+	s->path = ml_strdup(path);
+	if ((rc = conn_open(path, false, &s->writer)) < 0) {
+		free(s->path);
+		free(s);
+		return rc;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->readers_mu, NULL);
+	pthread_cond_init(&s->work_cv, NULL);
+	pthread_cond_init(&s->done_cv, NULL);
+	pthread_create(&s->thread, NULL, writer_main, s);
+	*out = &s->base;
+	return 0;
+}
+
+static void sq_close(struct ml_store *base)
+{
+	struct sq_store *s = (struct sq_store *)base;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_cond_signal(&s->work_cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	conn_close(s->writer);
+	while (s->free_readers) {
+		struct sq_conn *c = s->free_readers;
+		s->free_readers = c->next_free;
+		conn_close(c);
+	}
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->readers_mu);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_cond_destroy(&s->done_cv);
+	free(s->path);
+	free(s);
+}
+
+static const struct ml_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.ready = sq_ready,
+	.write = sq_write,
+	.read = sq_read,
+	.org_ensure = sq_org_ensure,
+	.key_insert = sq_key_insert,
+	.key_lookup = sq_key_lookup,
+	.key_count = sq_key_count,
+	.secret_ensure = sq_secret_ensure,
+	.doc_insert = sq_doc_insert,
+	.doc_update = sq_doc_update,
+	.doc_get = sq_doc_get,
+	.doc_delete = sq_doc_delete,
+	.doc_count_ref = sq_doc_count_ref,
+	.doc_list = sq_doc_list,
+	.audit_append = sq_audit_append,
+	.audit_list = sq_audit_list,
+	.idem_get = sq_idem_get,
+	.idem_put = sq_idem_put,
+};

@@ -1,0 +1,167 @@
+/* The public store API: dispatch to the backend chosen by the URL. */
+#include "store/backend.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ml_store_open(struct ml_store **out, const char *url)
+{
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return ml_store_sqlite_open(out, url + 7);
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+		return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_DB",
+				    "the PostgreSQL store is not built yet; use sqlite:PATH");
+	return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_DB",
+			    "MEETLINK_DB must be sqlite:PATH or a postgres:// URL");
+}
+
+void ml_store_close(struct ml_store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+int ml_store_migrate(struct ml_store *s)
+{
+	return s->ops->migrate(s);
+}
+
+int ml_store_ready(struct ml_store *s)
+{
+	return s->ops->ready(s);
+}
+
+int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg)
+{
+	return s->ops->write(s, fn, arg);
+}
+
+int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg)
+{
+	return s->ops->read(s, fn, arg);
+}
+
+int ml_tx_org_ensure(struct ml_tx *tx, const char *name, char org_id[40])
+{
+	return tx->store->ops->org_ensure(tx, name, org_id);
+}
+
+int ml_tx_key_insert(struct ml_tx *tx, const char *key_id, const char *org_id,
+		     const char *hash_hex, const char *prefix)
+{
+	return tx->store->ops->key_insert(tx, key_id, org_id, hash_hex, prefix);
+}
+
+int ml_tx_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40], char key_id[40])
+{
+	return tx->store->ops->key_lookup(tx, hash_hex, org_id, key_id);
+}
+
+int ml_tx_key_count(struct ml_tx *tx)
+{
+	return tx->store->ops->key_count(tx);
+}
+
+int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t n)
+{
+	return tx->store->ops->secret_ensure(tx, name, out, n);
+}
+
+int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
+{
+	return tx->store->ops->doc_insert(tx, kind, org_id, doc);
+}
+
+int ml_tx_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
+{
+	return tx->store->ops->doc_update(tx, kind, org_id, doc);
+}
+
+int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		  json_t **out)
+{
+	return tx->store->ops->doc_get(tx, kind, org_id, id, out);
+}
+
+int ml_tx_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id)
+{
+	return tx->store->ops->doc_delete(tx, kind, org_id, id);
+}
+
+int ml_tx_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+			const char *column, const char *value, const char *const *statuses)
+{
+	return tx->store->ops->doc_count_ref(tx, kind, org_id, column, value, statuses);
+}
+
+int ml_tx_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+		   const struct ml_list_query *q, json_t **items, char **next_cursor)
+{
+	return tx->store->ops->doc_list(tx, kind, org_id, q, items, next_cursor);
+}
+
+int ml_tx_audit_append(struct ml_tx *tx, const struct ml_audit *ev)
+{
+	return tx->store->ops->audit_append(tx, ev);
+}
+
+int ml_tx_audit_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
+		     json_t **items)
+{
+	return tx->store->ops->audit_list(tx, org_id, booking_id, items);
+}
+
+int ml_tx_idem_get(struct ml_tx *tx, const char *org_id, const char *key, struct ml_idem *out)
+{
+	return tx->store->ops->idem_get(tx, org_id, key, out);
+}
+
+int ml_tx_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
+		   const struct ml_idem *rec)
+{
+	return tx->store->ops->idem_put(tx, org_id, key, rec);
+}
+
+const char *ml_store_kind_table(enum ml_kind kind)
+{
+	static const char *tables[] = {"hosts", "services", "bookings"};
+	return tables[kind];
+}
+
+/* Cursors are opaque to clients: base64url("c1:<created_at_ms>:<id>"). */
+char *ml_store_cursor_encode(int64_t created_at_ms, const char *id)
+{
+	char raw[96];
+	int n = snprintf(raw, sizeof raw, "c1:%lld:%s", (long long)created_at_ms, id);
+	return ml_base64url_encode(raw, (size_t)n);
+}
+
+int ml_store_cursor_decode(const char *cursor, int64_t *created_at_ms, char id[40])
+{
+	size_t n;
+	uint8_t *raw = ml_base64url_decode(cursor, strlen(cursor), &n);
+	char buf[96], *end;
+	int rc = ml_error_set(ML_EINVAL, "invalid_cursor", "cursor",
+			      "cursor is not one this API handed out");
+
+	if (!raw)
+		return rc;
+	if (n >= sizeof buf || n < 4 || memcmp(raw, "c1:", 3) != 0) {
+		free(raw);
+		return rc;
+	}
+	memcpy(buf, raw, n);
+	buf[n] = '\0';
+	free(raw);
+	long long t = strtoll(buf + 3, &end, 10);
+	if (*end != ':' || strlen(end + 1) == 0 || strlen(end + 1) >= 40)
+		return rc;
+	*created_at_ms = t;
+	memcpy(id, end + 1, strlen(end + 1) + 1);
+	ml_error_clear();
+	return 0;
+}

@@ -1,0 +1,121 @@
+/* The store: one interface, two backends (SQLite embedded by default; PostgreSQL for several
+ * nodes). Callers never see SQL or the backend.
+ *
+ * All changes happen inside ml_store_write(): the callback runs inside a durable transaction
+ * and everything it did commits together or not at all (the transactional outbox of later
+ * jobs relies on this). On SQLite, writes from many threads are funnelled to one writer thread
+ * that commits them in batches (group commit): each callback runs in its own savepoint, so a
+ * callback that fails rolls back alone, and the caller returns only once its batch is durable.
+ *
+ * Resources (hosts, services, bookings) are stored as JSON documents with their queryable
+ * fields (org, id, external_id, status, host, service, start) also kept as indexed columns.
+ */
+#ifndef ML_STORE_STORE_H
+#define ML_STORE_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ml_store;
+struct ml_tx;
+
+/* Opens "sqlite:PATH" (creating the file and its directory) or a "postgres://" URL.
+ * Returns ML_EINVAL for an unsupported URL, ML_ESTORE when it cannot be opened. */
+int ml_store_open(struct ml_store **out, const char *url);
+/* Finishes pending writes and closes. Accepts NULL. */
+void ml_store_close(struct ml_store *s);
+
+/* Applies pending migrations; returns how many were applied, or ML_ESTORE. */
+int ml_store_migrate(struct ml_store *s);
+/* 0 when the store answers and every migration is applied (readiness), else ML_EUNAVAIL. */
+int ml_store_ready(struct ml_store *s);
+
+typedef int (*ml_tx_fn)(struct ml_tx *tx, void *arg);
+
+/* Runs fn inside a durable write transaction; returns fn's result (>= 0 commits, < 0 rolls
+ * back fn's changes) or ML_ESTORE when the commit itself failed. fn must not block or call
+ * ml_store_write/ml_store_read. */
+int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg);
+/* Runs fn on a consistent read snapshot; fn must only read. */
+int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg);
+
+/* --- Organizations and API keys --- */
+
+/* Finds the organization named `name` or creates it; writes its id into org_id. */
+int ml_tx_org_ensure(struct ml_tx *tx, const char *name, char org_id[40]);
+/* Stores a key by the SHA-256 hex of its secret. */
+int ml_tx_key_insert(struct ml_tx *tx, const char *key_id, const char *org_id,
+		     const char *hash_hex, const char *prefix);
+/* ML_ENOTFOUND when no live key has that hash. */
+int ml_tx_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40], char key_id[40]);
+/* Number of API keys in the store. */
+int ml_tx_key_count(struct ml_tx *tx);
+
+/* --- Server secrets --- */
+
+/* The secret called `name` (n random bytes made on first use, then the same forever). */
+int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t n);
+
+/* --- Documents --- */
+
+enum ml_kind { ML_KIND_HOST, ML_KIND_SERVICE, ML_KIND_BOOKING, ML_KIND__COUNT };
+
+/* Inserts `doc` (fields "id", "created_at", "updated_at" required; "external_id",
+ * "status", "host_id", "service_id", "start" indexed when present). ML_ECONFLICT with code
+ * "external_id_taken" when another document of the organization has that external_id. */
+int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
+/* Replaces the stored document with `doc` (same id); ML_ENOTFOUND, ML_ECONFLICT as above. */
+int ml_tx_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
+/* Reads one document (new reference in *out). ML_ENOTFOUND when absent or another org's. */
+int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		  json_t **out);
+int ml_tx_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id);
+/* Number of documents of `kind` whose `column` ("host_id", "service_id") equals value and,
+ * when statuses is non-NULL, whose status is one of the NULL-terminated list. */
+int ml_tx_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+			const char *column, const char *value, const char *const *statuses);
+
+struct ml_list_query {
+	int limit;               /* 1..200 */
+	const char *cursor;      /* opaque, from a previous page; NULL for the first */
+	const char *external_id; /* filters, NULL for none */
+	const char *status;
+	const char *host_id;
+	const char *service_id;
+	int64_t start_from, start_to; /* bookings by start, 0 for none */
+};
+
+/* A page of documents, oldest first. *items is a new array; *next_cursor a new string or
+ * NULL on the last page. ML_EINVAL (field "cursor") for a cursor that is not ours. */
+int ml_tx_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
+		   const struct ml_list_query *q, json_t **items, char **next_cursor);
+
+/* --- Audit trail --- */
+
+struct ml_audit {
+	const char *org_id;
+	const char *booking_id; /* may be NULL for org-level events */
+	const char *type;       /* "booking.created", "meeting.ready", ... */
+	const char *actor;      /* "key_…", "system", "worker" */
+	const char *ip;         /* remote address, may be NULL */
+	json_t *data;           /* borrowed, may be NULL */
+};
+int ml_tx_audit_append(struct ml_tx *tx, const struct ml_audit *ev);
+/* The booking's events, oldest first, as a new array. */
+int ml_tx_audit_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
+		     json_t **items);
+
+/* --- Idempotency keys --- */
+
+struct ml_idem {
+	char body_hash[65]; /* hex SHA-256 of method, path and body */
+	int status;
+	char *response; /* owned when read back */
+};
+/* ML_ENOTFOUND when the key is new. */
+int ml_tx_idem_get(struct ml_tx *tx, const char *org_id, const char *key, struct ml_idem *out);
+int ml_tx_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
+		   const struct ml_idem *rec);
+
+#endif

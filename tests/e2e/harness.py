@@ -1,0 +1,176 @@
+"""Shared end-to-end harness: start the real binary on a free loopback port with a fresh
+store, talk HTTP to it, and clean up by PID. Standard library only (plus Debian's
+python3-jsonschema where a test validates schemas)."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BIN = os.environ.get("MEETLINK_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "meetlink")
+SPECS = os.environ.get("ML_SPECS") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "specs")
+
+
+class Proc:
+    """A meetlink subprocess (serve or sandbox) listening on a port it picked itself.
+
+    The binary prints `meetlink: listening on http://HOST:PORT` once it accepts connections;
+    we read the port from that line, so tests never race for ports."""
+
+    def __init__(self, args, env=None, workdir=None):
+        self.workdir = workdir or tempfile.mkdtemp(prefix="ml-e2e-")
+        self.own_workdir = workdir is None
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.log_path = os.path.join(self.workdir, "%s.log" % args[0])
+        self.log = open(self.log_path, "ab")
+        self.args = args
+        self.env = full_env
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen([BIN] + self.args, stdout=subprocess.PIPE, stderr=self.log,
+                                  env=self.env, cwd=self.workdir)
+        deadline = time.time() + 20
+        line = b""
+        while time.time() < deadline:
+            line = self.p.stdout.readline()
+            if not line:
+                break
+            if b"listening on " in line:
+                self.url = line.decode().split("listening on ", 1)[1].strip()
+                hostport = self.url.split("//", 1)[1]
+                self.host, port = hostport.rsplit(":", 1)
+                self.port = int(port)
+                # Keep draining stdout so the child never blocks on a full pipe.
+                threading.Thread(target=self._drain, daemon=True).start()
+                return
+        self.stop()
+        raise RuntimeError("%s did not start: %r\n%s" % (self.args, line, self.logs()))
+
+    def _drain(self):
+        for line in self.p.stdout:
+            self.log.write(line)
+
+    def logs(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+
+    def close(self):
+        self.stop()
+        self.log.close()
+        if self.own_workdir and not os.environ.get("ML_KEEP"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300])
+
+
+class Client:
+    """A small keep-alive HTTP client with JSON helpers."""
+
+    def __init__(self, host, port, token=None):
+        self.host, self.port, self.token = host, port, token
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        h = {"Accept": "application/json"}
+        if self.token:
+            h["Authorization"] = "Bearer " + self.token
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if headers:
+            h.update(headers)
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            try:
+                self.conn.request(method, path, body=data, headers=h)
+                r = self.conn.getresponse()
+                return Response(r.status, r.getheaders(), r.read())
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+def start_sandbox(extra_args=None, env=None):
+    return Proc(["sandbox", "--listen", "127.0.0.1:0"] + (extra_args or []), env=env)
+
+
+def start_daemon(env=None, workdir=None, api_key="ml_test_bootstrap_key_0123456789abcdef"):
+    """Starts `meetlink serve` on a fresh SQLite store with a bootstrap API key."""
+    e = {
+        "MEETLINK_LISTEN": "127.0.0.1:0",
+        "MEETLINK_BOOTSTRAP_API_KEY": api_key,
+    }
+    e.update(env or {})
+    own = workdir is None
+    workdir = workdir or tempfile.mkdtemp(prefix="ml-e2e-")
+    if "MEETLINK_DB" not in e:
+        e["MEETLINK_DB"] = "sqlite:" + os.path.join(workdir, "meetlink.db")
+    d = Proc(["serve"], env=e, workdir=workdir)
+    d.own_workdir = own
+    d.api_key = api_key
+    return d
+
+
+def main():
+    unittest.main(verbosity=2)
