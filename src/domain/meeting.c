@@ -96,6 +96,8 @@ int ml_meeting_make(const struct ml_provider_ctx *cx, const char *org_id, json_t
 		return ml_error_set(ML_EINVAL, "platform_unavailable", "platform",
 				    "The %s platform cannot make links on this server yet.",
 				    platform ? platform : "(none)");
+	/* The document's strings die when it is edited below; the driver's name does not. */
+	platform = ops->name;
 	ml_meeting_req_fill(&req, org_id, booking, service, host);
 	if (create_with(ops, cx, &req, &out, &err) == 0) {
 		set_ready(m, &out);
@@ -116,6 +118,7 @@ int ml_meeting_make(const struct ml_provider_ctx *cx, const char *org_id, json_t
 			ml_meeting_clear(&out);
 			json_object_set_new(m, "fallback_used", json_true());
 			set_str(m, "requested_platform", platform);
+			fb = fops->name;
 			set_str(m, "platform", fb);
 			json_object_set_new(m, "fallback_reason",
 					    json_pack("{s:s, s:s}", "code", err.code, "message",

@@ -62,7 +62,8 @@ class Proc:
             self.log.write(line)
 
     def logs(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
@@ -78,9 +79,18 @@ class Proc:
     def stop(self):
         self.kill(signal.SIGTERM)
 
-    def close(self):
+    def close(self, check=True):
+        """Stops the process; with check, fails unless it exited cleanly (status 0), so a
+        crash, a sanitizer report or a leak at exit fails the test that started it."""
+        was_running = self.p.poll() is None
         self.stop()
         self.log.close()
+        if check and was_running and self.p.returncode != 0:
+            logs = self.logs()
+            if not os.environ.get("ML_KEEP"):
+                shutil.rmtree(self.workdir, ignore_errors=True) if self.own_workdir else None
+            raise AssertionError("%s exited with status %s:\n%s" % (
+                self.args[0], self.p.returncode, logs[-6000:]))
         if self.own_workdir and not os.environ.get("ML_KEEP"):
             shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -106,6 +106,15 @@ static void test_hs256_tamper(void **state)
 	json_decref(c);
 }
 
+/* BIO memory is not NUL-terminated: copy exactly n bytes. */
+static char *dup_mem(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
 static char *gen_rsa_pem(char **pub_pem, int bits)
 {
 	EVP_PKEY *pk = EVP_RSA_gen((unsigned)bits);
@@ -114,13 +123,13 @@ static char *gen_rsa_pem(char **pub_pem, int bits)
 	assert_true(PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL));
 	char *p;
 	long n = BIO_get_mem_data(b, &p);
-	char *priv = strndup(p, (size_t)n);
+	char *priv = dup_mem(p, (size_t)n);
 	BIO_free(b);
 	if (pub_pem) {
 		b = BIO_new(BIO_s_mem());
 		assert_true(PEM_write_bio_PUBKEY(b, pk));
 		n = BIO_get_mem_data(b, &p);
-		*pub_pem = strndup(p, (size_t)n);
+		*pub_pem = dup_mem(p, (size_t)n);
 		BIO_free(b);
 	}
 	EVP_PKEY_free(pk);
