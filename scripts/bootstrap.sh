@@ -10,7 +10,7 @@ want=(build-essential cmake pkg-config ca-certificates tzdata
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev
       libsqlite3-dev libpq-dev libical-dev)
 case "${1:-}" in
-check) want+=(libcmocka-dev python3 python3-jsonschema libclang-rt-14-dev) ;;
+check) want+=(libcmocka-dev python3 python3-jsonschema libclang-rt-14-dev openssl) ;;
 bench) want+=(python3 wrk) ;;
 esac
 

@@ -156,7 +156,9 @@ int ml_api_booking_related(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *boo
 		return rc;
 	rc = ml_tx_doc_get(tx, ML_KIND_HOST, ctx->org_id, str(booking, "host_id"), &hst);
 	if (rc == ML_ENOTFOUND) {
-		hst = json_pack("{s:s, s:s}", "name", "", "email", "");
+		/* The host was deleted: the booking kept who organised it. */
+		json_t *org = json_object_get(booking, "organizer");
+		hst = org ? json_deep_copy(org) : json_pack("{s:s, s:s}", "name", "", "email", "");
 		rc = 0;
 	}
 	if (rc < 0) {
@@ -236,6 +238,9 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if ((rc = ml_api_doc_load(tx, w->ctx, ML_KIND_HOST, host_id, &t.host)) < 0)
 		goto done;
 	json_object_set_new(t.booking, "host_id", json_string(host_id));
+	json_object_set_new(t.booking, "organizer",
+			    json_pack("{s:s?, s:s?}", "name", str(t.host, "name"), "email",
+				      str(t.host, "email")));
 	if (!str(t.booking, "title"))
 		json_object_set_new(t.booking, "title", json_string(str(t.service, "name")));
 	if (!str(t.booking, "timezone")) {

@@ -183,4 +183,6 @@ def start_daemon(env=None, workdir=None, api_key="ml_test_bootstrap_key_01234567
 
 
 def main():
+    import warnings
+    warnings.simplefilter("ignore", ResourceWarning)
     unittest.main(verbosity=2)
