@@ -1,0 +1,124 @@
+// The admin dashboard: bookings with meeting status and problems, one booking's participants
+// and audit trail, and the operator's actions. Talks to the public API with the key the
+// operator typed (kept for this tab only, in sessionStorage).
+
+const $ = (sel) => document.querySelector(sel);
+let apiKey = sessionStorage.getItem("meetlink.key") || "";
+let cursor = null;
+let current = null;
+
+async function api(method, path, body) {
+  const headers = { Authorization: `Bearer ${apiKey}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = r.headers.get("Content-Type")?.startsWith("application/json") ? await r.json() : null;
+  if (!r.ok) throw new Error(data?.error?.message || `HTTP ${r.status}`);
+  return data;
+}
+
+function cell(text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text ?? "";
+  if (cls) td.className = cls;
+  return td;
+}
+
+function say(text) {
+  $("#message").textContent = text || "";
+}
+
+async function loadBookings(append) {
+  const status = $("#status-filter").value;
+  const params = new URLSearchParams({ limit: "50" });
+  if (status) params.set("status", status);
+  if (append && cursor) params.set("cursor", cursor);
+  try {
+    const page = await api("GET", `/v1/bookings?${params}`);
+    const body = $("#bookings tbody");
+    if (!append) body.replaceChildren();
+    for (const b of page.data) {
+      const tr = document.createElement("tr");
+      const m = b.meeting || {};
+      tr.append(cell(b.start), cell(b.title), cell(b.customer?.email), cell(b.status),
+        cell(m.status, `status-${m.status}`), cell(m.platform + (m.fallback_used ? " (fallback)" : "")),
+        cell(m.error ? `${m.error.code}: ${m.error.message}` : ""));
+      tr.addEventListener("click", () => showBooking(b.id));
+      body.append(tr);
+    }
+    cursor = page.next_cursor;
+    $("#more").hidden = !page.has_more;
+    $("#bookings-section").hidden = false;
+    say("");
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+async function showBooking(id) {
+  try {
+    const [b, people, events] = await Promise.all([
+      api("GET", `/v1/bookings/${id}`),
+      api("GET", `/v1/bookings/${id}/participants`),
+      api("GET", `/v1/bookings/${id}/events`),
+    ]);
+    current = b;
+    $("#detail-title").textContent = `${b.title} — ${b.status}`;
+    const facts = $("#detail-facts");
+    facts.replaceChildren();
+    const m = b.meeting || {};
+    for (const [k, v] of [["Booking", b.id], ["Start", b.start], ["End", b.end], ["Time zone", b.timezone],
+      ["Meeting", m.status], ["Platform", m.platform], ["Link", m.join_url], ["Error", m.error?.message],
+      ["Earlier links", (m.history || []).map((h) => h.join_url).filter(Boolean).join(", ")]]) {
+      const dt = document.createElement("dt");
+      const dd = document.createElement("dd");
+      dt.textContent = k;
+      dd.textContent = v ?? "—";
+      facts.append(dt, dd);
+    }
+    $("#participants").replaceChildren(...people.data.map((p) => {
+      const li = document.createElement("li");
+      li.textContent = `${p.role}: ${p.name} <${p.email}> `;
+      if (p.join_url) {
+        const a = document.createElement("a");
+        a.href = p.join_url;
+        a.rel = "noreferrer";
+        a.textContent = "join link";
+        li.append(a);
+      }
+      return li;
+    }));
+    $("#events").replaceChildren(...events.data.map((e) => {
+      const li = document.createElement("li");
+      li.textContent = `${e.at} ${e.type} by ${e.actor}${e.ip ? " from " + e.ip : ""}`;
+      return li;
+    }));
+    $("#action-result").textContent = "";
+    $("#detail").hidden = false;
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+async function act(action) {
+  if (!current) return;
+  try {
+    await api("POST", `/v1/bookings/${current.id}/${action}`, {});
+    $("#action-result").textContent = `${action}: done`;
+    await showBooking(current.id);
+    await loadBookings(false);
+  } catch (e) {
+    $("#action-result").textContent = `${action}: ${e.message}`;
+  }
+}
+
+$("#key-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  apiKey = $("#api-key").value.trim();
+  sessionStorage.setItem("meetlink.key", apiKey);
+  loadBookings(false);
+});
+$("#refresh").addEventListener("click", () => loadBookings(false));
+$("#status-filter").addEventListener("change", () => loadBookings(false));
+$("#more").addEventListener("click", () => loadBookings(true));
+for (const b of document.querySelectorAll("[data-action]")) b.addEventListener("click", () => act(b.dataset.action));
+if (apiKey) loadBookings(false);
