@@ -42,6 +42,9 @@ const struct ml_route ml_api_routes[] = {
 	{NULL, NULL, NULL, 0},
 };
 
+static bool idem_answer(struct ml_http_req *req, struct ml_api_ctx *ctx,
+			struct ml_http_resp *resp);
+
 struct key_lookup {
 	const char *hash;
 	char org_id[40], key_id[40];
@@ -86,7 +89,7 @@ static int parse_body(struct ml_http_req *req, struct ml_api_ctx *ctx)
 	}
 	const char *ct = ml_http_header(req, "Content-Type");
 	if (ct && strncasecmp(ct, "application/json", 16) != 0)
-		return ml_error_set(ML_EINVAL, "unsupported_media_type", NULL,
+		return ml_error_set(ML_EUNSUPPORTED, "unsupported_media_type", "Content-Type",
 				    "Send the body as JSON with Content-Type: application/json.");
 	ctx->body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!ctx->body)
@@ -127,6 +130,8 @@ void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 			ml_resp_header(resp, "WWW-Authenticate", "Bearer");
 		return;
 	}
+	if (idem_answer(req, &ctx, resp))
+		return;
 	if ((strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
 	     strcmp(req->method, "PATCH") == 0) &&
 	    (rc = parse_body(req, &ctx)) < 0) {
@@ -138,6 +143,55 @@ void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 }
 
 /* --- idempotent writes --- */
+
+/* The key is bound to what was asked: method, path and body. */
+static void idem_hash(const struct ml_http_req *req, char out[65])
+{
+	struct ml_buf b = {0};
+	ml_buf_printf(&b, "%s %s\n", req->method, req->path);
+	ml_buf_append(&b, req->body, req->body_len);
+	ml_sha256_hex(b.data, b.len, out);
+	ml_buf_free(&b);
+}
+
+struct idem_peek {
+	const char *org_id, *key;
+	struct ml_idem rec;
+};
+
+static int idem_peek_fn(struct ml_tx *tx, void *arg)
+{
+	struct idem_peek *p = arg;
+	return ml_tx_idem_get(tx, p->org_id, p->key, &p->rec);
+}
+
+/* A POST whose Idempotency-Key was seen before is answered from the store, before any
+ * validation: the same request replays its first answer, another request with the same key is
+ * refused (422) even when it is itself invalid. Returns true when it answered. The write
+ * transaction checks again, for two requests racing with one key. */
+static bool idem_answer(struct ml_http_req *req, struct ml_api_ctx *ctx,
+			struct ml_http_resp *resp)
+{
+	const char *key = ml_http_header(req, "Idempotency-Key");
+	struct idem_peek p = {ctx->org_id, key};
+	char hash[65];
+
+	if (!key || strcmp(req->method, "POST") != 0 || !*key || strlen(key) > 255)
+		return false;
+	if (ml_store_read(ctx->app->store, idem_peek_fn, &p) < 0)
+		return false;
+	idem_hash(req, hash);
+	if (strcmp(p.rec.body_hash, hash) != 0) {
+		free(p.rec.response);
+		ml_resp_error(resp, 422, "idempotency_key_reused", "Idempotency-Key",
+			      "This Idempotency-Key was used with another request; use a new key.");
+		return true;
+	}
+	ml_resp_body_steal(resp, p.rec.status, "application/json", p.rec.response,
+			   strlen(p.rec.response));
+	ml_resp_header(resp, "Idempotent-Replayed", "true");
+	return true;
+}
 
 struct write_call {
 	struct ml_api_write *w;
@@ -200,12 +254,7 @@ void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 				      "Idempotency-Key must be 1 to 255 characters.");
 			return;
 		}
-		/* The key is bound to what was asked: method, path and body. */
-		struct ml_buf b = {0};
-		ml_buf_printf(&b, "%s %s\n", w->req->method, w->req->path);
-		ml_buf_append(&b, w->req->body, w->req->body_len);
-		ml_sha256_hex(b.data, b.len, c.hash);
-		ml_buf_free(&b);
+		idem_hash(w->req, c.hash);
 	}
 	rc = ml_store_write(w->ctx->app->store, write_fn, &c);
 	if (rc < 0) {
@@ -277,6 +326,8 @@ int ml_api_list_query(struct ml_http_req *req, struct ml_list_query *q)
 	if (to && ml_time_parse(to, &q->start_to) < 0)
 		return ml_error_set(ML_EINVAL, "invalid_field", "start_to",
 				    "start_to must be an RFC 3339 time.");
+	q->has_start_from = from != NULL;
+	q->has_start_to = to != NULL;
 	return 0;
 }
 

@@ -18,7 +18,7 @@ static int host_apply(json_t *body, json_t *doc, bool create)
 
 	if ((rc = ml_v_known(body, NULL, host_fields)) < 0 ||
 	    (rc = ml_v_string_or_null(body, "external_id", "external_id", 255, &ext, &ext_given)) < 0 ||
-	    (rc = ml_v_string(body, "name", "name", create, 200, &name)) < 0 ||
+	    (rc = ml_v_name(body, "name", "name", create, 200, &name)) < 0 ||
 	    (rc = ml_v_string(body, "email", "email", create, 254, &email)) < 0 ||
 	    (rc = ml_v_string(body, "timezone", "timezone", false, 64, &tz)) < 0 ||
 	    (rc = ml_v_object(body, "metadata", "metadata", false, &meta)) < 0)

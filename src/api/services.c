@@ -53,6 +53,11 @@ static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)
 	    (rc = ml_v_string(in, "fallback", "settings.fallback", false, 32, &fallback)) < 0 ||
 	    (rc = ml_v_string(in, "manual_url", "settings.manual_url", false, 2048, &manual)) < 0)
 		return rc;
+	/* null clears a setting, as it does for fallback. */
+	if (json_is_null(json_object_get(in, "passcode")))
+		json_object_set_new(out, "passcode", json_null());
+	if (json_is_null(json_object_get(in, "manual_url")))
+		json_object_set_new(out, "manual_url", json_null());
 	if (passcode)
 		json_object_set_new(out, "passcode", json_string(passcode));
 	if (json_is_null(json_object_get(in, "fallback")))
@@ -82,7 +87,7 @@ static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool
 	if ((rc = ml_v_known(body, NULL, service_fields)) < 0 ||
 	    (rc = ml_v_string_or_null(body, "external_id", "external_id", 255, &ext, &ext_given)) < 0 ||
 	    (rc = ml_v_string(body, "host_id", "host_id", create, 64, &host_id)) < 0 ||
-	    (rc = ml_v_string(body, "name", "name", create, 200, &name)) < 0 ||
+	    (rc = ml_v_name(body, "name", "name", create, 200, &name)) < 0 ||
 	    (rc = ml_v_bool(body, "is_online", "is_online", &online, &online_given)) < 0 ||
 	    (rc = ml_v_string(body, "platform", "platform", false, 32, &platform)) < 0 ||
 	    (rc = ml_v_int(body, "duration_minutes", "duration_minutes", 1, 24 * 60, &duration,

@@ -68,6 +68,15 @@ int ml_v_string(json_t *obj, const char *key, const char *path, bool required, s
 	return 0;
 }
 
+int ml_v_name(json_t *obj, const char *key, const char *path, bool required, size_t max,
+	      const char **out)
+{
+	int rc = ml_v_string(obj, key, path, required, max, out);
+	if (rc == 0 && *out && !**out)
+		return invalid(path, "%s must not be empty%s.", "");
+	return rc;
+}
+
 int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t max,
 			const char **out, bool *present)
 {

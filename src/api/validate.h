@@ -12,6 +12,9 @@ int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed);
 /* A string member; *out is borrowed (NULL when absent and !required). max: byte length. */
 int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
 		const char **out);
+/* Like ml_v_string, but never empty when given (create or update). */
+int ml_v_name(json_t *obj, const char *key, const char *path, bool required, size_t max,
+	      const char **out);
 /* A string or null member: *present tells whether the key was given at all. */
 int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t max,
 			const char **out, bool *present);

@@ -66,6 +66,8 @@ int ml_error_http_status(int err)
 		return 422;
 	case ML_EUNAVAIL:
 		return 503;
+	case ML_EUNSUPPORTED:
+		return 415;
 	default:
 		return 500;
 	}

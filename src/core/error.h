@@ -18,6 +18,7 @@ enum {
 	ML_ESTORE = -7,    /* store failure: 500/503 */
 	ML_EINTERNAL = -8, /* anything else: 500 */
 	ML_EUNAVAIL = -9,  /* a dependency is down: 503 */
+	ML_EUNSUPPORTED = -10, /* 415: the body is not in a media type we take */
 };
 
 /* Record the detail of the error about to be returned. `code` is the snake_case API code

@@ -12,6 +12,20 @@ struct ml_store_ops {
 	int (*write)(struct ml_store *s, ml_tx_fn fn, void *arg);
 	int (*read)(struct ml_store *s, ml_tx_fn fn, void *arg);
 
+	int (*nested)(struct ml_tx *tx, ml_tx_fn fn, void *arg);
+	int (*job_enqueue)(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
+	int (*job_claim)(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
+			 int max, struct ml_job **jobs, int *n);
+	int (*job_finish)(struct ml_tx *tx, const char *id, const char *worker,
+			  const struct ml_job_finish *f, int attempts, int max_attempts);
+	int (*job_recover)(struct ml_tx *tx);
+	int (*job_wake)(struct ml_tx *tx, const char *wait_key);
+	int (*job_cancel_group)(struct ml_tx *tx, const char *group_key, const char *kind);
+	int (*job_next_due)(struct ml_tx *tx, int64_t *run_at_ms);
+	int (*job_list)(struct ml_tx *tx, const char *org_id, const char *state,
+			const char *group_key, const struct ml_list_query *q, json_t **items,
+			char **next_cursor);
+	int (*job_retry)(struct ml_tx *tx, const char *org_id, const char *id, json_t **job);
 	int (*org_ensure)(struct ml_tx *tx, const char *name, char org_id[40]);
 	int (*key_insert)(struct ml_tx *tx, const char *key_id, const char *org_id,
 			  const char *hash_hex, const char *prefix);
@@ -51,7 +65,8 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path);
 
 /* Shared by backends: the table behind a kind, cursor encoding. */
 const char *ml_store_kind_table(enum ml_kind kind);
-char *ml_store_cursor_encode(int64_t created_at_ms, const char *id);
-int ml_store_cursor_decode(const char *cursor, int64_t *created_at_ms, char id[40]);
+/* Cursors carry a backend position (a sequence number) and the last id, base64url-wrapped. */
+char *ml_store_cursor_encode(int64_t position, const char *id);
+int ml_store_cursor_decode(const char *cursor, int64_t *position, char id[40]);
 
 #endif

@@ -1,6 +1,6 @@
 /* The SQLite backend: WAL, synchronous=FULL, one writer thread with group commit, a pool of
  * reader connections, prepared statements cached per connection. */
-#include "store/backend.h"
+#include "store/sqlite_internal.h"
 #include "core/crypto.h"
 #include "core/embed.h"
 #include "core/error.h"
@@ -17,31 +17,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STMT_CACHE 96
+
 #define BATCH_MAX 512
 #define MIGRATION_DIR "src/store/migrations/sqlite/"
 
-struct sq_conn {
-	sqlite3 *db;
-	struct {
-		char *sql;
-		sqlite3_stmt *st;
-	} cache[STMT_CACHE];
-	int ncache;
-	struct sq_conn *next_free;
-};
-
-struct sq_tx {
-	struct ml_tx base;
-	struct sq_conn *c;
-};
-
-/* One queued write: the caller sleeps until `done`. */
 struct sq_op {
 	ml_tx_fn fn;
 	void *arg;
 	int rc;
 	bool done;
+	pthread_cond_t cv; /* signalled once, when done: each caller is woken alone */
 	struct sq_op *next;
 };
 
@@ -51,7 +36,7 @@ struct sq_store {
 	struct sq_conn *writer;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv;
+	pthread_cond_t work_cv;
 	struct sq_op *head, *tail;
 	bool stopping;
 	struct sq_conn *free_readers;
@@ -60,7 +45,7 @@ struct sq_store {
 
 static const struct ml_store_ops sqlite_ops;
 
-static int sq_fail(sqlite3 *db, const char *what)
+int ml_sq_fail(sqlite3 *db, const char *what)
 {
 	ml_err("store: %s: %s", what, sqlite3_errmsg(db));
 	return ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
@@ -100,7 +85,7 @@ static void conn_close(struct sq_conn *c)
 }
 
 /* A reset statement for `sql`, prepared once per connection. NULL on error (logged). */
-static sqlite3_stmt *prep(struct sq_conn *c, const char *sql)
+sqlite3_stmt *ml_sq_prep(struct sq_conn *c, const char *sql)
 {
 	sqlite3_stmt *st;
 	for (int i = 0; i < c->ncache; i++)
@@ -114,11 +99,11 @@ static sqlite3_stmt *prep(struct sq_conn *c, const char *sql)
 		ml_err("store: prepare failed: %s", sqlite3_errmsg(c->db));
 		return NULL;
 	}
-	if (c->ncache == STMT_CACHE) {
+	if (c->ncache == ML_SQ_STMT_CACHE) {
 		/* Full: evict the oldest entry. Bounded because queries come from a fixed set. */
 		sqlite3_finalize(c->cache[0].st);
 		free(c->cache[0].sql);
-		memmove(&c->cache[0], &c->cache[1], sizeof c->cache[0] * (STMT_CACHE - 1));
+		memmove(&c->cache[0], &c->cache[1], sizeof c->cache[0] * (ML_SQ_STMT_CACHE - 1));
 		c->ncache--;
 	}
 	c->cache[c->ncache].sql = ml_strdup(sql);
@@ -127,12 +112,12 @@ static sqlite3_stmt *prep(struct sq_conn *c, const char *sql)
 	return st;
 }
 
-static struct sq_conn *txc(struct ml_tx *tx)
+struct sq_conn *ml_sq_txc(struct ml_tx *tx)
 {
 	return ((struct sq_tx *)tx)->c;
 }
 
-static int exec(struct sq_conn *c, const char *sql)
+int ml_sq_exec(struct sq_conn *c, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -141,6 +126,18 @@ static int exec(struct sq_conn *c, const char *sql)
 		return ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
 	}
 	return 0;
+}
+
+/* A transaction-control statement (BEGIN, SAVEPOINT, RELEASE, COMMIT...): prepared once per
+ * connection and reused, where sqlite3_exec would parse it again at every call. */
+static int tx_ctl(struct sq_conn *c, const char *sql)
+{
+	sqlite3_stmt *st = ml_sq_prep(c, sql);
+	if (!st)
+		return ml_sq_fail(c->db, sql);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? 0 : ml_sq_fail(c->db, sql);
 }
 
 /* --- the writer thread (group commit) --- */
@@ -169,18 +166,18 @@ static void *writer_main(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&s->mu);
 
-		int brc = exec(s->writer, "BEGIN IMMEDIATE");
+		int brc = tx_ctl(s->writer, "BEGIN IMMEDIATE");
 		for (struct sq_op *op = batch; op && brc == 0; op = op->next) {
 			ml_error_clear();
-			if ((brc = exec(s->writer, "SAVEPOINT op")) < 0)
+			if ((brc = tx_ctl(s->writer, "SAVEPOINT op")) < 0)
 				break;
 			op->rc = op->fn(&tx.base, op->arg);
 			if (op->rc < 0)
-				exec(s->writer, "ROLLBACK TO op");
-			exec(s->writer, "RELEASE op");
+				tx_ctl(s->writer, "ROLLBACK TO op");
+			tx_ctl(s->writer, "RELEASE op");
 		}
 		if (brc == 0)
-			brc = exec(s->writer, "COMMIT");
+			brc = tx_ctl(s->writer, "COMMIT");
 		if (brc < 0) {
 			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
 			for (struct sq_op *op = batch; op; op = op->next)
@@ -190,10 +187,10 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		for (struct sq_op *op = batch; op;) {
 			struct sq_op *next = op->next;
-			op->done = true; /* op may be freed by its owner from here on */
+			op->done = true; /* op may be freed by its owner once mu is released */
+			pthread_cond_signal(&op->cv);
 			op = next;
 		}
-		pthread_cond_broadcast(&s->done_cv);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -224,7 +221,7 @@ static int sq_write(struct ml_store *base, ml_tx_fn fn, void *arg)
 {
 	struct sq_store *s = (struct sq_store *)base;
 	struct carry c = {fn, arg, 0, "", "", ""};
-	struct sq_op op = {carry_fn, &c, 0, false, NULL};
+	struct sq_op op = {.fn = carry_fn, .arg = &c, .cv = PTHREAD_COND_INITIALIZER};
 
 	pthread_mutex_lock(&s->mu);
 	if (s->tail)
@@ -234,8 +231,9 @@ static int sq_write(struct ml_store *base, ml_tx_fn fn, void *arg)
 	s->tail = &op;
 	pthread_cond_signal(&s->work_cv);
 	while (!op.done)
-		pthread_cond_wait(&s->done_cv, &s->mu);
+		pthread_cond_wait(&op.cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&op.cv);
 	if (op.rc < 0 && c.err == op.rc)
 		ml_error_set(c.err, c.code, c.field, "%s", c.message);
 	else if (op.rc == ML_ESTORE)
@@ -258,9 +256,9 @@ static int sq_read(struct ml_store *base, ml_tx_fn fn, void *arg)
 		return rc;
 
 	struct sq_tx tx = {{base}, c};
-	if ((rc = exec(c, "BEGIN")) == 0) {
+	if ((rc = tx_ctl(c, "BEGIN")) == 0) {
 		rc = fn(&tx.base, arg);
-		exec(c, "COMMIT");
+		tx_ctl(c, "COMMIT");
 	}
 
 	pthread_mutex_lock(&s->readers_mu);
@@ -270,15 +268,29 @@ static int sq_read(struct ml_store *base, ml_tx_fn fn, void *arg)
 	return rc;
 }
 
+/* Nested savepoints get their own names so they can sit inside the writer's "op". */
+static int sq_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg)
+{
+	struct sq_conn *c = ml_sq_txc(tx);
+	int rc;
+	if ((rc = tx_ctl(c, "SAVEPOINT nested")) < 0)
+		return rc;
+	rc = fn(tx, arg);
+	if (rc < 0)
+		tx_ctl(c, "ROLLBACK TO nested");
+	tx_ctl(c, "RELEASE nested");
+	return rc;
+}
+
 /* --- migrations --- */
 
 static int migrate_fn(struct ml_tx *tx, void *arg)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	int *applied = arg, rc;
 	sqlite3_stmt *st;
 
-	if ((rc = exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	if ((rc = ml_sq_exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 			  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")) < 0)
 		return rc;
 	for (const struct ml_embedded *e = ml_embedded_files; e->path; e++) {
@@ -286,24 +298,24 @@ static int migrate_fn(struct ml_tx *tx, void *arg)
 			continue;
 		const char *name = e->path + strlen(MIGRATION_DIR);
 		long version = strtol(name, NULL, 10);
-		st = prep(c, "SELECT 1 FROM schema_migrations WHERE version = ?");
+		st = ml_sq_prep(c, "SELECT 1 FROM schema_migrations WHERE version = ?");
 		if (!st)
-			return sq_fail(c->db, "migrate");
+			return ml_sq_fail(c->db, "migrate");
 		sqlite3_bind_int64(st, 1, version);
 		int found = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_reset(st);
 		if (found)
 			continue;
-		if ((rc = exec(c, (const char *)e->data)) < 0)
+		if ((rc = ml_sq_exec(c, (const char *)e->data)) < 0)
 			return rc;
-		st = prep(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?,?,?)");
+		st = ml_sq_prep(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?,?,?)");
 		if (!st)
-			return sq_fail(c->db, "migrate");
+			return ml_sq_fail(c->db, "migrate");
 		sqlite3_bind_int64(st, 1, version);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, ml_now_ms());
 		if (sqlite3_step(st) != SQLITE_DONE)
-			return sq_fail(c->db, "migrate");
+			return ml_sq_fail(c->db, "migrate");
 		ml_info("store: applied migration %s", name);
 		(*applied)++;
 	}
@@ -319,13 +331,13 @@ static int sq_migrate(struct ml_store *s)
 
 static int ready_fn(struct ml_tx *tx, void *arg)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	int want = 0, have;
 	(void)arg;
 	for (const struct ml_embedded *e = ml_embedded_files; e->path; e++)
 		if (strncmp(e->path, MIGRATION_DIR, strlen(MIGRATION_DIR)) == 0)
 			want++;
-	sqlite3_stmt *st = prep(c, "SELECT count(*) FROM schema_migrations");
+	sqlite3_stmt *st = ml_sq_prep(c, "SELECT count(*) FROM schema_migrations");
 	if (!st || sqlite3_step(st) != SQLITE_ROW)
 		return ML_EUNAVAIL;
 	have = sqlite3_column_int(st, 0);
@@ -342,10 +354,10 @@ static int sq_ready(struct ml_store *s)
 
 static int sq_org_ensure(struct ml_tx *tx, const char *name, char org_id[40])
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "SELECT id FROM orgs WHERE name = ?");
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "SELECT id FROM orgs WHERE name = ?");
 	if (!st)
-		return sq_fail(c->db, "org");
+		return ml_sq_fail(c->db, "org");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(org_id, 40, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -354,25 +366,25 @@ static int sq_org_ensure(struct ml_tx *tx, const char *name, char org_id[40])
 	}
 	sqlite3_reset(st);
 	ml_id_new(org_id, "org");
-	st = prep(c, "INSERT INTO orgs(id, name, created_at) VALUES (?,?,?)");
+	st = ml_sq_prep(c, "INSERT INTO orgs(id, name, created_at) VALUES (?,?,?)");
 	if (!st)
-		return sq_fail(c->db, "org");
+		return ml_sq_fail(c->db, "org");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, ml_now_ms());
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return sq_fail(c->db, "org insert");
+		return ml_sq_fail(c->db, "org insert");
 	return 0;
 }
 
 static int sq_key_insert(struct ml_tx *tx, const char *key_id, const char *org_id,
 			 const char *hash_hex, const char *prefix)
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "INSERT INTO api_keys(id, org_id, hash, prefix, created_at) "
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO api_keys(id, org_id, hash, prefix, created_at) "
 				   "VALUES (?,?,?,?,?)");
 	if (!st)
-		return sq_fail(c->db, "key insert");
+		return ml_sq_fail(c->db, "key insert");
 	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hash_hex, -1, SQLITE_STATIC);
@@ -382,18 +394,18 @@ static int sq_key_insert(struct ml_tx *tx, const char *key_id, const char *org_i
 	if (r == SQLITE_CONSTRAINT)
 		return ml_error_set(ML_ECONFLICT, "key_exists", NULL, "That API key already exists.");
 	if (r != SQLITE_DONE)
-		return sq_fail(c->db, "key insert");
+		return ml_sq_fail(c->db, "key insert");
 	return 0;
 }
 
 static int sq_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40],
 			 char key_id[40])
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "SELECT org_id, id FROM api_keys WHERE hash = ? AND "
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "SELECT org_id, id FROM api_keys WHERE hash = ? AND "
 				   "revoked_at IS NULL");
 	if (!st)
-		return sq_fail(c->db, "key lookup");
+		return ml_sq_fail(c->db, "key lookup");
 	sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -407,10 +419,10 @@ static int sq_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40]
 
 static int sq_key_count(struct ml_tx *tx)
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "SELECT count(*) FROM api_keys");
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "SELECT count(*) FROM api_keys");
 	if (!st || sqlite3_step(st) != SQLITE_ROW)
-		return sq_fail(c->db, "key count");
+		return ml_sq_fail(c->db, "key count");
 	int n = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	return n;
@@ -420,10 +432,10 @@ static int sq_key_count(struct ml_tx *tx)
 
 static int sq_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t n)
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "SELECT value FROM server_secrets WHERE name = ?");
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "SELECT value FROM server_secrets WHERE name = ?");
 	if (!st)
-		return sq_fail(c->db, "secret");
+		return ml_sq_fail(c->db, "secret");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == n) {
 		memcpy(out, sqlite3_column_blob(st, 0), n);
@@ -432,14 +444,14 @@ static int sq_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, si
 	}
 	sqlite3_reset(st);
 	ml_random(out, n);
-	st = prep(c, "INSERT OR REPLACE INTO server_secrets(name, value, created_at) VALUES (?,?,?)");
+	st = ml_sq_prep(c, "INSERT OR REPLACE INTO server_secrets(name, value, created_at) VALUES (?,?,?)");
 	if (!st)
-		return sq_fail(c->db, "secret");
+		return ml_sq_fail(c->db, "secret");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, out, (int)n, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, ml_now_ms());
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return sq_fail(c->db, "secret");
+		return ml_sq_fail(c->db, "secret");
 	return 0;
 }
 
@@ -450,7 +462,7 @@ static const char *jstr(json_t *doc, const char *key)
 	return json_string_value(json_object_get(doc, key));
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+void ml_sq_bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -468,7 +480,7 @@ static int64_t doc_start_ms(json_t *doc)
 static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
 		     bool insert)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	char sql[512];
 	const char *t = ml_store_kind_table(kind);
 	char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -494,26 +506,26 @@ static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
 		break;
 	}
 	(void)t;
-	if (!(st = prep(c, sql))) {
+	if (!(st = ml_sq_prep(c, sql))) {
 		free(text);
-		return sq_fail(c->db, "doc write");
+		return ml_sq_fail(c->db, "doc write");
 	}
 	int i = 1;
 	int64_t now = ml_now_ms();
 	sqlite3_bind_text(st, i++, text, -1, SQLITE_STATIC);
-	bind_opt(st, i++, jstr(doc, "external_id"));
+	ml_sq_bind_opt(st, i++, jstr(doc, "external_id"));
 	if (kind != ML_KIND_HOST)
-		bind_opt(st, i++, jstr(doc, "host_id"));
+		ml_sq_bind_opt(st, i++, jstr(doc, "host_id"));
 	if (kind == ML_KIND_BOOKING) {
-		bind_opt(st, i++, jstr(doc, "service_id"));
-		bind_opt(st, i++, jstr(doc, "status") ? jstr(doc, "status") : "");
+		ml_sq_bind_opt(st, i++, jstr(doc, "service_id"));
+		ml_sq_bind_opt(st, i++, jstr(doc, "status") ? jstr(doc, "status") : "");
 		sqlite3_bind_int64(st, i++, doc_start_ms(doc));
 	}
 	if (insert)
 		sqlite3_bind_int64(st, i++, now);
 	sqlite3_bind_int64(st, i++, now);
 	sqlite3_bind_text(st, i++, org_id, -1, SQLITE_STATIC);
-	bind_opt(st, i++, jstr(doc, "id"));
+	ml_sq_bind_opt(st, i++, jstr(doc, "id"));
 	r = sqlite3_step(st);
 	free(text);
 	if (r == SQLITE_CONSTRAINT) {
@@ -524,7 +536,7 @@ static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
 	}
 	if (r != SQLITE_DONE) {
 		sqlite3_reset(st);
-		return sq_fail(c->db, "doc write");
+		return ml_sq_fail(c->db, "doc write");
 	}
 	if (!insert && sqlite3_changes(c->db) == 0)
 		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No such object.");
@@ -551,48 +563,48 @@ static json_t *load_doc(sqlite3_stmt *st, int col)
 static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		      json_t **out)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT doc FROM %s WHERE id = ? AND org_id = ?",
 		 ml_store_kind_table(kind));
-	sqlite3_stmt *st = prep(c, sql);
+	sqlite3_stmt *st = ml_sq_prep(c, sql);
 	if (!st)
-		return sq_fail(c->db, "doc get");
+		return ml_sq_fail(c->db, "doc get");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	if (r != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return r == SQLITE_DONE ? ML_ENOTFOUND : sq_fail(c->db, "doc get");
+		return r == SQLITE_DONE ? ML_ENOTFOUND : ml_sq_fail(c->db, "doc get");
 	}
 	json_t *doc = load_doc(st, 0);
 	sqlite3_reset(st);
 	if (!doc)
-		return sq_fail(c->db, "doc decode");
+		return ml_sq_fail(c->db, "doc decode");
 	*out = doc;
 	return 0;
 }
 
 static int sq_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	char sql[128];
 	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ? AND org_id = ?",
 		 ml_store_kind_table(kind));
-	sqlite3_stmt *st = prep(c, sql);
+	sqlite3_stmt *st = ml_sq_prep(c, sql);
 	if (!st)
-		return sq_fail(c->db, "doc delete");
+		return ml_sq_fail(c->db, "doc delete");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return sq_fail(c->db, "doc delete");
+		return ml_sq_fail(c->db, "doc delete");
 	return sqlite3_changes(c->db) ? 0 : ML_ENOTFOUND;
 }
 
 static int sq_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 			    const char *column, const char *value, const char *const *statuses)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	struct ml_buf sql = {0};
 	int n = 0;
 
@@ -606,10 +618,10 @@ static int sq_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org
 			ml_buf_puts(&sql, i ? ",?" : "?");
 		ml_buf_puts(&sql, ")");
 	}
-	sqlite3_stmt *st = prep(c, sql.data);
+	sqlite3_stmt *st = ml_sq_prep(c, sql.data);
 	ml_buf_free(&sql);
 	if (!st)
-		return sq_fail(c->db, "count");
+		return ml_sq_fail(c->db, "count");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	for (int i = 0; statuses && statuses[i]; i++)
@@ -623,7 +635,7 @@ static int sq_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org
 static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		       const struct ml_list_query *q, json_t **items, char **next_cursor)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	struct ml_buf sql = {0};
 	int64_t cur_t = 0;
 	char cur_id[40] = "";
@@ -633,7 +645,9 @@ static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 
 	if (q->cursor && (rc = ml_store_cursor_decode(q->cursor, &cur_t, cur_id)) < 0)
 		return rc;
-	ml_buf_printf(&sql, "SELECT doc, created_at, id FROM %s WHERE org_id = ?",
+	/* Pages follow insertion order (the rowid), which is creation order even within one
+	 * millisecond; the cursor carries the last rowid seen. */
+	ml_buf_printf(&sql, "SELECT doc, rowid, id FROM %s WHERE org_id = ?",
 		      ml_store_kind_table(kind));
 	if (q->external_id) {
 		ml_buf_puts(&sql, " AND external_id = ?");
@@ -651,28 +665,26 @@ static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		ml_buf_puts(&sql, " AND status = ?");
 		binds[nb++] = q->status;
 	}
-	if (q->start_from && kind == ML_KIND_BOOKING)
+	if (q->has_start_from && kind == ML_KIND_BOOKING)
 		ml_buf_puts(&sql, " AND start_at >= ?1000");
-	if (q->start_to && kind == ML_KIND_BOOKING)
+	if (q->has_start_to && kind == ML_KIND_BOOKING)
 		ml_buf_puts(&sql, " AND start_at < ?1001");
 	if (q->cursor)
-		ml_buf_puts(&sql, " AND (created_at, id) > (?1002, ?1003)");
-	ml_buf_puts(&sql, " ORDER BY created_at, id LIMIT ?1004");
-	sqlite3_stmt *st = prep(c, sql.data);
+		ml_buf_puts(&sql, " AND rowid > ?1002");
+	ml_buf_puts(&sql, " ORDER BY rowid LIMIT ?1004");
+	sqlite3_stmt *st = ml_sq_prep(c, sql.data);
 	ml_buf_free(&sql);
 	if (!st)
-		return sq_fail(c->db, "list");
+		return ml_sq_fail(c->db, "list");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
 	for (int i = 0; i < nb; i++)
 		sqlite3_bind_text(st, 2 + i, binds[i], -1, SQLITE_STATIC);
-	if (q->start_from)
+	if (q->has_start_from)
 		sqlite3_bind_int64(st, 1000, q->start_from * 1000);
-	if (q->start_to)
+	if (q->has_start_to)
 		sqlite3_bind_int64(st, 1001, q->start_to * 1000);
-	if (q->cursor) {
+	if (q->cursor)
 		sqlite3_bind_int64(st, 1002, cur_t);
-		sqlite3_bind_text(st, 1003, cur_id, -1, SQLITE_STATIC);
-	}
 	sqlite3_bind_int(st, 1004, limit + 1);
 
 	json_t *arr = json_array();
@@ -695,7 +707,7 @@ static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE) {
 		json_decref(arr);
-		return sq_fail(c->db, "list");
+		return ml_sq_fail(c->db, "list");
 	}
 	*items = arr;
 	return 0;
@@ -705,36 +717,36 @@ static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 
 static int sq_audit_append(struct ml_tx *tx, const struct ml_audit *ev)
 {
-	struct sq_conn *c = txc(tx);
+	struct sq_conn *c = ml_sq_txc(tx);
 	char *data = ev->data ? json_dumps(ev->data, JSON_COMPACT) : NULL;
-	sqlite3_stmt *st = prep(c, "INSERT INTO audit_events(org_id, booking_id, at, type, actor, "
+	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO audit_events(org_id, booking_id, at, type, actor, "
 				   "ip, data) VALUES (?,?,?,?,?,?,?)");
 	if (!st) {
 		free(data);
-		return sq_fail(c->db, "audit");
+		return ml_sq_fail(c->db, "audit");
 	}
 	sqlite3_bind_text(st, 1, ev->org_id, -1, SQLITE_STATIC);
-	bind_opt(st, 2, ev->booking_id);
+	ml_sq_bind_opt(st, 2, ev->booking_id);
 	sqlite3_bind_int64(st, 3, ml_now_ms());
 	sqlite3_bind_text(st, 4, ev->type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, ev->actor ? ev->actor : "system", -1, SQLITE_STATIC);
-	bind_opt(st, 6, ev->ip && *ev->ip ? ev->ip : NULL);
-	bind_opt(st, 7, data);
+	ml_sq_bind_opt(st, 6, ev->ip && *ev->ip ? ev->ip : NULL);
+	ml_sq_bind_opt(st, 7, data);
 	int r = sqlite3_step(st);
 	free(data);
 	if (r != SQLITE_DONE)
-		return sq_fail(c->db, "audit");
+		return ml_sq_fail(c->db, "audit");
 	return 0;
 }
 
 static int sq_audit_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
 			 json_t **items)
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "SELECT seq, at, type, actor, ip, data FROM audit_events "
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "SELECT seq, at, type, actor, ip, data FROM audit_events "
 				   "WHERE org_id = ? AND booking_id = ? ORDER BY seq");
 	if (!st)
-		return sq_fail(c->db, "audit list");
+		return ml_sq_fail(c->db, "audit list");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, booking_id, -1, SQLITE_STATIC);
 	json_t *arr = json_array();
@@ -767,11 +779,11 @@ static int sq_audit_list(struct ml_tx *tx, const char *org_id, const char *booki
 static int sq_idem_get(struct ml_tx *tx, const char *org_id, const char *key,
 		       struct ml_idem *out)
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "SELECT body_hash, status, response FROM idempotency_keys "
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "SELECT body_hash, status, response FROM idempotency_keys "
 				   "WHERE org_id = ? AND key = ?");
 	if (!st)
-		return sq_fail(c->db, "idempotency");
+		return ml_sq_fail(c->db, "idempotency");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -789,11 +801,11 @@ static int sq_idem_get(struct ml_tx *tx, const char *org_id, const char *key,
 static int sq_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 		       const struct ml_idem *rec)
 {
-	struct sq_conn *c = txc(tx);
-	sqlite3_stmt *st = prep(c, "INSERT INTO idempotency_keys(org_id, key, body_hash, status, "
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO idempotency_keys(org_id, key, body_hash, status, "
 				   "response, created_at) VALUES (?,?,?,?,?,?)");
 	if (!st)
-		return sq_fail(c->db, "idempotency");
+		return ml_sq_fail(c->db, "idempotency");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, rec->body_hash, -1, SQLITE_STATIC);
@@ -801,7 +813,7 @@ static int sq_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 	sqlite3_bind_text(st, 5, rec->response, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, ml_now_ms());
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return sq_fail(c->db, "idempotency");
+		return ml_sq_fail(c->db, "idempotency");
 	return 0;
 }
 
@@ -850,7 +862,6 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
-	pthread_cond_init(&s->done_cv, NULL);
 	pthread_create(&s->thread, NULL, writer_main, s);
 	*out = &s->base;
 	return 0;
@@ -873,7 +884,6 @@ static void sq_close(struct ml_store *base)
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->work_cv);
-	pthread_cond_destroy(&s->done_cv);
 	free(s->path);
 	free(s);
 }
@@ -885,6 +895,16 @@ static const struct ml_store_ops sqlite_ops = {
 	.ready = sq_ready,
 	.write = sq_write,
 	.read = sq_read,
+	.nested = sq_nested,
+	.job_enqueue = ml_sq_job_enqueue,
+	.job_claim = ml_sq_job_claim,
+	.job_finish = ml_sq_job_finish,
+	.job_recover = ml_sq_job_recover,
+	.job_wake = ml_sq_job_wake,
+	.job_cancel_group = ml_sq_job_cancel_group,
+	.job_next_due = ml_sq_job_next_due,
+	.job_list = ml_sq_job_list,
+	.job_retry = ml_sq_job_retry,
 	.org_ensure = sq_org_ensure,
 	.key_insert = sq_key_insert,
 	.key_lookup = sq_key_lookup,

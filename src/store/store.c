@@ -45,6 +45,68 @@ int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg)
 	return s->ops->read(s, fn, arg);
 }
 
+int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg)
+{
+	return tx->store->ops->nested(tx, fn, arg);
+}
+
+int ml_tx_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40])
+{
+	return tx->store->ops->job_enqueue(tx, j, id_out);
+}
+
+int ml_tx_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
+		    int max, struct ml_job **jobs, int *n)
+{
+	return tx->store->ops->job_claim(tx, worker, now_ms, lease_ms, max, jobs, n);
+}
+
+int ml_tx_job_finish(struct ml_tx *tx, const char *id, const char *worker,
+		     const struct ml_job_finish *f, int attempts, int max_attempts)
+{
+	return tx->store->ops->job_finish(tx, id, worker, f, attempts, max_attempts);
+}
+
+int ml_tx_job_recover(struct ml_tx *tx)
+{
+	return tx->store->ops->job_recover(tx);
+}
+
+int ml_tx_job_wake(struct ml_tx *tx, const char *wait_key)
+{
+	return tx->store->ops->job_wake(tx, wait_key);
+}
+
+int ml_tx_job_cancel_group(struct ml_tx *tx, const char *group_key, const char *kind)
+{
+	return tx->store->ops->job_cancel_group(tx, group_key, kind);
+}
+
+int ml_tx_job_next_due(struct ml_tx *tx, int64_t *run_at_ms)
+{
+	return tx->store->ops->job_next_due(tx, run_at_ms);
+}
+
+int ml_tx_job_list(struct ml_tx *tx, const char *org_id, const char *state,
+		   const char *group_key, const struct ml_list_query *q, json_t **items,
+		   char **next_cursor)
+{
+	return tx->store->ops->job_list(tx, org_id, state, group_key, q, items, next_cursor);
+}
+
+int ml_tx_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job)
+{
+	return tx->store->ops->job_retry(tx, org_id, id, job);
+}
+
+void ml_job_free(struct ml_job *j)
+{
+	if (!j)
+		return;
+	free(j->group_key);
+	json_decref(j->payload);
+}
+
 int ml_tx_org_ensure(struct ml_tx *tx, const char *name, char org_id[40])
 {
 	return tx->store->ops->org_ensure(tx, name, org_id);

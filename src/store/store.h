@@ -40,6 +40,10 @@ int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg);
 /* Runs fn on a consistent read snapshot; fn must only read. */
 int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg);
 
+/* Runs fn in a nested savepoint of the current write transaction: fn's changes roll back
+ * alone when it returns < 0 (used to commit many independent outcomes in one batch). */
+int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg);
+
 /* --- Organizations and API keys --- */
 
 /* Finds the organization named `name` or creates it; writes its id into org_id. */
@@ -83,10 +87,11 @@ struct ml_list_query {
 	const char *status;
 	const char *host_id;
 	const char *service_id;
-	int64_t start_from, start_to; /* bookings by start, 0 for none */
+	int64_t start_from, start_to; /* bookings by start (Unix seconds) */
+	bool has_start_from, has_start_to;
 };
 
-/* A page of documents, oldest first. *items is a new array; *next_cursor a new string or
+/* A page of documents in creation order. *items is a new array; *next_cursor a new string or
  * NULL on the last page. ML_EINVAL (field "cursor") for a cursor that is not ours. */
 int ml_tx_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		   const struct ml_list_query *q, json_t **items, char **next_cursor);
@@ -117,5 +122,68 @@ struct ml_idem {
 int ml_tx_idem_get(struct ml_tx *tx, const char *org_id, const char *key, struct ml_idem *out);
 int ml_tx_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 		   const struct ml_idem *rec);
+
+/* --- Jobs (the durable queue; src/queue/ drives them) --- */
+
+struct ml_job_new {
+	const char *org_id;
+	const char *kind;         /* "email.send", "webhook.deliver", "meeting.create", ... */
+	const char *group_key;    /* jobs with the same key run one at a time, in order */
+	const char *coalesce_key; /* replaces a still-queued job with the same key */
+	json_t *payload;          /* borrowed */
+	int64_t run_at_ms;        /* 0: now */
+	int max_attempts;         /* 0: 8 */
+};
+
+struct ml_job {
+	char id[40];
+	char org_id[40];
+	char kind[48];
+	char *group_key; /* may be NULL */
+	json_t *payload;
+	int attempts; /* including this one */
+	int max_attempts;
+};
+void ml_job_free(struct ml_job *j);
+
+enum ml_job_outcome {
+	ML_JOB_DONE,  /* finished; `result` kept */
+	ML_JOB_RETRY, /* try again at run_at_ms (failed when attempts are used up) */
+	ML_JOB_FAIL,  /* permanent failure: failed now */
+	ML_JOB_WAIT,  /* park until ml_tx_job_wake(wait_key) (e.g. the host reconnects) */
+};
+
+struct ml_job_finish {
+	enum ml_job_outcome outcome;
+	int64_t run_at_ms;    /* RETRY */
+	const char *wait_key; /* WAIT */
+	const char *error;    /* RETRY/FAIL/WAIT: why, shown in the job list */
+	json_t *result;       /* DONE: borrowed, may be NULL */
+};
+
+/* Writes a new job (same transaction as the change that causes it). id_out may be NULL. */
+int ml_tx_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
+/* Claims up to max runnable jobs for `worker` with a lease: queued and due (or running with an
+ * expired lease), and first in their group. *jobs is a new array of *n jobs. */
+int ml_tx_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
+		    int max, struct ml_job **jobs, int *n);
+/* Records the outcome of a claimed job; ML_ECONFLICT when the lease was lost meanwhile. */
+int ml_tx_job_finish(struct ml_tx *tx, const char *id, const char *worker,
+		     const struct ml_job_finish *f, int attempts, int max_attempts);
+/* Makes jobs orphaned by a process that died runnable again, at start-up: on SQLite (one node
+ * by definition) every running job; a shared store relies on leases instead. */
+int ml_tx_job_recover(struct ml_tx *tx);
+/* Requeues every job waiting on wait_key; returns how many. */
+int ml_tx_job_wake(struct ml_tx *tx, const char *wait_key);
+/* Cancels queued/waiting jobs of a group and kind (e.g. a create superseded by a cancel). */
+int ml_tx_job_cancel_group(struct ml_tx *tx, const char *group_key, const char *kind);
+/* The earliest run_at among queued jobs (0 when none). */
+int ml_tx_job_next_due(struct ml_tx *tx, int64_t *run_at_ms);
+/* A page of the organization's jobs (state may be NULL), oldest first. */
+int ml_tx_job_list(struct ml_tx *tx, const char *org_id, const char *state,
+		   const char *group_key, const struct ml_list_query *q, json_t **items,
+		   char **next_cursor);
+/* Requeues a failed job now with fresh attempts; ML_ENOTFOUND, ML_ECONFLICT if not failed. */
+int ml_tx_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job);
 
 #endif

@@ -134,6 +134,9 @@ class Validation(unittest.TestCase):
         self.assertEqual(r2.header("Idempotent-Replayed"), "true")
         r3 = c.post("/v1/hosts", dict(body, name="Other"), headers={"Idempotency-Key": "k-host-1"})
         self.err(r3, 422, "Idempotency-Key", "idempotency_key_reused")
+        # Even an invalid body is told about the key first: the key is what is wrong.
+        r4 = c.post("/v1/hosts", {"name": 5}, headers={"Idempotency-Key": "k-host-1"})
+        self.err(r4, 422, "Idempotency-Key", "idempotency_key_reused")
         listed = c.get("/v1/hosts?limit=200").json["data"]
         self.assertEqual(sum(1 for h in listed if h["name"] == "Idem Host"), 1)
         # A lifecycle POST replays too: the second confirm is not a 409.
@@ -190,6 +193,7 @@ class Validation(unittest.TestCase):
         self.assertEqual(r.json["name"], "Ada King")
         self.assertEqual(r.json["email"], h["email"])
         self.err(c.patch("/v1/hosts/%s" % h["id"], {"email": "nope"}), 400, "email")
+        self.err(c.patch("/v1/hosts/%s" % h["id"], {"name": ""}), 400, "name")
         s = fx.service(c, h["id"])
         r = c.patch("/v1/services/%s" % s["id"], {"duration_minutes": 30,
                                                   "settings": {"waiting_room": True}})
@@ -222,7 +226,7 @@ class Validation(unittest.TestCase):
         self.err(self.c.delete("/v1/bookings"), 405, code="method_not_allowed")
         r = self.c.request("POST", "/v1/hosts", raw=b"name=x",
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.err(r, 400, code="unsupported_media_type")
+        self.err(r, 415, code="unsupported_media_type")
 
 
 if __name__ == "__main__":

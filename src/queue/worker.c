@@ -1,0 +1,382 @@
+#include "queue/worker.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "domain/retry.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ml_worker {
+	struct ml_worker_config cfg;
+	char name[ML_ID_MAX];
+	CURLM *multi;
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_bool notified;
+	int inflight;
+	struct ml_job_run *done_head; /* finished, outcome not yet committed */
+	struct http_ctx *transfers;
+};
+
+/* Per easy handle: where the response goes. */
+struct http_ctx {
+	struct ml_job_run *run;
+	CURL *easy;
+	struct ml_buf body, headers;
+	struct http_ctx *prev, *next; /* every transfer in flight, for shutdown */
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_ctx *h = arg;
+	if (h->body.len + size * n > (8u << 20))
+		return 0; /* refuse absurd bodies: the transfer fails */
+	ml_buf_append(&h->body, p, size * n);
+	return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_ctx *h = arg;
+	if (h->headers.len + size * n <= (64u << 10))
+		ml_buf_append(&h->headers, p, size * n);
+	return size * n;
+}
+
+char *ml_http_result_header(const struct ml_http_result *res, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = res->headers;
+	while (p && *p) {
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			size_t vl = len - (size_t)(v - p);
+			while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				vl--;
+			return ml_strndup(v, vl);
+		}
+		p = eol ? eol + 2 : NULL;
+	}
+	return NULL;
+}
+
+void ml_job_run_http(struct ml_job_run *run, CURL *easy)
+{
+	struct ml_worker *w = run->worker;
+	struct http_ctx *h = ml_calloc(1, sizeof *h);
+	h->run = run;
+	h->easy = easy;
+	h->next = w->transfers;
+	if (w->transfers)
+		w->transfers->prev = h;
+	w->transfers = h;
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, h);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	run->inflight_http++;
+	curl_multi_add_handle(w->multi, easy);
+}
+
+static void transfer_free(struct ml_worker *w, struct http_ctx *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		w->transfers = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	curl_multi_remove_handle(w->multi, h->easy);
+	curl_easy_cleanup(h->easy);
+	ml_buf_free(&h->body);
+	ml_buf_free(&h->headers);
+	free(h);
+}
+
+void ml_job_run_finish(struct ml_job_run *run, const struct ml_job_finish *f, ml_tx_fn commit,
+		       void *commit_arg)
+{
+	if (run->finished)
+		return;
+	run->finished = true;
+	run->fin = *f;
+	run->fin_error = f->error ? ml_strdup(f->error) : NULL;
+	run->fin_wait_key = f->wait_key ? ml_strdup(f->wait_key) : NULL;
+	run->fin_result = f->result ? json_incref(f->result) : NULL;
+	run->fin.error = run->fin_error;
+	run->fin.wait_key = run->fin_wait_key;
+	run->fin.result = run->fin_result;
+	run->commit = commit;
+	run->commit_arg = commit_arg;
+	run->next = run->worker->done_head;
+	run->worker->done_head = run;
+}
+
+void ml_job_run_retry(struct ml_job_run *run, int64_t retry_after_ms, const char *error)
+{
+	uint32_t rnd;
+	ml_random(&rnd, sizeof rnd);
+	struct ml_worker_config *c = &run->worker->cfg;
+	int64_t delay = ml_retry_delay_ms(run->job.attempts, c->backoff_base_ms, c->backoff_cap_ms,
+					  retry_after_ms, rnd);
+	struct ml_job_finish f = {ML_JOB_RETRY, ml_now_ms() + delay, NULL, error, NULL};
+	ml_job_run_finish(run, &f, NULL, NULL);
+}
+
+static const struct ml_job_handler *handler_for(struct ml_worker *w, const char *kind)
+{
+	for (const struct ml_job_handler *const *h = w->cfg.handlers; h && *h; h++)
+		if (strcmp((*h)->kind, kind) == 0)
+			return *h;
+	return NULL;
+}
+
+/* --- claiming --- */
+
+struct claim {
+	struct ml_worker *w;
+	int want;
+	struct ml_job *jobs;
+	int n;
+};
+
+static int claim_fn(struct ml_tx *tx, void *arg)
+{
+	struct claim *c = arg;
+	return ml_tx_job_claim(tx, c->w->name, ml_now_ms(), c->w->cfg.lease_ms, c->want, &c->jobs,
+			       &c->n);
+}
+
+static int claim_and_start(struct ml_worker *w)
+{
+	struct claim c = {w, w->cfg.max_inflight - w->inflight, NULL, 0};
+	if (c.want <= 0)
+		return 0;
+	if (ml_store_write(w->cfg.store, claim_fn, &c) < 0) {
+		ml_warn("worker: cannot claim jobs: %s", ml_error_message());
+		return 0;
+	}
+	for (int i = 0; i < c.n; i++) {
+		struct ml_job_run *run = ml_calloc(1, sizeof *run);
+		run->job = c.jobs[i];
+		run->app = w->cfg.app;
+		run->worker = w;
+		w->inflight++;
+		const struct ml_job_handler *h = handler_for(w, run->job.kind);
+		if (!h) {
+			struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "no handler for this job kind",
+						  NULL};
+			ml_job_run_finish(run, &f, NULL, NULL);
+			continue;
+		}
+		h->start(run);
+	}
+	free(c.jobs);
+	return c.n;
+}
+
+/* --- committing outcomes --- */
+
+static int one_outcome(struct ml_tx *tx, void *arg)
+{
+	struct ml_job_run *run = arg;
+	int rc = 0;
+	if (run->commit && (rc = run->commit(tx, run->commit_arg)) < 0)
+		return rc;
+	return ml_tx_job_finish(tx, run->job.id, run->worker->name, &run->fin, run->job.attempts,
+				run->job.max_attempts);
+}
+
+static int outcomes_fn(struct ml_tx *tx, void *arg)
+{
+	struct ml_worker *w = arg;
+	for (struct ml_job_run *run = w->done_head; run; run = run->next) {
+		if (ml_tx_nested(tx, one_outcome, run) >= 0)
+			continue;
+		if (ml_error_last() == ML_ECONFLICT)
+			continue; /* lease lost: another worker owns the job now */
+		/* The commit callback failed: keep the job, try it again later. */
+		ml_warn("worker: job %s (%s) outcome not recorded: %s", run->job.id, run->job.kind,
+			ml_error_message());
+		struct ml_job_finish f = {ML_JOB_RETRY, ml_now_ms() + 5000, NULL,
+					  "could not record the outcome", NULL};
+		ml_tx_job_finish(tx, run->job.id, w->name, &f, run->job.attempts,
+				 run->job.max_attempts);
+	}
+	return 0;
+}
+
+static void run_free(struct ml_job_run *run)
+{
+	const struct ml_job_handler *h = handler_for(run->worker, run->job.kind);
+	if (h && h->release)
+		h->release(run);
+	ml_job_free(&run->job);
+	free(run->fin_error);
+	free(run->fin_wait_key);
+	json_decref(run->fin_result);
+	free(run);
+}
+
+static void flush_outcomes(struct ml_worker *w)
+{
+	if (!w->done_head)
+		return;
+	if (ml_store_write(w->cfg.store, outcomes_fn, w) < 0)
+		ml_warn("worker: outcomes not recorded (%s); their leases will expire",
+			ml_error_message());
+	struct ml_job_run *run = w->done_head;
+	w->done_head = NULL;
+	while (run) {
+		struct ml_job_run *next = run->next;
+		run->committed = true;
+		/* A run that ended with a request still out is freed when that request ends. */
+		if (run->inflight_http == 0) {
+			w->inflight--;
+			run_free(run);
+		}
+		run = next;
+	}
+}
+
+static void complete_transfers(struct ml_worker *w)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(w->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		CURL *easy = msg->easy_handle;
+		struct http_ctx *h = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
+		struct ml_http_result res = {msg->data.result, 0, NULL, 0, NULL, NULL};
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
+		res.body = h->body.data ? h->body.data : (char *)"";
+		res.body_len = h->body.len;
+		res.headers = h->headers.data ? h->headers.data : (char *)"";
+		res.error = curl_easy_strerror(msg->data.result);
+		struct ml_job_run *run = h->run;
+		run->inflight_http--;
+		if (!run->finished) {
+			const struct ml_job_handler *hd = handler_for(w, run->job.kind);
+			hd->on_http(run, &res);
+			if (!run->finished && run->inflight_http == 0)
+				/* A handler that neither asks again nor ends would hang: retry. */
+				ml_job_run_retry(run, 0, "handler stopped without an outcome");
+		}
+		transfer_free(w, h);
+		if (run->committed && run->inflight_http == 0) {
+			w->inflight--;
+			run_free(run);
+		}
+	}
+}
+
+static int recover_fn(struct ml_tx *tx, void *arg)
+{
+	int *n = arg;
+	*n = ml_tx_job_recover(tx);
+	return *n < 0 ? *n : 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct ml_worker *w = arg;
+	int64_t next_look = 0;
+	int recovered = 0;
+
+	if (ml_store_write(w->cfg.store, recover_fn, &recovered) == 0 && recovered > 0)
+		ml_info("worker: %d job(s) left running by an earlier process are queued again",
+			recovered);
+	while (!atomic_load(&w->stop)) {
+		int64_t now = ml_mono_ms();
+		if (atomic_exchange(&w->notified, false) || now >= next_look) {
+			int got = claim_and_start(w);
+			/* A full batch means more may be due: look again at once. */
+			next_look = got > 0 && w->inflight < w->cfg.max_inflight
+					    ? now
+					    : now + w->cfg.idle_poll_ms;
+		}
+		int running = 0;
+		curl_multi_perform(w->multi, &running);
+		complete_transfers(w);
+		flush_outcomes(w);
+		if (w->done_head)
+			continue;
+		int64_t wait = next_look - ml_mono_ms();
+		if (wait > w->cfg.idle_poll_ms)
+			wait = w->cfg.idle_poll_ms;
+		if (wait > 0)
+			curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
+	}
+	flush_outcomes(w);
+	return NULL;
+}
+
+int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
+{
+	struct ml_worker *w = ml_calloc(1, sizeof *w);
+	w->cfg = *cfg;
+	if (!w->cfg.max_inflight)
+		w->cfg.max_inflight = 512;
+	if (!w->cfg.lease_ms)
+		w->cfg.lease_ms = 60000;
+	if (!w->cfg.idle_poll_ms)
+		w->cfg.idle_poll_ms = 200;
+	if (!w->cfg.backoff_base_ms)
+		w->cfg.backoff_base_ms = 2000;
+	if (!w->cfg.backoff_cap_ms)
+		w->cfg.backoff_cap_ms = 3600 * 1000;
+	ml_id_new(w->name, "wrk");
+	w->multi = curl_multi_init();
+	/* Keep connections to each provider warm: a new TLS handshake costs ~1.8 ms of CPU. */
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->cfg.max_inflight);
+	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		curl_multi_cleanup(w->multi);
+		free(w);
+		return ml_error_set(ML_EINTERNAL, "worker_failed", NULL, "cannot start the worker");
+	}
+	*out = w;
+	return 0;
+}
+
+void ml_worker_notify(struct ml_worker *w)
+{
+	if (!w)
+		return;
+	atomic_store(&w->notified, true);
+	curl_multi_wakeup(w->multi);
+}
+
+void ml_worker_stop(struct ml_worker *w)
+{
+	if (!w)
+		return;
+	atomic_store(&w->stop, true);
+	curl_multi_wakeup(w->multi);
+	pthread_join(w->thread, NULL);
+	/* Whatever is still in flight is abandoned as a crash would be: the jobs stay running in
+	 * the store and are recovered at the next start (or when their lease expires). */
+	while (w->transfers) {
+		struct ml_job_run *run = w->transfers->run;
+		transfer_free(w, w->transfers);
+		if (--run->inflight_http == 0 && (!run->finished || run->committed))
+			run_free(run);
+	}
+	curl_multi_cleanup(w->multi);
+	free(w);
+}

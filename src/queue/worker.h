@@ -1,0 +1,87 @@
+/* The worker: claims due jobs from the store with a lease and runs them, driving every
+ * provider, SMTP and webhook call through one libcurl multi handle, so hundreds of calls are
+ * in flight without a thread per call.
+ *
+ * A job kind is a handler: start() issues requests with ml_job_run_http() (or finishes at
+ * once); on_http() gets each response and issues the next request or finishes. Finishing
+ * records the outcome, and optionally runs a commit callback in the same durable transaction
+ * as the job's new state (a meeting becoming ready and its create job becoming done commit
+ * together, or not at all). Outcomes of many jobs commit in one batch.
+ */
+#ifndef ML_QUEUE_WORKER_H
+#define ML_QUEUE_WORKER_H
+
+#include "store/store.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+
+struct ml_worker;
+struct ml_job_run;
+
+struct ml_http_result {
+	CURLcode code;   /* CURLE_OK when an HTTP answer came back */
+	long status;     /* HTTP status, or 0 */
+	char *body;      /* NUL-terminated, may be "" */
+	size_t body_len;
+	char *headers;   /* raw response header block */
+	const char *error; /* curl's message when code != CURLE_OK */
+};
+
+/* A response header's value (first match, case-insensitive), or NULL; caller frees. */
+char *ml_http_result_header(const struct ml_http_result *res, const char *name);
+
+struct ml_job_handler {
+	const char *kind;
+	void (*start)(struct ml_job_run *run);
+	void (*on_http)(struct ml_job_run *run, const struct ml_http_result *res);
+	/* Frees run->state; called once the outcome is durable. May be NULL. */
+	void (*release)(struct ml_job_run *run);
+};
+
+struct ml_job_run {
+	struct ml_job job;  /* the claimed job (payload etc.) */
+	void *app;          /* the worker's app pointer */
+	void *state;        /* the handler's */
+	struct ml_worker *worker;
+	/* internal */
+	bool finished;
+	bool committed;
+	struct ml_job_finish fin;
+	char *fin_error;
+	char *fin_wait_key;
+	json_t *fin_result;
+	ml_tx_fn commit;
+	void *commit_arg;
+	int inflight_http;
+	struct ml_job_run *next;
+};
+
+/* Hands an easy handle (URL and options set; the worker owns it from now on and sets the
+ * write/header callbacks) to the multi loop; on_http() is called when it completes. */
+void ml_job_run_http(struct ml_job_run *run, CURL *easy);
+
+/* Ends the job with an outcome (strings copied). `commit` (may be NULL) runs in the same
+ * transaction as the job's new state; if it fails the job is retried instead. */
+void ml_job_run_finish(struct ml_job_run *run, const struct ml_job_finish *f, ml_tx_fn commit,
+		       void *commit_arg);
+/* Shorthand: retry after the policy's backoff (or the provider's retry_after_ms). */
+void ml_job_run_retry(struct ml_job_run *run, int64_t retry_after_ms, const char *error);
+
+struct ml_worker_config {
+	struct ml_store *store;
+	void *app;
+	const struct ml_job_handler *const *handlers; /* NULL-terminated */
+	int max_inflight;      /* jobs at once; 0: 512 */
+	int64_t lease_ms;      /* 0: 60 s */
+	int64_t idle_poll_ms;  /* how often to look for due jobs when idle; 0: 200 ms */
+	int64_t backoff_base_ms, backoff_cap_ms; /* 0: 2 s and 1 h */
+};
+
+int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg);
+/* Wakes the worker to look for jobs now (call after committing a change that enqueued). */
+void ml_worker_notify(struct ml_worker *w);
+/* Stops claiming, lets in-flight jobs finish (their leases expire if they cannot), frees. */
+void ml_worker_stop(struct ml_worker *w);
+
+#endif

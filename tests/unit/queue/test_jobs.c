@@ -1,0 +1,256 @@
+/* The durable queue on a real SQLite store: order per group, coalescing, leases, retries,
+ * waiting on a connection, recovery after a crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/timeutil.h"
+#include "store/store.h"
+
+struct env {
+	struct ml_store *store;
+	char dir[64];
+};
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof *e);
+	char url[128];
+	snprintf(e->dir, sizeof e->dir, "/tmp/ml-jobs-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	snprintf(url, sizeof url, "sqlite:%s/q.db", e->dir);
+	assert_int_equal(ml_store_open(&e->store, url), 0);
+	assert_true(ml_store_migrate(e->store) >= 0);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+	char cmd[128];
+	ml_store_close(e->store);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(e);
+	return 0;
+}
+
+struct enq {
+	const char *kind, *group, *coalesce;
+	const char *tag;
+	int64_t run_at;
+	char id[40];
+};
+
+static int enq_fn(struct ml_tx *tx, void *arg)
+{
+	struct enq *q = arg;
+	json_t *p = json_pack("{s:s}", "tag", q->tag);
+	struct ml_job_new j = {"org_1", q->kind, q->group, q->coalesce, p, q->run_at, 3};
+	int rc = ml_tx_job_enqueue(tx, &j, q->id);
+	json_decref(p);
+	return rc;
+}
+
+static void enqueue(struct env *e, struct enq *q)
+{
+	assert_int_equal(ml_store_write(e->store, enq_fn, q), 0);
+}
+
+struct claim {
+	const char *worker;
+	int max;
+	int64_t now;
+	struct ml_job *jobs;
+	int n;
+};
+
+static int claim_fn(struct ml_tx *tx, void *arg)
+{
+	struct claim *c = arg;
+	return ml_tx_job_claim(tx, c->worker, c->now ? c->now : ml_now_ms(), 60000, c->max,
+			       &c->jobs, &c->n);
+}
+
+static void claim(struct env *e, struct claim *c)
+{
+	c->jobs = NULL;
+	c->n = 0;
+	assert_int_equal(ml_store_write(e->store, claim_fn, c), 0);
+}
+
+static void claim_free(struct claim *c)
+{
+	for (int i = 0; i < c->n; i++)
+		ml_job_free(&c->jobs[i]);
+	free(c->jobs);
+}
+
+struct fin {
+	struct ml_job *job;
+	const char *worker;
+	struct ml_job_finish f;
+};
+
+static int fin_fn(struct ml_tx *tx, void *arg)
+{
+	struct fin *f = arg;
+	return ml_tx_job_finish(tx, f->job->id, f->worker, &f->f, f->job->attempts,
+				f->job->max_attempts);
+}
+
+static int finish(struct env *e, struct ml_job *j, const char *worker, enum ml_job_outcome o,
+		  int64_t run_at, const char *wait_key)
+{
+	struct fin f = {j, worker, {o, run_at, wait_key, "boom", NULL}};
+	return ml_store_write(e->store, fin_fn, &f);
+}
+
+static const char *tag(struct ml_job *j)
+{
+	return json_string_value(json_object_get(j->payload, "tag"));
+}
+
+static void test_group_order(void **state)
+{
+	struct env *e = *state;
+	struct enq a = {"meeting.create", "bkg_1", NULL, "create"};
+	struct enq b = {"meeting.delete", "bkg_1", NULL, "delete"};
+	struct enq other = {"meeting.create", "bkg_2", NULL, "other"};
+	enqueue(e, &a);
+	enqueue(e, &b);
+	enqueue(e, &other);
+
+	struct claim c = {"w1", 10};
+	claim(e, &c);
+	/* The delete of bkg_1 waits for its create; bkg_2 runs alongside. */
+	assert_int_equal(c.n, 2);
+	assert_string_equal(tag(&c.jobs[0]), "create");
+	assert_string_equal(tag(&c.jobs[1]), "other");
+	struct claim c2 = {"w2", 10};
+	claim(e, &c2);
+	assert_int_equal(c2.n, 0);
+	assert_int_equal(finish(e, &c.jobs[0], "w1", ML_JOB_DONE, 0, NULL), 0);
+	claim(e, &c2);
+	assert_int_equal(c2.n, 1);
+	assert_string_equal(tag(&c2.jobs[0]), "delete");
+	claim_free(&c);
+	claim_free(&c2);
+}
+
+static void test_coalesce(void **state)
+{
+	struct env *e = *state;
+	struct enq u1 = {"meeting.update", "bkg_3", "bkg_3:update", "v1"};
+	struct enq u2 = {"meeting.update", "bkg_3", "bkg_3:update", "v2"};
+	enqueue(e, &u1);
+	enqueue(e, &u2);
+	assert_string_equal(u1.id, u2.id);
+	struct claim c = {"w1", 10};
+	claim(e, &c);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(tag(&c.jobs[0]), "v2");
+	/* Running jobs are not rewritten: a newer update queues behind. */
+	struct enq u3 = {"meeting.update", "bkg_3", "bkg_3:update", "v3"};
+	enqueue(e, &u3);
+	assert_string_not_equal(u3.id, u1.id);
+	claim_free(&c);
+}
+
+static void test_retry_then_failed(void **state)
+{
+	struct env *e = *state;
+	struct enq a = {"email.send", NULL, NULL, "mail"};
+	enqueue(e, &a);
+	for (int attempt = 1; attempt <= 3; attempt++) {
+		struct claim c = {"w1", 10};
+		claim(e, &c);
+		assert_int_equal(c.n, 1);
+		assert_int_equal(c.jobs[0].attempts, attempt);
+		assert_int_equal(finish(e, &c.jobs[0], "w1", ML_JOB_RETRY, 1, NULL), 0);
+		claim_free(&c);
+	}
+	struct claim c = {"w1", 10};
+	claim(e, &c);
+	assert_int_equal(c.n, 0); /* 3 attempts used: failed, not retried */
+}
+
+static void test_lease_lost_and_expiry(void **state)
+{
+	struct env *e = *state;
+	struct enq a = {"webhook.deliver", NULL, NULL, "hook"};
+	enqueue(e, &a);
+	struct claim c = {"w1", 10};
+	claim(e, &c);
+	assert_int_equal(c.n, 1);
+	/* After the lease, another worker takes it; the first one's outcome is refused. */
+	struct claim c2 = {"w2", 10, ml_now_ms() + 61000};
+	claim(e, &c2);
+	assert_int_equal(c2.n, 1);
+	assert_int_equal(finish(e, &c.jobs[0], "w1", ML_JOB_DONE, 0, NULL) < 0, 1);
+	assert_int_equal(finish(e, &c2.jobs[0], "w2", ML_JOB_DONE, 0, NULL), 0);
+	claim_free(&c);
+	claim_free(&c2);
+}
+
+static int wake_fn(struct ml_tx *tx, void *arg)
+{
+	return ml_tx_job_wake(tx, arg);
+}
+
+static int recover_fn(struct ml_tx *tx, void *arg)
+{
+	*(int *)arg = ml_tx_job_recover(tx);
+	return 0;
+}
+
+static void test_wait_wake_and_recover(void **state)
+{
+	struct env *e = *state;
+	struct enq a = {"meeting.create", "bkg_9", NULL, "c"};
+	struct enq b = {"meeting.update", "bkg_9", NULL, "u"};
+	enqueue(e, &a);
+	enqueue(e, &b);
+	struct claim c = {"w1", 10};
+	claim(e, &c);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(finish(e, &c.jobs[0], "w1", ML_JOB_WAIT, 0, "con_1"), 0);
+	claim_free(&c);
+	/* Waiting blocks the group and does not burn attempts. */
+	claim(e, &c);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(ml_store_write(e->store, wake_fn, "con_1"), 1);
+	claim(e, &c);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(tag(&c.jobs[0]), "c");
+	assert_int_equal(c.jobs[0].attempts, 1);
+	claim_free(&c);
+	/* The process dies with the job running: recovery makes it runnable at once. */
+	int n = 0;
+	assert_int_equal(ml_store_write(e->store, recover_fn, &n), 0);
+	assert_int_equal(n, 1);
+	claim(e, &c);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(tag(&c.jobs[0]), "c");
+	claim_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_group_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_then_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_lost_and_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_wake_and_recover, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
