@@ -139,6 +139,10 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 		free(out);
 		return ml_sq_fail(c->db, "job claim");
 	}
+	if (k == 0) {
+		free(out);
+		out = NULL;
+	}
 	*jobs = out;
 	*n = k;
 	return 0;

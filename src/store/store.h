@@ -164,7 +164,7 @@ struct ml_job_finish {
 /* Writes a new job (same transaction as the change that causes it). id_out may be NULL. */
 int ml_tx_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
 /* Claims up to max runnable jobs for `worker` with a lease: queued and due (or running with an
- * expired lease), and first in their group. *jobs is a new array of *n jobs. */
+ * expired lease), and first in their group. *jobs is a new array of *n jobs (NULL when none). */
 int ml_tx_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
 		    int max, struct ml_job **jobs, int *n);
 /* Records the outcome of a claimed job; ML_ECONFLICT when the lease was lost meanwhile. */
