@@ -1,6 +1,8 @@
 /* meetlink: one binary, several subcommands. */
 #include "cli/cli.h"
 
+#include <curl/curl.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -31,9 +33,14 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	/* libcurl's global state must exist before any thread starts (worker, sandbox). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (int i = 0; commands[i].name; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			int rc = commands[i].fn(argc - 1, argv + 1);
+			curl_global_cleanup();
+			return rc;
+		}
 	fprintf(stderr, "meetlink: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -39,6 +39,8 @@ const struct ml_route ml_api_routes[] = {
 	{"GET", "/v1/bookings/{id}/invite.ics", ml_api_bookings_invite, 0},
 	{"GET", "/v1/bookings/{id}/participants", ml_api_bookings_participants, 0},
 	{"GET", "/v1/bookings/{id}/events", ml_api_bookings_events, 0},
+	{"GET", "/v1/jobs", ml_api_jobs_list, 0},
+	{"POST", "/v1/jobs/{id}/retry", ml_api_jobs_retry, 0},
 	{NULL, NULL, NULL, 0},
 };
 

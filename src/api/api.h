@@ -12,10 +12,13 @@
 #include <jansson.h>
 
 /* Everything the API needs, created once by `meetlink serve`. */
+struct ml_worker;
+
 struct ml_app {
 	struct ml_config *cfg;
 	struct ml_store *store;
 	struct ml_platform_settings platforms;
+	struct ml_worker *worker; /* wake it after committing work (ml_worker_notify) */
 };
 
 /* Route flags. */
@@ -114,5 +117,7 @@ void ml_api_meeting_regenerate(struct ml_http_req *req, struct ml_http_resp *res
 void ml_api_bookings_invite(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_jobs_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_jobs_retry(struct ml_http_req *req, struct ml_http_resp *resp);
 
 #endif

@@ -5,6 +5,8 @@
 #include "core/error.h"
 #include "core/jwt.h"
 #include "core/log.h"
+#include "queue/kinds.h"
+#include "queue/worker.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -119,6 +121,15 @@ int ml_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		goto done;
 	}
+	struct ml_worker_config wc = {
+		.store = app.store,
+		.app = &app,
+		.handlers = ml_job_handlers,
+	};
+	if (ml_worker_start(&app.worker, &wc) < 0) {
+		fprintf(stderr, "meetlink: %s\n", ml_error_message());
+		goto done;
+	}
 	struct ml_http_config hc = {
 		.listen = app.cfg->listen,
 		.max_body = app.cfg->max_body,
@@ -146,6 +157,7 @@ int ml_cmd_serve(int argc, char **argv)
 	rc = 0;
 done:
 	ml_http_stop(srv);
+	ml_worker_stop(app.worker);
 	ml_store_close(app.store);
 	ml_jwt_key_free(app.platforms.jitsi_key);
 	ml_jwt_key_free(app.platforms.jaas_key);
