@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,48 @@ static int key_lookup_fn(struct ml_tx *tx, void *arg)
 	return ml_tx_key_lookup(tx, k->hash, k->org_id, k->key_id);
 }
 
+/* Recently seen keys, so a burst of requests does not look the same key up every time. A
+ * cached key is trusted for KEY_TTL_MS; keys are only ever added (revocation, when it comes,
+ * must clear this cache). */
+#define KEY_SLOTS 1024
+#define KEY_TTL_MS 30000
+static struct {
+	char hash[65];
+	char org_id[40], key_id[40];
+	int64_t until;
+} key_cache[KEY_SLOTS];
+static pthread_mutex_t key_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool key_cache_get(const char *hash, char org_id[40], char key_id[40])
+{
+	unsigned i = (unsigned)strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4],
+						 hash[5], hash[6], hash[7], 0},
+				       NULL, 16) % KEY_SLOTS;
+	bool hit = false;
+	pthread_mutex_lock(&key_cache_mu);
+	if (key_cache[i].until > ml_mono_ms() &&
+	    ml_ct_equal(key_cache[i].hash, 64, hash, 64)) {
+		memcpy(org_id, key_cache[i].org_id, 40);
+		memcpy(key_id, key_cache[i].key_id, 40);
+		hit = true;
+	}
+	pthread_mutex_unlock(&key_cache_mu);
+	return hit;
+}
+
+static void key_cache_put(const char *hash, const char *org_id, const char *key_id)
+{
+	unsigned i = (unsigned)strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4],
+						 hash[5], hash[6], hash[7], 0},
+				       NULL, 16) % KEY_SLOTS;
+	pthread_mutex_lock(&key_cache_mu);
+	memcpy(key_cache[i].hash, hash, 65);
+	memcpy(key_cache[i].org_id, org_id, 40);
+	memcpy(key_cache[i].key_id, key_id, 40);
+	key_cache[i].until = ml_mono_ms() + KEY_TTL_MS;
+	pthread_mutex_unlock(&key_cache_mu);
+}
+
 /* Bearer API key → organization. The key is compared by its SHA-256 in the store's unique
  * index, so no secret is ever compared byte by byte in memory. */
 static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx)
@@ -71,6 +114,8 @@ static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx)
 		return ml_error_set(ML_EAUTH, "unauthorized", NULL,
 				    "Send your API key as 'Authorization: Bearer <key>'.");
 	ml_sha256_hex(h + 7, strlen(h + 7), hash);
+	if (key_cache_get(hash, ctx->org_id, ctx->key_id))
+		return 0;
 	k.hash = hash;
 	rc = ml_store_read(ctx->app->store, key_lookup_fn, &k);
 	if (rc == ML_ENOTFOUND)
@@ -79,6 +124,7 @@ static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx)
 		return rc;
 	memcpy(ctx->org_id, k.org_id, sizeof ctx->org_id);
 	memcpy(ctx->key_id, k.key_id, sizeof ctx->key_id);
+	key_cache_put(hash, k.org_id, k.key_id);
 	return 0;
 }
 
@@ -241,6 +287,18 @@ static int write_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
+/* Undoes what a first, optimistic run of write_fn left in the call (see store.h). */
+static void write_reset(void *arg)
+{
+	struct write_call *c = arg;
+	json_decref(c->w->result);
+	c->w->result = NULL;
+	c->w->status = 200;
+	c->replayed = false;
+	free(c->replay_body);
+	c->replay_body = NULL;
+}
+
 void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 {
 	struct write_call c = {.w = w};
@@ -258,7 +316,7 @@ void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 		}
 		idem_hash(w->req, c.hash);
 	}
-	rc = ml_store_write(w->ctx->app->store, write_fn, &c);
+	rc = ml_store_write_occ(w->ctx->app->store, write_fn, &c, write_reset, &c);
 	if (rc < 0) {
 		json_decref(w->result);
 		w->result = NULL;

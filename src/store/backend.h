@@ -11,6 +11,9 @@ struct ml_store_ops {
 	int (*ready)(struct ml_store *s);
 	int (*write)(struct ml_store *s, ml_tx_fn fn, void *arg);
 	int (*read)(struct ml_store *s, ml_tx_fn fn, void *arg);
+	/* May be NULL: ml_store_write_occ then uses write. */
+	int (*write_occ)(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)(void *),
+			 void *reset_arg);
 
 	int (*nested)(struct ml_tx *tx, ml_tx_fn fn, void *arg);
 	int (*job_enqueue)(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
@@ -19,6 +22,7 @@ struct ml_store_ops {
 	int (*job_finish)(struct ml_tx *tx, const char *id, const char *worker,
 			  const struct ml_job_finish *f, int attempts, int max_attempts);
 	int (*job_recover)(struct ml_tx *tx);
+	int (*job_set_payload)(struct ml_tx *tx, const char *id, json_t *payload);
 	int (*job_wake)(struct ml_tx *tx, const char *wait_key);
 	int (*job_cancel_group)(struct ml_tx *tx, const char *group_key, const char *kind);
 	int (*job_next_due)(struct ml_tx *tx, int64_t *run_at_ms);
@@ -50,6 +54,35 @@ struct ml_store_ops {
 			struct ml_idem *out);
 	int (*idem_put)(struct ml_tx *tx, const char *org_id, const char *key,
 			const struct ml_idem *rec);
+	int (*template_get)(struct ml_tx *tx, const char *org_id, const char *name, json_t **out);
+	int (*template_put)(struct ml_tx *tx, const char *org_id, const char *name, json_t *tpl);
+	int (*template_delete)(struct ml_tx *tx, const char *org_id, const char *name);
+	int (*webhook_endpoint_insert)(struct ml_tx *tx, const char *org_id, json_t *ep,
+				       const char *secret);
+	int (*webhook_endpoint_get)(struct ml_tx *tx, const char *org_id, const char *id,
+				    json_t **ep, char **secret);
+	int (*webhook_endpoint_list)(struct ml_tx *tx, const char *org_id,
+				     const struct ml_list_query *q, json_t **items,
+				     char **next_cursor);
+	int (*webhook_endpoint_delete)(struct ml_tx *tx, const char *org_id, const char *id);
+	int (*webhook_delivery_insert)(struct ml_tx *tx, const struct ml_webhook_delivery_new *d);
+	int (*webhook_delivery_get)(struct ml_tx *tx, const char *org_id, const char *id,
+				    json_t **delivery, char **body);
+	int (*webhook_delivery_list)(struct ml_tx *tx, const char *org_id,
+				     const char *endpoint_id, const struct ml_list_query *q,
+				     json_t **items, char **next_cursor);
+	int (*webhook_attempt_record)(struct ml_tx *tx, const struct ml_webhook_attempt *a);
+	int (*webhook_delivery_requeue)(struct ml_tx *tx, const char *org_id, const char *id);
+	int (*conn_get)(struct ml_tx *tx, const char *org_id, const char *host_id,
+			const char *platform, struct ml_conn_row *out);
+	int (*conn_get_id)(struct ml_tx *tx, const char *id, struct ml_conn_row *out);
+	int (*conn_put)(struct ml_tx *tx, const struct ml_conn_row *r);
+	int (*conn_list)(struct ml_tx *tx, const char *org_id, const char *host_id,
+			 struct ml_conn_row **rows, int *n);
+	int (*conn_lease)(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms);
+	int (*oauth_state_put)(struct ml_tx *tx, const struct ml_oauth_state_row *r);
+	int (*oauth_state_take)(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
+				struct ml_oauth_state_row *out);
 };
 
 /* Every backend's store and transaction start with these. */

@@ -1,6 +1,7 @@
 /* The SQLite backend: WAL, synchronous=FULL, one writer thread with group commit, a pool of
  * reader connections, prepared statements cached per connection. */
 #include "store/sqlite_internal.h"
+#include "store/doc_cache.h"
 #include "core/crypto.h"
 #include "core/embed.h"
 #include "core/error.h"
@@ -24,6 +25,10 @@
 struct sq_op {
 	ml_tx_fn fn;
 	void *arg;
+	struct sq_rec *rec;        /* optimistic: apply this recording instead of running fn */
+	int rec_rc;                /* what fn answered when it recorded */
+	void (*reset)(void *arg);  /* before running fn after a stale recording */
+	void *reset_arg;
 	int rc;
 	bool done;
 	pthread_cond_t cv; /* signalled once, when done: each caller is woken alone */
@@ -114,6 +119,15 @@ sqlite3_stmt *ml_sq_prep(struct sq_conn *c, const char *sql)
 
 struct sq_conn *ml_sq_txc(struct ml_tx *tx)
 {
+	struct sq_tx *t = (struct sq_tx *)tx;
+	/* An operation that does not know how to record runs the transaction the slow way. */
+	if (t->rec)
+		ml_sq_rec_unsupported(tx);
+	return t->c;
+}
+
+struct sq_conn *ml_sq_txc_read(struct ml_tx *tx)
+{
 	return ((struct sq_tx *)tx)->c;
 }
 
@@ -145,7 +159,7 @@ static int tx_ctl(struct sq_conn *c, const char *sql)
 static void *writer_main(void *arg)
 {
 	struct sq_store *s = arg;
-	struct sq_tx tx = {{&s->base}, s->writer};
+	struct sq_tx tx = {{&s->base}, s->writer, NULL};
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -171,7 +185,17 @@ static void *writer_main(void *arg)
 			ml_error_clear();
 			if ((brc = tx_ctl(s->writer, "SAVEPOINT op")) < 0)
 				break;
-			op->rc = op->fn(&tx.base, op->arg);
+			if (op->rec && ml_sq_rec_apply(s->writer, op->rec) == 0) {
+				op->rc = op->rec_rc;
+			} else {
+				if (op->rec) {
+					/* Stale snapshot or a failing write: start over, for real. */
+					tx_ctl(s->writer, "ROLLBACK TO op");
+					ml_error_clear();
+					op->reset(op->reset_arg);
+				}
+				op->rc = op->fn(&tx.base, op->arg);
+			}
 			if (op->rc < 0)
 				tx_ctl(s->writer, "ROLLBACK TO op");
 			tx_ctl(s->writer, "RELEASE op");
@@ -217,54 +241,105 @@ static int carry_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
-static int sq_write(struct ml_store *base, ml_tx_fn fn, void *arg)
+static int submit(struct sq_store *s, struct sq_op *op, struct carry *c)
 {
-	struct sq_store *s = (struct sq_store *)base;
-	struct carry c = {fn, arg, 0, "", "", ""};
-	struct sq_op op = {.fn = carry_fn, .arg = &c, .cv = PTHREAD_COND_INITIALIZER};
-
+	pthread_cond_init(&op->cv, NULL);
 	pthread_mutex_lock(&s->mu);
 	if (s->tail)
-		s->tail->next = &op;
+		s->tail->next = op;
 	else
-		s->head = &op;
-	s->tail = &op;
+		s->head = op;
+	s->tail = op;
 	pthread_cond_signal(&s->work_cv);
-	while (!op.done)
-		pthread_cond_wait(&op.cv, &s->mu);
+	while (!op->done)
+		pthread_cond_wait(&op->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
-	pthread_cond_destroy(&op.cv);
-	if (op.rc < 0 && c.err == op.rc)
-		ml_error_set(c.err, c.code, c.field, "%s", c.message);
-	else if (op.rc == ML_ESTORE)
+	pthread_cond_destroy(&op->cv);
+	if (op->rc < 0 && c->err == op->rc)
+		ml_error_set(c->err, c->code, c->field, "%s", c->message);
+	else if (op->rc == ML_ESTORE)
 		ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
-	return op.rc;
+	return op->rc;
 }
 
-static int sq_read(struct ml_store *base, ml_tx_fn fn, void *arg)
+static int sq_write(struct ml_store *base, ml_tx_fn fn, void *arg)
 {
-	struct sq_store *s = (struct sq_store *)base;
-	struct sq_conn *c;
-	int rc;
+	struct carry c = {fn, arg, 0, "", "", ""};
+	struct sq_op op = {.fn = carry_fn, .arg = &c};
+	return submit((struct sq_store *)base, &op, &c);
+}
 
+static struct sq_conn *reader_take(struct sq_store *s, int *rc)
+{
+	struct sq_conn *c;
 	pthread_mutex_lock(&s->readers_mu);
 	c = s->free_readers;
 	if (c)
 		s->free_readers = c->next_free;
 	pthread_mutex_unlock(&s->readers_mu);
-	if (!c && (rc = conn_open(s->path, true, &c)) < 0)
-		return rc;
+	*rc = c ? 0 : conn_open(s->path, true, &c);
+	return *rc == 0 ? c : NULL;
+}
 
-	struct sq_tx tx = {{base}, c};
-	if ((rc = tx_ctl(c, "BEGIN")) == 0) {
-		rc = fn(&tx.base, arg);
-		tx_ctl(c, "COMMIT");
-	}
-
+static void reader_give(struct sq_store *s, struct sq_conn *c)
+{
 	pthread_mutex_lock(&s->readers_mu);
 	c->next_free = s->free_readers;
 	s->free_readers = c;
 	pthread_mutex_unlock(&s->readers_mu);
+}
+
+/* See sqlite_occ.c: record on this thread against a snapshot, let the writer validate and
+ * apply; fall back to the ordinary path whenever recording is not possible. */
+static int sq_write_occ(struct ml_store *base, ml_tx_fn fn, void *arg, void (*reset)(void *),
+			void *reset_arg)
+{
+	struct sq_store *s = (struct sq_store *)base;
+	struct sq_rec *rec = ml_sq_rec_new();
+	int rc;
+	struct sq_conn *rd = reader_take(s, &rc);
+	if (!rd) {
+		ml_sq_rec_free(rec);
+		return rc;
+	}
+	struct sq_tx tx = {{base}, rd, rec};
+	if ((rc = tx_ctl(rd, "BEGIN")) == 0) {
+		ml_error_clear();
+		rc = fn(&tx.base, arg);
+		tx_ctl(rd, "COMMIT");
+	}
+	reader_give(s, rd);
+	if (!ml_sq_rec_usable(rec)) {
+		ml_sq_rec_free(rec);
+		reset(reset_arg);
+		return sq_write(base, fn, arg);
+	}
+	if (rc < 0 || ml_sq_rec_empty(rec)) {
+		/* Refused on a consistent snapshot, or nothing to write: that is the answer. */
+		ml_sq_rec_free(rec);
+		return rc;
+	}
+	struct carry c = {fn, arg, 0, "", "", ""};
+	struct sq_op op = {.fn = carry_fn, .arg = &c, .rec = rec, .rec_rc = rc,
+			   .reset = reset, .reset_arg = reset_arg};
+	rc = submit(s, &op, &c);
+	ml_sq_rec_free(rec);
+	return rc;
+}
+
+static int sq_read(struct ml_store *base, ml_tx_fn fn, void *arg)
+{
+	struct sq_store *s = (struct sq_store *)base;
+	int rc;
+	struct sq_conn *c = reader_take(s, &rc);
+	if (!c)
+		return rc;
+	struct sq_tx tx = {{base}, c, NULL};
+	if ((rc = tx_ctl(c, "BEGIN")) == 0) {
+		rc = fn(&tx.base, arg);
+		tx_ctl(c, "COMMIT");
+	}
+	reader_give(s, c);
 	return rc;
 }
 
@@ -401,7 +476,7 @@ static int sq_key_insert(struct ml_tx *tx, const char *key_id, const char *org_i
 static int sq_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40],
 			 char key_id[40])
 {
-	struct sq_conn *c = ml_sq_txc(tx);
+	struct sq_conn *c = ml_sq_txc_read(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT org_id, id FROM api_keys WHERE hash = ? AND "
 				   "revoked_at IS NULL");
 	if (!st)
@@ -477,57 +552,82 @@ static int64_t doc_start_ms(json_t *doc)
 	return s && ml_time_parse(s, &t) == 0 ? t * 1000 : 0;
 }
 
-static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
-		     bool insert)
+void ml_sq_doc_row_prepare(struct ml_sq_doc_row *row, enum ml_kind kind, const char *org_id,
+			   json_t *doc)
 {
-	struct sq_conn *c = ml_sq_txc(tx);
+	memset(row, 0, sizeof *row);
+	row->kind = kind;
+	row->org_id = ml_strdup(org_id);
+	row->text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	row->id = jstr(doc, "id") ? ml_strdup(jstr(doc, "id")) : NULL;
+	row->external_id = jstr(doc, "external_id") ? ml_strdup(jstr(doc, "external_id")) : NULL;
+	row->host_id = jstr(doc, "host_id") ? ml_strdup(jstr(doc, "host_id")) : NULL;
+	row->service_id = jstr(doc, "service_id") ? ml_strdup(jstr(doc, "service_id")) : NULL;
+	row->status = ml_strdup(jstr(doc, "status") ? jstr(doc, "status") : "");
+	row->start_ms = doc_start_ms(doc);
+}
+
+void ml_sq_doc_row_clear(struct ml_sq_doc_row *row)
+{
+	free(row->org_id);
+	free(row->text);
+	free(row->id);
+	free(row->external_id);
+	free(row->host_id);
+	free(row->service_id);
+	free(row->status);
+	memset(row, 0, sizeof *row);
+}
+
+int ml_sq_doc_row_apply(struct sq_conn *c, const struct ml_sq_doc_row *row, bool insert,
+			int64_t expect_version)
+{
 	char sql[512];
-	const char *t = ml_store_kind_table(kind);
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
 	sqlite3_stmt *st;
 	int r;
 
-	/* Table names come from a fixed list, never from input. */
-	switch (kind) {
+	/* Table names come from a fixed list, never from input. Updates bump the row version;
+	 * with expect_version >= 0 they apply only to that version (optimistic transactions). */
+	switch (row->kind) {
 	case ML_KIND_HOST:
 		snprintf(sql, sizeof sql,
 			 insert ? "INSERT INTO hosts(doc, external_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?)"
-				: "UPDATE hosts SET doc=?, external_id=?, updated_at=? WHERE org_id=? AND id=?");
+				: "UPDATE hosts SET doc=?, external_id=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?6 < 0 OR version = ?6)");
 		break;
 	case ML_KIND_SERVICE:
 		snprintf(sql, sizeof sql,
 			 insert ? "INSERT INTO services(doc, external_id, host_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?)"
-				: "UPDATE services SET doc=?, external_id=?, host_id=?, updated_at=? WHERE org_id=? AND id=?");
+				: "UPDATE services SET doc=?, external_id=?, host_id=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?7 < 0 OR version = ?7)");
 		break;
 	default:
 		snprintf(sql, sizeof sql,
 			 insert ? "INSERT INTO bookings(doc, external_id, host_id, service_id, status, start_at, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?,?,?,?)"
-				: "UPDATE bookings SET doc=?, external_id=?, host_id=?, service_id=?, status=?, start_at=?, updated_at=? WHERE org_id=? AND id=?");
+				: "UPDATE bookings SET doc=?, external_id=?, host_id=?, service_id=?, status=?, start_at=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?10 < 0 OR version = ?10)");
 		break;
 	}
-	(void)t;
-	if (!(st = ml_sq_prep(c, sql))) {
-		free(text);
+	if (!(st = ml_sq_prep(c, sql)))
 		return ml_sq_fail(c->db, "doc write");
-	}
+	if (!insert && row->id)
+		ml_doc_cache_drop(row->kind, row->id);
 	int i = 1;
 	int64_t now = ml_now_ms();
-	sqlite3_bind_text(st, i++, text, -1, SQLITE_STATIC);
-	ml_sq_bind_opt(st, i++, jstr(doc, "external_id"));
-	if (kind != ML_KIND_HOST)
-		ml_sq_bind_opt(st, i++, jstr(doc, "host_id"));
-	if (kind == ML_KIND_BOOKING) {
-		ml_sq_bind_opt(st, i++, jstr(doc, "service_id"));
-		ml_sq_bind_opt(st, i++, jstr(doc, "status") ? jstr(doc, "status") : "");
-		sqlite3_bind_int64(st, i++, doc_start_ms(doc));
+	sqlite3_bind_text(st, i++, row->text, -1, SQLITE_STATIC);
+	ml_sq_bind_opt(st, i++, row->external_id);
+	if (row->kind != ML_KIND_HOST)
+		ml_sq_bind_opt(st, i++, row->host_id);
+	if (row->kind == ML_KIND_BOOKING) {
+		ml_sq_bind_opt(st, i++, row->service_id);
+		sqlite3_bind_text(st, i++, row->status, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, i++, row->start_ms);
 	}
 	if (insert)
 		sqlite3_bind_int64(st, i++, now);
 	sqlite3_bind_int64(st, i++, now);
-	sqlite3_bind_text(st, i++, org_id, -1, SQLITE_STATIC);
-	ml_sq_bind_opt(st, i++, jstr(doc, "id"));
+	sqlite3_bind_text(st, i++, row->org_id, -1, SQLITE_STATIC);
+	ml_sq_bind_opt(st, i++, row->id);
+	if (!insert)
+		sqlite3_bind_int64(st, i++, expect_version);
 	r = sqlite3_step(st);
-	free(text);
 	if (r == SQLITE_CONSTRAINT) {
 		sqlite3_reset(st);
 		return ml_error_set(ML_ECONFLICT, "external_id_taken", "external_id",
@@ -541,6 +641,18 @@ static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
 	if (!insert && sqlite3_changes(c->db) == 0)
 		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No such object.");
 	return 0;
+}
+
+static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
+		     bool insert)
+{
+	struct ml_sq_doc_row row;
+	if (ml_sq_recording(tx))
+		return ml_sq_rec_doc_write(tx, kind, org_id, doc, insert);
+	ml_sq_doc_row_prepare(&row, kind, org_id, doc);
+	int rc = ml_sq_doc_row_apply(ml_sq_txc(tx), &row, insert, -1);
+	ml_sq_doc_row_clear(&row);
+	return rc;
 }
 
 static int sq_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
@@ -563,6 +675,8 @@ static json_t *load_doc(sqlite3_stmt *st, int col)
 static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		      json_t **out)
 {
+	if (ml_sq_recording(tx))
+		return ml_sq_rec_doc_get(tx, kind, org_id, id, out);
 	struct sq_conn *c = ml_sq_txc(tx);
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT doc FROM %s WHERE id = ? AND org_id = ?",
@@ -598,6 +712,7 @@ static int sq_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id
 	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return ml_sq_fail(c->db, "doc delete");
+	ml_doc_cache_drop(kind, id);
 	return sqlite3_changes(c->db) ? 0 : ML_ENOTFOUND;
 }
 
@@ -715,28 +830,34 @@ static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 
 /* --- audit trail --- */
 
-static int sq_audit_append(struct ml_tx *tx, const struct ml_audit *ev)
+int ml_sq_audit_apply(struct sq_conn *c, const char *org_id, const char *booking_id,
+		      const char *type, const char *actor, const char *ip, const char *data)
 {
-	struct sq_conn *c = ml_sq_txc(tx);
-	char *data = ev->data ? json_dumps(ev->data, JSON_COMPACT) : NULL;
-	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO audit_events(org_id, booking_id, at, type, actor, "
-				   "ip, data) VALUES (?,?,?,?,?,?,?)");
-	if (!st) {
-		free(data);
+	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO audit_events(org_id, booking_id, at, type, "
+					 "actor, ip, data) VALUES (?,?,?,?,?,?,?)");
+	if (!st)
 		return ml_sq_fail(c->db, "audit");
-	}
-	sqlite3_bind_text(st, 1, ev->org_id, -1, SQLITE_STATIC);
-	ml_sq_bind_opt(st, 2, ev->booking_id);
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	ml_sq_bind_opt(st, 2, booking_id);
 	sqlite3_bind_int64(st, 3, ml_now_ms());
-	sqlite3_bind_text(st, 4, ev->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ev->actor ? ev->actor : "system", -1, SQLITE_STATIC);
-	ml_sq_bind_opt(st, 6, ev->ip && *ev->ip ? ev->ip : NULL);
+	sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, actor ? actor : "system", -1, SQLITE_STATIC);
+	ml_sq_bind_opt(st, 6, ip && *ip ? ip : NULL);
 	ml_sq_bind_opt(st, 7, data);
-	int r = sqlite3_step(st);
-	free(data);
-	if (r != SQLITE_DONE)
+	if (sqlite3_step(st) != SQLITE_DONE)
 		return ml_sq_fail(c->db, "audit");
 	return 0;
+}
+
+static int sq_audit_append(struct ml_tx *tx, const struct ml_audit *ev)
+{
+	if (ml_sq_recording(tx))
+		return ml_sq_rec_audit(tx, ev);
+	char *data = ev->data ? json_dumps(ev->data, JSON_COMPACT) : NULL;
+	int rc = ml_sq_audit_apply(ml_sq_txc(tx), ev->org_id, ev->booking_id, ev->type, ev->actor,
+				   ev->ip, data);
+	free(data);
+	return rc;
 }
 
 static int sq_audit_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
@@ -779,7 +900,8 @@ static int sq_audit_list(struct ml_tx *tx, const char *org_id, const char *booki
 static int sq_idem_get(struct ml_tx *tx, const char *org_id, const char *key,
 		       struct ml_idem *out)
 {
-	struct sq_conn *c = ml_sq_txc(tx);
+	/* No read validation needed: the later put's primary key catches a racing writer. */
+	struct sq_conn *c = ml_sq_txc_read(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT body_hash, status, response FROM idempotency_keys "
 				   "WHERE org_id = ? AND key = ?");
 	if (!st)
@@ -798,23 +920,37 @@ static int sq_idem_get(struct ml_tx *tx, const char *org_id, const char *key,
 	return 0;
 }
 
-static int sq_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
-		       const struct ml_idem *rec)
+int ml_sq_idem_apply(struct sq_conn *c, const char *org_id, const char *key,
+		     const char *body_hash, int status, const char *response)
 {
-	struct sq_conn *c = ml_sq_txc(tx);
-	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO idempotency_keys(org_id, key, body_hash, status, "
-				   "response, created_at) VALUES (?,?,?,?,?,?)");
+	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO idempotency_keys(org_id, key, body_hash, "
+					 "status, response, created_at) VALUES (?,?,?,?,?,?)");
 	if (!st)
 		return ml_sq_fail(c->db, "idempotency");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, rec->body_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, rec->status);
-	sqlite3_bind_text(st, 5, rec->response, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, body_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, status);
+	sqlite3_bind_text(st, 5, response, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, ml_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE)
+	int r = sqlite3_step(st);
+	if (r == SQLITE_CONSTRAINT) {
+		sqlite3_reset(st);
+		return ml_error_set(ML_ECONFLICT, "idempotency_key_taken", "Idempotency-Key",
+				    "Another request with this Idempotency-Key was just made.");
+	}
+	if (r != SQLITE_DONE)
 		return ml_sq_fail(c->db, "idempotency");
 	return 0;
+}
+
+static int sq_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
+		       const struct ml_idem *rec)
+{
+	if (ml_sq_recording(tx))
+		return ml_sq_rec_idem(tx, org_id, key, rec);
+	return ml_sq_idem_apply(ml_sq_txc(tx), org_id, key, rec->body_hash, rec->status,
+				rec->response);
 }
 
 /* --- open/close --- */
@@ -894,12 +1030,14 @@ static const struct ml_store_ops sqlite_ops = {
 	.migrate = sq_migrate,
 	.ready = sq_ready,
 	.write = sq_write,
+	.write_occ = sq_write_occ,
 	.read = sq_read,
 	.nested = sq_nested,
 	.job_enqueue = ml_sq_job_enqueue,
 	.job_claim = ml_sq_job_claim,
 	.job_finish = ml_sq_job_finish,
 	.job_recover = ml_sq_job_recover,
+	.job_set_payload = ml_sq_job_set_payload,
 	.job_wake = ml_sq_job_wake,
 	.job_cancel_group = ml_sq_job_cancel_group,
 	.job_next_due = ml_sq_job_next_due,
@@ -920,4 +1058,23 @@ static const struct ml_store_ops sqlite_ops = {
 	.audit_list = sq_audit_list,
 	.idem_get = sq_idem_get,
 	.idem_put = sq_idem_put,
+	.conn_get = ml_sq_conn_get,
+	.conn_get_id = ml_sq_conn_get_id,
+	.conn_put = ml_sq_conn_put,
+	.conn_list = ml_sq_conn_list,
+	.conn_lease = ml_sq_conn_lease,
+	.oauth_state_put = ml_sq_oauth_state_put,
+	.oauth_state_take = ml_sq_oauth_state_take,
+	.template_get = ml_sq_template_get,
+	.template_put = ml_sq_template_put,
+	.template_delete = ml_sq_template_delete,
+	.webhook_endpoint_insert = ml_sq_webhook_endpoint_insert,
+	.webhook_endpoint_get = ml_sq_webhook_endpoint_get,
+	.webhook_endpoint_list = ml_sq_webhook_endpoint_list,
+	.webhook_endpoint_delete = ml_sq_webhook_endpoint_delete,
+	.webhook_delivery_insert = ml_sq_webhook_delivery_insert,
+	.webhook_delivery_get = ml_sq_webhook_delivery_get,
+	.webhook_delivery_list = ml_sq_webhook_delivery_list,
+	.webhook_attempt_record = ml_sq_webhook_attempt_record,
+	.webhook_delivery_requeue = ml_sq_webhook_delivery_requeue,
 };

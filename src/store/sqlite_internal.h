@@ -18,19 +18,67 @@ struct sq_conn {
 	struct sq_conn *next_free;
 };
 
+struct sq_rec;
+
 struct sq_tx {
 	struct ml_tx base;
 	struct sq_conn *c;
+	struct sq_rec *rec; /* non-NULL: an optimistic run recording its writes (sqlite_occ.c) */
 };
 
 /* Logs the SQLite error and sets ML_ESTORE. */
 int ml_sq_fail(sqlite3 *db, const char *what);
 /* A reset statement for `sql`, prepared once per connection; NULL on error (logged). */
 sqlite3_stmt *ml_sq_prep(struct sq_conn *c, const char *sql);
+/* The transaction's connection. In an optimistic run this is a read snapshot and calling it
+ * sends the transaction down the slow path (see sqlite_occ.c): operations that can record
+ * their effect check ml_sq_recording() first. */
 struct sq_conn *ml_sq_txc(struct ml_tx *tx);
+/* The connection for a read whose result needs no validation at commit (immutable or
+ * re-checked by a later write's constraint); never changes the path. */
+struct sq_conn *ml_sq_txc_read(struct ml_tx *tx);
 int ml_sq_exec(struct sq_conn *c, const char *sql);
 /* Binds a string or NULL. */
 void ml_sq_bind_opt(sqlite3_stmt *st, int i, const char *v);
+
+/* A document as the columns and text written for it. */
+struct ml_sq_doc_row {
+	enum ml_kind kind;
+	char *org_id, *id, *text, *external_id, *host_id, *service_id, *status;
+	int64_t start_ms;
+};
+void ml_sq_doc_row_prepare(struct ml_sq_doc_row *row, enum ml_kind kind, const char *org_id,
+			   json_t *doc);
+void ml_sq_doc_row_clear(struct ml_sq_doc_row *row);
+/* Inserts or updates (bumping the version; with expect_version >= 0 only that version). */
+int ml_sq_doc_row_apply(struct sq_conn *c, const struct ml_sq_doc_row *row, bool insert,
+			int64_t expect_version);
+int ml_sq_audit_apply(struct sq_conn *c, const char *org_id, const char *booking_id,
+		      const char *type, const char *actor, const char *ip, const char *data);
+int ml_sq_idem_apply(struct sq_conn *c, const char *org_id, const char *key,
+		     const char *body_hash, int status, const char *response);
+int ml_sq_job_apply(struct sq_conn *c, const struct ml_job_new *j, const char *id,
+		    const char *payload, char id_out[40]);
+
+/* Optimistic transactions (sqlite_occ.c). */
+struct sq_rec *ml_sq_rec_new(void);
+void ml_sq_rec_free(struct sq_rec *r);
+/* False when an operation could not record: run the transaction the ordinary way. */
+bool ml_sq_rec_usable(const struct sq_rec *r);
+bool ml_sq_rec_empty(const struct sq_rec *r);
+/* Validates the versions read and applies the recorded writes on the writer connection. */
+int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r);
+bool ml_sq_recording(struct ml_tx *tx);
+void ml_sq_rec_unsupported(struct ml_tx *tx);
+int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		      json_t **out);
+int ml_sq_rec_doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
+			bool insert);
+int ml_sq_rec_audit(struct ml_tx *tx, const struct ml_audit *ev);
+int ml_sq_rec_idem(struct ml_tx *tx, const char *org_id, const char *key,
+		   const struct ml_idem *rec);
+int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
+		  const char *payload);
 
 /* The job queue (sqlite_jobs.c). */
 int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
@@ -38,6 +86,7 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 		    int max, struct ml_job **jobs, int *n);
 int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 		     const struct ml_job_finish *f, int attempts, int max_attempts);
+int ml_sq_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload);
 int ml_sq_job_recover(struct ml_tx *tx);
 int ml_sq_job_wake(struct ml_tx *tx, const char *wait_key);
 int ml_sq_job_cancel_group(struct ml_tx *tx, const char *group_key, const char *kind);
@@ -46,5 +95,36 @@ int ml_sq_job_list(struct ml_tx *tx, const char *org_id, const char *state,
 		   const char *group_key, const struct ml_list_query *q, json_t **items,
 		   char **next_cursor);
 int ml_sq_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job);
+
+/* Messages out (sqlite_notify.c). */
+int ml_sq_template_get(struct ml_tx *tx, const char *org_id, const char *name, json_t **out);
+int ml_sq_template_put(struct ml_tx *tx, const char *org_id, const char *name, json_t *tpl);
+int ml_sq_template_delete(struct ml_tx *tx, const char *org_id, const char *name);
+int ml_sq_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *ep,
+				  const char *secret);
+int ml_sq_webhook_endpoint_get(struct ml_tx *tx, const char *org_id, const char *id,
+			       json_t **ep, char **secret);
+int ml_sq_webhook_endpoint_list(struct ml_tx *tx, const char *org_id,
+				const struct ml_list_query *q, json_t **items, char **next_cursor);
+int ml_sq_webhook_endpoint_delete(struct ml_tx *tx, const char *org_id, const char *id);
+int ml_sq_webhook_delivery_insert(struct ml_tx *tx, const struct ml_webhook_delivery_new *d);
+int ml_sq_webhook_delivery_get(struct ml_tx *tx, const char *org_id, const char *id,
+			       json_t **delivery, char **body);
+int ml_sq_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char *endpoint_id,
+				const struct ml_list_query *q, json_t **items, char **next_cursor);
+int ml_sq_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attempt *a);
+int ml_sq_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const char *id);
+
+/* Connections and OAuth states (sqlite_conn.c). */
+int ml_sq_conn_get(struct ml_tx *tx, const char *org_id, const char *host_id,
+		   const char *platform, struct ml_conn_row *out);
+int ml_sq_conn_get_id(struct ml_tx *tx, const char *id, struct ml_conn_row *out);
+int ml_sq_conn_put(struct ml_tx *tx, const struct ml_conn_row *r);
+int ml_sq_conn_list(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    struct ml_conn_row **rows, int *n);
+int ml_sq_conn_lease(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms);
+int ml_sq_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r);
+int ml_sq_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
+			   struct ml_oauth_state_row *out);
 
 #endif

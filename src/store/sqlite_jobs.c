@@ -16,10 +16,25 @@ static const char *col_text(sqlite3_stmt *st, int i)
 
 int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40])
 {
-	struct sq_conn *c = ml_sq_txc(tx);
 	char id[ML_ID_MAX];
-	int64_t now = ml_now_ms();
 	char *payload = json_dumps(j->payload ? j->payload : json_object(), JSON_COMPACT);
+	int rc;
+
+	ml_id_new(id, "job");
+	if (ml_sq_recording(tx))
+		rc = ml_sq_rec_job(tx, j, id, payload);
+	else
+		rc = ml_sq_job_apply(ml_sq_txc(tx), j, id, payload, id_out);
+	if (rc == 0 && id_out && ml_sq_recording(tx))
+		snprintf(id_out, 40, "%s", id);
+	free(payload);
+	return rc;
+}
+
+int ml_sq_job_apply(struct sq_conn *c, const struct ml_job_new *j, const char *id,
+		    const char *payload, char id_out[40])
+{
+	int64_t now = ml_now_ms();
 	sqlite3_stmt *st;
 	int r;
 
@@ -28,10 +43,8 @@ int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[
 	if (j->coalesce_key) {
 		st = ml_sq_prep(c, "UPDATE jobs SET payload = ?, run_at = ?, updated_at = ? "
 				   "WHERE coalesce_key = ? AND state = 'queued' RETURNING id");
-		if (!st) {
-			free(payload);
+		if (!st)
 			return ml_sq_fail(c->db, "job coalesce");
-		}
 		sqlite3_bind_text(st, 1, payload, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, j->run_at_ms ? j->run_at_ms : now);
 		sqlite3_bind_int64(st, 3, now);
@@ -43,23 +56,17 @@ int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[
 			while (sqlite3_step(st) == SQLITE_ROW)
 				;
 			sqlite3_reset(st);
-			free(payload);
 			return 0;
 		}
 		sqlite3_reset(st);
-		if (r != SQLITE_DONE) {
-			free(payload);
+		if (r != SQLITE_DONE)
 			return ml_sq_fail(c->db, "job coalesce");
-		}
 	}
-	ml_id_new(id, "job");
 	st = ml_sq_prep(c, "INSERT INTO jobs(id, org_id, kind, group_key, coalesce_key, state, "
 			   "payload, max_attempts, run_at, created_at, updated_at) "
 			   "VALUES (?,?,?,?,?,'queued',?,?,?,?,?)");
-	if (!st) {
-		free(payload);
+	if (!st)
 		return ml_sq_fail(c->db, "job enqueue");
-	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, j->org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, j->kind, -1, SQLITE_STATIC);
@@ -71,7 +78,6 @@ int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[
 	sqlite3_bind_int64(st, 9, now);
 	sqlite3_bind_int64(st, 10, now);
 	r = sqlite3_step(st);
-	free(payload);
 	if (r != SQLITE_DONE)
 		return ml_sq_fail(c->db, "job enqueue");
 	if (id_out)
@@ -169,13 +175,17 @@ int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 	case ML_JOB_WAIT:
 		state = "waiting";
 		break;
+	case ML_JOB_DEFER:
+		state = "queued";
+		run_at = f->run_at_ms;
+		break;
 	}
 	if (f->result)
 		result = json_dumps(f->result, JSON_COMPACT);
 	sqlite3_stmt *st = ml_sq_prep(
 		c, "UPDATE jobs SET state = ?, run_at = CASE WHEN ? > 0 THEN ? ELSE run_at END, "
 		   "lease_until = NULL, worker = NULL, last_error = ?, wait_key = ?, result = ?, "
-		   "attempts = CASE WHEN ? = 'waiting' THEN attempts - 1 ELSE attempts END, "
+		   "attempts = CASE WHEN ? = 'waiting' OR ? THEN attempts - 1 ELSE attempts END, "
 		   "updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'");
 	if (!st) {
 		free(result);
@@ -188,9 +198,10 @@ int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 	ml_sq_bind_opt(st, 5, f->outcome == ML_JOB_WAIT ? f->wait_key : NULL);
 	ml_sq_bind_opt(st, 6, result);
 	sqlite3_bind_text(st, 7, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, ml_now_ms());
-	sqlite3_bind_text(st, 9, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, worker, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, f->outcome == ML_JOB_DEFER);
+	sqlite3_bind_int64(st, 9, ml_now_ms());
+	sqlite3_bind_text(st, 10, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, worker, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	free(result);
 	if (r != SQLITE_DONE)
@@ -198,6 +209,23 @@ int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 	if (sqlite3_changes(c->db) == 0)
 		return ml_error_set(ML_ECONFLICT, "lease_lost", NULL,
 				    "The job's lease expired and another worker took it.");
+	return 0;
+}
+
+int ml_sq_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload)
+{
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "UPDATE jobs SET payload = ?, updated_at = ? WHERE id = ?");
+	if (!st)
+		return ml_sq_fail(c->db, "job payload");
+	char *text = json_dumps(payload, JSON_COMPACT);
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, ml_now_ms());
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	free(text);
+	if (r != SQLITE_DONE)
+		return ml_sq_fail(c->db, "job payload");
 	return 0;
 }
 

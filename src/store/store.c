@@ -40,6 +40,14 @@ int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg)
 	return s->ops->write(s, fn, arg);
 }
 
+int ml_store_write_occ(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)(void *),
+		       void *reset_arg)
+{
+	if (!s->ops->write_occ)
+		return s->ops->write(s, fn, arg);
+	return s->ops->write_occ(s, fn, arg, reset, reset_arg);
+}
+
 int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg)
 {
 	return s->ops->read(s, fn, arg);
@@ -65,6 +73,11 @@ int ml_tx_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 		     const struct ml_job_finish *f, int attempts, int max_attempts)
 {
 	return tx->store->ops->job_finish(tx, id, worker, f, attempts, max_attempts);
+}
+
+int ml_tx_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload)
+{
+	return tx->store->ops->job_set_payload(tx, id, payload);
 }
 
 int ml_tx_job_recover(struct ml_tx *tx)
@@ -188,6 +201,72 @@ int ml_tx_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 	return tx->store->ops->idem_put(tx, org_id, key, rec);
 }
 
+int ml_tx_template_get(struct ml_tx *tx, const char *org_id, const char *name, json_t **out)
+{
+	return tx->store->ops->template_get(tx, org_id, name, out);
+}
+
+int ml_tx_template_put(struct ml_tx *tx, const char *org_id, const char *name, json_t *tpl)
+{
+	return tx->store->ops->template_put(tx, org_id, name, tpl);
+}
+
+int ml_tx_template_delete(struct ml_tx *tx, const char *org_id, const char *name)
+{
+	return tx->store->ops->template_delete(tx, org_id, name);
+}
+
+int ml_tx_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *ep,
+				  const char *secret)
+{
+	return tx->store->ops->webhook_endpoint_insert(tx, org_id, ep, secret);
+}
+
+int ml_tx_webhook_endpoint_get(struct ml_tx *tx, const char *org_id, const char *id,
+			       json_t **ep, char **secret)
+{
+	return tx->store->ops->webhook_endpoint_get(tx, org_id, id, ep, secret);
+}
+
+int ml_tx_webhook_endpoint_list(struct ml_tx *tx, const char *org_id,
+				const struct ml_list_query *q, json_t **items, char **next_cursor)
+{
+	return tx->store->ops->webhook_endpoint_list(tx, org_id, q, items, next_cursor);
+}
+
+int ml_tx_webhook_endpoint_delete(struct ml_tx *tx, const char *org_id, const char *id)
+{
+	return tx->store->ops->webhook_endpoint_delete(tx, org_id, id);
+}
+
+int ml_tx_webhook_delivery_insert(struct ml_tx *tx, const struct ml_webhook_delivery_new *d)
+{
+	return tx->store->ops->webhook_delivery_insert(tx, d);
+}
+
+int ml_tx_webhook_delivery_get(struct ml_tx *tx, const char *org_id, const char *id,
+			       json_t **delivery, char **body)
+{
+	return tx->store->ops->webhook_delivery_get(tx, org_id, id, delivery, body);
+}
+
+int ml_tx_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char *endpoint_id,
+				const struct ml_list_query *q, json_t **items, char **next_cursor)
+{
+	return tx->store->ops->webhook_delivery_list(tx, org_id, endpoint_id, q, items,
+						     next_cursor);
+}
+
+int ml_tx_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attempt *a)
+{
+	return tx->store->ops->webhook_attempt_record(tx, a);
+}
+
+int ml_tx_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const char *id)
+{
+	return tx->store->ops->webhook_delivery_requeue(tx, org_id, id);
+}
+
 const char *ml_store_kind_table(enum ml_kind kind)
 {
 	static const char *tables[] = {"hosts", "services", "bookings"};
@@ -226,4 +305,57 @@ int ml_store_cursor_decode(const char *cursor, int64_t *created_at_ms, char id[4
 	memcpy(id, end + 1, strlen(end + 1) + 1);
 	ml_error_clear();
 	return 0;
+}
+
+int ml_tx_conn_get(struct ml_tx *tx, const char *org_id, const char *host_id,
+		   const char *platform, struct ml_conn_row *out)
+{
+	return tx->store->ops->conn_get(tx, org_id, host_id, platform, out);
+}
+
+int ml_tx_conn_get_id(struct ml_tx *tx, const char *id, struct ml_conn_row *out)
+{
+	return tx->store->ops->conn_get_id(tx, id, out);
+}
+
+int ml_tx_conn_put(struct ml_tx *tx, const struct ml_conn_row *r)
+{
+	return tx->store->ops->conn_put(tx, r);
+}
+
+int ml_tx_conn_list(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    struct ml_conn_row **rows, int *n)
+{
+	return tx->store->ops->conn_list(tx, org_id, host_id, rows, n);
+}
+
+int ml_tx_conn_lease(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms)
+{
+	return tx->store->ops->conn_lease(tx, id, now_ms, lease_until_ms);
+}
+
+int ml_tx_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r)
+{
+	return tx->store->ops->oauth_state_put(tx, r);
+}
+
+int ml_tx_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
+			   struct ml_oauth_state_row *out)
+{
+	return tx->store->ops->oauth_state_take(tx, state_hash, now_ms, out);
+}
+
+void ml_conn_row_clear(struct ml_conn_row *r)
+{
+	if (!r)
+		return;
+	free(r->account_email);
+	free(r->scopes);
+	free(r->config);
+	free(r->access_token);
+	free(r->refresh_token);
+	free(r->secret);
+	free(r->last_error);
+	free(r->last_error_code);
+	memset(r, 0, sizeof *r);
 }

@@ -37,6 +37,14 @@ typedef int (*ml_tx_fn)(struct ml_tx *tx, void *arg);
  * back fn's changes) or ML_ESTORE when the commit itself failed. fn must not block or call
  * ml_store_write/ml_store_read. */
 int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg);
+/* Like ml_store_write, but fn may first run against a read snapshot on the calling thread,
+ * recording its writes, so that the shared writer only validates and applies them (much less
+ * work under one writer). When the snapshot proves stale, reset(reset_arg) undoes what fn
+ * did to its own state and fn runs again the ordinary way. So fn may run twice and must have
+ * no effect outside the transaction except through state reset() restores. A refusal fn
+ * makes on the snapshot (rc < 0) is returned as is. */
+int ml_store_write_occ(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)(void *),
+		       void *reset_arg);
 /* Runs fn on a consistent read snapshot; fn must only read. */
 int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg);
 
@@ -69,7 +77,9 @@ enum ml_kind { ML_KIND_HOST, ML_KIND_SERVICE, ML_KIND_BOOKING, ML_KIND__COUNT };
  * "status", "host_id", "service_id", "start" indexed when present). ML_ECONFLICT with code
  * "external_id_taken" when another document of the organization has that external_id. */
 int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
-/* Replaces the stored document with `doc` (same id); ML_ENOTFOUND, ML_ECONFLICT as above. */
+/* Replaces the stored document with `doc` (same id); ML_ENOTFOUND, ML_ECONFLICT as above.
+ * After inserting or updating, a transaction must not change `doc` again except to write it
+ * again (optimistic runs keep a reference to it). */
 int ml_tx_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 /* Reads one document (new reference in *out). ML_ENOTFOUND when absent or another org's. */
 int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
@@ -151,6 +161,8 @@ enum ml_job_outcome {
 	ML_JOB_RETRY, /* try again at run_at_ms (failed when attempts are used up) */
 	ML_JOB_FAIL,  /* permanent failure: failed now */
 	ML_JOB_WAIT,  /* park until ml_tx_job_wake(wait_key) (e.g. the host reconnects) */
+	ML_JOB_DEFER, /* not run after all (rate limit, poll later): queued again at run_at_ms,
+		       * the attempt not counted */
 };
 
 struct ml_job_finish {
@@ -167,6 +179,8 @@ int ml_tx_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[
  * expired lease), and first in their group. *jobs is a new array of *n jobs (NULL when none). */
 int ml_tx_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
 		    int max, struct ml_job **jobs, int *n);
+/* Replaces a job's payload (the job's own progress, e.g. a driver's state). */
+int ml_tx_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload);
 /* Records the outcome of a claimed job; ML_ECONFLICT when the lease was lost meanwhile. */
 int ml_tx_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 		     const struct ml_job_finish *f, int attempts, int max_attempts);
@@ -185,5 +199,103 @@ int ml_tx_job_list(struct ml_tx *tx, const char *org_id, const char *state,
 		   char **next_cursor);
 /* Requeues a failed job now with fresh attempts; ML_ENOTFOUND, ML_ECONFLICT if not failed. */
 int ml_tx_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job);
+
+/* --- Messages out: email templates, webhook endpoints and deliveries (notify/) --- */
+
+/* An organization's replacement of a built-in email template, as {"subject","text","html",
+ * "updated_at"} (new reference). ML_ENOTFOUND when the organization uses the default. */
+int ml_tx_template_get(struct ml_tx *tx, const char *org_id, const char *name, json_t **out);
+/* Stores tpl's "subject", "text" and "html" as the organization's template `name`. */
+int ml_tx_template_put(struct ml_tx *tx, const char *org_id, const char *name, json_t *tpl);
+/* Drops the replacement (the default applies again); ML_ENOTFOUND when there was none. */
+int ml_tx_template_delete(struct ml_tx *tx, const char *org_id, const char *name);
+
+/* A webhook endpoint {"id","url","events":[…],"description"} with its secret kept apart. */
+int ml_tx_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *ep,
+				  const char *secret);
+/* The endpoint as {"id","object","url","events","description","created_at","updated_at"}
+ * (new reference) and, when secret is non-NULL, its secret (caller frees). ML_ENOTFOUND. */
+int ml_tx_webhook_endpoint_get(struct ml_tx *tx, const char *org_id, const char *id,
+			       json_t **ep, char **secret);
+/* A page of the organization's endpoints, oldest first; q NULL: all of them, no cursor. */
+int ml_tx_webhook_endpoint_list(struct ml_tx *tx, const char *org_id,
+				const struct ml_list_query *q, json_t **items, char **next_cursor);
+/* Removes the endpoint; its delivery log goes with it. ML_ENOTFOUND. */
+int ml_tx_webhook_endpoint_delete(struct ml_tx *tx, const char *org_id, const char *id);
+
+struct ml_webhook_delivery_new {
+	const char *id; /* "msg_…", the webhook-id of every attempt */
+	const char *org_id, *endpoint_id, *event_type;
+	const char *booking_id; /* may be NULL */
+	const char *body;       /* the exact JSON bytes to sign and send */
+};
+int ml_tx_webhook_delivery_insert(struct ml_tx *tx, const struct ml_webhook_delivery_new *d);
+/* The delivery with its attempts (new reference) and, when body is non-NULL, the bytes to
+ * send (caller frees). ML_ENOTFOUND. */
+int ml_tx_webhook_delivery_get(struct ml_tx *tx, const char *org_id, const char *id,
+			       json_t **delivery, char **body);
+/* A page of an endpoint's deliveries, newest first, each with its attempts. */
+int ml_tx_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char *endpoint_id,
+				const struct ml_list_query *q, json_t **items, char **next_cursor);
+
+struct ml_webhook_attempt {
+	const char *delivery_id;
+	int64_t at_ms;
+	long status;        /* HTTP status, 0 when no answer came back */
+	int64_t duration_ms;
+	const char *error;  /* NULL on success */
+	const char *state;  /* the delivery's state after it: pending | delivered | failed */
+};
+/* Appends an attempt to the delivery's log and moves the delivery to a->state. */
+int ml_tx_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attempt *a);
+/* Marks a delivered or failed delivery pending again (a redelivery is about to be queued);
+ * ML_ENOTFOUND, ML_ECONFLICT when it is still pending. */
+int ml_tx_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const char *id);
+
+/* --- Connections (conn/connections.h drives them) --- */
+
+/* One connection row. Secret columns are vault ciphertexts (never plaintext). Strings are
+ * owned; free with ml_conn_row_clear(). host_id is "" for an organization credential. */
+struct ml_conn_row {
+	char id[40], org_id[40], host_id[40];
+	char platform[16], kind[16], status[20];
+	char *account_email, *scopes, *config; /* config: JSON text of non-secret settings */
+	char *access_token, *refresh_token, *secret;
+	char *last_error, *last_error_code;
+	int64_t expires_at;                    /* Unix seconds, 0 when unknown */
+	int64_t lease_until;                   /* ms, 0 when no refresh is in flight */
+	int64_t last_error_at, connected_at, refreshed_at, created_at, updated_at; /* ms */
+};
+void ml_conn_row_clear(struct ml_conn_row *r);
+
+/* The connection of (org, host, platform); host_id NULL: the organization credential.
+ * ML_ENOTFOUND. */
+int ml_tx_conn_get(struct ml_tx *tx, const char *org_id, const char *host_id,
+		   const char *platform, struct ml_conn_row *out);
+/* By id (any organization: ids come from jobs, never from a request). ML_ENOTFOUND. */
+int ml_tx_conn_get_id(struct ml_tx *tx, const char *id, struct ml_conn_row *out);
+/* Inserts or replaces the row with r->id (created_at kept). */
+int ml_tx_conn_put(struct ml_tx *tx, const struct ml_conn_row *r);
+/* The rows of a host (host_id non-NULL) or the organization credentials (host_id NULL), or
+ * with org_id NULL every row of the store (vault rotation); *rows is a new array of *n. */
+int ml_tx_conn_list(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    struct ml_conn_row **rows, int *n);
+/* Takes the refresh lease of connection id until lease_until_ms when it is free at now_ms:
+ * 1 when taken, 0 when another caller holds it. */
+int ml_tx_conn_lease(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms);
+
+/* An OAuth authorization in flight (the state is kept as its SHA-256 hex). */
+struct ml_oauth_state_row {
+	char state_hash[65], org_id[40], host_id[40], platform[16], cookie_hash[65];
+	char *verifier;      /* vault ciphertext; owned when read back */
+	int64_t link_expires; /* Unix seconds */
+	int64_t expires_at;  /* ms */
+};
+/* Stores a new state (and drops long-expired ones). */
+int ml_tx_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r);
+/* Consumes a state: fills *out and marks it used. ML_ENOTFOUND when unknown, ML_ECONFLICT
+ * when already used (a replay). */
+int ml_tx_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
+			   struct ml_oauth_state_row *out);
 
 #endif

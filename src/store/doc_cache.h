@@ -1,0 +1,18 @@
+/* A process-wide cache of parsed documents by (kind, id), each tagged with the row version it
+ * was read at. Used by optimistic transactions, whose commit re-checks every version read, so
+ * a stale entry can cost a retry but never a wrong write. Every write of a document in this
+ * process drops its entry. Internal to the store. */
+#ifndef ML_STORE_DOC_CACHE_H
+#define ML_STORE_DOC_CACHE_H
+
+#include "store/store.h"
+
+/* A private copy of the cached document of org_id, or NULL; *version set on a hit. */
+json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
+			 int64_t *version);
+/* Caches a copy of doc at version. */
+void ml_doc_cache_put(enum ml_kind kind, const char *org_id, const char *id, int64_t version,
+		      json_t *doc);
+void ml_doc_cache_drop(enum ml_kind kind, const char *id);
+
+#endif

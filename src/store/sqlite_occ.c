@@ -1,0 +1,323 @@
+/* Optimistic transactions on SQLite.
+ *
+ * SQLite has one writer; with group commit the writer thread's CPU becomes the limit, and
+ * most of it went into JSON (parsing the documents a transaction reads, serializing the ones
+ * it writes). So a request first runs its transaction callback on its own thread against a
+ * read snapshot, in recording mode: reads come from the snapshot (noting each document's
+ * version), writes are serialized and recorded instead of executed. The writer thread then
+ * only checks that every version read is still current and applies the recorded rows. If
+ * anything changed meanwhile, or the callback used an operation that cannot record, the
+ * callback runs again on the writer the ordinary way: same result as if it had never been
+ * tried, only slower.
+ */
+#include "store/sqlite_internal.h"
+#include "store/doc_cache.h"
+#include "core/error.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum wtype { W_DOC, W_AUDIT, W_IDEM, W_JOB };
+
+struct rec_read {
+	enum ml_kind kind;
+	char org_id[40];
+	char id[40];
+	int64_t version; /* -1: absent */
+};
+
+struct rec_write {
+	enum wtype type;
+	bool insert;            /* W_DOC */
+	int64_t expect_version; /* W_DOC update */
+	struct ml_sq_doc_row row;
+	json_t *doc;            /* W_DOC: what later reads in this run see */
+	/* W_AUDIT, W_IDEM, W_JOB */
+	char *a, *b, *c, *d, *e, *f;
+	int status;
+	struct ml_job_new job;
+};
+
+struct sq_rec {
+	bool unsupported;
+	struct rec_read *reads;
+	size_t nreads, capreads;
+	struct rec_write *writes;
+	size_t nwrites, capwrites;
+};
+
+static struct sq_rec *rec_of(struct ml_tx *tx)
+{
+	return ((struct sq_tx *)tx)->rec;
+}
+
+bool ml_sq_recording(struct ml_tx *tx)
+{
+	return rec_of(tx) != NULL;
+}
+
+void ml_sq_rec_unsupported(struct ml_tx *tx)
+{
+	rec_of(tx)->unsupported = true;
+}
+
+struct sq_rec *ml_sq_rec_new(void)
+{
+	return ml_calloc(1, sizeof(struct sq_rec));
+}
+
+bool ml_sq_rec_usable(const struct sq_rec *r)
+{
+	return !r->unsupported;
+}
+
+bool ml_sq_rec_empty(const struct sq_rec *r)
+{
+	return r->nwrites == 0;
+}
+
+void ml_sq_rec_free(struct sq_rec *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nwrites; i++) {
+		struct rec_write *w = &r->writes[i];
+		ml_sq_doc_row_clear(&w->row);
+		json_decref(w->doc);
+		free(w->a);
+		free(w->b);
+		free(w->c);
+		free(w->d);
+		free(w->e);
+		free(w->f);
+		free((char *)w->job.org_id);
+		free((char *)w->job.kind);
+		free((char *)w->job.group_key);
+		free((char *)w->job.coalesce_key);
+	}
+	free(r->reads);
+	free(r->writes);
+	free(r);
+}
+
+static struct rec_write *add_write(struct sq_rec *r, enum wtype type)
+{
+	if (r->nwrites == r->capwrites) {
+		r->capwrites = r->capwrites ? r->capwrites * 2 : 8;
+		r->writes = ml_realloc(r->writes, r->capwrites * sizeof *r->writes);
+	}
+	struct rec_write *w = &r->writes[r->nwrites++];
+	memset(w, 0, sizeof *w);
+	w->type = type;
+	return w;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? ml_strdup(s) : NULL;
+}
+
+/* The latest write of this document in the run, if any. */
+static struct rec_write *find_doc_write(struct sq_rec *r, enum ml_kind kind, const char *id)
+{
+	for (size_t i = r->nwrites; i-- > 0;) {
+		struct rec_write *w = &r->writes[i];
+		if (w->type == W_DOC && w->row.kind == kind && w->row.id && strcmp(w->row.id, id) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+static struct rec_read *find_read(struct sq_rec *r, enum ml_kind kind, const char *id)
+{
+	for (size_t i = 0; i < r->nreads; i++)
+		if (r->reads[i].kind == kind && strcmp(r->reads[i].id, id) == 0)
+			return &r->reads[i];
+	return NULL;
+}
+
+static void add_read(struct sq_rec *r, enum ml_kind kind, const char *org_id, const char *id,
+		     int64_t version)
+{
+	if (find_read(r, kind, id))
+		return;
+	if (r->nreads == r->capreads) {
+		r->capreads = r->capreads ? r->capreads * 2 : 8;
+		r->reads = ml_realloc(r->reads, r->capreads * sizeof *r->reads);
+	}
+	struct rec_read *rd = &r->reads[r->nreads++];
+	rd->kind = kind;
+	snprintf(rd->org_id, sizeof rd->org_id, "%s", org_id);
+	snprintf(rd->id, sizeof rd->id, "%s", id);
+	rd->version = version;
+}
+
+int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		      json_t **out)
+{
+	struct sq_rec *r = rec_of(tx);
+	struct sq_conn *c = ml_sq_txc_read(tx);
+	char sql[128];
+
+	if (strlen(id) >= 40 || strlen(org_id) >= 40)
+		return ML_ENOTFOUND; /* no id is that long */
+	struct rec_write *w = find_doc_write(r, kind, id);
+	if (w) {
+		if (strcmp(w->row.org_id, org_id) != 0)
+			return ML_ENOTFOUND;
+		*out = json_deep_copy(w->doc);
+		return 0;
+	}
+	int64_t version;
+	json_t *cached = ml_doc_cache_get(kind, org_id, id, &version);
+	if (cached) {
+		add_read(r, kind, org_id, id, version);
+		*out = cached;
+		return 0;
+	}
+	snprintf(sql, sizeof sql, "SELECT doc, version FROM %s WHERE id = ? AND org_id = ?",
+		 ml_store_kind_table(kind));
+	sqlite3_stmt *st = ml_sq_prep(c, sql);
+	if (!st)
+		return ml_sq_fail(c->db, "doc get");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
+	int s = sqlite3_step(st);
+	if (s != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (s != SQLITE_DONE)
+			return ml_sq_fail(c->db, "doc get");
+		add_read(r, kind, org_id, id, -1);
+		return ML_ENOTFOUND;
+	}
+	json_t *doc = json_loadb((const char *)sqlite3_column_text(st, 0),
+				 (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
+	version = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if (!doc)
+		return ml_sq_fail(c->db, "doc decode");
+	ml_doc_cache_put(kind, org_id, id, version, doc);
+	add_read(r, kind, org_id, id, version);
+	*out = doc;
+	return 0;
+}
+
+int ml_sq_rec_doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
+			bool insert)
+{
+	struct sq_rec *r = rec_of(tx);
+	const char *id = json_string_value(json_object_get(doc, "id"));
+	if (!id || strlen(id) >= 40) {
+		r->unsupported = true;
+		return ML_EINVAL;
+	}
+	struct rec_write *prev = find_doc_write(r, kind, id);
+	if (!insert && !prev) {
+		/* An update must rest on a version this run read; otherwise take the slow path. */
+		struct rec_read *rd = find_read(r, kind, id);
+		if (!rd || rd->version < 0) {
+			r->unsupported = true;
+			return ML_ENOTFOUND;
+		}
+	}
+	if (prev) {
+		/* Written twice in one run: the last write wins, as an insert if it began as one. */
+		ml_sq_doc_row_clear(&prev->row);
+		json_decref(prev->doc);
+		ml_sq_doc_row_prepare(&prev->row, kind, org_id, doc);
+		prev->doc = json_incref(doc);
+		return 0;
+	}
+	struct rec_write *w = add_write(r, W_DOC);
+	w->insert = insert;
+	w->expect_version = insert ? -1 : find_read(r, kind, id)->version;
+	ml_sq_doc_row_prepare(&w->row, kind, org_id, doc);
+	/* Referenced, not copied: a transaction does not change a document after writing it
+	 * (it writes it again instead, which replaces this record). */
+	w->doc = json_incref(doc);
+	return 0;
+}
+
+int ml_sq_rec_audit(struct ml_tx *tx, const struct ml_audit *ev)
+{
+	struct rec_write *w = add_write(rec_of(tx), W_AUDIT);
+	w->a = ml_strdup(ev->org_id);
+	w->b = dup_or_null(ev->booking_id);
+	w->c = ml_strdup(ev->type);
+	w->d = dup_or_null(ev->actor);
+	w->e = dup_or_null(ev->ip);
+	w->f = ev->data ? json_dumps(ev->data, JSON_COMPACT) : NULL;
+	return 0;
+}
+
+int ml_sq_rec_idem(struct ml_tx *tx, const char *org_id, const char *key,
+		   const struct ml_idem *rec)
+{
+	struct rec_write *w = add_write(rec_of(tx), W_IDEM);
+	w->a = ml_strdup(org_id);
+	w->b = ml_strdup(key);
+	w->c = ml_strdup(rec->body_hash);
+	w->status = rec->status;
+	w->d = ml_strdup(rec->response ? rec->response : "");
+	return 0;
+}
+
+int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
+		  const char *payload)
+{
+	struct rec_write *w = add_write(rec_of(tx), W_JOB);
+	w->job = *j;
+	w->job.org_id = ml_strdup(j->org_id);
+	w->job.kind = ml_strdup(j->kind);
+	w->job.group_key = dup_or_null(j->group_key);
+	w->job.coalesce_key = dup_or_null(j->coalesce_key);
+	w->job.payload = NULL;
+	w->a = ml_strdup(id);
+	w->b = ml_strdup(payload);
+	return 0;
+}
+
+/* On the writer, inside the op's savepoint: < 0 when the snapshot went stale or a write
+ * failed (the caller rolls back and runs the slow path, which reports real errors). */
+int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
+{
+	char sql[128];
+	for (size_t i = 0; i < r->nreads; i++) {
+		struct rec_read *rd = &r->reads[i];
+		snprintf(sql, sizeof sql, "SELECT version FROM %s WHERE id = ? AND org_id = ?",
+			 ml_store_kind_table(rd->kind));
+		sqlite3_stmt *st = ml_sq_prep(c, sql);
+		if (!st)
+			return ml_sq_fail(c->db, "occ validate");
+		sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, rd->org_id, -1, SQLITE_STATIC);
+		int64_t now = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+		sqlite3_reset(st);
+		if (now != rd->version) {
+			ml_doc_cache_drop(rd->kind, rd->id); /* may be what was stale */
+			return ML_ECONFLICT;
+		}
+	}
+	for (size_t i = 0; i < r->nwrites; i++) {
+		struct rec_write *w = &r->writes[i];
+		int rc = 0;
+		switch (w->type) {
+		case W_DOC:
+			rc = ml_sq_doc_row_apply(c, &w->row, w->insert, w->expect_version);
+			break;
+		case W_AUDIT:
+			rc = ml_sq_audit_apply(c, w->a, w->b, w->c, w->d, w->e, w->f);
+			break;
+		case W_IDEM:
+			rc = ml_sq_idem_apply(c, w->a, w->b, w->c, w->status, w->d);
+			break;
+		case W_JOB:
+			rc = ml_sq_job_apply(c, &w->job, w->a, w->b, NULL);
+			break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
