@@ -1,0 +1,770 @@
+/* Google emulator: Calendar v3 events (specs/google/google-calendar-v3.api-summary.json,
+ * google-calendar-errors.json) and the route table for OAuth (google_oauth.c).
+ *
+ * State (root):
+ *   clients   {client_id: {client_secret, name, redirect_uris[]}}
+ *   accounts  {email: {sub, email, name, given_name, family_name, picture, locale}}
+ *   codes     {code: {...}}                 authorization codes
+ *   tokens    {token: {...}}                see sandbox.h
+ *   calendars {email: {"events": {id: Event}}}
+ *   pending   {"email/eventId": {ready_at_ms, result}}   conferences still being created
+ *   notifications [{action, calendarId, eventId, sendUpdates, recipients[]}]
+ */
+#include "sandbox/google.h"
+
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define P "google"
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static void time_ms(int64_t ms, char out[ML_RFC3339_MAX + 4])
+{
+	char t[ML_RFC3339_MAX];
+	ml_time_format(ms / 1000, t);
+	size_t n = strlen(t);
+	snprintf(out, ML_RFC3339_MAX + 4, "%.*s.%03dZ", (int)(n - 1), t, (int)(ms % 1000));
+}
+
+static void set_now(json_t *ev, const char *key)
+{
+	char ts[ML_RFC3339_MAX + 4];
+	time_ms(ml_sb_now_ms(), ts);
+	json_object_set_new(ev, key, json_string(ts));
+}
+
+static void new_etag(json_t *ev)
+{
+	static unsigned long long seq; /* under the sandbox lock */
+	char *e = ml_asprintf("\"3%012lld%03llu\"", (long long)(ml_sb_now_ms() % 1000000000000LL),
+	                      ++seq % 1000);
+	json_object_set_new(ev, "etag", json_string(e));
+	free(e);
+}
+
+/* The access token's account when it may use Calendar; otherwise answers and NULL. */
+static const char *authorize_calendar(struct ml_http_req *req, struct ml_http_resp *resp,
+                                      bool write)
+{
+	json_t *root = req->user;
+	json_t *tok = ml_sb_bearer(req, root, NULL);
+	if (!tok) {
+		ml_resp_header(
+		    resp, "WWW-Authenticate",
+		    "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"");
+		ml_sb_gerr_full(resp, 401, "global", "authError", "Invalid Credentials", "header",
+		                "Authorization");
+		return NULL;
+	}
+	const char *scope = ml_sb_str(tok, "scope");
+	bool ok = false;
+	/* calendar and calendar.events grant writes; the .readonly ones only reads. */
+	char *sc = ml_strdup(scope ? scope : ""), *save = NULL;
+	for (char *s = strtok_r(sc, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
+		const char *tail = strstr(s, "/auth/");
+		tail = tail ? tail + 6 : s;
+		if (strcmp(tail, "calendar") == 0 || strcmp(tail, "calendar.events") == 0 ||
+		    strcmp(tail, "calendar.events.owned") == 0)
+			ok = true;
+		else if (!write && (strcmp(tail, "calendar.readonly") == 0 ||
+		                    strcmp(tail, "calendar.events.readonly") == 0))
+			ok = true;
+	}
+	free(sc);
+	if (!ok) {
+		ml_sb_gerr_full(resp, 403, "global", "insufficientPermissions",
+		                "Request had insufficient authentication scopes.", NULL, NULL);
+		return NULL;
+	}
+	return ml_sb_str(tok, "account");
+}
+
+/* The events object of calendarId for this account ("primary" or the account's email). */
+static json_t *calendar_events(json_t *root, const char *account, const char *cal,
+                               struct ml_http_resp *resp, const char **cal_key)
+{
+	if (strcmp(cal, "primary") == 0)
+		cal = account;
+	if (!account || strcasecmp(cal, account) != 0) {
+		ml_sb_gerr(resp, 404, "notFound", "Not Found");
+		return NULL;
+	}
+	json_t *cals = json_object_get(root, "calendars");
+	json_t *c = json_object_get(cals, account);
+	if (!c) {
+		c = json_pack("{s:{}}", "events");
+		json_object_set_new(cals, account, c);
+	}
+	*cal_key = json_object_iter_key(json_object_iter_at(cals, account));
+	return json_object_get(c, "events");
+}
+
+static bool valid_event_id(const char *id)
+{
+	size_t n = strlen(id);
+	if (n < 5 || n > 1024)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'v') || (id[i] >= '0' && id[i] <= '9')))
+			return false;
+	return true;
+}
+
+static const char *meet_code_letters = "abcdefghijklmnopqrstuvwxyz";
+
+static void conference_finish(json_t *ev, const char *result)
+{
+	json_t *cd = json_object_get(ev, "conferenceData");
+	json_t *cr = json_object_get(cd, "createRequest");
+	if (!cr)
+		return;
+	if (strcmp(result, "failure") == 0) {
+		json_object_set_new(cr, "status", json_pack("{s:s}", "statusCode", "failure"));
+		return;
+	}
+	char *a = ml_sb_rand("", 3, meet_code_letters), *b = ml_sb_rand("", 4, meet_code_letters),
+	     *c = ml_sb_rand("", 3, meet_code_letters);
+	char *code = ml_asprintf("%s-%s-%s", a, b, c);
+	const char *base = ml_sb_cfg_str(P, "meet_base_url", "https://meet.google.com");
+	char *uri = ml_asprintf("%s/%s", base, code);
+	const char *host = strstr(base, "://");
+	char *label = ml_asprintf("%s/%s", host ? host + 3 : base, code);
+	char *pin = ml_sb_rand("", 9, ML_SB_DIGITS);
+	char *more = ml_asprintf("https://tel.meet/%s?pin=%s", code, pin);
+	json_object_set_new(cr, "status", json_pack("{s:s}", "statusCode", "success"));
+	json_object_set_new(cd, "entryPoints",
+	                    json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "entryPointType",
+	                              "video", "uri", uri, "label", label, "entryPointType", "more",
+	                              "uri", more, "pin", pin));
+	json_object_set_new(
+	    cd, "conferenceSolution",
+	    json_pack("{s:{s:s}, s:s, s:s}", "key", "type", "hangoutsMeet", "name", "Google Meet",
+	              "iconUri",
+	              "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/"
+	              "logo_meet_2020q4_color_2x_web_512dp.png"));
+	json_object_set_new(cd, "conferenceId", json_string(code));
+	json_object_set_new(ev, "hangoutLink", json_string(uri));
+	free(a);
+	free(b);
+	free(c);
+	free(code);
+	free(uri);
+	free(label);
+	free(pin);
+	free(more);
+}
+
+static char *pending_key(const char *cal, const char *id)
+{
+	return ml_asprintf("%s/%s", cal, id);
+}
+
+/* A conference still pending becomes success (or the configured failure) once its time is
+ * up: the client sees it by polling events.get, as at Google. */
+static void settle(json_t *root, const char *cal, json_t *ev)
+{
+	json_t *pending = json_object_get(root, "pending");
+	if (!json_object_size(pending))
+		return;
+	char *k = pending_key(cal, ml_sb_str(ev, "id"));
+	json_t *p = json_object_get(pending, k);
+	if (p && ml_sb_now_ms() >= json_integer_value(json_object_get(p, "ready_at_ms"))) {
+		conference_finish(ev, ml_sb_str(p, "result"));
+		json_object_del(pending, k);
+	}
+	free(k);
+}
+
+static void conference_start(json_t *root, const char *cal, json_t *ev, const char *request_id)
+{
+	json_t *cd = json_pack("{s:{s:s, s:{s:s}, s:{s:s}}}", "createRequest", "requestId",
+	                       request_id, "conferenceSolutionKey", "type", "hangoutsMeet",
+	                       "status", "statusCode", "pending");
+	json_object_set_new(ev, "conferenceData", cd);
+	json_object_del(ev, "hangoutLink");
+	json_int_t delay = ml_sb_cfg_int(P, "conference_pending_ms", 0);
+	const char *result = ml_sb_cfg_str(P, "conference_result", "success");
+	char *k = pending_key(cal, ml_sb_str(ev, "id"));
+	if (delay > 0) {
+		json_object_set_new(json_object_get(root, "pending"), k,
+		                    json_pack("{s:I, s:s}", "ready_at_ms",
+		                              (json_int_t)(ml_sb_now_ms() + delay), "result",
+		                              result));
+	} else {
+		json_object_del(json_object_get(root, "pending"), k);
+		conference_finish(ev, result);
+	}
+	free(k);
+}
+
+/* Who Google would email: attendees (minus the organizer), all or only other domains. */
+static void notify(json_t *root, const char *action, const char *cal, json_t *ev,
+                   const char *send_updates)
+{
+	json_t *rcpt = json_array();
+	const char *org = cal;
+	const char *org_dom = strchr(org, '@');
+	size_t i;
+	json_t *a;
+	if (strcmp(send_updates, "none") != 0) {
+		json_array_foreach(json_object_get(ev, "attendees"), i, a)
+		{
+			const char *em = ml_sb_str(a, "email");
+			const char *dom = em ? strchr(em, '@') : NULL;
+			if (!em || strcasecmp(em, org) == 0)
+				continue;
+			if (strcmp(send_updates, "externalOnly") == 0 && dom && org_dom &&
+			    strcasecmp(dom, org_dom) == 0)
+				continue;
+			json_array_append_new(rcpt, json_string(em));
+		}
+	}
+	json_array_append_new(json_object_get(root, "notifications"),
+	                      json_pack("{s:s, s:s, s:s?, s:s, s:o}", "action", action,
+	                                "calendarId", cal, "eventId", ml_sb_str(ev, "id"),
+	                                "sendUpdates", send_updates, "recipients", rcpt));
+}
+
+static void fill_attendees(json_t *ev)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(ev, "attendees"), i,
+	                   a) if (!json_object_get(a, "responseStatus"))
+	    json_object_set_new(a, "responseStatus", json_string("needsAction"));
+}
+
+static json_t *event_out(json_t *ev)
+{
+	return json_deep_copy(ev);
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
+static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user;
+	const char *account = authorize_calendar(req, resp, true), *cal, *su;
+	bool v1;
+	if (!account || !ml_sb_gcal_mutation_params(req, resp, &v1, &su))
+		return;
+	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
+	if (!events)
+		return;
+	json_t *body = ml_sb_json_body(req);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		ml_sb_gerr(resp, 400, "parseError", "Parse Error");
+		return;
+	}
+	json_t *ev = body;
+	const char *id = ml_sb_str(ev, "id");
+	if (json_object_get(ev, "id") && (!id || !valid_event_id(id))) {
+		ml_sb_gerr(resp, 400, "invalid", "Invalid resource id value.");
+		goto done;
+	}
+	if (!ml_sb_gcal_validate_event(ev, v1, resp))
+		goto done;
+	if (id && json_object_get(events, id)) {
+		ml_sb_gerr(resp, 409, "duplicate", "The requested identifier already exists.");
+		goto done;
+	}
+	char *gen = id ? NULL : ml_sb_rand("", 26, ML_SB_BASE32HEX);
+	if (gen)
+		json_object_set_new(ev, "id", json_string(gen));
+	id = ml_sb_str(ev, "id");
+	/* Read-only fields are the server's. */
+	const char *ro[] = {"kind",    "etag",     "created",     "updated",
+	                    "creator", "htmlLink", "hangoutLink", NULL};
+	for (int i = 0; ro[i]; i++)
+		json_object_del(ev, ro[i]);
+	json_object_set_new(ev, "kind", json_string("calendar#event"));
+	new_etag(ev);
+	if (!json_object_get(ev, "status"))
+		json_object_set_new(ev, "status", json_string("confirmed"));
+	char *link = ml_asprintf("https://www.google.com/calendar/event?eid=%s", id);
+	json_object_set_new(ev, "htmlLink", json_string(link));
+	free(link);
+	set_now(ev, "created");
+	set_now(ev, "updated");
+	json_object_set_new(ev, "creator", json_pack("{s:s, s:b}", "email", cal, "self", 1));
+	json_object_set_new(ev, "organizer", json_pack("{s:s, s:b}", "email", cal, "self", 1));
+	if (!json_object_get(ev, "iCalUID")) {
+		char *uid = ml_asprintf("%s@google.com", id);
+		json_object_set_new(ev, "iCalUID", json_string(uid));
+		free(uid);
+	}
+	if (!json_is_integer(json_object_get(ev, "sequence")))
+		json_object_set_new(ev, "sequence", json_integer(0));
+	if (!json_object_get(ev, "reminders"))
+		json_object_set_new(ev, "reminders", json_pack("{s:b}", "useDefault", 1));
+	if (!json_object_get(ev, "eventType"))
+		json_object_set_new(ev, "eventType", json_string("default"));
+	fill_attendees(ev);
+	json_t *cd = json_object_get(ev, "conferenceData");
+	if (!v1) {
+		json_object_del(ev, "conferenceData"); /* version 0 ignores it */
+	} else if (cd && json_object_get(cd, "createRequest")) {
+		char *rid = ml_strdup(ml_sb_str(json_object_get(cd, "createRequest"), "requestId"));
+		conference_start(root, cal, ev, rid);
+		free(rid);
+	}
+	free(gen);
+	json_object_set(events, id, ev);
+	notify(root, "created", cal, ev, su);
+	ml_resp_json(resp, 200, event_out(ev));
+done:
+	json_decref(body);
+}
+
+static json_t *find_event(struct ml_http_req *req, struct ml_http_resp *resp, bool write,
+                          const char **cal_out)
+{
+	json_t *root = req->user;
+	const char *account = authorize_calendar(req, resp, write), *cal;
+	if (!account)
+		return NULL;
+	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
+	if (!events)
+		return NULL;
+	json_t *ev = json_object_get(events, req->params[1]);
+	if (!ev) {
+		ml_sb_gerr(resp, 404, "notFound", "Not Found");
+		return NULL;
+	}
+	settle(root, cal, ev);
+	/* Conditional writes: If-Match with a stale etag answers 412 conditionNotMet. */
+	const char *im = write ? ml_http_header(req, "If-Match") : NULL;
+	if (im && strcmp(im, "*") != 0 && strcmp(im, nz(ml_sb_str(ev, "etag"))) != 0) {
+		ml_sb_gerr_full(resp, 412, "global", "conditionNotMet", "Precondition Failed",
+		                "header", "If-Match");
+		return NULL;
+	}
+	*cal_out = cal;
+	return ev;
+}
+
+static void events_get(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	const char *cal;
+	json_t *ev = find_event(req, resp, false, &cal);
+	if (ev)
+		ml_resp_json(resp, 200, event_out(ev));
+}
+
+/* Patch semantics: objects merge member by member, anything else (arrays too) replaces,
+ * null clears. */
+static void merge_patch(json_t *dst, json_t *src)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(src, k, v)
+	{
+		json_t *cur = json_object_get(dst, k);
+		if (json_is_null(v))
+			json_object_del(dst, k);
+		else if (json_is_object(v) && json_is_object(cur) &&
+		         strcmp(k, "conferenceData") != 0)
+			merge_patch(cur, v);
+		else
+			json_object_set(dst, k, v);
+	}
+}
+
+static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bool replace)
+{
+	json_t *root = req->user;
+	const char *cal, *su;
+	bool v1;
+	json_t *ev = find_event(req, resp, true, &cal);
+	if (!ev || !ml_sb_gcal_mutation_params(req, resp, &v1, &su))
+		return;
+	json_t *body = ml_sb_json_body(req);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		ml_sb_gerr(resp, 400, "parseError", "Parse Error");
+		return;
+	}
+	const char *bid = ml_sb_str(body, "id");
+	if (bid && strcmp(bid, ml_sb_str(ev, "id")) != 0) {
+		json_decref(body);
+		ml_sb_gerr(resp, 400, "invalid", "Invalid resource id value.");
+		return;
+	}
+	json_t *next;
+	if (replace) {
+		next = json_deep_copy(body);
+		const char *keep[] = {"kind",     "id",      "created",  "creator",   "organizer",
+		                      "htmlLink", "iCalUID", "sequence", "eventType", NULL};
+		for (int i = 0; keep[i]; i++)
+			if (json_object_get(ev, keep[i]) && !json_object_get(next, keep[i]))
+				json_object_set(next, keep[i], json_object_get(ev, keep[i]));
+		if (!json_object_get(next, "status"))
+			json_object_set_new(next, "status", json_string("confirmed"));
+	} else {
+		next = json_deep_copy(ev);
+		merge_patch(next, body);
+	}
+	json_t *new_cd = json_object_get(body, "conferenceData");
+	if (!v1) {
+		/* Version 0 ignores conferenceData in the body: keep what the event had. */
+		if (json_object_get(ev, "conferenceData"))
+			json_object_set(next, "conferenceData",
+			                json_object_get(ev, "conferenceData"));
+		else
+			json_object_del(next, "conferenceData");
+	}
+	if (!ml_sb_gcal_validate_event(next, v1, resp)) {
+		json_decref(next);
+		json_decref(body);
+		return;
+	}
+	bool moved = !json_equal(json_object_get(ev, "start"), json_object_get(next, "start")) ||
+	             !json_equal(json_object_get(ev, "end"), json_object_get(next, "end"));
+	json_t *old_cr = json_object_get(json_object_get(ev, "conferenceData"), "createRequest");
+	json_t *new_cr = v1 ? json_object_get(new_cd, "createRequest") : NULL;
+	if (new_cr) {
+		const char *rid = ml_sb_str(new_cr, "requestId");
+		if (old_cr && rid && strcmp(rid, nz(ml_sb_str(old_cr, "requestId"))) == 0) {
+			/* Same requestId as before: ignored, the existing conference stays. */
+			json_object_set(next, "conferenceData",
+			                json_object_get(ev, "conferenceData"));
+			if (json_object_get(ev, "hangoutLink"))
+				json_object_set(next, "hangoutLink",
+				                json_object_get(ev, "hangoutLink"));
+		} else {
+			char *r = ml_strdup(rid);
+			conference_start(root, cal, next, r);
+			free(r);
+		}
+	} else if (v1 && new_cd && json_is_null(new_cd)) {
+		json_object_del(next, "hangoutLink");
+	} else if (json_object_get(ev, "hangoutLink") && json_object_get(next, "conferenceData")) {
+		json_object_set(next, "hangoutLink", json_object_get(ev, "hangoutLink"));
+	}
+	if (moved)
+		json_object_set_new(
+		    next, "sequence",
+		    json_integer(json_integer_value(json_object_get(ev, "sequence")) + 1));
+	fill_attendees(next);
+	new_etag(next);
+	set_now(next, "updated");
+	json_object_set_new(next, "kind", json_string("calendar#event"));
+	json_t *events =
+	    json_object_get(json_object_get(json_object_get(root, "calendars"), cal), "events");
+	char *id = ml_strdup(ml_sb_str(ev, "id")); /* the key outlives ev, which the set frees */
+	json_object_set(events, id, next);
+	free(id);
+	notify(root, "updated", cal, next, su);
+	ml_resp_json(resp, 200, event_out(next));
+	json_decref(next);
+	json_decref(body);
+}
+
+static void events_patch(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	events_modify(req, resp, false);
+}
+
+static void events_update(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	events_modify(req, resp, true);
+}
+
+static void events_delete(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user;
+	const char *cal, *su;
+	bool v1;
+	json_t *ev = find_event(req, resp, true, &cal);
+	if (!ev || !ml_sb_gcal_mutation_params(req, resp, &v1, &su))
+		return;
+	const char *st = ml_sb_str(ev, "status");
+	if (st && strcmp(st, "cancelled") == 0) {
+		ml_sb_gerr(resp, 410, "deleted", "Resource has been deleted");
+		return;
+	}
+	/* Deleted events linger as cancelled (visible with showDeleted=true; the id stays
+	 * taken, so re-inserting it answers 409). */
+	json_object_set_new(ev, "status", json_string("cancelled"));
+	set_now(ev, "updated");
+	new_etag(ev);
+	notify(root, "cancelled", cal, ev, su);
+	ml_resp_body(resp, 204, "application/json", "", 0);
+}
+
+struct sortable {
+	json_t *ev;
+	int64_t key;
+	size_t pos;
+};
+
+static int64_t start_of(json_t *ev)
+{
+	json_t *s = json_object_get(ev, "start");
+	int64_t t = 0;
+	const char *dt = ml_sb_str(s, "dateTime"), *d = ml_sb_str(s, "date");
+	if (dt && ml_time_parse(dt, &t) == 0)
+		return t;
+	if (d) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%.10sT00:00:00Z", d);
+		ml_time_parse(buf, &t);
+	}
+	return t;
+}
+
+static int64_t end_of(json_t *ev)
+{
+	json_t *e = json_object_get(ev, "end");
+	int64_t t = 0;
+	const char *dt = ml_sb_str(e, "dateTime"), *d = ml_sb_str(e, "date");
+	if (dt && ml_time_parse(dt, &t) == 0)
+		return t;
+	if (d) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%.10sT00:00:00Z", d);
+		ml_time_parse(buf, &t);
+	}
+	return t;
+}
+
+static int cmp_sortable(const void *a, const void *b)
+{
+	const struct sortable *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+	return hay && strcasestr(hay, needle);
+}
+
+static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user;
+	const char *account = authorize_calendar(req, resp, false), *cal;
+	if (!account)
+		return;
+	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
+	if (!events)
+		return;
+	const char *q = ml_http_query(req, "q"), *uid = ml_http_query(req, "iCalUID"),
+	           *order = ml_http_query(req, "orderBy"), *tmin = ml_http_query(req, "timeMin"),
+	           *tmax = ml_http_query(req, "timeMax"), *pt = ml_http_query(req, "pageToken"),
+	           *mr = ml_http_query(req, "maxResults"), *sd = ml_http_query(req, "showDeleted"),
+	           *single = ml_http_query(req, "singleEvents"),
+	           *pep = ml_http_query(req, "privateExtendedProperty");
+	int64_t min = 0, max = 0;
+	long max_results = 250, offset = 0;
+	char *end;
+	if (tmin && ml_time_parse(tmin, &min) < 0) {
+		ml_sb_gerr_param(resp, "badRequest", "Bad Request", "timeMin");
+		return;
+	}
+	if (tmax && ml_time_parse(tmax, &max) < 0) {
+		ml_sb_gerr_param(resp, "badRequest", "Bad Request", "timeMax");
+		return;
+	}
+	if (tmin && tmax && max <= min) {
+		ml_sb_gerr_full(resp, 400, "calendar", "timeRangeEmpty",
+		                "The specified time range is empty.", "parameter", "timeMax");
+		return;
+	}
+	if (mr) {
+		max_results = strtol(mr, &end, 10);
+		if (*end || max_results < 1) {
+			ml_sb_gerr_param(resp, "invalid", "Invalid value for: maxResults",
+			                 "maxResults");
+			return;
+		}
+		if (max_results > 2500)
+			max_results = 2500;
+	}
+	if (pt) {
+		offset = strtol(pt[0] == 'p' ? pt + 1 : "x", &end, 10);
+		if (pt[0] != 'p' || *end || offset < 0) {
+			ml_sb_gerr_param(resp, "invalid", "Invalid page token.", "pageToken");
+			return;
+		}
+	}
+	if (order && strcmp(order, "startTime") != 0 && strcmp(order, "updated") != 0) {
+		ml_sb_gerr_param(resp, "invalid", "Invalid value for: orderBy", "orderBy");
+		return;
+	}
+	if (order && strcmp(order, "startTime") == 0 && !(single && strcmp(single, "true") == 0)) {
+		ml_sb_gerr(resp, 400, "badRequest",
+		           "The requested ordering is not available for the particular query.");
+		return;
+	}
+	bool show_deleted = sd && strcmp(sd, "true") == 0;
+	size_t n = json_object_size(events), m = 0;
+	struct sortable *v = ml_calloc(n ? n : 1, sizeof *v);
+	const char *k;
+	json_t *ev;
+	json_object_foreach(events, k, ev)
+	{
+		settle(root, cal, ev);
+		const char *st = ml_sb_str(ev, "status");
+		if (!show_deleted && st && strcmp(st, "cancelled") == 0)
+			continue;
+		if (uid && strcmp(uid, nz(ml_sb_str(ev, "iCalUID"))) != 0)
+			continue;
+		if (tmin && end_of(ev) <= min)
+			continue;
+		if (tmax && start_of(ev) >= max)
+			continue;
+		if (q && !contains_ci(ml_sb_str(ev, "summary"), q) &&
+		    !contains_ci(ml_sb_str(ev, "description"), q) &&
+		    !contains_ci(ml_sb_str(ev, "location"), q))
+			continue;
+		if (pep) {
+			const char *eq = strchr(pep, '=');
+			json_t *priv =
+			    json_object_get(json_object_get(ev, "extendedProperties"), "private");
+			char *name = eq ? ml_strndup(pep, (size_t)(eq - pep)) : ml_strdup(pep);
+			const char *val = ml_sb_str(priv, name);
+			bool ok = eq && val && strcmp(val, eq + 1) == 0;
+			free(name);
+			if (!ok)
+				continue;
+		}
+		v[m].ev = ev;
+		v[m].pos = m;
+		v[m].key = 0;
+		if (order && strcmp(order, "startTime") == 0)
+			v[m].key = start_of(ev);
+		else if (order) {
+			int64_t t = 0;
+			char buf[40];
+			snprintf(buf, sizeof buf, "%.19sZ", nz(ml_sb_str(ev, "updated")));
+			ml_time_parse(buf, &t);
+			v[m].key = t;
+		}
+		m++;
+	}
+	if (order)
+		qsort(v, m, sizeof *v, cmp_sortable);
+	json_t *items = json_array();
+	for (size_t i = (size_t)offset; i < m && (long)json_array_size(items) < max_results; i++)
+		json_array_append_new(items, event_out(v[i].ev));
+	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "kind", "calendar#events",
+	                        "etag", "\"p32sb\"", "summary", cal, "timeZone", "UTC",
+	                        "accessRole", "owner", "defaultReminders");
+	set_now(out, "updated");
+	json_object_set_new(out, "items", items);
+	if ((size_t)offset + json_array_size(items) < m) {
+		char *tok = ml_asprintf("p%zu", (size_t)offset + json_array_size(items));
+		json_object_set_new(out, "nextPageToken", json_string(tok));
+		free(tok);
+	}
+	free(v);
+	ml_resp_json(resp, 200, out);
+}
+
+/* GET /calendar/v3/users/me/calendarList: just the primary calendar. */
+static void calendar_list(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	const char *account = authorize_calendar(req, resp, false);
+	if (!account)
+		return;
+	ml_resp_json(resp, 200,
+	             json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:b, s:s, s:{s:[s]}}]}", "kind",
+	                       "calendar#calendarList", "etag", "\"p32sb\"", "items", "kind",
+	                       "calendar#calendarListEntry", "id", account, "summary", account,
+	                       "timeZone", "UTC", "primary", 1, "accessRole", "owner",
+	                       "conferenceProperties", "allowedConferenceSolutionTypes",
+	                       "hangoutsMeet"));
+}
+
+/* ---- seed and registry -------------------------------------------------------------- */
+
+static void seed(json_t *root)
+{
+	json_object_set_new(root, "clients",
+	                    json_pack("{s:{s:s, s:s, s:[]}, s:{s:s, s:s, s:[s]}}",
+	                              "meetlink-sandbox.apps.googleusercontent.com",
+	                              "client_secret", "GOCSPX-sandbox-secret", "name",
+	                              "meetlink (sandbox)", "redirect_uris",
+	                              "strict-client.apps.googleusercontent.com", "client_secret",
+	                              "GOCSPX-strict-secret", "name", "strict redirect client",
+	                              "redirect_uris", "http://127.0.0.1/callback"));
+	json_object_set_new(
+	    root, "accounts",
+	    json_pack(
+	        "{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s, "
+	        "s:s}}",
+	        "ada@sandbox.test", "sub", "100000000000000000001", "email", "ada@sandbox.test",
+	        "name", "Ada Lovelace", "given_name", "Ada", "family_name", "Lovelace", "picture",
+	        "https://lh3.googleusercontent.com/a/sandbox-ada", "locale", "en",
+	        "grace@sandbox.test", "sub", "100000000000000000002", "email", "grace@sandbox.test",
+	        "name", "Grace Hopper", "given_name", "Grace", "family_name", "Hopper", "picture",
+	        "https://lh3.googleusercontent.com/a/sandbox-grace", "locale", "en"));
+	json_object_set_new(root, "codes", json_object());
+	json_object_set_new(root, "tokens", json_object());
+	json_object_set_new(root, "calendars", json_object());
+	json_object_set_new(root, "pending", json_object());
+	json_object_set_new(root, "notifications", json_array());
+	/* Fixed test tokens, so scripts can call Calendar without the OAuth dance. */
+	json_t *tokens = json_object_get(root, "tokens");
+	json_object_set_new(
+	    tokens, "ya29.sandbox-ada",
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "type", "access", "account",
+	              "ada@sandbox.test", "client_id",
+	              "meetlink-sandbox.apps.googleusercontent.com", "scope",
+	              "openid email https://www.googleapis.com/auth/calendar.events", "grant",
+	              "seed-ada", "issued_at", (json_int_t)ml_sb_now(), "revoked", 0));
+	json_object_set_new(
+	    tokens, "1//sandbox-ada-refresh",
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "type", "refresh", "account",
+	              "ada@sandbox.test", "client_id",
+	              "meetlink-sandbox.apps.googleusercontent.com", "scope",
+	              "openid email https://www.googleapis.com/auth/calendar.events", "grant",
+	              "seed-ada", "issued_at", (json_int_t)ml_sb_now(), "revoked", 0));
+}
+
+static const struct ml_route routes[] = {
+    /* OAuth (accounts.google.com / oauth2.googleapis.com / openidconnect.googleapis.com) */
+    {"GET", "/o/oauth2/v2/auth", ml_sb_google_authorize, 0},
+    {"GET", "/o/oauth2/auth", ml_sb_google_authorize, 0},
+    {"POST", "/o/oauth2/v2/auth/decision", ml_sb_google_decision, 0},
+    {"POST", "/token", ml_sb_google_token, 0},
+    {"POST", "/oauth2/token", ml_sb_google_token, 0},
+    {"POST", "/oauth2/v4/token", ml_sb_google_token, 0},
+    {"POST", "/revoke", ml_sb_google_revoke, 0},
+    {"POST", "/oauth2/revoke", ml_sb_google_revoke, 0},
+    {"POST", "/o/oauth2/revoke", ml_sb_google_revoke, 0},
+    {"GET", "/v1/userinfo", ml_sb_google_userinfo, 0},
+    {"GET", "/oauth2/v3/userinfo", ml_sb_google_userinfo, 0},
+    {"GET", "/oauth2/v2/userinfo", ml_sb_google_userinfo, 0},
+    {"GET", "/.well-known/openid-configuration", ml_sb_google_discovery, 0},
+    /* Calendar v3 (www.googleapis.com) */
+    {"GET", "/calendar/v3/users/me/calendarList", calendar_list, 0},
+    {"POST", "/calendar/v3/calendars/{calendarId}/events", events_insert, 0},
+    {"GET", "/calendar/v3/calendars/{calendarId}/events", events_list, 0},
+    {"GET", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_get, 0},
+    {"PATCH", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_patch, 0},
+    {"PUT", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_update, 0},
+    {"DELETE", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_delete, 0},
+    {NULL, NULL, NULL, 0},
+};
+
+const struct ml_sb_provider ml_sb_google = {
+    .name = "google",
+    .prefix = "/google",
+    .routes = routes,
+    .seed = seed,
+    .defaults = "{\"auto_approve\": false, \"default_account\": \"ada@sandbox.test\","
+                " \"conference_pending_ms\": 0, \"conference_result\": \"success\","
+                " \"access_token_ttl\": 3599, \"meet_base_url\": \"https://meet.google.com\"}",
+    .not_found = ml_sb_google_not_found,
+    .error = ml_sb_google_error,
+};

@@ -1,0 +1,58 @@
+/* Internal to the Microsoft emulator (microsoft.c: Graph, microsoft_oauth.c: identity
+ * platform v2.0). */
+#ifndef ML_SANDBOX_MICROSOFT_H
+#define ML_SANDBOX_MICROSOFT_H
+
+#include "sandbox/sandbox.h"
+
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define P "microsoft"
+
+static inline const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* A random GUID-shaped id (request ids, trace ids). Caller frees. */
+static inline char *guid(void)
+{
+	char *h = ml_sb_rand("", 32, ML_SB_HEX);
+	char *g = ml_asprintf("%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+	free(h);
+	return g;
+}
+
+/* True when `word` is one of the space- (or '/'-) separated words of `list`. */
+static inline bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ' || p[-1] == '/') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+#define GRAPH "https://graph.microsoft.com/v1.0"
+
+/* Graph's error envelope {"error": {code, message, innerError: {date, request-id,
+ * client-request-id}}} plus the request-id header (microsoft_validate.c). */
+void ml_sb_ms_gerr(struct ml_http_resp *resp, int status, const char *code, const char *message);
+/* The envelope for a bare status (faults without a body) and for unknown paths. */
+void ml_sb_ms_error(struct ml_http_resp *resp, int status, const char *message);
+void ml_sb_ms_not_found(struct ml_http_req *req, struct ml_http_resp *resp, bool mismatch);
+/* Seconds as Graph's "2026-12-01T15:00:00" (no zone). */
+void ml_sb_ms_graph_time(int64_t t, char out[40]);
+/* onlineMeeting and event bodies as Graph deserializes them; answer 400 on failure. `full`:
+ * the whole event (start and end required), else a PATCH body. */
+bool ml_sb_ms_validate_meeting(json_t *b, struct ml_http_resp *resp);
+bool ml_sb_ms_validate_event(json_t *b, bool full, struct ml_http_resp *resp);
+
+void ml_sb_ms_authorize(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_decision(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_token(struct ml_http_req *req, struct ml_http_resp *resp);
+
+#endif

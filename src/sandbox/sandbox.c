@@ -1,0 +1,577 @@
+/* The sandbox framework: the provider registry, the state roots, the request log, the
+ * fault engine and the dispatch that ties them together. The control API is in control.c. */
+#include "sandbox/sandbox.h"
+#include "sandbox/sb_internal.h"
+
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The registry: one line per provider. */
+const struct ml_sb_provider *const ml_sb_providers[] = {
+    &ml_sb_google, &ml_sb_microsoft, &ml_sb_zoom, &ml_sb_twilio, NULL,
+};
+
+/* One global lock for every provider's state: handlers are microseconds long and a single
+ * lock makes every handler atomic, which is what a faithful emulation needs (a 409 on a
+ * duplicate id must not race with the insert that made it). */
+static pthread_mutex_t state_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *roots[ML_SB_MAX_PROVIDERS];
+static json_t *configs[ML_SB_MAX_PROVIDERS];
+static json_t *startup_configs[ML_SB_MAX_PROVIDERS]; /* defaults + --config: what reset restores */
+static _Atomic int64_t clock_offset;
+static char *state_file;
+static char base_url[128] = "http://127.0.0.1";
+
+void ml_sb_lock(void)
+{
+	pthread_mutex_lock(&state_mu);
+}
+
+void ml_sb_unlock(void)
+{
+	pthread_mutex_unlock(&state_mu);
+}
+
+int ml_sb_provider_index(const char *name)
+{
+	for (int i = 0; ml_sb_providers[i]; i++)
+		if (strcmp(ml_sb_providers[i]->name, name) == 0)
+			return i;
+	return -1;
+}
+
+json_t *ml_sb_root(const char *provider)
+{
+	int i = ml_sb_provider_index(provider);
+	return i < 0 ? NULL : roots[i];
+}
+
+json_t *ml_sb_config_obj(int i)
+{
+	return configs[i];
+}
+
+static json_t *cfg_get(const char *provider, const char *key)
+{
+	int i = ml_sb_provider_index(provider);
+	return i < 0 ? NULL : json_object_get(configs[i], key);
+}
+
+json_int_t ml_sb_cfg_int(const char *provider, const char *key, json_int_t def)
+{
+	json_t *v = cfg_get(provider, key);
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v))
+		return (json_int_t)json_real_value(v);
+	return def;
+}
+
+bool ml_sb_cfg_bool(const char *provider, const char *key, bool def)
+{
+	json_t *v = cfg_get(provider, key);
+	return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+const char *ml_sb_cfg_str(const char *provider, const char *key, const char *def)
+{
+	json_t *v = cfg_get(provider, key);
+	return json_is_string(v) ? json_string_value(v) : def;
+}
+
+int64_t ml_sb_now(void)
+{
+	return ml_now() + clock_offset;
+}
+
+int64_t ml_sb_now_ms(void)
+{
+	return ml_now_ms() + clock_offset * 1000;
+}
+
+void ml_sb_clock_advance(int64_t seconds)
+{
+	clock_offset += seconds;
+}
+
+int64_t ml_sb_clock_offset(void)
+{
+	return clock_offset;
+}
+
+const char *ml_sb_base_url(void)
+{
+	return base_url;
+}
+
+void ml_sb_set_base_url(const char *url)
+{
+	snprintf(base_url, sizeof base_url, "%s", url);
+}
+
+/* ---- state: seed, reset, persist ------------------------------------------------------ */
+
+void ml_sb_reset_provider(int i)
+{
+	json_decref(configs[i]);
+	configs[i] = json_deep_copy(startup_configs[i]);
+	json_decref(roots[i]);
+	roots[i] = json_object();
+	if (ml_sb_providers[i]->seed)
+		ml_sb_providers[i]->seed(roots[i]);
+}
+
+json_t *ml_sb_state_snapshot(const char *only)
+{
+	json_t *out = json_object();
+	for (int i = 0; ml_sb_providers[i]; i++)
+		if (!only || strcmp(only, ml_sb_providers[i]->name) == 0)
+			json_object_set_new(out, ml_sb_providers[i]->name,
+			                    json_deep_copy(roots[i]));
+	return out;
+}
+
+static int load_state(const char *path)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, 0, &jerr);
+	if (!doc) {
+		if (access(path, F_OK) != 0)
+			return 0; /* first run: nothing to load */
+		return ml_error_set(ML_EINVAL, "invalid_state", "--state", "%s:%d: %s", path,
+		                    jerr.line, jerr.text);
+	}
+	json_t *provs = json_object_get(doc, "providers");
+	for (int i = 0; ml_sb_providers[i]; i++) {
+		json_t *r = json_object_get(provs, ml_sb_providers[i]->name);
+		if (json_is_object(r)) {
+			json_decref(roots[i]);
+			roots[i] = json_deep_copy(r);
+		}
+	}
+	json_t *off = json_object_get(doc, "clock_offset");
+	if (json_is_integer(off))
+		clock_offset = json_integer_value(off);
+	json_decref(doc);
+	return 0;
+}
+
+int ml_sb_save(void)
+{
+	if (!state_file)
+		return 0;
+	ml_sb_lock();
+	json_t *doc = json_pack("{s:i, s:I, s:o}", "version", 1, "clock_offset",
+	                        (json_int_t)clock_offset, "providers", ml_sb_state_snapshot(NULL));
+	ml_sb_unlock();
+	char *tmp = ml_asprintf("%s.tmp", state_file);
+	int rc = 0;
+	if (json_dump_file(doc, tmp, JSON_INDENT(1)) != 0 || rename(tmp, state_file) != 0)
+		rc = ml_error_set(ML_EINTERNAL, "state_write_failed", "--state",
+		                  "cannot write %s: %s", state_file, strerror(errno));
+	free(tmp);
+	json_decref(doc);
+	return rc;
+}
+
+int ml_sb_init(const struct ml_sb_options *opt)
+{
+	int rc = 0;
+	ml_sb_log_init(opt && opt->log_capacity ? opt->log_capacity : 10000);
+	ml_sb_webhook_init();
+	ml_sb_lock();
+	for (int i = 0; ml_sb_providers[i]; i++) {
+		json_error_t jerr;
+		const struct ml_sb_provider *p = ml_sb_providers[i];
+		json_t *c = p->defaults ? json_loads(p->defaults, 0, &jerr) : json_object();
+		if (!json_is_object(c)) {
+			json_decref(c);
+			c = json_object();
+		}
+		json_t *over = opt && opt->config ? json_object_get(opt->config, p->name) : NULL;
+		if (json_is_object(over))
+			json_object_update(c, over);
+		startup_configs[i] = c;
+		ml_sb_reset_provider(i);
+	}
+	if (opt && opt->state_file) {
+		state_file = ml_strdup(opt->state_file);
+		rc = load_state(state_file);
+	}
+	ml_sb_unlock();
+	return rc;
+}
+
+void ml_sb_shutdown(void)
+{
+	ml_sb_webhook_shutdown();
+	ml_sb_lock();
+	for (int i = 0; ml_sb_providers[i]; i++) {
+		json_decref(roots[i]);
+		json_decref(configs[i]);
+		json_decref(startup_configs[i]);
+		roots[i] = configs[i] = startup_configs[i] = NULL;
+	}
+	free(state_file);
+	state_file = NULL;
+	ml_sb_unlock();
+	ml_sb_faults_clear();
+	ml_sb_log_free();
+}
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet)
+{
+	size_t pl = strlen(prefix);
+	const char *a = alphabet ? alphabet : ML_SB_ALNUM;
+	size_t al = strlen(a);
+	unsigned char rnd[256];
+	char *out = ml_malloc(pl + n + 1);
+	memcpy(out, prefix, pl);
+	for (size_t i = 0; i < n; i++) {
+		if (i % sizeof rnd == 0)
+			ml_random(rnd, sizeof rnd);
+		/* 256 % al bias is irrelevant for emulated ids. */
+		out[pl + i] = a[rnd[i % sizeof rnd] % al];
+	}
+	out[pl + n] = '\0';
+	return out;
+}
+
+const char *ml_sb_str(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+json_t *ml_sb_json_body(struct ml_http_req *req)
+{
+	if (!req->body_len)
+		return NULL;
+	return json_loadb(req->body, req->body_len, 0, NULL);
+}
+
+json_t *ml_sb_form_body(struct ml_http_req *req)
+{
+	return ml_form_decode(req->body, req->body_len);
+}
+
+bool ml_sb_glob(const char *pat, const char *s)
+{
+	/* Iterative wildcard match with single backtrack point: linear in practice. */
+	const char *star = NULL, *ss = NULL;
+	while (*s) {
+		if (*pat == '?' || (*pat && *pat != '*' && *pat == *s)) {
+			pat++;
+			s++;
+		} else if (*pat == '*') {
+			star = pat++;
+			ss = s;
+		} else if (star) {
+			pat = star + 1;
+			s = ++ss;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+bool ml_sb_is_secret(const char *name)
+{
+	static const char *const exact[] = {"authorization",  "proxy-authorization",
+	                                    "cookie",         "set-cookie",
+	                                    "code",           "code_verifier",
+	                                    "password",       "token",
+	                                    "assertion",      "client_assertion",
+	                                    "x-api-key",      "api_key",
+	                                    "apikey",         "authtoken",
+	                                    "x-mb-secret",    "plainToken",
+	                                    "encryptedToken", NULL};
+	for (int i = 0; exact[i]; i++)
+		if (strcasecmp(name, exact[i]) == 0)
+			return true;
+	size_t n = strlen(name);
+	if (strcasecmp(name, "token_type") == 0)
+		return false;
+	if (strcasestr(name, "secret") || strcasestr(name, "password"))
+		return true;
+	if (n > 6 &&
+	    (strcasecmp(name + n - 6, "_token") == 0 || strcasecmp(name + n - 6, "-token") == 0))
+		return true;
+	return false;
+}
+
+bool ml_sb_secret_equal(const char *a, const char *b)
+{
+	return a && b && ml_ct_equal(a, strlen(a), b, strlen(b));
+}
+
+bool ml_sb_pkce_verify(const char *verifier, const char *challenge, const char *method)
+{
+	if (!verifier || !challenge)
+		return false;
+	size_t n = strlen(verifier);
+	if (n < 43 || n > 128)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = verifier[i];
+		if (!isalnum((unsigned char)c) && !strchr("-._~", c))
+			return false;
+	}
+	if (!method || strcmp(method, "plain") == 0)
+		return ml_ct_equal(verifier, n, challenge, strlen(challenge));
+	if (strcmp(method, "S256") != 0)
+		return false;
+	uint8_t h[32];
+	ml_sha256(verifier, n, h);
+	char *enc = ml_base64url_encode(h, sizeof h);
+	bool ok = ml_ct_equal(enc, strlen(enc), challenge, strlen(challenge));
+	free(enc);
+	return ok;
+}
+
+/* ---- tokens --------------------------------------------------------------------------- */
+
+static json_t *tokens_of(json_t *root)
+{
+	json_t *t = json_object_get(root, "tokens");
+	if (!json_is_object(t)) {
+		t = json_object();
+		json_object_set_new(root, "tokens", t);
+	}
+	return t;
+}
+
+const char *ml_sb_token_issue(json_t *root, const char *prefix, const char *type,
+                              int64_t ttl_seconds, json_t *info)
+{
+	json_t *tokens = tokens_of(root);
+	char *tok = ml_sb_rand(prefix, 40, ML_SB_ALNUM);
+	json_t *rec = info ? info : json_object();
+	int64_t now = ml_sb_now();
+	json_object_set_new(rec, "type", json_string(type));
+	json_object_set_new(rec, "issued_at", json_integer(now));
+	if (ttl_seconds > 0)
+		json_object_set_new(rec, "expires_at", json_integer(now + ttl_seconds));
+	json_object_set_new(rec, "revoked", json_false());
+	json_object_set_new(tokens, tok, rec);
+	/* Return the key as stored, so the pointer lives as long as the entry. */
+	const char *key = json_object_iter_key(json_object_iter_at(tokens, tok));
+	free(tok);
+	return key;
+}
+
+json_t *ml_sb_token_check(json_t *root, const char *tok, const char *type, const char **why)
+{
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	json_t *rec = tok ? json_object_get(tokens_of(root), tok) : NULL;
+	const char *rtype = ml_sb_str(rec, "type");
+	if (!rec || (type && (!rtype || strcmp(rtype, type) != 0))) {
+		*why = "unknown";
+		return NULL;
+	}
+	if (json_is_true(json_object_get(rec, "revoked"))) {
+		*why = "revoked";
+		return NULL;
+	}
+	json_t *exp = json_object_get(rec, "expires_at");
+	if (json_is_integer(exp) && json_integer_value(exp) <= ml_sb_now()) {
+		*why = "expired";
+		return NULL;
+	}
+	return rec;
+}
+
+int ml_sb_token_revoke(json_t *root, const char *tok, bool grant)
+{
+	json_t *tokens = tokens_of(root);
+	json_t *rec = tok ? json_object_get(tokens, tok) : NULL;
+	if (!rec)
+		return 0;
+	const char *g = ml_sb_str(rec, "grant");
+	int n = 0;
+	if (!json_is_true(json_object_get(rec, "revoked")))
+		n++;
+	json_object_set_new(rec, "revoked", json_true());
+	if (grant && g) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(tokens, k, v)
+		{
+			const char *vg = ml_sb_str(v, "grant");
+			if (v != rec && vg && strcmp(vg, g) == 0 &&
+			    !json_is_true(json_object_get(v, "revoked"))) {
+				json_object_set_new(v, "revoked", json_true());
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+int ml_sb_token_revoke_account(json_t *root, const char *account)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+	json_object_foreach(tokens_of(root), k, v)
+	{
+		const char *a = ml_sb_str(v, "account");
+		if (a && strcmp(a, account) == 0 && !json_is_true(json_object_get(v, "revoked"))) {
+			json_object_set_new(v, "revoked", json_true());
+			n++;
+		}
+	}
+	return n;
+}
+
+json_t *ml_sb_bearer(struct ml_http_req *req, json_t *root, const char **why)
+{
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	const char *h = ml_http_header(req, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+		*why = "missing";
+		return NULL;
+	}
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return ml_sb_token_check(root, h, "access", why);
+}
+
+bool ml_sb_basic_auth(struct ml_http_req *req, char **user, char **pass)
+{
+	const char *h = ml_http_header(req, "Authorization");
+	if (!h || strncasecmp(h, "Basic ", 6) != 0)
+		return false;
+	h += 6;
+	while (*h == ' ')
+		h++;
+	size_t n;
+	uint8_t *dec = ml_base64_decode(h, strlen(h), &n);
+	if (!dec)
+		return false;
+	char *s = ml_strndup((const char *)dec, n);
+	free(dec);
+	char *colon = strchr(s, ':');
+	if (!colon) {
+		free(s);
+		return false;
+	}
+	*user = ml_strndup(s, (size_t)(colon - s));
+	*pass = ml_strdup(colon + 1);
+	free(s);
+	return true;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+static const struct ml_sb_provider *find_provider(const char *path, int *idx)
+{
+	for (int i = 0; ml_sb_providers[i]; i++) {
+		const char *pre = ml_sb_providers[i]->prefix;
+		size_t n = strlen(pre);
+		if (strncmp(path, pre, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+			*idx = i;
+			return ml_sb_providers[i];
+		}
+	}
+	return NULL;
+}
+
+void ml_sb_provider_error(const struct ml_sb_provider *p, struct ml_http_resp *resp, int status,
+                          const char *message)
+{
+	if (p && p->error) {
+		p->error(resp, status, message);
+		return;
+	}
+	ml_resp_json(resp, status,
+	             json_pack("{s:{s:i, s:s}}", "error", "code", status, "message", message));
+}
+
+static void default_not_found(const struct ml_sb_provider *p, struct ml_http_req *req,
+                              struct ml_http_resp *resp, bool mismatch)
+{
+	if (p->not_found) {
+		p->not_found(req, resp, mismatch);
+		return;
+	}
+	ml_sb_provider_error(p, resp, mismatch ? 405 : 404,
+	                     mismatch ? "Method not allowed." : "Not Found");
+}
+
+void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	int64_t t0 = ml_mono_ms();
+	const char *full = req->path;
+	int idx = -1;
+
+	if (strncmp(full, "/_sandbox/", 10) == 0 || strcmp(full, "/_sandbox") == 0) {
+		ml_sb_control(req, resp);
+		return;
+	}
+	const struct ml_sb_provider *p = find_provider(full, &idx);
+	if (!p) {
+		ml_resp_json(resp, 404,
+		             json_pack("{s:{s:s, s:s}}", "error", "code", "not_found", "message",
+		                       "No sandbox provider serves this path; see "
+		                       "GET /_sandbox/state for the providers."));
+		return;
+	}
+
+	struct ml_sb_fault_hit f;
+	bool faulted = ml_sb_fault_pick(p->name, req->method, full, &f);
+	if (faulted && f.latency_ms > 0) {
+		struct timespec ts = {f.latency_ms / 1000, (long)(f.latency_ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+	bool dropped = false;
+	if (faulted && f.drop) {
+		resp->drop = dropped = true;
+		resp->status = 0; /* the log shows no answer: none was given, nothing was done */
+	} else if (faulted && f.status) {
+		ml_sb_fault_respond(p, &f, resp);
+	} else {
+		size_t pl = strlen(p->prefix);
+		req->path = full[pl] ? full + pl : "/";
+		bool mismatch;
+		const struct ml_route *r = ml_router_match(p->routes, req, &mismatch);
+		ml_sb_lock();
+		req->user = roots[idx];
+		if (r)
+			r->fn(req, resp);
+		else
+			default_not_found(p, req, resp, mismatch);
+		req->user = NULL;
+		ml_sb_unlock();
+		req->path = full;
+		if (faulted && f.drop_after)
+			resp->drop = dropped = true;
+	}
+	ml_sb_log_record(p->name, req, resp, faulted ? f.id : 0, dropped, ml_mono_ms() - t0);
+	if (faulted)
+		ml_sb_fault_hit_free(&f);
+}

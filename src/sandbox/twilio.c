@@ -1,0 +1,783 @@
+/* The Twilio Video emulator under /twilio: form-encoded REST v1 Rooms and Participants with
+ * the shapes of specs/twilio/twilio_video_v1.json, HTTP Basic auth (Account SID + auth token,
+ * or API key SID + secret), Twilio's error body {code, message, more_info, status}, the
+ * UniqueName rule (unique among in-progress rooms: 53113), rooms that complete after their
+ * Unused/EmptyRoomTimeout (applied lazily whenever the state is read), and status callbacks
+ * signed with X-Twilio-Signature (twilio-video-notes.json).
+ *
+ * Participants cannot join without media, so the sandbox simulates them:
+ * POST /twilio/_sandbox/Rooms/{Room}/Participants (Identity=…) connects one and
+ * POST /twilio/v1/Rooms/{Room}/Participants/{Sid} Status=disconnected (the real API)
+ * disconnects it.
+ *
+ * Error codes 53xxx follow Twilio's error dictionary as recalled (53113 is noted in the
+ * specs as widely reported); they are not verified against Twilio's own pages. */
+#include "sandbox/sandbox.h"
+
+#include "sandbox/outq.h"
+#include "sandbox/webhook_sig.h"
+
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TP "twilio"
+#define TW_ACCOUNT "AC00000000000000000000000000000001"
+#define TW_TOKEN "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+#define TW_KEY "SK00000000000000000000000000000001"
+#define TW_KEY_SECRET "SandboxApiKeySecret0000000000001"
+
+static struct ml_sb_outq outq = ML_SB_OUTQ_INIT;
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+static void tw_err(struct ml_http_resp *resp, int status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void tw_err(struct ml_http_resp *resp, int status, int code, const char *fmt, ...)
+{
+	char msg[512], more[96];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d", code);
+	ml_resp_json(resp, status, json_pack("{s:i, s:s, s:s, s:i}", "code", code, "message", msg,
+					     "more_info", more, "status", status));
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+static void set_time(json_t *o, const char *k, int64_t t)
+{
+	char ts[ML_RFC3339_MAX];
+	ml_time_format(t, ts);
+	set_str(o, k, ts);
+}
+
+static char *api_url(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *api_url(const char *fmt, ...)
+{
+	char tail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tail, sizeof tail, fmt, ap);
+	va_end(ap);
+	return ml_asprintf("%s/twilio/v1%s", ml_sb_base_url(), tail);
+}
+
+static void set_url(json_t *o, const char *k, char *v)
+{
+	json_object_set_new(o, k, json_string(v));
+	free(v);
+}
+
+/* ---- seed ----------------------------------------------------------------------------- */
+
+static void twilio_seed(json_t *root)
+{
+	json_object_set_new(root, "accounts",
+			    json_pack("{s:{s:s, s:s, s:s, s:s}}", TW_ACCOUNT, "sid", TW_ACCOUNT,
+				      "auth_token", TW_TOKEN, "friendly_name", "Sandbox Account",
+				      "status", "active"));
+	json_object_set_new(root, "api_keys",
+			    json_pack("{s:{s:s, s:s, s:s, s:s}}", TW_KEY, "sid", TW_KEY, "secret",
+				      TW_KEY_SECRET, "account_sid", TW_ACCOUNT, "friendly_name",
+				      "Sandbox API key"));
+	json_object_set_new(root, "rooms", json_object());
+	json_object_set_new(root, "participants", json_object());
+	json_object_set_new(root, "callbacks", json_array());
+}
+
+/* ---- auth ----------------------------------------------------------------------------- */
+
+/* The account the request authenticates as (Basic AccountSid:AuthToken or KeySid:Secret),
+ * or NULL after Twilio's 401. */
+static json_t *auth(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *acct = NULL;
+	char *user = NULL, *pass = NULL;
+
+	if (ml_sb_basic_auth(req, &user, &pass)) {
+		json_t *a = json_object_get(json_object_get(root, "accounts"), user);
+		json_t *k = json_object_get(json_object_get(root, "api_keys"), user);
+		const char *tok = ml_sb_str(a, "auth_token"), *sec = ml_sb_str(k, "secret");
+		if (a && tok && !strcmp(tok, pass) && !strcmp(ml_sb_str(a, "status"), "active"))
+			acct = a;
+		else if (k && sec && !strcmp(sec, pass))
+			acct = json_object_get(json_object_get(root, "accounts"),
+					       ml_sb_str(k, "account_sid"));
+	}
+	free(user);
+	free(pass);
+	if (!acct) {
+		ml_resp_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
+		tw_err(resp, 401, 20003, "Authenticate");
+	}
+	return acct;
+}
+
+/* ---- status callbacks ----------------------------------------------------------------- */
+
+/* Posts a status callback for `room` (lock held), form-encoded and signed with the account's
+ * auth token. `extra` (stolen, may be NULL) adds participant members. */
+static void callback(json_t *root, json_t *room, const char *event, json_t *extra)
+{
+	const char *to = ml_sb_str(room, "status_callback");
+	json_t *acct = json_object_get(json_object_get(root, "accounts"),
+				       ml_sb_str(room, "account_sid"));
+	json_t *p = json_object(), *v;
+	const char *k;
+	char ts[ML_RFC3339_MAX + 8], seq[24];
+	int64_t ms = ml_sb_now_ms();
+
+	json_int_t n = json_integer_value(json_object_get(room, "_sequence"));
+	json_object_set_new(room, "_sequence", json_integer(n + 1));
+	snprintf(seq, sizeof seq, "%lld", (long long)n);
+	ml_time_format(ms / 1000, ts);
+	/* Twilio's callback Timestamp carries milliseconds: 2023-11-14T22:13:20.000Z. */
+	snprintf(ts + 19, sizeof ts - 19, ".%03dZ", (int)(ms % 1000));
+	set_str(p, "AccountSid", ml_sb_str(room, "account_sid"));
+	set_str(p, "RoomName", ml_sb_str(room, "unique_name"));
+	set_str(p, "RoomSid", ml_sb_str(room, "sid"));
+	set_str(p, "RoomStatus", ml_sb_str(room, "status"));
+	set_str(p, "RoomType", ml_sb_str(room, "type"));
+	set_str(p, "StatusCallbackEvent", event);
+	set_str(p, "Timestamp", ts);
+	set_str(p, "SequenceNumber", seq);
+	if (extra) {
+		json_object_update(p, extra);
+		json_decref(extra);
+	}
+	json_t *log = json_object_get(root, "callbacks");
+	json_array_append_new(log, json_pack("{s:s?, s:O}", "url", to, "params", p));
+	while (json_array_size(log) > 1000)
+		json_array_remove(log, 0);
+	if (!to || !*to) {
+		json_decref(p);
+		return;
+	}
+	struct ml_buf body = {0};
+	ml_buf_puts(&body, "");
+	json_object_foreach(p, k, v) {
+		char *ek = ml_url_encode(k), *ev = ml_url_encode(json_string_value(v));
+		ml_buf_printf(&body, "%s%s=%s", body.len ? "&" : "", ek, ev);
+		free(ek);
+		free(ev);
+	}
+	char *sig = ml_sbx_twilio_signature(ml_sb_str(acct, "auth_token"), to, p);
+	char *h_sig = ml_asprintf("X-Twilio-Signature: %s", sig);
+	const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", h_sig,
+				 "User-Agent: TwilioProxy/1.1", NULL};
+	ml_sb_outq_post(&outq, TP, to, headers, body.data, body.len, NULL, NULL);
+	free(h_sig);
+	free(sig);
+	ml_buf_free(&body);
+	json_decref(p);
+}
+
+static void participant_extra(json_t *extra, const json_t *pa)
+{
+	set_str(extra, "ParticipantSid", ml_sb_str(pa, "sid"));
+	set_str(extra, "ParticipantIdentity", ml_sb_str(pa, "identity"));
+	set_str(extra, "ParticipantStatus", ml_sb_str(pa, "status"));
+}
+
+/* ---- state transitions ---------------------------------------------------------------- */
+
+static void disconnect(json_t *root, json_t *room, json_t *pa, int64_t at)
+{
+	char d[24];
+	set_str(pa, "status", "disconnected");
+	set_time(pa, "end_time", at);
+	set_time(pa, "date_updated", at);
+	json_int_t dur = at - json_integer_value(json_object_get(pa, "_start"));
+	json_object_set_new(pa, "duration", json_integer(dur));
+	json_object_set_new(room, "_last_left", json_integer(at));
+	json_t *extra = json_object();
+	participant_extra(extra, pa);
+	snprintf(d, sizeof d, "%lld", (long long)dur);
+	set_str(extra, "ParticipantDuration", d);
+	callback(root, room, "participant-disconnected", extra);
+}
+
+/* Completes `room` at time `at` (lock held): disconnects whoever is connected. */
+static void complete(json_t *root, json_t *room, int64_t at)
+{
+	json_t *pa;
+	const char *k;
+	const char *rsid = ml_sb_str(room, "sid");
+	char d[24];
+
+	json_object_foreach(json_object_get(root, "participants"), k, pa)
+		if (!strcmp(ml_sb_str(pa, "room_sid"), rsid) &&
+		    !strcmp(ml_sb_str(pa, "status"), "connected"))
+			disconnect(root, room, pa, at);
+	json_int_t dur = at - json_integer_value(json_object_get(room, "_created"));
+	set_str(room, "status", "completed");
+	set_time(room, "end_time", at);
+	set_time(room, "date_updated", at);
+	json_object_set_new(room, "duration", json_integer(dur));
+	snprintf(d, sizeof d, "%lld", (long long)dur);
+	callback(root, room, "room-ended", json_pack("{s:s}", "RoomDuration", d));
+}
+
+static bool any_connected(json_t *root, const char *rsid)
+{
+	json_t *pa;
+	const char *k;
+	json_object_foreach(json_object_get(root, "participants"), k, pa)
+		if (!strcmp(ml_sb_str(pa, "room_sid"), rsid) &&
+		    !strcmp(ml_sb_str(pa, "status"), "connected"))
+			return true;
+	return false;
+}
+
+/* Applies the timeouts lazily (lock held): a room nobody joined completes UnusedRoomTimeout
+ * minutes after creation, one everybody left EmptyRoomTimeout minutes after the last left. */
+static void tick(json_t *root)
+{
+	json_t *room;
+	const char *k;
+	int64_t now = ml_sb_now();
+
+	json_object_foreach(json_object_get(root, "rooms"), k, room) {
+		if (strcmp(ml_sb_str(room, "status"), "in-progress") != 0)
+			continue;
+		json_t *last = json_object_get(room, "_last_left");
+		int64_t at;
+		if (!json_is_true(json_object_get(room, "_joined")))
+			at = json_integer_value(json_object_get(room, "_created")) +
+			     60 * json_integer_value(json_object_get(room, "unused_room_timeout"));
+		else if (json_is_integer(last) && !any_connected(root, k))
+			at = json_integer_value(last) +
+			     60 * json_integer_value(json_object_get(room, "empty_room_timeout"));
+		else
+			continue;
+		if (at <= now)
+			complete(root, room, at);
+	}
+}
+
+/* A room by RM sid (any status) or by the UniqueName of an in-progress room; borrowed. */
+static json_t *find_room(json_t *root, const char *name)
+{
+	json_t *rooms = json_object_get(root, "rooms"), *r = json_object_get(rooms, name), *v;
+	const char *k;
+	if (r)
+		return r;
+	json_object_foreach(rooms, k, v)
+		if (!strcmp(ml_sb_str(v, "status"), "in-progress") && ml_sb_str(v, "unique_name") &&
+		    !strcmp(ml_sb_str(v, "unique_name"), name))
+			return v;
+	return NULL;
+}
+
+/* The room a path names for this account: an RM sid (any status) or the UniqueName of an
+ * in-progress room; NULL after a 20404. */
+static json_t *path_room(struct ml_http_req *req, struct ml_http_resp *resp, const json_t *acct,
+			 const char *name)
+{
+	json_t *r = find_room(req->user, name);
+
+	if (!r || strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) != 0) {
+		tw_err(resp, 404, 20404, "The requested resource %s was not found",
+		       req->path);
+		return NULL;
+	}
+	return r;
+}
+
+/* The public form of a stored room or participant: members starting with '_' are ours. */
+static json_t *public(const json_t *o)
+{
+	json_t *out = json_object(), *v;
+	const char *k;
+	json_object_foreach((json_t *)o, k, v)
+		if (k[0] != '_')
+			json_object_set(out, k, v);
+	return out;
+}
+
+/* ---- rooms ---------------------------------------------------------------------------- */
+
+static bool parse_bool(const char *s, bool *out)
+{
+	if (!strcasecmp(s, "true"))
+		return *out = true, true;
+	if (!strcasecmp(s, "false"))
+		return *out = false, true;
+	return false;
+}
+
+static bool parse_int(const char *s, long *out)
+{
+	char *end;
+	if (!*s)
+		return false;
+	*out = strtol(s, &end, 10);
+	return *end == '\0';
+}
+
+static bool http_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+static void create_room(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *acct = auth(req, resp), *f;
+	if (!acct)
+		return;
+	tick(root);
+	f = ml_sb_form_body(req);
+	const char *type = ml_sb_str(f, "Type"), *un = ml_sb_str(f, "UniqueName"),
+		   *cb = ml_sb_str(f, "StatusCallback"), *cbm = ml_sb_str(f, "StatusCallbackMethod"),
+		   *mp = ml_sb_str(f, "MaxParticipants"), *ert = ml_sb_str(f, "EmptyRoomTimeout"),
+		   *urt = ml_sb_str(f, "UnusedRoomTimeout"), *region = ml_sb_str(f, "MediaRegion"),
+		   *mpd = ml_sb_str(f, "MaxParticipantDuration"), *codecs = ml_sb_str(f, "VideoCodecs");
+	long max = 0, empty = 5, unused = 5, maxdur = 14400, cap;
+	bool rec_on = false, audio_only = false, turn = true, large = false;
+	const char *k;
+	json_t *r;
+
+	if (!type)
+		type = "group";
+	if (!strcmp(type, "group"))
+		cap = 50;
+	else if (!strcmp(type, "peer-to-peer"))
+		cap = 10;
+	else if (!strcmp(type, "group-small"))
+		cap = 4;
+	else if (!strcmp(type, "go"))
+		cap = 2;
+	else {
+		tw_err(resp, 400, 53108, "RoomType is not valid");
+		goto done;
+	}
+	max = cap;
+	if (un && strlen(un) > 128) {
+		tw_err(resp, 400, 53102, "Room name is too long");
+		goto done;
+	}
+	if (mp && (!parse_int(mp, &max) || max < 1 || max > cap)) {
+		tw_err(resp, 400, 53107, "MaxParticipants is out of range");
+		goto done;
+	}
+	if ((ert && (!parse_int(ert, &empty) || empty < 1 || empty > 60)) ||
+	    (urt && (!parse_int(urt, &unused) || unused < 1 || unused > 60))) {
+		tw_err(resp, 400, 53109, "Timeout is out of range");
+		goto done;
+	}
+	if (mpd && (!parse_int(mpd, &maxdur) || maxdur < 600 || maxdur > 86400)) {
+		tw_err(resp, 400, 53123, "MaxParticipantDuration is out of range");
+		goto done;
+	}
+	if (cbm && strcmp(cbm, "POST") && strcmp(cbm, "GET")) {
+		tw_err(resp, 400, 53110, "StatusCallbackMethod is invalid");
+		goto done;
+	}
+	if (cb && !http_url(cb)) {
+		tw_err(resp, 400, 53111, "StatusCallback is invalid");
+		goto done;
+	}
+	if (region && !strstr(" us1 us2 au1 br1 de1 ie1 in1 jp1 sg1 gll ", region)) {
+		tw_err(resp, 400, 53115, "MediaRegion is invalid");
+		goto done;
+	}
+	if (codecs && strcmp(codecs, "VP8") && strcmp(codecs, "H264")) {
+		tw_err(resp, 400, 20001, "Invalid VideoCodecs: %s", codecs);
+		goto done;
+	}
+	static const char *const bools[] = {"RecordParticipantsOnConnect", "AudioOnly",
+					    "EnableTurn", "LargeRoom",
+					    "TranscribeParticipantsOnConnect", NULL};
+	bool *dst[] = {&rec_on, &audio_only, &turn, &large, NULL};
+	for (int i = 0; bools[i]; i++) {
+		const char *v = ml_sb_str(f, bools[i]);
+		bool tmp;
+		if (v && !parse_bool(v, dst[i] ? dst[i] : &tmp)) {
+			tw_err(resp, 400, 20001, "Invalid %s: %s", bools[i], v);
+			goto done;
+		}
+	}
+	if (un) {
+		json_object_foreach(json_object_get(root, "rooms"), k, r) {
+			if (!strcmp(ml_sb_str(r, "status"), "in-progress") &&
+			    !strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) &&
+			    ml_sb_str(r, "unique_name") && !strcmp(ml_sb_str(r, "unique_name"), un)) {
+				tw_err(resp, 400, 53113, "Unable to create Room: Room exists");
+				goto done;
+			}
+		}
+	}
+
+	char *sid = ml_sb_rand("RM", 32, ML_SB_HEX);
+	int64_t now = ml_sb_now();
+	r = json_object();
+	set_str(r, "sid", sid);
+	set_str(r, "status", "in-progress");
+	set_time(r, "date_created", now);
+	set_time(r, "date_updated", now);
+	set_str(r, "account_sid", ml_sb_str(acct, "sid"));
+	json_object_set_new(r, "enable_turn", json_boolean(turn));
+	set_str(r, "unique_name", un ? un : sid);
+	set_str(r, "status_callback", cb);
+	set_str(r, "status_callback_method", cbm ? cbm : "POST");
+	json_object_set_new(r, "end_time", json_null());
+	json_object_set_new(r, "duration", json_null());
+	set_str(r, "type", type);
+	json_object_set_new(r, "max_participants", json_integer(max));
+	json_object_set_new(r, "max_participant_duration", json_integer(maxdur));
+	json_object_set_new(r, "max_concurrent_published_tracks",
+			    !strcmp(type, "group") ? json_integer(170) : json_null());
+	json_object_set_new(r, "record_participants_on_connect", json_boolean(rec_on));
+	json_object_set_new(r, "video_codecs", codecs ? json_pack("[s]", codecs)
+						      : json_pack("[s, s]", "VP8", "H264"));
+	set_str(r, "media_region", region ? region : "us1");
+	json_object_set_new(r, "audio_only", json_boolean(audio_only));
+	json_object_set_new(r, "empty_room_timeout", json_integer(empty));
+	json_object_set_new(r, "unused_room_timeout", json_integer(unused));
+	json_object_set_new(r, "large_room", json_boolean(large));
+	set_url(r, "url", api_url("/Rooms/%s", sid));
+	json_t *links = json_object();
+	set_url(links, "participants", api_url("/Rooms/%s/Participants", sid));
+	set_url(links, "recordings", api_url("/Rooms/%s/Recordings", sid));
+	set_url(links, "recording_rules", api_url("/Rooms/%s/RecordingRules", sid));
+	set_url(links, "transcriptions", api_url("/Rooms/%s/Transcriptions", sid));
+	json_object_set_new(r, "links", links);
+	json_object_set_new(r, "_created", json_integer(now));
+	json_object_set_new(r, "_joined", json_false());
+	json_object_set_new(r, "_sequence", json_integer(0));
+	json_object_set_new(json_object_get(root, "rooms"), sid, r);
+	callback(root, r, "room-created", NULL);
+	ml_resp_json(resp, 201, public(r));
+	free(sid);
+done:
+	json_decref(f);
+}
+
+static void fetch_room(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *acct = auth(req, resp), *r;
+	if (!acct)
+		return;
+	tick(req->user);
+	if ((r = path_room(req, resp, acct, req->params[0])))
+		ml_resp_json(resp, 200, public(r));
+}
+
+static void update_room(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *acct = auth(req, resp), *r, *f;
+	if (!acct)
+		return;
+	tick(req->user);
+	if (!(r = path_room(req, resp, acct, req->params[0])))
+		return;
+	f = ml_sb_form_body(req);
+	const char *st = ml_sb_str(f, "Status");
+	if (!st) {
+		tw_err(resp, 400, 20001, "Missing required parameter Status in the post body");
+	} else if (strcmp(st, "completed") != 0) {
+		tw_err(resp, 400, 53112, "Status is invalid");
+	} else if (strcmp(ml_sb_str(r, "status"), "in-progress") != 0) {
+		tw_err(resp, 400, 53118, "Room %s is not in-progress", ml_sb_str(r, "sid"));
+	} else {
+		complete(req->user, r, ml_sb_now());
+		ml_resp_json(resp, 202, public(r));
+	}
+	json_decref(f);
+}
+
+/* Twilio paging: PageSize (1–1000, default 50), Page (0-based); meta with absolute URLs. */
+static bool paging(struct ml_http_req *req, struct ml_http_resp *resp, long *size, long *page)
+{
+	const char *ps = ml_http_query(req, "PageSize"), *pg = ml_http_query(req, "Page");
+	*size = 50;
+	*page = 0;
+	if ((ps && (!parse_int(ps, size) || *size < 1 || *size > 1000)) ||
+	    (pg && (!parse_int(pg, page) || *page < 0))) {
+		tw_err(resp, 400, 20001, "Invalid paging parameters");
+		return false;
+	}
+	return true;
+}
+
+static json_t *meta(const char *key, const char *base, long size, long page, bool more)
+{
+	char *first = ml_asprintf("%s?PageSize=%ld&Page=0", base, size);
+	char *self = ml_asprintf("%s?PageSize=%ld&Page=%ld", base, size, page);
+	char *prev = page > 0 ? ml_asprintf("%s?PageSize=%ld&Page=%ld", base, size, page - 1) : NULL;
+	char *next = more ? ml_asprintf("%s?PageSize=%ld&Page=%ld", base, size, page + 1) : NULL;
+	json_t *m = json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:s}", "page", (json_int_t)page,
+			      "page_size", (json_int_t)size, "first_page_url", first,
+			      "previous_page_url", prev, "url", self, "next_page_url", next, "key",
+			      key);
+	free(first);
+	free(self);
+	free(prev);
+	free(next);
+	return m;
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "_created"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "_created"));
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Pages `items` (an array of stored objects) into {key: [...], meta}. */
+static void answer_list(struct ml_http_resp *resp, const char *key, char *base, json_t *items,
+			long size, long page)
+{
+	size_t n = json_array_size(items);
+	json_t **v = ml_calloc(n ? n : 1, sizeof *v), *out = json_array();
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(items, i);
+	qsort(v, n, sizeof *v, by_created_desc);
+	size_t from = (size_t)(size * page);
+	for (size_t i = from; i < n && i < from + (size_t)size; i++)
+		json_array_append_new(out, public(v[i]));
+	ml_resp_json(resp, 200, json_pack("{s:o, s:o}", key, out, "meta",
+					  meta(key, base, size, page, from + (size_t)size < n)));
+	free(v);
+	free(base);
+	json_decref(items);
+}
+
+static bool created_in(struct ml_http_req *req, const json_t *o)
+{
+	const char *after = ml_http_query(req, "DateCreatedAfter"),
+		   *before = ml_http_query(req, "DateCreatedBefore");
+	int64_t t = json_integer_value(json_object_get(o, "_created")), lim;
+	if (after && ml_time_parse(after, &lim) == 0 && t < lim)
+		return false;
+	if (before && ml_time_parse(before, &lim) == 0 && t > lim)
+		return false;
+	return true;
+}
+
+static void list_rooms(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *acct = auth(req, resp), *r;
+	const char *st = ml_http_query(req, "Status"), *un = ml_http_query(req, "UniqueName"), *k;
+	long size, page;
+	if (!acct || !paging(req, resp, &size, &page))
+		return;
+	tick(req->user);
+	if (st && strcmp(st, "in-progress") && strcmp(st, "completed") && strcmp(st, "failed")) {
+		tw_err(resp, 400, 20001, "Invalid Status: %s", st);
+		return;
+	}
+	json_t *items = json_array();
+	json_object_foreach(json_object_get(req->user, "rooms"), k, r) {
+		if (strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) != 0 ||
+		    (st && strcmp(ml_sb_str(r, "status"), st) != 0) ||
+		    (un && strcmp(ml_sb_str(r, "unique_name"), un) != 0) || !created_in(req, r))
+			continue;
+		json_array_append(items, r);
+	}
+	answer_list(resp, "rooms", api_url("/Rooms"), items, size, page);
+}
+
+/* ---- participants --------------------------------------------------------------------- */
+
+static json_t *path_participant(struct ml_http_req *req, struct ml_http_resp *resp,
+				const json_t *room, const char *name)
+{
+	json_t *ps = json_object_get(req->user, "participants"), *p = json_object_get(ps, name), *v;
+	const char *k, *rsid = ml_sb_str(room, "sid");
+	if (!p)
+		json_object_foreach(ps, k, v)
+			if (!strcmp(ml_sb_str(v, "room_sid"), rsid) &&
+			    !strcmp(ml_sb_str(v, "identity"), name) &&
+			    !strcmp(ml_sb_str(v, "status"), "connected"))
+				p = v;
+	if (!p || strcmp(ml_sb_str(p, "room_sid"), rsid) != 0) {
+		tw_err(resp, 404, 20404, "The requested resource %s was not found", req->path);
+		return NULL;
+	}
+	return p;
+}
+
+static void list_participants(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *acct = auth(req, resp), *room, *p;
+	const char *st = ml_http_query(req, "Status"), *id = ml_http_query(req, "Identity"), *k;
+	long size, page;
+	if (!acct || !paging(req, resp, &size, &page))
+		return;
+	tick(req->user);
+	if (!(room = path_room(req, resp, acct, req->params[0])))
+		return;
+	if (st && strcmp(st, "connected") && strcmp(st, "disconnected") && strcmp(st, "reconnecting")) {
+		tw_err(resp, 400, 20001, "Invalid Status: %s", st);
+		return;
+	}
+	/* Twilio's default: connected participants of an in-progress room; a completed room
+	 * only has disconnected ones. */
+	if (!st)
+		st = strcmp(ml_sb_str(room, "status"), "in-progress") ? "disconnected" : "connected";
+	json_t *items = json_array();
+	json_object_foreach(json_object_get(req->user, "participants"), k, p) {
+		if (strcmp(ml_sb_str(p, "room_sid"), ml_sb_str(room, "sid")) != 0 ||
+		    strcmp(ml_sb_str(p, "status"), st) != 0 ||
+		    (id && strcmp(ml_sb_str(p, "identity"), id) != 0) || !created_in(req, p))
+			continue;
+		json_array_append(items, p);
+	}
+	answer_list(resp, "participants", api_url("/Rooms/%s/Participants", ml_sb_str(room, "sid")),
+		    items, size, page);
+}
+
+static void fetch_participant(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *acct = auth(req, resp), *room, *p;
+	if (!acct)
+		return;
+	tick(req->user);
+	if ((room = path_room(req, resp, acct, req->params[0])) &&
+	    (p = path_participant(req, resp, room, req->params[1])))
+		ml_resp_json(resp, 200, public(p));
+}
+
+static void update_participant(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *acct = auth(req, resp), *room, *p, *f;
+	if (!acct)
+		return;
+	tick(req->user);
+	if (!(room = path_room(req, resp, acct, req->params[0])) ||
+	    !(p = path_participant(req, resp, room, req->params[1])))
+		return;
+	f = ml_sb_form_body(req);
+	const char *st = ml_sb_str(f, "Status");
+	if (st && strcmp(st, "disconnected") != 0) {
+		tw_err(resp, 400, 20001, "Invalid Status: %s", st);
+	} else {
+		if (st && !strcmp(ml_sb_str(p, "status"), "connected"))
+			disconnect(req->user, room, p, ml_sb_now());
+		ml_resp_json(resp, 202, public(p));
+	}
+	json_decref(f);
+}
+
+/* POST /twilio/_sandbox/Rooms/{Room}/Participants Identity=…: a participant connects (what a
+ * client SDK with an Access Token would do). No auth: this is the sandbox's own hook. */
+static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *room, *f, *p;
+	const char *k;
+	tick(root);
+	room = find_room(root, req->params[0]);
+	if (!room) {
+		tw_err(resp, 404, 53106, "Room not found");
+		return;
+	}
+	if (strcmp(ml_sb_str(room, "status"), "in-progress") != 0) {
+		tw_err(resp, 400, 53118, "Room completed");
+		return;
+	}
+	f = ml_sb_form_body(req);
+	const char *id = ml_sb_str(f, "Identity");
+	if (!id || !*id) {
+		tw_err(resp, 400, 20001, "Missing required parameter Identity in the post body");
+		goto done;
+	}
+	size_t connected = 0;
+	json_object_foreach(json_object_get(root, "participants"), k, p)
+		if (!strcmp(ml_sb_str(p, "room_sid"), ml_sb_str(room, "sid")) &&
+		    !strcmp(ml_sb_str(p, "status"), "connected"))
+			connected++;
+	if ((json_int_t)connected >= json_integer_value(json_object_get(room, "max_participants"))) {
+		tw_err(resp, 400, 53105, "Room contains too many Participants");
+		goto done;
+	}
+	char *sid = ml_sb_rand("PA", 32, ML_SB_HEX);
+	int64_t now = ml_sb_now();
+	const char *rsid = ml_sb_str(room, "sid");
+	p = json_object();
+	set_str(p, "sid", sid);
+	set_str(p, "room_sid", rsid);
+	set_str(p, "account_sid", ml_sb_str(room, "account_sid"));
+	set_str(p, "status", "connected");
+	set_str(p, "identity", id);
+	set_time(p, "date_created", now);
+	set_time(p, "date_updated", now);
+	set_time(p, "start_time", now);
+	json_object_set_new(p, "end_time", json_null());
+	json_object_set_new(p, "duration", json_null());
+	set_url(p, "url", api_url("/Rooms/%s/Participants/%s", rsid, sid));
+	json_t *links = json_object();
+	set_url(links, "published_tracks",
+		api_url("/Rooms/%s/Participants/%s/PublishedTracks", rsid, sid));
+	set_url(links, "subscribed_tracks",
+		api_url("/Rooms/%s/Participants/%s/SubscribedTracks", rsid, sid));
+	set_url(links, "subscribe_rules",
+		api_url("/Rooms/%s/Participants/%s/SubscribeRules", rsid, sid));
+	set_url(links, "anonymize", api_url("/Rooms/%s/Participants/%s/Anonymize", rsid, sid));
+	json_object_set_new(p, "links", links);
+	json_object_set_new(p, "_created", json_integer(now));
+	json_object_set_new(p, "_start", json_integer(now));
+	json_object_set_new(json_object_get(root, "participants"), sid, p);
+	json_object_set_new(room, "_joined", json_true());
+	json_t *extra = json_object();
+	participant_extra(extra, p);
+	callback(root, room, "participant-connected", extra);
+	ml_resp_json(resp, 201, public(p));
+	free(sid);
+done:
+	json_decref(f);
+}
+
+/* ---- the descriptor ------------------------------------------------------------------- */
+
+static void twilio_error(struct ml_http_resp *resp, int status, const char *message)
+{
+	if (status == 429)
+		tw_err(resp, 429, 20429, "Too Many Requests");
+	else if (status == 401)
+		tw_err(resp, 401, 20003, "Authenticate");
+	else if (status >= 500)
+		tw_err(resp, status, 20500, "%s", message ? message : "Internal Server Error");
+	else
+		tw_err(resp, status, status == 404 ? 20404 : 20001, "%s", message ? message : "Error");
+}
+
+static void twilio_not_found(struct ml_http_req *req, struct ml_http_resp *resp, bool mismatch)
+{
+	if (mismatch)
+		tw_err(resp, 405, 20004, "Method not allowed");
+	else
+		tw_err(resp, 404, 20404, "The requested resource %s was not found", req->path);
+}
+
+static const struct ml_route twilio_routes[] = {
+	{"GET", "/v1/Rooms", list_rooms, 0},
+	{"POST", "/v1/Rooms", create_room, 0},
+	{"GET", "/v1/Rooms/{Sid}", fetch_room, 0},
+	{"POST", "/v1/Rooms/{Sid}", update_room, 0},
+	{"GET", "/v1/Rooms/{RoomSid}/Participants", list_participants, 0},
+	{"GET", "/v1/Rooms/{RoomSid}/Participants/{Sid}", fetch_participant, 0},
+	{"POST", "/v1/Rooms/{RoomSid}/Participants/{Sid}", update_participant, 0},
+	{"POST", "/_sandbox/Rooms/{Room}/Participants", sim_connect, 0},
+	{NULL, NULL, NULL, 0},
+};
+
+const struct ml_sb_provider ml_sb_twilio = {
+	.name = "twilio",
+	.prefix = "/twilio",
+	.routes = twilio_routes,
+	.seed = twilio_seed,
+	.not_found = twilio_not_found,
+	.error = twilio_error,
+};

@@ -1,0 +1,849 @@
+/* The Zoom emulator under /zoom: REST v2 users and meetings with Zoom's shapes, validation
+ * (the request schemas of specs/zoom/zoom-meetings-core.openapi.json, see zoom_schemas.h),
+ * error bodies {code, message}, rate-limit headers and both kinds of 429, and event webhooks
+ * signed with x-zm-signature after the endpoint.url_validation handshake. OAuth is in
+ * zoom_oauth.c, bearer auth and rate limits in zoom_limits.c, webhooks and the simulated
+ * start/join pages in zoom_events.c.
+ *
+ * State (the provider root): accounts, apps (OAuth clients), users, meetings (by id: the
+ * public object under "object" plus bookkeeping), tokens, rate (rate-limit windows),
+ * webhook (validation status) and events (every event emitted, delivered or not). */
+#include "sandbox/zoom_internal.h"
+
+#include "sandbox/schema.h"
+#include "sandbox/tzlocal.h"
+#include "sandbox/zoom_schemas.h"
+
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+void ml_zoom_err(struct ml_http_resp *resp, int status, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ml_resp_json(resp, status, json_pack("{s:i, s:s}", "code", code, "message", msg));
+}
+
+char *ml_zoom_html_escape(const char *s)
+{
+	struct ml_buf b = {0};
+	ml_buf_puts(&b, "");
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': ml_buf_puts(&b, "&lt;"); break;
+		case '>': ml_buf_puts(&b, "&gt;"); break;
+		case '&': ml_buf_puts(&b, "&amp;"); break;
+		case '"': ml_buf_puts(&b, "&quot;"); break;
+		case '\'': ml_buf_puts(&b, "&#39;"); break;
+		default: ml_buf_append(&b, s, 1);
+		}
+	}
+	return ml_buf_steal(&b);
+}
+
+json_t *ml_zoom_user_find(json_t *root, const char *s)
+{
+	json_t *users = json_object_get(root, "users"), *u;
+	const char *k;
+
+	if (!s || !*s)
+		return NULL;
+	if ((u = json_object_get(users, s)))
+		return u;
+	json_object_foreach(users, k, u) {
+		const char *e = ml_sb_str(u, "email");
+		if (e && !strcasecmp(e, s))
+			return u;
+	}
+	return NULL;
+}
+
+static char *url(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *url(const char *fmt, ...)
+{
+	char tail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tail, sizeof tail, fmt, ap);
+	va_end(ap);
+	return ml_asprintf("%s/zoom%s", ml_sb_base_url(), tail);
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, json_string(v));
+}
+
+static void set_url(json_t *o, const char *k, char *v)
+{
+	json_object_set_new(o, k, json_string(v));
+	free(v);
+}
+
+static void fmt_time(int64_t t, char out[ML_RFC3339_MAX])
+{
+	ml_time_format(t, out);
+}
+
+/* ---- seed ----------------------------------------------------------------------------- */
+
+static json_t *seed_user(const char *id, const char *first, const char *last, const char *email,
+			 const char *role, json_int_t pmi, const char *tz)
+{
+	json_t *u = json_object();
+	char *name = ml_asprintf("%s %s", first, last);
+	char ts[ML_RFC3339_MAX];
+	fmt_time(ml_sb_now() - 86400 * 30, ts);
+	set_str(u, "id", id);
+	set_str(u, "first_name", first);
+	set_str(u, "last_name", last);
+	set_str(u, "display_name", name);
+	set_str(u, "email", email);
+	json_object_set_new(u, "type", json_integer(2));
+	set_str(u, "role_name", role);
+	set_str(u, "role_id", !strcmp(role, "Owner") ? "0" : "2");
+	json_object_set_new(u, "pmi", json_integer(pmi));
+	json_object_set_new(u, "use_pmi", json_false());
+	set_url(u, "personal_meeting_url", url("/j/%lld", (long long)pmi));
+	set_str(u, "timezone", tz);
+	json_object_set_new(u, "verified", json_integer(1));
+	set_str(u, "dept", "");
+	set_str(u, "created_at", ts);
+	set_str(u, "user_created_at", ts);
+	set_str(u, "last_login_time", ts);
+	set_str(u, "last_client_version", "5.17.0.0000(mac)");
+	set_str(u, "pic_url", "");
+	set_str(u, "language", "en-US");
+	set_str(u, "phone_number", "");
+	set_str(u, "status", "active");
+	set_str(u, "account_id", ZOOM_ACCOUNT);
+	json_object_set_new(u, "account_number", json_integer(10000001));
+	set_str(u, "cluster", "us05");
+	set_str(u, "jid", "");
+	json_object_set_new(u, "group_ids", json_array());
+	json_object_set_new(u, "im_group_ids", json_array());
+	json_object_set_new(u, "login_types", json_pack("[i]", 100));
+	free(name);
+	return u;
+}
+
+static void zoom_seed(json_t *root)
+{
+	json_t *users = json_object();
+	json_object_set_new(users, "SbxZoomUserAda0000001",
+			    seed_user("SbxZoomUserAda0000001", "Ada", "Lovelace",
+				      "ada@zoom.sandbox.test", "Owner", 4155550101LL, "Europe/London"));
+	json_object_set_new(users, "SbxZoomUserGrace000002",
+			    seed_user("SbxZoomUserGrace000002", "Grace", "Hopper",
+				      "grace@zoom.sandbox.test", "Member", 4155550102LL,
+				      "America/New_York"));
+	json_object_set_new(root, "users", users);
+	json_object_set_new(root, "accounts",
+			    json_pack("{s:{s:s, s:s, s:s}}", ZOOM_ACCOUNT, "id", ZOOM_ACCOUNT,
+				      "plan", "business", "owner", "SbxZoomUserAda0000001"));
+	json_object_set_new(
+		root, "apps",
+		json_pack("{s:{s:s, s:s, s:s, s:s, s:[]}, s:{s:s, s:s, s:s, s:s, s:s}}",
+			  "zoom-sandbox-client-id", "name", "Sandbox Booking App", "type", "oauth",
+			  "client_secret", "zoom-sandbox-client-secret", "scope",
+			  "meeting:read meeting:write user:read", "redirect_uris",
+			  "zoom-s2s-client-id", "name", "Sandbox S2S App", "type", "s2s",
+			  "client_secret", "zoom-s2s-client-secret", "account_id", ZOOM_ACCOUNT,
+			  "scope", "meeting:read:admin meeting:write:admin user:read:admin"));
+	json_object_set_new(root, "meetings", json_object());
+	json_object_set_new(root, "tokens", json_object());
+	json_object_set_new(root, "rate", json_object());
+	json_object_set_new(root, "webhook", json_pack("{s:n, s:n}", "validated_url", "validation"));
+	json_object_set_new(root, "events", json_array());
+}
+
+/* ---- users ---------------------------------------------------------------------------- */
+
+static void get_user(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *tok = ml_zoom_auth(req, resp), *u;
+	if (!tok || !ml_zoom_rate(req, resp, tok, "Light", NULL))
+		return;
+	if (!(u = ml_zoom_path_user(req, resp, tok, req->params[0])))
+		return;
+	json_t *out = json_deep_copy(u);
+	set_url(out, "personal_meeting_url",
+		url("/j/%lld", (long long)json_integer_value(json_object_get(u, "pmi"))));
+	ml_resp_json(resp, 200, out);
+}
+
+/* ---- meetings: validation ------------------------------------------------------------- */
+
+/* A JSON object body, or NULL after Zoom's answer to a missing or malformed one. */
+static json_t *json_body(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *b = ml_sb_json_body(req);
+	if (!json_is_object(b)) {
+		json_decref(b);
+		ml_zoom_err(resp, 400, 300, "Request Body should be a valid JSON object.");
+		return NULL;
+	}
+	return b;
+}
+
+static void invalid_field(struct ml_http_resp *resp, const char *field)
+{
+	ml_resp_json(resp, 400,
+		     json_pack("{s:i, s:s, s:[{s:s, s:s}]}", "code", 300, "message",
+			       "Validation Failed.", "errors", "field", field, "message",
+			       "Invalid field."));
+}
+
+/* Validates `b` against the embedded schema text; false after answering. */
+static bool validate(struct ml_http_resp *resp, const char *schema_text, const json_t *b)
+{
+	json_t *schema = json_loads(schema_text, 0, NULL);
+	char path[256];
+	int rc = ml_sb_schema_check(schema, b, path, sizeof path, NULL);
+	json_decref(schema);
+	if (rc < 0)
+		invalid_field(resp, path[0] ? path : "body");
+	return rc == 0;
+}
+
+/* Zoom's start_time: "yyyy-MM-ddTHH:mm:ssZ" (GMT) or "yyyy-MM-ddTHH:mm:ss" in `timezone`. */
+static bool parse_start(const char *s, const char *tz, int64_t *out)
+{
+	int y, mo, d, h, mi, se, n = 0;
+	if (ml_time_parse(s, out) == 0)
+		return true;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
+	    s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return false;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+			.tm_min = mi, .tm_sec = se};
+	int64_t local = (int64_t)timegm(&tm);
+	return ml_sb_tz_local_to_utc(tz && *tz ? tz : "UTC", local, out);
+}
+
+static bool password_ok(const char *p)
+{
+	size_t n = strlen(p);
+	if (n > 10)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || strchr("@-_*", p[i])))
+			return false;
+	return true;
+}
+
+/* Checks beyond the schema that Zoom makes; false after answering. */
+static bool check_fields(struct ml_http_resp *resp, const json_t *b, const char *tz_fallback,
+			 int64_t *start)
+{
+	const char *tz = ml_sb_str(b, "timezone"), *st = ml_sb_str(b, "start_time"),
+		   *pw = ml_sb_str(b, "password"), *topic = ml_sb_str(b, "topic");
+	json_t *dur = json_object_get(b, "duration");
+	long off;
+
+	if (tz && *tz && !ml_sb_tz_offset(tz, 0, &off)) {
+		invalid_field(resp, "timezone");
+		return false;
+	}
+	if (st && !parse_start(st, tz && *tz ? tz : tz_fallback, start)) {
+		invalid_field(resp, "start_time");
+		return false;
+	}
+	if (pw && !password_ok(pw)) {
+		ml_zoom_err(resp, 400, 300,
+			    "Password can only contain the following characters: [a-z A-Z 0-9 @ - _ "
+			    "*] and can be up to 10 characters.");
+		return false;
+	}
+	if (topic && strlen(topic) > 200) {
+		invalid_field(resp, "topic");
+		return false;
+	}
+	if (json_is_integer(dur) && (json_integer_value(dur) < 0 || json_integer_value(dur) > 1440 * 365)) {
+		invalid_field(resp, "duration");
+		return false;
+	}
+	return true;
+}
+
+/* ---- meetings: objects ---------------------------------------------------------------- */
+
+static json_t *default_settings(void)
+{
+	return json_pack(
+		"{s:b, s:b, s:b, s:b, s:b, s:i, s:b, s:b, s:b, s:i, s:s, s:s, s:b, s:s, s:s, s:b,"
+		" s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:{s:b}, s:{s:b}, s:b, s:b, s:b, s:b,"
+		" s:i, s:b, s:b}",
+		"host_video", 0, "participant_video", 0, "cn_meeting", 0, "in_meeting", 0,
+		"join_before_host", 0, "jbh_time", 0, "mute_upon_entry", 0, "watermark", 0, "use_pmi",
+		0, "approval_type", 2, "audio", "voip", "auto_recording", "none", "enforce_login", 0,
+		"enforce_login_domains", "", "alternative_hosts", "", "alternative_host_update_polls",
+		0, "close_registration", 0, "show_share_button", 0, "allow_multiple_devices", 0,
+		"registrants_confirmation_email", 1, "waiting_room", 0, "registrants_email_notification",
+		1, "meeting_authentication", 0, "encryption_type", "enhanced_encryption",
+		"approved_or_denied_countries_or_regions", "enable", 0, "breakout_room", "enable", 0,
+		"alternative_hosts_email_notification", 1, "focus_mode", 0, "private_meeting", 0,
+		"email_notification", 1, "registration_type", 1, "host_save_video_order", 0,
+		"device_testing", 0);
+}
+
+/* Deep-merges `src` into `dst` (objects merge, everything else replaces). */
+static void merge(json_t *dst, const json_t *src)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)src, k, v) {
+		json_t *d = json_object_get(dst, k);
+		if (json_is_object(d) && json_is_object(v))
+			merge(d, v);
+		else
+			json_object_set_new(dst, k, json_deep_copy(v));
+	}
+}
+
+static json_int_t new_meeting_id(json_t *meetings)
+{
+	for (;;) {
+		char *digits = ml_sb_rand("", 10, ML_SB_DIGITS);
+		/* 11 digits from 80000000000: always beyond 2^32, as real meeting ids are. */
+		json_int_t id = 80000000000LL + strtoll(digits, NULL, 10) % 19999999999LL;
+		char key[24];
+		free(digits);
+		snprintf(key, sizeof key, "%lld", (long long)id);
+		if (!json_object_get(meetings, key))
+			return id;
+	}
+}
+
+/* Occurrences of a recurring meeting with fixed time (type 8): daily (1), weekly (2) or
+ * monthly (3) every repeat_interval, end_times of them (default 1) or until end_date_time,
+ * at most 60. */
+static json_t *occurrences(int64_t start, json_int_t duration, const json_t *rec)
+{
+	json_int_t type = json_integer_value(json_object_get(rec, "type"));
+	json_int_t every = json_integer_value(json_object_get(rec, "repeat_interval"));
+	json_int_t count = json_integer_value(json_object_get(rec, "end_times"));
+	const char *until_s = ml_sb_str(rec, "end_date_time");
+	int64_t until = 0;
+	json_t *out = json_array();
+
+	if (every < 1)
+		every = 1;
+	if (until_s && ml_time_parse(until_s, &until) != 0)
+		until = 0;
+	if (count < 1)
+		count = until ? 60 : 1;
+	for (json_int_t i = 0; i < count && i < 60; i++) {
+		int64_t t = start;
+		if (type == 1)
+			t += i * every * 86400;
+		else if (type == 2)
+			t += i * every * 7 * 86400;
+		else {
+			time_t tt = (time_t)start;
+			struct tm tm;
+			gmtime_r(&tt, &tm);
+			tm.tm_mon += (int)(i * every);
+			t = (int64_t)timegm(&tm);
+		}
+		if (until && t > until)
+			break;
+		char ts[ML_RFC3339_MAX], oid[24];
+		fmt_time(t, ts);
+		snprintf(oid, sizeof oid, "%lld", (long long)t * 1000);
+		json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s}", "occurrence_id", oid,
+						     "start_time", ts, "duration", duration,
+						     "status", "available"));
+	}
+	return out;
+}
+
+/* Recomputes the derived members after a create or update. */
+static void normalize(json_t *m, int64_t start)
+{
+	json_int_t type = json_integer_value(json_object_get(m, "type"));
+	char ts[ML_RFC3339_MAX];
+	json_t *s = json_object_get(m, "settings");
+
+	/* A waiting room turns join-before-host off, as in Zoom. */
+	if (json_is_true(json_object_get(s, "waiting_room")))
+		json_object_set_new(s, "join_before_host", json_false());
+	if (type == 3) {
+		json_object_del(m, "start_time");
+		json_object_del(m, "occurrences");
+		return;
+	}
+	fmt_time(start, ts);
+	set_str(m, "start_time", ts);
+	if (type == 8 && json_is_object(json_object_get(m, "recurrence")))
+		json_object_set_new(m, "occurrences",
+				    occurrences(start, json_integer_value(json_object_get(m, "duration")),
+						json_object_get(m, "recurrence")));
+	else
+		json_object_del(m, "occurrences");
+	if (type != 8 && type != 3)
+		json_object_del(m, "recurrence");
+}
+
+json_t *ml_zoom_find_meeting(json_t *root, const char *id, json_t **obj)
+{
+	json_t *rec = json_object_get(json_object_get(root, "meetings"), id);
+	if (!rec || json_is_true(json_object_get(rec, "deleted")) ||
+	    json_is_true(json_object_get(rec, "expired")))
+		return NULL;
+	*obj = json_object_get(rec, "object");
+	return rec;
+}
+
+/* The meeting named by the path with its owner in the token's reach, or NULL after a 3001. */
+static json_t *path_meeting(struct ml_http_req *req, struct ml_http_resp *resp, const json_t *tok,
+			    json_t **obj)
+{
+	const char *id = req->params[0], *self = ml_sb_str(tok, "user_id");
+	json_t *rec = ml_zoom_find_meeting(req->user, id, obj);
+	if (!rec || strcmp(ml_sb_str(rec, "account_id"), ml_sb_str(tok, "zoom_account")) != 0 ||
+	    (self && strcmp(ml_sb_str(*obj, "host_id"), self) != 0)) {
+		ml_zoom_err(resp, 404, 3001, "Meeting does not exist: %s.", id);
+		return NULL;
+	}
+	return rec;
+}
+
+json_t *ml_zoom_event_object(const json_t *m)
+{
+	json_t *o = json_object();
+	static const char *const keys[] = {"uuid", "id", "host_id", "topic", "type", "start_time",
+					   "duration", "timezone", NULL};
+	for (int i = 0; keys[i]; i++) {
+		json_t *v = json_object_get(m, keys[i]);
+		if (v)
+			json_object_set(o, keys[i], v);
+	}
+	return o;
+}
+
+/* ---- meetings: handlers --------------------------------------------------------------- */
+
+static void create_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *u, *b;
+	int64_t now = ml_sb_now(), start = now;
+
+	if (!tok)
+		return;
+	if (!(u = ml_zoom_path_user(req, resp, tok, req->params[0])))
+		return;
+	if (!ml_zoom_rate(req, resp, tok, "Medium", ml_sb_str(u, "id")))
+		return;
+	if (!(b = json_body(req, resp)))
+		return;
+	if (!validate(resp, ZOOM_SCHEMA_MEETING_CREATE, b) ||
+	    !check_fields(resp, b, ml_sb_str(u, "timezone"), &start))
+		goto done;
+	json_int_t type = json_is_integer(json_object_get(b, "type"))
+				  ? json_integer_value(json_object_get(b, "type")) : 2;
+	if (type == 8 && !json_is_object(json_object_get(b, "recurrence"))) {
+		invalid_field(resp, "recurrence");
+		goto done;
+	}
+	if (type == 1)
+		start = now;
+
+	json_t *meetings = json_object_get(root, "meetings");
+	json_int_t id = new_meeting_id(meetings);
+	char key[24], created[ML_RFC3339_MAX];
+	snprintf(key, sizeof key, "%lld", (long long)id);
+	fmt_time(now, created);
+	char *uuid_raw = ml_sb_rand("", 22, ML_SB_ALNUM), *uuid = ml_asprintf("%s==", uuid_raw);
+	char *enc = ml_sb_rand("", 32, ML_SB_ALNUM), *zak = ml_sb_rand("", 40, ML_SB_ALNUM);
+	char *gen_pw = ml_sb_rand("", 6, ML_SB_ALNUM), *num_pw = ml_sb_rand("", 6, ML_SB_DIGITS);
+	const char *pw = ml_sb_str(b, "password");
+	json_t *settings = default_settings();
+	if (json_is_object(json_object_get(b, "settings")))
+		merge(settings, json_object_get(b, "settings"));
+	/* Meeting invitees and similar request-only settings are not echoed. */
+	json_object_del(settings, "meeting_invitees");
+
+	json_t *m = json_object();
+	set_str(m, "uuid", uuid);
+	json_object_set_new(m, "id", json_integer(id));
+	set_str(m, "host_id", ml_sb_str(u, "id"));
+	set_str(m, "host_email", ml_sb_str(u, "email"));
+	set_str(m, "topic", ml_sb_str(b, "topic") ? ml_sb_str(b, "topic") : "Zoom meeting");
+	json_object_set_new(m, "type", json_integer(type));
+	set_str(m, "status", "waiting");
+	json_object_set_new(m, "duration", json_integer(json_is_integer(json_object_get(b, "duration"))
+							      ? json_integer_value(json_object_get(b, "duration"))
+							      : 60));
+	set_str(m, "timezone", ml_sb_str(b, "timezone") && *ml_sb_str(b, "timezone")
+				       ? ml_sb_str(b, "timezone") : ml_sb_str(u, "timezone"));
+	set_str(m, "agenda", ml_sb_str(b, "agenda") ? ml_sb_str(b, "agenda") : "");
+	set_str(m, "created_at", created);
+	set_url(m, "start_url", url("/s/%s?zak=%s", key, zak));
+	set_url(m, "join_url", url("/j/%s?pwd=%s", key, enc));
+	set_str(m, "password", pw ? pw : gen_pw);
+	set_str(m, "h323_password", num_pw);
+	set_str(m, "pstn_password", num_pw);
+	set_str(m, "encrypted_password", enc);
+	json_object_set_new(m, "settings", settings);
+	json_object_set_new(m, "pre_schedule", json_boolean(json_is_true(json_object_get(b, "pre_schedule"))));
+	if (json_is_object(json_object_get(b, "recurrence")))
+		json_object_set(m, "recurrence", json_object_get(b, "recurrence"));
+	if (json_is_array(json_object_get(b, "tracking_fields")))
+		json_object_set(m, "tracking_fields", json_object_get(b, "tracking_fields"));
+	normalize(m, start);
+
+	json_object_set_new(meetings, key,
+			    json_pack("{s:O, s:s, s:b, s:b}", "object", m, "account_id",
+				      ml_sb_str(u, "account_id"), "deleted", 0, "expired", 0));
+	json_t *ev = json_deep_copy(m);
+	json_object_del(ev, "start_url");
+	ml_zoom_emit(root, "meeting.created", ev,
+	     json_pack("{s:s, s:s, s:s}", "operator", ml_sb_str(u, "email"), "operator_id",
+		       ml_sb_str(u, "id"), "operation", "single"));
+	ml_resp_json(resp, 201, m);
+	free(uuid_raw);
+	free(uuid);
+	free(enc);
+	free(zak);
+	free(gen_pw);
+	free(num_pw);
+done:
+	json_decref(b);
+}
+
+static void get_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *tok = ml_zoom_auth(req, resp), *m;
+	if (!tok || !ml_zoom_rate(req, resp, tok, "Light", NULL) || !path_meeting(req, resp, tok, &m))
+		return;
+	json_t *out = json_deep_copy(m);
+	const char *occ = ml_http_query(req, "occurrence_id");
+	if (occ) {
+		json_t *list = json_object_get(out, "occurrences"), *o, *keep = NULL;
+		size_t i;
+		json_array_foreach(list, i, o)
+			if (!strcmp(ml_sb_str(o, "occurrence_id"), occ))
+				keep = json_deep_copy(o);
+		if (!keep) {
+			json_decref(out);
+			ml_zoom_err(resp, 400, 3000, "Invalid occurrence_id.");
+			return;
+		}
+		json_object_set_new(out, "occurrences", json_pack("[o]", keep));
+	}
+	ml_resp_json(resp, 200, out);
+}
+
+static bool in_list(const char *type, const json_t *rec, const json_t *m, int64_t now)
+{
+	const char *st = ml_sb_str(m, "start_time"), *status = ml_sb_str(m, "status");
+	int64_t t = 0;
+	json_int_t mtype = json_integer_value(json_object_get(m, "type"));
+	if (st)
+		ml_time_parse(st, &t);
+	if (!strcmp(type, "live"))
+		return status && !strcmp(status, "started");
+	if (!strcmp(type, "previous_meetings"))
+		return json_object_get(rec, "ended_at") != NULL;
+	if (!strcmp(type, "upcoming") || !strcmp(type, "upcoming_meetings"))
+		return mtype == 3 || (st && t + 60 * json_integer_value(json_object_get(m, "duration")) >= now);
+	return mtype != 1; /* scheduled: every unexpired non-instant meeting */
+}
+
+static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *u;
+	const char *type = ml_http_query(req, "type"), *ps = ml_http_query(req, "page_size"),
+		   *npt = ml_http_query(req, "next_page_token");
+	long size = 30, from = 0;
+
+	if (!tok || !ml_zoom_rate(req, resp, tok, "Medium", NULL))
+		return;
+	if (!(u = ml_zoom_path_user(req, resp, tok, req->params[0])))
+		return;
+	if (!type)
+		type = "scheduled";
+	if (strcmp(type, "scheduled") && strcmp(type, "live") && strcmp(type, "upcoming") &&
+	    strcmp(type, "upcoming_meetings") && strcmp(type, "previous_meetings")) {
+		invalid_field(resp, "type");
+		return;
+	}
+	if (ps) {
+		char *end;
+		size = strtol(ps, &end, 10);
+		if (*end || size < 1) {
+			invalid_field(resp, "page_size");
+			return;
+		}
+		if (size > 300)
+			size = 300;
+	}
+	if (npt && *npt) {
+		char *end;
+		from = strtol(npt, &end, 10);
+		if (*end || from < 0) {
+			ml_zoom_err(resp, 400, 300, "Invalid next_page_token.");
+			return;
+		}
+	}
+	json_t *all = json_array(), *rec, *m;
+	const char *k;
+	int64_t now = ml_sb_now();
+	json_object_foreach(json_object_get(root, "meetings"), k, rec) {
+		m = json_object_get(rec, "object");
+		if (json_is_true(json_object_get(rec, "deleted")) ||
+		    json_is_true(json_object_get(rec, "expired")) ||
+		    strcmp(ml_sb_str(m, "host_id"), ml_sb_str(u, "id")) != 0 ||
+		    !in_list(type, rec, m, now))
+			continue;
+		json_t *item = json_object();
+		static const char *const keys[] = {"uuid", "id", "host_id", "topic", "type",
+						   "start_time", "duration", "timezone", "agenda",
+						   "created_at", "join_url", NULL};
+		for (int i = 0; keys[i]; i++)
+			if (json_object_get(m, keys[i]))
+				json_object_set(item, keys[i], json_object_get(m, keys[i]));
+		json_array_append_new(all, item);
+	}
+	size_t total = json_array_size(all);
+	json_t *page = json_array();
+	for (size_t i = (size_t)from; i < total && i < (size_t)(from + size); i++)
+		json_array_append(page, json_array_get(all, i));
+	char next[24] = "";
+	if ((size_t)(from + size) < total)
+		snprintf(next, sizeof next, "%ld", from + size);
+	ml_resp_json(resp, 200,
+		     json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "page_size", (json_int_t)size,
+			       "total_records", (json_int_t)total, "page_count",
+			       (json_int_t)((total + (size_t)size - 1) / (size_t)size), "page_number",
+			       (json_int_t)(from / size + 1), "next_page_token", next, "meetings",
+			       page));
+	json_decref(all);
+}
+
+static void update_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec, *b;
+	int64_t start;
+
+	if (!tok || !(rec = path_meeting(req, resp, tok, &m)))
+		return;
+	if (!ml_zoom_rate(req, resp, tok, "Light", ml_sb_str(m, "host_id")))
+		return;
+	if (!(b = json_body(req, resp)))
+		return;
+	json_t *host = ml_zoom_user_find(root, ml_sb_str(m, "host_id"));
+	if (ml_time_parse(ml_sb_str(m, "start_time") ? ml_sb_str(m, "start_time") : "", &start) != 0)
+		start = ml_sb_now();
+	const char *tz = ml_sb_str(b, "timezone") ? ml_sb_str(b, "timezone") : ml_sb_str(m, "timezone");
+	if (!validate(resp, ZOOM_SCHEMA_MEETING_UPDATE, b) || !check_fields(resp, b, tz, &start))
+		goto done;
+	json_int_t type = json_is_integer(json_object_get(b, "type"))
+				  ? json_integer_value(json_object_get(b, "type"))
+				  : json_integer_value(json_object_get(m, "type"));
+	if (type == 8 && !json_is_object(json_object_get(b, "recurrence")) &&
+	    !json_is_object(json_object_get(m, "recurrence"))) {
+		invalid_field(resp, "recurrence");
+		goto done;
+	}
+	json_t *old = json_object(), *now_obj = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(b, k, v) {
+		if (!strcmp(k, "schedule_for") || !strcmp(k, "template_id"))
+			continue;
+		json_t *prev = json_object_get(m, k);
+		if (prev)
+			json_object_set_new(old, k, json_deep_copy(prev));
+		if (!strcmp(k, "settings") && json_is_object(prev))
+			merge(prev, v);
+		else
+			json_object_set_new(m, k, json_deep_copy(v));
+		json_object_set_new(now_obj, k, json_deep_copy(json_object_get(m, k)));
+	}
+	normalize(m, start);
+	if (json_object_get(b, "start_time"))
+		json_object_set(now_obj, "start_time", json_object_get(m, "start_time"));
+	json_object_set(now_obj, "id", json_object_get(m, "id"));
+	json_object_set(old, "id", json_object_get(m, "id"));
+	json_object_set_new(rec, "updated_at", json_integer(ml_sb_now()));
+	ml_zoom_emit(root, "meeting.updated", now_obj,
+	     json_pack("{s:o, s:I, s:s, s:s, s:s}", "old_object", old, "time_stamp",
+		       (json_int_t)ml_sb_now_ms(), "operator", ml_sb_str(host, "email"),
+		       "operator_id", ml_sb_str(host, "id"), "operation", "all"));
+	ml_resp_body(resp, 204, "application/json", "", 0);
+done:
+	json_decref(b);
+}
+
+static void delete_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec;
+	const char *occ = ml_http_query(req, "occurrence_id");
+
+	if (!tok || !ml_zoom_rate(req, resp, tok, "Light", NULL) || !(rec = path_meeting(req, resp, tok, &m)))
+		return;
+	if (!strcmp(ml_sb_str(m, "status"), "started")) {
+		ml_zoom_err(resp, 400, 3002,
+			    "Sorry, you cannot delete this meeting since it is in progress.");
+		return;
+	}
+	json_t *host = ml_zoom_user_find(root, ml_sb_str(m, "host_id"));
+	json_t *obj = ml_zoom_event_object(m);
+	if (occ) {
+		json_t *list = json_object_get(m, "occurrences"), *o;
+		size_t i;
+		bool found = false;
+		json_array_foreach(list, i, o) {
+			if (!strcmp(ml_sb_str(o, "occurrence_id"), occ) &&
+			    strcmp(ml_sb_str(o, "status"), "deleted") != 0) {
+				set_str(o, "status", "deleted");
+				found = true;
+			}
+		}
+		if (!found) {
+			json_decref(obj);
+			ml_zoom_err(resp, 400, 3000, "Invalid occurrence_id.");
+			return;
+		}
+		json_object_set_new(obj, "occurrences", json_pack("[{s:s}]", "occurrence_id", occ));
+	} else {
+		json_object_set_new(rec, "deleted", json_true());
+		json_object_set_new(rec, "deleted_at", json_integer(ml_sb_now()));
+	}
+	ml_zoom_emit(root, "meeting.deleted", obj,
+	     json_pack("{s:s, s:s, s:s}", "operator", ml_sb_str(host, "email"), "operator_id",
+		       ml_sb_str(host, "id"), "operation", occ ? "single" : "all"));
+	ml_resp_body(resp, 204, "application/json", "", 0);
+}
+
+/* Ends a started meeting (lock held): back to "waiting" for scheduled meetings; an instant
+ * meeting expires, as in Zoom. */
+static void end_meeting(json_t *root, json_t *rec, json_t *m)
+{
+	char ts[ML_RFC3339_MAX];
+	fmt_time(ml_sb_now(), ts);
+	json_object_set_new(rec, "ended_at", json_integer(ml_sb_now()));
+	set_str(m, "status", "waiting");
+	if (json_integer_value(json_object_get(m, "type")) == 1)
+		json_object_set_new(rec, "expired", json_true());
+	json_t *obj = ml_zoom_event_object(m);
+	/* Zoom sends the meeting id as a string in meeting.started/ended. */
+	char id[24];
+	snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+	set_str(obj, "id", id);
+	set_str(obj, "end_time", ts);
+	ml_zoom_emit(root, "meeting.ended", obj, NULL);
+}
+
+static void meeting_status(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec, *b;
+	const char *id = req->params[0];
+
+	if (!tok || !ml_zoom_rate(req, resp, tok, "Light", NULL))
+		return;
+	if (!(b = json_body(req, resp)))
+		return;
+	if (!validate(resp, ZOOM_SCHEMA_MEETING_STATUS, b))
+		goto done;
+	const char *action = ml_sb_str(b, "action");
+	if (!action) {
+		invalid_field(resp, "action");
+		goto done;
+	}
+	if (!strcmp(action, "recover")) {
+		rec = json_object_get(json_object_get(root, "meetings"), id);
+		m = json_object_get(rec, "object");
+		if (!rec || strcmp(ml_sb_str(rec, "account_id"), ml_sb_str(tok, "zoom_account")) ||
+		    json_is_true(json_object_get(rec, "expired"))) {
+			ml_zoom_err(resp, 404, 3001, "Meeting does not exist: %s.", id);
+			goto done;
+		}
+		if (!json_is_true(json_object_get(rec, "deleted"))) {
+			ml_zoom_err(resp, 400, 3000, "Cannot recover meeting, it is not deleted.");
+			goto done;
+		}
+		json_object_set_new(rec, "deleted", json_false());
+		ml_zoom_emit(root, "meeting.recovered", ml_zoom_event_object(m), NULL);
+		ml_resp_body(resp, 204, "application/json", "", 0);
+		goto done;
+	}
+	if (!(rec = path_meeting(req, resp, tok, &m)))
+		goto done;
+	if (!strcmp(ml_sb_str(m, "status"), "started"))
+		end_meeting(root, rec, m);
+	ml_resp_body(resp, 204, "application/json", "", 0);
+done:
+	json_decref(b);
+}
+
+/* ---- the descriptor ------------------------------------------------------------------- */
+
+static void zoom_error(struct ml_http_resp *resp, int status, const char *message)
+{
+	if (status == 429)
+		ml_zoom_err(resp, 429, 429,
+			    "You have reached the maximum per-second rate limit for this API. Try "
+			    "again later.");
+	else if (status == 401)
+		ml_zoom_err(resp, 401, 124, "Invalid access token.");
+	else
+		ml_zoom_err(resp, status, status, "%s", message ? message : "Error");
+}
+
+static void zoom_not_found(struct ml_http_req *req, struct ml_http_resp *resp, bool mismatch)
+{
+	(void)req;
+	if (mismatch)
+		ml_zoom_err(resp, 405, 405, "Method Not Allowed");
+	else
+		ml_zoom_err(resp, 404, 404, "Not Found");
+}
+
+static const struct ml_route zoom_routes[] = {
+	{"GET", "/oauth/authorize", ml_zoom_oauth_authorize, 0},
+	{"POST", "/oauth/authorize", ml_zoom_oauth_authorize, 0},
+	{"POST", "/oauth/token", ml_zoom_oauth_token, 0},
+	{"POST", "/oauth/revoke", ml_zoom_oauth_revoke, 0},
+	{"GET", "/v2/users/{userId}", get_user, 0},
+	{"GET", "/v2/users/{userId}/meetings", list_meetings, 0},
+	{"POST", "/v2/users/{userId}/meetings", create_meeting, 0},
+	{"GET", "/v2/meetings/{meetingId}", get_meeting, 0},
+	{"PATCH", "/v2/meetings/{meetingId}", update_meeting, 0},
+	{"DELETE", "/v2/meetings/{meetingId}", delete_meeting, 0},
+	{"PUT", "/v2/meetings/{meetingId}/status", meeting_status, 0},
+	{"GET", "/s/{meetingId}", ml_zoom_start_page, 0},
+	{"GET", "/j/{meetingId}", ml_zoom_join_page, 0},
+	{"POST", "/_sandbox/webhook/validate", ml_zoom_sim_validate, 0},
+	{NULL, NULL, NULL, 0},
+};
+
+const struct ml_sb_provider ml_sb_zoom = {
+	.name = "zoom",
+	.prefix = "/zoom",
+	.routes = zoom_routes,
+	.seed = zoom_seed,
+	.defaults = "{\"webhook_url\":null,\"webhook_secret\":\"zoom-sandbox-webhook-secret\","
+		    "\"webhook_validation\":true,\"auto_approve\":false,"
+		    "\"authorize_user\":\"ada@zoom.sandbox.test\","
+		    "\"access_token_ttl\":3600,\"refresh_token_ttl\":7776000,\"code_ttl\":300,"
+		    "\"rate_limit_light\":80,\"rate_limit_medium\":60,\"rate_limit_heavy\":40,"
+		    "\"rate_limit_daily\":60000,\"daily_meeting_writes_per_user\":100}",
+	.not_found = zoom_not_found,
+	.error = zoom_error,
+};
