@@ -11,7 +11,7 @@ want=(build-essential cmake pkg-config ca-certificates tzdata
       libsqlite3-dev libpq-dev libical-dev)
 case "${1:-}" in
 check) want+=(libcmocka-dev python3 python3-jsonschema libclang-rt-14-dev openssl) ;;
-bench) want+=(python3 wrk) ;;
+bench) want+=(python3 wrk curl) ;;
 esac
 
 missing=()
