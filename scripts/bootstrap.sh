@@ -10,7 +10,7 @@ want=(build-essential cmake pkg-config ca-certificates tzdata
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev
       libsqlite3-dev libpq-dev libical-dev)
 case "${1:-}" in
-check) want+=(libcmocka-dev python3 python3-jsonschema libclang-rt-14-dev openssl) ;;
+check) want+=(libcmocka-dev python3 python3-jsonschema python3-aiosmtpd libclang-rt-14-dev openssl) ;;
 bench) want+=(python3 wrk curl) ;;
 esac
 
@@ -18,6 +18,14 @@ missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The browser tests: Debian's chromium, driven by playwright-core from npm (never a browser
+# download). A node/npm already on the machine (e.g. NodeSource's, which bundles npm) is used
+# as it is: Debian's npm package would conflict with it.
+if [ "${1:-}" = check ]; then
+	dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok installed' || missing+=(chromium)
+	command -v node >/dev/null || missing+=(nodejs)
+	command -v npm >/dev/null || missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "bootstrap: installing ${missing[*]}" >&2
 	sudo=""
@@ -25,4 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = check ]; then
+	browser_dir="$(dirname "$0")/../tests/browser"
+	if [ ! -f "$browser_dir/node_modules/playwright-core/package.json" ]; then
+		echo "bootstrap: installing playwright-core (tests/browser, no browser download)" >&2
+		(cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+	fi
 fi

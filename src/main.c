@@ -15,6 +15,7 @@ static const struct {
 	{"sandbox", ml_cmd_sandbox, "run the offline provider emulators"},
 	{"migrate", ml_cmd_migrate, "apply store migrations and exit"},
 	{"keys", ml_cmd_keys, "keys create --org NAME: print a new API key once"},
+	{"vault", ml_cmd_vault, "rotate: re-encrypt stored tokens under the current key"},
 	{"version", ml_cmd_version, "print the version"},
 	{NULL, NULL, NULL},
 };

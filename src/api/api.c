@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "queue/worker.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -42,6 +43,25 @@ const struct ml_route ml_api_routes[] = {
 	{"GET", "/v1/bookings/{id}/events", ml_api_bookings_events, 0},
 	{"GET", "/v1/jobs", ml_api_jobs_list, 0},
 	{"POST", "/v1/jobs/{id}/retry", ml_api_jobs_retry, 0},
+	{"POST", "/webhooks/zoom", ml_api_webhooks_zoom, ML_ROUTE_PUBLIC},
+	{"POST", "/v1/hosts/{id}/connect-links", ml_api_connect_links_create, 0},
+	{"GET", "/v1/hosts/{id}/connections", ml_api_connections_list, 0},
+	{"DELETE", "/v1/hosts/{id}/connections/{platform}", ml_api_connections_delete, 0},
+	{"GET", "/v1/credentials", ml_api_credentials_list, 0},
+	{"GET", "/v1/credentials/{platform}", ml_api_credentials_get, 0},
+	{"PUT", "/v1/credentials/{platform}", ml_api_credentials_put, 0},
+	{"DELETE", "/v1/credentials/{platform}", ml_api_credentials_delete, 0},
+	{"POST", "/v1/webhook-endpoints", ml_api_webhook_endpoints_create, 0},
+	{"GET", "/v1/webhook-endpoints", ml_api_webhook_endpoints_list, 0},
+	{"GET", "/v1/webhook-endpoints/{id}", ml_api_webhook_endpoints_get, 0},
+	{"DELETE", "/v1/webhook-endpoints/{id}", ml_api_webhook_endpoints_delete, 0},
+	{"GET", "/v1/webhook-endpoints/{id}/deliveries", ml_api_webhook_deliveries_list, 0},
+	{"POST", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver",
+	 ml_api_webhook_deliveries_redeliver, 0},
+	{"GET", "/v1/templates", ml_api_templates_list, 0},
+	{"GET", "/v1/templates/{name}", ml_api_templates_get, 0},
+	{"PUT", "/v1/templates/{name}", ml_api_templates_put, 0},
+	{"DELETE", "/v1/templates/{name}", ml_api_templates_delete, 0},
 	{NULL, NULL, NULL, 0},
 };
 
@@ -163,6 +183,10 @@ void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 	ctx.app = req->app;
 	ctx.ip = req->remote_ip;
 	r = ml_router_match(ml_api_routes, req, &mismatch);
+	/* The hosted connect page and its OAuth round trip: HTML and page-internal JSON, outside
+	 * the REST API (no API key; signed links instead). */
+	if (!r && !mismatch && ml_api_serve_pages(req, resp))
+		return;
 	if (!r) {
 		if (mismatch)
 			ml_resp_error(resp, 405, "method_not_allowed", NULL,
@@ -323,6 +347,8 @@ void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 		ml_resp_errno(resp, rc);
 		return;
 	}
+	if (w->wake)
+		ml_worker_notify(w->ctx->app->worker);
 	if (c.replayed) {
 		json_decref(w->result);
 		w->result = NULL;

@@ -13,12 +13,18 @@
 
 /* Everything the API needs, created once by `meetlink serve`. */
 struct ml_worker;
+struct ml_vault;
+struct ml_oauth_config;
+struct ml_pipeline;
 
 struct ml_app {
 	struct ml_config *cfg;
 	struct ml_store *store;
 	struct ml_platform_settings platforms;
 	struct ml_worker *worker; /* wake it after committing work (ml_worker_notify) */
+	struct ml_vault *vault;          /* token encryption (core/vault.h); set by serve */
+	struct ml_oauth_config *oauth;   /* provider endpoints and clients (conn/oauth.h) */
+	struct ml_pipeline *pipeline;    /* the meeting pipeline's settings (queue/meeting_job.h) */
 };
 
 /* Route flags. */
@@ -48,6 +54,7 @@ struct ml_api_write {
 	int (*fn)(struct ml_tx *tx, struct ml_api_write *w);
 	int status;
 	json_t *result;
+	bool wake; /* fn queued background work: wake the worker once it is committed */
 };
 
 /* Runs w->fn in a write transaction, honouring the Idempotency-Key header on POST: the same
@@ -80,6 +87,12 @@ int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
  * yields a placeholder, so a booking stays workable after its service is gone. */
 int ml_api_booking_related(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *booking,
 			   json_t **service, json_t **host);
+
+/* After a service's platform or host changed (before/after: its documents): every open
+ * booking of the service follows, its current meeting moved to meeting.history and deleted
+ * at the provider, a new one made on the new platform/host (booking_meeting.c). */
+int ml_api_meetings_follow_service(struct ml_tx *tx, struct ml_api_write *w, json_t *before,
+				   json_t *after);
 
 /* Serves the hosted pages under /web (embedded); false when the path is not one of them. */
 bool ml_api_serve_web(struct ml_http_req *req, struct ml_http_resp *resp);
@@ -119,5 +132,28 @@ void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *
 void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_retry(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhooks_zoom(struct ml_http_req *req, struct ml_http_resp *resp);
+
+/* Connections (connections.c, credentials.c) and the hosted connect page (connect_page.c). */
+void ml_api_connect_links_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_connections_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_connections_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_credentials_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_credentials_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_credentials_put(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_credentials_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+/* Serves /connect… and /oauth/{platform}/…; false when the path is not one of them. */
+bool ml_api_serve_pages(struct ml_http_req *req, struct ml_http_resp *resp);
+
+void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhook_endpoints_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhook_endpoints_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhook_endpoints_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhook_deliveries_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhook_deliveries_redeliver(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_templates_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_templates_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_templates_put(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_templates_delete(struct ml_http_req *req, struct ml_http_resp *resp);
 
 #endif

@@ -5,7 +5,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
-#include "notify/ics.h"
+#include "notify/invite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,59 +88,17 @@ void ml_api_bookings_invite(struct ml_http_req *req, struct ml_http_resp *resp)
 		ml_resp_errno(resp, rc);
 		return;
 	}
-	const char *status = str(v.booking, "status");
-	if (strcmp(status, "rejected") == 0) {
-		view_free(&v);
-		ml_resp_error(resp, 409, "invalid_transition", "status",
-			      "A rejected booking has no invitation.");
-		return;
-	}
-	json_t *m = json_object_get(v.booking, "meeting");
-	const struct ml_provider_ops *ops =
-		str(m, "platform") ? ml_provider_find(str(m, "platform")) : NULL;
-	bool cancelled = strcmp(status, "cancelled") == 0;
-	json_t *att = json_object_get(v.booking, "attendees");
-	size_t n = 1 + json_array_size(att);
-	struct ml_ics_person *people = ml_calloc(n, sizeof *people);
-	json_t *c = json_object_get(v.booking, "customer");
-	people[0].name = str(c, "name");
-	people[0].email = str(c, "email");
-	for (size_t i = 1; i < n; i++) {
-		people[i].name = str(json_array_get(att, i - 1), "name");
-		people[i].email = str(json_array_get(att, i - 1), "email");
-	}
-	/* The UID is stable for the booking's whole life: every update replaces the same event. */
-	const char *host_part = strstr(v.ctx->app->cfg->public_url, "://");
-	host_part = host_part ? host_part + 3 : "meetlink";
-	char *uid = ml_asprintf("%s@%.*s", str(v.booking, "id"), (int)strcspn(host_part, ":/"),
-				host_part);
-	struct ml_ics_event ev = {
-		.method = cancelled ? "CANCEL" : "REQUEST",
-		.uid = uid,
-		.sequence = (unsigned)json_integer_value(json_object_get(v.booking, "sequence")),
-		.dtstamp = ml_now(),
-		.tzid = str(v.booking, "timezone"),
-		.summary = str(v.booking, "title"),
-		.join_url = strcmp(str(m, "status"), "ready") == 0 ||
-					    (cancelled && str(m, "join_url"))
-				    ? str(m, "join_url")
-				    : NULL,
-		.platform_label = ops ? ops->label : NULL,
-		.organizer = {str(v.host, "name"), str(v.host, "email")},
-		.attendees = people,
-		.nattendees = n,
-	};
-	ml_time_parse(str(v.booking, "start"), &ev.start);
-	ml_time_parse(str(v.booking, "end"), &ev.end);
+	const char *method = NULL;
 	char *ics = NULL;
-	rc = ml_ics_build(&ics, &ev);
-	free(uid);
-	free(people);
+	struct ml_invite inv = {v.booking, v.host, v.ctx->app->cfg->public_url, ml_now(), false,
+				NULL};
+	rc = ml_invite_build(&ics, &method, &inv);
 	view_free(&v);
 	if (rc < 0) {
 		ml_resp_errno(resp, rc);
 		return;
 	}
+	bool cancelled = strcmp(method, "CANCEL") == 0;
 	ml_resp_body_steal(resp, 200, cancelled ? "text/calendar; charset=utf-8; method=CANCEL"
 						: "text/calendar; charset=utf-8; method=REQUEST",
 			   ics, strlen(ics));

@@ -7,6 +7,8 @@
 #include "core/timeutil.h"
 #include "domain/booking.h"
 #include "domain/meeting.h"
+#include "queue/meeting.h"
+#include "notify/outbox.h"
 
 #include <string.h>
 
@@ -195,9 +197,19 @@ static struct ml_provider_ctx pcx(struct ml_api_ctx *ctx)
 	return cx;
 }
 
-/* Confirms t->booking (already loaded, status checked by the caller): status, meeting. */
-static int do_confirm(struct ml_api_ctx *ctx, struct trio *t, json_t *events)
+/* Queues the emails and webhooks of what just happened, in the step's transaction. */
+static int notify(struct ml_tx *tx, struct ml_api_ctx *ctx, struct trio *t, json_t *events)
 {
+	struct ml_provider_ctx cx = pcx(ctx);
+	return ml_notify_events(tx, &cx, ctx->org_id, t->booking, t->service, t->host, events);
+}
+
+/* Confirms t->booking (already loaded, status checked by the caller): status, meeting.
+ * Remote platforms are made by the pipeline: the meeting turns pending, its create job is
+ * queued in this transaction, and the caller answers 202. */
+static int do_confirm(struct ml_tx *tx, struct ml_api_write *w, struct trio *t, json_t *events)
+{
+	struct ml_api_ctx *ctx = w->ctx;
 	json_t *m = json_object_get(t->booking, "meeting");
 	json_object_set_new(t->booking, "status", json_string("confirmed"));
 	json_array_append_new(events, json_pack("{s:s, s:{}}", "type", "booking.confirmed", "data"));
@@ -208,6 +220,11 @@ static int do_confirm(struct ml_api_ctx *ctx, struct trio *t, json_t *events)
 	if (strcmp(str(m, "platform"), "manual") == 0 && str(m, "join_url")) {
 		json_object_set_new(m, "status", json_string("ready"));
 		return 0;
+	}
+	if (ml_pipeline_remote(str(m, "platform"))) {
+		w->wake = true;
+		return ml_pipeline_plan_create(tx, &ctx->app->platforms, ctx->org_id, t->booking,
+					       t->service, t->host, events);
 	}
 	struct ml_provider_ctx cx = pcx(ctx);
 	return ml_meeting_make(&cx, ctx->org_id, t->booking, t->service, t->host, events);
@@ -270,13 +287,14 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 						"data", "status", "pending"));
 	w->status = 201;
 	if (in->status && strcmp(in->status, "confirmed") == 0) {
-		if ((rc = do_confirm(w->ctx, &t, events)) < 0)
+		if ((rc = do_confirm(tx, w, &t, events)) < 0)
 			goto done;
 		if (confirm_status(t.booking) == 202)
 			w->status = 202;
 	}
 	if ((rc = ml_tx_doc_insert(tx, ML_KIND_BOOKING, w->ctx->org_id, t.booking)) < 0 ||
-	    (rc = audit_all(tx, w->ctx, str(t.booking, "id"), events)) < 0)
+	    (rc = audit_all(tx, w->ctx, str(t.booking, "id"), events)) < 0 ||
+	    (rc = notify(tx, w->ctx, &t, events)) < 0)
 		goto done;
 	w->result = json_incref(t.booking);
 done:
@@ -340,8 +358,10 @@ static int illegal(json_t *booking, enum ml_booking_action action)
 			    status);
 }
 
-static int reschedule(struct ml_api_ctx *ctx, struct trio *t, struct step *s, json_t *events)
+static int reschedule(struct ml_tx *tx, struct ml_api_write *w, struct trio *t, struct step *s,
+		      json_t *events)
 {
+	struct ml_api_ctx *ctx = w->ctx;
 	int64_t old_start, old_end;
 	char sbuf[ML_RFC3339_MAX], ebuf[ML_RFC3339_MAX];
 
@@ -367,6 +387,12 @@ static int reschedule(struct ml_api_ctx *ctx, struct trio *t, struct step *s, js
 		json_object_set_new(t->booking, "timezone", json_string(s->timezone));
 	json_object_set_new(t->booking, "sequence",
 			    json_integer(json_integer_value(json_object_get(t->booking, "sequence")) + 1));
+	if (ml_pipeline_remote(str(json_object_get(t->booking, "meeting"), "platform"))) {
+		/* Updated in place by the pipeline (same link); a queued update is replaced. */
+		w->wake = true;
+		return ml_pipeline_plan_update(tx, &ctx->app->platforms, ctx->org_id, t->booking,
+					       events);
+	}
 	struct ml_provider_ctx cx = pcx(ctx);
 	return ml_meeting_update(&cx, ctx->org_id, t->booking, t->service, t->host, events);
 }
@@ -390,20 +416,29 @@ static int step_fn(struct ml_tx *tx, struct ml_api_write *w)
 	struct ml_provider_ctx cx = pcx(w->ctx);
 	switch (s->action) {
 	case ML_BK_CONFIRM:
-		rc = do_confirm(w->ctx, &t, events);
+		rc = do_confirm(tx, w, &t, events);
 		w->status = confirm_status(t.booking);
 		break;
 	case ML_BK_RESCHEDULE:
-		rc = reschedule(w->ctx, &t, s, events);
+		rc = reschedule(tx, w, &t, s, events);
 		break;
 	case ML_BK_CANCEL:
+		/* previous_status: a booking cancelled while pending had no invitation to withdraw. */
+		json_array_append_new(events, json_pack("{s:s, s:{s:s?, s:s}}", "type",
+							"booking.cancelled", "data", "reason", s->reason,
+							"previous_status", str(t.booking, "status")));
 		json_object_set_new(t.booking, "status", json_string(next));
 		json_object_set_new(t.booking, "cancel_reason",
 				    s->reason ? json_string(s->reason) : json_null());
 		json_object_set_new(t.booking, "sequence",
 				    json_integer(json_integer_value(json_object_get(t.booking, "sequence")) + 1));
-		json_array_append_new(events, json_pack("{s:s, s:{s:s?}}", "type", "booking.cancelled",
-							"data", "reason", s->reason));
+		/* A remote meeting is deleted by the pipeline, after whatever the booking has
+		 * queued before (a create still running included). */
+		w->wake = true;
+		if ((rc = ml_pipeline_plan_delete(tx, w->ctx->org_id, str(t.booking, "id"),
+						  json_object_get(t.booking, "meeting"),
+						  str(t.booking, "host_id"))) < 0)
+			break;
 		rc = ml_meeting_cancel(&cx, w->ctx->org_id, t.booking, t.service, t.host, events);
 		break;
 	default:
@@ -419,7 +454,8 @@ static int step_fn(struct ml_tx *tx, struct ml_api_write *w)
 		goto done;
 	ml_api_stamp_update(t.booking);
 	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, w->ctx->org_id, t.booking)) < 0 ||
-	    (rc = audit_all(tx, w->ctx, str(t.booking, "id"), events)) < 0)
+	    (rc = audit_all(tx, w->ctx, str(t.booking, "id"), events)) < 0 ||
+	    (rc = notify(tx, w->ctx, &t, events)) < 0)
 		goto done;
 	w->result = json_incref(t.booking);
 done:

@@ -1,5 +1,6 @@
 /* /v1/services: what is booked, and how its meetings are made. */
 #include "api/api.h"
+#include "api/conn_api.h"
 #include "api/validate.h"
 #include "core/error.h"
 
@@ -169,6 +170,14 @@ void ml_api_services_create(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
 	json_t *doc = json_pack("{s:s, s:n}", "object", "service", "external_id");
+	json_t *b = ctx->body;
+	/* A host who has not connected the platform yet: say so, with the link to do it. */
+	if (json_is_true(json_object_get(b, "is_online")) &&
+	    ml_api_conn_required(req, resp, json_string_value(json_object_get(b, "host_id")),
+				 json_string_value(json_object_get(b, "platform")))) {
+		json_decref(doc);
+		return;
+	}
 	int rc = service_apply(ctx, ctx->body, doc, true);
 	if (rc < 0) {
 		json_decref(doc);
@@ -197,11 +206,15 @@ static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
 	int rc = ml_api_doc_load(tx, w->ctx, ML_KIND_SERVICE, w->req->params[0], &doc);
 	if (rc < 0)
 		return rc;
+	json_t *before = json_deep_copy(doc);
 	if ((rc = service_apply(w->ctx, w->ctx->body, doc, false)) == 0 &&
 	    (rc = host_exists(tx, w->ctx, doc)) == 0) {
 		ml_api_stamp_update(doc);
-		rc = ml_tx_doc_update(tx, ML_KIND_SERVICE, w->ctx->org_id, doc);
+		if ((rc = ml_tx_doc_update(tx, ML_KIND_SERVICE, w->ctx->org_id, doc)) == 0)
+			/* A new platform or host moves the open bookings' meetings (pipeline). */
+			rc = ml_api_meetings_follow_service(tx, w, before, doc);
 	}
+	json_decref(before);
 	if (rc < 0) {
 		json_decref(doc);
 		return rc;
@@ -210,8 +223,42 @@ static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
 	return 0;
 }
 
+struct current_call {
+	struct ml_api_ctx *ctx;
+	const char *id;
+	json_t *doc;
+};
+
+static int current_fn(struct ml_tx *tx, void *arg)
+{
+	struct current_call *c = arg;
+	return ml_tx_doc_get(tx, ML_KIND_SERVICE, c->ctx->org_id, c->id, &c->doc);
+}
+
 void ml_api_services_update(struct ml_http_req *req, struct ml_http_resp *resp)
 {
+	json_t *b = ML_API_CTX(req)->body;
+	/* Only a change of host, platform or online-ness can need a new connection. */
+	if (json_object_get(b, "platform") || json_object_get(b, "host_id") ||
+	    json_object_get(b, "is_online")) {
+		struct current_call c = {ML_API_CTX(req), req->params[0], NULL};
+		if (ml_store_read(c.ctx->app->store, current_fn, &c) == 0) {
+			json_t *v;
+			const char *host = json_string_value(json_object_get(c.doc, "host_id"));
+			const char *platform = json_string_value(json_object_get(c.doc, "platform"));
+			bool online = json_is_true(json_object_get(c.doc, "is_online"));
+			if (json_is_string(v = json_object_get(b, "host_id")))
+				host = json_string_value(v);
+			if (json_is_string(v = json_object_get(b, "platform")))
+				platform = json_string_value(v);
+			if (json_is_boolean(v = json_object_get(b, "is_online")))
+				online = json_is_true(v);
+			bool answered = online && ml_api_conn_required(req, resp, host, platform);
+			json_decref(c.doc);
+			if (answered)
+				return;
+		}
+	}
 	struct ml_api_write w = {ML_API_CTX(req), req, NULL, update_fn, 0, NULL};
 	ml_api_write_run(&w, resp);
 }

@@ -7,5 +7,6 @@ int ml_cmd_sandbox(int argc, char **argv);
 int ml_cmd_migrate(int argc, char **argv);
 int ml_cmd_keys(int argc, char **argv);
 int ml_cmd_version(int argc, char **argv);
+int ml_cmd_vault(int argc, char **argv);
 
 #endif

@@ -1,11 +1,19 @@
 /* meetlink serve: the daemon. */
 #include "api/api.h"
+#include "api/conn_api.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/error.h"
 #include "core/jwt.h"
 #include "core/log.h"
+#include "core/mem.h"
+#include "core/vault.h"
+#include "conn/connections.h"
+#include "conn/links.h"
+#include "conn/oauth.h"
+#include "notify/jobs.h"
 #include "queue/kinds.h"
+#include "queue/meeting.h"
 #include "queue/worker.h"
 
 #include <pthread.h>
@@ -29,11 +37,28 @@ static int count_fn(struct ml_tx *tx, void *arg)
 	return 0;
 }
 
+/* A non-negative integer from the environment, or def. */
+static int64_t env_int(const char *name, int64_t def)
+{
+	const char *v = getenv(name);
+	char *end;
+	if (!v || !*v)
+		return def;
+	long long n = strtoll(v, &end, 10);
+	return *end || n < 0 ? def : (int64_t)n;
+}
+
 static uint8_t room_secret[32];
 
 static int secret_fn(struct ml_tx *tx, void *arg)
 {
+	uint8_t link[ML_CONN_LINK_SECRET_LEN];
 	(void)arg;
+	/* Made here, on the write path, so request threads can read them on snapshots. */
+	int rc = ml_tx_secret_ensure(tx, ML_CONN_LINK_SECRET, link, sizeof link);
+	memset(link, 0, sizeof link);
+	if (rc < 0)
+		return rc;
 	return ml_tx_secret_ensure(tx, "room_secret", room_secret, sizeof room_secret);
 }
 
@@ -50,6 +75,8 @@ static int platforms_load(struct ml_app *app)
 	p->join_late_seconds = 15 * 60;
 	p->room_secret = room_secret;
 	p->room_secret_len = sizeof room_secret;
+	p->poll_ms = env_int("MEETLINK_PROVIDER_POLL_MS", 1000);
+	p->open_lead_s = env_int("MEETLINK_ROOM_OPEN_LEAD_SECONDS", 600);
 	if (c->jitsi_app_id) {
 		p->jitsi_app_id = c->jitsi_app_id;
 		if ((rc = ml_jwt_key_hs256(&p->jitsi_key, c->jitsi_app_secret,
@@ -81,6 +108,7 @@ static void raise_nofile(void)
 
 int ml_cmd_serve(int argc, char **argv)
 {
+	char *stale_public_url = NULL;
 	struct ml_app app = {0};
 	struct ml_http_server *srv = NULL;
 	struct bootstrap boot = {false};
@@ -117,15 +145,44 @@ int ml_cmd_serve(int argc, char **argv)
 		}
 		ml_info("created organization 'default' with the bootstrap API key");
 	}
-	if (platforms_load(&app) < 0) {
+	if (ml_pipeline_new(&app.pipeline) < 0) {
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		goto done;
+	}
+		if (platforms_load(&app) < 0) {
+		fprintf(stderr, "meetlink: %s\n", ml_error_message());
+		goto done;
+	}
+	{
+		bool generated = false;
+		char *key_file = NULL;
+		if (ml_vault_load(&app.vault, app.cfg->vault_keys, app.cfg->db, &generated,
+				  &key_file) < 0 ||
+		    ml_oauth_config_load(&app.oauth, app.cfg) < 0) {
+			fprintf(stderr, "meetlink: %s\n", ml_error_message());
+			free(key_file);
+			goto done;
+		}
+		if (generated)
+			ml_warn("MEETLINK_VAULT_KEYS is not set: tokens are encrypted with the key in "
+				"%s; back that file up with the store, or set MEETLINK_VAULT_KEYS",
+				key_file);
+		free(key_file);
+		ml_conn_configure(app.cfg->public_url);
 	}
 	struct ml_worker_config wc = {
 		.store = app.store,
 		.app = &app,
 		.handlers = ml_job_handlers,
+		.backoff_base_ms = app.cfg->retry_base_ms,
 	};
+	/* Mail queued while no SMTP server was configured goes out now that there is one. */
+	if (app.cfg->smtp_url) {
+		int woken = ml_notify_smtp_wake(app.store);
+		if (woken > 0)
+			ml_info("%d message(s) queued without an SMTP server are sent now", woken);
+	}
+	ml_nudge_set_hooks(&ml_api_nudge_hooks); /* before the worker runs a nudge */
 	if (ml_worker_start(&app.worker, &wc) < 0) {
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		goto done;
@@ -146,6 +203,18 @@ int ml_cmd_serve(int argc, char **argv)
 		const char *colon = strrchr(app.cfg->listen, ':');
 		snprintf(host, sizeof host, "%.*s", (int)(colon - app.cfg->listen),
 			 app.cfg->listen);
+		/* The default public URL follows the port actually bound (port 0 picks one), so
+		 * redirect URIs and links work; nobody knows the port before the line below. */
+		if (app.cfg->public_url_default && strcmp(colon + 1, "0") == 0) {
+			char *pub = ml_asprintf("http://%s:%d", host[0] ? host : "127.0.0.1",
+						ml_http_port(srv));
+			/* The old string may still be read by a worker job: freed at exit. */
+			stale_public_url = app.cfg->public_url;
+			app.cfg->public_url = pub;
+			app.platforms.public_url = pub;
+			ml_oauth_config_set_public_url(app.oauth, pub);
+			ml_conn_configure(pub);
+		}
 		printf("meetlink: listening on http://%s:%d\n", host[0] ? host : "0.0.0.0",
 		       ml_http_port(srv));
 		fflush(stdout);
@@ -158,7 +227,12 @@ int ml_cmd_serve(int argc, char **argv)
 done:
 	ml_http_stop(srv);
 	ml_worker_stop(app.worker);
+	ml_pipeline_free(app.pipeline);
 	ml_store_close(app.store);
+	ml_vault_free(app.vault);
+	free(stale_public_url);
+	ml_oauth_config_free(app.oauth);
+	ml_conn_configure(NULL);
 	ml_jwt_key_free(app.platforms.jitsi_key);
 	ml_jwt_key_free(app.platforms.jaas_key);
 	ml_config_free(app.cfg);

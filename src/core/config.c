@@ -40,8 +40,10 @@ int ml_config_load(struct ml_config **out)
 
 	c->listen = env_dup("MEETLINK_LISTEN", "127.0.0.1:8080");
 	c->public_url = env_dup("MEETLINK_PUBLIC_URL", NULL);
-	if (!c->public_url)
+	if (!c->public_url) {
 		c->public_url = ml_asprintf("http://%s", c->listen);
+		c->public_url_default = 1;
+	}
 	/* No trailing slash: links are built as public_url + "/path". */
 	size_t pl = strlen(c->public_url);
 	while (pl > 0 && c->public_url[pl - 1] == '/')
@@ -52,6 +54,15 @@ int ml_config_load(struct ml_config **out)
 	c->smtp_url = env_dup("MEETLINK_SMTP_URL", NULL);
 	c->smtp_from = env_dup("MEETLINK_SMTP_FROM", "meetlink@localhost");
 	c->vault_keys = env_dup("MEETLINK_VAULT_KEYS", NULL);
+	c->google_client_id = env_dup("MEETLINK_GOOGLE_CLIENT_ID", NULL);
+	c->google_client_secret = env_dup("MEETLINK_GOOGLE_CLIENT_SECRET", NULL);
+	c->zoom_client_id = env_dup("MEETLINK_ZOOM_CLIENT_ID", NULL);
+	c->zoom_client_secret = env_dup("MEETLINK_ZOOM_CLIENT_SECRET", NULL);
+	c->microsoft_client_id = env_dup("MEETLINK_MICROSOFT_CLIENT_ID", NULL);
+	c->microsoft_client_secret = env_dup("MEETLINK_MICROSOFT_CLIENT_SECRET", NULL);
+	c->microsoft_tenant = env_dup("MEETLINK_MICROSOFT_TENANT", "common");
+	c->twilio_url = env_dup("MEETLINK_TWILIO_URL", NULL);
+	c->meetingbaas_url = env_dup("MEETLINK_MEETINGBAAS_URL", NULL);
 	c->jitsi_domain = env_dup("MEETLINK_JITSI_DOMAIN", "meet.jit.si");
 	c->jitsi_app_id = env_dup("MEETLINK_JITSI_APP_ID", NULL);
 	c->jitsi_app_secret = env_dup("MEETLINK_JITSI_APP_SECRET", NULL);
@@ -68,6 +79,10 @@ int ml_config_load(struct ml_config **out)
 	if ((rc = env_num("MEETLINK_JOIN_EARLY_MINUTES", 15, 0, 24 * 60, &n)) < 0)
 		goto fail;
 	c->join_early_seconds = n * 60;
+	/* Tests shorten every backoff with it; production keeps the default. */
+	if ((rc = env_num("MEETLINK_RETRY_BASE_MS", 2000, 1, 3600 * 1000, &n)) < 0)
+		goto fail;
+	c->retry_base_ms = n;
 	if (!!c->jitsi_app_id != !!c->jitsi_app_secret) {
 		rc = ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_JITSI_APP_SECRET",
 				  "MEETLINK_JITSI_APP_ID and MEETLINK_JITSI_APP_SECRET go together");
@@ -92,6 +107,15 @@ void ml_config_free(struct ml_config *c)
 	free(c->smtp_url);
 	free(c->smtp_from);
 	free(c->vault_keys);
+	free(c->google_client_id);
+	free(c->google_client_secret);
+	free(c->zoom_client_id);
+	free(c->zoom_client_secret);
+	free(c->microsoft_client_id);
+	free(c->microsoft_client_secret);
+	free(c->microsoft_tenant);
+	free(c->twilio_url);
+	free(c->meetingbaas_url);
 	free(c->jitsi_domain);
 	free(c->jitsi_app_id);
 	free(c->jitsi_app_secret);

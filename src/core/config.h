@@ -14,6 +14,13 @@ struct ml_config {
 	char *smtp_url;         /* MEETLINK_SMTP_URL */
 	char *smtp_from;        /* MEETLINK_SMTP_FROM */
 	char *vault_keys;       /* MEETLINK_VAULT_KEYS */
+	char *google_client_id, *google_client_secret;       /* MEETLINK_GOOGLE_CLIENT_ID/SECRET */
+	char *zoom_client_id, *zoom_client_secret;           /* MEETLINK_ZOOM_CLIENT_ID/SECRET */
+	char *microsoft_client_id, *microsoft_client_secret; /* MEETLINK_MICROSOFT_CLIENT_ID/SECRET */
+	char *microsoft_tenant;  /* MEETLINK_MICROSOFT_TENANT, "common" */
+	char *twilio_url;        /* MEETLINK_TWILIO_URL: Twilio Video base URL override */
+	char *meetingbaas_url;   /* MEETLINK_MEETINGBAAS_URL: MeetingBaas base URL override */
+	int public_url_default;  /* 1 when MEETLINK_PUBLIC_URL was not set (derived from listen) */
 	size_t max_body;        /* MEETLINK_MAX_BODY bytes, default 1 MiB */
 	unsigned http_pool;     /* MEETLINK_HTTP_POOL: 0 thread per connection, N epoll threads */
 	char *jitsi_domain;     /* MEETLINK_JITSI_DOMAIN, "meet.jit.si" */
@@ -24,6 +31,7 @@ struct ml_config {
 	char *jaas_private_key_file; /* MEETLINK_JAAS_PRIVATE_KEY_FILE (PEM) */
 	int64_t join_early_seconds;  /* MEETLINK_JOIN_EARLY_MINUTES, default 15 */
 	char *log_level;        /* MEETLINK_LOG_LEVEL: debug, info, warn, error */
+	int64_t retry_base_ms;  /* MEETLINK_RETRY_BASE_MS: first retry delay of every job, 2000 */
 };
 
 /* Reads the environment into a new config (caller frees with ml_config_free).

@@ -107,11 +107,25 @@ int ml_meeting_make(const struct ml_provider_ctx *cx, const char *org_id, json_t
 		return 0;
 	}
 	ml_meeting_clear(&out);
+	return ml_meeting_fail(cx, org_id, booking, service, host, platform, &err,
+			       err.kind == ML_PERR_PERMANENT, events);
+}
 
+int ml_meeting_fail(const struct ml_provider_ctx *cx, const char *org_id, json_t *booking,
+		    json_t *service, json_t *host, const char *platform,
+		    const struct ml_perr *errp, bool permanent, json_t *events)
+{
+	json_t *m = json_object_get(booking, "meeting");
+	struct ml_meeting_req req;
+	struct ml_meeting out = {0};
+	struct ml_perr err = *errp;
+
+	ml_meeting_req_fill(&req, org_id, booking, service, host);
+	req.meeting_id = str(m, "id");
 	/* A permanent failure may fall back, visibly, to the service's fallback platform. */
 	const char *fb = str(req.settings, "fallback");
 	const struct ml_provider_ops *fops = fb ? ml_provider_find(fb) : NULL;
-	if (err.kind == ML_PERR_PERMANENT && fops && (fops->caps & ML_CAP_LOCAL)) {
+	if (permanent && fops && (fops->caps & ML_CAP_LOCAL)) {
 		struct ml_perr ferr;
 		if (create_with(fops, cx, &req, &out, &ferr) == 0) {
 			set_ready(m, &out);

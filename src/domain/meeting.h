@@ -7,6 +7,7 @@
 #include "providers/provider.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 
 /* The meeting object of a new booking: {"status":"none","platform":…,…}. */
 json_t *ml_meeting_new(const char *platform);
@@ -21,6 +22,15 @@ void ml_meeting_req_fill(struct ml_meeting_req *req, const char *org_id, json_t 
  * entries to `events`. Returns 0, or ML_EINVAL when the platform has no local driver. */
 int ml_meeting_make(const struct ml_provider_ctx *cx, const char *org_id, json_t *booking,
 		    json_t *service, json_t *host, json_t *events);
+
+/* The meeting could not be made on `platform` (err): with `permanent` (the provider refused,
+ * or retries are exhausted) and a local fallback platform named by the service, the fallback
+ * link is made, visibly (meeting.fallback_used, requested_platform, fallback_reason, audit
+ * entry meeting.fallback_used); otherwise meeting.status = error with err's code and message
+ * (and meeting.failed). Appends the audit entries to `events`. Returns 0. */
+int ml_meeting_fail(const struct ml_provider_ctx *cx, const char *org_id, json_t *booking,
+		    json_t *service, json_t *host, const char *platform,
+		    const struct ml_perr *err, bool permanent, json_t *events);
 
 /* After a reschedule: lets the driver update the meeting in place (same link). */
 int ml_meeting_update(const struct ml_provider_ctx *cx, const char *org_id, json_t *booking,

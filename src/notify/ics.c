@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef ML_VERSION
 #define ML_VERSION "0"
@@ -282,4 +283,32 @@ int ml_ics_build(char **out, const struct ml_ics_event *ev)
 	*out = refold(raw);
 	free(raw);
 	return 0;
+}
+
+int ml_ics_local_time(int64_t t, const char *tzid, struct tm *out)
+{
+	struct icaltimetype lt;
+	icaltimezone *z = NULL;
+	int rc = -1;
+
+	pthread_mutex_lock(&tz_lock);
+	if (!is_utc(tzid))
+		z = icaltimezone_get_builtin_timezone(tzid);
+	if (z) {
+		lt = icaltime_from_timet_with_zone((time_t)t, 0, z);
+		rc = 0;
+	} else {
+		lt = icaltime_from_timet_with_zone((time_t)t, 0, icaltimezone_get_utc_timezone());
+		rc = is_utc(tzid) && tzid ? 0 : -1;
+	}
+	pthread_mutex_unlock(&tz_lock);
+	memset(out, 0, sizeof *out);
+	out->tm_year = lt.year - 1900;
+	out->tm_mon = lt.month - 1;
+	out->tm_mday = lt.day;
+	out->tm_hour = lt.hour;
+	out->tm_min = lt.minute;
+	out->tm_sec = lt.second;
+	out->tm_wday = icaltime_day_of_week(lt) - 1;
+	return rc;
 }

@@ -38,4 +38,9 @@ struct ml_ics_event {
  * "US/Eastern") falls back to UTC times: the instants stay right. */
 int ml_ics_build(char **out, const struct ml_ics_event *ev);
 
+/* Wall-clock fields of instant t in the IANA zone tzid (tm_year etc. as in struct tm; tm_wday
+ * set). Returns 0, or -1 when the zone is unknown or NULL, in which case UTC is used. */
+struct tm;
+int ml_ics_local_time(int64_t t, const char *tzid, struct tm *out);
+
 #endif

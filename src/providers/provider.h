@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ML_PROVIDER_ABI 1
+/* 1: local drivers. 2: remote (sans-IO) drivers: `remote_step`, `remote` below. */
+#define ML_PROVIDER_ABI 2
 
 struct ml_jwt_key; /* core/jwt.h */
 
@@ -24,6 +25,8 @@ enum {
 	ML_CAP_OAUTH = 1u << 3,      /* needs a host connection */
 	ML_CAP_PERSONAL = 1u << 4,   /* participant_url mints per-participant links (tokens) */
 	ML_CAP_ORG_CREDS = 1u << 5,  /* needs organization-level credentials */
+	ML_CAP_REMOTE = 1u << 6,     /* made through provider HTTP calls: remote_step (abi >= 2) */
+	ML_CAP_LAZY = 1u << 7,       /* the provider-side room is opened shortly before the start */
 };
 
 enum ml_perr_kind {
@@ -58,6 +61,9 @@ struct ml_platform_settings {
 	 * jaas (without it they answer PERMANENT platform_not_configured). */
 	const uint8_t *room_secret;
 	size_t room_secret_len;
+	/* Remote drivers (abi >= 2). */
+	int64_t poll_ms;               /* how soon to look again at a pending conference */
+	int64_t open_lead_s;           /* lazy rooms (Twilio): open this long before the start */
 };
 
 struct ml_provider_ctx {
@@ -78,6 +84,9 @@ struct ml_meeting_req {
 	const char *external_id;   /* update/delete: the provider's id of the existing meeting */
 	const char *join_url;      /* update: the current link */
 	unsigned generation;       /* 0; regenerate passes 1, 2, ... to get a new local room */
+	/* abi >= 2 */
+	const char *meeting_id;    /* "mtg_…": meetlink's id of this meeting */
+	const char *description;   /* free text for the provider's agenda/description, may be NULL */
 };
 
 /* A meeting as the provider describes it. Strings are owned; free with ml_meeting_clear(). */
@@ -98,6 +107,119 @@ struct ml_participant_ref {
 	const char *email;
 };
 
+/* --- Remote drivers (abi >= 2): sans-IO ----------------------------------------------------
+ *
+ * A remote driver never does I/O. The job that owns an operation calls remote_step() with
+ * what happened so far; the driver answers with the next HTTP request to make, a pause, or
+ * the outcome. The job makes the request on the worker's curl multi (never blocking) and
+ * calls remote_step() again with the answer. Everything the driver must remember between
+ * steps, attempts and even daemon restarts lives in `state`, a JSON object the job persists
+ * with the job (the Google requestId, "a create was attempted", the phase). So one driver
+ * runs unchanged in the worker, in a unit test fed canned answers, or in a blocking tool.
+ *
+ *   step(resp = NULL)            -> HTTP  req        the job performs it
+ *   step(resp = answer)          -> HTTP  req'       (e.g. 409 -> GET the existing event)
+ *   step(resp = answer)          -> POLL  after ms   (Google's pending conference)
+ *   step(resp = NULL) (later)    -> HTTP  GET event
+ *   step(resp = answer)          -> DONE  meeting    or FAIL with `err` classified
+ *
+ * A step that starts an attempt (resp == NULL) sees the state as last persisted, with
+ * `state.attempt` = how many attempts have been claimed so far, this one included. For a
+ * driver with remote->reconcile (no idempotency key: Zoom) the job writes that counter
+ * durably when it claims the attempt, before any request of it goes out: so the driver
+ * knows, on any attempt > 1, that an earlier one may have created the meeting (a timeout, a
+ * dropped connection, a 5xx, or a daemon killed mid-call), and looks it up before creating
+ * again. (Drivers with idempotency keys get the counter persisted with each outcome.)
+ */
+enum ml_mop {
+	ML_MOP_CREATE = 1,
+	ML_MOP_UPDATE,
+	ML_MOP_DELETE,
+	ML_MOP_OPEN,      /* lazy platforms: open the provider-side room near the start */
+	ML_MOP_RECONCILE, /* after an ambiguous create: remove every meeting of this booking
+			   * and generation but req->external_id (a call that timed out may have
+			   * acted after the lookup that preceded the retry) */
+};
+
+/* What a connection lends the driver for one operation. Borrowed. */
+struct ml_pcreds {
+	const char *api_base;     /* "https://www.googleapis.com" or "<sandbox>/google" */
+	const char *access_token; /* bearer token (OAuth) or NULL */
+	const char *account;      /* the provider account the token acts for, may be NULL */
+	json_t *extra;            /* platform specifics (Twilio account_sid/api_key_*), may be NULL */
+	bool org_level;           /* an organization credential (Zoom S2S, Twilio) */
+};
+
+/* A request the driver wants made. Owned by the step; the job frees it (ml_pstep_clear). */
+struct ml_phttp {
+	char method[8];
+	char *url;               /* absolute */
+	char *body;              /* NULL: none */
+	const char *content_type; /* static string, or NULL with no body */
+	char *authorization;     /* the Authorization header value: a secret, never logged */
+	bool not_idempotent;     /* repeating it could duplicate (Zoom's create): never send it
+				  * on a reused connection, which HTTP clients silently resend on
+				  * when the server closed it (libcurl does, for any method) */
+};
+
+/* How a request ended. */
+enum ml_ptransport {
+	ML_PT_OK = 0,      /* an HTTP answer came back (any status) */
+	ML_PT_TIMEOUT,     /* no answer in time: the provider may or may not have acted */
+	ML_PT_DROPPED,     /* the connection broke after the request was sent: ambiguous too */
+	ML_PT_CONNECT,     /* never reached the provider: nothing happened there */
+};
+
+struct ml_presp {
+	enum ml_ptransport transport;
+	long status;
+	const char *body;        /* NUL-terminated ("" when none) */
+	size_t body_len;
+	const char *retry_after; /* the Retry-After header, or NULL */
+	int64_t now;             /* Unix seconds, for Retry-After dates */
+};
+
+enum ml_pstep_kind { ML_PSTEP_HTTP = 1, ML_PSTEP_POLL, ML_PSTEP_DONE, ML_PSTEP_FAIL };
+
+struct ml_pstep {
+	enum ml_pstep_kind kind;
+	struct ml_phttp http;     /* HTTP */
+	int64_t poll_after_ms;    /* POLL: call step again with resp = NULL after this long */
+	struct ml_meeting meeting;/* DONE (create/update/open): the meeting as it now is */
+	bool provider_cancelled;  /* DONE (update): the provider says the meeting was deleted
+				   * or cancelled there (reported on the booking, not hidden) */
+};
+
+/* Frees what a step holds (request strings, meeting strings). Accepts a zeroed step. */
+void ml_pstep_clear(struct ml_pstep *s);
+
+/* Remote driver helpers for building requests and reading answers (providers/remote.c). */
+void ml_pstep_http(struct ml_pstep *s, const char *method, char *url_owned, char *body_owned,
+		   const char *content_type, char *authorization_owned);
+/* Classifies a transport failure or a status the driver has no special meaning for:
+ * transport errors, 408, 425, 429, 5xx -> RETRY (with Retry-After), 401 -> REAUTH,
+ * other 4xx -> PERMANENT. `code`/`message` describe the provider's error body. */
+int ml_perr_from_resp(struct ml_perr *err, const struct ml_presp *r, const char *provider,
+		      const char *code, const char *message);
+
+/* Appended to struct ml_provider_ops (abi >= 2):
+ *
+ *   int (*remote_step)(const struct ml_provider_ctx *cx, enum ml_mop op,
+ *                      const struct ml_meeting_req *req, const struct ml_pcreds *cr,
+ *                      json_t *state, const struct ml_presp *resp, struct ml_pstep *out,
+ *                      struct ml_perr *err);
+ *
+ * Returns 0 with `out` filled (HTTP, POLL, DONE), or a negative code with out->kind =
+ * ML_PSTEP_FAIL and `err` classified. For ML_MOP_DELETE, DONE means gone (404/410 included).
+ * `remote` describes how the pipeline should treat the platform. */
+struct ml_remote_info {
+	int max_inflight_per_conn; /* concurrent calls per connection (Graph: 4 per mailbox) */
+	double qps_per_conn;       /* requests per second per connection (Zoom); 0: no limit */
+	int64_t open_lead_s;       /* ML_CAP_LAZY: open the room this long before the start */
+	bool reconcile;            /* no idempotency key: after a create that needed more than
+				    * one attempt, run ML_MOP_RECONCILE once late answers settled */
+};
+
 struct ml_provider_ops {
 	unsigned abi; /* append-only, like sqlite3_io_methods: check before using later members */
 	const char *name;
@@ -114,6 +236,12 @@ struct ml_provider_ops {
 	int (*participant_url)(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
 			       const struct ml_meeting *m, const struct ml_participant_ref *p,
 			       char **url, struct ml_perr *err);
+	/* abi >= 2 */
+	int (*remote_step)(const struct ml_provider_ctx *cx, enum ml_mop op,
+			   const struct ml_meeting_req *req, const struct ml_pcreds *cr,
+			   json_t *state, const struct ml_presp *resp, struct ml_pstep *out,
+			   struct ml_perr *err);
+	const struct ml_remote_info *remote;
 };
 
 /* The registered driver called `name`, or NULL. */

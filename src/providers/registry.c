@@ -11,11 +11,19 @@
 extern const struct ml_provider_ops ml_provider_jitsi;
 extern const struct ml_provider_ops ml_provider_jaas;
 extern const struct ml_provider_ops ml_provider_manual;
+extern const struct ml_provider_ops ml_provider_google_meet;
+extern const struct ml_provider_ops ml_provider_zoom;
+extern const struct ml_provider_ops ml_provider_teams;
+extern const struct ml_provider_ops ml_provider_twilio;
 
 static const struct ml_provider_ops *const registry[] = {
     &ml_provider_jitsi,
     &ml_provider_jaas,
     &ml_provider_manual,
+    &ml_provider_google_meet,
+    &ml_provider_zoom,
+    &ml_provider_teams,
+    &ml_provider_twilio,
     NULL,
 };
 

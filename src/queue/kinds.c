@@ -1,6 +1,16 @@
 #include "queue/kinds.h"
+#include "notify/jobs.h"
+#include "queue/meeting.h"
 
 /* Append a kind here when its handler file lands. */
 const struct ml_job_handler *const ml_job_handlers[] = {
+	&ml_job_email_send,
+	&ml_job_email_nudge,
+	&ml_job_webhook_deliver,
+	&ml_job_meeting_create,
+	&ml_job_meeting_update,
+	&ml_job_meeting_delete,
+	&ml_job_meeting_open,
+	&ml_job_meeting_reconcile,
 	NULL,
 };

@@ -125,13 +125,18 @@ void ml_job_run_finish(struct ml_job_run *run, const struct ml_job_finish *f, ml
 	run->worker->done_head = run;
 }
 
-void ml_job_run_retry(struct ml_job_run *run, int64_t retry_after_ms, const char *error)
+int64_t ml_job_run_backoff_ms(struct ml_job_run *run, int64_t retry_after_ms)
 {
 	uint32_t rnd;
 	ml_random(&rnd, sizeof rnd);
 	struct ml_worker_config *c = &run->worker->cfg;
-	int64_t delay = ml_retry_delay_ms(run->job.attempts, c->backoff_base_ms, c->backoff_cap_ms,
-					  retry_after_ms, rnd);
+	return ml_retry_delay_ms(run->job.attempts, c->backoff_base_ms, c->backoff_cap_ms,
+				 retry_after_ms, rnd);
+}
+
+void ml_job_run_retry(struct ml_job_run *run, int64_t retry_after_ms, const char *error)
+{
+	int64_t delay = ml_job_run_backoff_ms(run, retry_after_ms);
 	struct ml_job_finish f = {ML_JOB_RETRY, ml_now_ms() + delay, NULL, error, NULL};
 	ml_job_run_finish(run, &f, NULL, NULL);
 }
@@ -151,29 +156,69 @@ struct claim {
 	int want;
 	struct ml_job *jobs;
 	int n;
+	struct ml_job_run **runs;
 };
+
+static void run_free(struct ml_job_run *run);
+
+static int prepare_one(struct ml_tx *tx, void *arg)
+{
+	struct ml_job_run *run = arg;
+	const struct ml_job_handler *h = handler_for(run->worker, run->job.kind);
+	return h->prepare(tx, run);
+}
+
+static void claim_drop_runs(struct claim *c)
+{
+	for (int i = 0; i < c->n && c->runs; i++)
+		if (c->runs[i])
+			run_free(c->runs[i]);
+	free(c->runs);
+	c->runs = NULL;
+}
 
 static int claim_fn(struct ml_tx *tx, void *arg)
 {
 	struct claim *c = arg;
-	return ml_tx_job_claim(tx, c->w->name, ml_now_ms(), c->w->cfg.lease_ms, c->want, &c->jobs,
-			       &c->n);
+	/* The writer may run this again after a failed batch: start from nothing each time. */
+	claim_drop_runs(c);
+	free(c->jobs);
+	c->jobs = NULL;
+	c->n = 0;
+	int rc = ml_tx_job_claim(tx, c->w->name, ml_now_ms(), c->w->cfg.lease_ms, c->want,
+				 &c->jobs, &c->n);
+	if (rc < 0 || c->n == 0)
+		return rc;
+	/* Each claimed job prepares in the claim's transaction: its reads and writes (a token,
+	 * the mark that an attempt began) are durable before any of its calls go out. */
+	c->runs = ml_calloc((size_t)c->n, sizeof *c->runs);
+	for (int i = 0; i < c->n; i++) {
+		struct ml_job_run *run = ml_calloc(1, sizeof *run);
+		run->job = c->jobs[i];
+		memset(&c->jobs[i], 0, sizeof c->jobs[i]);
+		run->app = c->w->cfg.app;
+		run->worker = c->w;
+		c->runs[i] = run;
+		const struct ml_job_handler *h = handler_for(c->w, run->job.kind);
+		if (h && h->prepare)
+			run->prepare_rc = ml_tx_nested(tx, prepare_one, run);
+	}
+	return 0;
 }
 
 static int claim_and_start(struct ml_worker *w)
 {
-	struct claim c = {w, w->cfg.max_inflight - w->inflight, NULL, 0};
+	struct claim c = {w, w->cfg.max_inflight - w->inflight, NULL, 0, NULL};
 	if (c.want <= 0)
 		return 0;
 	if (ml_store_write(w->cfg.store, claim_fn, &c) < 0) {
 		ml_warn("worker: cannot claim jobs: %s", ml_error_message());
+		claim_drop_runs(&c);
+		free(c.jobs);
 		return 0;
 	}
 	for (int i = 0; i < c.n; i++) {
-		struct ml_job_run *run = ml_calloc(1, sizeof *run);
-		run->job = c.jobs[i];
-		run->app = w->cfg.app;
-		run->worker = w;
+		struct ml_job_run *run = c.runs[i];
 		w->inflight++;
 		const struct ml_job_handler *h = handler_for(w, run->job.kind);
 		if (!h) {
@@ -184,6 +229,7 @@ static int claim_and_start(struct ml_worker *w)
 		}
 		h->start(run);
 	}
+	free(c.runs);
 	free(c.jobs);
 	return c.n;
 }

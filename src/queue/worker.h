@@ -37,6 +37,12 @@ struct ml_job_handler {
 	void (*on_http)(struct ml_job_run *run, const struct ml_http_result *res);
 	/* Frees run->state; called once the outcome is durable. May be NULL. */
 	void (*release)(struct ml_job_run *run);
+	/* Runs inside the transaction that claims the job (on the store's writer, in a savepoint
+	 * of its own), before start(): load what the job works on, take what it needs (a token,
+	 * a refresh lease), record that the attempt began. Whatever it writes is durable before
+	 * start() makes any call. Must not block; keeps its findings in run->state. A failure
+	 * (< 0) rolls its writes back and leaves run->prepare_rc set for start(). May be NULL. */
+	int (*prepare)(struct ml_tx *tx, struct ml_job_run *run);
 };
 
 struct ml_job_run {
@@ -55,6 +61,7 @@ struct ml_job_run {
 	void *commit_arg;
 	int inflight_http;
 	struct ml_job_run *next;
+	int prepare_rc; /* what prepare() returned (0 when there is none) */
 };
 
 /* Hands an easy handle (URL and options set; the worker owns it from now on and sets the
@@ -62,9 +69,14 @@ struct ml_job_run {
 void ml_job_run_http(struct ml_job_run *run, CURL *easy);
 
 /* Ends the job with an outcome (strings copied). `commit` (may be NULL) runs in the same
- * transaction as the job's new state; if it fails the job is retried instead. */
+ * transaction as the job's new state; if it fails the job is retried instead. The outcome
+ * is recorded after commit ran: commit may still change run->fin.outcome/run_at_ms (e.g. a
+ * wait that the store shows to be pointless becomes a retry), not its strings. */
 void ml_job_run_finish(struct ml_job_run *run, const struct ml_job_finish *f, ml_tx_fn commit,
 		       void *commit_arg);
+/* The delay the policy gives before this job's next attempt (backoff with jitter, or the
+ * provider's retry_after_ms when it asks for longer). */
+int64_t ml_job_run_backoff_ms(struct ml_job_run *run, int64_t retry_after_ms);
 /* Shorthand: retry after the policy's backoff (or the provider's retry_after_ms). */
 void ml_job_run_retry(struct ml_job_run *run, int64_t retry_after_ms, const char *error);
 

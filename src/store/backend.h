@@ -23,6 +23,14 @@ struct ml_store_ops {
 			  const struct ml_job_finish *f, int attempts, int max_attempts);
 	int (*job_recover)(struct ml_tx *tx);
 	int (*job_set_payload)(struct ml_tx *tx, const char *id, json_t *payload);
+	int (*provider_meeting_put)(struct ml_tx *tx, const char *platform,
+				    const char *external_id, const char *org_id,
+				    const char *booking_id, const char *meeting_id);
+	int (*provider_meeting_find)(struct ml_tx *tx, const char *platform,
+				     const char *external_id, char org_id[40],
+				     char booking_id[40], char meeting_id[40]);
+	int (*inbound_event_first)(struct ml_tx *tx, const char *provider, const char *key,
+				   int64_t now_ms, int64_t keep_ms);
 	int (*job_wake)(struct ml_tx *tx, const char *wait_key);
 	int (*job_cancel_group)(struct ml_tx *tx, const char *group_key, const char *kind);
 	int (*job_next_due)(struct ml_tx *tx, int64_t *run_at_ms);

@@ -17,7 +17,7 @@ static const char *col_text(sqlite3_stmt *st, int i)
 int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40])
 {
 	char id[ML_ID_MAX];
-	char *payload = json_dumps(j->payload ? j->payload : json_object(), JSON_COMPACT);
+	char *payload = j->payload ? json_dumps(j->payload, JSON_COMPACT) : ml_strdup("{}");
 	int rc;
 
 	ml_id_new(id, "job");
@@ -91,15 +91,24 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 	struct sq_conn *c = ml_sq_txc(tx);
 	/* Runnable: due (or its lease expired) and first of its group among unfinished jobs,
 	 * so the jobs of one booking run strictly in order. */
+	/* Two arms, each walking an index in order and stopping at the limit: with an OR in
+	 * one WHERE, SQLite would collect and sort every due job of a large backlog on every
+	 * claim. Expired leases (rare) come first. */
 	sqlite3_stmt *st = ml_sq_prep(
-		c, "SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, j.payload, j.attempts, "
-		   "j.max_attempts FROM jobs j "
-		   "WHERE ((j.state = 'queued' AND j.run_at <= ?1) OR "
-		   "       (j.state = 'running' AND j.lease_until < ?1)) "
+		c, "SELECT * FROM (SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, j.payload, "
+		   "j.attempts, j.max_attempts FROM jobs j "
+		   "WHERE j.state = 'running' AND j.lease_until < ?1 "
 		   "AND (j.group_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p "
 		   "     WHERE p.group_key = j.group_key AND p.seq < j.seq "
 		   "     AND p.state IN ('queued', 'running', 'waiting'))) "
-		   "ORDER BY j.run_at, j.seq LIMIT ?2");
+		   "ORDER BY j.lease_until LIMIT ?2) "
+		   "UNION ALL SELECT * FROM (SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, "
+		   "j.payload, j.attempts, j.max_attempts FROM jobs j INDEXED BY jobs_ready "
+		   "WHERE j.state = 'queued' AND j.run_at <= ?1 "
+		   "AND (j.group_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p "
+		   "     WHERE p.group_key = j.group_key AND p.seq < j.seq "
+		   "     AND p.state IN ('queued', 'running', 'waiting'))) "
+		   "ORDER BY j.run_at, j.seq LIMIT ?2)");
 	sqlite3_stmt *up;
 	struct ml_job *out;
 	int k = 0;

@@ -26,7 +26,7 @@ static json_t *col_time(sqlite3_stmt *st, int i)
 static json_t *col_opt(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-							 : json_string(col_text(st, i));
+	                                                 : json_string(col_text(st, i));
 }
 
 /* --- templates --- */
@@ -35,7 +35,7 @@ int ml_sq_template_get(struct ml_tx *tx, const char *org_id, const char *name, j
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT subject, text_body, html_body, updated_at "
-					 "FROM email_templates WHERE org_id = ? AND name = ?");
+	                                 "FROM email_templates WHERE org_id = ? AND name = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "template get");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -46,7 +46,7 @@ int ml_sq_template_get(struct ml_tx *tx, const char *org_id, const char *name, j
 		return r == SQLITE_DONE ? ML_ENOTFOUND : ml_sq_fail(c->db, "template get");
 	}
 	json_t *o = json_pack("{s:s, s:s, s:s}", "subject", col_text(st, 0), "text",
-			      col_text(st, 1), "html", col_text(st, 2));
+	                      col_text(st, 1), "html", col_text(st, 2));
 	json_object_set_new(o, "updated_at", col_time(st, 3));
 	sqlite3_reset(st);
 	*out = o;
@@ -57,10 +57,10 @@ int ml_sq_template_put(struct ml_tx *tx, const char *org_id, const char *name, j
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(
-		c, "INSERT INTO email_templates(org_id, name, subject, text_body, html_body, "
-		   "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT(org_id, name) DO UPDATE SET "
-		   "subject = excluded.subject, text_body = excluded.text_body, "
-		   "html_body = excluded.html_body, updated_at = excluded.updated_at");
+	    c, "INSERT INTO email_templates(org_id, name, subject, text_body, html_body, "
+	       "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT(org_id, name) DO UPDATE SET "
+	       "subject = excluded.subject, text_body = excluded.text_body, "
+	       "html_body = excluded.html_body, updated_at = excluded.updated_at");
 	if (!st)
 		return ml_sq_fail(c->db, "template put");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -78,7 +78,7 @@ int ml_sq_template_delete(struct ml_tx *tx, const char *org_id, const char *name
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st =
-		ml_sq_prep(c, "DELETE FROM email_templates WHERE org_id = ? AND name = ?");
+	    ml_sq_prep(c, "DELETE FROM email_templates WHERE org_id = ? AND name = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "template delete");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -95,9 +95,9 @@ int ml_sq_template_delete(struct ml_tx *tx, const char *org_id, const char *name
 static json_t *endpoint_row(sqlite3_stmt *st)
 {
 	json_t *events = json_loads(col_text(st, 3), 0, NULL);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "id", col_text(st, 1), "object",
-			      "webhook_endpoint", "url", col_text(st, 2), "events",
-			      events ? events : json_array());
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:o}", "id", col_text(st, 1), "object", "webhook_endpoint",
+	              "url", col_text(st, 2), "events", events ? events : json_array());
 	json_object_set_new(o, "description", col_opt(st, 4));
 	json_object_set_new(o, "created_at", col_time(st, 5));
 	json_object_set_new(o, "updated_at", col_time(st, 6));
@@ -105,13 +105,13 @@ static json_t *endpoint_row(sqlite3_stmt *st)
 }
 
 int ml_sq_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *ep,
-				  const char *secret)
+                                  const char *secret)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	char *events = json_dumps(json_object_get(ep, "events"), JSON_COMPACT);
 	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO webhook_endpoints(id, org_id, url, events, "
-					 "description, secret, created_at, updated_at) "
-					 "VALUES (?,?,?,?,?,?,?,?)");
+	                                 "description, secret, created_at, updated_at) "
+	                                 "VALUES (?,?,?,?,?,?,?,?)");
 	if (!st) {
 		free(events);
 		return ml_sq_fail(c->db, "endpoint insert");
@@ -132,12 +132,12 @@ int ml_sq_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *
 	return 0;
 }
 
-int ml_sq_webhook_endpoint_get(struct ml_tx *tx, const char *org_id, const char *id,
-			       json_t **ep, char **secret)
+int ml_sq_webhook_endpoint_get(struct ml_tx *tx, const char *org_id, const char *id, json_t **ep,
+                               char **secret)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT " EP_COLS " FROM webhook_endpoints "
-					 "WHERE org_id = ? AND id = ?");
+	                                 "WHERE org_id = ? AND id = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "endpoint get");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -154,10 +154,13 @@ int ml_sq_webhook_endpoint_get(struct ml_tx *tx, const char *org_id, const char 
 	return 0;
 }
 
-int ml_sq_webhook_endpoint_list(struct ml_tx *tx, const char *org_id,
-				const struct ml_list_query *q, json_t **items, char **next_cursor)
+int ml_sq_webhook_endpoint_list(struct ml_tx *tx, const char *org_id, const struct ml_list_query *q,
+                                json_t **items, char **next_cursor)
 {
-	struct sq_conn *c = ml_sq_txc(tx);
+	/* Read without validation: every booking step fans out through this list, and an
+	 * endpoint created or deleted meanwhile is no conflict (a delivery to a deleted one is
+	 * skipped when it runs), so it must not push the step off the optimistic path. */
+	struct sq_conn *c = ml_sq_txc_read(tx);
 	int64_t after = 0;
 	char idbuf[40];
 	int limit = q && q->limit > 0 ? q->limit : -1;
@@ -168,7 +171,7 @@ int ml_sq_webhook_endpoint_list(struct ml_tx *tx, const char *org_id,
 			return rc;
 	}
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT " EP_COLS " FROM webhook_endpoints "
-					 "WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+	                                 "WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?");
 	if (!st)
 		return ml_sq_fail(c->db, "endpoint list");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -200,7 +203,7 @@ int ml_sq_webhook_endpoint_delete(struct ml_tx *tx, const char *org_id, const ch
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st =
-		ml_sq_prep(c, "DELETE FROM webhook_endpoints WHERE org_id = ? AND id = ?");
+	    ml_sq_prep(c, "DELETE FROM webhook_endpoints WHERE org_id = ? AND id = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "endpoint delete");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -210,9 +213,9 @@ int ml_sq_webhook_endpoint_delete(struct ml_tx *tx, const char *org_id, const ch
 	if (sqlite3_changes(c->db) == 0)
 		return ML_ENOTFOUND;
 	static const char *const cleanup[] = {
-		"DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM "
-		"webhook_deliveries WHERE org_id = ? AND endpoint_id = ?)",
-		"DELETE FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ?",
+	    "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM "
+	    "webhook_deliveries WHERE org_id = ? AND endpoint_id = ?)",
+	    "DELETE FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ?",
 	};
 	for (size_t i = 0; i < sizeof cleanup / sizeof cleanup[0]; i++) {
 		if (!(st = ml_sq_prep(c, cleanup[i])))
@@ -231,8 +234,9 @@ int ml_sq_webhook_delivery_insert(struct ml_tx *tx, const struct ml_webhook_deli
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(
-		c, "INSERT INTO webhook_deliveries(id, org_id, endpoint_id, event_type, booking_id, "
-		   "body, state, created_at, updated_at) VALUES (?,?,?,?,?,?,'pending',?,?)");
+	    c, "INSERT INTO webhook_deliveries(id, org_id, endpoint_id, event_type, booking_id, "
+	       "body, state, created_at, updated_at) VALUES (?,?,?,?,?,?,'pending',?,?) "
+	       "ON CONFLICT(id) DO NOTHING");
 	if (!st)
 		return ml_sq_fail(c->db, "delivery insert");
 	int64_t now = ml_now_ms();
@@ -249,14 +253,15 @@ int ml_sq_webhook_delivery_insert(struct ml_tx *tx, const struct ml_webhook_deli
 	return 0;
 }
 
-#define DLV_COLS                                                                             \
-	"seq, id, endpoint_id, event_type, booking_id, body, state, attempts, last_status, "  \
+#define DLV_COLS                                                                                   \
+	"seq, id, endpoint_id, event_type, booking_id, body, state, attempts, last_status, "       \
 	"last_error, created_at, updated_at, delivered_at"
 
 static int attempts_of(struct sq_conn *c, const char *delivery_id, json_t **out)
 {
-	sqlite3_stmt *st = ml_sq_prep(c, "SELECT at, status, duration_ms, error "
-					 "FROM webhook_attempts WHERE delivery_id = ? ORDER BY seq");
+	sqlite3_stmt *st =
+	    ml_sq_prep(c, "SELECT at, status, duration_ms, error "
+	                  "FROM webhook_attempts WHERE delivery_id = ? ORDER BY seq");
 	if (!st)
 		return ml_sq_fail(c->db, "attempts");
 	sqlite3_bind_text(st, 1, delivery_id, -1, SQLITE_STATIC);
@@ -266,9 +271,10 @@ static int attempts_of(struct sq_conn *c, const char *delivery_id, json_t **out)
 		json_t *a = json_object();
 		json_object_set_new(a, "at", col_time(st, 0));
 		json_object_set_new(a, "at_ms", json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(a, "status", sqlite3_column_type(st, 1) == SQLITE_NULL
-							 ? json_null()
-							 : json_integer(sqlite3_column_int(st, 1)));
+		json_object_set_new(a, "status",
+		                    sqlite3_column_type(st, 1) == SQLITE_NULL
+		                        ? json_null()
+		                        : json_integer(sqlite3_column_int(st, 1)));
 		json_object_set_new(a, "duration_ms", json_integer(sqlite3_column_int64(st, 2)));
 		json_object_set_new(a, "error", col_opt(st, 3));
 		json_array_append_new(arr, a);
@@ -287,13 +293,14 @@ static json_t *delivery_row(sqlite3_stmt *st)
 {
 	json_t *payload = json_loads(col_text(st, 5), 0, NULL);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "id", col_text(st, 1), "object",
-			      "webhook_delivery", "endpoint_id", col_text(st, 2), "event_type",
-			      col_text(st, 3), "state", col_text(st, 6), "attempt_count",
-			      sqlite3_column_int(st, 7));
+	                      "webhook_delivery", "endpoint_id", col_text(st, 2), "event_type",
+	                      col_text(st, 3), "state", col_text(st, 6), "attempt_count",
+	                      sqlite3_column_int(st, 7));
 	json_object_set_new(o, "booking_id", col_opt(st, 4));
-	json_object_set_new(o, "last_status", sqlite3_column_type(st, 8) == SQLITE_NULL
-						      ? json_null()
-						      : json_integer(sqlite3_column_int(st, 8)));
+	json_object_set_new(o, "last_status",
+	                    sqlite3_column_type(st, 8) == SQLITE_NULL
+	                        ? json_null()
+	                        : json_integer(sqlite3_column_int(st, 8)));
 	json_object_set_new(o, "last_error", col_opt(st, 9));
 	json_object_set_new(o, "created_at", col_time(st, 10));
 	json_object_set_new(o, "updated_at", col_time(st, 11));
@@ -303,11 +310,11 @@ static json_t *delivery_row(sqlite3_stmt *st)
 }
 
 int ml_sq_webhook_delivery_get(struct ml_tx *tx, const char *org_id, const char *id,
-			       json_t **delivery, char **body)
+                               json_t **delivery, char **body)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT " DLV_COLS " FROM webhook_deliveries "
-					 "WHERE org_id = ? AND id = ?");
+	                                 "WHERE org_id = ? AND id = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "delivery get");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -335,7 +342,7 @@ int ml_sq_webhook_delivery_get(struct ml_tx *tx, const char *org_id, const char 
 }
 
 int ml_sq_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char *endpoint_id,
-				const struct ml_list_query *q, json_t **items, char **next_cursor)
+                                const struct ml_list_query *q, json_t **items, char **next_cursor)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	int64_t before = INT64_MAX;
@@ -345,8 +352,8 @@ int ml_sq_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char
 	if (q->cursor && (rc = ml_store_cursor_decode(q->cursor, &before, idbuf)) < 0)
 		return rc;
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT " DLV_COLS " FROM webhook_deliveries "
-					 "WHERE org_id = ? AND endpoint_id = ? AND seq < ? "
-					 "ORDER BY seq DESC LIMIT ?");
+	                                 "WHERE org_id = ? AND endpoint_id = ? AND seq < ? "
+	                                 "ORDER BY seq DESC LIMIT ?");
 	if (!st)
 		return ml_sq_fail(c->db, "delivery list");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -372,7 +379,8 @@ int ml_sq_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char
 	/* Attempts after the page is read: the statement above is reset, its cache slot free. */
 	size_t i;
 	json_t *d;
-	json_array_foreach(arr, i, d) {
+	json_array_foreach(arr, i, d)
+	{
 		json_t *attempts;
 		if ((rc = attempts_of(c, json_string_value(json_object_get(d, "id")), &attempts)) <
 		    0) {
@@ -391,7 +399,7 @@ int ml_sq_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attem
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO webhook_attempts(delivery_id, at, status, "
-					 "duration_ms, error) VALUES (?,?,?,?,?)");
+	                                 "duration_ms, error) VALUES (?,?,?,?,?)");
 	if (!st)
 		return ml_sq_fail(c->db, "attempt insert");
 	sqlite3_bind_text(st, 1, a->delivery_id, -1, SQLITE_STATIC);
@@ -405,9 +413,9 @@ int ml_sq_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attem
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return ml_sq_fail(c->db, "attempt insert");
 	st = ml_sq_prep(c, "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, "
-			   "last_status = ?, last_error = ?, updated_at = ?, "
-			   "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END "
-			   "WHERE id = ?");
+	                   "last_status = ?, last_error = ?, updated_at = ?, "
+	                   "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END "
+	                   "WHERE id = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "delivery update");
 	int64_t now = ml_now_ms();
@@ -430,7 +438,7 @@ int ml_sq_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const c
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT state FROM webhook_deliveries "
-					 "WHERE org_id = ? AND id = ?");
+	                                 "WHERE org_id = ? AND id = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "delivery requeue");
 	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
@@ -444,9 +452,9 @@ int ml_sq_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const c
 	sqlite3_reset(st);
 	if (pending)
 		return ml_error_set(ML_ECONFLICT, "invalid_transition", "state",
-				    "This delivery is still pending: its retries are queued.");
+		                    "This delivery is still pending: its retries are queued.");
 	st = ml_sq_prep(c, "UPDATE webhook_deliveries SET state = 'pending', updated_at = ? "
-			   "WHERE org_id = ? AND id = ?");
+	                   "WHERE org_id = ? AND id = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "delivery requeue");
 	sqlite3_bind_int64(st, 1, ml_now_ms());

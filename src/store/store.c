@@ -80,6 +80,26 @@ int ml_tx_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload)
 	return tx->store->ops->job_set_payload(tx, id, payload);
 }
 
+int ml_tx_provider_meeting_put(struct ml_tx *tx, const char *platform, const char *external_id,
+			       const char *org_id, const char *booking_id, const char *meeting_id)
+{
+	return tx->store->ops->provider_meeting_put(tx, platform, external_id, org_id, booking_id,
+						    meeting_id);
+}
+
+int ml_tx_provider_meeting_find(struct ml_tx *tx, const char *platform, const char *external_id,
+				char org_id[40], char booking_id[40], char meeting_id[40])
+{
+	return tx->store->ops->provider_meeting_find(tx, platform, external_id, org_id, booking_id,
+						     meeting_id);
+}
+
+int ml_tx_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
+			      int64_t now_ms, int64_t keep_ms)
+{
+	return tx->store->ops->inbound_event_first(tx, provider, key, now_ms, keep_ms);
+}
+
 int ml_tx_job_recover(struct ml_tx *tx)
 {
 	return tx->store->ops->job_recover(tx);

@@ -200,6 +200,20 @@ int ml_tx_job_list(struct ml_tx *tx, const char *org_id, const char *state,
 /* Requeues a failed job now with fresh attempts; ML_ENOTFOUND, ML_ECONFLICT if not failed. */
 int ml_tx_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job);
 
+/* --- The meeting pipeline (queue/meeting*.c, api/inbound.c) --- */
+
+/* Records that the provider's meeting (platform, external_id) is the booking's meeting
+ * meeting_id (replacing an earlier record of the same provider id). */
+int ml_tx_provider_meeting_put(struct ml_tx *tx, const char *platform, const char *external_id,
+			       const char *org_id, const char *booking_id, const char *meeting_id);
+/* Which booking a provider's meeting belongs to (inbound webhooks); ML_ENOTFOUND. */
+int ml_tx_provider_meeting_find(struct ml_tx *tx, const char *platform, const char *external_id,
+				char org_id[40], char booking_id[40], char meeting_id[40]);
+/* Records an inbound provider event by its key: 1 the first time, 0 for a repeat. Keys older
+ * than keep_ms are forgotten. */
+int ml_tx_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
+			      int64_t now_ms, int64_t keep_ms);
+
 /* --- Messages out: email templates, webhook endpoints and deliveries (notify/) --- */
 
 /* An organization's replacement of a built-in email template, as {"subject","text","html",
@@ -229,6 +243,7 @@ struct ml_webhook_delivery_new {
 	const char *booking_id; /* may be NULL */
 	const char *body;       /* the exact JSON bytes to sign and send */
 };
+/* Writes the delivery's log entry (state pending); nothing when it exists already. */
 int ml_tx_webhook_delivery_insert(struct ml_tx *tx, const struct ml_webhook_delivery_new *d);
 /* The delivery with its attempts (new reference) and, when body is non-NULL, the bytes to
  * send (caller frees). ML_ENOTFOUND. */

@@ -6,6 +6,7 @@ document served at /v1/openapi.json. Every operation of the document must be exe
 import json
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,7 +61,12 @@ class Checked:
 class OpenAPIConformance(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.d = harness.start_daemon(env={"MEETLINK_MAX_BODY": str(MAX_BODY)})
+        # A Google OAuth client (never called here) so connect links can be made.
+        cls.d = harness.start_daemon(env={
+            "MEETLINK_MAX_BODY": str(MAX_BODY),
+            "MEETLINK_GOOGLE_CLIENT_ID": "conformance.apps.googleusercontent.com",
+            "MEETLINK_GOOGLE_CLIENT_SECRET": "conformance-secret",
+            "MEETLINK_ZOOM_WEBHOOK_SECRET": "conformance-zoom-secret"})
         anon = harness.Client(cls.d.host, cls.d.port)
         r = anon.get("/v1/openapi.json")
         assert r.status == 200, r
@@ -447,6 +453,143 @@ class OpenAPIConformance(unittest.TestCase):
         a.get("/v1/jobs", "/v1/jobs?state=failed&limit=5", expect=200)
         a.get("/v1/jobs", "/v1/jobs?state=bogus", expect=400)
         a.post("/v1/jobs/{id}/retry", "/v1/jobs/job_missing/retry", expect=404)
+
+    def test_8_webhooks_and_templates(self):
+        a = self.api
+        # Endpoints: the secret once, then never again.
+        r = a.post("/v1/webhook-endpoints", "/v1/webhook-endpoints",
+                   body={"url": "http://127.0.0.1:9/hook", "events": ["booking.*"],
+                         "description": "conformance"}, expect=201)
+        ep = r.data
+        self.assertTrue(ep["secret"].startswith("whsec_"))
+        a.post("/v1/webhook-endpoints", "/v1/webhook-endpoints",
+               body={"url": "ftp://example.test/x"}, expect=400)
+        a.post("/v1/webhook-endpoints", "/v1/webhook-endpoints",
+               body={"url": "https://example.test/x", "events": ["nope.thing"]}, expect=400)
+        r = a.get("/v1/webhook-endpoints/{id}", "/v1/webhook-endpoints/" + ep["id"], expect=200)
+        self.assertNotIn("secret", r.data)
+        a.get("/v1/webhook-endpoints/{id}", "/v1/webhook-endpoints/whe_missing", expect=404)
+        r = a.get("/v1/webhook-endpoints", "/v1/webhook-endpoints?limit=1", expect=200)
+        self.assertNotIn("secret", r.data["data"][0])
+        a.get("/v1/webhook-endpoints", "/v1/webhook-endpoints?limit=0", expect=400)
+        a.get("/v1/webhook-endpoints/{id}/deliveries",
+              "/v1/webhook-endpoints/%s/deliveries" % ep["id"], expect=200)
+        a.get("/v1/webhook-endpoints/{id}/deliveries",
+              "/v1/webhook-endpoints/whe_missing/deliveries", expect=404)
+        a.get("/v1/webhook-endpoints/{id}/deliveries",
+              "/v1/webhook-endpoints/%s/deliveries?cursor=bogus" % ep["id"], expect=400)
+        # A booking event reaches the (unreachable) endpoint: its delivery gets logged with
+        # the failed attempt, and can then be redelivered once it is no longer pending.
+        h = self.new_host()
+        s = self.new_service(h["id"])
+        self.new_booking(s["id"])
+        path = "/v1/webhook-endpoints/%s/deliveries" % ep["id"]
+        deliveries = []
+        for _ in range(100):
+            deliveries = a.get("/v1/webhook-endpoints/{id}/deliveries", path,
+                               expect=200).data["data"]
+            if deliveries and deliveries[0]["attempts"]:
+                break
+            time.sleep(0.05)
+        self.assertTrue(deliveries and deliveries[0]["attempts"], deliveries)
+        d = deliveries[0]
+        tpl = "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver"
+        a.post(tpl, "/v1/webhook-endpoints/%s/deliveries/msg_missing/redeliver" % ep["id"],
+               expect=404)
+        r = a.post(tpl, "/v1/webhook-endpoints/%s/deliveries/%s/redeliver" % (ep["id"], d["id"]))
+        self.assertIn(r.status, (202, 409), r.data)
+        a.delete("/v1/webhook-endpoints/{id}", "/v1/webhook-endpoints/" + ep["id"], expect=200)
+        a.delete("/v1/webhook-endpoints/{id}", "/v1/webhook-endpoints/" + ep["id"], expect=404)
+        # Templates.
+        r = a.get("/v1/templates", "/v1/templates", expect=200)
+        self.assertEqual([t["name"] for t in r.data["data"]],
+                         ["invitation", "update", "cancellation", "reconnect"])
+        a.get("/v1/templates/{name}", "/v1/templates/invitation", expect=200)
+        a.get("/v1/templates/{name}", "/v1/templates/nope", expect=404)
+        body = {"subject": "Hi {{recipient_name}}", "text": "Join {{join_url}}",
+                "html": "<p>{{title}}</p>"}
+        r = a.put("/v1/templates/{name}", "/v1/templates/update", body=body, expect=200)
+        self.assertFalse(r.data["is_default"])
+        a.put("/v1/templates/{name}", "/v1/templates/update",
+              body=dict(body, text="{{nope}}"), expect=400)
+        a.put("/v1/templates/{name}", "/v1/templates/update",
+              body={"subject": "x"}, expect=400)
+        a.put("/v1/templates/{name}", "/v1/templates/nope", body=body, expect=404)
+        r = a.delete("/v1/templates/{name}", "/v1/templates/update", expect=200)
+        self.assertTrue(r.data["is_default"])
+        a.delete("/v1/templates/{name}", "/v1/templates/nope", expect=404)
+
+    def test_8z_connections_and_credentials(self):
+        import subprocess
+        a = self.api
+        h = self.new_host()
+        r = a.post("/v1/hosts/{id}/connect-links", "/v1/hosts/%s/connect-links" % h["id"],
+                   body={"platform": "google_meet", "expires_in_minutes": 60}, expect=201)
+        self.assertIn("/connect?t=", r.data["url"])
+        a.post("/v1/hosts/{id}/connect-links", "/v1/hosts/%s/connect-links" % h["id"],
+               body={"platform": "jitsi"}, expect=400, check_request=False)
+        a.post("/v1/hosts/{id}/connect-links", "/v1/hosts/%s/connect-links" % h["id"],
+               body={"platform": "zoom"}, expect=409)
+        a.post("/v1/hosts/{id}/connect-links", "/v1/hosts/hst_missing/connect-links",
+               body={"platform": "google_meet"}, expect=404)
+        r = a.get("/v1/hosts/{id}/connections", "/v1/hosts/%s/connections" % h["id"], expect=200)
+        self.assertEqual(r.data["data"], [])
+        a.get("/v1/hosts/{id}/connections", "/v1/hosts/hst_missing/connections", expect=404)
+        a.delete("/v1/hosts/{id}/connections/{platform}",
+                 "/v1/hosts/%s/connections/google_meet" % h["id"], expect=404)
+        # An online service on a platform the host has not connected.
+        r = a.post("/v1/services", "/v1/services", body={
+            "host_id": h["id"], "name": "Meet", "is_online": True, "platform": "google_meet",
+            "duration_minutes": 30}, expect=409)
+        self.assertEqual(r.data["error"]["code"], "connection_required")
+        self.assertIn("/connect?t=", r.data["error"]["connect_url"])
+
+        a.get("/v1/credentials", "/v1/credentials", expect=200)
+        a.get("/v1/credentials/{platform}", "/v1/credentials/jaas", expect=404)
+        pem = subprocess.run(["openssl", "genrsa", "2048"], capture_output=True,
+                             check=True).stdout.decode()
+        body = {"app_id": "vpaas-magic-cookie-x", "key_id": "vpaas-magic-cookie-x/k1",
+                "private_key": pem}
+        r = a.put("/v1/credentials/{platform}", "/v1/credentials/jaas", body=body, expect=200)
+        self.assertEqual(r.data["secret_fields"], ["private_key"])
+        a.put("/v1/credentials/{platform}", "/v1/credentials/jaas", body={"app_id": "x"},
+              expect=400, check_request=False)
+        a.put("/v1/credentials/{platform}", "/v1/credentials/nope", body=body, expect=404,
+              check_request=False)
+        r = a.get("/v1/credentials/{platform}", "/v1/credentials/jaas", expect=200)
+        self.assertNotIn("PRIVATE", json.dumps(r.data))
+        a.delete("/v1/credentials/{platform}", "/v1/credentials/jaas", expect=200)
+        a.delete("/v1/credentials/{platform}", "/v1/credentials/jaas", expect=404)
+
+    def test_8y_inbound_zoom_webhook(self):
+        import hashlib
+        import hmac
+        secret = b"conformance-zoom-secret"
+
+        def signed(body, ts=None):
+            raw = json.dumps(body).encode()
+            ts = str(ts or int(time.time()))
+            sig = hmac.new(secret, b"v0:" + ts.encode() + b":" + raw, hashlib.sha256)
+            return raw, {"Content-Type": "application/json", "x-zm-request-timestamp": ts,
+                         "x-zm-signature": "v0=" + sig.hexdigest()}
+
+        raw, h = signed({"event": "endpoint.url_validation", "payload": {"plainToken": "abc"}})
+        r = self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=200)
+        want = hmac.new(secret, b"abc", hashlib.sha256).hexdigest()
+        self.assertEqual(r.data["encryptedToken"], want)
+        ev = {"event": "meeting.deleted", "event_ts": 1,
+              "payload": {"account_id": "a", "object": {"id": 12345678901}}}
+        raw, h = signed(ev)
+        r = self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=200)
+        self.assertEqual((r.data["duplicate"], r.data["reported"]), (False, False))
+        r = self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=200)
+        self.assertTrue(r.data["duplicate"])
+        h["x-zm-signature"] = "v0=" + "0" * 64
+        self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=401)
+        raw, h = signed(ev, ts=int(time.time()) - 3600)
+        self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=401)
+        raw, h = signed({"payload": {}})
+        self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=400)
 
     def test_9_every_operation_exercised(self):
         ops = set(openapi_check.check_document(self.doc))

@@ -1,0 +1,206 @@
+/* The `webhook.deliver` job: one signed POST of one delivery to one endpoint (Standard
+ * Webhooks: webhook-id is the delivery's id on every attempt, webhook-timestamp the attempt's
+ * time, webhook-signature "v1,<base64 HMAC-SHA256>"). 2xx is delivered; 410 Gone stops; any
+ * other answer, a timeout (10 s) or a network error retries with backoff (Retry-After
+ * honoured) for more than a day. Every attempt is logged with the delivery, in the same
+ * transaction as the job's new state. The request runs on the worker's multi handle: a slow
+ * receiver holds one transfer, never a thread, and never the API.
+ */
+#include "api/api.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "core/vault.h"
+#include "domain/retry.h"
+#include "notify/jobs.h"
+#include "notify/outbox.h"
+#include "notify/webhook.h"
+#include "queue/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TIMEOUT_MS 10000L
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+struct hook {
+	struct curl_slist *headers;
+	char *delivery_id;
+	int64_t at_ms, started_mono, duration_ms;
+	long status;
+	char *error;
+	const char *state; /* after this attempt */
+	/* what start() read */
+	json_t *endpoint;
+	char *secret, *body;
+};
+
+static void release(struct ml_job_run *run)
+{
+	struct hook *h = run->state;
+	if (!h)
+		return;
+	curl_slist_free_all(h->headers);
+	free(h->delivery_id);
+	free(h->error);
+	json_decref(h->endpoint);
+	ml_vault_wipe_free(h->secret, 0);
+	free(h->body);
+	free(h);
+	run->state = NULL;
+}
+
+struct load {
+	const char *org_id, *endpoint_id;
+	struct hook *h;
+};
+
+static int load_fn(struct ml_tx *tx, void *arg)
+{
+	struct load *l = arg;
+	return ml_tx_webhook_endpoint_get(tx, l->org_id, l->endpoint_id, &l->h->endpoint,
+	                                  &l->h->secret);
+}
+
+static void skip(struct ml_job_run *run, const char *why)
+{
+	json_t *result = json_pack("{s:s}", "skipped", why);
+	struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, result};
+	ml_job_run_finish(run, &f, NULL, NULL);
+	json_decref(result);
+}
+
+static void start(struct ml_job_run *run)
+{
+	json_t *p = run->job.payload;
+	struct ml_app *app = run->app;
+	struct hook *h = ml_calloc(1, sizeof *h);
+	run->state = h;
+	h->delivery_id = ml_strdup(str(p, "delivery_id") ? str(p, "delivery_id") : "");
+	struct load l = {run->job.org_id, str(p, "endpoint_id"), h};
+	h->body = ml_strdup(str(p, "body") ? str(p, "body") : "");
+	if (!l.endpoint_id || !str(p, "body") || !str(p, "event_type")) {
+		skip(run, "malformed delivery job");
+		return;
+	}
+	int rc = ml_store_read(app->store, load_fn, &l);
+	if (rc == ML_ENOTFOUND) {
+		/* The endpoint was deleted (its log with it): nobody wants this any more. */
+		skip(run, "the endpoint was deleted");
+		return;
+	}
+	if (rc < 0) {
+		ml_job_run_retry(run, 0, "cannot read the delivery");
+		return;
+	}
+	/* A sealed secret (the vault's "mlv1:" ciphertexts) is opened for this request only. */
+	if (strncmp(h->secret, "mlv1:", 5) == 0) {
+		char aad[64], *plain = NULL;
+		ml_notify_secret_aad(aad, sizeof aad, l.endpoint_id);
+		if (!app->vault || ml_vault_decrypt(app->vault, aad, h->secret, &plain, NULL) < 0) {
+			struct ml_job_finish f = {
+			    ML_JOB_FAIL, 0, NULL,
+			    "the endpoint's secret does not open with the vault", NULL};
+			ml_job_run_finish(run, &f, NULL, NULL);
+			return;
+		}
+		ml_vault_wipe_free(h->secret, 0);
+		h->secret = plain;
+	}
+	int64_t ts = ml_now();
+	char *sig = NULL;
+	if (ml_webhook_sign(&sig, h->secret, h->delivery_id, ts, h->body, strlen(h->body)) < 0) {
+		struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "the endpoint's secret is unusable",
+		                          NULL};
+		ml_job_run_finish(run, &f, NULL, NULL);
+		return;
+	}
+	char line[256];
+	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	h->headers = curl_slist_append(h->headers, "User-Agent: meetlink-webhooks/" ML_VERSION);
+	/* No "Expect: 100-continue" round trip for every delivery. */
+	h->headers = curl_slist_append(h->headers, "Expect:");
+	snprintf(line, sizeof line, "webhook-id: %s", h->delivery_id);
+	h->headers = curl_slist_append(h->headers, line);
+	snprintf(line, sizeof line, "webhook-timestamp: %lld", (long long)ts);
+	h->headers = curl_slist_append(h->headers, line);
+	snprintf(line, sizeof line, "webhook-signature: %s", sig);
+	h->headers = curl_slist_append(h->headers, line);
+	free(sig);
+
+	CURL *easy = curl_easy_init();
+	curl_easy_setopt(easy, CURLOPT_URL, str(h->endpoint, "url"));
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(h->body));
+	curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, h->body);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	h->at_ms = ml_now_ms();
+	h->started_mono = ml_mono_ms();
+	ml_job_run_http(run, easy);
+}
+
+static int attempt_commit(struct ml_tx *tx, void *arg)
+{
+	struct ml_job_run *run = arg;
+	struct hook *h = run->state;
+	json_t *p = run->job.payload;
+	struct ml_webhook_delivery_new d = {h->delivery_id,        run->job.org_id,
+	                                    str(p, "endpoint_id"), str(p, "event_type"),
+	                                    str(p, "booking_id"),  h->body};
+	struct ml_webhook_attempt a = {h->delivery_id, h->at_ms, h->status,
+	                               h->duration_ms, h->error, h->state};
+	int rc = ml_tx_webhook_delivery_insert(tx, &d);
+	return rc < 0 ? rc : ml_tx_webhook_attempt_record(tx, &a);
+}
+
+static void on_http(struct ml_job_run *run, const struct ml_http_result *res)
+{
+	struct hook *h = run->state;
+	struct ml_app *app = run->app;
+	h->status = res->code == CURLE_OK ? res->status : 0;
+	/* The duration is taken now, not when the outcome commits. */
+	h->duration_ms = ml_mono_ms() - h->started_mono;
+	if (h->status >= 200 && h->status < 300) {
+		h->state = "delivered";
+		struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, NULL};
+		ml_job_run_finish(run, &f, attempt_commit, run);
+		return;
+	}
+	h->error = res->code != CURLE_OK ? ml_strdup(res->error)
+	                                 : ml_asprintf("the endpoint answered %ld", res->status);
+	if (h->status == 410) {
+		/* Gone: the receiver asks us to stop. */
+		h->state = "failed";
+		struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, h->error, NULL};
+		ml_job_run_finish(run, &f, attempt_commit, run);
+		return;
+	}
+	int64_t after = 0;
+	char *ra = h->status ? ml_http_result_header(res, "Retry-After") : NULL;
+	if (ra && ml_retry_after_parse(ra, ml_now(), &after) < 0)
+		after = 0;
+	free(ra);
+	uint32_t rnd;
+	ml_random(&rnd, sizeof rnd);
+	int64_t delay = ml_retry_delay_ms(run->job.attempts, app->cfg->retry_base_ms,
+	                                  ML_WEBHOOK_BACKOFF_CAP_MS, after, rnd);
+	h->state = run->job.attempts >= run->job.max_attempts ? "failed" : "pending";
+	struct ml_job_finish f = {ML_JOB_RETRY, ml_now_ms() + delay, NULL, h->error, NULL};
+	ml_job_run_finish(run, &f, attempt_commit, run);
+}
+
+const struct ml_job_handler ml_job_webhook_deliver = {
+    .kind = "webhook.deliver",
+    .start = start,
+    .on_http = on_http,
+    .release = release,
+};

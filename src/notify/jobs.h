@@ -1,0 +1,43 @@
+/* The job kinds of notify/ and what they share. Internal to notify/ and the kinds registry. */
+#ifndef ML_NOTIFY_JOBS_H
+#define ML_NOTIFY_JOBS_H
+
+#include "notify/email.h"
+#include "queue/worker.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Mail waits on this key while MEETLINK_SMTP_URL is unset. */
+#define ML_NOTIFY_SMTP_WAIT_KEY "smtp:unconfigured"
+
+extern const struct ml_job_handler ml_job_email_send;
+extern const struct ml_job_handler ml_job_email_nudge;
+extern const struct ml_job_handler ml_job_webhook_deliver;
+
+/* Requeues the mail that waited for an SMTP server (serve calls it when one is configured);
+ * returns how many. */
+int ml_notify_smtp_wake(struct ml_store *store);
+
+/* The placeholders of a booking email for one recipient ({role, name, email, join_url}). */
+json_t *ml_notify_booking_vars(json_t *booking, json_t *host, json_t *recipient);
+/* The organization's template `name`, or the default (new reference). */
+int ml_notify_template_load(struct ml_store *store, const char *org_id, const char *name,
+                            json_t **out);
+
+/* One message in flight: becomes run->state (freed by the handlers' release). */
+struct mail;
+struct mail *ml_notify_mail_new(const char *to, const char *tpl, const char *booking_id,
+                                const char *job_id, const char *public_url);
+/* Builds msg and hands it to SMTP on the worker's multi; the outcome comes to on_http. */
+int ml_notify_mail_send(struct ml_job_run *run, struct mail *m, const struct ml_email *msg);
+/* Finishes the job from the SMTP outcome: done, retry with backoff, or failed (on the trail). */
+void ml_notify_mail_outcome(struct ml_job_run *run, const struct ml_http_result *res);
+/* Parks the job when no SMTP server is configured; true when it did. */
+bool ml_notify_mail_wait_unconfigured(struct ml_job_run *run);
+/* Fails the job for good, recording email.failed when run->state is a mail. */
+void ml_notify_mail_fail(struct ml_job_run *run, const char *why);
+/* The message id of the mail in flight (for headers). Borrowed. */
+const char *ml_notify_mail_id(const struct mail *m);
+
+#endif

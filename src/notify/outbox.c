@@ -1,0 +1,222 @@
+#include "notify/outbox.h"
+#include "core/error.h"
+#include "core/ids.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "domain/meeting.h"
+#include "notify/webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static json_t *find(json_t *events, const char *type)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(events, i, e)
+	{
+		if (str(e, "type") && strcmp(str(e, "type"), type) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static bool eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+const char *ml_notify_email_plan(json_t *booking, json_t *events)
+{
+	const char *status = str(booking, "status");
+	json_t *m = json_object_get(booking, "meeting");
+	const char *ms = str(m, "status");
+	bool online = json_is_true(json_object_get(booking, "is_online")) && str(m, "platform");
+	json_t *e;
+
+	if ((e = find(events, "booking.cancelled"))) {
+		/* A booking cancelled while pending never had an invitation to withdraw. */
+		const char *prev = str(json_object_get(e, "data"), "previous_status");
+		return eq(prev, "pending") ? NULL : "cancellation";
+	}
+	if (!eq(status, "confirmed") && !eq(status, "in_progress"))
+		return NULL;
+	if (find(events, "booking.confirmed")) {
+		/* Online: the invitation carries the link, so it waits for meeting.ready (a
+		 * remote platform makes the meeting later; a failure sends nothing yet). */
+		if (!online || eq(ms, "ready"))
+			return "invitation";
+		return NULL;
+	}
+	if (find(events, "booking.rescheduled")) {
+		if (!online || eq(ms, "ready") || (eq(ms, "pending") && str(m, "join_url")))
+			return "update";
+		return NULL;
+	}
+	if (find(events, "meeting.ready"))
+		return find(events, "meeting.regenerated") ? "update" : "invitation";
+	if ((e = find(events, "meeting.updated")) && eq(ms, "ready")) {
+		json_t *d = json_object_get(e, "data");
+		json_t *same = json_object_get(d, "same_link");
+		/* A new link (manual override, a platform that could not keep it) is news. */
+		if (json_is_false(same) || (!same && eq(str(d, "platform"), "manual")))
+			return "update";
+	}
+	return NULL;
+}
+
+/* --- email --- */
+
+struct recipient {
+	const char *role, *id, *name, *email;
+};
+
+static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, const char *org_id,
+                         const char *tpl, json_t *booking, json_t *service, json_t *host,
+                         const struct recipient *r)
+{
+	if (!r->email || !*r->email)
+		return 0; /* a deleted host without an address: nobody to write to */
+	struct ml_participant_ref ref = {r->id, r->role, r->name, r->email};
+	char *url = NULL;
+	/* A cancellation carries no link: the meeting is gone. */
+	if (strcmp(tpl, "cancellation") != 0)
+		url = ml_meeting_participant_url(cx, org_id, booking, service, host, &ref);
+	const char *bid = str(booking, "id");
+	json_t *payload =
+	    json_pack("{s:s, s:s, s:{s:s, s:s?, s:s, s:s}, s:O, s:{s:s, s:s}}", "template", tpl,
+	              "booking_id", bid, "recipient", "role", r->role, "participant_id", r->id,
+	              "name", r->name ? r->name : "", "email", r->email, "booking", booking, "host",
+	              "name", str(host, "name") ? str(host, "name") : "", "email",
+	              str(host, "email") ? str(host, "email") : "");
+	json_object_set_new(json_object_get(payload, "recipient"), "join_url",
+	                    url ? json_string(url) : json_null());
+	free(url);
+	char *group = ml_asprintf("mail:%s:%s", bid, r->id ? r->id : r->email);
+	struct ml_job_new j = {org_id, "email.send",         group, NULL, payload,
+	                       0,      ML_EMAIL_MAX_ATTEMPTS};
+	int rc = ml_tx_job_enqueue(tx, &j, NULL);
+	free(group);
+	json_decref(payload);
+	return rc;
+}
+
+static int queue_emails(struct ml_tx *tx, const struct ml_provider_ctx *cx, const char *org_id,
+                        json_t *booking, json_t *service, json_t *host, const char *tpl)
+{
+	int rc;
+	struct recipient h = {"host", str(booking, "host_participant_id"), str(host, "name"),
+	                      str(host, "email")};
+	if ((rc = enqueue_email(tx, cx, org_id, tpl, booking, service, host, &h)) < 0)
+		return rc;
+	json_t *c = json_object_get(booking, "customer");
+	struct recipient cu = {"customer", str(c, "id"), str(c, "name"), str(c, "email")};
+	if ((rc = enqueue_email(tx, cx, org_id, tpl, booking, service, host, &cu)) < 0)
+		return rc;
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(booking, "attendees"), i, a)
+	{
+		struct recipient at = {"attendee", str(a, "id"), str(a, "name"), str(a, "email")};
+		if ((rc = enqueue_email(tx, cx, org_id, tpl, booking, service, host, &at)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* --- webhooks --- */
+
+static int fan_out(struct ml_tx *tx, const char *org_id, json_t *endpoints, const char *type,
+                   const char *booking_id, json_t *data)
+{
+	char now[ML_RFC3339_MAX];
+	char *body = NULL;
+	size_t i;
+	json_t *ep;
+	int rc = 0;
+
+	ml_time_format(ml_now(), now);
+	json_array_foreach(endpoints, i, ep)
+	{
+		if (!ml_webhook_filter_match(json_object_get(ep, "events"), type))
+			continue;
+		if (!body) {
+			json_t *p = json_pack("{s:s, s:s, s:o}", "type", type, "timestamp", now,
+			                      "data", data ? json_incref(data) : json_object());
+			body = json_dumps(p, JSON_COMPACT);
+			json_decref(p);
+		}
+		char msg_id[ML_ID_MAX];
+		ml_id_new(msg_id, "msg");
+		const char *ep_id = str(ep, "id");
+		/* One endpoint's messages about one booking arrive in order; a receiver that is
+		 * down for a day holds back only its own deliveries. The delivery's log entry is
+		 * written with its first attempt (the job carries the body): enqueueing is the
+		 * only write here, so a booking step stays on the store's optimistic path. */
+		char *group = ml_asprintf("wh:%s:%s", ep_id, booking_id ? booking_id : "org");
+		json_t *payload =
+		    json_pack("{s:s, s:s, s:s, s:s?, s:s}", "delivery_id", msg_id, "endpoint_id",
+		              ep_id, "event_type", type, "booking_id", booking_id, "body", body);
+		struct ml_job_new j = {org_id, "webhook.deliver",      group, NULL, payload,
+		                       0,      ML_WEBHOOK_MAX_ATTEMPTS};
+		rc = ml_tx_job_enqueue(tx, &j, NULL);
+		json_decref(payload);
+		free(group);
+		if (rc < 0)
+			break;
+	}
+	free(body);
+	return rc;
+}
+
+int ml_notify_webhook(struct ml_tx *tx, const char *org_id, const char *type,
+                      const char *booking_id, json_t *data)
+{
+	json_t *endpoints = NULL;
+	if (!ml_webhook_event_known(type))
+		return 0;
+	int rc = ml_tx_webhook_endpoint_list(tx, org_id, NULL, &endpoints, NULL);
+	if (rc == 0)
+		rc = fan_out(tx, org_id, endpoints, type, booking_id, data);
+	json_decref(endpoints);
+	return rc;
+}
+
+int ml_notify_events(struct ml_tx *tx, const struct ml_provider_ctx *cx, const char *org_id,
+                     json_t *booking, json_t *service, json_t *host, json_t *events)
+{
+	json_t *endpoints = NULL, *e;
+	size_t i;
+	int rc = 0;
+
+	const char *tpl = ml_notify_email_plan(booking, events);
+	if (tpl && (rc = queue_emails(tx, cx, org_id, booking, service, host, tpl)) < 0)
+		return rc;
+
+	json_array_foreach(events, i, e)
+	{
+		const char *type = str(e, "type");
+		if (!ml_webhook_event_known(type))
+			continue;
+		if (!endpoints &&
+		    (rc = ml_tx_webhook_endpoint_list(tx, org_id, NULL, &endpoints, NULL)) < 0)
+			break;
+		if (json_array_size(endpoints) == 0)
+			break;
+		json_t *details = json_object_get(e, "data");
+		json_t *data = json_pack("{s:O, s:o}", "booking", booking, "details",
+		                         details ? json_incref(details) : json_object());
+		rc = fan_out(tx, org_id, endpoints, type, str(booking, "id"), data);
+		json_decref(data);
+		if (rc < 0)
+			break;
+	}
+	json_decref(endpoints);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/* The notification outbox: turns what happened to a booking (the `events` a lifecycle step
+ * records in the audit trail) into durable jobs, inside the same transaction, so a message is
+ * queued exactly when the change commits and never lost after it:
+ *
+ *   email.send        one per participant (host, customer, each attendee), each carrying the
+ *                     participant's own join link: the invitation when the meeting is ready
+ *                     (or on confirm for an offline booking), an update on reschedule or a
+ *                     new link, the cancellation on cancel.
+ *   webhook.deliver   one per subscribed endpoint per event (Standard Webhooks).
+ *
+ * Jobs of one recipient (one endpoint) for one booking share a group: they go out in order.
+ * Call ml_notify_events() wherever booking events are written: the API's lifecycle and
+ * meeting handlers and the pipeline worker's commit callbacks.
+ */
+#ifndef ML_NOTIFY_OUTBOX_H
+#define ML_NOTIFY_OUTBOX_H
+
+#include "providers/provider.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+/* Attempts and the longest wait between two: webhooks retry for more than a day (at least
+ * ~28 h, typically ~2 days), mail for about half a day, a nudge for a few hours. */
+#define ML_WEBHOOK_MAX_ATTEMPTS 40
+#define ML_WEBHOOK_BACKOFF_CAP_MS (2 * 3600 * 1000LL)
+#define ML_EMAIL_MAX_ATTEMPTS 24
+#define ML_EMAIL_BACKOFF_CAP_MS (3600 * 1000LL)
+
+/* Queues the emails and webhook deliveries for `events` (an array of {type, data}) that just
+ * happened to `booking` (its new state; service and host documents as loaded for the step,
+ * host may be a placeholder). cx mints personal links. Returns 0 or a store error. */
+int ml_notify_events(struct ml_tx *tx, const struct ml_provider_ctx *cx, const char *org_id,
+                     json_t *booking, json_t *service, json_t *host, json_t *events);
+
+/* Queues one webhook delivery of `type` per subscribed endpoint of the organization, with
+ * payload {"type", "timestamp", "data"} (data borrowed). booking_id may be NULL. */
+int ml_notify_webhook(struct ml_tx *tx, const char *org_id, const char *type,
+                      const char *booking_id, json_t *data);
+
+/* Which email the events call for: "invitation", "update", "cancellation" or NULL. Pure. */
+const char *ml_notify_email_plan(json_t *booking, json_t *events);
+
+#endif

@@ -1,0 +1,25 @@
+/* Shared helpers for remote (sans-IO) drivers; see provider.h for the step protocol. */
+#ifndef ML_PROVIDERS_REMOTE_H
+#define ML_PROVIDERS_REMOTE_H
+
+#include "providers/provider.h"
+
+#include <stdio.h>
+
+/* base32hex (Google event ids: a-v, 0-9) and RFC 4648 lower-case base32. */
+#define ML_B32HEX "0123456789abcdefghijklmnopqrstuv"
+#define ML_B32 "abcdefghijklmnopqrstuvwxyz234567"
+
+/* A deterministic, unguessable provider-side key for the booking's current generation:
+ * `len` (<= 51) characters of `alphabet` from HMAC-SHA256(room_secret, purpose, org, booking,
+ * generation). Different purposes give unrelated keys. 0, or -1 without a room secret. */
+int ml_provider_key(char *out, size_t cap, const struct ml_platform_settings *s,
+		    const struct ml_meeting_req *req, const char *purpose, const char *alphabet,
+		    size_t len);
+
+/* The answer's body as JSON (new reference) or NULL. */
+json_t *ml_presp_json(const struct ml_presp *r);
+/* A string member or NULL. */
+const char *ml_pjs(json_t *o, const char *k);
+
+#endif

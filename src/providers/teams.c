@@ -1,0 +1,173 @@
+/* Microsoft Teams through Microsoft Graph (sans-IO; see provider.h).
+ *
+ * Create: POST /me/onlineMeetings/createOrGet with an externalId derived from the booking
+ * and its generation: a repeat (after a timeout, a lost answer, a restart) returns the same
+ * meeting, never a second one. Update: PATCH of the times and subject (same join URL).
+ * Delete: DELETE; 404 means already gone. A delete without a known id (its create never
+ * finished) asks createOrGet for the id first, then deletes it. Graph allows 4 concurrent
+ * requests per mailbox: remote.max_inflight_per_conn keeps us within it.
+ */
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "providers/remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME "Microsoft Graph"
+
+static const char *base(const struct ml_pcreds *cr)
+{
+	return cr->api_base ? cr->api_base : "https://graph.microsoft.com";
+}
+
+static char *bearer(const struct ml_pcreds *cr)
+{
+	return ml_asprintf("Bearer %s", cr->access_token ? cr->access_token : "");
+}
+
+static void phase(json_t *state, const char *p)
+{
+	json_object_set_new(state, "phase", json_string(p));
+}
+
+static json_t *times(const struct ml_meeting_req *req)
+{
+	char s[ML_RFC3339_MAX], e[ML_RFC3339_MAX];
+	ml_time_format(req->start, s);
+	ml_time_format(req->end, e);
+	return json_pack("{s:s, s:s, s:s}", "subject", req->title ? req->title : "Meeting",
+			 "startDateTime", s, "endDateTime", e);
+}
+
+static void req_create_or_get(struct ml_pstep *out, const struct ml_meeting_req *req,
+			      const struct ml_pcreds *cr, json_t *state)
+{
+	char ext[96];
+	snprintf(ext, sizeof ext, "meetlink-%s-%u", req->booking_id ? req->booking_id : "",
+		 req->generation);
+	json_t *b = times(req);
+	json_object_set_new(b, "externalId", json_string(ext));
+	phase(state, "create");
+	ml_pstep_http(out, "POST", ml_asprintf("%s/v1.0/me/onlineMeetings/createOrGet", base(cr)),
+		      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+	json_decref(b);
+}
+
+static char *meeting_url(const struct ml_pcreds *cr, const char *id)
+{
+	return ml_asprintf("%s/v1.0/me/onlineMeetings/%s", base(cr), id);
+}
+
+static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
+{
+	json_t *e = json_object_get(body, "error");
+	const char *code = ml_pjs(e, "code"), *msg = ml_pjs(e, "message");
+	if (r->transport == ML_PT_OK && r->status == 403)
+		return ml_perr_set(err, ML_PERR_REAUTH, 403, "reconnect_required",
+				   "The Microsoft connection may not make online meetings (%s): "
+				   "reconnect it.", code ? code : "Forbidden");
+	return ml_perr_from_resp(err, r, NAME, code, msg);
+}
+
+static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
+		      const struct ml_meeting_req *req, const struct ml_pcreds *cr,
+		      json_t *state, const struct ml_presp *resp, struct ml_pstep *out,
+		      struct ml_perr *err)
+{
+	(void)cx;
+	memset(out, 0, sizeof *out);
+	int rc = 0;
+	if (!resp) {
+		switch (op) {
+		case ML_MOP_CREATE:
+		case ML_MOP_OPEN:
+			req_create_or_get(out, req, cr, state);
+			return 0;
+		case ML_MOP_UPDATE: {
+			json_t *b = times(req);
+			phase(state, "update");
+			ml_pstep_http(out, "PATCH", meeting_url(cr, req->external_id ? req->external_id : "-"),
+				      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+			json_decref(b);
+			return 0;
+		}
+		case ML_MOP_RECONCILE:
+			out->kind = ML_PSTEP_DONE; /* ids make repeats harmless */
+			return 0;
+		case ML_MOP_DELETE:
+			if (!req->external_id) {
+				req_create_or_get(out, req, cr, state);
+				return 0;
+			}
+			phase(state, "delete");
+			ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
+				      bearer(cr));
+			return 0;
+		}
+	}
+	json_t *body = ml_presp_json(resp);
+	bool answered = resp->transport == ML_PT_OK;
+	bool ok = answered && resp->status >= 200 && resp->status < 300;
+	const char *ph = ml_pjs(state, "phase");
+	ph = ph ? ph : "";
+
+	if (strcmp(ph, "create") == 0 && ok) {
+		const char *id = ml_pjs(body, "id"), *url = ml_pjs(body, "joinWebUrl");
+		if (!id || !url) {
+			rc = ml_perr_set(err, ML_PERR_RETRY, (int)resp->status, "provider_bad_answer",
+					 "Graph answered without a meeting id or join URL.");
+			goto done;
+		}
+		if (op == ML_MOP_DELETE) {
+			phase(state, "delete");
+			ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL, bearer(cr));
+			goto done;
+		}
+		out->kind = ML_PSTEP_DONE;
+		out->meeting.external_id = ml_strdup(id);
+		out->meeting.join_url = ml_strdup(url);
+		out->meeting.host_url = ml_strdup(url);
+		const char *pw = ml_pjs(json_object_get(body, "joinMeetingIdSettings"), "passcode");
+		if (pw)
+			out->meeting.passcode = ml_strdup(pw);
+		goto done;
+	}
+	if (strcmp(ph, "update") == 0) {
+		if (ok) {
+			out->kind = ML_PSTEP_DONE;
+			if (ml_pjs(body, "joinWebUrl"))
+				out->meeting.join_url = ml_strdup(ml_pjs(body, "joinWebUrl"));
+			goto done;
+		}
+		if (answered && resp->status == 404) {
+			out->kind = ML_PSTEP_DONE;
+			out->provider_cancelled = true;
+			goto done;
+		}
+	}
+	if (strcmp(ph, "delete") == 0 && (ok || (answered && resp->status == 404))) {
+		out->kind = ML_PSTEP_DONE;
+		goto done;
+	}
+	rc = classify(err, resp, body);
+done:
+	if (rc < 0)
+		out->kind = ML_PSTEP_FAIL;
+	json_decref(body);
+	return rc;
+}
+
+static const struct ml_remote_info info = {
+	.max_inflight_per_conn = 4, /* Graph: 4 concurrent requests per mailbox */
+	.qps_per_conn = 0,
+};
+
+const struct ml_provider_ops ml_provider_teams = {
+	.abi = ML_PROVIDER_ABI,
+	.name = "teams",
+	.label = "Microsoft Teams",
+	.caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
+	.remote_step = teams_step,
+	.remote = &info,
+};

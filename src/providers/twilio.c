@@ -1,0 +1,182 @@
+/* Twilio Video (sans-IO; see provider.h). An organization credential (API key).
+ *
+ * Rooms expire when nobody joins them, so the link is meetlink's own (known at confirm) and
+ * the room is opened lazily, `open_lead_s` before the start, by a scheduled job
+ * (ML_MOP_OPEN): POST /v1/Rooms with a UniqueName derived from the booking and its
+ * generation. Twilio keeps UniqueName unique among in-progress rooms, so a repeat answers
+ * 53113 "Room exists" and the existing room is fetched and used. Rooms carry no schedule:
+ * an update changes nothing there (the pipeline moves the open job instead). Delete: the
+ * in-progress room with the name is completed (Status=completed); none means already gone.
+ */
+#include "core/crypto.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "providers/remote.h"
+#include "providers/room.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME "Twilio"
+
+static const char *base(const struct ml_pcreds *cr)
+{
+	return cr->api_base ? cr->api_base : "https://video.twilio.com";
+}
+
+static int unique_name(const struct ml_platform_settings *s, const struct ml_meeting_req *req,
+		       char out[40])
+{
+	memcpy(out, "ml-", 3);
+	return ml_provider_key(out + 3, 37, s, req, "twilio-room", ML_B32, 26);
+}
+
+static char *basic(const struct ml_pcreds *cr)
+{
+	const char *sid = json_string_value(json_object_get(cr->extra, "api_key_sid"));
+	const char *sec = json_string_value(json_object_get(cr->extra, "api_key_secret"));
+	char *pair = ml_asprintf("%s:%s", sid ? sid : "", sec ? sec : "");
+	char *b64 = ml_base64_encode(pair, strlen(pair));
+	memset(pair, 0, strlen(pair));
+	free(pair);
+	char *h = ml_asprintf("Basic %s", b64);
+	memset(b64, 0, strlen(b64));
+	free(b64);
+	return h;
+}
+
+static void phase(json_t *state, const char *p)
+{
+	json_object_set_new(state, "phase", json_string(p));
+}
+
+static int tw_create(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+		     struct ml_meeting *out, struct ml_perr *err)
+{
+	char name[40];
+	if (unique_name(cx->settings, req, name) < 0)
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
+				   "The server has no secret to derive room names from.");
+	const char *pub = cx->settings->public_url ? cx->settings->public_url : "";
+	out->external_id = ml_strdup(name);
+	out->join_url = ml_asprintf("%s/video/%s", pub, name);
+	out->host_url = ml_strdup(out->join_url);
+	return 0;
+}
+
+static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
+{
+	const char *msg = ml_pjs(body, "message");
+	char code[32];
+	json_int_t c = json_integer_value(json_object_get(body, "code"));
+	snprintf(code, sizeof code, "twilio_%" JSON_INTEGER_FORMAT, c);
+	return ml_perr_from_resp(err, r, NAME, c ? code : NULL, msg);
+}
+
+static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
+		   const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
+		   const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
+{
+	char name[40];
+	int rc = 0;
+	memset(out, 0, sizeof *out);
+	if (unique_name(cx->settings, req, name) < 0) {
+		out->kind = ML_PSTEP_FAIL;
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
+				   "The server has no secret to derive room names from.");
+	}
+	if (!resp) {
+		switch (op) {
+		case ML_MOP_CREATE:
+		case ML_MOP_UPDATE:
+			/* Nothing at Twilio until the room opens. */
+			out->kind = ML_PSTEP_DONE;
+			return 0;
+		case ML_MOP_OPEN: {
+			/* Unused rooms complete after UnusedRoomTimeout minutes: cover the lead. */
+			int64_t lead_min = cx->settings->open_lead_s / 60 + 15;
+			if (lead_min > 60)
+				lead_min = 60;
+			phase(state, "open");
+			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms", base(cr)),
+				      ml_asprintf("UniqueName=%s&Type=group&UnusedRoomTimeout=%lld"
+						  "&EmptyRoomTimeout=15",
+						  name, (long long)lead_min),
+				      "application/x-www-form-urlencoded", basic(cr));
+			return 0;
+		}
+		case ML_MOP_RECONCILE:
+			out->kind = ML_PSTEP_DONE; /* ids make repeats harmless */
+			return 0;
+		case ML_MOP_DELETE:
+			phase(state, "find");
+			ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name), NULL,
+				      NULL, basic(cr));
+			return 0;
+		}
+	}
+	json_t *body = ml_presp_json(resp);
+	bool answered = resp->transport == ML_PT_OK;
+	bool ok = answered && resp->status >= 200 && resp->status < 300;
+	const char *ph = ml_pjs(state, "phase");
+	ph = ph ? ph : "";
+	if ((strcmp(ph, "open") == 0 || strcmp(ph, "get") == 0) && ok) {
+		out->kind = ML_PSTEP_DONE;
+		out->meeting.external_id = ml_strdup(ml_pjs(body, "sid") ? ml_pjs(body, "sid") : name);
+		goto done;
+	}
+	if (strcmp(ph, "open") == 0 && answered && resp->status == 400 &&
+	    json_integer_value(json_object_get(body, "code")) == 53113) {
+		/* Made by an earlier attempt: use it. */
+		phase(state, "get");
+		ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name), NULL, NULL,
+			      basic(cr));
+		goto done;
+	}
+	if (strcmp(ph, "find") == 0) {
+		if (answered && resp->status == 404) {
+			out->kind = ML_PSTEP_DONE;
+			goto done;
+		}
+		if (ok) {
+			const char *st = ml_pjs(body, "status"), *sid = ml_pjs(body, "sid");
+			if (!sid || (st && strcmp(st, "in-progress") != 0)) {
+				out->kind = ML_PSTEP_DONE;
+				goto done;
+			}
+			phase(state, "complete");
+			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms/%s", base(cr), sid),
+				      ml_strdup("Status=completed"),
+				      "application/x-www-form-urlencoded", basic(cr));
+			goto done;
+		}
+	}
+	if (strcmp(ph, "complete") == 0 &&
+	    (ok || (answered && (resp->status == 404 ||
+				 json_integer_value(json_object_get(body, "code")) == 53118)))) {
+		out->kind = ML_PSTEP_DONE;
+		goto done;
+	}
+	rc = classify(err, resp, body);
+done:
+	if (rc < 0)
+		out->kind = ML_PSTEP_FAIL;
+	json_decref(body);
+	return rc;
+}
+
+static const struct ml_remote_info info = {
+	.max_inflight_per_conn = 0,
+	.qps_per_conn = 0,
+	.open_lead_s = 600,
+};
+
+const struct ml_provider_ops ml_provider_twilio = {
+	.abi = ML_PROVIDER_ABI,
+	.name = "twilio",
+	.label = "Twilio Video",
+	.caps = ML_CAP_REMOTE | ML_CAP_ORG_CREDS | ML_CAP_LAZY | ML_CAP_DELETE | ML_CAP_UPDATE,
+	.meeting_create = tw_create,
+	.remote_step = tw_step,
+	.remote = &info,
+};

@@ -1,0 +1,344 @@
+/* Zoom Meetings (sans-IO; see provider.h). User-level OAuth ("users/me") and
+ * Server-to-Server OAuth (an organization credential making meetings for the host by email).
+ *
+ * Zoom has no idempotency key, so the create is guarded by what we record: the job counts
+ * each attempt durably before it calls (state.attempt), and the meeting carries a marker in
+ * its agenda ("meetlink:<booking>:<generation>"). The first attempt creates at once; any
+ * later one (the earlier may have created the meeting before a timeout, a dropped connection
+ * or a 5xx) first lists the host's scheduled meetings and adopts the one with the marker.
+ * Update: PATCH (same meeting, same link). Delete: DELETE; 404 means already gone; a delete
+ * without a known id (its create never finished) looks the marker up first.
+ */
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "providers/remote.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME "Zoom"
+
+static const char *base(const struct ml_pcreds *cr)
+{
+	return cr->api_base ? cr->api_base : "https://api.zoom.us";
+}
+
+static char *bearer(const struct ml_pcreds *cr)
+{
+	return ml_asprintf("Bearer %s", cr->access_token ? cr->access_token : "");
+}
+
+/* User-level tokens act for "me"; an account (S2S) token for the host's email. */
+static char *user_path(const struct ml_pcreds *cr, const struct ml_meeting_req *req)
+{
+	const char *who = "me";
+	if (cr->org_level)
+		who = cr->account ? cr->account : req->host_email ? req->host_email : "me";
+	struct ml_buf b = {0};
+	ml_buf_puts(&b, "/v2/users/");
+	for (const char *p = who; *p; p++) {
+		if (*p == '@')
+			ml_buf_puts(&b, "%40");
+		else if (*p == '+')
+			ml_buf_puts(&b, "%2B");
+		else
+			ml_buf_append(&b, p, 1);
+	}
+	return ml_buf_steal(&b);
+}
+
+static void marker(const struct ml_meeting_req *req, char out[96])
+{
+	snprintf(out, 96, "meetlink:%s:%u", req->booking_id ? req->booking_id : "", req->generation);
+}
+
+static void phase(json_t *state, const char *p)
+{
+	json_object_set_new(state, "phase", json_string(p));
+}
+
+static char *meeting_url(const struct ml_pcreds *cr, const char *id)
+{
+	return ml_asprintf("%s/v2/meetings/%s", base(cr), id);
+}
+
+static json_t *schedule(const struct ml_meeting_req *req)
+{
+	char start[ML_RFC3339_MAX];
+	ml_time_format(req->start, start);
+	int64_t minutes = (req->end - req->start + 59) / 60;
+	if (minutes < 1)
+		minutes = 1;
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "topic", req->title ? req->title : "Meeting",
+			      "start_time", start, "duration", (json_int_t)minutes, "timezone",
+			      req->timezone && *req->timezone ? req->timezone : "UTC");
+	/* Zoom caps the topic at 200 characters. */
+	const char *t = json_string_value(json_object_get(o, "topic"));
+	if (strlen(t) > 200) {
+		/* Cut on a character boundary: never half a UTF-8 sequence. */
+		size_t n = 200;
+		while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+			n--;
+		json_object_set_new(o, "topic", json_stringn(t, n));
+	}
+	return o;
+}
+
+static void req_create(struct ml_pstep *out, const struct ml_meeting_req *req,
+		       const struct ml_pcreds *cr, json_t *state)
+{
+	char mk[96];
+	marker(req, mk);
+	json_t *b = schedule(req);
+	json_object_set_new(b, "type", json_integer(2));
+	char *agenda = ml_asprintf("%s%s%s", req->description ? req->description : "",
+				   req->description ? "\n\n" : "", mk);
+	json_object_set_new(b, "agenda", json_string(agenda));
+	free(agenda);
+	json_t *st = json_object();
+	json_t *set = req->settings;
+	json_object_set_new(st, "waiting_room", json_boolean(json_is_true(json_object_get(set, "waiting_room"))));
+	json_object_set_new(st, "join_before_host",
+			    json_boolean(json_is_true(json_object_get(set, "join_before_host"))));
+	json_object_set_new(st, "auto_recording",
+			    json_string(json_is_true(json_object_get(set, "recording")) ? "cloud" : "none"));
+	json_object_set_new(b, "settings", st);
+	const char *pw = json_string_value(json_object_get(set, "passcode"));
+	if (pw && strlen(pw) <= 10)
+		json_object_set_new(b, "password", json_string(pw));
+	char *path = user_path(cr, req);
+	phase(state, "create");
+	ml_pstep_http(out, "POST", ml_asprintf("%s%s/meetings", base(cr), path),
+		      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+	out->http.not_idempotent = true;
+	free(path);
+	json_decref(b);
+}
+
+static void req_lookup(struct ml_pstep *out, const struct ml_meeting_req *req,
+		       const struct ml_pcreds *cr, json_t *state, const char *page)
+{
+	char *path = user_path(cr, req);
+	phase(state, "lookup");
+	ml_pstep_http(out, "GET",
+		      ml_asprintf("%s%s/meetings?type=scheduled&page_size=300%s%s", base(cr), path,
+				  page && *page ? "&next_page_token=" : "", page && *page ? page : ""),
+		      NULL, NULL, bearer(cr));
+	free(path);
+}
+
+/* The meeting's id as text (Zoom ids pass 2^32: kept exact). */
+static int id_text(json_t *m, char out[32])
+{
+	json_t *id = json_object_get(m, "id");
+	if (json_is_integer(id)) {
+		snprintf(out, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		return 0;
+	}
+	if (json_is_string(id)) {
+		snprintf(out, 32, "%s", json_string_value(id));
+		return 0;
+	}
+	return -1;
+}
+
+static int done_meeting(struct ml_pstep *out, json_t *m, struct ml_perr *err)
+{
+	char id[32];
+	if (id_text(m, id) < 0 || !ml_pjs(m, "join_url"))
+		return ml_perr_set(err, ML_PERR_RETRY, 200, "provider_bad_answer",
+				   "Zoom answered without a meeting id or link.");
+	out->kind = ML_PSTEP_DONE;
+	out->meeting.external_id = ml_strdup(id);
+	out->meeting.join_url = ml_strdup(ml_pjs(m, "join_url"));
+	out->meeting.host_url = ml_strdup(ml_pjs(m, "start_url") ? ml_pjs(m, "start_url")
+								: ml_pjs(m, "join_url"));
+	if (ml_pjs(m, "password"))
+		out->meeting.passcode = ml_strdup(ml_pjs(m, "password"));
+	return 0;
+}
+
+static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
+{
+	const char *msg = ml_pjs(body, "message");
+	json_int_t code = json_integer_value(json_object_get(body, "code"));
+	if (r->transport == ML_PT_OK && r->status == 400 && code == 3002)
+		return ml_perr_set(err, ML_PERR_PERMANENT, 400, "meeting_in_progress",
+				   "Zoom cannot change a meeting that has started.");
+	if (r->transport == ML_PT_OK && r->status == 404 && code == 1001)
+		return ml_perr_set(err, ML_PERR_PERMANENT, 404, "provider_user_not_found",
+				   "The host has no Zoom user on this account (%s).", msg ? msg : "");
+	char c[32];
+	snprintf(c, sizeof c, "zoom_%" JSON_INTEGER_FORMAT, code);
+	return ml_perr_from_resp(err, r, NAME, code ? c : NULL, msg);
+}
+
+static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
+		     const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
+		     const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
+{
+	(void)cx;
+	memset(out, 0, sizeof *out);
+	const char *ph = ml_pjs(state, "phase");
+	int rc = 0;
+
+	if (!resp) {
+		json_object_del(state, "page");
+		switch (op) {
+		case ML_MOP_CREATE:
+		case ML_MOP_OPEN:
+			/* An earlier attempt may have made it: look before making another. */
+			if (json_integer_value(json_object_get(state, "attempt")) > 1)
+				req_lookup(out, req, cr, state, NULL);
+			else
+				req_create(out, req, cr, state);
+			return 0;
+		case ML_MOP_UPDATE: {
+			json_t *b = schedule(req);
+			phase(state, "update");
+			ml_pstep_http(out, "PATCH", meeting_url(cr, req->external_id ? req->external_id : "0"),
+				      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+			json_decref(b);
+			return 0;
+		}
+		case ML_MOP_RECONCILE:
+			json_object_set_new(state, "extra", json_array());
+			req_lookup(out, req, cr, state, NULL);
+			return 0;
+		case ML_MOP_DELETE:
+			if (!req->external_id) {
+				req_lookup(out, req, cr, state, NULL);
+				return 0;
+			}
+			phase(state, "delete");
+			ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
+				      bearer(cr));
+			return 0;
+		}
+	}
+
+	json_t *body = ml_presp_json(resp);
+	bool answered = resp->transport == ML_PT_OK;
+	bool ok = answered && resp->status >= 200 && resp->status < 300;
+	ph = ph ? ph : "";
+
+	if (op == ML_MOP_RECONCILE && strcmp(ph, "lookup") == 0 && ok) {
+		/* Collect every meeting with our marker but the one the booking keeps. */
+		char mk[96];
+		marker(req, mk);
+		json_t *extra = json_object_get(state, "extra");
+		size_t i;
+		json_t *m;
+		json_array_foreach(json_object_get(body, "meetings"), i, m)
+		{
+			const char *agenda = ml_pjs(m, "agenda");
+			char id[32];
+			if (agenda && strstr(agenda, mk) && id_text(m, id) == 0 &&
+			    (!req->external_id || strcmp(id, req->external_id) != 0))
+				json_array_append_new(extra, json_string(id));
+		}
+		const char *next = ml_pjs(body, "next_page_token");
+		if (next && *next) {
+			req_lookup(out, req, cr, state, next);
+			goto done;
+		}
+		goto reconcile_next;
+	}
+	if (op == ML_MOP_RECONCILE && strcmp(ph, "delete") == 0 &&
+	    (ok || (answered && resp->status == 404))) {
+	reconcile_next:;
+		json_t *extra = json_object_get(state, "extra");
+		if (json_array_size(extra) == 0) {
+			out->kind = ML_PSTEP_DONE;
+			goto done;
+		}
+		char *id = ml_strdup(json_string_value(json_array_get(extra, 0)));
+		json_array_remove(extra, 0);
+		json_int_t n = json_integer_value(json_object_get(state, "duplicates_removed"));
+		json_object_set_new(state, "duplicates_removed", json_integer(n + 1));
+		phase(state, "delete");
+		ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL, bearer(cr));
+		free(id);
+		goto done;
+	}
+	if (strcmp(ph, "lookup") == 0 && ok) {
+		char mk[96];
+		marker(req, mk);
+		size_t i;
+		json_t *m;
+		json_array_foreach(json_object_get(body, "meetings"), i, m)
+		{
+			const char *agenda = ml_pjs(m, "agenda");
+			char id[32];
+			if (agenda && strstr(agenda, mk) && id_text(m, id) == 0) {
+				if (op == ML_MOP_DELETE) {
+					phase(state, "delete");
+					ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL,
+						      bearer(cr));
+				} else {
+					/* The list lacks start_url and password: fetch the meeting. */
+					phase(state, "get");
+					ml_pstep_http(out, "GET", meeting_url(cr, id), NULL, NULL, bearer(cr));
+				}
+				goto done;
+			}
+		}
+		const char *next = ml_pjs(body, "next_page_token");
+		if (next && *next) {
+			req_lookup(out, req, cr, state, next);
+			goto done;
+		}
+		/* Not there: nothing was made before. */
+		if (op == ML_MOP_DELETE)
+			out->kind = ML_PSTEP_DONE;
+		else
+			req_create(out, req, cr, state);
+		goto done;
+	}
+	if ((strcmp(ph, "create") == 0 || strcmp(ph, "get") == 0) && ok) {
+		rc = done_meeting(out, body, err);
+		goto done;
+	}
+	if (strcmp(ph, "get") == 0 && answered && resp->status == 404) {
+		/* Deleted between list and get: create it anew next time round. */
+		req_create(out, req, cr, state);
+		goto done;
+	}
+	if (strcmp(ph, "update") == 0) {
+		if (ok) {
+			out->kind = ML_PSTEP_DONE; /* 204: same meeting, same link */
+			goto done;
+		}
+		if (answered && resp->status == 404) {
+			out->kind = ML_PSTEP_DONE;
+			out->provider_cancelled = true;
+			goto done;
+		}
+	}
+	if (strcmp(ph, "delete") == 0 && (ok || (answered && resp->status == 404))) {
+		out->kind = ML_PSTEP_DONE;
+		goto done;
+	}
+	rc = classify(err, resp, body);
+done:
+	if (rc < 0)
+		out->kind = ML_PSTEP_FAIL;
+	json_decref(body);
+	return rc;
+}
+
+static const struct ml_remote_info info = {
+	.max_inflight_per_conn = 0,
+	.qps_per_conn = 10, /* Zoom counts per account per second (MEETLINK_ZOOM_QPS) */
+	.reconcile = true,
+};
+
+const struct ml_provider_ops ml_provider_zoom = {
+	.abi = ML_PROVIDER_ABI,
+	.name = "zoom",
+	.label = "Zoom",
+	.caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
+	.remote_step = zoom_step,
+	.remote = &info,
+};

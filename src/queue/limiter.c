@@ -1,0 +1,106 @@
+/* Per-connection concurrency and rate limits of the pipeline (worker thread only): one busy
+ * host cannot take every call in flight, and a provider's per-account limits (Graph: 4
+ * concurrent requests per mailbox; Zoom: requests per second) are kept before the provider
+ * has to refuse. A job that finds its connection busy is deferred, not failed. */
+#include "queue/limiter.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct slot {
+	char *key;
+	int inflight;
+	double tokens;
+	int64_t last_ms;
+	struct slot *next;
+};
+
+struct ml_limiter {
+	struct slot *buckets[1024];
+};
+
+struct ml_limiter *ml_limiter_new(void)
+{
+	return ml_calloc(1, sizeof(struct ml_limiter));
+}
+
+void ml_limiter_free(struct ml_limiter *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < sizeof l->buckets / sizeof l->buckets[0]; i++) {
+		struct slot *s = l->buckets[i];
+		while (s) {
+			struct slot *n = s->next;
+			free(s->key);
+			free(s);
+			s = n;
+		}
+	}
+	free(l);
+}
+
+static struct slot *find(struct ml_limiter *l, const char *key, double burst)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	struct slot **b = &l->buckets[h % (sizeof l->buckets / sizeof l->buckets[0])];
+	for (struct slot *s = *b; s; s = s->next)
+		if (strcmp(s->key, key) == 0)
+			return s;
+	struct slot *s = ml_calloc(1, sizeof *s);
+	s->key = ml_strdup(key);
+	s->tokens = burst;
+	s->next = *b;
+	*b = s;
+	return s;
+}
+
+int64_t ml_limiter_take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
+			int64_t now_ms)
+{
+	if (!l || !key || !*key || (max_inflight <= 0 && qps <= 0))
+		return 0;
+	double burst = qps > 0 ? (qps < 1 ? 1 : qps) : 0;
+	struct slot *s = find(l, key, burst);
+	if (max_inflight > 0 && s->inflight >= max_inflight)
+		return -1; /* busy: wait for a call to end */
+	if (qps > 0) {
+		if (s->last_ms) {
+			s->tokens += (double)(now_ms - s->last_ms) * qps / 1000.0;
+			if (s->tokens > burst)
+				s->tokens = burst;
+		}
+		s->last_ms = now_ms;
+		if (s->tokens < 1.0)
+			return (int64_t)((1.0 - s->tokens) * 1000.0 / qps) + 1;
+		s->tokens -= 1.0;
+	}
+	s->inflight++;
+	return 0;
+}
+
+void ml_limiter_spend(struct ml_limiter *l, const char *key, double qps, int64_t now_ms)
+{
+	if (!l || !key || !*key || qps <= 0)
+		return;
+	struct slot *s = find(l, key, qps < 1 ? 1 : qps);
+	if (s->last_ms) {
+		s->tokens += (double)(now_ms - s->last_ms) * qps / 1000.0;
+		if (s->tokens > (qps < 1 ? 1 : qps))
+			s->tokens = qps < 1 ? 1 : qps;
+	}
+	s->last_ms = now_ms;
+	s->tokens -= 1.0; /* may go below zero: later takers wait it out */
+}
+
+void ml_limiter_give(struct ml_limiter *l, const char *key)
+{
+	if (!l || !key || !*key)
+		return;
+	struct slot *s = find(l, key, 0);
+	if (s->inflight > 0)
+		s->inflight--;
+}

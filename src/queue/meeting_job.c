@@ -1,0 +1,936 @@
+/* The meeting jobs: meeting.create, meeting.update, meeting.delete, meeting.open.
+ *
+ * One shape for all four. In the claim's transaction (prepare): load the booking, find the
+ * meeting the job is about (the current one, or one already moved to history), decide
+ * whether there is still anything to do, count the attempt in the driver's state, and take
+ * the connection's token (conn/connections.h). On the worker (start, on_http): refresh the
+ * token when asked, respect the connection's limits, then drive the platform's sans-IO driver
+ * one request at a time on the worker's curl multi. At the end, one commit callback writes
+ * the meeting's new state, its audit entries and its notifications together with the job's
+ * outcome and the driver's state: a meeting is ready exactly when its job is done.
+ */
+#include "api/api.h"
+#include "conn/connections.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "domain/meeting.h"
+#include "domain/retry.h"
+#include "notify/outbox.h"
+#include "providers/provider.h"
+#include "queue/limiter.h"
+#include "queue/meeting.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What the commit callback will write. */
+enum commit_kind {
+	C_NONE,       /* only the job's outcome and the driver's state */
+	C_READY,      /* create/open: the meeting is ready (or its external id noted) */
+	C_UPDATED,    /* update: done in place */
+	C_PROVIDER_GONE, /* update: the provider deleted/cancelled the meeting: report it */
+	C_DELETED,    /* delete: gone at the provider */
+	C_FAILED,     /* the meeting cannot be made: fallback or error */
+	C_REAUTH,     /* the host must reconnect: error with reconnect_required, job waits */
+	C_REFRESHED,  /* new tokens to persist; the job runs again at once */
+	C_REFRESH_FAILED,
+	C_RECONCILED, /* duplicates an ambiguous create left were removed */
+};
+
+struct mjob {
+	enum ml_mop op;
+	const struct ml_provider_ops *ops;
+	json_t *payload;  /* the job's payload (owned copy), with "state" */
+	json_t *state;    /* borrowed from payload: the driver's state */
+	json_t *booking, *service, *host;
+	json_t *meeting;  /* borrowed from booking: the meeting object this job is about */
+	const char *skip; /* nothing to do, and why */
+	bool needs_creds;
+	enum ml_conn_state cstate;
+	struct ml_conn_token tok;
+	int64_t busy_ms;
+	struct ml_meeting_req req;
+	struct ml_pcreds cr;
+	/* in flight */
+	bool refreshing;
+	bool holds_slot;
+	struct curl_slist *headers;
+	struct ml_pstep step;
+	/* outcome */
+	enum commit_kind ck;
+	struct ml_perr err;
+	bool final;          /* the failure ends the meeting (no more attempts) */
+	bool cleanup;        /* queue a delete of whatever an ambiguous attempt may have made */
+	struct ml_oauth_tokens fresh;
+	bool reauth;
+	bool mark_reauth;    /* the provider refused a token we held valid: flag the connection */
+	char why[300];
+};
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static enum ml_mop op_of(const char *kind)
+{
+	if (strcmp(kind, "meeting.update") == 0)
+		return ML_MOP_UPDATE;
+	if (strcmp(kind, "meeting.delete") == 0)
+		return ML_MOP_DELETE;
+	if (strcmp(kind, "meeting.open") == 0)
+		return ML_MOP_OPEN;
+	if (strcmp(kind, "meeting.reconcile") == 0)
+		return ML_MOP_RECONCILE;
+	return ML_MOP_CREATE;
+}
+
+static struct ml_app *app_of(struct ml_job_run *run)
+{
+	return run->app;
+}
+
+static struct ml_pipeline *pipe_of(struct ml_job_run *run)
+{
+	return app_of(run)->pipeline;
+}
+
+/* The meeting object `id`: the booking's current one or one in its history. */
+static json_t *meeting_by_id(json_t *booking, const char *id, bool *current)
+{
+	json_t *m = json_object_get(booking, "meeting");
+	*current = true;
+	if (!id || !m)
+		return NULL;
+	if (str(m, "id") && strcmp(str(m, "id"), id) == 0)
+		return m;
+	*current = false;
+	size_t i;
+	json_t *h;
+	json_array_foreach(json_object_get(m, "history"), i, h)
+	{
+		if (str(h, "id") && strcmp(str(h, "id"), id) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+static int load_doc(struct ml_tx *tx, enum ml_kind kind, const char *org, const char *id,
+		    json_t **out)
+{
+	*out = NULL;
+	if (!id)
+		return ML_ENOTFOUND;
+	return ml_tx_doc_get(tx, kind, org, id, out);
+}
+
+/* --- prepare: in the claim's transaction --- */
+
+static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
+{
+	struct ml_app *app = app_of(run);
+	struct mjob *mj = ml_calloc(1, sizeof *mj);
+	const char *org = run->job.org_id;
+	bool current;
+	int rc;
+
+	run->state = mj;
+	mj->op = op_of(run->job.kind);
+	mj->payload = json_deep_copy(run->job.payload);
+	mj->ops = ml_provider_find(str(mj->payload, "platform"));
+	if (!ml_pipeline_remote(str(mj->payload, "platform"))) {
+		mj->skip = "the platform has no remote driver";
+		return 0;
+	}
+	rc = load_doc(tx, ML_KIND_BOOKING, org, str(mj->payload, "booking_id"), &mj->booking);
+	if (rc == ML_ENOTFOUND) {
+		mj->skip = "the booking is gone";
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	mj->meeting = meeting_by_id(mj->booking, str(mj->payload, "meeting_id"), &current);
+	const char *ms = str(mj->meeting, "status");
+	if (!mj->meeting || !ms) {
+		mj->skip = "the meeting is gone";
+		return 0;
+	}
+	switch (mj->op) {
+	case ML_MOP_CREATE:
+		/* Superseded (cancelled, regenerated, replaced by hand) before it was made: the
+		 * delete queued by that change cleans up whatever an earlier attempt made. */
+		/* (An error meeting is resumed: a job woken by a reconnect, or retried.) */
+		if (!current || (strcmp(ms, "pending") != 0 && strcmp(ms, "error") != 0))
+			mj->skip = "the meeting no longer waits to be created";
+		break;
+	case ML_MOP_UPDATE:
+		if (!current || strcmp(ms, "ready") != 0)
+			mj->skip = "the meeting is not ready (nothing to update)";
+		break;
+	case ML_MOP_OPEN:
+		if (!current || strcmp(ms, "ready") != 0 ||
+		    strcmp(str(mj->booking, "status"), "confirmed") != 0)
+			mj->skip = "the meeting is not to be opened";
+		break;
+	case ML_MOP_DELETE:
+	case ML_MOP_RECONCILE:
+		break;
+	}
+	if (mj->skip)
+		return 0;
+
+	rc = load_doc(tx, ML_KIND_SERVICE, org, str(mj->booking, "service_id"), &mj->service);
+	if (rc == ML_ENOTFOUND)
+		mj->service = json_pack("{s:b, s:n, s:{}}", "is_online", 0, "platform", "settings");
+	else if (rc < 0)
+		return rc;
+	const char *host_id = str(mj->payload, "host_id");
+	if (!host_id)
+		host_id = str(mj->booking, "host_id");
+	rc = load_doc(tx, ML_KIND_HOST, org, host_id, &mj->host);
+	if (rc == ML_ENOTFOUND) {
+		json_t *o = json_object_get(mj->booking, "organizer");
+		mj->host = o ? json_deep_copy(o) : json_pack("{s:s, s:s}", "name", "", "email", "");
+	} else if (rc < 0) {
+		return rc;
+	}
+
+	/* The attempt counter is durable before any call of this attempt goes out (provider.h):
+	 * a driver seeing attempt > 1 knows an earlier one may have reached the provider. */
+	json_t *state = json_object_get(mj->payload, "state");
+	if (!json_is_object(state)) {
+		state = json_object();
+		json_object_set_new(mj->payload, "state", state);
+	}
+	mj->state = state;
+	json_object_set_new(state, "attempt",
+			    json_integer(json_integer_value(json_object_get(state, "attempt")) + 1));
+	/* When this attempt began (shown in the job list; the bench measures from it). */
+	json_object_set_new(state, "claimed_at_ms", json_integer(ml_now_ms()));
+	/* Only a driver without idempotency keys needs the count durable before it calls;
+	 * for the others it is written with the outcome (one write less per job). */
+	if (mj->ops->remote && mj->ops->remote->reconcile &&
+	    (rc = ml_tx_job_set_payload(tx, run->job.id, mj->payload)) < 0)
+		return rc;
+
+	mj->needs_creds = (mj->ops->caps & (ML_CAP_OAUTH | ML_CAP_ORG_CREDS)) != 0;
+	mj->cstate = ML_CONN_VALID;
+	if (mj->needs_creds) {
+		rc = ml_conn_acquire(tx, app->vault, org, host_id, mj->ops->name, ml_now_ms(), 60000,
+				     &mj->tok, &mj->cstate, &mj->busy_ms);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The request for the driver, from the documents loaded by prepare (all borrowed). */
+static void fill_req(struct ml_job_run *run, struct mjob *mj)
+{
+	struct ml_app *app = app_of(run);
+	ml_meeting_req_fill(&mj->req, run->job.org_id, mj->booking, mj->service, mj->host);
+	/* The meeting the job is about may be an archived one: its own ids and generation. */
+	json_t *m = mj->meeting;
+	const char *platform_now = str(m, "platform");
+	bool same = platform_now && strcmp(platform_now, mj->ops->name) == 0;
+	mj->req.external_id = same ? str(m, "external_id") : NULL;
+	mj->req.join_url = same ? str(m, "join_url") : NULL;
+	mj->req.generation = (unsigned)json_integer_value(json_object_get(m, "generation"));
+	mj->req.meeting_id = str(m, "id");
+	if (mj->op == ML_MOP_RECONCILE)
+		mj->req.external_id = str(mj->payload, "keep");
+	mj->cr.api_base = app->oauth ? ml_oauth_api_base(app->oauth, mj->ops->name) : NULL;
+	mj->cr.access_token = mj->tok.access_token;
+	mj->cr.account = mj->tok.account_email;
+	mj->cr.extra = mj->tok.extra;
+	mj->cr.org_level = mj->tok.org_level;
+}
+
+/* --- committing --- */
+
+static void ev(json_t *events, const char *type, json_t *data)
+{
+	json_array_append_new(events, json_pack("{s:s, s:o}", "type", type, "data", data));
+}
+
+static int audit_and_notify(struct ml_tx *tx, struct ml_job_run *run, json_t *booking,
+			    json_t *events, struct mjob *mj)
+{
+	struct ml_app *app = app_of(run);
+	size_t i;
+	json_t *e;
+	int rc;
+	json_array_foreach(events, i, e)
+	{
+		struct ml_audit a = {run->job.org_id, str(booking, "id"), str(e, "type"), "worker",
+				     NULL, json_object_get(e, "data")};
+		if ((rc = ml_tx_audit_append(tx, &a)) < 0)
+			return rc;
+	}
+	if (json_array_size(events) == 0)
+		return 0;
+	struct ml_provider_ctx cx = {&app->platforms, ml_now()};
+	return ml_notify_events(tx, &cx, run->job.org_id, booking, mj->service, mj->host, events);
+}
+
+static void set_s(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+static int enqueue_cleanup(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
+			   json_t *booking)
+{
+	/* The meeting object now carries the fallback; what an ambiguous attempt may have made
+	 * on the requested platform is deleted by id derivation or lookup. */
+	json_t *ghost = json_pack("{s:s?, s:s, s:s, s:O?}", "id", str(mj->meeting, "id"),
+				  "platform", mj->ops->name, "status", "pending", "generation",
+				  json_object_get(mj->meeting, "generation"));
+	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:b}", "booking_id", str(booking, "id"),
+			      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
+			      "host_id", str(mj->payload, "host_id"), "cleanup", 1);
+	struct ml_job_new j = {run->job.org_id, "meeting.delete", str(booking, "id"), NULL, p, 0, 0};
+	int rc = ml_tx_job_enqueue(tx, &j, NULL);
+	json_decref(p);
+	json_decref(ghost);
+	return rc;
+}
+
+/* A create that needed more than one attempt on a platform without idempotency: once any
+ * late answer has settled (twice the call timeout), remove what it may have duplicated. */
+static int enqueue_reconcile(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
+			     json_t *booking, const char *keep)
+{
+	char group[96];
+	snprintf(group, sizeof group, "reconcile:%s", str(booking, "id"));
+	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:s?}", "booking_id", str(booking, "id"),
+			      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
+			      "host_id", str(mj->payload, "host_id"), "keep", keep);
+	int64_t delay = pipe_of(run)->reconcile_delay_ms;
+	struct ml_job_new j = {run->job.org_id, "meeting.reconcile", group, NULL, p,
+			       ml_now_ms() + delay, 0};
+	int rc = ml_tx_job_enqueue(tx, &j, NULL);
+	json_decref(p);
+	return rc;
+}
+
+static int commit_fn(struct ml_tx *tx, void *arg)
+{
+	struct ml_job_run *run = arg;
+	struct mjob *mj = run->state;
+	struct ml_app *app = app_of(run);
+	json_t *booking = NULL, *events = json_array();
+	const char *platform = mj->ops ? mj->ops->name : "";
+	bool current;
+	int rc = 0;
+
+	/* The driver's state goes with the outcome, whatever it is. */
+	if (mj->state && (rc = ml_tx_job_set_payload(tx, run->job.id, mj->payload)) < 0)
+		goto done;
+	switch (mj->ck) {
+	case C_REFRESHED:
+		rc = ml_conn_refreshed(tx, app->vault, mj->tok.conn_id, &mj->fresh);
+		goto done;
+	case C_REFRESH_FAILED:
+		rc = ml_conn_refresh_failed(tx, mj->tok.conn_id, mj->reauth, mj->why);
+		if (rc < 0 || !mj->reauth)
+			goto done;
+		break;
+	case C_NONE:
+		goto done;
+	case C_RECONCILED: {
+		json_int_t n = json_integer_value(json_object_get(mj->state, "duplicates_removed"));
+		if (n > 0) {
+			json_t *d = json_pack("{s:s, s:I, s:s?}", "platform", platform, "removed",
+					      n, "kept", str(mj->payload, "keep"));
+			struct ml_audit a = {run->job.org_id, str(mj->payload, "booking_id"),
+					     "meeting.duplicates_removed", "worker", NULL, d};
+			rc = ml_tx_audit_append(tx, &a);
+			json_decref(d);
+		}
+		goto done;
+	}
+	default:
+		break;
+	}
+	if (mj->ck == C_REAUTH && mj->mark_reauth && mj->tok.conn_id[0]) {
+		if ((rc = ml_conn_refresh_failed(tx, mj->tok.conn_id, true, mj->why)) < 0)
+			goto done;
+		/* The connection may judge the refusal stale (a token just refreshed elsewhere):
+		 * it drops the access token and stays connected. Then nobody would wake a waiting
+		 * job: run again soon instead, refreshing first (the attempt counts, so a
+		 * provider that keeps refusing fresh tokens ends the job). */
+		struct ml_conn_row row = {0};
+		if ((rc = ml_tx_conn_get_id(tx, mj->tok.conn_id, &row)) < 0)
+			goto done;
+		bool still = strcmp(row.status, "connected") == 0;
+		ml_conn_row_clear(&row);
+		if (still) {
+			run->fin.outcome = ML_JOB_RETRY;
+			run->fin.run_at_ms = ml_now_ms() + 100;
+			run->fin.wait_key = NULL;
+			goto done;
+		}
+	}
+
+	/* The booking as it is now (the API may have changed it since the claim). */
+	rc = ml_tx_doc_get(tx, ML_KIND_BOOKING, run->job.org_id, str(mj->payload, "booking_id"),
+			   &booking);
+	if (rc == ML_ENOTFOUND) {
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	json_t *m = meeting_by_id(booking, str(mj->payload, "meeting_id"), &current);
+	if (!m)
+		goto done;
+	const char *ms = str(m, "status");
+	bool changed = false;
+
+	switch (mj->ck) {
+	case C_READY: {
+		struct ml_meeting *out = &mj->step.meeting;
+		bool live = current && ms && (strcmp(ms, "pending") == 0 || strcmp(ms, "error") == 0);
+		if (mj->op == ML_MOP_OPEN) {
+			json_object_set_new(m, "opened_at", json_string(""));
+			char now[ML_RFC3339_MAX];
+			ml_time_format(ml_now(), now);
+			set_s(m, "opened_at", now);
+			if (out->external_id)
+				set_s(m, "room_sid", out->external_id);
+			ev(events, "meeting.opened", json_pack("{s:s, s:s?}", "platform", platform,
+								"room_sid", out->external_id));
+			changed = true;
+			break;
+		}
+		/* Superseded meanwhile: keep what was made, so the delete queued after us finds it. */
+		set_s(m, "external_id", out->external_id);
+		if (!live) {
+			if (!str(m, "join_url"))
+				set_s(m, "join_url", out->join_url);
+			changed = true;
+			break;
+		}
+		if (mj->ops->remote && mj->ops->remote->reconcile &&
+		    json_integer_value(json_object_get(mj->state, "attempt")) > 1 &&
+		    (rc = enqueue_reconcile(tx, run, mj, booking, out->external_id)) < 0)
+			goto done;
+		if (out->external_id &&
+		    (rc = ml_tx_provider_meeting_put(tx, platform, out->external_id,
+						     run->job.org_id, str(booking, "id"),
+						     str(m, "id"))) < 0)
+			goto done;
+		json_object_set_new(m, "status", json_string("ready"));
+		set_s(m, "join_url", out->join_url);
+		set_s(m, "host_url", out->host_url ? out->host_url : out->join_url);
+		set_s(m, "passcode", out->passcode);
+		json_object_set_new(m, "error", json_null());
+		ev(events, "meeting.ready",
+		   json_pack("{s:s, s:s?, s:s?}", "platform", platform, "meeting_id", str(m, "id"),
+			     "external_id", out->external_id));
+		changed = true;
+		break;
+	}
+	case C_UPDATED: {
+		struct ml_meeting *out = &mj->step.meeting;
+		if (!current || !ms || strcmp(ms, "ready") != 0)
+			break;
+		const char *old = str(m, "join_url");
+		bool same = !out->join_url || (old && strcmp(old, out->join_url) == 0);
+		if (out->join_url)
+			set_s(m, "join_url", out->join_url);
+		if (out->host_url)
+			set_s(m, "host_url", out->host_url);
+		ev(events, "meeting.updated",
+		   json_pack("{s:s, s:b, s:s?}", "platform", platform, "same_link", same,
+			     "external_id", str(m, "external_id")));
+		changed = true;
+		break;
+	}
+	case C_PROVIDER_GONE:
+		if (!current || !ms || strcmp(ms, "ready") != 0)
+			break;
+		json_object_set_new(m, "status", json_string("error"));
+		json_object_set_new(m, "error",
+				    json_pack("{s:s, s:s}", "code", "meeting_deleted_at_provider",
+					      "message",
+					      "The meeting was deleted or cancelled at the provider; "
+					      "regenerate it or set a link by hand."));
+		ev(events, "meeting.deleted_at_provider",
+		   json_pack("{s:s, s:s?, s:s}", "platform", platform, "external_id",
+			     str(m, "external_id"), "detected_by", "update"));
+		changed = true;
+		break;
+	case C_DELETED:
+		json_object_set_new(m, "deleted_at_provider", json_true());
+		ev(events, "meeting.deleted",
+		   json_pack("{s:s, s:s?, s:s?}", "platform", platform, "meeting_id", str(m, "id"),
+			     "external_id", str(m, "external_id")));
+		changed = true;
+		break;
+	case C_FAILED:
+	case C_REAUTH:
+	case C_REFRESH_FAILED:
+		if (mj->op != ML_MOP_CREATE || !current || !ms ||
+		    (strcmp(ms, "pending") != 0 && strcmp(ms, "error") != 0)) {
+			/* Update/delete/open failures stay on the job (GET /v1/jobs?state=failed)
+			 * and the audit trail. */
+			ev(events, "meeting.job_failed",
+			   json_pack("{s:s, s:s, s:s, s:s}", "platform", platform, "job",
+				     run->job.kind, "code", mj->err.code, "message", mj->err.message));
+			changed = true;
+			break;
+		}
+		if (mj->ck == C_FAILED) {
+			struct ml_provider_ctx cx = {&app->platforms, ml_now()};
+			ml_meeting_fail(&cx, run->job.org_id, booking, mj->service, mj->host, platform,
+					&mj->err, true, events);
+			m = json_object_get(booking, "meeting");
+			if (mj->cleanup && json_is_true(json_object_get(m, "fallback_used")) &&
+			    (rc = enqueue_cleanup(tx, run, mj, booking)) < 0)
+				goto done;
+		} else {
+			json_object_set_new(m, "status", json_string("error"));
+			json_object_set_new(m, "error",
+					    json_pack("{s:s, s:s}", "code", "reconnect_required",
+						      "message", mj->err.message));
+			ev(events, "meeting.failed",
+			   json_pack("{s:s, s:s, s:s}", "platform", platform, "code",
+				     "reconnect_required", "message", mj->err.message));
+		}
+		changed = true;
+		break;
+	default:
+		break;
+	}
+	if (!changed)
+		goto done;
+	char now[ML_RFC3339_MAX];
+	ml_time_format(ml_now(), now);
+	json_object_set_new(booking, "updated_at", json_string(now));
+	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, run->job.org_id, booking)) < 0)
+		goto done;
+	rc = audit_and_notify(tx, run, booking, events, mj);
+done:
+	json_decref(events);
+	json_decref(booking);
+	return rc;
+}
+
+/* --- finishing --- */
+
+static void give_slot(struct ml_job_run *run, struct mjob *mj)
+{
+	if (mj && mj->holds_slot) {
+		ml_limiter_give(pipe_of(run)->limiter, mj->tok.conn_id);
+		mj->holds_slot = false;
+	}
+}
+
+static void finish(struct ml_job_run *run, enum ml_job_outcome o, int64_t run_at_ms,
+		   const char *error, enum commit_kind ck)
+{
+	struct mjob *mj = run->state;
+	if (mj) {
+		give_slot(run, mj);
+		mj->ck = ck;
+	}
+	json_t *result = NULL;
+	if (o == ML_JOB_DONE && mj && mj->skip)
+		result = json_pack("{s:s}", "skipped", mj->skip);
+	struct ml_job_finish f = {o, run_at_ms, o == ML_JOB_WAIT ? mj->tok.conn_id : NULL, error,
+				  result};
+	ml_job_run_finish(run, &f, mj ? commit_fn : NULL, run);
+	json_decref(result);
+}
+
+static int64_t retry_after_ms(const struct ml_perr *err, const char *header)
+{
+	int64_t ms = err->retry_after_ms;
+	if (!ms && header)
+		ml_retry_after_parse(header, ml_now(), &ms);
+	return ms;
+}
+
+/* A failed step: classify what the pipeline does with it. */
+static void on_fail(struct ml_job_run *run, struct mjob *mj, const char *retry_after)
+{
+	struct ml_perr *e = &mj->err;
+	if (!e->code[0])
+		snprintf(e->code, sizeof e->code, "provider_error");
+	char why[400];
+	snprintf(why, sizeof why, "%s: %s", e->code, e->message);
+
+	if (e->kind == ML_PERR_GONE && mj->op == ML_MOP_DELETE) {
+		finish(run, ML_JOB_DONE, 0, NULL, C_DELETED);
+		return;
+	}
+	if (e->kind == ML_PERR_GONE && mj->op == ML_MOP_UPDATE) {
+		finish(run, ML_JOB_DONE, 0, NULL, C_PROVIDER_GONE);
+		return;
+	}
+	if (e->kind == ML_PERR_REAUTH && mj->needs_creds && mj->tok.conn_id[0]) {
+		snprintf(mj->why, sizeof mj->why, "%s", e->message);
+		mj->mark_reauth = true;
+		finish(run, ML_JOB_WAIT, 0, why, C_REAUTH);
+		return;
+	}
+	if (e->kind == ML_PERR_RETRY) {
+		int64_t delay = ml_job_run_backoff_ms(run, retry_after_ms(e, retry_after));
+		mj->final = run->job.attempts >= run->job.max_attempts;
+		if (mj->final) {
+			mj->cleanup = true;
+			snprintf(e->message + strlen(e->message),
+				 sizeof e->message - strlen(e->message),
+				 " (gave up after %d attempts)", run->job.attempts);
+		}
+		finish(run, ML_JOB_RETRY, ml_now_ms() + delay, why, mj->final ? C_FAILED : C_NONE);
+		return;
+	}
+	/* PERMANENT, or REAUTH/GONE where they cannot apply. */
+	mj->final = true;
+	finish(run, ML_JOB_FAIL, 0, why, C_FAILED);
+}
+
+/* --- driving the driver --- */
+
+static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp *resp);
+
+static CURL *make_easy(struct ml_job_run *run, struct mjob *mj)
+{
+	const struct ml_phttp *h = &mj->step.http;
+	CURL *e = curl_easy_init();
+	curl_slist_free_all(mj->headers);
+	mj->headers = NULL;
+	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	if (strcmp(h->method, "GET") != 0) {
+		if (strcmp(h->method, "POST") == 0)
+			curl_easy_setopt(e, CURLOPT_POST, 1L);
+		else
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(h->body ? strlen(h->body) : 0));
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, h->body ? h->body : "");
+	}
+	if (h->authorization) {
+		char *a = ml_asprintf("Authorization: %s", h->authorization);
+		mj->headers = curl_slist_append(mj->headers, a);
+		memset(a, 0, strlen(a));
+		free(a);
+	}
+	if (h->content_type) {
+		char *c = ml_asprintf("Content-Type: %s", h->content_type);
+		mj->headers = curl_slist_append(mj->headers, c);
+		free(c);
+	}
+	mj->headers = curl_slist_append(mj->headers, "Accept: application/json");
+	mj->headers = curl_slist_append(mj->headers, "Expect:");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, mj->headers);
+	long t = pipe_of(run)->timeout_ms;
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t < 10000 ? t : 10000L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "meetlink/" ML_VERSION);
+	if (h->not_idempotent) {
+#if LIBCURL_VERSION_NUM >= 0x081000
+		curl_easy_setopt(e, CURLOPT_FORBID_RETRY_ON_REUSE, 1L);
+#else
+		/* libcurl before 8.16 resends a request whose reused connection the server
+		 * closed without answering: a second meeting. A fresh connection cannot be
+		 * "reused and dead", so it is never resent. */
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+#endif
+	}
+	return e;
+}
+
+static enum ml_ptransport transport_of(CURLcode c)
+{
+	switch (c) {
+	case CURLE_OK:
+		return ML_PT_OK;
+	case CURLE_OPERATION_TIMEDOUT:
+		return ML_PT_TIMEOUT;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return ML_PT_CONNECT;
+	default:
+		/* Nothing back, a broken answer: the provider may have acted. */
+		return ML_PT_DROPPED;
+	}
+}
+
+static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp *resp)
+{
+	struct ml_app *app = app_of(run);
+	struct ml_provider_ctx cx = {&app->platforms, ml_now()};
+	ml_pstep_clear(&mj->step);
+	memset(&mj->err, 0, sizeof mj->err);
+	int rc = mj->ops->remote_step(&cx, mj->op, &mj->req, &mj->cr, mj->state, resp, &mj->step,
+				      &mj->err);
+	if (rc < 0 || mj->step.kind == ML_PSTEP_FAIL) {
+		if (mj->err.kind == ML_PERR_NONE)
+			ml_perr_set(&mj->err, ML_PERR_RETRY, 0, "driver_error",
+				    "The driver stopped without an answer.");
+		on_fail(run, mj, resp ? resp->retry_after : NULL);
+		return;
+	}
+	switch (mj->step.kind) {
+	case ML_PSTEP_HTTP: {
+		const struct ml_remote_info *ri = mj->ops->remote;
+		if (resp && ri && ri->qps_per_conn > 0)
+			ml_limiter_spend(pipe_of(run)->limiter, mj->tok.conn_id, ri->qps_per_conn,
+					 ml_mono_ms());
+		ml_job_run_http(run, make_easy(run, mj));
+		return;
+	}
+	case ML_PSTEP_POLL:
+		finish(run, ML_JOB_DEFER, ml_now_ms() + mj->step.poll_after_ms, "waiting for the provider",
+		       C_NONE);
+		return;
+	case ML_PSTEP_DONE:
+		switch (mj->op) {
+		case ML_MOP_CREATE:
+		case ML_MOP_OPEN:
+			finish(run, ML_JOB_DONE, 0, NULL, C_READY);
+			return;
+		case ML_MOP_UPDATE:
+			finish(run, ML_JOB_DONE, 0, NULL,
+			       mj->step.provider_cancelled ? C_PROVIDER_GONE : C_UPDATED);
+			return;
+		case ML_MOP_DELETE:
+			finish(run, ML_JOB_DONE, 0, NULL, C_DELETED);
+			return;
+		case ML_MOP_RECONCILE:
+			finish(run, ML_JOB_DONE, 0, NULL, C_RECONCILED);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	ml_perr_set(&mj->err, ML_PERR_RETRY, 0, "driver_error", "The driver answered nonsense.");
+	on_fail(run, mj, NULL);
+}
+
+/* --- the handler --- */
+
+static void mj_start(struct ml_job_run *run)
+{
+	struct mjob *mj = run->state;
+	struct ml_app *app = app_of(run);
+	char why[300];
+
+	if (run->prepare_rc < 0 || !mj) {
+		ml_job_run_retry(run, 0, "could not load the job's booking");
+		return;
+	}
+	if (mj->skip) {
+		finish(run, ML_JOB_DONE, 0, NULL, C_NONE);
+		return;
+	}
+	switch (mj->cstate) {
+	case ML_CONN_VALID:
+		break;
+	case ML_CONN_BUSY:
+		finish(run, ML_JOB_DEFER, ml_now_ms() + (mj->busy_ms > 0 ? mj->busy_ms : 500),
+		       "the connection is being refreshed", C_NONE);
+		return;
+	case ML_CONN_REFRESH: {
+		CURL *e = ml_oauth_refresh_easy(app->oauth, &mj->tok);
+		if (!e) {
+			ml_job_run_retry(run, 0, "could not build the token refresh");
+			return;
+		}
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, pipe_of(run)->timeout_ms);
+		mj->refreshing = true;
+		ml_job_run_http(run, e);
+		return;
+	}
+	case ML_CONN_REAUTH:
+		ml_perr_set(&mj->err, ML_PERR_REAUTH, 0, "reconnect_required",
+			    "The host must reconnect their %s account.", mj->ops->label);
+		snprintf(mj->why, sizeof mj->why, "%s", mj->err.message);
+		snprintf(why, sizeof why, "reconnect_required: %s", mj->err.message);
+		/* Not the job's fault: it waits for the reconnect, its attempts untouched. */
+		mj->ck = C_REAUTH;
+		{
+			struct ml_job_finish f = {ML_JOB_WAIT, 0, mj->tok.conn_id, why, NULL};
+			ml_job_run_finish(run, &f, commit_fn, run);
+		}
+		return;
+	case ML_CONN_MISSING:
+		if (mj->op == ML_MOP_DELETE) {
+			/* Nothing can be deleted without the credential that made it. */
+			snprintf(mj->why, sizeof mj->why, "no connection");
+			finish(run, ML_JOB_FAIL, 0, "connection_required: the host has no connection",
+			       C_FAILED);
+			return;
+		}
+		ml_perr_set(&mj->err, ML_PERR_PERMANENT, 0, "connection_required",
+			    "The host has not connected a %s account.", mj->ops->label);
+		mj->final = true;
+		finish(run, ML_JOB_FAIL, 0, "connection_required: the host has no connection",
+		       C_FAILED);
+		return;
+	}
+	const struct ml_remote_info *ri = mj->ops->remote;
+	struct ml_pipeline *p = pipe_of(run);
+	int max = ri ? ri->max_inflight_per_conn : 0;
+	double qps = ri ? ri->qps_per_conn : 0;
+	if (strcmp(mj->ops->name, "teams") == 0 && p->teams_max_inflight > 0)
+		max = p->teams_max_inflight;
+	if (strcmp(mj->ops->name, "zoom") == 0 && p->zoom_qps > 0)
+		qps = p->zoom_qps;
+	if (max <= 0)
+		max = p->conn_max_inflight;
+	int64_t wait = ml_limiter_take(p->limiter, mj->tok.conn_id, max, qps, ml_mono_ms());
+	if (wait != 0) {
+		/* The connection is at its limit: this job waits its turn without an attempt. */
+		uint32_t jitter = (uint32_t)rand() % 50;
+		int64_t delay = wait > 0 ? wait : p->defer_ms;
+		finish(run, ML_JOB_DEFER, ml_now_ms() + delay + jitter, "waiting for a free slot",
+		       C_NONE);
+		return;
+	}
+	mj->holds_slot = max > 0 || qps > 0;
+	fill_req(run, mj);
+	step(run, mj, NULL);
+}
+
+static void on_refresh(struct ml_job_run *run, struct mjob *mj,
+		       const struct ml_http_result *res)
+{
+	mj->refreshing = false;
+	int rc = res->code == CURLE_OK ? ml_oauth_parse_tokens(res->status, res->body, &mj->fresh)
+				       : ML_EUNAVAIL;
+	if (rc == 0) {
+		/* Persisted before use; the next run finds the token valid. */
+		finish(run, ML_JOB_DEFER, ml_now_ms(), NULL, C_REFRESHED);
+		return;
+	}
+	mj->reauth = rc == ML_EAUTH;
+	snprintf(mj->why, sizeof mj->why, "%s",
+		 mj->reauth ? "The provider refused the refresh token (invalid_grant)."
+			    : "The token refresh failed for now.");
+	if (mj->reauth) {
+		ml_perr_set(&mj->err, ML_PERR_REAUTH, (int)res->status, "reconnect_required",
+			    "The host must reconnect their %s account.", mj->ops->label);
+		finish(run, ML_JOB_WAIT, 0, "reconnect_required: the refresh token was refused",
+		       C_REFRESH_FAILED);
+		return;
+	}
+	int64_t delay = ml_job_run_backoff_ms(run, 0);
+	finish(run, ML_JOB_RETRY, ml_now_ms() + delay, "token refresh failed", C_REFRESH_FAILED);
+}
+
+static void mj_on_http(struct ml_job_run *run, const struct ml_http_result *res)
+{
+	struct mjob *mj = run->state;
+	if (mj->refreshing) {
+		on_refresh(run, mj, res);
+		return;
+	}
+	char *ra = ml_http_result_header(res, "Retry-After");
+	struct ml_presp r = {transport_of(res->code), res->status, res->body, res->body_len, ra,
+			     ml_now()};
+	step(run, mj, &r);
+	free(ra);
+}
+
+static void mj_release(struct ml_job_run *run)
+{
+	struct mjob *mj = run->state;
+	if (!mj)
+		return;
+	give_slot(run, mj);
+	curl_slist_free_all(mj->headers);
+	ml_pstep_clear(&mj->step);
+	ml_conn_token_clear(&mj->tok);
+	ml_oauth_tokens_clear(&mj->fresh);
+	json_decref(mj->payload);
+	json_decref(mj->booking);
+	json_decref(mj->service);
+	json_decref(mj->host);
+	free(mj);
+	run->state = NULL;
+}
+
+#define HANDLER(sym, kind_name)                                                                \
+	const struct ml_job_handler sym = {                                                    \
+		.kind = kind_name,                                                             \
+		.start = mj_start,                                                             \
+		.on_http = mj_on_http,                                                         \
+		.release = mj_release,                                                         \
+		.prepare = mj_prepare,                                                         \
+	}
+
+HANDLER(ml_job_meeting_create, "meeting.create");
+HANDLER(ml_job_meeting_update, "meeting.update");
+HANDLER(ml_job_meeting_delete, "meeting.delete");
+HANDLER(ml_job_meeting_open, "meeting.open");
+HANDLER(ml_job_meeting_reconcile, "meeting.reconcile");
+
+/* --- settings --- */
+
+static int env_num(const char *name, double def, double lo, double hi, double *out)
+{
+	const char *v = getenv(name);
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	double d = strtod(v, &end);
+	if (*end || d < lo || d > hi)
+		return ml_error_set(ML_EINVAL, "invalid_config", name,
+				    "%s must be a number from %g to %g", name, lo, hi);
+	*out = d;
+	return 0;
+}
+
+int ml_pipeline_new(struct ml_pipeline **out)
+{
+	struct ml_pipeline *p = ml_calloc(1, sizeof *p);
+	double t = 0, a = 0, z = 0, tm = 0, cm = 0;
+	int rc;
+	if ((rc = env_num("MEETLINK_PROVIDER_TIMEOUT_MS", 30000, 100, 600000, &t)) < 0 ||
+	    (rc = env_num("MEETLINK_MEETING_MAX_ATTEMPTS", 8, 1, 100, &a)) < 0 ||
+	    (rc = env_num("MEETLINK_ZOOM_QPS", 10, 0, 10000, &z)) < 0 ||
+	    (rc = env_num("MEETLINK_TEAMS_MAX_INFLIGHT", 4, 0, 10000, &tm)) < 0 ||
+	    (rc = env_num("MEETLINK_CONN_MAX_INFLIGHT", 0, 0, 100000, &cm)) < 0) {
+		free(p);
+		return rc;
+	}
+	p->timeout_ms = (long)t;
+	p->max_attempts = (int)a;
+	p->zoom_qps = z;
+	p->teams_max_inflight = (int)tm;
+	p->conn_max_inflight = (int)cm;
+	p->defer_ms = 250;
+	double rd = 0;
+	if ((rc = env_num("MEETLINK_RECONCILE_DELAY_MS", 2 * t + 1000, 0, 86400000, &rd)) < 0) {
+		free(p);
+		return rc;
+	}
+	p->reconcile_delay_ms = (int64_t)rd;
+	const char *zs = getenv("MEETLINK_ZOOM_WEBHOOK_SECRET");
+	if (zs && *zs)
+		p->zoom_webhook_secret = ml_strdup(zs);
+	else if (getenv("MEETLINK_SANDBOX_URL") && *getenv("MEETLINK_SANDBOX_URL"))
+		p->zoom_webhook_secret = ml_strdup("zoom-sandbox-webhook-secret");
+	p->limiter = ml_limiter_new();
+	*out = p;
+	return 0;
+}
+
+void ml_pipeline_free(struct ml_pipeline *p)
+{
+	if (!p)
+		return;
+	ml_limiter_free(p->limiter);
+	free(p->zoom_webhook_secret);
+	free(p);
+}
