@@ -21,7 +21,7 @@ static int digits(const char *s, int n, int *out)
 }
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t ml_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -67,7 +67,7 @@ int ml_time_parse(const char *s, int64_t *out)
 		return ML_EINVAL;
 	if (se == 60)
 		se = 59; /* leap second: clamp, as most systems do */
-	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+	int64_t t = ml_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	t -= (int64_t)sign * (oh * 3600 + om * 60);
 	*out = t;
 	return 0;

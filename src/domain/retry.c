@@ -21,15 +21,6 @@ int64_t ml_retry_delay_ms(int attempt, int64_t base_ms, int64_t cap_ms, int64_t 
 	return delay;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const unsigned yoe = (unsigned)(y - era * 400);
-	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
 
 /* IMF-fixdate, the only HTTP-date form servers may send (RFC 9110 §5.6.7). */
 static int http_date(const char *s, int64_t *out)
@@ -43,7 +34,7 @@ static int http_date(const char *s, int64_t *out)
 		return -1;
 	for (unsigned m = 0; m < 12; m++)
 		if (strcmp(mon, months[m]) == 0) {
-			*out = days_from_civil(y, m + 1, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+			*out = ml_days_from_civil(y, m + 1, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 			return 0;
 		}
 	return -1;

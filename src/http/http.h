@@ -8,6 +8,8 @@
 #ifndef ML_HTTP_HTTP_H
 #define ML_HTTP_HTTP_H
 
+#include "core/url.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,8 +95,6 @@ void ml_resp_error(struct ml_http_resp *resp, int status, const char *code, cons
 void ml_resp_errno(struct ml_http_resp *resp, int err);
 void ml_resp_redirect(struct ml_http_resp *resp, int status, const char *location);
 
-/* Percent-encode for a URL query or path component (RFC 3986 unreserved kept). Caller frees. */
-char *ml_url_encode(const char *s);
 /* Decodes application/x-www-form-urlencoded into a JSON object of strings (a repeated key
  * keeps the last value). */
 json_t *ml_form_decode(const char *body, size_t n);

@@ -138,21 +138,6 @@ int ml_http_query_each(const struct ml_http_req *req,
 	return MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_cb, &e);
 }
 
-char *ml_url_encode(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	struct ml_buf b = {0};
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-			ml_buf_append(&b, p, 1);
-		} else {
-			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-			ml_buf_append(&b, e, 3);
-		}
-	}
-	return ml_buf_steal(&b);
-}
 
 static int hexval(char c)
 {

@@ -61,19 +61,6 @@ int ml_room_name(char out[ML_ROOM_MAX], const struct ml_platform_settings *s,
 	return 0;
 }
 
-void ml_url_escape(struct ml_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			ml_buf_append(b, p, 1);
-		} else {
-			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-			ml_buf_append(b, e, 3);
-		}
-	}
-}
 
 void ml_join_window(const struct ml_platform_settings *s, const struct ml_meeting_req *req,
                     int64_t *nbf, int64_t *exp)

@@ -17,9 +17,7 @@
 int ml_room_name(char out[ML_ROOM_MAX], const struct ml_platform_settings *s,
                  const struct ml_meeting_req *req);
 
-/* Percent-encodes everything but RFC 3986 unreserved characters into `b`. */
-struct ml_buf;
-void ml_url_escape(struct ml_buf *b, const char *s);
+#include "core/url.h"
 
 /* The meeting window a personal token is valid for: [start - early, end + late]. */
 void ml_join_window(const struct ml_platform_settings *s, const struct ml_meeting_req *req,
