@@ -30,6 +30,7 @@ bench:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 	@bench/run.sh $(BUILD)
+	@bench/pipeline.sh $(BUILD)
 	@echo
 	@bench/sandbox_bench.sh $(BUILD) || echo "sandbox bench: below its floor (see above)"
 

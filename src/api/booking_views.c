@@ -1,6 +1,7 @@
 /* Read-only views of a booking: participants with personal links, the .ics invitation, and
  * the audit trail. */
 #include "api/api.h"
+#include "conn/connections.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -20,6 +21,10 @@ struct view {
 	const char *id;
 	json_t *booking, *service, *host;
 	json_t *events;
+	/* Twilio: the organization's key, to mint participants' access tokens. */
+	struct ml_conn_token tok;
+	struct ml_pcreds cr;
+	bool has_cr;
 };
 
 static int view_fn(struct ml_tx *tx, void *arg)
@@ -28,6 +33,22 @@ static int view_fn(struct ml_tx *tx, void *arg)
 	int rc = ml_api_doc_load(tx, v->ctx, ML_KIND_BOOKING, v->id, &v->booking);
 	if (rc == 0)
 		rc = ml_api_booking_related(tx, v->ctx, v->booking, &v->service, &v->host);
+	const char *platform = str(json_object_get(v->booking, "meeting"), "platform");
+	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
+	if (rc == 0 && ops && (ops->caps & ML_CAP_ORG_CREDS) && (ops->caps & ML_CAP_PERSONAL)) {
+		/* An organization key is used as it is: a read, no refresh. */
+		enum ml_conn_state st;
+		int64_t retry;
+		if (ml_conn_acquire(tx, v->ctx->app->vault, v->ctx->org_id,
+				    str(v->booking, "host_id"), ops->name, ml_now_ms(), 0, &v->tok,
+				    &st, &retry) == 0 &&
+		    st == ML_CONN_VALID) {
+			v->cr.extra = v->tok.extra;
+			v->cr.org_level = v->tok.org_level;
+			v->has_cr = true;
+		}
+		ml_error_clear();
+	}
 	return rc;
 }
 
@@ -37,11 +58,12 @@ static void view_free(struct view *v)
 	json_decref(v->service);
 	json_decref(v->host);
 	json_decref(v->events);
+	ml_conn_token_clear(&v->tok);
 }
 
 static json_t *participant(struct view *v, const struct ml_participant_ref *p)
 {
-	struct ml_provider_ctx cx = {&v->ctx->app->platforms, ml_now()};
+	struct ml_provider_ctx cx = {&v->ctx->app->platforms, ml_now(), v->has_cr ? &v->cr : NULL};
 	char *url = ml_meeting_participant_url(&cx, v->ctx->org_id, v->booking, v->service,
 					       v->host, p);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", p->id, "object", "participant",

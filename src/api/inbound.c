@@ -45,11 +45,11 @@ static int verify(struct ml_http_req *req, const char *secret)
 	char *end;
 	if (!ts || !sig)
 		return ml_error_set(ML_EAUTH, "invalid_signature", NULL,
-				    "x-zm-signature and x-zm-request-timestamp are required.");
+		                    "x-zm-signature and x-zm-request-timestamp are required.");
 	long long t = strtoll(ts, &end, 10);
 	if (*end || t <= 0 || llabs((long long)ml_now() - t) > REPLAY_WINDOW_S)
 		return ml_error_set(ML_EAUTH, "stale_request", NULL,
-				    "The request timestamp is outside the replay window.");
+		                    "The request timestamp is outside the replay window.");
 	struct ml_buf msg = {0};
 	ml_buf_printf(&msg, "v0:%s:", ts);
 	ml_buf_append(&msg, req->body, req->body_len);
@@ -59,7 +59,7 @@ static int verify(struct ml_http_req *req, const char *secret)
 	snprintf(want, sizeof want, "v0=%s", hex);
 	if (!ml_ct_equal(want, strlen(want), sig, strlen(sig)))
 		return ml_error_set(ML_EAUTH, "invalid_signature", NULL,
-				    "The signature does not match.");
+		                    "The signature does not match.");
 	return 0;
 }
 
@@ -106,18 +106,23 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 		return 0;
 	}
 	json_object_set_new(m, "status", json_string("error"));
-	json_object_set_new(m, "error",
-			    json_pack("{s:s, s:s}", "code", "meeting_deleted_at_provider", "message",
-				      "The meeting was deleted in Zoom; regenerate it or set a link "
-				      "by hand."));
+	json_object_set_new(
+	    m, "error",
+	    json_pack("{s:s, s:s}", "code", "meeting_deleted_at_provider", "message",
+	              "The meeting was deleted in Zoom; regenerate it or set a link "
+	              "by hand."));
 	char now[ML_RFC3339_MAX];
 	ml_time_format(ml_now(), now);
 	json_object_set_new(booking, "updated_at", json_string(now));
 	events = json_pack("[{s:s, s:{s:s, s:s, s:s}}]", "type", "meeting.deleted_at_provider",
-			   "data", "platform", "zoom", "external_id", z->meeting_id, "detected_by",
-			   "zoom_webhook");
-	struct ml_audit a = {org, bkg, "meeting.deleted_at_provider", "provider:zoom", z->ctx->ip,
-			     json_object_get(json_array_get(events, 0), "data")};
+	                   "data", "platform", "zoom", "external_id", z->meeting_id, "detected_by",
+	                   "zoom_webhook");
+	struct ml_audit a = {org,
+	                     bkg,
+	                     "meeting.deleted_at_provider",
+	                     "provider:zoom",
+	                     z->ctx->ip,
+	                     json_object_get(json_array_get(events, 0), "data")};
 	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, org, booking)) < 0 ||
 	    (rc = ml_tx_audit_append(tx, &a)) < 0)
 		goto done;
@@ -147,8 +152,8 @@ void ml_api_webhooks_zoom(struct ml_http_req *req, struct ml_http_resp *resp)
 
 	if (!secret) {
 		ml_resp_error(resp, 404, "not_configured", NULL,
-			      "Zoom webhooks are not set up on this server "
-			      "(MEETLINK_ZOOM_WEBHOOK_SECRET).");
+		              "Zoom webhooks are not set up on this server "
+		              "(MEETLINK_ZOOM_WEBHOOK_SECRET).");
 		return;
 	}
 	if ((rc = verify(req, secret)) < 0) {
@@ -165,20 +170,20 @@ void ml_api_webhooks_zoom(struct ml_http_req *req, struct ml_http_resp *resp)
 		const char *plain = str(payload, "plainToken");
 		if (!plain) {
 			ml_resp_error(resp, 400, "invalid_field", "payload.plainToken",
-				      "payload.plainToken is required.");
+			              "payload.plainToken is required.");
 			return;
 		}
 		char hex[65];
 		hmac_hex(secret, plain, strlen(plain), hex);
-		ml_resp_json(resp, 200, json_pack("{s:s, s:s}", "plainToken", plain,
-						  "encryptedToken", hex));
+		ml_resp_json(resp, 200,
+		             json_pack("{s:s, s:s}", "plainToken", plain, "encryptedToken", hex));
 		return;
 	}
 	struct zoom_event z = {ctx, NULL, type, "", false, false};
 	json_t *id = json_object_get(json_object_get(payload, "object"), "id");
 	if (json_is_integer(id))
 		snprintf(z.meeting_id, sizeof z.meeting_id, "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(id));
+		         json_integer_value(id));
 	else if (json_is_string(id))
 		snprintf(z.meeting_id, sizeof z.meeting_id, "%s", json_string_value(id));
 	/* Zoom's delivery id when it sends one; else the signed body itself identifies it. */
@@ -194,6 +199,7 @@ void ml_api_webhooks_zoom(struct ml_http_req *req, struct ml_http_resp *resp)
 		ml_resp_errno(resp, rc);
 		return;
 	}
-	ml_resp_json(resp, 200, json_pack("{s:b, s:b, s:b}", "received", 1, "duplicate",
-					  z.duplicate, "reported", z.reported));
+	ml_resp_json(resp, 200,
+	             json_pack("{s:b, s:b, s:b}", "received", 1, "duplicate", z.duplicate,
+	                       "reported", z.reported));
 }

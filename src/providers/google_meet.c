@@ -24,7 +24,7 @@ static const char *base(const struct ml_pcreds *cr)
 }
 
 static int event_id(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
-		    char out[40])
+                    char out[40])
 {
 	/* "ml" + 26 base32hex characters: within Google's 5-1024 characters of [a-v0-9]. */
 	out[0] = 'm';
@@ -48,7 +48,7 @@ static json_t *create_request(json_t *state)
 {
 	const char *rid = ml_pjs(state, "request_id");
 	return json_pack("{s:{s:s, s:{s:s}}}", "createRequest", "requestId", rid,
-			 "conferenceSolutionKey", "type", "hangoutsMeet");
+	                 "conferenceSolutionKey", "type", "hangoutsMeet");
 }
 
 static void new_request_id(json_t *state)
@@ -64,7 +64,7 @@ static void new_request_id(json_t *state)
 static char *event_url(const struct ml_pcreds *cr, const char *id, const char *query)
 {
 	return ml_asprintf("%s/calendar/v3/calendars/primary/events%s%s%s", base(cr), id ? "/" : "",
-			   id ? id : "", query ? query : "");
+	                   id ? id : "", query ? query : "");
 }
 
 static void phase(json_t *state, const char *p)
@@ -73,26 +73,27 @@ static void phase(json_t *state, const char *p)
 }
 
 static void req_insert(struct ml_pstep *out, const struct ml_meeting_req *req,
-		       const struct ml_pcreds *cr, json_t *state, const char *id)
+                       const struct ml_pcreds *cr, json_t *state, const char *id)
 {
 	if (!ml_pjs(state, "request_id"))
 		new_request_id(state);
-	json_t *ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:{s:s}}}", "id", id, "summary",
-			       req->title ? req->title : "Meeting", "start",
-			       when(req->start, req->timezone), "end", when(req->end, req->timezone),
-			       "conferenceData", create_request(state), "extendedProperties",
-			       "private", "meetlink_booking", req->booking_id ? req->booking_id : "");
+	json_t *ev =
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:{s:s}}}", "id", id, "summary",
+	              req->title ? req->title : "Meeting", "start", when(req->start, req->timezone),
+	              "end", when(req->end, req->timezone), "conferenceData", create_request(state),
+	              "extendedProperties", "private", "meetlink_booking",
+	              req->booking_id ? req->booking_id : "");
 	if (req->description)
 		json_object_set_new(ev, "description", json_string(req->description));
 	phase(state, "insert");
 	ml_pstep_http(out, "POST", event_url(cr, NULL, "?conferenceDataVersion=1&sendUpdates=none"),
-		      json_dumps(ev, JSON_COMPACT), "application/json", bearer(cr));
+	              json_dumps(ev, JSON_COMPACT), "application/json", bearer(cr));
 	/* The event id makes a repeat safe: nothing to record before the call. */
 	json_decref(ev);
 }
 
-static void req_get(struct ml_pstep *out, const struct ml_pcreds *cr, json_t *state,
-		    const char *id, const char *ph)
+static void req_get(struct ml_pstep *out, const struct ml_pcreds *cr, json_t *state, const char *id,
+                    const char *ph)
 {
 	phase(state, ph);
 	ml_pstep_http(out, "GET", event_url(cr, id, NULL), NULL, NULL, bearer(cr));
@@ -100,17 +101,15 @@ static void req_get(struct ml_pstep *out, const struct ml_pcreds *cr, json_t *st
 
 /* PATCH that revives a cancelled event and/or asks for a conference again. */
 static void req_repair(struct ml_pstep *out, const struct ml_meeting_req *req,
-		       const struct ml_pcreds *cr, json_t *state, const char *id)
+                       const struct ml_pcreds *cr, json_t *state, const char *id)
 {
 	new_request_id(state);
-	json_t *patch = json_pack("{s:s, s:o, s:o, s:o}", "status", "confirmed", "start",
-				  when(req->start, req->timezone), "end",
-				  when(req->end, req->timezone), "conferenceData",
-				  create_request(state));
+	json_t *patch = json_pack(
+	    "{s:s, s:o, s:o, s:o}", "status", "confirmed", "start", when(req->start, req->timezone),
+	    "end", when(req->end, req->timezone), "conferenceData", create_request(state));
 	phase(state, "repair");
-	ml_pstep_http(out, "PATCH",
-		      event_url(cr, id, "?conferenceDataVersion=1&sendUpdates=none"),
-		      json_dumps(patch, JSON_COMPACT), "application/json", bearer(cr));
+	ml_pstep_http(out, "PATCH", event_url(cr, id, "?conferenceDataVersion=1&sendUpdates=none"),
+	              json_dumps(patch, JSON_COMPACT), "application/json", bearer(cr));
 	json_decref(patch);
 }
 
@@ -121,43 +120,46 @@ static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
 	const char *msg = ml_pjs(e, "message");
 	const char *reason = ml_pjs(json_array_get(json_object_get(e, "errors"), 0), "reason");
 	if (r->transport == ML_PT_OK && r->status == 403 && reason &&
-	    (strcmp(reason, "rateLimitExceeded") == 0 || strcmp(reason, "userRateLimitExceeded") == 0 ||
-	     strcmp(reason, "quotaExceeded") == 0))
+	    (strcmp(reason, "rateLimitExceeded") == 0 ||
+	     strcmp(reason, "userRateLimitExceeded") == 0 || strcmp(reason, "quotaExceeded") == 0))
 		return ml_perr_set(err, ML_PERR_RETRY, 403, "rate_limited",
-				   "Google Calendar asked us to slow down (%s).", reason);
+		                   "Google Calendar asked us to slow down (%s).", reason);
 	if (r->transport == ML_PT_OK && r->status == 403 && reason &&
 	    strcmp(reason, "insufficientPermissions") == 0)
 		return ml_perr_set(err, ML_PERR_REAUTH, 403, "reconnect_required",
-				   "The Google connection lacks calendar access: reconnect it.");
+		                   "The Google connection lacks calendar access: reconnect it.");
 	return ml_perr_from_resp(err, r, NAME, reason, msg);
 }
 
 /* An event came back: done, still pending, failed, or needing repair. */
 static int on_event(const struct ml_provider_ctx *cx, enum ml_mop op,
-		    const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
-		    json_t *ev, struct ml_pstep *out, struct ml_perr *err)
+                    const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
+                    json_t *ev, struct ml_pstep *out, struct ml_perr *err)
 {
 	const char *id = ml_pjs(ev, "id");
 	const char *status = ml_pjs(ev, "status");
 	json_t *cd = json_object_get(ev, "conferenceData");
-	const char *code = ml_pjs(json_object_get(json_object_get(cd, "createRequest"), "status"), "statusCode");
+	const char *code =
+	    ml_pjs(json_object_get(json_object_get(cd, "createRequest"), "status"), "statusCode");
 	const char *link = ml_pjs(ev, "hangoutLink");
 
 	if (!id)
 		return ml_perr_set(err, ML_PERR_RETRY, 200, "provider_bad_answer",
-				   "Google Calendar answered without an event id.");
+		                   "Google Calendar answered without an event id.");
 	if (status && strcmp(status, "cancelled") == 0) {
 		if (op == ML_MOP_UPDATE) {
 			out->kind = ML_PSTEP_DONE;
 			out->provider_cancelled = true;
 			return 0;
 		}
-		/* A create meeting our own id cancelled (deleted in Google, then retried): revive. */
+		/* A create meeting our own id cancelled (deleted in Google, then retried): revive.
+		 */
 		if (json_integer_value(json_object_get(state, "repairs")) >= 2)
 			return ml_perr_set(err, ML_PERR_PERMANENT, 200, "provider_event_cancelled",
-					   "The Google event stays cancelled.");
-		json_object_set_new(state, "repairs",
-				    json_integer(json_integer_value(json_object_get(state, "repairs")) + 1));
+			                   "The Google event stays cancelled.");
+		json_object_set_new(
+		    state, "repairs",
+		    json_integer(json_integer_value(json_object_get(state, "repairs")) + 1));
 		req_repair(out, req, cr, state, id);
 		return 0;
 	}
@@ -167,7 +169,8 @@ static int on_event(const struct ml_provider_ctx *cx, enum ml_mop op,
 		json_t *ep;
 		json_array_foreach(json_object_get(cd, "entryPoints"), i, ep)
 		{
-			if (ml_pjs(ep, "entryPointType") && strcmp(ml_pjs(ep, "entryPointType"), "video") == 0)
+			if (ml_pjs(ep, "entryPointType") &&
+			    strcmp(ml_pjs(ep, "entryPointType"), "video") == 0)
 				link = ml_pjs(ep, "uri");
 		}
 	}
@@ -184,27 +187,28 @@ static int on_event(const struct ml_provider_ctx *cx, enum ml_mop op,
 		json_object_set_new(state, "polls", json_integer(polls + 1));
 		phase(state, "poll");
 		out->kind = ML_PSTEP_POLL;
-		out->poll_after_ms = cx->settings && cx->settings->poll_ms > 0 ? cx->settings->poll_ms
-									      : 1000;
+		out->poll_after_ms =
+		    cx->settings && cx->settings->poll_ms > 0 ? cx->settings->poll_ms : 1000;
 		return 0;
 	}
 	if (code && strcmp(code, "failure") == 0)
 		return ml_perr_set(err, ML_PERR_PERMANENT, 200, "conference_failed",
-				   "Google could not make a Meet conference for this event (is "
-				   "Meet enabled for this account?).");
+		                   "Google could not make a Meet conference for this event (is "
+		                   "Meet enabled for this account?).");
 	/* No conference at all (an event made without one): ask for it. */
 	if (json_integer_value(json_object_get(state, "repairs")) >= 2)
 		return ml_perr_set(err, ML_PERR_PERMANENT, 200, "conference_missing",
-				   "Google keeps the event without a Meet conference.");
-	json_object_set_new(state, "repairs",
-			    json_integer(json_integer_value(json_object_get(state, "repairs")) + 1));
+		                   "Google keeps the event without a Meet conference.");
+	json_object_set_new(
+	    state, "repairs",
+	    json_integer(json_integer_value(json_object_get(state, "repairs")) + 1));
 	req_repair(out, req, cr, state, id);
 	return 0;
 }
 
 static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
-		   const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
-		   const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
+                   const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
+                   const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
 {
 	char derived[40];
 	const char *id = req->external_id;
@@ -215,7 +219,7 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		if (event_id(cx, req, derived) < 0) {
 			out->kind = ML_PSTEP_FAIL;
 			return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
-					   "The server has no secret to derive event ids from.");
+			                   "The server has no secret to derive event ids from.");
 		}
 		id = derived;
 	}
@@ -232,12 +236,13 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			return 0;
 		case ML_MOP_UPDATE: {
 			json_t *patch = json_pack("{s:s, s:o, s:o}", "summary",
-						  req->title ? req->title : "Meeting", "start",
-						  when(req->start, req->timezone), "end",
-						  when(req->end, req->timezone));
+			                          req->title ? req->title : "Meeting", "start",
+			                          when(req->start, req->timezone), "end",
+			                          when(req->end, req->timezone));
 			phase(state, "patch");
 			ml_pstep_http(out, "PATCH", event_url(cr, id, "?sendUpdates=none"),
-				      json_dumps(patch, JSON_COMPACT), "application/json", bearer(cr));
+			              json_dumps(patch, JSON_COMPACT), "application/json",
+			              bearer(cr));
 			json_decref(patch);
 			return 0;
 		}
@@ -246,8 +251,8 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			return 0;
 		case ML_MOP_DELETE:
 			phase(state, "delete");
-			ml_pstep_http(out, "DELETE", event_url(cr, id, "?sendUpdates=none"), NULL, NULL,
-				      bearer(cr));
+			ml_pstep_http(out, "DELETE", event_url(cr, id, "?sendUpdates=none"), NULL,
+			              NULL, bearer(cr));
 			return 0;
 		}
 	}
@@ -277,11 +282,12 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			goto done;
 		}
 		if (answered && resp->status == 404 && ph &&
-		    (strcmp(ph, "get") == 0 || strcmp(ph, "poll") == 0 || strcmp(ph, "repair") == 0)) {
+		    (strcmp(ph, "get") == 0 || strcmp(ph, "poll") == 0 ||
+		     strcmp(ph, "repair") == 0)) {
 			/* Gone meanwhile (purged): insert afresh on the next attempt. */
 			phase(state, "insert");
 			rc = ml_perr_set(err, ML_PERR_RETRY, 404, "provider_event_missing",
-					 "The Google event disappeared while being created.");
+			                 "The Google event disappeared while being created.");
 			goto done;
 		}
 		if (ok) {
@@ -298,15 +304,15 @@ done:
 }
 
 static const struct ml_remote_info info = {
-	.max_inflight_per_conn = 0, /* Google limits by quota, answered as 403/429: honoured */
-	.qps_per_conn = 0,
+    .max_inflight_per_conn = 0, /* Google limits by quota, answered as 403/429: honoured */
+    .qps_per_conn = 0,
 };
 
 const struct ml_provider_ops ml_provider_google_meet = {
-	.abi = ML_PROVIDER_ABI,
-	.name = "google_meet",
-	.label = "Google Meet",
-	.caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
-	.remote_step = gm_step,
-	.remote = &info,
+    .abi = ML_PROVIDER_ABI,
+    .name = "google_meet",
+    .label = "Google Meet",
+    .caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
+    .remote_step = gm_step,
+    .remote = &info,
 };

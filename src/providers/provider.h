@@ -66,9 +66,14 @@ struct ml_platform_settings {
 	int64_t open_lead_s;           /* lazy rooms (Twilio): open this long before the start */
 };
 
+struct ml_pcreds;
+
 struct ml_provider_ctx {
 	const struct ml_platform_settings *settings;
 	int64_t now; /* Unix seconds */
+	/* abi >= 2: the organization's credential for the platform where a local computation
+	 * needs it (Twilio access tokens in participant_url); NULL otherwise. */
+	const struct ml_pcreds *creds;
 };
 
 /* What to create, update or delete. Strings are borrowed for the call. */

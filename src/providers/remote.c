@@ -23,7 +23,7 @@ void ml_pstep_clear(struct ml_pstep *s)
 }
 
 void ml_pstep_http(struct ml_pstep *s, const char *method, char *url_owned, char *body_owned,
-		   const char *content_type, char *authorization_owned)
+                   const char *content_type, char *authorization_owned)
 {
 	s->kind = ML_PSTEP_HTTP;
 	snprintf(s->http.method, sizeof s->http.method, "%s", method);
@@ -34,39 +34,39 @@ void ml_pstep_http(struct ml_pstep *s, const char *method, char *url_owned, char
 }
 
 int ml_perr_from_resp(struct ml_perr *err, const struct ml_presp *r, const char *provider,
-		      const char *code, const char *message)
+                      const char *code, const char *message)
 {
 	const char *m = message && *message ? message : "no details";
 	switch (r->transport) {
 	case ML_PT_TIMEOUT:
 		return ml_perr_set(err, ML_PERR_RETRY, 0, "provider_timeout",
-				   "%s did not answer in time.", provider);
+		                   "%s did not answer in time.", provider);
 	case ML_PT_DROPPED:
 		return ml_perr_set(err, ML_PERR_RETRY, 0, "provider_connection_lost",
-				   "The connection to %s broke before it answered.", provider);
+		                   "The connection to %s broke before it answered.", provider);
 	case ML_PT_CONNECT:
 		return ml_perr_set(err, ML_PERR_RETRY, 0, "provider_unreachable",
-				   "%s could not be reached.", provider);
+		                   "%s could not be reached.", provider);
 	case ML_PT_OK:
 		break;
 	}
 	int st = (int)r->status;
 	if (st == 429)
 		return ml_perr_set(err, ML_PERR_RETRY, st, "rate_limited",
-				   "%s asked us to slow down (%s).", provider, m);
+		                   "%s asked us to slow down (%s).", provider, m);
 	if (st == 408 || st == 425 || st >= 500)
 		return ml_perr_set(err, ML_PERR_RETRY, st, "provider_unavailable",
-				   "%s answered %d (%s).", provider, st, m);
+		                   "%s answered %d (%s).", provider, st, m);
 	if (st == 401)
 		return ml_perr_set(err, ML_PERR_REAUTH, st, "reconnect_required",
-				   "%s refused the connection's credentials (%s).", provider, m);
+		                   "%s refused the connection's credentials (%s).", provider, m);
 	return ml_perr_set(err, ML_PERR_PERMANENT, st, code && *code ? code : "provider_rejected",
-			   "%s refused the request: %d %s.", provider, st, m);
+	                   "%s refused the request: %d %s.", provider, st, m);
 }
 
 int ml_provider_key(char *out, size_t cap, const struct ml_platform_settings *s,
-		    const struct ml_meeting_req *req, const char *purpose, const char *alphabet,
-		    size_t len)
+                    const struct ml_meeting_req *req, const char *purpose, const char *alphabet,
+                    size_t len)
 {
 	uint8_t mac[32];
 	char gen[16];
@@ -74,7 +74,8 @@ int ml_provider_key(char *out, size_t cap, const struct ml_platform_settings *s,
 	if (!s || !s->room_secret || !s->room_secret_len || len + 1 > cap || len > 51)
 		return -1;
 	snprintf(gen, sizeof gen, "%u", req->generation);
-	const char *org = req->org_id ? req->org_id : "", *bkg = req->booking_id ? req->booking_id : "";
+	const char *org = req->org_id ? req->org_id : "",
+	           *bkg = req->booking_id ? req->booking_id : "";
 	struct ml_buf in = {0};
 	ml_buf_append(&in, purpose, strlen(purpose) + 1);
 	ml_buf_append(&in, org, strlen(org) + 1);

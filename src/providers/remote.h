@@ -14,8 +14,8 @@
  * `len` (<= 51) characters of `alphabet` from HMAC-SHA256(room_secret, purpose, org, booking,
  * generation). Different purposes give unrelated keys. 0, or -1 without a room secret. */
 int ml_provider_key(char *out, size_t cap, const struct ml_platform_settings *s,
-		    const struct ml_meeting_req *req, const char *purpose, const char *alphabet,
-		    size_t len);
+                    const struct ml_meeting_req *req, const char *purpose, const char *alphabet,
+                    size_t len);
 
 /* The answer's body as JSON (new reference) or NULL. */
 json_t *ml_presp_json(const struct ml_presp *r);

@@ -37,20 +37,20 @@ static json_t *times(const struct ml_meeting_req *req)
 	ml_time_format(req->start, s);
 	ml_time_format(req->end, e);
 	return json_pack("{s:s, s:s, s:s}", "subject", req->title ? req->title : "Meeting",
-			 "startDateTime", s, "endDateTime", e);
+	                 "startDateTime", s, "endDateTime", e);
 }
 
 static void req_create_or_get(struct ml_pstep *out, const struct ml_meeting_req *req,
-			      const struct ml_pcreds *cr, json_t *state)
+                              const struct ml_pcreds *cr, json_t *state)
 {
 	char ext[96];
 	snprintf(ext, sizeof ext, "meetlink-%s-%u", req->booking_id ? req->booking_id : "",
-		 req->generation);
+	         req->generation);
 	json_t *b = times(req);
 	json_object_set_new(b, "externalId", json_string(ext));
 	phase(state, "create");
 	ml_pstep_http(out, "POST", ml_asprintf("%s/v1.0/me/onlineMeetings/createOrGet", base(cr)),
-		      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+	              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
 	json_decref(b);
 }
 
@@ -65,15 +65,15 @@ static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
 	const char *code = ml_pjs(e, "code"), *msg = ml_pjs(e, "message");
 	if (r->transport == ML_PT_OK && r->status == 403)
 		return ml_perr_set(err, ML_PERR_REAUTH, 403, "reconnect_required",
-				   "The Microsoft connection may not make online meetings (%s): "
-				   "reconnect it.", code ? code : "Forbidden");
+		                   "The Microsoft connection may not make online meetings (%s): "
+		                   "reconnect it.",
+		                   code ? code : "Forbidden");
 	return ml_perr_from_resp(err, r, NAME, code, msg);
 }
 
 static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
-		      const struct ml_meeting_req *req, const struct ml_pcreds *cr,
-		      json_t *state, const struct ml_presp *resp, struct ml_pstep *out,
-		      struct ml_perr *err)
+                      const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
+                      const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
 {
 	(void)cx;
 	memset(out, 0, sizeof *out);
@@ -87,8 +87,9 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		case ML_MOP_UPDATE: {
 			json_t *b = times(req);
 			phase(state, "update");
-			ml_pstep_http(out, "PATCH", meeting_url(cr, req->external_id ? req->external_id : "-"),
-				      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+			ml_pstep_http(out, "PATCH",
+			              meeting_url(cr, req->external_id ? req->external_id : "-"),
+			              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
 			json_decref(b);
 			return 0;
 		}
@@ -102,7 +103,7 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			}
 			phase(state, "delete");
 			ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
-				      bearer(cr));
+			              bearer(cr));
 			return 0;
 		}
 	}
@@ -115,8 +116,9 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	if (strcmp(ph, "create") == 0 && ok) {
 		const char *id = ml_pjs(body, "id"), *url = ml_pjs(body, "joinWebUrl");
 		if (!id || !url) {
-			rc = ml_perr_set(err, ML_PERR_RETRY, (int)resp->status, "provider_bad_answer",
-					 "Graph answered without a meeting id or join URL.");
+			rc = ml_perr_set(err, ML_PERR_RETRY, (int)resp->status,
+			                 "provider_bad_answer",
+			                 "Graph answered without a meeting id or join URL.");
 			goto done;
 		}
 		if (op == ML_MOP_DELETE) {
@@ -159,15 +161,15 @@ done:
 }
 
 static const struct ml_remote_info info = {
-	.max_inflight_per_conn = 4, /* Graph: 4 concurrent requests per mailbox */
-	.qps_per_conn = 0,
+    .max_inflight_per_conn = 4, /* Graph: 4 concurrent requests per mailbox */
+    .qps_per_conn = 0,
 };
 
 const struct ml_provider_ops ml_provider_teams = {
-	.abi = ML_PROVIDER_ABI,
-	.name = "teams",
-	.label = "Microsoft Teams",
-	.caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
-	.remote_step = teams_step,
-	.remote = &info,
+    .abi = ML_PROVIDER_ABI,
+    .name = "teams",
+    .label = "Microsoft Teams",
+    .caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
+    .remote_step = teams_step,
+    .remote = &info,
 };

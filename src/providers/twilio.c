@@ -9,6 +9,7 @@
  * in-progress room with the name is completed (Status=completed); none means already gone.
  */
 #include "core/crypto.h"
+#include "core/jwt.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "providers/remote.h"
@@ -25,7 +26,7 @@ static const char *base(const struct ml_pcreds *cr)
 }
 
 static int unique_name(const struct ml_platform_settings *s, const struct ml_meeting_req *req,
-		       char out[40])
+                       char out[40])
 {
 	memcpy(out, "ml-", 3);
 	return ml_provider_key(out + 3, 37, s, req, "twilio-room", ML_B32, 26);
@@ -51,16 +52,66 @@ static void phase(json_t *state, const char *p)
 }
 
 static int tw_create(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
-		     struct ml_meeting *out, struct ml_perr *err)
+                     struct ml_meeting *out, struct ml_perr *err)
 {
 	char name[40];
 	if (unique_name(cx->settings, req, name) < 0)
 		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
-				   "The server has no secret to derive room names from.");
+		                   "The server has no secret to derive room names from.");
 	const char *pub = cx->settings->public_url ? cx->settings->public_url : "";
 	out->external_id = ml_strdup(name);
 	out->join_url = ml_asprintf("%s/video/%s", pub, name);
 	out->host_url = ml_strdup(out->join_url);
+	return 0;
+}
+
+/* A participant's personal link: meetlink's room page with a Twilio Access Token (HS256
+ * under the API key secret, cty "twilio-fpa;v=1", grants.identity + grants.video.room) in
+ * the fragment (never sent to a server, never in a log). Valid for the meeting window
+ * (at most 24 h, Twilio's limit). Needs the organization's Twilio credential in cx->creds;
+ * without it everyone gets the plain link. */
+static int tw_participant_url(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+                              const struct ml_meeting *m, const struct ml_participant_ref *p,
+                              char **url, struct ml_perr *err)
+{
+	json_t *x = cx->creds ? cx->creds->extra : NULL;
+	const char *sid = json_string_value(json_object_get(x, "api_key_sid"));
+	const char *sec = json_string_value(json_object_get(x, "api_key_secret"));
+	const char *acct = json_string_value(json_object_get(x, "account_sid"));
+	const char *room = m->external_id;
+	if (!sid || !sec || !acct || !room || !m->join_url) {
+		*url = ml_strdup(m->join_url ? m->join_url : "");
+		return 0;
+	}
+	int64_t nbf, exp;
+	ml_join_window(cx->settings, req, &nbf, &exp);
+	int64_t iat = cx->now;
+	if (exp <= iat)
+		exp = iat + 60;
+	if (exp - iat > 86400)
+		exp = iat + 86400;
+	char jti[128], identity[96];
+	snprintf(jti, sizeof jti, "%s-%lld", sid, (long long)iat);
+	/* The participant id is stable and opaque; the name is for display only. */
+	snprintf(identity, sizeof identity, "%s", p->id ? p->id : p->role);
+	json_t *claims =
+	    json_pack("{s:s, s:{s:s, s:{s:s}}, s:s, s:s, s:I, s:I, s:I}", "jti", jti, "grants",
+	              "identity", identity, "video", "room", room, "iss", sid, "sub", acct, "iat",
+	              (json_int_t)iat, "nbf", (json_int_t)nbf, "exp", (json_int_t)exp);
+	json_t *hdr = json_pack("{s:s}", "cty", "twilio-fpa;v=1");
+	struct ml_jwt_key *k = NULL;
+	char *tok = NULL;
+	int rc = ml_jwt_key_hs256(&k, sec, strlen(sec));
+	if (rc == 0)
+		rc = ml_jwt_sign(&tok, k, NULL, hdr, claims);
+	ml_jwt_key_free(k);
+	json_decref(claims);
+	json_decref(hdr);
+	if (rc < 0)
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "token_failed",
+		                   "Could not sign the Twilio access token.");
+	*url = ml_asprintf("%s#access_token=%s", m->join_url, tok);
+	free(tok);
 	return 0;
 }
 
@@ -74,8 +125,8 @@ static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
 }
 
 static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
-		   const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
-		   const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
+                   const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
+                   const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
 {
 	char name[40];
 	int rc = 0;
@@ -83,7 +134,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	if (unique_name(cx->settings, req, name) < 0) {
 		out->kind = ML_PSTEP_FAIL;
 		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
-				   "The server has no secret to derive room names from.");
+		                   "The server has no secret to derive room names from.");
 	}
 	if (!resp) {
 		switch (op) {
@@ -99,10 +150,10 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 				lead_min = 60;
 			phase(state, "open");
 			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms", base(cr)),
-				      ml_asprintf("UniqueName=%s&Type=group&UnusedRoomTimeout=%lld"
-						  "&EmptyRoomTimeout=15",
-						  name, (long long)lead_min),
-				      "application/x-www-form-urlencoded", basic(cr));
+			              ml_asprintf("UniqueName=%s&Type=group&UnusedRoomTimeout=%lld"
+			                          "&EmptyRoomTimeout=15",
+			                          name, (long long)lead_min),
+			              "application/x-www-form-urlencoded", basic(cr));
 			return 0;
 		}
 		case ML_MOP_RECONCILE:
@@ -110,8 +161,8 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			return 0;
 		case ML_MOP_DELETE:
 			phase(state, "find");
-			ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name), NULL,
-				      NULL, basic(cr));
+			ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name),
+			              NULL, NULL, basic(cr));
 			return 0;
 		}
 	}
@@ -122,7 +173,8 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	ph = ph ? ph : "";
 	if ((strcmp(ph, "open") == 0 || strcmp(ph, "get") == 0) && ok) {
 		out->kind = ML_PSTEP_DONE;
-		out->meeting.external_id = ml_strdup(ml_pjs(body, "sid") ? ml_pjs(body, "sid") : name);
+		out->meeting.external_id =
+		    ml_strdup(ml_pjs(body, "sid") ? ml_pjs(body, "sid") : name);
 		goto done;
 	}
 	if (strcmp(ph, "open") == 0 && answered && resp->status == 400 &&
@@ -130,7 +182,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		/* Made by an earlier attempt: use it. */
 		phase(state, "get");
 		ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name), NULL, NULL,
-			      basic(cr));
+		              basic(cr));
 		goto done;
 	}
 	if (strcmp(ph, "find") == 0) {
@@ -146,14 +198,14 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			}
 			phase(state, "complete");
 			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms/%s", base(cr), sid),
-				      ml_strdup("Status=completed"),
-				      "application/x-www-form-urlencoded", basic(cr));
+			              ml_strdup("Status=completed"),
+			              "application/x-www-form-urlencoded", basic(cr));
 			goto done;
 		}
 	}
 	if (strcmp(ph, "complete") == 0 &&
 	    (ok || (answered && (resp->status == 404 ||
-				 json_integer_value(json_object_get(body, "code")) == 53118)))) {
+	                         json_integer_value(json_object_get(body, "code")) == 53118)))) {
 		out->kind = ML_PSTEP_DONE;
 		goto done;
 	}
@@ -166,17 +218,19 @@ done:
 }
 
 static const struct ml_remote_info info = {
-	.max_inflight_per_conn = 0,
-	.qps_per_conn = 0,
-	.open_lead_s = 600,
+    .max_inflight_per_conn = 0,
+    .qps_per_conn = 0,
+    .open_lead_s = 600,
 };
 
 const struct ml_provider_ops ml_provider_twilio = {
-	.abi = ML_PROVIDER_ABI,
-	.name = "twilio",
-	.label = "Twilio Video",
-	.caps = ML_CAP_REMOTE | ML_CAP_ORG_CREDS | ML_CAP_LAZY | ML_CAP_DELETE | ML_CAP_UPDATE,
-	.meeting_create = tw_create,
-	.remote_step = tw_step,
-	.remote = &info,
+    .abi = ML_PROVIDER_ABI,
+    .name = "twilio",
+    .label = "Twilio Video",
+    .caps = ML_CAP_REMOTE | ML_CAP_ORG_CREDS | ML_CAP_LAZY | ML_CAP_DELETE | ML_CAP_UPDATE |
+            ML_CAP_PERSONAL,
+    .meeting_create = tw_create,
+    .participant_url = tw_participant_url,
+    .remote_step = tw_step,
+    .remote = &info,
 };

@@ -50,7 +50,8 @@ static char *user_path(const struct ml_pcreds *cr, const struct ml_meeting_req *
 
 static void marker(const struct ml_meeting_req *req, char out[96])
 {
-	snprintf(out, 96, "meetlink:%s:%u", req->booking_id ? req->booking_id : "", req->generation);
+	snprintf(out, 96, "meetlink:%s:%u", req->booking_id ? req->booking_id : "",
+	         req->generation);
 }
 
 static void phase(json_t *state, const char *p)
@@ -71,8 +72,8 @@ static json_t *schedule(const struct ml_meeting_req *req)
 	if (minutes < 1)
 		minutes = 1;
 	json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "topic", req->title ? req->title : "Meeting",
-			      "start_time", start, "duration", (json_int_t)minutes, "timezone",
-			      req->timezone && *req->timezone ? req->timezone : "UTC");
+	                      "start_time", start, "duration", (json_int_t)minutes, "timezone",
+	                      req->timezone && *req->timezone ? req->timezone : "UTC");
 	/* Zoom caps the topic at 200 characters. */
 	const char *t = json_string_value(json_object_get(o, "topic"));
 	if (strlen(t) > 200) {
@@ -86,23 +87,25 @@ static json_t *schedule(const struct ml_meeting_req *req)
 }
 
 static void req_create(struct ml_pstep *out, const struct ml_meeting_req *req,
-		       const struct ml_pcreds *cr, json_t *state)
+                       const struct ml_pcreds *cr, json_t *state)
 {
 	char mk[96];
 	marker(req, mk);
 	json_t *b = schedule(req);
 	json_object_set_new(b, "type", json_integer(2));
 	char *agenda = ml_asprintf("%s%s%s", req->description ? req->description : "",
-				   req->description ? "\n\n" : "", mk);
+	                           req->description ? "\n\n" : "", mk);
 	json_object_set_new(b, "agenda", json_string(agenda));
 	free(agenda);
 	json_t *st = json_object();
 	json_t *set = req->settings;
-	json_object_set_new(st, "waiting_room", json_boolean(json_is_true(json_object_get(set, "waiting_room"))));
+	json_object_set_new(st, "waiting_room",
+	                    json_boolean(json_is_true(json_object_get(set, "waiting_room"))));
 	json_object_set_new(st, "join_before_host",
-			    json_boolean(json_is_true(json_object_get(set, "join_before_host"))));
-	json_object_set_new(st, "auto_recording",
-			    json_string(json_is_true(json_object_get(set, "recording")) ? "cloud" : "none"));
+	                    json_boolean(json_is_true(json_object_get(set, "join_before_host"))));
+	json_object_set_new(
+	    st, "auto_recording",
+	    json_string(json_is_true(json_object_get(set, "recording")) ? "cloud" : "none"));
 	json_object_set_new(b, "settings", st);
 	const char *pw = json_string_value(json_object_get(set, "passcode"));
 	if (pw && strlen(pw) <= 10)
@@ -110,21 +113,22 @@ static void req_create(struct ml_pstep *out, const struct ml_meeting_req *req,
 	char *path = user_path(cr, req);
 	phase(state, "create");
 	ml_pstep_http(out, "POST", ml_asprintf("%s%s/meetings", base(cr), path),
-		      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+	              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
 	out->http.not_idempotent = true;
 	free(path);
 	json_decref(b);
 }
 
 static void req_lookup(struct ml_pstep *out, const struct ml_meeting_req *req,
-		       const struct ml_pcreds *cr, json_t *state, const char *page)
+                       const struct ml_pcreds *cr, json_t *state, const char *page)
 {
 	char *path = user_path(cr, req);
 	phase(state, "lookup");
 	ml_pstep_http(out, "GET",
-		      ml_asprintf("%s%s/meetings?type=scheduled&page_size=300%s%s", base(cr), path,
-				  page && *page ? "&next_page_token=" : "", page && *page ? page : ""),
-		      NULL, NULL, bearer(cr));
+	              ml_asprintf("%s%s/meetings?type=scheduled&page_size=300%s%s", base(cr), path,
+	                          page && *page ? "&next_page_token=" : "",
+	                          page && *page ? page : ""),
+	              NULL, NULL, bearer(cr));
 	free(path);
 }
 
@@ -148,12 +152,12 @@ static int done_meeting(struct ml_pstep *out, json_t *m, struct ml_perr *err)
 	char id[32];
 	if (id_text(m, id) < 0 || !ml_pjs(m, "join_url"))
 		return ml_perr_set(err, ML_PERR_RETRY, 200, "provider_bad_answer",
-				   "Zoom answered without a meeting id or link.");
+		                   "Zoom answered without a meeting id or link.");
 	out->kind = ML_PSTEP_DONE;
 	out->meeting.external_id = ml_strdup(id);
 	out->meeting.join_url = ml_strdup(ml_pjs(m, "join_url"));
-	out->meeting.host_url = ml_strdup(ml_pjs(m, "start_url") ? ml_pjs(m, "start_url")
-								: ml_pjs(m, "join_url"));
+	out->meeting.host_url =
+	    ml_strdup(ml_pjs(m, "start_url") ? ml_pjs(m, "start_url") : ml_pjs(m, "join_url"));
 	if (ml_pjs(m, "password"))
 		out->meeting.passcode = ml_strdup(ml_pjs(m, "password"));
 	return 0;
@@ -165,18 +169,19 @@ static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
 	json_int_t code = json_integer_value(json_object_get(body, "code"));
 	if (r->transport == ML_PT_OK && r->status == 400 && code == 3002)
 		return ml_perr_set(err, ML_PERR_PERMANENT, 400, "meeting_in_progress",
-				   "Zoom cannot change a meeting that has started.");
+		                   "Zoom cannot change a meeting that has started.");
 	if (r->transport == ML_PT_OK && r->status == 404 && code == 1001)
 		return ml_perr_set(err, ML_PERR_PERMANENT, 404, "provider_user_not_found",
-				   "The host has no Zoom user on this account (%s).", msg ? msg : "");
+		                   "The host has no Zoom user on this account (%s).",
+		                   msg ? msg : "");
 	char c[32];
 	snprintf(c, sizeof c, "zoom_%" JSON_INTEGER_FORMAT, code);
 	return ml_perr_from_resp(err, r, NAME, code ? c : NULL, msg);
 }
 
 static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
-		     const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
-		     const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
+                     const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
+                     const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
 {
 	(void)cx;
 	memset(out, 0, sizeof *out);
@@ -197,8 +202,9 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		case ML_MOP_UPDATE: {
 			json_t *b = schedule(req);
 			phase(state, "update");
-			ml_pstep_http(out, "PATCH", meeting_url(cr, req->external_id ? req->external_id : "0"),
-				      json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+			ml_pstep_http(out, "PATCH",
+			              meeting_url(cr, req->external_id ? req->external_id : "0"),
+			              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
 			json_decref(b);
 			return 0;
 		}
@@ -213,7 +219,7 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			}
 			phase(state, "delete");
 			ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
-				      bearer(cr));
+			              bearer(cr));
 			return 0;
 		}
 	}
@@ -274,12 +280,14 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			if (agenda && strstr(agenda, mk) && id_text(m, id) == 0) {
 				if (op == ML_MOP_DELETE) {
 					phase(state, "delete");
-					ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL,
-						      bearer(cr));
+					ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL,
+					              NULL, bearer(cr));
 				} else {
-					/* The list lacks start_url and password: fetch the meeting. */
+					/* The list lacks start_url and password: fetch the meeting.
+					 */
 					phase(state, "get");
-					ml_pstep_http(out, "GET", meeting_url(cr, id), NULL, NULL, bearer(cr));
+					ml_pstep_http(out, "GET", meeting_url(cr, id), NULL, NULL,
+					              bearer(cr));
 				}
 				goto done;
 			}
@@ -329,16 +337,16 @@ done:
 }
 
 static const struct ml_remote_info info = {
-	.max_inflight_per_conn = 0,
-	.qps_per_conn = 10, /* Zoom counts per account per second (MEETLINK_ZOOM_QPS) */
-	.reconcile = true,
+    .max_inflight_per_conn = 0,
+    .qps_per_conn = 10, /* Zoom counts per account per second (MEETLINK_ZOOM_QPS) */
+    .reconcile = true,
 };
 
 const struct ml_provider_ops ml_provider_zoom = {
-	.abi = ML_PROVIDER_ABI,
-	.name = "zoom",
-	.label = "Zoom",
-	.caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
-	.remote_step = zoom_step,
-	.remote = &info,
+    .abi = ML_PROVIDER_ABI,
+    .name = "zoom",
+    .label = "Zoom",
+    .caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
+    .remote_step = zoom_step,
+    .remote = &info,
 };

@@ -59,7 +59,7 @@ static struct slot *find(struct ml_limiter *l, const char *key, double burst)
 }
 
 int64_t ml_limiter_take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
-			int64_t now_ms)
+                        int64_t now_ms)
 {
 	if (!l || !key || !*key || (max_inflight <= 0 && qps <= 0))
 		return 0;

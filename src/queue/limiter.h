@@ -14,7 +14,7 @@ void ml_limiter_free(struct ml_limiter *l);
  * the rate (qps, a token bucket with a one-second burst) allows the next call. Limits <= 0
  * are off (and nothing needs giving back then, though giving is harmless). */
 int64_t ml_limiter_take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
-			int64_t now_ms);
+                        int64_t now_ms);
 /* Counts one more call against the rate of a slot already held (a second request of a job). */
 void ml_limiter_spend(struct ml_limiter *l, const char *key, double qps, int64_t now_ms);
 void ml_limiter_give(struct ml_limiter *l, const char *key);

@@ -27,12 +27,12 @@ struct ml_pipeline {
 	int max_attempts;       /* MEETLINK_MEETING_MAX_ATTEMPTS: then the meeting is in error, 8 */
 	int64_t defer_ms;       /* how long a job waits for a busy connection, 250 */
 	int conn_max_inflight;  /* MEETLINK_CONN_MAX_INFLIGHT: calls at once per connection
-				 * for platforms without their own limit, 0 = no limit */
+	                         * for platforms without their own limit, 0 = no limit */
 	double zoom_qps;        /* MEETLINK_ZOOM_QPS: Zoom calls per second per connection, 10 */
 	int teams_max_inflight; /* MEETLINK_TEAMS_MAX_INFLIGHT: per mailbox, 4 */
 	int64_t reconcile_delay_ms; /* MEETLINK_RECONCILE_DELAY_MS: 2 x timeout + 1 s */
 	char *zoom_webhook_secret;  /* MEETLINK_ZOOM_WEBHOOK_SECRET (the sandbox's by default
-				     * with MEETLINK_SANDBOX_URL); NULL: /webhooks/zoom is off */
+	                             * with MEETLINK_SANDBOX_URL); NULL: /webhooks/zoom is off */
 	struct ml_limiter *limiter; /* worker thread only */
 };
 
@@ -50,16 +50,16 @@ bool ml_pipeline_remote(const char *platform);
  * queued; lazy platforms (Twilio) get their link now and a meeting.open job shortly before
  * the start. `events` gets the audit entries. */
 int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings *ps,
-			    const char *org_id, json_t *booking, json_t *service, json_t *host,
-			    json_t *events);
+                            const char *org_id, json_t *booking, json_t *service, json_t *host,
+                            json_t *events);
 /* The booking moved: the meeting is updated in place (coalesced with a queued update). */
 int ml_pipeline_plan_update(struct ml_tx *tx, const struct ml_platform_settings *ps,
-			    const char *org_id, json_t *booking, json_t *events);
+                            const char *org_id, json_t *booking, json_t *events);
 /* The meeting object `meeting` (the current one, or one just moved to history) must go:
  * meeting.delete is queued after whatever the booking has queued before it. host_id is the
  * host whose connection made it. */
 int ml_pipeline_plan_delete(struct ml_tx *tx, const char *org_id, const char *booking_id,
-			    json_t *meeting, const char *host_id);
+                            json_t *meeting, const char *host_id);
 
 /* --- The job kinds (queue/kinds.c lists them) --- */
 extern const struct ml_job_handler ml_job_meeting_create;

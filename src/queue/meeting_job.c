@@ -27,14 +27,14 @@
 
 /* What the commit callback will write. */
 enum commit_kind {
-	C_NONE,       /* only the job's outcome and the driver's state */
-	C_READY,      /* create/open: the meeting is ready (or its external id noted) */
-	C_UPDATED,    /* update: done in place */
+	C_NONE,          /* only the job's outcome and the driver's state */
+	C_READY,         /* create/open: the meeting is ready (or its external id noted) */
+	C_UPDATED,       /* update: done in place */
 	C_PROVIDER_GONE, /* update: the provider deleted/cancelled the meeting: report it */
-	C_DELETED,    /* delete: gone at the provider */
-	C_FAILED,     /* the meeting cannot be made: fallback or error */
-	C_REAUTH,     /* the host must reconnect: error with reconnect_required, job waits */
-	C_REFRESHED,  /* new tokens to persist; the job runs again at once */
+	C_DELETED,       /* delete: gone at the provider */
+	C_FAILED,        /* the meeting cannot be made: fallback or error */
+	C_REAUTH,        /* the host must reconnect: error with reconnect_required, job waits */
+	C_REFRESHED,     /* new tokens to persist; the job runs again at once */
 	C_REFRESH_FAILED,
 	C_RECONCILED, /* duplicates an ambiguous create left were removed */
 };
@@ -42,8 +42,8 @@ enum commit_kind {
 struct mjob {
 	enum ml_mop op;
 	const struct ml_provider_ops *ops;
-	json_t *payload;  /* the job's payload (owned copy), with "state" */
-	json_t *state;    /* borrowed from payload: the driver's state */
+	json_t *payload; /* the job's payload (owned copy), with "state" */
+	json_t *state;   /* borrowed from payload: the driver's state */
 	json_t *booking, *service, *host;
 	json_t *meeting;  /* borrowed from booking: the meeting object this job is about */
 	const char *skip; /* nothing to do, and why */
@@ -61,11 +61,11 @@ struct mjob {
 	/* outcome */
 	enum commit_kind ck;
 	struct ml_perr err;
-	bool final;          /* the failure ends the meeting (no more attempts) */
-	bool cleanup;        /* queue a delete of whatever an ambiguous attempt may have made */
+	bool final;   /* the failure ends the meeting (no more attempts) */
+	bool cleanup; /* queue a delete of whatever an ambiguous attempt may have made */
 	struct ml_oauth_tokens fresh;
 	bool reauth;
-	bool mark_reauth;    /* the provider refused a token we held valid: flag the connection */
+	bool mark_reauth; /* the provider refused a token we held valid: flag the connection */
 	char why[300];
 };
 
@@ -118,7 +118,7 @@ static json_t *meeting_by_id(json_t *booking, const char *id, bool *current)
 }
 
 static int load_doc(struct ml_tx *tx, enum ml_kind kind, const char *org, const char *id,
-		    json_t **out)
+                    json_t **out)
 {
 	*out = NULL;
 	if (!id)
@@ -205,8 +205,9 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 		json_object_set_new(mj->payload, "state", state);
 	}
 	mj->state = state;
-	json_object_set_new(state, "attempt",
-			    json_integer(json_integer_value(json_object_get(state, "attempt")) + 1));
+	json_object_set_new(
+	    state, "attempt",
+	    json_integer(json_integer_value(json_object_get(state, "attempt")) + 1));
 	/* When this attempt began (shown in the job list; the bench measures from it). */
 	json_object_set_new(state, "claimed_at_ms", json_integer(ml_now_ms()));
 	/* Only a driver without idempotency keys needs the count durable before it calls;
@@ -218,8 +219,8 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 	mj->needs_creds = (mj->ops->caps & (ML_CAP_OAUTH | ML_CAP_ORG_CREDS)) != 0;
 	mj->cstate = ML_CONN_VALID;
 	if (mj->needs_creds) {
-		rc = ml_conn_acquire(tx, app->vault, org, host_id, mj->ops->name, ml_now_ms(), 60000,
-				     &mj->tok, &mj->cstate, &mj->busy_ms);
+		rc = ml_conn_acquire(tx, app->vault, org, host_id, mj->ops->name, ml_now_ms(),
+		                     60000, &mj->tok, &mj->cstate, &mj->busy_ms);
 		if (rc < 0)
 			return rc;
 	}
@@ -256,7 +257,7 @@ static void ev(json_t *events, const char *type, json_t *data)
 }
 
 static int audit_and_notify(struct ml_tx *tx, struct ml_job_run *run, json_t *booking,
-			    json_t *events, struct mjob *mj)
+                            json_t *events, struct mjob *mj)
 {
 	struct ml_app *app = app_of(run);
 	size_t i;
@@ -264,8 +265,9 @@ static int audit_and_notify(struct ml_tx *tx, struct ml_job_run *run, json_t *bo
 	int rc;
 	json_array_foreach(events, i, e)
 	{
-		struct ml_audit a = {run->job.org_id, str(booking, "id"), str(e, "type"), "worker",
-				     NULL, json_object_get(e, "data")};
+		struct ml_audit a = {
+		    run->job.org_id,           str(booking, "id"), str(e, "type"), "worker", NULL,
+		    json_object_get(e, "data")};
 		if ((rc = ml_tx_audit_append(tx, &a)) < 0)
 			return rc;
 	}
@@ -281,17 +283,18 @@ static void set_s(json_t *o, const char *k, const char *v)
 }
 
 static int enqueue_cleanup(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
-			   json_t *booking)
+                           json_t *booking)
 {
 	/* The meeting object now carries the fallback; what an ambiguous attempt may have made
 	 * on the requested platform is deleted by id derivation or lookup. */
 	json_t *ghost = json_pack("{s:s?, s:s, s:s, s:O?}", "id", str(mj->meeting, "id"),
-				  "platform", mj->ops->name, "status", "pending", "generation",
-				  json_object_get(mj->meeting, "generation"));
+	                          "platform", mj->ops->name, "status", "pending", "generation",
+	                          json_object_get(mj->meeting, "generation"));
 	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:b}", "booking_id", str(booking, "id"),
-			      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
-			      "host_id", str(mj->payload, "host_id"), "cleanup", 1);
-	struct ml_job_new j = {run->job.org_id, "meeting.delete", str(booking, "id"), NULL, p, 0, 0};
+	                      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
+	                      "host_id", str(mj->payload, "host_id"), "cleanup", 1);
+	struct ml_job_new j = {
+	    run->job.org_id, "meeting.delete", str(booking, "id"), NULL, p, 0, 0};
 	int rc = ml_tx_job_enqueue(tx, &j, NULL);
 	json_decref(p);
 	json_decref(ghost);
@@ -301,16 +304,16 @@ static int enqueue_cleanup(struct ml_tx *tx, struct ml_job_run *run, struct mjob
 /* A create that needed more than one attempt on a platform without idempotency: once any
  * late answer has settled (twice the call timeout), remove what it may have duplicated. */
 static int enqueue_reconcile(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
-			     json_t *booking, const char *keep)
+                             json_t *booking, const char *keep)
 {
 	char group[96];
 	snprintf(group, sizeof group, "reconcile:%s", str(booking, "id"));
 	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:s?}", "booking_id", str(booking, "id"),
-			      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
-			      "host_id", str(mj->payload, "host_id"), "keep", keep);
+	                      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
+	                      "host_id", str(mj->payload, "host_id"), "keep", keep);
 	int64_t delay = pipe_of(run)->reconcile_delay_ms;
-	struct ml_job_new j = {run->job.org_id, "meeting.reconcile", group, NULL, p,
-			       ml_now_ms() + delay, 0};
+	struct ml_job_new j = {
+	    run->job.org_id, "meeting.reconcile", group, NULL, p, ml_now_ms() + delay, 0};
 	int rc = ml_tx_job_enqueue(tx, &j, NULL);
 	json_decref(p);
 	return rc;
@@ -326,9 +329,9 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 	bool current;
 	int rc = 0;
 
-	/* The driver's state goes with the outcome, whatever it is. */
-	if (mj->state && (rc = ml_tx_job_set_payload(tx, run->job.id, mj->payload)) < 0)
-		goto done;
+	/* The driver's state goes with the outcome, whatever it is, in the same write. */
+	if (mj->state)
+		run->fin.payload = mj->payload;
 	switch (mj->ck) {
 	case C_REFRESHED:
 		rc = ml_conn_refreshed(tx, app->vault, mj->tok.conn_id, &mj->fresh);
@@ -344,9 +347,13 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 		json_int_t n = json_integer_value(json_object_get(mj->state, "duplicates_removed"));
 		if (n > 0) {
 			json_t *d = json_pack("{s:s, s:I, s:s?}", "platform", platform, "removed",
-					      n, "kept", str(mj->payload, "keep"));
-			struct ml_audit a = {run->job.org_id, str(mj->payload, "booking_id"),
-					     "meeting.duplicates_removed", "worker", NULL, d};
+			                      n, "kept", str(mj->payload, "keep"));
+			struct ml_audit a = {run->job.org_id,
+			                     str(mj->payload, "booking_id"),
+			                     "meeting.duplicates_removed",
+			                     "worker",
+			                     NULL,
+			                     d};
 			rc = ml_tx_audit_append(tx, &a);
 			json_decref(d);
 		}
@@ -377,7 +384,7 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 
 	/* The booking as it is now (the API may have changed it since the claim). */
 	rc = ml_tx_doc_get(tx, ML_KIND_BOOKING, run->job.org_id, str(mj->payload, "booking_id"),
-			   &booking);
+	                   &booking);
 	if (rc == ML_ENOTFOUND) {
 		rc = 0;
 		goto done;
@@ -393,7 +400,8 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 	switch (mj->ck) {
 	case C_READY: {
 		struct ml_meeting *out = &mj->step.meeting;
-		bool live = current && ms && (strcmp(ms, "pending") == 0 || strcmp(ms, "error") == 0);
+		bool live =
+		    current && ms && (strcmp(ms, "pending") == 0 || strcmp(ms, "error") == 0);
 		if (mj->op == ML_MOP_OPEN) {
 			json_object_set_new(m, "opened_at", json_string(""));
 			char now[ML_RFC3339_MAX];
@@ -401,12 +409,14 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 			set_s(m, "opened_at", now);
 			if (out->external_id)
 				set_s(m, "room_sid", out->external_id);
-			ev(events, "meeting.opened", json_pack("{s:s, s:s?}", "platform", platform,
-								"room_sid", out->external_id));
+			ev(events, "meeting.opened",
+			   json_pack("{s:s, s:s?}", "platform", platform, "room_sid",
+			             out->external_id));
 			changed = true;
 			break;
 		}
-		/* Superseded meanwhile: keep what was made, so the delete queued after us finds it. */
+		/* Superseded meanwhile: keep what was made, so the delete queued after us finds it.
+		 */
 		set_s(m, "external_id", out->external_id);
 		if (!live) {
 			if (!str(m, "join_url"))
@@ -418,10 +428,12 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 		    json_integer_value(json_object_get(mj->state, "attempt")) > 1 &&
 		    (rc = enqueue_reconcile(tx, run, mj, booking, out->external_id)) < 0)
 			goto done;
-		if (out->external_id &&
-		    (rc = ml_tx_provider_meeting_put(tx, platform, out->external_id,
-						     run->job.org_id, str(booking, "id"),
-						     str(m, "id"))) < 0)
+		/* Which booking a provider id belongs to, for providers whose webhooks report
+		 * meetings deleted on their side (Zoom). */
+		if (out->external_id && strcmp(platform, "zoom") == 0 &&
+		    (rc =
+		         ml_tx_provider_meeting_put(tx, platform, out->external_id, run->job.org_id,
+		                                    str(booking, "id"), str(m, "id"))) < 0)
 			goto done;
 		json_object_set_new(m, "status", json_string("ready"));
 		set_s(m, "join_url", out->join_url);
@@ -430,7 +442,7 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 		json_object_set_new(m, "error", json_null());
 		ev(events, "meeting.ready",
 		   json_pack("{s:s, s:s?, s:s?}", "platform", platform, "meeting_id", str(m, "id"),
-			     "external_id", out->external_id));
+		             "external_id", out->external_id));
 		changed = true;
 		break;
 	}
@@ -446,7 +458,7 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 			set_s(m, "host_url", out->host_url);
 		ev(events, "meeting.updated",
 		   json_pack("{s:s, s:b, s:s?}", "platform", platform, "same_link", same,
-			     "external_id", str(m, "external_id")));
+		             "external_id", str(m, "external_id")));
 		changed = true;
 		break;
 	}
@@ -454,21 +466,21 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 		if (!current || !ms || strcmp(ms, "ready") != 0)
 			break;
 		json_object_set_new(m, "status", json_string("error"));
-		json_object_set_new(m, "error",
-				    json_pack("{s:s, s:s}", "code", "meeting_deleted_at_provider",
-					      "message",
-					      "The meeting was deleted or cancelled at the provider; "
-					      "regenerate it or set a link by hand."));
+		json_object_set_new(
+		    m, "error",
+		    json_pack("{s:s, s:s}", "code", "meeting_deleted_at_provider", "message",
+		              "The meeting was deleted or cancelled at the provider; "
+		              "regenerate it or set a link by hand."));
 		ev(events, "meeting.deleted_at_provider",
 		   json_pack("{s:s, s:s?, s:s}", "platform", platform, "external_id",
-			     str(m, "external_id"), "detected_by", "update"));
+		             str(m, "external_id"), "detected_by", "update"));
 		changed = true;
 		break;
 	case C_DELETED:
 		json_object_set_new(m, "deleted_at_provider", json_true());
 		ev(events, "meeting.deleted",
 		   json_pack("{s:s, s:s?, s:s?}", "platform", platform, "meeting_id", str(m, "id"),
-			     "external_id", str(m, "external_id")));
+		             "external_id", str(m, "external_id")));
 		changed = true;
 		break;
 	case C_FAILED:
@@ -480,14 +492,15 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 			 * and the audit trail. */
 			ev(events, "meeting.job_failed",
 			   json_pack("{s:s, s:s, s:s, s:s}", "platform", platform, "job",
-				     run->job.kind, "code", mj->err.code, "message", mj->err.message));
+			             run->job.kind, "code", mj->err.code, "message",
+			             mj->err.message));
 			changed = true;
 			break;
 		}
 		if (mj->ck == C_FAILED) {
 			struct ml_provider_ctx cx = {&app->platforms, ml_now()};
-			ml_meeting_fail(&cx, run->job.org_id, booking, mj->service, mj->host, platform,
-					&mj->err, true, events);
+			ml_meeting_fail(&cx, run->job.org_id, booking, mj->service, mj->host,
+			                platform, &mj->err, true, events);
 			m = json_object_get(booking, "meeting");
 			if (mj->cleanup && json_is_true(json_object_get(m, "fallback_used")) &&
 			    (rc = enqueue_cleanup(tx, run, mj, booking)) < 0)
@@ -495,11 +508,11 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 		} else {
 			json_object_set_new(m, "status", json_string("error"));
 			json_object_set_new(m, "error",
-					    json_pack("{s:s, s:s}", "code", "reconnect_required",
-						      "message", mj->err.message));
+			                    json_pack("{s:s, s:s}", "code", "reconnect_required",
+			                              "message", mj->err.message));
 			ev(events, "meeting.failed",
 			   json_pack("{s:s, s:s, s:s}", "platform", platform, "code",
-				     "reconnect_required", "message", mj->err.message));
+			             "reconnect_required", "message", mj->err.message));
 		}
 		changed = true;
 		break;
@@ -531,7 +544,7 @@ static void give_slot(struct ml_job_run *run, struct mjob *mj)
 }
 
 static void finish(struct ml_job_run *run, enum ml_job_outcome o, int64_t run_at_ms,
-		   const char *error, enum commit_kind ck)
+                   const char *error, enum commit_kind ck)
 {
 	struct mjob *mj = run->state;
 	if (mj) {
@@ -542,7 +555,7 @@ static void finish(struct ml_job_run *run, enum ml_job_outcome o, int64_t run_at
 	if (o == ML_JOB_DONE && mj && mj->skip)
 		result = json_pack("{s:s}", "skipped", mj->skip);
 	struct ml_job_finish f = {o, run_at_ms, o == ML_JOB_WAIT ? mj->tok.conn_id : NULL, error,
-				  result};
+	                          result};
 	ml_job_run_finish(run, &f, mj ? commit_fn : NULL, run);
 	json_decref(result);
 }
@@ -584,8 +597,8 @@ static void on_fail(struct ml_job_run *run, struct mjob *mj, const char *retry_a
 		if (mj->final) {
 			mj->cleanup = true;
 			snprintf(e->message + strlen(e->message),
-				 sizeof e->message - strlen(e->message),
-				 " (gave up after %d attempts)", run->job.attempts);
+			         sizeof e->message - strlen(e->message),
+			         " (gave up after %d attempts)", run->job.attempts);
 		}
 		finish(run, ML_JOB_RETRY, ml_now_ms() + delay, why, mj->final ? C_FAILED : C_NONE);
 		return;
@@ -669,11 +682,11 @@ static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp 
 	ml_pstep_clear(&mj->step);
 	memset(&mj->err, 0, sizeof mj->err);
 	int rc = mj->ops->remote_step(&cx, mj->op, &mj->req, &mj->cr, mj->state, resp, &mj->step,
-				      &mj->err);
+	                              &mj->err);
 	if (rc < 0 || mj->step.kind == ML_PSTEP_FAIL) {
 		if (mj->err.kind == ML_PERR_NONE)
 			ml_perr_set(&mj->err, ML_PERR_RETRY, 0, "driver_error",
-				    "The driver stopped without an answer.");
+			            "The driver stopped without an answer.");
 		on_fail(run, mj, resp ? resp->retry_after : NULL);
 		return;
 	}
@@ -682,13 +695,13 @@ static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp 
 		const struct ml_remote_info *ri = mj->ops->remote;
 		if (resp && ri && ri->qps_per_conn > 0)
 			ml_limiter_spend(pipe_of(run)->limiter, mj->tok.conn_id, ri->qps_per_conn,
-					 ml_mono_ms());
+			                 ml_mono_ms());
 		ml_job_run_http(run, make_easy(run, mj));
 		return;
 	}
 	case ML_PSTEP_POLL:
-		finish(run, ML_JOB_DEFER, ml_now_ms() + mj->step.poll_after_ms, "waiting for the provider",
-		       C_NONE);
+		finish(run, ML_JOB_DEFER, ml_now_ms() + mj->step.poll_after_ms,
+		       "waiting for the provider", C_NONE);
 		return;
 	case ML_PSTEP_DONE:
 		switch (mj->op) {
@@ -751,7 +764,7 @@ static void mj_start(struct ml_job_run *run)
 	}
 	case ML_CONN_REAUTH:
 		ml_perr_set(&mj->err, ML_PERR_REAUTH, 0, "reconnect_required",
-			    "The host must reconnect their %s account.", mj->ops->label);
+		            "The host must reconnect their %s account.", mj->ops->label);
 		snprintf(mj->why, sizeof mj->why, "%s", mj->err.message);
 		snprintf(why, sizeof why, "reconnect_required: %s", mj->err.message);
 		/* Not the job's fault: it waits for the reconnect, its attempts untouched. */
@@ -765,12 +778,12 @@ static void mj_start(struct ml_job_run *run)
 		if (mj->op == ML_MOP_DELETE) {
 			/* Nothing can be deleted without the credential that made it. */
 			snprintf(mj->why, sizeof mj->why, "no connection");
-			finish(run, ML_JOB_FAIL, 0, "connection_required: the host has no connection",
-			       C_FAILED);
+			finish(run, ML_JOB_FAIL, 0,
+			       "connection_required: the host has no connection", C_FAILED);
 			return;
 		}
 		ml_perr_set(&mj->err, ML_PERR_PERMANENT, 0, "connection_required",
-			    "The host has not connected a %s account.", mj->ops->label);
+		            "The host has not connected a %s account.", mj->ops->label);
 		mj->final = true;
 		finish(run, ML_JOB_FAIL, 0, "connection_required: the host has no connection",
 		       C_FAILED);
@@ -800,12 +813,11 @@ static void mj_start(struct ml_job_run *run)
 	step(run, mj, NULL);
 }
 
-static void on_refresh(struct ml_job_run *run, struct mjob *mj,
-		       const struct ml_http_result *res)
+static void on_refresh(struct ml_job_run *run, struct mjob *mj, const struct ml_http_result *res)
 {
 	mj->refreshing = false;
 	int rc = res->code == CURLE_OK ? ml_oauth_parse_tokens(res->status, res->body, &mj->fresh)
-				       : ML_EUNAVAIL;
+	                               : ML_EUNAVAIL;
 	if (rc == 0) {
 		/* Persisted before use; the next run finds the token valid. */
 		finish(run, ML_JOB_DEFER, ml_now_ms(), NULL, C_REFRESHED);
@@ -813,11 +825,11 @@ static void on_refresh(struct ml_job_run *run, struct mjob *mj,
 	}
 	mj->reauth = rc == ML_EAUTH;
 	snprintf(mj->why, sizeof mj->why, "%s",
-		 mj->reauth ? "The provider refused the refresh token (invalid_grant)."
-			    : "The token refresh failed for now.");
+	         mj->reauth ? "The provider refused the refresh token (invalid_grant)."
+	                    : "The token refresh failed for now.");
 	if (mj->reauth) {
 		ml_perr_set(&mj->err, ML_PERR_REAUTH, (int)res->status, "reconnect_required",
-			    "The host must reconnect their %s account.", mj->ops->label);
+		            "The host must reconnect their %s account.", mj->ops->label);
 		finish(run, ML_JOB_WAIT, 0, "reconnect_required: the refresh token was refused",
 		       C_REFRESH_FAILED);
 		return;
@@ -834,8 +846,8 @@ static void mj_on_http(struct ml_job_run *run, const struct ml_http_result *res)
 		return;
 	}
 	char *ra = ml_http_result_header(res, "Retry-After");
-	struct ml_presp r = {transport_of(res->code), res->status, res->body, res->body_len, ra,
-			     ml_now()};
+	struct ml_presp r = {transport_of(res->code), res->status, res->body,
+	                     res->body_len,           ra,          ml_now()};
 	step(run, mj, &r);
 	free(ra);
 }
@@ -858,13 +870,13 @@ static void mj_release(struct ml_job_run *run)
 	run->state = NULL;
 }
 
-#define HANDLER(sym, kind_name)                                                                \
-	const struct ml_job_handler sym = {                                                    \
-		.kind = kind_name,                                                             \
-		.start = mj_start,                                                             \
-		.on_http = mj_on_http,                                                         \
-		.release = mj_release,                                                         \
-		.prepare = mj_prepare,                                                         \
+#define HANDLER(sym, kind_name)                                                                    \
+	const struct ml_job_handler sym = {                                                        \
+	    .kind = kind_name,                                                                     \
+	    .start = mj_start,                                                                     \
+	    .on_http = mj_on_http,                                                                 \
+	    .release = mj_release,                                                                 \
+	    .prepare = mj_prepare,                                                                 \
 	}
 
 HANDLER(ml_job_meeting_create, "meeting.create");
@@ -886,7 +898,7 @@ static int env_num(const char *name, double def, double lo, double hi, double *o
 	double d = strtod(v, &end);
 	if (*end || d < lo || d > hi)
 		return ml_error_set(ML_EINVAL, "invalid_config", name,
-				    "%s must be a number from %g to %g", name, lo, hi);
+		                    "%s must be a number from %g to %g", name, lo, hi);
 	*out = d;
 	return 0;
 }

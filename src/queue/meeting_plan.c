@@ -21,19 +21,19 @@ bool ml_pipeline_remote(const char *platform)
 	return ops && ops->abi >= 2 && (ops->caps & ML_CAP_REMOTE) && ops->remote_step;
 }
 
-static int enqueue(struct ml_tx *tx, const char *org_id, const char *kind,
-		   const char *booking_id, json_t *payload, bool coalesce, int64_t run_at_ms)
+static int enqueue(struct ml_tx *tx, const char *org_id, const char *kind, const char *booking_id,
+                   json_t *payload, bool coalesce, int64_t run_at_ms)
 {
 	char ck[96];
 	snprintf(ck, sizeof ck, "%s:%s", kind, booking_id);
 	struct ml_job_new j = {
-		.org_id = org_id,
-		.kind = kind,
-		.group_key = booking_id,
-		.coalesce_key = coalesce ? ck : NULL,
-		.payload = payload,
-		.run_at_ms = run_at_ms,
-		.max_attempts = 0,
+	    .org_id = org_id,
+	    .kind = kind,
+	    .group_key = booking_id,
+	    .coalesce_key = coalesce ? ck : NULL,
+	    .payload = payload,
+	    .run_at_ms = run_at_ms,
+	    .max_attempts = 0,
 	};
 	const char *env = getenv("MEETLINK_MEETING_MAX_ATTEMPTS");
 	if (env && *env)
@@ -44,7 +44,7 @@ static int enqueue(struct ml_tx *tx, const char *org_id, const char *kind,
 static json_t *payload_for(const char *booking_id, json_t *m, const char *host_id)
 {
 	return json_pack("{s:s, s:s?, s:s?, s:s?}", "booking_id", booking_id, "meeting_id",
-			 str(m, "id"), "platform", str(m, "platform"), "host_id", host_id);
+	                 str(m, "id"), "platform", str(m, "platform"), "host_id", host_id);
 }
 
 static void event(json_t *events, const char *type, json_t *data)
@@ -53,8 +53,8 @@ static void event(json_t *events, const char *type, json_t *data)
 }
 
 /* Lazy platforms: the room opens `open_lead_s` before the start (at once when that is past). */
-static int plan_open(struct ml_tx *tx, const struct ml_platform_settings *ps,
-		     const char *org_id, json_t *booking, json_t *m)
+static int plan_open(struct ml_tx *tx, const struct ml_platform_settings *ps, const char *org_id,
+                     json_t *booking, json_t *m)
 {
 	int64_t start = 0;
 	ml_time_parse(str(booking, "start"), &start);
@@ -69,8 +69,8 @@ static int plan_open(struct ml_tx *tx, const struct ml_platform_settings *ps,
 }
 
 int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings *ps,
-			    const char *org_id, json_t *booking, json_t *service, json_t *host,
-			    json_t *events)
+                            const char *org_id, json_t *booking, json_t *service, json_t *host,
+                            json_t *events)
 {
 	json_t *m = json_object_get(booking, "meeting");
 	const char *platform = str(m, "platform");
@@ -79,8 +79,8 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 
 	if (!ml_pipeline_remote(platform))
 		return ml_error_set(ML_EINVAL, "platform_unavailable", "platform",
-				    "The %s platform is not made by the pipeline.",
-				    platform ? platform : "(none)");
+		                    "The %s platform is not made by the pipeline.",
+		                    platform ? platform : "(none)");
 	platform = ops->name; /* the document's string may be replaced below */
 	if ((ops->caps & ML_CAP_LAZY) && ops->meeting_create) {
 		/* The link is ours and known now; the provider's room opens near the start. */
@@ -92,17 +92,18 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 		req.meeting_id = str(m, "id");
 		if (ops->meeting_create(&cx, &req, &out, &err) < 0) {
 			json_object_set_new(m, "status", json_string("error"));
-			json_object_set_new(m, "error", json_pack("{s:s, s:s}", "code", err.code,
-								  "message", err.message));
+			json_object_set_new(
+			    m, "error",
+			    json_pack("{s:s, s:s}", "code", err.code, "message", err.message));
 			event(events, "meeting.failed",
 			      json_pack("{s:s, s:s, s:s}", "platform", platform, "code", err.code,
-					"message", err.message));
+			                "message", err.message));
 			return 0;
 		}
 		json_object_set_new(m, "status", json_string("ready"));
 		json_object_set_new(m, "join_url", json_string(out.join_url));
 		json_object_set_new(m, "host_url",
-				    json_string(out.host_url ? out.host_url : out.join_url));
+		                    json_string(out.host_url ? out.host_url : out.join_url));
 		json_object_set_new(m, "external_id", json_string(out.external_id));
 		json_object_set_new(m, "error", json_null());
 		ml_meeting_clear(&out);
@@ -123,7 +124,7 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 }
 
 int ml_pipeline_plan_update(struct ml_tx *tx, const struct ml_platform_settings *ps,
-			    const char *org_id, json_t *booking, json_t *events)
+                            const char *org_id, json_t *booking, json_t *events)
 {
 	json_t *m = json_object_get(booking, "meeting");
 	const char *platform = str(m, "platform");
@@ -134,7 +135,8 @@ int ml_pipeline_plan_update(struct ml_tx *tx, const struct ml_platform_settings 
 	if (!ml_pipeline_remote(platform) || !status)
 		return 0;
 	if (ops->caps & ML_CAP_LAZY)
-		/* Rooms carry no schedule: only when they open moves (a queued open is replaced). */
+		/* Rooms carry no schedule: only when they open moves (a queued open is replaced).
+		 */
 		return strcmp(status, "ready") == 0 ? plan_open(tx, ps, org_id, booking, m) : 0;
 	/* A pending meeting is created with the booking's times as they are when its create
 	 * runs; the update after it is then a no-op at worst. */
@@ -147,7 +149,7 @@ int ml_pipeline_plan_update(struct ml_tx *tx, const struct ml_platform_settings 
 }
 
 int ml_pipeline_plan_delete(struct ml_tx *tx, const char *org_id, const char *booking_id,
-			    json_t *meeting, const char *host_id)
+                            json_t *meeting, const char *host_id)
 {
 	const char *platform = str(meeting, "platform");
 	const char *status = str(meeting, "status");

@@ -20,9 +20,22 @@ struct ml_worker {
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool notified;
-	int inflight;
-	struct ml_job_run *done_head; /* finished, outcome not yet committed */
+	int inflight; /* runs alive (claimed .. freed) */
+	int active;   /* runs started and not finished: what max_inflight bounds. A finished run
+		       * waiting for its outcome to commit holds no provider call, so it does
+		       * not hold a slot either. */
+	struct ml_job_run *done_head; /* finished, not yet handed to the committer */
 	struct http_ctx *transfers;
+	bool claim_outstanding;       /* a claim was asked for and has not come back */
+	/* the committer (committer_main) and what it shares with the curl thread, under mu */
+	pthread_t committer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ml_job_run *c_done;    /* to commit */
+	int c_want;                   /* jobs to claim (0: none) */
+	bool c_stop;
+	struct ml_job_run *b_committed, *b_claimed; /* back to the curl thread */
+	bool b_claim_answered, b_claim_full;
 };
 
 /* Per easy handle: where the response goes. */
@@ -112,6 +125,7 @@ void ml_job_run_finish(struct ml_job_run *run, const struct ml_job_finish *f, ml
 	if (run->finished)
 		return;
 	run->finished = true;
+	run->worker->active--;
 	run->fin = *f;
 	run->fin_error = f->error ? ml_strdup(f->error) : NULL;
 	run->fin_wait_key = f->wait_key ? ml_strdup(f->wait_key) : NULL;
@@ -206,36 +220,6 @@ static int claim_fn(struct ml_tx *tx, void *arg)
 	return 0;
 }
 
-static int claim_and_start(struct ml_worker *w)
-{
-	struct claim c = {w, w->cfg.max_inflight - w->inflight, NULL, 0, NULL};
-	if (c.want <= 0)
-		return 0;
-	if (ml_store_write(w->cfg.store, claim_fn, &c) < 0) {
-		ml_warn("worker: cannot claim jobs: %s", ml_error_message());
-		claim_drop_runs(&c);
-		free(c.jobs);
-		return 0;
-	}
-	for (int i = 0; i < c.n; i++) {
-		struct ml_job_run *run = c.runs[i];
-		w->inflight++;
-		const struct ml_job_handler *h = handler_for(w, run->job.kind);
-		if (!h) {
-			struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "no handler for this job kind",
-						  NULL};
-			ml_job_run_finish(run, &f, NULL, NULL);
-			continue;
-		}
-		h->start(run);
-	}
-	free(c.runs);
-	free(c.jobs);
-	return c.n;
-}
-
-/* --- committing outcomes --- */
-
 static int one_outcome(struct ml_tx *tx, void *arg)
 {
 	struct ml_job_run *run = arg;
@@ -246,10 +230,9 @@ static int one_outcome(struct ml_tx *tx, void *arg)
 				run->job.max_attempts);
 }
 
-static int outcomes_fn(struct ml_tx *tx, void *arg)
+static int outcomes_fn(struct ml_tx *tx, struct ml_worker *w, struct ml_job_run *list)
 {
-	struct ml_worker *w = arg;
-	for (struct ml_job_run *run = w->done_head; run; run = run->next) {
+	for (struct ml_job_run *run = list; run; run = run->next) {
 		if (ml_tx_nested(tx, one_outcome, run) >= 0)
 			continue;
 		if (ml_error_last() == ML_ECONFLICT)
@@ -277,25 +260,157 @@ static void run_free(struct ml_job_run *run)
 	free(run);
 }
 
-static void flush_outcomes(struct ml_worker *w)
+/* --- the committer: every store write of the worker, off the curl thread ---
+ *
+ * The curl thread never waits for the store: it hands finished runs and its wish for more
+ * jobs to the committer thread, which records the outcomes and claims (with each claimed
+ * job's prepare) in ONE transaction, then hands both back and wakes the curl thread. While a
+ * batch commits, calls keep flowing; the next batch gathers what finished meanwhile. */
+
+struct cycle {
+	struct ml_worker *w;
+	struct ml_job_run *done; /* outcomes to record */
+	struct claim claim;      /* want = 0: no claim this time */
+};
+
+static int cycle_fn(struct ml_tx *tx, void *arg)
 {
-	if (!w->done_head)
-		return;
-	if (ml_store_write(w->cfg.store, outcomes_fn, w) < 0)
-		ml_warn("worker: outcomes not recorded (%s); their leases will expire",
-			ml_error_message());
-	struct ml_job_run *run = w->done_head;
-	w->done_head = NULL;
-	while (run) {
-		struct ml_job_run *next = run->next;
-		run->committed = true;
-		/* A run that ended with a request still out is freed when that request ends. */
-		if (run->inflight_http == 0) {
-			w->inflight--;
-			run_free(run);
-		}
-		run = next;
+	struct cycle *c = arg;
+	int rc;
+	if (c->done && (rc = outcomes_fn(tx, c->w, c->done)) < 0)
+		return rc;
+	if (c->claim.want > 0)
+		return claim_fn(tx, &c->claim);
+	return 0;
+}
+
+static void append(struct ml_job_run **head, struct ml_job_run *list)
+{
+	while (list) {
+		struct ml_job_run *next = list->next;
+		list->next = *head;
+		*head = list;
+		list = next;
 	}
+}
+
+static void *committer_main(void *arg)
+{
+	struct ml_worker *w = arg;
+	int st_cycles = 0, st_done = 0, st_claimed = 0;
+	int64_t st_ms = 0, st_since = ml_mono_ms();
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->c_done && w->c_want <= 0 && !w->c_stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->c_done && w->c_want <= 0 && w->c_stop)
+			break;
+		struct cycle c = {w, w->c_done, {w, w->c_stop ? 0 : w->c_want, NULL, 0, NULL}};
+		w->c_done = NULL;
+		w->c_want = 0;
+		pthread_mutex_unlock(&w->mu);
+
+		int64_t t0 = ml_mono_ms();
+		int ndone = 0;
+		for (struct ml_job_run *r = c.done; r; r = r->next)
+			ndone++;
+		int rcw = ml_store_write(w->cfg.store, cycle_fn, &c);
+		st_cycles++;
+		st_ms += ml_mono_ms() - t0;
+		st_done += ndone;
+		st_claimed += c.claim.n;
+		if (ml_mono_ms() - st_since >= 1000) {
+			ml_debug("worker: %d store cycles in %lld ms (%lld ms writing): %d outcomes, "
+				 "%d claimed, %d in flight",
+				 st_cycles, (long long)(ml_mono_ms() - st_since), (long long)st_ms,
+				 st_done, st_claimed, w->active);
+			st_cycles = st_done = st_claimed = 0;
+			st_ms = 0;
+			st_since = ml_mono_ms();
+		}
+		if (rcw < 0) {
+			/* Outcomes not recorded: their leases expire and the jobs run again. */
+			ml_warn("worker: store write failed (%s); outcomes will be retried by lease",
+				ml_error_message());
+			claim_drop_runs(&c.claim);
+			c.claim.n = 0;
+		}
+		free(c.claim.jobs);
+		pthread_mutex_lock(&w->mu);
+		append(&w->b_committed, c.done);
+		for (int i = 0; i < c.claim.n; i++) {
+			c.claim.runs[i]->next = w->b_claimed;
+			w->b_claimed = c.claim.runs[i];
+		}
+		free(c.claim.runs);
+		w->b_claim_answered = true;
+		w->b_claim_full = c.claim.want > 0 && c.claim.n == c.claim.want;
+		curl_multi_wakeup(w->multi);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Curl thread: hands finished runs to the committer; asks for jobs when it may. */
+static void hand_over(struct ml_worker *w, bool want_claim)
+{
+	if (!w->done_head && !want_claim)
+		return;
+	pthread_mutex_lock(&w->mu);
+	append(&w->c_done, w->done_head);
+	w->done_head = NULL;
+	if (want_claim) {
+		w->c_want = w->cfg.max_inflight - w->active;
+		w->claim_outstanding = w->c_want > 0;
+	}
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Curl thread: takes back committed runs (freed) and claimed ones (started). Returns whether
+ * a claim came back full (more may be due at once). */
+static int take_back(struct ml_worker *w, bool *full)
+{
+	struct ml_job_run *committed, *claimed;
+	bool answered;
+	pthread_mutex_lock(&w->mu);
+	committed = w->b_committed;
+	claimed = w->b_claimed;
+	answered = w->b_claim_answered;
+	*full = w->b_claim_full;
+	w->b_committed = w->b_claimed = NULL;
+	w->b_claim_answered = false;
+	pthread_mutex_unlock(&w->mu);
+	if (answered)
+		w->claim_outstanding = false;
+	while (committed) {
+		struct ml_job_run *next = committed->next;
+		committed->committed = true;
+		/* A run that ended with a request still out is freed when that request ends. */
+		if (committed->inflight_http == 0) {
+			w->inflight--;
+			run_free(committed);
+		}
+		committed = next;
+	}
+	int n = 0;
+	while (claimed) {
+		struct ml_job_run *run = claimed, *next = claimed->next;
+		run->next = NULL;
+		w->inflight++;
+		w->active++;
+		n++;
+		const struct ml_job_handler *h = handler_for(w, run->job.kind);
+		if (!h) {
+			struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "no handler for this job kind",
+						  NULL};
+			ml_job_run_finish(run, &f, NULL, NULL);
+		} else {
+			h->start(run);
+		}
+		claimed = next;
+	}
+	return answered ? n : -1;
 }
 
 static void complete_transfers(struct ml_worker *w)
@@ -342,6 +457,7 @@ static void *worker_main(void *arg)
 {
 	struct ml_worker *w = arg;
 	int64_t next_look = 0;
+	pthread_setname_np(pthread_self(), "ml-worker");
 	int recovered = 0;
 
 	if (ml_store_write(w->cfg.store, recover_fn, &recovered) == 0 && recovered > 0)
@@ -349,26 +465,31 @@ static void *worker_main(void *arg)
 			recovered);
 	while (!atomic_load(&w->stop)) {
 		int64_t now = ml_mono_ms();
-		if (atomic_exchange(&w->notified, false) || now >= next_look) {
-			int got = claim_and_start(w);
+		bool full = false;
+		int got = take_back(w, &full);
+		if (got >= 0)
 			/* A full batch means more may be due: look again at once. */
-			next_look = got > 0 && w->inflight < w->cfg.max_inflight
-					    ? now
-					    : now + w->cfg.idle_poll_ms;
-		}
+			next_look = full && w->active < w->cfg.max_inflight ? now
+									   : now + w->cfg.idle_poll_ms;
+		bool look = false;
+		if (!w->claim_outstanding && w->active < w->cfg.max_inflight &&
+		    (atomic_exchange(&w->notified, false) || now >= next_look))
+			look = true;
 		int running = 0;
 		curl_multi_perform(w->multi, &running);
 		complete_transfers(w);
-		flush_outcomes(w);
-		if (w->done_head)
-			continue;
+		hand_over(w, look);
 		int64_t wait = next_look - ml_mono_ms();
 		if (wait > w->cfg.idle_poll_ms)
 			wait = w->cfg.idle_poll_ms;
-		if (wait > 0)
-			curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
+		if (wait < 1)
+			wait = 1;
+		if (w->done_head)
+			continue;
+		curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
 	}
-	flush_outcomes(w);
+	/* Hand over what finished; the committer records it before it stops. */
+	hand_over(w, false);
 	return NULL;
 }
 
@@ -391,7 +512,19 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	/* Keep connections to each provider warm: a new TLS handshake costs ~1.8 ms of CPU. */
 	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->cfg.max_inflight);
 	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->committer, NULL, committer_main, w) != 0) {
+		curl_multi_cleanup(w->multi);
+		free(w);
+		return ml_error_set(ML_EINTERNAL, "worker_failed", NULL, "cannot start the worker");
+	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		pthread_mutex_lock(&w->mu);
+		w->c_stop = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->committer, NULL);
 		curl_multi_cleanup(w->multi);
 		free(w);
 		return ml_error_set(ML_EINTERNAL, "worker_failed", NULL, "cannot start the worker");
@@ -415,6 +548,23 @@ void ml_worker_stop(struct ml_worker *w)
 	atomic_store(&w->stop, true);
 	curl_multi_wakeup(w->multi);
 	pthread_join(w->thread, NULL);
+	/* The committer records the last outcomes, then stops. */
+	pthread_mutex_lock(&w->mu);
+	w->c_stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->committer, NULL);
+	bool full;
+	struct ml_job_run *claimed = w->b_claimed;
+	w->b_claimed = NULL;
+	/* Claimed but never started: abandoned as a crash would leave them (recovered at the
+	 * next start, or when their lease expires). */
+	while (claimed) {
+		struct ml_job_run *next = claimed->next;
+		run_free(claimed);
+		claimed = next;
+	}
+	take_back(w, &full);
 	/* Whatever is still in flight is abandoned as a crash would be: the jobs stay running in
 	 * the store and are recovered at the next start (or when their lease expires). */
 	while (w->transfers) {
@@ -424,5 +574,7 @@ void ml_worker_stop(struct ml_worker *w)
 			run_free(run);
 	}
 	curl_multi_cleanup(w->multi);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	free(w);
 }

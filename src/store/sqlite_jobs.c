@@ -191,13 +191,16 @@ int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 	}
 	if (f->result)
 		result = json_dumps(f->result, JSON_COMPACT);
+	char *payload = f->payload ? json_dumps(f->payload, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st = ml_sq_prep(
 		c, "UPDATE jobs SET state = ?, run_at = CASE WHEN ? > 0 THEN ? ELSE run_at END, "
 		   "lease_until = NULL, worker = NULL, last_error = ?, wait_key = ?, result = ?, "
 		   "attempts = CASE WHEN ? = 'waiting' OR ? THEN attempts - 1 ELSE attempts END, "
-		   "updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'");
+		   "updated_at = ?, payload = coalesce(?, payload) "
+		   "WHERE id = ? AND worker = ? AND state = 'running'");
 	if (!st) {
 		free(result);
+		free(payload);
 		return ml_sq_fail(c->db, "job finish");
 	}
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
@@ -209,10 +212,12 @@ int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 	sqlite3_bind_text(st, 7, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, f->outcome == ML_JOB_DEFER);
 	sqlite3_bind_int64(st, 9, ml_now_ms());
-	sqlite3_bind_text(st, 10, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, worker, -1, SQLITE_STATIC);
+	ml_sq_bind_opt(st, 10, payload);
+	sqlite3_bind_text(st, 11, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, worker, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	free(result);
+	free(payload);
 	if (r != SQLITE_DONE)
 		return ml_sq_fail(c->db, "job finish");
 	if (sqlite3_changes(c->db) == 0)

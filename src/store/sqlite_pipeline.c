@@ -8,12 +8,12 @@
 #include <string.h>
 
 int ml_sq_provider_meeting_put(struct ml_tx *tx, const char *platform, const char *external_id,
-			       const char *org_id, const char *booking_id, const char *meeting_id)
+                               const char *org_id, const char *booking_id, const char *meeting_id)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "INSERT OR REPLACE INTO provider_meetings(platform, "
-					 "external_id, org_id, booking_id, meeting_id, created_at) "
-					 "VALUES (?,?,?,?,?,?)");
+	                                 "external_id, org_id, booking_id, meeting_id, created_at) "
+	                                 "VALUES (?,?,?,?,?,?)");
 	if (!st)
 		return ml_sq_fail(c->db, "provider meeting put");
 	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
@@ -28,11 +28,12 @@ int ml_sq_provider_meeting_put(struct ml_tx *tx, const char *platform, const cha
 }
 
 int ml_sq_provider_meeting_find(struct ml_tx *tx, const char *platform, const char *external_id,
-				char org_id[40], char booking_id[40], char meeting_id[40])
+                                char org_id[40], char booking_id[40], char meeting_id[40])
 {
 	struct sq_conn *c = ml_sq_txc_read(tx);
-	sqlite3_stmt *st = ml_sq_prep(c, "SELECT org_id, booking_id, meeting_id FROM "
-					 "provider_meetings WHERE platform = ? AND external_id = ?");
+	sqlite3_stmt *st =
+	    ml_sq_prep(c, "SELECT org_id, booking_id, meeting_id FROM "
+	                  "provider_meetings WHERE platform = ? AND external_id = ?");
 	if (!st)
 		return ml_sq_fail(c->db, "provider meeting find");
 	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
@@ -52,11 +53,12 @@ int ml_sq_provider_meeting_find(struct ml_tx *tx, const char *platform, const ch
 }
 
 int ml_sq_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
-			      int64_t now_ms, int64_t keep_ms)
+                              int64_t now_ms, int64_t keep_ms)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
-	sqlite3_stmt *st = ml_sq_prep(c, "INSERT OR IGNORE INTO inbound_events(provider, event_key, "
-					 "received_at) VALUES (?,?,?)");
+	sqlite3_stmt *st =
+	    ml_sq_prep(c, "INSERT OR IGNORE INTO inbound_events(provider, event_key, "
+	                  "received_at) VALUES (?,?,?)");
 	if (!st)
 		return ml_sq_fail(c->db, "inbound event");
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);

@@ -171,6 +171,8 @@ struct ml_job_finish {
 	const char *wait_key; /* WAIT */
 	const char *error;    /* RETRY/FAIL/WAIT: why, shown in the job list */
 	json_t *result;       /* DONE: borrowed, may be NULL */
+	json_t *payload;      /* non-NULL: replaces the job's payload in the same write (its
+			       * progress, e.g. a driver's state); borrowed */
 };
 
 /* Writes a new job (same transaction as the change that causes it). id_out may be NULL. */

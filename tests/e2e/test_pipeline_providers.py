@@ -5,6 +5,7 @@ meeting per booking; the same across SIGKILLs of the daemon; reschedules and can
 the create end consistent. (Google Meet: test_pipeline_google.py.)"""
 
 import datetime
+import json
 import os
 import sys
 import time
@@ -145,6 +146,26 @@ class Teams(Base, unittest.TestCase):
         self.assertEqual(m["startDateTime"][:16], b["start"][:16])
         self.assertEqual(m["joinWebUrl"], b["meeting"]["join_url"])
 
+    def test_four_calls_per_mailbox(self):
+        """Graph allows 4 concurrent requests per mailbox: 12 creates for one host, each
+        call taking 250 ms, need at least 3 rounds; another host's meetings are not held
+        behind them."""
+        e = self.e
+        h, s = self.setup_service()
+        h2, s2 = self.setup_service()
+        e.fault(provider="microsoft", method="POST",
+                path="/microsoft/v1.0/me/onlineMeetings/createOrGet", latency_ms=250)
+        t0 = time.time()
+        ids = [e.book(s["id"], start=self.start(i)).json["id"] for i in range(12)]
+        other = e.book(s2["id"], start=self.start(0)).json["id"]
+        e.wait_meetings([other])
+        t_other = time.time() - t0
+        e.wait_meetings(ids)
+        elapsed = time.time() - t0
+        self.assertGreaterEqual(elapsed, 0.70, "more than 4 calls at once for one mailbox")
+        self.assertLess(t_other, elapsed)
+        self.check_one_each(ids + [other])
+
 
 class Twilio(Base, unittest.TestCase):
     platform, sb = "twilio", "twilio"
@@ -160,6 +181,43 @@ class Twilio(Base, unittest.TestCase):
     def live(self, bookings):
         names = {b["meeting"]["external_id"]: b["id"] for b in bookings}
         return twilio_rooms(self.e, names)
+
+    def test_participants_get_access_tokens(self):
+        """Each participant's link carries a Twilio Access Token (HS256 under the API key
+        secret) granting the booking's room, for the meeting window."""
+        import base64
+        import hashlib
+        import hmac
+        e = self.e
+        h, s = self.setup_service()
+        b = e.book(s["id"], start=self.start(0)).json
+        r = e.c.get("/v1/bookings/%s/participants" % b["id"])
+        self.assertEqual(r.status, 200, r)
+        seen = set()
+        for p in r.json["data"]:
+            url, _, frag = p["join_url"].partition("#access_token=")
+            self.assertEqual(url, b["meeting"]["join_url"])
+            head, body, sig = frag.split(".")
+            pad = lambda x: x + "=" * (-len(x) % 4)
+            hdr = json.loads(base64.urlsafe_b64decode(pad(head)))
+            claims = json.loads(base64.urlsafe_b64decode(pad(body)))
+            self.assertEqual((hdr["alg"], hdr["cty"]), ("HS256", "twilio-fpa;v=1"))
+            want = hmac.new(b"SandboxApiKeySecret0000000000001", (head + "." + body).encode(),
+                            hashlib.sha256).digest()
+            self.assertEqual(base64.urlsafe_b64decode(pad(sig)), want)
+            self.assertEqual(claims["iss"], "SK00000000000000000000000000000001")
+            self.assertEqual(claims["sub"], "AC00000000000000000000000000000001")
+            self.assertEqual(claims["grants"]["video"]["room"], b["meeting"]["external_id"])
+            self.assertEqual(claims["grants"]["identity"], p["id"])
+            self.assertLessEqual(claims["exp"] - claims["iat"], 86400)
+            seen.add(claims["grants"]["identity"])
+        self.assertEqual(len(seen), 2)
+        # A participant joining with that identity reaches the room the pipeline opened.
+        e.wait_idle()
+        r = e.sbc.post("/twilio/_sandbox/Rooms/%s/Participants" % b["meeting"]["external_id"],
+                       raw=("Identity=" + r.json["data"][1]["id"]).encode(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertIn(r.status, (200, 201), r)
 
 
 if __name__ == "__main__":

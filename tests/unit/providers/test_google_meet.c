@@ -11,8 +11,8 @@
 #include "providers/provider.h"
 
 static const uint8_t secret[32] = {1, 2, 3};
-static struct ml_platform_settings S = {.room_secret = secret, .room_secret_len = 32,
-					 .poll_ms = 250};
+static struct ml_platform_settings S = {
+    .room_secret = secret, .room_secret_len = 32, .poll_ms = 250};
 static struct ml_provider_ctx CX = {&S, 1700000000};
 static struct ml_pcreds CR = {.api_base = "http://sb/google", .access_token = "tok"};
 
@@ -26,9 +26,13 @@ static const struct ml_provider_ops *drv(void)
 
 static struct ml_meeting_req req(unsigned gen)
 {
-	struct ml_meeting_req r = {.org_id = "org_1", .booking_id = "bkg_1", .title = "Math",
-				   .start = 1796137200, .end = 1796140200,
-				   .timezone = "Europe/London", .generation = gen};
+	struct ml_meeting_req r = {.org_id = "org_1",
+	                           .booking_id = "bkg_1",
+	                           .title = "Math",
+	                           .start = 1796137200,
+	                           .end = 1796140200,
+	                           .timezone = "Europe/London",
+	                           .generation = gen};
 	return r;
 }
 
@@ -39,15 +43,15 @@ static struct ml_presp answer(long status, const char *body)
 }
 
 static int step(enum ml_mop op, const struct ml_meeting_req *r, json_t *state,
-		const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
+                const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
 {
 	memset(err, 0, sizeof *err);
 	return drv()->remote_step(&CX, op, r, &CR, state, resp, out, err);
 }
 
 static const char *EV_OK = "{\"id\":\"%s\",\"status\":\"confirmed\",\"hangoutLink\":"
-			   "\"https://meet.google.com/abc-defg-hij\",\"conferenceData\":{"
-			   "\"createRequest\":{\"status\":{\"statusCode\":\"success\"}}}}";
+                           "\"https://meet.google.com/abc-defg-hij\",\"conferenceData\":{"
+                           "\"createRequest\":{\"status\":{\"statusCode\":\"success\"}}}}";
 
 static char *event_json(const char *fmt, const char *id)
 {
@@ -67,7 +71,8 @@ static void test_create_insert_then_409_then_get(void **st)
 	assert_int_equal(step(ML_MOP_CREATE, &r, state, NULL, &s, &e), 0);
 	assert_int_equal(s.kind, ML_PSTEP_HTTP);
 	assert_string_equal(s.http.method, "POST");
-	assert_non_null(strstr(s.http.url, "http://sb/google/calendar/v3/calendars/primary/events?"));
+	assert_non_null(
+	    strstr(s.http.url, "http://sb/google/calendar/v3/calendars/primary/events?"));
 	assert_non_null(strstr(s.http.url, "conferenceDataVersion=1"));
 	assert_non_null(strstr(s.http.url, "sendUpdates=none"));
 	assert_string_equal(s.http.authorization, "Bearer tok");
@@ -76,8 +81,8 @@ static void test_create_insert_then_409_then_get(void **st)
 	assert_int_equal(strlen(id), 28);
 	assert_int_equal(strspn(id, "0123456789abcdefghijklmnopqrstuv"), 28);
 	const char *rid = json_string_value(json_object_get(
-		json_object_get(json_object_get(body, "conferenceData"), "createRequest"),
-		"requestId"));
+	    json_object_get(json_object_get(body, "conferenceData"), "createRequest"),
+	    "requestId"));
 	assert_non_null(rid);
 	assert_string_equal(rid, json_string_value(json_object_get(state, "request_id")));
 	char idc[64];
@@ -97,7 +102,8 @@ static void test_create_insert_then_409_then_get(void **st)
 	json_decref(st1);
 
 	/* 409: the first insert went through; fetch and use it. */
-	struct ml_presp a = answer(409, "{\"error\":{\"code\":409,\"message\":\"dup\",\"errors\":[{\"reason\":\"duplicate\"}]}}");
+	struct ml_presp a = answer(409, "{\"error\":{\"code\":409,\"message\":\"dup\",\"errors\":[{"
+	                                "\"reason\":\"duplicate\"}]}}");
 	ml_pstep_clear(&s);
 	assert_int_equal(step(ML_MOP_CREATE, &r, state, &a, &s, &e), 0);
 	assert_int_equal(s.kind, ML_PSTEP_HTTP);
@@ -120,8 +126,9 @@ static void test_pending_is_polled(void **st)
 	json_t *state = json_object();
 	struct ml_pstep s = {0};
 	struct ml_perr e;
-	struct ml_presp a = answer(200, "{\"id\":\"mlx\",\"status\":\"confirmed\",\"conferenceData\":"
-				       "{\"createRequest\":{\"status\":{\"statusCode\":\"pending\"}}}}");
+	struct ml_presp a =
+	    answer(200, "{\"id\":\"mlx\",\"status\":\"confirmed\",\"conferenceData\":"
+	                "{\"createRequest\":{\"status\":{\"statusCode\":\"pending\"}}}}");
 	assert_int_equal(step(ML_MOP_CREATE, &r, state, NULL, &s, &e), 0);
 	ml_pstep_clear(&s);
 	assert_int_equal(step(ML_MOP_CREATE, &r, state, &a, &s, &e), 0);
@@ -138,7 +145,7 @@ static void test_pending_is_polled(void **st)
 	ml_pstep_clear(&s);
 	/* A conference that fails is permanent. */
 	a = answer(200, "{\"id\":\"mlx\",\"status\":\"confirmed\",\"conferenceData\":"
-			"{\"createRequest\":{\"status\":{\"statusCode\":\"failure\"}}}}");
+	                "{\"createRequest\":{\"status\":{\"statusCode\":\"failure\"}}}}");
 	assert_true(step(ML_MOP_CREATE, &r, state, &a, &s, &e) < 0);
 	assert_int_equal(s.kind, ML_PSTEP_FAIL);
 	assert_int_equal(e.kind, ML_PERR_PERMANENT);
@@ -156,16 +163,22 @@ static void test_classification(void **st)
 		const char *body;
 		enum ml_perr_kind kind;
 	} cases[] = {
-		{ML_PT_OK, 503, "{\"error\":{\"code\":503,\"message\":\"b\",\"errors\":[{\"reason\":\"backendError\"}]}}", ML_PERR_RETRY},
-		{ML_PT_OK, 500, "", ML_PERR_RETRY},
-		{ML_PT_OK, 429, "{}", ML_PERR_RETRY},
-		{ML_PT_OK, 403, "{\"error\":{\"errors\":[{\"reason\":\"rateLimitExceeded\"}]}}", ML_PERR_RETRY},
-		{ML_PT_OK, 403, "{\"error\":{\"errors\":[{\"reason\":\"insufficientPermissions\"}]}}", ML_PERR_REAUTH},
-		{ML_PT_OK, 401, "{}", ML_PERR_REAUTH},
-		{ML_PT_OK, 400, "{\"error\":{\"errors\":[{\"reason\":\"invalid\"}]}}", ML_PERR_PERMANENT},
-		{ML_PT_TIMEOUT, 0, "", ML_PERR_RETRY},
-		{ML_PT_DROPPED, 0, "", ML_PERR_RETRY},
-		{ML_PT_CONNECT, 0, "", ML_PERR_RETRY},
+	    {ML_PT_OK, 503,
+	     "{\"error\":{\"code\":503,\"message\":\"b\",\"errors\":[{\"reason\":\"backendError\"}]"
+	     "}}",
+	     ML_PERR_RETRY},
+	    {ML_PT_OK, 500, "", ML_PERR_RETRY},
+	    {ML_PT_OK, 429, "{}", ML_PERR_RETRY},
+	    {ML_PT_OK, 403, "{\"error\":{\"errors\":[{\"reason\":\"rateLimitExceeded\"}]}}",
+	     ML_PERR_RETRY},
+	    {ML_PT_OK, 403, "{\"error\":{\"errors\":[{\"reason\":\"insufficientPermissions\"}]}}",
+	     ML_PERR_REAUTH},
+	    {ML_PT_OK, 401, "{}", ML_PERR_REAUTH},
+	    {ML_PT_OK, 400, "{\"error\":{\"errors\":[{\"reason\":\"invalid\"}]}}",
+	     ML_PERR_PERMANENT},
+	    {ML_PT_TIMEOUT, 0, "", ML_PERR_RETRY},
+	    {ML_PT_DROPPED, 0, "", ML_PERR_RETRY},
+	    {ML_PT_CONNECT, 0, "", ML_PERR_RETRY},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ml_meeting_req r = req(0);
@@ -262,11 +275,11 @@ static void test_cancelled_event_on_create_is_revived(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_insert_then_409_then_get),
-		cmocka_unit_test(test_pending_is_polled),
-		cmocka_unit_test(test_classification),
-		cmocka_unit_test(test_update_and_delete),
-		cmocka_unit_test(test_cancelled_event_on_create_is_revived),
+	    cmocka_unit_test(test_create_insert_then_409_then_get),
+	    cmocka_unit_test(test_pending_is_polled),
+	    cmocka_unit_test(test_classification),
+	    cmocka_unit_test(test_update_and_delete),
+	    cmocka_unit_test(test_cancelled_event_on_create_is_revived),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
