@@ -12,6 +12,7 @@
 #include "conn/links.h"
 #include "conn/oauth.h"
 #include "notify/jobs.h"
+#include "notify/outbox.h"
 #include "queue/kinds.h"
 #include "queue/meeting.h"
 #include "queue/worker.h"
@@ -177,6 +178,7 @@ int ml_cmd_serve(int argc, char **argv)
 		.backoff_base_ms = app.cfg->retry_base_ms,
 	};
 	/* Mail queued while no SMTP server was configured goes out now that there is one. */
+	ml_notify_set_mail_configured(app.cfg->smtp_url != NULL);
 	if (app.cfg->smtp_url) {
 		int woken = ml_notify_smtp_wake(app.store);
 		if (woken > 0)

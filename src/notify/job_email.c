@@ -340,7 +340,7 @@ bool ml_notify_mail_wait_unconfigured(struct ml_job_run *run)
 	if (app->cfg->smtp_url)
 		return false;
 	struct ml_job_finish f = {ML_JOB_WAIT, 0, ML_NOTIFY_SMTP_WAIT_KEY,
-	                          "MEETLINK_SMTP_URL is not set: the message waits until it is",
+	                          ML_NOTIFY_SMTP_WAIT_REASON,
 	                          NULL};
 	ml_job_run_finish(run, &f, NULL, NULL);
 	return true;

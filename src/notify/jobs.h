@@ -10,6 +10,7 @@
 
 /* Mail waits on this key while MEETLINK_SMTP_URL is unset. */
 #define ML_NOTIFY_SMTP_WAIT_KEY "smtp:unconfigured"
+#define ML_NOTIFY_SMTP_WAIT_REASON "MEETLINK_SMTP_URL is not set: the message waits until it is"
 
 extern const struct ml_job_handler ml_job_email_send;
 extern const struct ml_job_handler ml_job_email_nudge;

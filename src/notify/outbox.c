@@ -4,11 +4,20 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
+#include "notify/jobs.h"
 #include "notify/webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+
+static atomic_bool mail_configured;
+
+void ml_notify_set_mail_configured(bool configured)
+{
+	atomic_store(&mail_configured, configured);
+}
 
 static const char *str(json_t *o, const char *k)
 {
@@ -100,7 +109,9 @@ static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, con
 	free(url);
 	char *group = ml_asprintf("mail:%s:%s", bid, r->id ? r->id : r->email);
 	struct ml_job_new j = {org_id, "email.send",         group, NULL, payload,
-	                       0,      ML_EMAIL_MAX_ATTEMPTS};
+	                       0,      ML_EMAIL_MAX_ATTEMPTS,
+	                       atomic_load(&mail_configured) ? NULL : ML_NOTIFY_SMTP_WAIT_KEY,
+	                       ML_NOTIFY_SMTP_WAIT_REASON};
 	int rc = ml_tx_job_enqueue(tx, &j, NULL);
 	free(group);
 	json_decref(payload);

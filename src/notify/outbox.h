@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 
 /* Attempts and the longest wait between two: webhooks retry for more than a day (at least
  * ~28 h, typically ~2 days), mail for about half a day, a nudge for a few hours. */
@@ -26,6 +27,10 @@
 #define ML_WEBHOOK_BACKOFF_CAP_MS (2 * 3600 * 1000LL)
 #define ML_EMAIL_MAX_ATTEMPTS 24
 #define ML_EMAIL_BACKOFF_CAP_MS (3600 * 1000LL)
+
+/* Whether an SMTP server is configured (serve says so at start). Without one, booking mail is
+ * queued already parked on the SMTP wait key, instead of being claimed only to park. */
+void ml_notify_set_mail_configured(bool configured);
 
 /* Queues the emails and webhook deliveries for `events` (an array of {type, data}) that just
  * happened to `booking` (its new state; service and host documents as loaded for the step,

@@ -214,8 +214,10 @@ static int claim_fn(struct ml_tx *tx, void *arg)
 		run->worker = c->w;
 		c->runs[i] = run;
 		const struct ml_job_handler *h = handler_for(c->w, run->job.kind);
-		if (h && h->prepare)
+		if (h && h->prepare) {
+			ml_job_load(&run->job);
 			run->prepare_rc = ml_tx_nested(tx, prepare_one, run);
+		}
 	}
 	return 0;
 }
@@ -406,6 +408,7 @@ static int take_back(struct ml_worker *w, bool *full)
 						  NULL};
 			ml_job_run_finish(run, &f, NULL, NULL);
 		} else {
+			ml_job_load(&run->job); /* here, on the curl thread, not on the writer */
 			h->start(run);
 		}
 		claimed = next;

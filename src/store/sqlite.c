@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 
 #define BATCH_MAX 512
@@ -44,6 +45,11 @@ struct sq_store {
 	pthread_cond_t work_cv;
 	struct sq_op *head, *tail;
 	bool stopping;
+	/* Checkpoints run on their own thread and connection: the writer only appends to the
+	 * WAL (its auto-checkpoint is off), so copying pages back never delays a commit. */
+	pthread_t ckpt_thread;
+	struct sq_conn *ckpt;
+	pthread_cond_t ckpt_cv;
 	struct sq_conn *free_readers;
 	pthread_mutex_t readers_mu;
 };
@@ -992,6 +998,38 @@ static int mkdir_parent(const char *path)
 	return rc;
 }
 
+/* Every 200 ms, a passive checkpoint (never blocks the writer or readers); a restart
+ * checkpoint when the WAL has grown past ~64 MB, so it cannot grow without bound. */
+static void *checkpoint_main(void *arg)
+{
+	struct sq_store *s = arg;
+	pthread_setname_np(pthread_self(), "ml-checkpoint");
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &until);
+		if (s->stopping)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		int log = 0, done = 0;
+		sqlite3_wal_checkpoint_v2(s->ckpt->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (log > 16384 && done == log)
+			sqlite3_wal_checkpoint_v2(s->ckpt->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL,
+						  NULL);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	/* A last full checkpoint leaves a small WAL behind. */
+	sqlite3_wal_checkpoint_v2(s->ckpt->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return NULL;
+}
+
 int ml_store_sqlite_open(struct ml_store **out, const char *path)
 {
 	struct sq_store *s;
@@ -1013,7 +1051,12 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
+	pthread_cond_init(&s->ckpt_cv, NULL);
 	pthread_create(&s->thread, NULL, writer_main, s);
+	if (conn_open(path, false, &s->ckpt) == 0) {
+		sqlite3_exec(s->writer->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
+		pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s);
+	}
 	*out = &s->base;
 	return 0;
 }
@@ -1024,8 +1067,14 @@ static void sq_close(struct ml_store *base)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_signal(&s->work_cv);
+	pthread_cond_signal(&s->ckpt_cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
+	if (s->ckpt) {
+		pthread_join(s->ckpt_thread, NULL);
+		conn_close(s->ckpt);
+	}
+	pthread_cond_destroy(&s->ckpt_cv);
 	conn_close(s->writer);
 	while (s->free_readers) {
 		struct sq_conn *c = s->free_readers;

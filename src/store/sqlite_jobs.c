@@ -63,8 +63,9 @@ int ml_sq_job_apply(struct sq_conn *c, const struct ml_job_new *j, const char *i
 			return ml_sq_fail(c->db, "job coalesce");
 	}
 	st = ml_sq_prep(c, "INSERT INTO jobs(id, org_id, kind, group_key, coalesce_key, state, "
-			   "payload, max_attempts, run_at, created_at, updated_at) "
-			   "VALUES (?,?,?,?,?,'queued',?,?,?,?,?)");
+			   "payload, max_attempts, run_at, created_at, updated_at, wait_key, "
+			   "last_error) VALUES (?1,?2,?3,?4,?5,CASE WHEN ?11 IS NULL THEN 'queued' "
+			   "ELSE 'waiting' END,?6,?7,?8,?9,?10,?11,?12)");
 	if (!st)
 		return ml_sq_fail(c->db, "job enqueue");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -77,6 +78,8 @@ int ml_sq_job_apply(struct sq_conn *c, const struct ml_job_new *j, const char *i
 	sqlite3_bind_int64(st, 8, j->run_at_ms ? j->run_at_ms : now);
 	sqlite3_bind_int64(st, 9, now);
 	sqlite3_bind_int64(st, 10, now);
+	ml_sq_bind_opt(st, 11, j->wait_key);
+	ml_sq_bind_opt(st, 12, j->wait_key ? j->wait_reason : NULL);
 	r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
 		return ml_sq_fail(c->db, "job enqueue");
@@ -127,9 +130,7 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 		snprintf(j->kind, sizeof j->kind, "%s", col_text(st, 3));
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			j->group_key = ml_strdup(col_text(st, 4));
-		j->payload = json_loads(col_text(st, 5), 0, NULL);
-		if (!j->payload)
-			j->payload = json_object();
+		j->payload_text = ml_strdup(col_text(st, 5));
 		j->attempts = sqlite3_column_int(st, 6) + 1;
 		j->max_attempts = sqlite3_column_int(st, 7);
 		k++;

@@ -95,6 +95,8 @@ void ml_sq_rec_free(struct sq_rec *r)
 		free((char *)w->job.kind);
 		free((char *)w->job.group_key);
 		free((char *)w->job.coalesce_key);
+		free((char *)w->job.wait_key);
+		free((char *)w->job.wait_reason);
 	}
 	free(r->reads);
 	free(r->writes);
@@ -272,6 +274,8 @@ int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 	w->job.kind = ml_strdup(j->kind);
 	w->job.group_key = dup_or_null(j->group_key);
 	w->job.coalesce_key = dup_or_null(j->coalesce_key);
+	w->job.wait_key = dup_or_null(j->wait_key);
+	w->job.wait_reason = dup_or_null(j->wait_reason);
 	w->job.payload = NULL;
 	w->a = ml_strdup(id);
 	w->b = ml_strdup(payload);

@@ -132,11 +132,23 @@ int ml_tx_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t
 	return tx->store->ops->job_retry(tx, org_id, id, job);
 }
 
+void ml_job_load(struct ml_job *j)
+{
+	if (j->payload)
+		return;
+	j->payload = j->payload_text ? json_loads(j->payload_text, 0, NULL) : NULL;
+	if (!j->payload)
+		j->payload = json_object();
+	free(j->payload_text);
+	j->payload_text = NULL;
+}
+
 void ml_job_free(struct ml_job *j)
 {
 	if (!j)
 		return;
 	free(j->group_key);
+	free(j->payload_text);
 	json_decref(j->payload);
 }
 

@@ -143,6 +143,8 @@ struct ml_job_new {
 	json_t *payload;          /* borrowed */
 	int64_t run_at_ms;        /* 0: now */
 	int max_attempts;         /* 0: 8 */
+	const char *wait_key;     /* non-NULL: the job starts parked, waiting on this key */
+	const char *wait_reason;  /* why it waits (shown as the job's last_error) */
 };
 
 struct ml_job {
@@ -150,10 +152,14 @@ struct ml_job {
 	char org_id[40];
 	char kind[48];
 	char *group_key; /* may be NULL */
-	json_t *payload;
+	json_t *payload; /* NULL after a claim until ml_job_load() (parsed off the writer) */
+	char *payload_text;
 	int attempts; /* including this one */
 	int max_attempts;
 };
+/* Parses the claimed job's payload into j->payload (an empty object if unparsable). The claim
+ * leaves that to the caller so the single writer thread never parses JSON. */
+void ml_job_load(struct ml_job *j);
 void ml_job_free(struct ml_job *j);
 
 enum ml_job_outcome {

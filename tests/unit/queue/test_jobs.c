@@ -85,6 +85,8 @@ static void claim(struct env *e, struct claim *c)
 	c->jobs = NULL;
 	c->n = 0;
 	assert_int_equal(ml_store_write(e->store, claim_fn, c), 0);
+	for (int i = 0; i < c->n; i++)
+		ml_job_load(&c->jobs[i]);
 }
 
 static void claim_free(struct claim *c)
