@@ -86,9 +86,32 @@ struct recipient {
 	const char *role, *id, *name, *email;
 };
 
+/* What a message needs of the booking, as it is now: every job of the event carries this
+ * snapshot, so it is kept small (no meeting history, no metadata). */
+static json_t *mail_snapshot(json_t *booking)
+{
+	static const char *const keys[] = {"id",        "status",    "title",    "start",
+					   "end",       "timezone",  "sequence", "is_online",
+					   "duration_minutes", "cancel_reason", "customer",
+					   "attendees", "host_id",   "host_participant_id", NULL};
+	json_t *snap = json_object();
+	for (int i = 0; keys[i]; i++) {
+		json_t *v = json_object_get(booking, keys[i]);
+		if (v)
+			json_object_set(snap, keys[i], v);
+	}
+	json_t *m = json_object_get(booking, "meeting");
+	if (m) {
+		json_t *mc = json_copy(m);
+		json_object_del(mc, "history");
+		json_object_set_new(snap, "meeting", mc);
+	}
+	return snap;
+}
+
 static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, const char *org_id,
-                         const char *tpl, json_t *booking, json_t *service, json_t *host,
-                         const struct recipient *r)
+                         const char *tpl, json_t *booking, json_t *snapshot, json_t *service,
+                         json_t *host, const struct recipient *r)
 {
 	if (!r->email || !*r->email)
 		return 0; /* a deleted host without an address: nobody to write to */
@@ -101,7 +124,7 @@ static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, con
 	json_t *payload =
 	    json_pack("{s:s, s:s, s:{s:s, s:s?, s:s, s:s}, s:O, s:{s:s, s:s}}", "template", tpl,
 	              "booking_id", bid, "recipient", "role", r->role, "participant_id", r->id,
-	              "name", r->name ? r->name : "", "email", r->email, "booking", booking, "host",
+	              "name", r->name ? r->name : "", "email", r->email, "booking", snapshot, "host",
 	              "name", str(host, "name") ? str(host, "name") : "", "email",
 	              str(host, "email") ? str(host, "email") : "");
 	json_object_set_new(json_object_get(payload, "recipient"), "join_url",
@@ -124,21 +147,22 @@ static int queue_emails(struct ml_tx *tx, const struct ml_provider_ctx *cx, cons
 	int rc;
 	struct recipient h = {"host", str(booking, "host_participant_id"), str(host, "name"),
 	                      str(host, "email")};
-	if ((rc = enqueue_email(tx, cx, org_id, tpl, booking, service, host, &h)) < 0)
-		return rc;
+	json_t *snap = mail_snapshot(booking);
+	rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &h);
 	json_t *c = json_object_get(booking, "customer");
 	struct recipient cu = {"customer", str(c, "id"), str(c, "name"), str(c, "email")};
-	if ((rc = enqueue_email(tx, cx, org_id, tpl, booking, service, host, &cu)) < 0)
-		return rc;
+	if (rc == 0)
+		rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &cu);
 	size_t i;
 	json_t *a;
 	json_array_foreach(json_object_get(booking, "attendees"), i, a)
 	{
 		struct recipient at = {"attendee", str(a, "id"), str(a, "name"), str(a, "email")};
-		if ((rc = enqueue_email(tx, cx, org_id, tpl, booking, service, host, &at)) < 0)
-			return rc;
+		if (rc == 0)
+			rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &at);
 	}
-	return 0;
+	json_decref(snap);
+	return rc;
 }
 
 /* --- webhooks --- */
