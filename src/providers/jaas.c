@@ -55,19 +55,7 @@ static int jaas_create(const struct ml_provider_ctx *cx, const struct ml_meeting
 static int jaas_update(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
                        struct ml_meeting *out, struct ml_perr *err)
 {
-	if (!req->external_id || !*req->external_id || !req->join_url || !*req->join_url)
-		return jaas_create(cx, req, out, err);
-	memset(out, 0, sizeof(*out));
-	out->external_id = ml_strdup(req->external_id);
-	out->join_url = ml_strdup(req->join_url);
-	out->host_url = ml_strdup(req->join_url);
-	return 0;
-}
-
-static int jaas_delete(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
-                       struct ml_perr *err)
-{
-	return 0;
+	return ml_room_keep(req, out) ? 0 : jaas_create(cx, req, out, err);
 }
 
 static bool setting_true(json_t *settings, const char *name)
@@ -142,6 +130,6 @@ const struct ml_provider_ops ml_provider_jaas = {
     .caps = ML_CAP_LOCAL | ML_CAP_UPDATE | ML_CAP_DELETE | ML_CAP_PERSONAL,
     .meeting_create = jaas_create,
     .meeting_update = jaas_update,
-    .meeting_delete = jaas_delete,
+    .meeting_delete = ml_room_delete,
     .participant_url = jaas_participant_url,
 };

@@ -43,22 +43,9 @@ static int jitsi_create(const struct ml_provider_ctx *cx, const struct ml_meetin
 
 /* The room lives as long as its link: a reschedule keeps it. */
 static int jitsi_update(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
-                        struct ml_meeting *out, struct ml_perr *err)
+                       struct ml_meeting *out, struct ml_perr *err)
 {
-	if (!req->external_id || !*req->external_id || !req->join_url || !*req->join_url)
-		return jitsi_create(cx, req, out, err);
-	memset(out, 0, sizeof(*out));
-	out->external_id = ml_strdup(req->external_id);
-	out->join_url = ml_strdup(req->join_url);
-	out->host_url = ml_strdup(req->join_url);
-	return 0;
-}
-
-/* Jitsi rooms exist only while people are in them: nothing to delete. */
-static int jitsi_delete(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
-                        struct ml_perr *err)
-{
-	return 0;
+	return ml_room_keep(req, out) ? 0 : jitsi_create(cx, req, out, err);
 }
 
 /* {"aud","iss","sub","room","exp","nbf","context":{"user":{...}},"moderator"} in the order of
@@ -138,6 +125,6 @@ const struct ml_provider_ops ml_provider_jitsi = {
     .caps = ML_CAP_LOCAL | ML_CAP_UPDATE | ML_CAP_DELETE | ML_CAP_PERSONAL,
     .meeting_create = jitsi_create,
     .meeting_update = jitsi_update,
-    .meeting_delete = jitsi_delete,
+    .meeting_delete = ml_room_delete,
     .participant_url = jitsi_participant_url,
 };

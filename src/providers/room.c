@@ -73,3 +73,23 @@ bool ml_role_is_moderator(const char *role)
 {
 	return role && (strcmp(role, "host") == 0 || strcmp(role, "admin") == 0);
 }
+
+bool ml_room_keep(const struct ml_meeting_req *req, struct ml_meeting *out)
+{
+	if (!req->external_id || !*req->external_id || !req->join_url || !*req->join_url)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->external_id = ml_strdup(req->external_id);
+	out->join_url = ml_strdup(req->join_url);
+	out->host_url = ml_strdup(req->join_url);
+	return true;
+}
+
+int ml_room_delete(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+		   struct ml_perr *err)
+{
+	(void)cx;
+	(void)req;
+	(void)err;
+	return 0;
+}

@@ -26,4 +26,12 @@ void ml_join_window(const struct ml_platform_settings *s, const struct ml_meetin
 /* True for "host" and "admin". */
 bool ml_role_is_moderator(const char *role);
 
+/* A local room keeps its link across reschedules: when req carries the current meeting, fills
+ * `out` with it and returns true; false when there is none yet (create one). */
+bool ml_room_keep(const struct ml_meeting_req *req, struct ml_meeting *out);
+
+/* Local rooms exist only while people are in them: there is nothing to delete. */
+int ml_room_delete(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
+		   struct ml_perr *err);
+
 #endif
