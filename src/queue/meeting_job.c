@@ -11,6 +11,7 @@
  */
 #include "api/api.h"
 #include "conn/connections.h"
+#include "conn/links.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -506,10 +507,17 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 			    (rc = enqueue_cleanup(tx, run, mj, booking)) < 0)
 				goto done;
 		} else {
+			/* SPEC §3: a reconnect error carries where the host reconnects. */
+			char *url = NULL;
+			const char *host_id = str(mj->payload, "host_id");
+			if (host_id)
+				ml_conn_link_make(tx, app->cfg->public_url, run->job.org_id, host_id,
+				                  platform, 7 * 24 * 3600, &url, NULL);
 			json_object_set_new(m, "status", json_string("error"));
 			json_object_set_new(m, "error",
-			                    json_pack("{s:s, s:s}", "code", "reconnect_required",
-			                              "message", mj->err.message));
+			                    json_pack("{s:s, s:s, s:s?}", "code", "reconnect_required",
+			                              "message", mj->err.message, "connect_url", url));
+			free(url);
 			ev(events, "meeting.failed",
 			   json_pack("{s:s, s:s, s:s}", "platform", platform, "code",
 			             "reconnect_required", "message", mj->err.message));

@@ -149,6 +149,11 @@ class Lifecycle(unittest.TestCase):
         bid = e.book(s["id"]).json["id"]
         b = e.wait_meetings([bid], want=("error",))[0]
         self.assertEqual(b["meeting"]["error"]["code"], "reconnect_required")
+        # The error says where the host reconnects: the signed connect page of this host.
+        url = b["meeting"]["error"]["connect_url"]
+        self.assertIn("/connect?t=", url)
+        page = e.c.request("GET", url[url.index("/connect?"):], headers={"Accept": "text/html"})
+        self.assertEqual(page.status, 200, page)
         waiting = [j for j in e.jobs("waiting") if j["group_key"] == bid]
         self.assertEqual(len(waiting), 1)
         conns = e.c.get("/v1/hosts/%s/connections" % h["id"]).json["data"]
