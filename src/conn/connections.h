@@ -2,8 +2,8 @@
  * OAuth tokens encrypted at rest (core/vault.h), and the protocol every user of a token goes
  * through so that refreshes are single-flight across threads and nodes.
  *
- * CONTRACT between the connections work (issue 4, implements this file) and the pipeline
- * (issue 5, calls it from its jobs). Both sides keep it; change it only together.
+ * This is the contract between the connections code (conn/, implements it) and the meeting
+ * pipeline (queue/meeting_job.c, calls it from its jobs): change both sides together.
  *
  *   In a job: ml_conn_acquire() inside a write transaction (a read first where the token is
  *   simply valid is fine too) tells the job what to do:
@@ -95,7 +95,7 @@ int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens 
 const char *ml_oauth_api_base(const struct ml_oauth_config *cfg, const char *platform);
 
 
-/* --- Added by the connections work (issue 4): the connect flow, the API, the CLI --- */
+/* --- The connect flow, the API and the CLI --- */
 
 /* The daemon's public URL, for the connect_url of a connection that needs reconnecting
  * (ml_conn_refresh_failed). Call once at start (and again if it changes). */

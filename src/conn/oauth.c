@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The smallest scopes that work (issue 4): Meet needs calendar.events (+ openid email to
+/* The smallest scopes that work: Meet needs calendar.events (+ openid email to
  * record the account); Zoom's scopes live on the app (meeting write, user read for the
  * email); Graph needs OnlineMeetings and Calendars, offline_access for a refresh token and
  * User.Read for /me. */

@@ -1,7 +1,7 @@
 /* Reconnect nudges: a host whose connection turns `reauth_required` gets an email with a fresh
  * connect link at once and again after 1, 3 and 7 days while it stays broken.
  *
- * WIRING (for the connections code, issue 4):
+ * WIRING (the connections code does this):
  *   1. When a connection turns reauth_required, inside that same write transaction:
  *        ml_notify_reauth_required(tx, org_id, conn_id, host_doc, platform, why);
  *      It queues four `email.reconnect_nudge` jobs (now, +1 d, +3 d, +7 d; group
