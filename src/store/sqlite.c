@@ -768,6 +768,43 @@ static int sq_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org
 	return n;
 }
 
+static json_t *doc_row(sqlite3_stmt *st)
+{
+	return load_doc(st, 0);
+}
+
+int ml_sq_page(struct sq_conn *c, sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *),
+	       int pos_col, int id_col, json_t **items, char **next_cursor)
+{
+	json_t *arr = json_array();
+	int64_t last_pos = 0;
+	char last_id[40] = "";
+	int n = 0, r;
+	char *next = NULL;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			next = ml_store_cursor_encode(last_pos, last_id);
+			break;
+		}
+		json_t *item = row(st);
+		if (item)
+			json_array_append_new(arr, item);
+		last_pos = sqlite3_column_int64(st, pos_col);
+		const char *id = (const char *)sqlite3_column_text(st, id_col);
+		snprintf(last_id, sizeof last_id, "%s", id ? id : "");
+		n++;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		json_decref(arr);
+		free(next);
+		return ml_sq_fail(c->db, "list");
+	}
+	*items = arr;
+	*next_cursor = next;
+	return 0;
+}
+
 static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		       const struct ml_list_query *q, json_t **items, char **next_cursor)
 {
@@ -823,30 +860,7 @@ static int sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		sqlite3_bind_int64(st, 1002, cur_t);
 	sqlite3_bind_int(st, 1004, limit + 1);
 
-	json_t *arr = json_array();
-	int64_t last_t = 0;
-	char last_id[40] = "";
-	int n = 0, r;
-	*next_cursor = NULL;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == limit) {
-			*next_cursor = ml_store_cursor_encode(last_t, last_id);
-			break;
-		}
-		json_t *doc = load_doc(st, 0);
-		if (doc)
-			json_array_append_new(arr, doc);
-		last_t = sqlite3_column_int64(st, 1);
-		snprintf(last_id, sizeof last_id, "%s", (const char *)sqlite3_column_text(st, 2));
-		n++;
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		json_decref(arr);
-		return ml_sq_fail(c->db, "list");
-	}
-	*items = arr;
-	return 0;
+	return ml_sq_page(c, st, limit, doc_row, 1, 2, items, next_cursor);
 }
 
 /* --- audit trail --- */

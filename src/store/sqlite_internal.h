@@ -41,6 +41,13 @@ int ml_sq_exec(struct sq_conn *c, const char *sql);
 /* Binds a string or NULL. */
 void ml_sq_bind_opt(sqlite3_stmt *st, int i, const char *v);
 
+/* Steps a list statement that was bound to fetch limit + 1 rows and collects at most `limit`
+ * of them with row(st) into a new array; when a row is left over, *next_cursor encodes the
+ * position (column pos_col, an integer) and id (column id_col) of the last one returned.
+ * Resets st. ML_ESTORE (and nothing allocated) when stepping fails. */
+int ml_sq_page(struct sq_conn *c, sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *),
+	       int pos_col, int id_col, json_t **items, char **next_cursor);
+
 /* A document as the columns and text written for it. */
 struct ml_sq_doc_row {
 	enum ml_kind kind;

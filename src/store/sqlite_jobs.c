@@ -360,24 +360,7 @@ int ml_sq_job_list(struct ml_tx *tx, const char *org_id, const char *state,
 	ml_sq_bind_opt(st, 3, group_key);
 	sqlite3_bind_int64(st, 4, after);
 	sqlite3_bind_int(st, 5, limit + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	int64_t last = 0;
-	char last_id[40] = "";
-	*next_cursor = NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == limit) {
-			*next_cursor = ml_store_cursor_encode(last, last_id);
-			break;
-		}
-		json_array_append_new(arr, job_row(st));
-		last = sqlite3_column_int64(st, 0);
-		snprintf(last_id, sizeof last_id, "%s", col_text(st, 1));
-		n++;
-	}
-	sqlite3_reset(st);
-	*items = arr;
-	return 0;
+	return ml_sq_page(c, st, limit, job_row, 0, 1, items, next_cursor);
 }
 
 int ml_sq_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job)

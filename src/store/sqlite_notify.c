@@ -360,22 +360,9 @@ int ml_sq_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char
 	sqlite3_bind_text(st, 2, endpoint_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, before);
 	sqlite3_bind_int(st, 4, limit + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	int64_t last = 0;
-	char last_id[40] = "";
-	*next_cursor = NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == limit) {
-			*next_cursor = ml_store_cursor_encode(last, last_id);
-			break;
-		}
-		json_array_append_new(arr, delivery_row(st));
-		last = sqlite3_column_int64(st, 0);
-		snprintf(last_id, sizeof last_id, "%s", col_text(st, 1));
-		n++;
-	}
-	sqlite3_reset(st);
+	json_t *arr;
+	if ((rc = ml_sq_page(c, st, limit, delivery_row, 0, 1, &arr, next_cursor)) < 0)
+		return rc;
 	/* Attempts after the page is read: the statement above is reset, its cache slot free. */
 	size_t i;
 	json_t *d;
