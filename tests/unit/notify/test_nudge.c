@@ -20,35 +20,7 @@
 
 #define DAY (24 * 3600 * 1000LL)
 
-struct env {
-	struct ml_store *store;
-	char dir[64];
-};
-
-static int setup(void **state)
-{
-	struct env *e = calloc(1, sizeof *e);
-	char url[128];
-	snprintf(e->dir, sizeof e->dir, "/tmp/ml-nudge-XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	snprintf(url, sizeof url, "sqlite:%s/n.db", e->dir);
-	assert_int_equal(ml_store_open(&e->store, url), 0);
-	assert_true(ml_store_migrate(e->store) >= 0);
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-	char cmd[128];
-	ml_store_close(e->store);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(e);
-	return 0;
-}
+#include "../tmpstore.h"
 
 static void schedule(void **state)
 {
@@ -223,7 +195,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(schedule),
-	    cmocka_unit_test_setup_teardown(nudges_queued_and_cancelled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(nudges_queued_and_cancelled, tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test(email_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

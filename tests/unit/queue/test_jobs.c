@@ -13,35 +13,7 @@
 #include "core/timeutil.h"
 #include "store/store.h"
 
-struct env {
-	struct ml_store *store;
-	char dir[64];
-};
-
-static int setup(void **state)
-{
-	struct env *e = calloc(1, sizeof *e);
-	char url[128];
-	snprintf(e->dir, sizeof e->dir, "/tmp/ml-jobs-XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	snprintf(url, sizeof url, "sqlite:%s/q.db", e->dir);
-	assert_int_equal(ml_store_open(&e->store, url), 0);
-	assert_true(ml_store_migrate(e->store) >= 0);
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-	char cmd[128];
-	ml_store_close(e->store);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(e);
-	return 0;
-}
+#include "../tmpstore.h"
 
 struct enq {
 	const char *kind, *group, *coalesce;
@@ -248,11 +220,11 @@ static void test_wait_wake_and_recover(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_group_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_coalesce, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retry_then_failed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lease_lost_and_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wait_wake_and_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_order, tmpstore_setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_coalesce, tmpstore_setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_then_failed, tmpstore_setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_lost_and_expiry, tmpstore_setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_wake_and_recover, tmpstore_setup, tmpstore_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
