@@ -13,6 +13,7 @@
  * error lands on a page that says so, and nothing is stored.
  */
 #include "api/api.h"
+#include "core/html.h"
 #include "api/conn_api.h"
 #include "conn/connections.h"
 #include "conn/links.h"
@@ -43,19 +44,6 @@ static void page_headers(struct ml_http_resp *resp)
 	ml_resp_header(resp, "Cache-Control", "no-store");
 }
 
-static void html_escape(struct ml_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': ml_buf_puts(b, "&lt;"); break;
-		case '>': ml_buf_puts(b, "&gt;"); break;
-		case '&': ml_buf_puts(b, "&amp;"); break;
-		case '"': ml_buf_puts(b, "&quot;"); break;
-		case '\'': ml_buf_puts(b, "&#39;"); break;
-		default: ml_buf_append(b, s, 1);
-		}
-	}
-}
 
 /* A plain page that says what happened; back_url (may be NULL) returns to the cards. */
 static void message_page(struct ml_http_resp *resp, int status, const char *title,
@@ -65,16 +53,16 @@ static void message_page(struct ml_http_resp *resp, int status, const char *titl
 	ml_buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 			"<title>");
-	html_escape(&b, title);
+	ml_html_escape_buf(&b, title);
 	ml_buf_puts(&b, "</title><link rel=\"stylesheet\" href=\"/web/connect.css\"></head>"
 			"<body><main class=\"connect\"><h1 id=\"title\">");
-	html_escape(&b, title);
+	ml_html_escape_buf(&b, title);
 	ml_buf_puts(&b, "</h1><p id=\"message\" class=\"message\">");
-	html_escape(&b, message);
+	ml_html_escape_buf(&b, message);
 	ml_buf_puts(&b, "</p>");
 	if (back_url) {
 		ml_buf_puts(&b, "<p><a id=\"back\" class=\"button\" href=\"");
-		html_escape(&b, back_url);
+		ml_html_escape_buf(&b, back_url);
 		ml_buf_puts(&b, "\">Back to your connections</a></p>");
 	}
 	ml_buf_puts(&b, "</main></body></html>");

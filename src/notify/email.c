@@ -1,4 +1,5 @@
 #include "notify/email.h"
+#include "core/html.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
@@ -277,34 +278,6 @@ char *ml_email_addr_name(const char *from)
 	return ml_strndup(s, n);
 }
 
-char *ml_html_escape(const char *s)
-{
-	struct ml_buf b = {0};
-	for (const char *p = s ? s : ""; *p; p++) {
-		switch (*p) {
-		case '&':
-			ml_buf_puts(&b, "&amp;");
-			break;
-		case '<':
-			ml_buf_puts(&b, "&lt;");
-			break;
-		case '>':
-			ml_buf_puts(&b, "&gt;");
-			break;
-		case '"':
-			ml_buf_puts(&b, "&quot;");
-			break;
-		case '\'':
-			ml_buf_puts(&b, "&#39;");
-			break;
-		default:
-			ml_buf_append(&b, p, 1);
-		}
-	}
-	if (!b.data)
-		ml_buf_puts(&b, "");
-	return ml_buf_steal(&b);
-}
 
 static void boundary(char out[40], const char *kind)
 {

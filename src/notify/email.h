@@ -50,7 +50,5 @@ char *ml_email_addr_spec(const char *from);
 /* The display name of "Name <a@b>" ("" when none). Caller frees. */
 char *ml_email_addr_name(const char *from);
 
-/* HTML text escaping: & < > " ' become entities. Caller frees. */
-char *ml_html_escape(const char *s);
 
 #endif

@@ -1,4 +1,5 @@
 #include "notify/template.h"
+#include "core/html.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "notify/email.h"

@@ -2,6 +2,7 @@
  * consent page, the token endpoint (authorization_code with PKCE, refresh_token), revoke,
  * userinfo and the OpenID discovery document. Calendar is in google.c. */
 #include "sandbox/google.h"
+#include "core/html.h"
 
 #include "core/mem.h"
 
@@ -23,46 +24,7 @@ static json_t *client_of(json_t *root, const char *client_id)
 	return client_id ? json_object_get(json_object_get(root, "clients"), client_id) : NULL;
 }
 
-/* An empty redirect_uris list accepts any http(s) URI (sandbox convenience); otherwise the
- * match is exact, as at Google. */
-static bool redirect_ok(json_t *client, const char *uri)
-{
-	json_t *list = json_object_get(client, "redirect_uris");
-	if (!uri || (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0))
-		return false;
-	if (json_array_size(list) == 0)
-		return true;
-	size_t i;
-	json_t *v;
-	json_array_foreach(list, i, v) if (json_is_string(v) &&
-	                                   strcmp(json_string_value(v), uri) == 0) return true;
-	return false;
-}
 
-static void html_escape(struct ml_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			ml_buf_puts(b, "&lt;");
-			break;
-		case '>':
-			ml_buf_puts(b, "&gt;");
-			break;
-		case '&':
-			ml_buf_puts(b, "&amp;");
-			break;
-		case '"':
-			ml_buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			ml_buf_puts(b, "&#39;");
-			break;
-		default:
-			ml_buf_append(b, s, 1);
-		}
-	}
-}
 
 static void html_error(struct ml_http_resp *resp, int status, const char *error, const char *detail)
 {
@@ -70,9 +32,9 @@ static void html_error(struct ml_http_resp *resp, int status, const char *error,
 	ml_buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Error</title>"
 	                "</head><body><h1>Access blocked: authorization error</h1><p>Error ");
 	ml_buf_printf(&b, "%d: ", status);
-	html_escape(&b, error);
+	ml_html_escape_buf(&b, error);
 	ml_buf_puts(&b, "</p><p>");
-	html_escape(&b, detail);
+	ml_html_escape_buf(&b, detail);
 	ml_buf_puts(&b, "</p></body></html>");
 	size_t n = b.len;
 	ml_resp_body_steal(resp, status, "text/html; charset=utf-8", ml_buf_steal(&b), n);
@@ -155,7 +117,7 @@ static bool authz_check(json_t *root, const struct authz *a, struct ml_http_resp
 		           "Missing required parameter: redirect_uri");
 		return false;
 	}
-	if (!redirect_ok(client, a->redirect_uri)) {
+	if (!ml_sb_redirect_ok(client, a->redirect_uri)) {
 		html_error(resp, 400, "redirect_uri_mismatch",
 		           "The redirect URI in the request does not match the ones authorized "
 		           "for the OAuth client.");
@@ -220,7 +182,7 @@ static void hidden(struct ml_buf *b, const char *name, const char *value)
 	if (!value)
 		return;
 	ml_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
-	html_escape(b, value);
+	ml_html_escape_buf(b, value);
 	ml_buf_puts(b, "\">");
 }
 
@@ -249,20 +211,20 @@ void ml_sb_google_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 	ml_buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\">"
 	                "<title>Sign in - Google Accounts (sandbox)</title></head><body>"
 	                "<h1>Choose an account</h1><p><b>");
-	html_escape(&b, ml_sb_str(client, "name"));
+	ml_html_escape_buf(&b, ml_sb_str(client, "name"));
 	ml_buf_puts(&b, "</b> wants to access your Google Account</p><p>Scopes: ");
-	html_escape(&b, a.scope);
+	ml_html_escape_buf(&b, a.scope);
 	ml_buf_puts(&b, "</p><form method=\"post\" action=\"");
-	html_escape(&b, ml_sb_base_url());
+	ml_html_escape_buf(&b, ml_sb_base_url());
 	ml_buf_puts(&b, "/google/o/oauth2/v2/auth/decision\"><select name=\"account\">");
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(root, "accounts"), k, v)
 	{
 		ml_buf_puts(&b, "<option value=\"");
-		html_escape(&b, k);
+		ml_html_escape_buf(&b, k);
 		ml_buf_printf(&b, "\"%s>", strcmp(k, account) == 0 ? " selected" : "");
-		html_escape(&b, k);
+		ml_html_escape_buf(&b, k);
 		ml_buf_puts(&b, "</option>");
 	}
 	ml_buf_puts(&b, "</select>");

@@ -39,19 +39,6 @@ static json_t *app_of(json_t *root, const char *client_id)
 	return client_id ? json_object_get(json_object_get(root, "apps"), client_id) : NULL;
 }
 
-static bool redirect_ok(json_t *app, const char *uri)
-{
-	json_t *list = json_object_get(app, "redirect_uris");
-	if (!uri || (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0))
-		return false;
-	if (json_array_size(list) == 0)
-		return true;
-	size_t i;
-	json_t *v;
-	json_array_foreach(list, i, v) if (json_is_string(v) &&
-	                                   strcmp(json_string_value(v), uri) == 0) return true;
-	return false;
-}
 
 static void html_page(struct ml_http_resp *resp, int status, struct ml_buf *b)
 {
@@ -112,7 +99,7 @@ static bool authz_check(json_t *root, json_t *p, struct ml_http_resp *resp)
 		      "'client_id'.";
 	else if (!app)
 		err = "AADSTS700016: Application with identifier was not found in the directory.";
-	else if (!redirect_ok(app, ru))
+	else if (!ml_sb_redirect_ok(app, ru))
 		err = "AADSTS50011: The redirect URI specified in the request does not match the "
 		      "redirect URIs configured for the application.";
 	if (err) {

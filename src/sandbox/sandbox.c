@@ -575,3 +575,20 @@ void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 	if (faulted)
 		ml_sb_fault_hit_free(&f);
 }
+
+bool ml_sb_redirect_ok(json_t *client, const char *uri)
+{
+	json_t *list = json_object_get(client, "redirect_uris");
+	if (!uri || (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0))
+		return false;
+	if (json_array_size(list) == 0)
+		return true;
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), uri) == 0)
+			return true;
+	}
+	return false;
+}

@@ -99,6 +99,10 @@ const char *ml_sb_cfg_str(const char *provider, const char *key, const char *def
 int64_t ml_sb_now(void);
 int64_t ml_sb_now_ms(void);
 
+/* Whether an OAuth client/app (its "redirect_uris" array) accepts uri: exact match, as the
+ * providers do; an empty list accepts any http(s) URI (a sandbox convenience). */
+bool ml_sb_redirect_ok(json_t *client, const char *uri);
+
 /* ---- ids and tokens ----------------------------------------------------------------- */
 
 /* `prefix` + n random characters from `alphabet` (NULL: [A-Za-z0-9]). Caller frees. */

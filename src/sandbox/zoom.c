@@ -36,22 +36,6 @@ void ml_zoom_err(struct ml_http_resp *resp, int status, int code, const char *fm
 	ml_resp_json(resp, status, json_pack("{s:i, s:s}", "code", code, "message", msg));
 }
 
-char *ml_zoom_html_escape(const char *s)
-{
-	struct ml_buf b = {0};
-	ml_buf_puts(&b, "");
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': ml_buf_puts(&b, "&lt;"); break;
-		case '>': ml_buf_puts(&b, "&gt;"); break;
-		case '&': ml_buf_puts(&b, "&amp;"); break;
-		case '"': ml_buf_puts(&b, "&quot;"); break;
-		case '\'': ml_buf_puts(&b, "&#39;"); break;
-		default: ml_buf_append(&b, s, 1);
-		}
-	}
-	return ml_buf_steal(&b);
-}
 
 json_t *ml_zoom_user_find(json_t *root, const char *s)
 {

@@ -1,6 +1,7 @@
 /* Zoom event webhooks (signed POSTs after the endpoint.url_validation handshake, in order)
  * and the simulated host side: start_url starts a meeting, join_url shows it. */
 #include "sandbox/zoom_internal.h"
+#include "core/html.h"
 
 #include "sandbox/outq.h"
 #include "sandbox/webhook_sig.h"
@@ -143,7 +144,7 @@ void ml_zoom_start_page(struct ml_http_req *req, struct ml_http_resp *resp)
 		set_str(obj, "start_time", ts);
 		ml_zoom_emit(root, "meeting.started", obj, NULL);
 	}
-	char *t = ml_zoom_html_escape(ml_sb_str(m, "topic"));
+	char *t = ml_html_escape(ml_sb_str(m, "topic"));
 	char *doc = ml_asprintf("<!doctype html><title>%s</title><h1>Zoom sandbox</h1><p>You "
 				"started <b>%s</b> (meeting %s).</p>", t, t, req->params[0]);
 	ml_resp_body_steal(resp, 200, "text/html; charset=utf-8", doc, strlen(doc));
@@ -160,7 +161,7 @@ void ml_zoom_join_page(struct ml_http_req *req, struct ml_http_resp *resp)
 		ml_resp_body(resp, 404, "text/html; charset=utf-8", msg, strlen(msg));
 		return;
 	}
-	char *t = ml_zoom_html_escape(ml_sb_str(m, "topic"));
+	char *t = ml_html_escape(ml_sb_str(m, "topic"));
 	char *doc = ml_asprintf("<!doctype html><title>%s</title><h1>Zoom sandbox</h1><p>Joining "
 				"<b>%s</b> (meeting %s, %s).</p>", t, t, req->params[0],
 				ml_sb_str(m, "status"));

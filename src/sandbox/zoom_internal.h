@@ -13,8 +13,6 @@ void ml_zoom_err(struct ml_http_resp *resp, int status, int code, const char *fm
 	__attribute__((format(printf, 4, 5)));
 /* A user of the sandbox by id or email (case-insensitive); borrowed or NULL. */
 json_t *ml_zoom_user_find(json_t *root, const char *id_or_email);
-/* HTML-escapes `s` into a new string. */
-char *ml_zoom_html_escape(const char *s);
 
 /* zoom.c: a live (not deleted, not expired) meeting's record and public object; and the
  * members of a meeting that events carry. */

@@ -4,6 +4,7 @@
  * endpoint's {"reason", "error"}; the reasons follow Zoom's 47xx OAuth error table
  * (specs/zoom/zoom-auth-webhooks-ratelimits.json, docs/oauth_references_oauth-errors.md). */
 #include "sandbox/zoom_internal.h"
+#include "core/html.h"
 
 #include "core/mem.h"
 
@@ -26,7 +27,7 @@ static void tok_err(struct ml_http_resp *resp, int status, const char *error, co
 
 static void page(struct ml_http_resp *resp, int status, const char *title, const char *html)
 {
-	char *t = ml_zoom_html_escape(title);
+	char *t = ml_html_escape(title);
 	char *doc = ml_asprintf("<!doctype html><html><head><meta charset=\"utf-8\"><title>%s"
 				"</title></head><body style=\"font-family:sans-serif;max-width:36em;"
 				"margin:3em auto\"><h1>%s</h1>%s</body></html>",
@@ -61,7 +62,7 @@ static void hidden(struct ml_buf *b, const char *name, const char *value)
 {
 	if (!value)
 		return;
-	char *e = ml_zoom_html_escape(value);
+	char *e = ml_html_escape(value);
 	ml_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", name, e);
 	free(e);
 }
@@ -101,7 +102,7 @@ void ml_zoom_oauth_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 	if (!post && !ml_sb_cfg_bool(ZP, "auto_approve", false)) {
 		json_t *users = json_object_get(root, "users"), *u;
 		const char *k, *def = ml_sb_cfg_str(ZP, "authorize_user", NULL);
-		char *cn = ml_zoom_html_escape(ml_sb_str(app, "name") ? ml_sb_str(app, "name") : cid);
+		char *cn = ml_html_escape(ml_sb_str(app, "name") ? ml_sb_str(app, "name") : cid);
 		ml_buf_printf(&b, "<p><b>%s</b> would like to access your Zoom account: view and "
 				  "manage your meetings and your user information.</p>"
 				  "<form method=\"post\" action=\"%s/zoom/oauth/authorize\">",
@@ -115,7 +116,7 @@ void ml_zoom_oauth_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 		hidden(&b, "code_challenge_method", ccm);
 		ml_buf_puts(&b, "<p><label>Sign in as <select name=\"user\">");
 		json_object_foreach(users, k, u) {
-			char *e = ml_zoom_html_escape(ml_sb_str(u, "email"));
+			char *e = ml_html_escape(ml_sb_str(u, "email"));
 			ml_buf_printf(&b, "<option value=\"%s\"%s>%s</option>", e,
 				      def && !strcasecmp(def, ml_sb_str(u, "email")) ? " selected" : "",
 				      e);
