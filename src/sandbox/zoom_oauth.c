@@ -36,21 +36,6 @@ static void page(struct ml_http_resp *resp, int status, const char *title, const
 	free(t);
 }
 
-static bool redirect_allowed(const json_t *app, const char *uri)
-{
-	json_t *list = json_object_get(app, "redirect_uris"), *v;
-	size_t i;
-
-	if (!uri || (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0))
-		return false;
-	if (!json_array_size(list))
-		return true; /* the seeded app accepts any http(s) redirect */
-	json_array_foreach(list, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), uri))
-			return true;
-	return false;
-}
-
 static void add_query(struct ml_buf *b, const char *name, const char *value)
 {
 	char *e = ml_url_encode(value);
@@ -90,7 +75,7 @@ void ml_zoom_oauth_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 		     "<p>response_type must be <code>code</code>.</p>");
 		goto done;
 	}
-	if (!redirect_allowed(app, ruri)) {
+	if (!ml_sb_redirect_ok(app, ruri)) {
 		page(resp, 400, "Invalid redirect", "<p>Invalid redirect: (4,709)</p>");
 		goto done;
 	}
