@@ -682,12 +682,9 @@ static json_t *load_doc(sqlite3_stmt *st, int col)
 	return json_loadb(text, (size_t)n, 0, NULL);
 }
 
-static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
-		      json_t **out)
+int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, const char *id,
+		     json_t **out, int64_t *version_out)
 {
-	if (ml_sq_recording(tx))
-		return ml_sq_rec_doc_get(tx, kind, org_id, id, out);
-	struct sq_conn *c = ml_sq_txc(tx);
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT doc, version FROM %s WHERE id = ? AND org_id = ?",
 		 ml_store_kind_table(kind));
@@ -701,10 +698,9 @@ static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, c
 		sqlite3_reset(st);
 		return r == SQLITE_DONE ? ML_ENOTFOUND : ml_sq_fail(c->db, "doc get");
 	}
-	/* The version read here is the current one (or this transaction's own): a cached copy
-	 * at that version is the document, without parsing it again on the writer. (Every
-	 * write drops the entry, so an entry left by a write that rolled back never meets a
-	 * later write's version.) */
+	/* A cached copy at the version read here is the document, without parsing it again.
+	 * (Every write drops the entry, so an entry left by a write that rolled back never meets
+	 * a later write's version.) */
 	int64_t version = sqlite3_column_int64(st, 1), cv = -2;
 	json_t *doc = ml_doc_cache_get(kind, org_id, id, &cv);
 	if (doc && cv != version) {
@@ -717,7 +713,17 @@ static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, c
 	if (!doc)
 		return ml_sq_fail(c->db, "doc decode");
 	*out = doc;
+	if (version_out)
+		*version_out = version;
 	return 0;
+}
+
+static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		      json_t **out)
+{
+	if (ml_sq_recording(tx))
+		return ml_sq_rec_doc_get(tx, kind, org_id, id, out);
+	return ml_sq_doc_select(ml_sq_txc(tx), kind, org_id, id, out, NULL);
 }
 
 static int sq_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id)

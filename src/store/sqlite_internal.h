@@ -48,6 +48,11 @@ void ml_sq_bind_opt(sqlite3_stmt *st, int i, const char *v);
 int ml_sq_page(struct sq_conn *c, sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *),
 	       int pos_col, int id_col, json_t **items, char **next_cursor);
 
+/* Reads a document and its row version (parsed once per version: a cache of parsed
+ * documents is consulted by version). ML_ENOTFOUND when absent. */
+int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, const char *id,
+		     json_t **out, int64_t *version);
+
 /* A document as the columns and text written for it. */
 struct ml_sq_doc_row {
 	enum ml_kind kind;

@@ -160,7 +160,6 @@ int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, c
 {
 	struct sq_rec *r = rec_of(tx);
 	struct sq_conn *c = ml_sq_txc_read(tx);
-	char sql[128];
 
 	if (strlen(id) >= 40 || strlen(org_id) >= 40)
 		return ML_ENOTFOUND; /* no id is that long */
@@ -178,31 +177,10 @@ int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, c
 		*out = cached;
 		return 0;
 	}
-	snprintf(sql, sizeof sql, "SELECT doc, version FROM %s WHERE id = ? AND org_id = ?",
-		 ml_store_kind_table(kind));
-	sqlite3_stmt *st = ml_sq_prep(c, sql);
-	if (!st)
-		return ml_sq_fail(c->db, "doc get");
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
-	int s = sqlite3_step(st);
-	if (s != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (s != SQLITE_DONE)
-			return ml_sq_fail(c->db, "doc get");
-		add_read(r, kind, org_id, id, -1);
-		return ML_ENOTFOUND;
-	}
-	json_t *doc = json_loadb((const char *)sqlite3_column_text(st, 0),
-				 (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
-	version = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	if (!doc)
-		return ml_sq_fail(c->db, "doc decode");
-	ml_doc_cache_put(kind, org_id, id, version, doc);
-	add_read(r, kind, org_id, id, version);
-	*out = doc;
-	return 0;
+	int rc = ml_sq_doc_select(c, kind, org_id, id, out, &version);
+	if (rc == 0 || rc == ML_ENOTFOUND)
+		add_read(r, kind, org_id, id, rc == 0 ? version : -1);
+	return rc;
 }
 
 int ml_sq_rec_doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
