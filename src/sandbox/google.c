@@ -48,6 +48,18 @@ static void new_etag(json_t *ev)
 	free(e);
 }
 
+/* The request body as a JSON object; otherwise answers 400 parseError and NULL. */
+static json_t *body_object(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *body = ml_sb_json_body(req);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		ml_sb_gerr(resp, 400, "parseError", "Parse Error");
+		return NULL;
+	}
+	return body;
+}
+
 /* The access token's account when it may use Calendar; otherwise answers and NULL. */
 static const char *authorize_calendar(struct ml_http_req *req, struct ml_http_resp *resp,
                                       bool write)
@@ -257,12 +269,9 @@ static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
 	if (!events)
 		return;
-	json_t *body = ml_sb_json_body(req);
-	if (!json_is_object(body)) {
-		json_decref(body);
-		ml_sb_gerr(resp, 400, "parseError", "Parse Error");
+	json_t *body = body_object(req, resp);
+	if (!body)
 		return;
-	}
 	json_t *ev = body;
 	const char *id = ml_sb_str(ev, "id");
 	if (json_object_get(ev, "id") && (!id || !valid_event_id(id))) {
@@ -385,12 +394,9 @@ static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bo
 	json_t *ev = find_event(req, resp, true, &cal);
 	if (!ev || !ml_sb_gcal_mutation_params(req, resp, &v1, &su))
 		return;
-	json_t *body = ml_sb_json_body(req);
-	if (!json_is_object(body)) {
-		json_decref(body);
-		ml_sb_gerr(resp, 400, "parseError", "Parse Error");
+	json_t *body = body_object(req, resp);
+	if (!body)
 		return;
-	}
 	const char *bid = ml_sb_str(body, "id");
 	if (bid && strcmp(bid, ml_sb_str(ev, "id")) != 0) {
 		json_decref(body);
@@ -505,26 +511,13 @@ struct sortable {
 	size_t pos;
 };
 
-static int64_t start_of(json_t *ev)
+/* The event's start or end (`which`) in seconds: its dateTime, or midnight UTC of its date
+ * (all-day events). */
+static int64_t time_of(json_t *ev, const char *which)
 {
-	json_t *s = json_object_get(ev, "start");
+	json_t *s = json_object_get(ev, which);
 	int64_t t = 0;
 	const char *dt = ml_sb_str(s, "dateTime"), *d = ml_sb_str(s, "date");
-	if (dt && ml_time_parse(dt, &t) == 0)
-		return t;
-	if (d) {
-		char buf[32];
-		snprintf(buf, sizeof buf, "%.10sT00:00:00Z", d);
-		ml_time_parse(buf, &t);
-	}
-	return t;
-}
-
-static int64_t end_of(json_t *ev)
-{
-	json_t *e = json_object_get(ev, "end");
-	int64_t t = 0;
-	const char *dt = ml_sb_str(e, "dateTime"), *d = ml_sb_str(e, "date");
 	if (dt && ml_time_parse(dt, &t) == 0)
 		return t;
 	if (d) {
@@ -618,9 +611,9 @@ static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
 			continue;
 		if (uid && strcmp(uid, nz(ml_sb_str(ev, "iCalUID"))) != 0)
 			continue;
-		if (tmin && end_of(ev) <= min)
+		if (tmin && time_of(ev, "end") <= min)
 			continue;
-		if (tmax && start_of(ev) >= max)
+		if (tmax && time_of(ev, "start") >= max)
 			continue;
 		if (q && !contains_ci(ml_sb_str(ev, "summary"), q) &&
 		    !contains_ci(ml_sb_str(ev, "description"), q) &&
@@ -641,7 +634,7 @@ static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
 		v[m].pos = m;
 		v[m].key = 0;
 		if (order && strcmp(order, "startTime") == 0)
-			v[m].key = start_of(ev);
+			v[m].key = time_of(ev, "start");
 		else if (order) {
 			int64_t t = 0;
 			char buf[40];

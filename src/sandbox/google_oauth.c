@@ -24,8 +24,6 @@ static json_t *client_of(json_t *root, const char *client_id)
 	return client_id ? json_object_get(json_object_get(root, "clients"), client_id) : NULL;
 }
 
-
-
 static void html_error(struct ml_http_resp *resp, int status, const char *error, const char *detail)
 {
 	struct ml_buf b = {0};
@@ -36,35 +34,15 @@ static void html_error(struct ml_http_resp *resp, int status, const char *error,
 	ml_buf_puts(&b, "</p><p>");
 	ml_html_escape_buf(&b, detail);
 	ml_buf_puts(&b, "</p></body></html>");
-	size_t n = b.len;
-	ml_resp_body_steal(resp, status, "text/html; charset=utf-8", ml_buf_steal(&b), n);
-}
-
-static void append_query(struct ml_buf *b, bool *first, const char *name, const char *value)
-{
-	if (!value)
-		return;
-	char *e = ml_url_encode(value);
-	ml_buf_printf(b, "%c%s=%s", *first ? '?' : '&', name, e);
-	*first = false;
-	free(e);
+	ml_sb_html(resp, status, &b);
 }
 
 static void redirect_with(struct ml_http_resp *resp, const char *uri, const char *code,
                           const char *error, const char *scope, const char *state)
 {
-	struct ml_buf b = {0};
-	bool first = strchr(uri, '?') == NULL;
-	ml_buf_puts(&b, uri);
-	if (!first)
-		first = false;
-	append_query(&b, &first, "state", state);
-	append_query(&b, &first, "code", code);
-	append_query(&b, &first, "scope", code ? scope : NULL);
-	append_query(&b, &first, "error", error);
-	char *loc = ml_buf_steal(&b);
-	ml_resp_redirect(resp, 302, loc);
-	free(loc);
+	const char *kv[] = {"state", state, "code", code, "scope", code ? scope : NULL,
+	                    "error", error};
+	ml_sb_redirect(resp, uri, kv, 4);
 }
 
 /* The authorize parameters, from the query (GET) or the consent form (POST). */
@@ -147,14 +125,8 @@ static bool authz_check(json_t *root, const struct authz *a, struct ml_http_resp
 
 static const char *pick_account(json_t *root, const char *hint)
 {
-	json_t *accounts = json_object_get(root, "accounts");
-	if (hint && json_object_get(accounts, hint))
-		return hint;
-	const char *def = ml_sb_cfg_str("google", "default_account", NULL);
-	if (def && json_object_get(accounts, def))
-		return def;
-	void *it = json_object_iter(accounts);
-	return it ? json_object_iter_key(it) : NULL;
+	return ml_sb_pick_key(json_object_get(root, "accounts"), hint,
+	                      ml_sb_cfg_str("google", "default_account", NULL));
 }
 
 static void issue_code(json_t *root, const struct authz *a, const char *account,
@@ -175,15 +147,6 @@ static void issue_code(json_t *root, const struct authz *a, const char *account,
 	json_object_set_new(codes, code, rec);
 	redirect_with(resp, a->redirect_uri, code, NULL, a->scope, a->state);
 	free(code);
-}
-
-static void hidden(struct ml_buf *b, const char *name, const char *value)
-{
-	if (!value)
-		return;
-	ml_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
-	ml_html_escape_buf(b, value);
-	ml_buf_puts(b, "\">");
 }
 
 /* GET /o/oauth2/v2/auth (and /o/oauth2/auth): the consent page, or with the auto_approve
@@ -214,35 +177,18 @@ void ml_sb_google_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 	ml_html_escape_buf(&b, ml_sb_str(client, "name"));
 	ml_buf_puts(&b, "</b> wants to access your Google Account</p><p>Scopes: ");
 	ml_html_escape_buf(&b, a.scope);
-	ml_buf_puts(&b, "</p><form method=\"post\" action=\"");
-	ml_html_escape_buf(&b, ml_sb_base_url());
-	ml_buf_puts(&b, "/google/o/oauth2/v2/auth/decision\"><select name=\"account\">");
-	const char *k;
-	json_t *v;
-	json_object_foreach(json_object_get(root, "accounts"), k, v)
-	{
-		ml_buf_puts(&b, "<option value=\"");
-		ml_html_escape_buf(&b, k);
-		ml_buf_printf(&b, "\"%s>", strcmp(k, account) == 0 ? " selected" : "");
-		ml_html_escape_buf(&b, k);
-		ml_buf_puts(&b, "</option>");
-	}
-	ml_buf_puts(&b, "</select>");
-	hidden(&b, "client_id", a.client_id);
-	hidden(&b, "redirect_uri", a.redirect_uri);
-	hidden(&b, "response_type", a.response_type);
-	hidden(&b, "scope", a.scope);
-	hidden(&b, "state", a.state);
-	hidden(&b, "access_type", a.access_type);
-	hidden(&b, "prompt", a.prompt);
-	hidden(&b, "code_challenge", a.challenge);
-	hidden(&b, "code_challenge_method", a.method);
-	ml_buf_puts(&b,
-	            "<button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Cancel"
-	            "</button> <button type=\"submit\" name=\"decision\" value=\"allow\" "
-	            "id=\"allow\">Allow</button></form></body></html>");
-	size_t n = b.len;
-	ml_resp_body_steal(resp, 200, "text/html; charset=utf-8", ml_buf_steal(&b), n);
+	ml_buf_puts(&b, "</p>");
+	/* clang-format off */
+	const char *kv[] = {"client_id", a.client_id, "redirect_uri", a.redirect_uri,
+	                    "response_type", a.response_type, "scope", a.scope,
+	                    "state", a.state, "access_type", a.access_type, "prompt", a.prompt,
+	                    "code_challenge", a.challenge, "code_challenge_method", a.method};
+	/* clang-format on */
+	char *action = ml_asprintf("%s/google/o/oauth2/v2/auth/decision", ml_sb_base_url());
+	ml_sb_consent_form(&b, action, json_object_get(root, "accounts"), account, kv, 9, "Allow");
+	free(action);
+	ml_buf_puts(&b, "</body></html>");
+	ml_sb_html(resp, 200, &b);
 }
 
 /* POST /o/oauth2/v2/auth/decision: the consent form's Allow / Cancel. */
@@ -267,16 +213,9 @@ void ml_sb_google_decision(struct ml_http_req *req, struct ml_http_resp *resp)
 static json_t *auth_client(struct ml_http_req *req, json_t *root, json_t *form,
                            const char **client_id_out)
 {
-	char *u = NULL, *p = NULL;
+	char *cid, *secret;
 	json_t *client = NULL;
-	const char *cid, *secret;
-	if (ml_sb_basic_auth(req, &u, &p)) {
-		cid = u;
-		secret = p;
-	} else {
-		cid = ml_sb_str(form, "client_id");
-		secret = ml_sb_str(form, "client_secret");
-	}
+	ml_sb_client_creds(req, form, &cid, &secret);
 	json_t *c = client_of(root, cid);
 	const char *want = ml_sb_str(c, "client_secret");
 	if (c && secret && want && ml_sb_secret_equal(secret, want)) {
@@ -284,8 +223,8 @@ static json_t *auth_client(struct ml_http_req *req, json_t *root, json_t *form,
 		*client_id_out = json_object_iter_key(
 		    json_object_iter_at(json_object_get(root, "clients"), cid));
 	}
-	free(u);
-	free(p);
+	free(cid);
+	free(secret);
 	return client;
 }
 
@@ -352,15 +291,7 @@ void ml_sb_google_token(struct ml_http_req *req, struct ml_http_resp *resp)
 		}
 		if (json_is_true(json_object_get(rec, "used"))) {
 			/* A replayed code revokes what it issued (RFC 6749 §4.1.2). */
-			const char *g = ml_sb_str(rec, "grant");
-			const char *k;
-			json_t *v;
-			json_object_foreach(json_object_get(root, "tokens"), k, v)
-			{
-				const char *vg = ml_sb_str(v, "grant");
-				if (g && vg && strcmp(g, vg) == 0)
-					json_object_set_new(v, "revoked", json_true());
-			}
+			ml_sb_token_revoke_grant(root, ml_sb_str(rec, "grant"));
 			oauth_error(resp, 400, "invalid_grant", "Bad Request");
 			goto done;
 		}

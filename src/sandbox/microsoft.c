@@ -181,18 +181,29 @@ static json_t *new_meeting(json_t *root, const char *user, json_t *b)
 	return m;
 }
 
+#define MEETING_PERMS "OnlineMeetings.ReadWrite OnlineMeetings.ReadWrite.All"
+
+/* The user and the validated onlineMeeting body of a create; NULL after answering. */
+static json_t *meeting_body(struct ml_http_req *req, struct ml_http_resp *resp, const char **user)
+{
+	*user = graph_user(req, resp, MEETING_PERMS, "Forbidden");
+	if (!*user)
+		return NULL;
+	json_t *b = body_object(req, resp);
+	if (b && !ml_sb_ms_validate_meeting(b, resp)) {
+		json_decref(b);
+		return NULL;
+	}
+	return b;
+}
+
 static void meetings_create(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *root = req->user;
-	const char *user = graph_user(
-	    req, resp, "OnlineMeetings.ReadWrite OnlineMeetings.ReadWrite.All", "Forbidden");
-	if (!user)
+	const char *user;
+	json_t *b = meeting_body(req, resp, &user);
+	if (!b)
 		return;
-	json_t *b = body_object(req, resp);
-	if (!b || !ml_sb_ms_validate_meeting(b, resp)) {
-		json_decref(b);
-		return;
-	}
 	json_object_del(b, "externalId"); /* only createOrGet keeps an external id */
 	json_t *m = new_meeting(root, user, b);
 	json_object_set(user_bucket(root, "meetings", user), ml_sb_str(m, "id"), m);
@@ -203,15 +214,10 @@ static void meetings_create(struct ml_http_req *req, struct ml_http_resp *resp)
 static void meetings_create_or_get(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *root = req->user;
-	const char *user = graph_user(
-	    req, resp, "OnlineMeetings.ReadWrite OnlineMeetings.ReadWrite.All", "Forbidden");
-	if (!user)
+	const char *user;
+	json_t *b = meeting_body(req, resp, &user);
+	if (!b)
 		return;
-	json_t *b = body_object(req, resp);
-	if (!b || !ml_sb_ms_validate_meeting(b, resp)) {
-		json_decref(b);
-		return;
-	}
 	const char *ext = ml_sb_str(b, "externalId");
 	if (!ext || !*ext) {
 		ml_sb_ms_gerr(resp, 400, "BadRequest", "externalId is required.");
@@ -238,8 +244,7 @@ static void meetings_create_or_get(struct ml_http_req *req, struct ml_http_resp 
 
 static json_t *find_meeting(struct ml_http_req *req, struct ml_http_resp *resp, const char **user)
 {
-	*user = graph_user(req, resp, "OnlineMeetings.ReadWrite OnlineMeetings.ReadWrite.All",
-	                   "Forbidden");
+	*user = graph_user(req, resp, MEETING_PERMS, "Forbidden");
 	if (!*user)
 		return NULL;
 	json_t *m = json_object_get(user_bucket(req->user, "meetings", *user), req->params[0]);

@@ -3,6 +3,7 @@
  * refresh_token, client_credentials) and its AADSTS error bodies. Graph is in microsoft.c. */
 #include "sandbox/microsoft.h"
 
+#include "core/html.h"
 #include "core/timeutil.h"
 
 #include <stdio.h>
@@ -39,53 +40,19 @@ static json_t *app_of(json_t *root, const char *client_id)
 	return client_id ? json_object_get(json_object_get(root, "apps"), client_id) : NULL;
 }
 
-
-static void html_page(struct ml_http_resp *resp, int status, struct ml_buf *b)
-{
-	size_t n = b->len;
-	ml_resp_body_steal(resp, status, "text/html; charset=utf-8", ml_buf_steal(b), n);
-}
-
-static void esc(struct ml_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '<')
-			ml_buf_puts(b, "&lt;");
-		else if (*s == '>')
-			ml_buf_puts(b, "&gt;");
-		else if (*s == '&')
-			ml_buf_puts(b, "&amp;");
-		else if (*s == '"')
-			ml_buf_puts(b, "&quot;");
-		else
-			ml_buf_append(b, s, 1);
-	}
-}
-
 static void redirect_to(struct ml_http_resp *resp, const char *uri, const char *code,
                         const char *error, const char *description, const char *state)
 {
-	struct ml_buf b = {0};
-	char sep = strchr(uri, '?') ? '&' : '?';
-	ml_buf_puts(&b, uri);
-	const char *names[] = {"code", "error", "error_description", "state"};
-	const char *vals[] = {code, error, description, state};
-	for (int i = 0; i < 4; i++) {
-		if (!vals[i])
-			continue;
-		char *e = ml_url_encode(vals[i]);
-		ml_buf_printf(&b, "%c%s=%s", sep, names[i], e);
-		sep = '&';
-		free(e);
-	}
-	char *loc = ml_buf_steal(&b);
-	ml_resp_redirect(resp, 302, loc);
-	free(loc);
+	const char *kv[] = {"code",      code,    "error", error, "error_description",
+	                    description, "state", state};
+	ml_sb_redirect(resp, uri, kv, 4);
 }
 
+/* What the consent form carries over to the decision. */
 static const char *const authz_params[] = {
-    "client_id",  "redirect_uri",   "response_type",         "scope",         "state", "prompt",
-    "login_hint", "code_challenge", "code_challenge_method", "response_mode", NULL};
+    "client_id",  "redirect_uri",   "response_type",         "scope",        "state", "prompt",
+    "login_hint", "code_challenge", "code_challenge_method", "response_mode"};
+#define N_AUTHZ (sizeof authz_params / sizeof *authz_params)
 
 /* Answers an AADSTS error page when the request cannot be redirected back. */
 static bool authz_check(json_t *root, json_t *p, struct ml_http_resp *resp)
@@ -105,9 +72,9 @@ static bool authz_check(json_t *root, json_t *p, struct ml_http_resp *resp)
 	if (err) {
 		ml_buf_puts(&b, "<!doctype html><html><body><h1>Sign in</h1><p>Sorry, but we're "
 		                "having trouble signing you in.</p><p>");
-		esc(&b, err);
+		ml_html_escape_buf(&b, err);
 		ml_buf_puts(&b, "</p></body></html>");
-		html_page(resp, 400, &b);
+		ml_sb_html(resp, 400, &b);
 		return false;
 	}
 	const char *rt = ml_sb_str(p, "response_type"), *m = ml_sb_str(p, "code_challenge_method");
@@ -136,14 +103,8 @@ static bool authz_check(json_t *root, json_t *p, struct ml_http_resp *resp)
 
 static const char *pick_user(json_t *root, const char *hint)
 {
-	json_t *users = json_object_get(root, "users");
-	if (hint && json_object_get(users, hint))
-		return hint;
-	const char *def = ml_sb_cfg_str(P, "default_user", NULL);
-	if (def && json_object_get(users, def))
-		return def;
-	void *it = json_object_iter(users);
-	return it ? json_object_iter_key(it) : NULL;
+	return ml_sb_pick_key(json_object_get(root, "users"), hint,
+	                      ml_sb_cfg_str(P, "default_user", NULL));
 }
 
 static void issue_code(json_t *root, json_t *p, const char *upn, struct ml_http_resp *resp)
@@ -195,38 +156,21 @@ void ml_sb_ms_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 	ml_buf_puts(&b,
 	            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Permissions "
 	            "requested (sandbox)</title></head><body><h1>Permissions requested</h1><p>");
-	esc(&b, ml_sb_str(app_of(root, ml_sb_str(p, "client_id")), "name"));
+	ml_html_escape_buf(&b, ml_sb_str(app_of(root, ml_sb_str(p, "client_id")), "name"));
 	ml_buf_puts(&b, " wants: ");
-	esc(&b, ml_sb_str(p, "scope"));
-	ml_buf_puts(&b, "</p><form method=\"post\" action=\"");
-	esc(&b, ml_sb_base_url());
-	ml_buf_puts(&b, "/microsoft/");
-	esc(&b, req->params[0]);
-	ml_buf_puts(&b, "/oauth2/v2.0/authorize/decision\"><select name=\"account\">");
-	const char *k;
-	json_t *v;
-	json_object_foreach(json_object_get(root, "users"), k, v)
-	{
-		ml_buf_puts(&b, "<option value=\"");
-		esc(&b, k);
-		ml_buf_printf(&b, "\"%s>", strcmp(k, upn) == 0 ? " selected" : "");
-		esc(&b, k);
-		ml_buf_puts(&b, "</option>");
+	ml_html_escape_buf(&b, ml_sb_str(p, "scope"));
+	ml_buf_puts(&b, "</p>");
+	const char *kv[2 * N_AUTHZ];
+	for (size_t i = 0; i < N_AUTHZ; i++) {
+		kv[2 * i] = authz_params[i];
+		kv[2 * i + 1] = ml_sb_str(p, authz_params[i]);
 	}
-	ml_buf_puts(&b, "</select>");
-	for (int i = 0; authz_params[i]; i++) {
-		const char *val = ml_sb_str(p, authz_params[i]);
-		if (!val)
-			continue;
-		ml_buf_printf(&b, "<input type=\"hidden\" name=\"%s\" value=\"", authz_params[i]);
-		esc(&b, val);
-		ml_buf_puts(&b, "\">");
-	}
-	ml_buf_puts(&b,
-	            "<button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Cancel"
-	            "</button> <button type=\"submit\" name=\"decision\" value=\"allow\" "
-	            "id=\"allow\">Accept</button></form></body></html>");
-	html_page(resp, 200, &b);
+	char *action = ml_asprintf("%s/microsoft/%s/oauth2/v2.0/authorize/decision",
+	                           ml_sb_base_url(), req->params[0]);
+	ml_sb_consent_form(&b, action, json_object_get(root, "users"), upn, kv, N_AUTHZ, "Accept");
+	free(action);
+	ml_buf_puts(&b, "</body></html>");
+	ml_sb_html(resp, 200, &b);
 done:
 	json_decref(p);
 }
@@ -300,15 +244,8 @@ void ml_sb_ms_token(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *root = req->user;
 	json_t *f = ml_sb_form_body(req);
 	const char *gt = ml_sb_str(f, "grant_type");
-	char *u = NULL, *pw = NULL;
-	const char *cid, *secret;
-	if (ml_sb_basic_auth(req, &u, &pw)) {
-		cid = u;
-		secret = pw;
-	} else {
-		cid = ml_sb_str(f, "client_id");
-		secret = ml_sb_str(f, "client_secret");
-	}
+	char *cid, *secret;
+	ml_sb_client_creds(req, f, &cid, &secret);
 	json_t *app = app_of(root, cid);
 	if (!gt) {
 		aad_error(resp, 400, "invalid_request", 900144,
@@ -463,7 +400,7 @@ void ml_sb_ms_token(struct ml_http_req *req, struct ml_http_resp *resp)
 	             token_response(root, app_key, ml_sb_str(rec, "account"),
 	                            ml_sb_str(rec, "scope"), ml_sb_str(rec, "grant"), true));
 done:
-	free(u);
-	free(pw);
+	free(cid);
+	free(secret);
 	json_decref(f);
 }

@@ -5,8 +5,10 @@
 
 #include "core/crypto.h"
 #include "core/error.h"
+#include "core/html.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/url.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -401,30 +403,33 @@ json_t *ml_sb_token_check(json_t *root, const char *tok, const char *type, const
 	return rec;
 }
 
-int ml_sb_token_revoke(json_t *root, const char *tok, bool grant)
+int ml_sb_token_revoke_grant(json_t *root, const char *grant)
 {
-	json_t *tokens = tokens_of(root);
-	json_t *rec = tok ? json_object_get(tokens, tok) : NULL;
-	if (!rec)
-		return 0;
-	const char *g = ml_sb_str(rec, "grant");
+	const char *k;
+	json_t *v;
 	int n = 0;
-	if (!json_is_true(json_object_get(rec, "revoked")))
-		n++;
-	json_object_set_new(rec, "revoked", json_true());
-	if (grant && g) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(tokens, k, v)
-		{
-			const char *vg = ml_sb_str(v, "grant");
-			if (v != rec && vg && strcmp(vg, g) == 0 &&
-			    !json_is_true(json_object_get(v, "revoked"))) {
-				json_object_set_new(v, "revoked", json_true());
-				n++;
-			}
+	if (!grant)
+		return 0;
+	json_object_foreach(tokens_of(root), k, v)
+	{
+		const char *vg = ml_sb_str(v, "grant");
+		if (vg && strcmp(vg, grant) == 0 && !json_is_true(json_object_get(v, "revoked"))) {
+			json_object_set_new(v, "revoked", json_true());
+			n++;
 		}
 	}
+	return n;
+}
+
+int ml_sb_token_revoke(json_t *root, const char *tok, bool grant)
+{
+	json_t *rec = tok ? json_object_get(tokens_of(root), tok) : NULL;
+	if (!rec)
+		return 0;
+	int n = !json_is_true(json_object_get(rec, "revoked"));
+	json_object_set_new(rec, "revoked", json_true());
+	if (grant)
+		n += ml_sb_token_revoke_grant(root, ml_sb_str(rec, "grant"));
 	return n;
 }
 
@@ -483,6 +488,88 @@ bool ml_sb_basic_auth(struct ml_http_req *req, char **user, char **pass)
 	*pass = ml_strdup(colon + 1);
 	free(s);
 	return true;
+}
+
+void ml_sb_client_creds(struct ml_http_req *req, const json_t *form, char **id, char **secret)
+{
+	if (ml_sb_basic_auth(req, id, secret))
+		return;
+	const char *i = ml_sb_str(form, "client_id"), *s = ml_sb_str(form, "client_secret");
+	*id = i ? ml_strdup(i) : NULL;
+	*secret = s ? ml_strdup(s) : NULL;
+}
+
+/* ---- OAuth pages and redirects ---------------------------------------------------------- */
+
+void ml_sb_redirect(struct ml_http_resp *resp, const char *uri, const char *const *kv,
+                    size_t npairs)
+{
+	struct ml_buf b = {0};
+	char sep = strchr(uri, '?') ? '&' : '?';
+	ml_buf_puts(&b, uri);
+	for (size_t i = 0; i < npairs; i++) {
+		if (!kv[2 * i + 1])
+			continue;
+		ml_buf_printf(&b, "%c%s=", sep, kv[2 * i]);
+		ml_url_escape(&b, kv[2 * i + 1]);
+		sep = '&';
+	}
+	ml_resp_redirect(resp, 302, b.data);
+	ml_buf_free(&b);
+}
+
+void ml_sb_html(struct ml_http_resp *resp, int status, struct ml_buf *b)
+{
+	size_t n = b->len;
+	ml_resp_body_steal(resp, status, "text/html; charset=utf-8", ml_buf_steal(b), n);
+}
+
+void ml_sb_html_hidden(struct ml_buf *b, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	ml_buf_puts(b, "<input type=\"hidden\" name=\"");
+	ml_html_escape_buf(b, name);
+	ml_buf_puts(b, "\" value=\"");
+	ml_html_escape_buf(b, value);
+	ml_buf_puts(b, "\">");
+}
+
+void ml_sb_consent_form(struct ml_buf *b, const char *action, json_t *accounts,
+                        const char *selected, const char *const *kv, size_t npairs,
+                        const char *allow_label)
+{
+	ml_buf_puts(b, "<form method=\"post\" action=\"");
+	ml_html_escape_buf(b, action);
+	ml_buf_puts(b, "\"><select name=\"account\">");
+	const char *k;
+	json_t *v;
+	json_object_foreach(accounts, k, v)
+	{
+		ml_buf_puts(b, "<option value=\"");
+		ml_html_escape_buf(b, k);
+		ml_buf_puts(b, selected && strcmp(k, selected) == 0 ? "\" selected>" : "\">");
+		ml_html_escape_buf(b, k);
+		ml_buf_puts(b, "</option>");
+	}
+	ml_buf_puts(b, "</select>");
+	for (size_t i = 0; i < npairs; i++)
+		ml_sb_html_hidden(b, kv[2 * i], kv[2 * i + 1]);
+	ml_buf_puts(b, "<button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">"
+	               "Cancel</button> <button type=\"submit\" name=\"decision\" "
+	               "value=\"allow\" id=\"allow\">");
+	ml_html_escape_buf(b, allow_label);
+	ml_buf_puts(b, "</button></form>");
+}
+
+const char *ml_sb_pick_key(json_t *obj, const char *hint, const char *def)
+{
+	if (hint && json_object_get(obj, hint))
+		return hint;
+	if (def && json_object_get(obj, def))
+		return def;
+	void *it = json_object_iter(obj);
+	return it ? json_object_iter_key(it) : NULL;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------- */

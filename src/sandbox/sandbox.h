@@ -130,8 +130,15 @@ int ml_sb_token_revoke_account(json_t *root, const char *account);
 /* The bearer token of the request ("Authorization: Bearer X") checked as above with type
  * "access"; NULL if absent or invalid (*why: "missing", "unknown", "revoked", "expired"). */
 json_t *ml_sb_bearer(struct ml_http_req *req, json_t *root, const char **why);
+/* Revokes every token of a grant id (e.g. what a replayed authorization code issued).
+ * Returns how many were revoked. */
+int ml_sb_token_revoke_grant(json_t *root, const char *grant);
 /* Decodes "Authorization: Basic …" into user and password (caller frees both). */
 bool ml_sb_basic_auth(struct ml_http_req *req, char **user, char **pass);
+/* OAuth client authentication at a token endpoint: client_secret_basic when the request has
+ * "Authorization: Basic …", else client_secret_post (form client_id, client_secret). Sets
+ * *id and *secret to new strings, NULL when absent (caller frees both). */
+void ml_sb_client_creds(struct ml_http_req *req, const json_t *form, char **id, char **secret);
 
 /* Constant-time comparison of two NUL-terminated secrets (false when either is NULL). */
 bool ml_sb_secret_equal(const char *a, const char *b);
@@ -152,6 +159,28 @@ const char *ml_sb_str(const json_t *obj, const char *key);
  * (consent page actions, resource URIs). Set by the CLI. */
 const char *ml_sb_base_url(void);
 void ml_sb_set_base_url(const char *url);
+
+/* ---- OAuth pages and redirects ------------------------------------------------------ */
+
+struct ml_buf;
+/* 302 to `uri` with the query parameters kv[0]=kv[1], kv[2]=kv[3], … (npairs pairs,
+ * URL-encoded, appended with '&' when uri already has a query); a NULL value is left out. */
+void ml_sb_redirect(struct ml_http_resp *resp, const char *uri, const char *const *kv,
+                    size_t npairs);
+/* Answers the buffer's content as a text/html page (takes the buffer's data). */
+void ml_sb_html(struct ml_http_resp *resp, int status, struct ml_buf *b);
+/* Appends <input type="hidden" name="name" value="value"> (nothing when value is NULL). */
+void ml_sb_html_hidden(struct ml_buf *b, const char *name, const char *value);
+/* Appends a consent form posting to `action`: a <select name="account"> listing the keys of
+ * `accounts` (`selected` preselected), hidden inputs for kv's pairs as above, and the buttons
+ * name="decision" Cancel (value "deny", id="deny") and `allow_label` (value "allow",
+ * id="allow"). */
+void ml_sb_consent_form(struct ml_buf *b, const char *action, json_t *accounts,
+                        const char *selected, const char *const *kv, size_t npairs,
+                        const char *allow_label);
+/* The key of `obj` to act for: `hint` when obj has it, else `def` when it has that, else its
+ * first key (NULL when empty). Borrowed. */
+const char *ml_sb_pick_key(json_t *obj, const char *hint, const char *def);
 
 /* Glob match used by faults: `*` any run of characters (including '/'), `?` one character. */
 bool ml_sb_glob(const char *pattern, const char *s);

@@ -36,22 +36,6 @@ static void page(struct ml_http_resp *resp, int status, const char *title, const
 	free(t);
 }
 
-static void add_query(struct ml_buf *b, const char *name, const char *value)
-{
-	char *e = ml_url_encode(value);
-	ml_buf_printf(b, "%c%s=%s", strchr(b->data, '?') ? '&' : '?', name, e);
-	free(e);
-}
-
-static void hidden(struct ml_buf *b, const char *name, const char *value)
-{
-	if (!value)
-		return;
-	char *e = ml_html_escape(value);
-	ml_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", name, e);
-	free(e);
-}
-
 /* GET shows the consent page (or approves at once with the auto_approve setting); POST is
  * the page's form: decision=allow|deny, user=email. */
 void ml_zoom_oauth_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
@@ -93,12 +77,12 @@ void ml_zoom_oauth_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 				  "<form method=\"post\" action=\"%s/zoom/oauth/authorize\">",
 			      cn, ml_sb_base_url());
 		free(cn);
-		hidden(&b, "response_type", rtype);
-		hidden(&b, "client_id", cid);
-		hidden(&b, "redirect_uri", ruri);
-		hidden(&b, "state", state);
-		hidden(&b, "code_challenge", cc);
-		hidden(&b, "code_challenge_method", ccm);
+		ml_sb_html_hidden(&b, "response_type", rtype);
+		ml_sb_html_hidden(&b, "client_id", cid);
+		ml_sb_html_hidden(&b, "redirect_uri", ruri);
+		ml_sb_html_hidden(&b, "state", state);
+		ml_sb_html_hidden(&b, "code_challenge", cc);
+		ml_sb_html_hidden(&b, "code_challenge_method", ccm);
 		ml_buf_puts(&b, "<p><label>Sign in as <select name=\"user\">");
 		json_object_foreach(users, k, u) {
 			char *e = ml_html_escape(ml_sb_str(u, "email"));
@@ -113,12 +97,9 @@ void ml_zoom_oauth_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 		page(resp, 200, "Zoom sandbox: authorize app", b.data);
 		goto done;
 	}
-	ml_buf_puts(&b, ruri);
 	if (decision && strcmp(decision, "allow") != 0) {
-		add_query(&b, "error", "access_denied");
-		if (state)
-			add_query(&b, "state", state);
-		ml_resp_redirect(resp, 302, b.data);
+		const char *kv[] = {"error", "access_denied", "state", state};
+		ml_sb_redirect(resp, ruri, kv, 2);
 		goto done;
 	}
 	const char *who = post ? ml_sb_str(form, "user") : NULL;
@@ -137,10 +118,8 @@ void ml_zoom_oauth_authorize(struct ml_http_req *req, struct ml_http_resp *resp)
 	}
 	const char *code = ml_sb_token_issue(root, "", "code",
 					     ml_sb_cfg_int(ZP, "code_ttl", 300), info);
-	add_query(&b, "code", code);
-	if (state)
-		add_query(&b, "state", state);
-	ml_resp_redirect(resp, 302, b.data);
+	const char *kv[] = {"code", code, "state", state};
+	ml_sb_redirect(resp, ruri, kv, 2);
 done:
 	ml_buf_free(&b);
 	json_decref(form);

@@ -8,6 +8,7 @@ additionalProperties, patternProperties, items, enum, pattern, $ref)."""
 
 import base64
 import hashlib
+import html.parser
 import json
 import os
 import re
@@ -267,6 +268,37 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 def query_of(location):
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+
+
+class _FormParser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.action, self.method, self.hidden, self.options, self.selected = None, None, {}, [], None
+        self.buttons = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.action, self.method = a.get("action"), a.get("method")
+        elif tag == "input" and a.get("type") == "hidden":
+            self.hidden[a["name"]] = a.get("value", "")
+        elif tag == "option":
+            self.options.append(a.get("value"))
+            if "selected" in a:
+                self.selected = a.get("value")
+        elif tag == "button" and a.get("id"):
+            self.buttons[a["id"]] = (a.get("name"), a.get("value"))
+
+
+def consent_form(body):
+    """The consent page's form as the browser would submit it: its action's path, method, the
+    hidden fields (unescaped), the account choices, the preselected one, and the buttons
+    {id: (name, value)}."""
+    p = _FormParser()
+    p.feed(body.decode() if isinstance(body, bytes) else body)
+    return {"path": urllib.parse.urlsplit(p.action or "").path, "method": p.method,
+            "hidden": p.hidden, "options": p.options, "selected": p.selected,
+            "buttons": p.buttons}
 
 
 # ---- a sandbox per test class ------------------------------------------------------------

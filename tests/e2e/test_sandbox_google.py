@@ -1,11 +1,12 @@
 """The Google emulator: OAuth 2.0 (consent, code + PKCE, refresh, revoke, userinfo) and
 Calendar v3 events, every answer validated against specs/google/."""
 
+import base64
 import time
 import urllib.parse
 
-from sbutil import (FORM, OAUTH_ERROR_SCHEMA, SandboxTest, form, google_error_schema,
-                    google_schema, main, pkce, query_of)
+from sbutil import (FORM, OAUTH_ERROR_SCHEMA, SandboxTest, consent_form, form,
+                    google_error_schema, google_schema, main, pkce, query_of)
 
 CLIENT_ID = "meetlink-sandbox.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-sandbox-secret"
@@ -34,18 +35,28 @@ class GoogleOAuth(SandboxTest):
         q.update(extra)
         return self.c.get("/google/o/oauth2/v2/auth?" + urllib.parse.urlencode(q))
 
-    def consent(self, challenge, decision="allow"):
-        page = self.authorize(challenge)
+    def consent(self, challenge, decision="allow", state="st-123"):
+        page = self.authorize(challenge, state=state)
         self.assertEqual(page.status, 200, page)
         self.assertIn(b'id="allow"', page.body)
         self.assertIn(b"ada@sandbox.test", page.body)
-        fields = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code",
-                  "scope": SCOPE, "state": "st-123", "access_type": "offline",
-                  "code_challenge": challenge, "code_challenge_method": "S256",
-                  "account": "ada@sandbox.test", "decision": decision}
-        r = self.c.post("/google/o/oauth2/v2/auth/decision", raw=form(fields), headers=FORM)
+        # Submit the page's own form, as a browser would: it must carry every authorize
+        # parameter over to the decision.
+        f = consent_form(page.body)
+        self.assertEqual((f["path"], f["method"]), ("/google/o/oauth2/v2/auth/decision", "post"))
+        self.assertEqual(f["hidden"], {
+            "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code",
+            "scope": SCOPE, "state": state, "access_type": "offline",
+            "code_challenge": challenge, "code_challenge_method": "S256"})
+        self.assertEqual(f["options"], ["ada@sandbox.test", "grace@sandbox.test"])
+        self.assertEqual(f["selected"], "ada@sandbox.test")
+        self.assertEqual(f["buttons"], {"allow": ("decision", "allow"), "deny": ("decision", "deny")})
+        fields = dict(f["hidden"], account="ada@sandbox.test", decision=decision)
+        r = self.c.post(f["path"], raw=form(fields), headers=FORM)
         self.assertEqual(r.status, 302, r)
-        return query_of(r.header("Location"))
+        loc = r.header("Location")
+        self.assertTrue(loc.startswith(REDIRECT + "?"), loc)
+        return query_of(loc)
 
     def exchange(self, code, verifier, **extra):
         f = {"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID,
@@ -70,17 +81,56 @@ class GoogleOAuth(SandboxTest):
         self.assertEqual(u.status, 200, u)
         self.assertEqual(u.json["email"], "ada@sandbox.test")
         self.assertEqual(self.client(t["access_token"]).get(EVENTS).status, 200)
+        # The spec's success redirect: code (4/…), scope and state.
+        self.assertTrue(q["code"].startswith("4/"), q)
+        self.assertEqual(q["scope"], SCOPE)
         # Codes are single use; a replay also kills what the code issued.
         again = self.exchange(q["code"], verifier)
         self.assertEqual(again.status, 400)
         self.assertEqual(again.json["error"], "invalid_grant")
         self.assertValid(OAUTH_ERROR_SCHEMA, again.json)
         self.assertEqual(self.client(t["access_token"]).get(EVENTS).status, 401)
+        f = {"grant_type": "refresh_token", "refresh_token": t["refresh_token"],
+             "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        r = self.c.post("/google/token", raw=form(f), headers=FORM)
+        self.assertEqual((r.status, r.json["error"]), (400, "invalid_grant"))
+
+    def test_state_round_trips_and_basic_client_auth(self):
+        # state is opaque: any characters come back intact (URL-encoded in the redirect).
+        verifier, challenge = pkce()
+        odd = "a b&c=d/é?#+%"
+        q = self.consent(challenge, state=odd)
+        self.assertEqual(q["state"], odd)
+        # client_secret_basic (discovery lists it) instead of client_secret_post.
+        basic = base64.b64encode((CLIENT_ID + ":" + CLIENT_SECRET).encode()).decode()
+        f = {"grant_type": "authorization_code", "code": q["code"], "redirect_uri": REDIRECT,
+             "code_verifier": verifier}
+        r = self.c.post("/google/token", raw=form(f),
+                        headers=dict(FORM, Authorization="Basic " + basic))
+        self.assertEqual(r.status, 200, r)
+        wrong = base64.b64encode((CLIENT_ID + ":nope").encode()).decode()
+        f["code"] = self.consent(challenge)["code"]
+        r = self.c.post("/google/token", raw=form(f),
+                        headers=dict(FORM, Authorization="Basic " + wrong))
+        self.assertEqual((r.status, r.json["error"]), (401, "invalid_client"))
+
+    def test_online_access_has_no_refresh_token(self):
+        # access_type defaults to online (spec): no refresh_token then.
+        self.config("google", auto_approve=True)
+        verifier, challenge = pkce()
+        q = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code",
+             "scope": SCOPE, "code_challenge": challenge, "code_challenge_method": "S256"}
+        r = self.c.get("/google/o/oauth2/v2/auth?" + urllib.parse.urlencode(q))
+        self.assertEqual(r.status, 302, r)
+        t = self.exchange(query_of(r.header("Location"))["code"], verifier)
+        self.assertEqual(t.status, 200, t)
+        self.assertNotIn("refresh_token", t.json)
 
     def test_consent_deny(self):
         _, challenge = pkce()
         q = self.consent(challenge, decision="deny")
         self.assertEqual(q, {"state": "st-123", "error": "access_denied"})
+        self.assertEqual(self.state("google")["codes"], {})
 
     def test_auto_approve_switch(self):
         self.config("google", auto_approve=True)

@@ -4,8 +4,8 @@ against the Graph CSDL types in specs/msgraph/."""
 
 import urllib.parse
 
-from sbutil import (FORM, GRAPH_ERROR_SCHEMA, OAUTH_ERROR_SCHEMA, SandboxTest, form,
-                    graph_schema, main, pkce, query_of)
+from sbutil import (FORM, GRAPH_ERROR_SCHEMA, OAUTH_ERROR_SCHEMA, SandboxTest, consent_form,
+                    form, graph_schema, main, pkce, query_of)
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 CLIENT_SECRET = "sandbox~microsoft~secret"
@@ -69,6 +69,40 @@ class MicrosoftIdentity(SandboxTest):
             "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code",
             "scope": SCOPE, "state": "s", "decision": "deny"}), headers=FORM)
         self.assertEqual(query_of(d.header("Location"))["error"], "access_denied")
+
+    def test_consent_form_allow_carries_the_request(self):
+        # Submit the consent page's own form, as a browser would: the decision must see every
+        # authorize parameter (PKCE included), and state comes back intact however odd.
+        verifier, challenge = pkce()
+        odd = "s p&a=c/é?#+%"
+        r = self.c.get("/microsoft/organizations/oauth2/v2.0/authorize?" + urllib.parse.urlencode({
+            "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code",
+            "scope": SCOPE, "state": odd, "code_challenge": challenge,
+            "code_challenge_method": "S256", "login_hint": "grace@sandbox.onmicrosoft.com"}))
+        self.assertEqual(r.status, 200, r)
+        f = consent_form(r.body)
+        self.assertEqual((f["path"], f["method"]),
+                         ("/microsoft/organizations/oauth2/v2.0/authorize/decision", "post"))
+        self.assertEqual(f["hidden"], {
+            "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code",
+            "scope": SCOPE, "state": odd, "code_challenge": challenge,
+            "code_challenge_method": "S256", "login_hint": "grace@sandbox.onmicrosoft.com"})
+        self.assertEqual(f["selected"], "grace@sandbox.onmicrosoft.com")
+        self.assertIn("ada@sandbox.onmicrosoft.com", f["options"])
+        self.assertEqual(f["buttons"], {"allow": ("decision", "allow"), "deny": ("decision", "deny")})
+        d = self.c.post(f["path"], raw=form(dict(f["hidden"], account=f["selected"],
+                                                 decision="allow")), headers=FORM)
+        self.assertEqual(d.status, 302, d)
+        loc = d.header("Location")
+        self.assertTrue(loc.startswith(REDIRECT + "?"), loc)
+        q = query_of(loc)
+        self.assertEqual(q["state"], odd)
+        self.assertNotIn("error", q)
+        self.assertAad(self.exchange(q["code"], verifier[::-1]), 400, "invalid_grant", 501481)
+        t = self.exchange(q["code"], verifier)
+        self.assertEqual(t.status, 200, t)
+        me = self.client(t.json["access_token"]).get("/microsoft/v1.0/me")
+        self.assertEqual(me.json["userPrincipalName"], "grace@sandbox.onmicrosoft.com")
 
     def test_code_pkce_refresh(self):
         verifier, challenge = pkce()

@@ -22,6 +22,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(__file__))
 import oas  # noqa: E402
 from harness import Client, main, start_sandbox  # noqa: E402
+from sbutil import consent_form  # noqa: E402
 
 CLIENT_ID, CLIENT_SECRET = "zoom-sandbox-client-id", "zoom-sandbox-client-secret"
 S2S_ID, S2S_SECRET = "zoom-s2s-client-id", "zoom-s2s-client-secret"
@@ -118,6 +119,11 @@ class ZoomSandbox(unittest.TestCase):
         page = self.c.get("/zoom/oauth/authorize?" + urllib.parse.urlencode(q))
         self.assertEqual(page.status, 200, page)
         self.assertIn(b"Allow", page.body)
+        # The page's own form carries every authorize parameter to the POST.
+        f = consent_form(page.body)
+        self.assertEqual((f["path"], f["method"]), ("/zoom/oauth/authorize", "post"))
+        self.assertEqual(f["hidden"], q)
+        self.assertEqual(f["buttons"], {"allow": ("decision", "allow"), "deny": ("decision", "deny")})
         q.update({"decision": "allow", "user": user})
         r = self.c.post("/zoom/oauth/authorize", raw=form(q), headers=FORM)
         self.assertEqual(r.status, 302, r)

@@ -131,10 +131,35 @@ static void test_tokens(void **state)
 	assert_non_null(ml_sb_token_check(root, ocopy, NULL, &why));
 	assert_int_equal(ml_sb_token_revoke_account(root, "v@x"), 1);
 	assert_null(ml_sb_token_check(root, ocopy, NULL, &why));
+	/* Revoking by grant id (a replayed code) counts only tokens not yet revoked. */
+	const char *g3a =
+	    ml_sb_token_issue(root, "at-", "access", 0, json_pack("{s:s}", "grant", "g3"));
+	char *g3copy = strdup(g3a);
+	ml_sb_token_issue(root, "rt-", "refresh", 0, json_pack("{s:s}", "grant", "g3"));
+	assert_int_equal(ml_sb_token_revoke(root, g3copy, false), 1);
+	assert_int_equal(ml_sb_token_revoke_grant(root, "g3"), 1);
+	assert_int_equal(ml_sb_token_revoke_grant(root, "g3"), 0);
+	assert_int_equal(ml_sb_token_revoke_grant(root, NULL), 0);
+	free(g3copy);
 	free(acopy);
 	free(rcopy);
 	free(ocopy);
 	json_decref(root);
+}
+
+static void test_pick_key(void **state)
+{
+	(void)state;
+	json_t *o = json_pack("{s:i, s:i}", "ada", 1, "grace", 2);
+	assert_string_equal(ml_sb_pick_key(o, "grace", "ada"), "grace");
+	assert_string_equal(ml_sb_pick_key(o, "nobody", "grace"), "grace");
+	const char *first = ml_sb_pick_key(o, NULL, "nobody");
+	assert_non_null(first);
+	assert_non_null(json_object_get(o, first));
+	json_t *empty = json_object();
+	assert_null(ml_sb_pick_key(empty, "ada", "ada"));
+	json_decref(empty);
+	json_decref(o);
 }
 
 static void test_rand(void **state)
@@ -155,6 +180,7 @@ int main(void)
 	    cmocka_unit_test(test_glob),         cmocka_unit_test(test_pkce),
 	    cmocka_unit_test(test_secret_names), cmocka_unit_test(test_redact),
 	    cmocka_unit_test(test_tokens),       cmocka_unit_test(test_rand),
+	    cmocka_unit_test(test_pick_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
