@@ -3,6 +3,7 @@
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
+#include "core/url.h"
 #include "http/http.h"
 
 #include <stdlib.h>
@@ -204,11 +205,11 @@ char *ml_oauth_redirect_uri(const struct ml_oauth_config *c, const char *platfor
 	return ml_asprintf("%s/oauth/%s/callback", c->public_url, platform);
 }
 
+/* Appends name=value, escaped in place (no unwiped copy of a secret value left behind). */
 static void param(struct ml_buf *b, const char *name, const char *value)
 {
-	char *e = ml_url_encode(value);
-	ml_buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, e);
-	free(e);
+	ml_buf_printf(b, "%s%s=", b->len ? "&" : "", name);
+	ml_url_escape(b, value);
 }
 
 char *ml_oauth_authorize_url(const struct ml_oauth_config *c, const char *platform,
@@ -284,9 +285,9 @@ CURL *ml_oauth_code_easy(const struct ml_oauth_config *c, const char *platform,
 {
 	const struct ml_oauth_platform *p = ml_oauth_platform(c, platform);
 	struct ml_buf f = {0};
-	char *redirect = ml_oauth_redirect_uri(c, platform);
 	if (!p)
 		return NULL;
+	char *redirect = ml_oauth_redirect_uri(c, platform);
 	param(&f, "grant_type", "authorization_code");
 	param(&f, "code", code);
 	param(&f, "redirect_uri", redirect);

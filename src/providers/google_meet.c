@@ -32,11 +32,6 @@ static int event_id(const struct ml_provider_ctx *cx, const struct ml_meeting_re
 	return ml_provider_key(out + 2, 38, cx->settings, req, "google-event", ML_B32HEX, 26);
 }
 
-static char *bearer(const struct ml_pcreds *cr)
-{
-	return ml_asprintf("Bearer %s", cr->access_token ? cr->access_token : "");
-}
-
 static json_t *when(int64_t t, const char *tz)
 {
 	char buf[ML_RFC3339_MAX];
@@ -56,8 +51,7 @@ static void new_request_id(json_t *state)
 	char rid[33];
 	uint8_t raw[16];
 	ml_random(raw, sizeof raw);
-	for (int i = 0; i < 16; i++)
-		snprintf(rid + 2 * i, 3, "%02x", raw[i]);
+	ml_hex_encode(raw, sizeof raw, rid);
 	json_object_set_new(state, "request_id", json_string(rid));
 }
 
@@ -65,11 +59,6 @@ static char *event_url(const struct ml_pcreds *cr, const char *id, const char *q
 {
 	return ml_asprintf("%s/calendar/v3/calendars/primary/events%s%s%s", base(cr), id ? "/" : "",
 	                   id ? id : "", query ? query : "");
-}
-
-static void phase(json_t *state, const char *p)
-{
-	json_object_set_new(state, "phase", json_string(p));
 }
 
 static void req_insert(struct ml_pstep *out, const struct ml_meeting_req *req,
@@ -85,9 +74,9 @@ static void req_insert(struct ml_pstep *out, const struct ml_meeting_req *req,
 	              req->booking_id ? req->booking_id : "");
 	if (req->description)
 		json_object_set_new(ev, "description", json_string(req->description));
-	phase(state, "insert");
+	ml_pphase(state, "insert");
 	ml_pstep_http(out, "POST", event_url(cr, NULL, "?conferenceDataVersion=1&sendUpdates=none"),
-	              json_dumps(ev, JSON_COMPACT), "application/json", bearer(cr));
+	              json_dumps(ev, JSON_COMPACT), "application/json", ml_pbearer(cr));
 	/* The event id makes a repeat safe: nothing to record before the call. */
 	json_decref(ev);
 }
@@ -95,8 +84,8 @@ static void req_insert(struct ml_pstep *out, const struct ml_meeting_req *req,
 static void req_get(struct ml_pstep *out, const struct ml_pcreds *cr, json_t *state, const char *id,
                     const char *ph)
 {
-	phase(state, ph);
-	ml_pstep_http(out, "GET", event_url(cr, id, NULL), NULL, NULL, bearer(cr));
+	ml_pphase(state, ph);
+	ml_pstep_http(out, "GET", event_url(cr, id, NULL), NULL, NULL, ml_pbearer(cr));
 }
 
 /* PATCH that revives a cancelled event and/or asks for a conference again. */
@@ -107,9 +96,9 @@ static void req_repair(struct ml_pstep *out, const struct ml_meeting_req *req,
 	json_t *patch = json_pack(
 	    "{s:s, s:o, s:o, s:o}", "status", "confirmed", "start", when(req->start, req->timezone),
 	    "end", when(req->end, req->timezone), "conferenceData", create_request(state));
-	phase(state, "repair");
+	ml_pphase(state, "repair");
 	ml_pstep_http(out, "PATCH", event_url(cr, id, "?conferenceDataVersion=1&sendUpdates=none"),
-	              json_dumps(patch, JSON_COMPACT), "application/json", bearer(cr));
+	              json_dumps(patch, JSON_COMPACT), "application/json", ml_pbearer(cr));
 	json_decref(patch);
 }
 
@@ -185,7 +174,7 @@ static int on_event(const struct ml_provider_ctx *cx, enum ml_mop op,
 	if (code && strcmp(code, "pending") == 0) {
 		int64_t polls = json_integer_value(json_object_get(state, "polls"));
 		json_object_set_new(state, "polls", json_integer(polls + 1));
-		phase(state, "poll");
+		ml_pphase(state, "poll");
 		out->kind = ML_PSTEP_POLL;
 		out->poll_after_ms =
 		    cx->settings && cx->settings->poll_ms > 0 ? cx->settings->poll_ms : 1000;
@@ -239,10 +228,10 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			                          req->title ? req->title : "Meeting", "start",
 			                          when(req->start, req->timezone), "end",
 			                          when(req->end, req->timezone));
-			phase(state, "patch");
+			ml_pphase(state, "patch");
 			ml_pstep_http(out, "PATCH", event_url(cr, id, "?sendUpdates=none"),
 			              json_dumps(patch, JSON_COMPACT), "application/json",
-			              bearer(cr));
+			              ml_pbearer(cr));
 			json_decref(patch);
 			return 0;
 		}
@@ -250,23 +239,23 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			out->kind = ML_PSTEP_DONE; /* ids make repeats harmless */
 			return 0;
 		case ML_MOP_DELETE:
-			phase(state, "delete");
+			ml_pphase(state, "delete");
 			ml_pstep_http(out, "DELETE", event_url(cr, id, "?sendUpdates=none"), NULL,
-			              NULL, bearer(cr));
+			              NULL, ml_pbearer(cr));
 			return 0;
 		}
 	}
 
 	json_t *body = ml_presp_json(resp);
-	bool ok = resp->transport == ML_PT_OK && resp->status >= 200 && resp->status < 300;
+	bool ok = ml_presp_ok(resp);
 	bool answered = resp->transport == ML_PT_OK;
 	if (op == ML_MOP_DELETE) {
-		if (ok || (answered && (resp->status == 404 || resp->status == 410))) {
+		if (ok || ml_presp_gone(resp)) {
 			out->kind = ML_PSTEP_DONE;
 			goto done;
 		}
 	} else if (op == ML_MOP_UPDATE) {
-		if (answered && (resp->status == 404 || resp->status == 410)) {
+		if (ml_presp_gone(resp)) {
 			out->kind = ML_PSTEP_DONE;
 			out->provider_cancelled = true;
 			goto done;
@@ -285,7 +274,7 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		    (strcmp(ph, "get") == 0 || strcmp(ph, "poll") == 0 ||
 		     strcmp(ph, "repair") == 0)) {
 			/* Gone meanwhile (purged): insert afresh on the next attempt. */
-			phase(state, "insert");
+			ml_pphase(state, "insert");
 			rc = ml_perr_set(err, ML_PERR_RETRY, 404, "provider_event_missing",
 			                 "The Google event disappeared while being created.");
 			goto done;

@@ -103,3 +103,23 @@ const char *ml_pjs(json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
 }
+
+bool ml_presp_ok(const struct ml_presp *r)
+{
+	return r->transport == ML_PT_OK && r->status >= 200 && r->status < 300;
+}
+
+bool ml_presp_gone(const struct ml_presp *r)
+{
+	return r->transport == ML_PT_OK && (r->status == 404 || r->status == 410);
+}
+
+char *ml_pbearer(const struct ml_pcreds *cr)
+{
+	return ml_asprintf("Bearer %s", cr->access_token ? cr->access_token : "");
+}
+
+void ml_pphase(json_t *state, const char *phase)
+{
+	json_object_set_new(state, "phase", json_string(phase));
+}

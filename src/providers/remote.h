@@ -22,4 +22,14 @@ json_t *ml_presp_json(const struct ml_presp *r);
 /* A string member or NULL. */
 const char *ml_pjs(json_t *o, const char *k);
 
+/* The provider answered 2xx. */
+bool ml_presp_ok(const struct ml_presp *r);
+/* The provider answered that the meeting is not there (404, 410): a delete is done, an
+ * update reports the meeting deleted at the provider. */
+bool ml_presp_gone(const struct ml_presp *r);
+/* "Bearer <access token>" (owned; ml_pstep_clear wipes it). */
+char *ml_pbearer(const struct ml_pcreds *cr);
+/* Records the request the driver is waiting on (state.phase). */
+void ml_pphase(json_t *state, const char *phase);
+
 #endif

@@ -3,12 +3,13 @@
  * Create: POST /me/onlineMeetings/createOrGet with an externalId derived from the booking
  * and its generation: a repeat (after a timeout, a lost answer, a restart) returns the same
  * meeting, never a second one. Update: PATCH of the times and subject (same join URL).
- * Delete: DELETE; 404 means already gone. A delete without a known id (its create never
+ * Delete: DELETE; 404/410 mean already gone. A delete without a known id (its create never
  * finished) asks createOrGet for the id first, then deletes it. Graph allows 4 concurrent
  * requests per mailbox: remote.max_inflight_per_conn keeps us within it.
  */
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/url.h"
 #include "providers/remote.h"
 
 #include <stdlib.h>
@@ -19,16 +20,6 @@
 static const char *base(const struct ml_pcreds *cr)
 {
 	return cr->api_base ? cr->api_base : "https://graph.microsoft.com";
-}
-
-static char *bearer(const struct ml_pcreds *cr)
-{
-	return ml_asprintf("Bearer %s", cr->access_token ? cr->access_token : "");
-}
-
-static void phase(json_t *state, const char *p)
-{
-	json_object_set_new(state, "phase", json_string(p));
 }
 
 static json_t *times(const struct ml_meeting_req *req)
@@ -48,15 +39,19 @@ static void req_create_or_get(struct ml_pstep *out, const struct ml_meeting_req 
 	         req->generation);
 	json_t *b = times(req);
 	json_object_set_new(b, "externalId", json_string(ext));
-	phase(state, "create");
+	ml_pphase(state, "create");
 	ml_pstep_http(out, "POST", ml_asprintf("%s/v1.0/me/onlineMeetings/createOrGet", base(cr)),
-	              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+	              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
 	json_decref(b);
 }
 
+/* Graph ids are base64-like (may hold '/', '+', '='): one escaped path segment. */
 static char *meeting_url(const struct ml_pcreds *cr, const char *id)
 {
-	return ml_asprintf("%s/v1.0/me/onlineMeetings/%s", base(cr), id);
+	struct ml_buf b = {0};
+	ml_buf_printf(&b, "%s/v1.0/me/onlineMeetings/", base(cr));
+	ml_url_escape(&b, id);
+	return ml_buf_steal(&b);
 }
 
 static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
@@ -86,10 +81,10 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			return 0;
 		case ML_MOP_UPDATE: {
 			json_t *b = times(req);
-			phase(state, "update");
+			ml_pphase(state, "update");
 			ml_pstep_http(out, "PATCH",
 			              meeting_url(cr, req->external_id ? req->external_id : "-"),
-			              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+			              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
 			json_decref(b);
 			return 0;
 		}
@@ -101,15 +96,14 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 				req_create_or_get(out, req, cr, state);
 				return 0;
 			}
-			phase(state, "delete");
+			ml_pphase(state, "delete");
 			ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
-			              bearer(cr));
+			              ml_pbearer(cr));
 			return 0;
 		}
 	}
 	json_t *body = ml_presp_json(resp);
-	bool answered = resp->transport == ML_PT_OK;
-	bool ok = answered && resp->status >= 200 && resp->status < 300;
+	bool ok = ml_presp_ok(resp);
 	const char *ph = ml_pjs(state, "phase");
 	ph = ph ? ph : "";
 
@@ -122,8 +116,8 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			goto done;
 		}
 		if (op == ML_MOP_DELETE) {
-			phase(state, "delete");
-			ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL, bearer(cr));
+			ml_pphase(state, "delete");
+			ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL, ml_pbearer(cr));
 			goto done;
 		}
 		out->kind = ML_PSTEP_DONE;
@@ -142,13 +136,13 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 				out->meeting.join_url = ml_strdup(ml_pjs(body, "joinWebUrl"));
 			goto done;
 		}
-		if (answered && resp->status == 404) {
+		if (ml_presp_gone(resp)) {
 			out->kind = ML_PSTEP_DONE;
 			out->provider_cancelled = true;
 			goto done;
 		}
 	}
-	if (strcmp(ph, "delete") == 0 && (ok || (answered && resp->status == 404))) {
+	if (strcmp(ph, "delete") == 0 && (ok || ml_presp_gone(resp))) {
 		out->kind = ML_PSTEP_DONE;
 		goto done;
 	}

@@ -46,11 +46,6 @@ static char *basic(const struct ml_pcreds *cr)
 	return h;
 }
 
-static void phase(json_t *state, const char *p)
-{
-	json_object_set_new(state, "phase", json_string(p));
-}
-
 static int tw_create(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
                      struct ml_meeting *out, struct ml_perr *err)
 {
@@ -88,8 +83,11 @@ static int tw_participant_url(const struct ml_provider_ctx *cx, const struct ml_
 	int64_t iat = cx->now;
 	if (exp <= iat)
 		exp = iat + 60;
-	if (exp - iat > 86400)
-		exp = iat + 86400;
+	/* Twilio refuses a token that lives more than 24 h: count from when it becomes usable
+	 * (a link minted days ahead must still open at the start, so not from iat). */
+	int64_t from = nbf > iat ? nbf : iat;
+	if (exp - from > 86400)
+		exp = from + 86400;
 	char jti[128], identity[96];
 	snprintf(jti, sizeof jti, "%s-%lld", sid, (long long)iat);
 	/* The participant id is stable and opaque; the name is for display only. */
@@ -148,7 +146,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			int64_t lead_min = cx->settings->open_lead_s / 60 + 15;
 			if (lead_min > 60)
 				lead_min = 60;
-			phase(state, "open");
+			ml_pphase(state, "open");
 			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms", base(cr)),
 			              ml_asprintf("UniqueName=%s&Type=group&UnusedRoomTimeout=%lld"
 			                          "&EmptyRoomTimeout=15",
@@ -160,7 +158,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			out->kind = ML_PSTEP_DONE; /* ids make repeats harmless */
 			return 0;
 		case ML_MOP_DELETE:
-			phase(state, "find");
+			ml_pphase(state, "find");
 			ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name),
 			              NULL, NULL, basic(cr));
 			return 0;
@@ -168,7 +166,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	}
 	json_t *body = ml_presp_json(resp);
 	bool answered = resp->transport == ML_PT_OK;
-	bool ok = answered && resp->status >= 200 && resp->status < 300;
+	bool ok = ml_presp_ok(resp);
 	const char *ph = ml_pjs(state, "phase");
 	ph = ph ? ph : "";
 	if ((strcmp(ph, "open") == 0 || strcmp(ph, "get") == 0) && ok) {
@@ -180,7 +178,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	if (strcmp(ph, "open") == 0 && answered && resp->status == 400 &&
 	    json_integer_value(json_object_get(body, "code")) == 53113) {
 		/* Made by an earlier attempt: use it. */
-		phase(state, "get");
+		ml_pphase(state, "get");
 		ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name), NULL, NULL,
 		              basic(cr));
 		goto done;
@@ -196,7 +194,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 				out->kind = ML_PSTEP_DONE;
 				goto done;
 			}
-			phase(state, "complete");
+			ml_pphase(state, "complete");
 			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms/%s", base(cr), sid),
 			              ml_strdup("Status=completed"),
 			              "application/x-www-form-urlencoded", basic(cr));

@@ -6,11 +6,12 @@
  * its agenda ("meetlink:<booking>:<generation>"). The first attempt creates at once; any
  * later one (the earlier may have created the meeting before a timeout, a dropped connection
  * or a 5xx) first lists the host's scheduled meetings and adopts the one with the marker.
- * Update: PATCH (same meeting, same link). Delete: DELETE; 404 means already gone; a delete
+ * Update: PATCH (same meeting, same link). Delete: DELETE; 404/410 mean already gone; a delete
  * without a known id (its create never finished) looks the marker up first.
  */
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/url.h"
 #include "providers/remote.h"
 
 #include <inttypes.h>
@@ -24,11 +25,6 @@ static const char *base(const struct ml_pcreds *cr)
 	return cr->api_base ? cr->api_base : "https://api.zoom.us";
 }
 
-static char *bearer(const struct ml_pcreds *cr)
-{
-	return ml_asprintf("Bearer %s", cr->access_token ? cr->access_token : "");
-}
-
 /* User-level tokens act for "me"; an account (S2S) token for the host's email. */
 static char *user_path(const struct ml_pcreds *cr, const struct ml_meeting_req *req)
 {
@@ -37,14 +33,7 @@ static char *user_path(const struct ml_pcreds *cr, const struct ml_meeting_req *
 		who = cr->account ? cr->account : req->host_email ? req->host_email : "me";
 	struct ml_buf b = {0};
 	ml_buf_puts(&b, "/v2/users/");
-	for (const char *p = who; *p; p++) {
-		if (*p == '@')
-			ml_buf_puts(&b, "%40");
-		else if (*p == '+')
-			ml_buf_puts(&b, "%2B");
-		else
-			ml_buf_append(&b, p, 1);
-	}
+	ml_url_escape(&b, who);
 	return ml_buf_steal(&b);
 }
 
@@ -52,11 +41,6 @@ static void marker(const struct ml_meeting_req *req, char out[96])
 {
 	snprintf(out, 96, "meetlink:%s:%u", req->booking_id ? req->booking_id : "",
 	         req->generation);
-}
-
-static void phase(json_t *state, const char *p)
-{
-	json_object_set_new(state, "phase", json_string(p));
 }
 
 static char *meeting_url(const struct ml_pcreds *cr, const char *id)
@@ -111,9 +95,9 @@ static void req_create(struct ml_pstep *out, const struct ml_meeting_req *req,
 	if (pw && strlen(pw) <= 10)
 		json_object_set_new(b, "password", json_string(pw));
 	char *path = user_path(cr, req);
-	phase(state, "create");
+	ml_pphase(state, "create");
 	ml_pstep_http(out, "POST", ml_asprintf("%s%s/meetings", base(cr), path),
-	              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+	              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
 	out->http.not_idempotent = true;
 	free(path);
 	json_decref(b);
@@ -122,14 +106,16 @@ static void req_create(struct ml_pstep *out, const struct ml_meeting_req *req,
 static void req_lookup(struct ml_pstep *out, const struct ml_meeting_req *req,
                        const struct ml_pcreds *cr, json_t *state, const char *page)
 {
+	struct ml_buf url = {0};
 	char *path = user_path(cr, req);
-	phase(state, "lookup");
-	ml_pstep_http(out, "GET",
-	              ml_asprintf("%s%s/meetings?type=scheduled&page_size=300%s%s", base(cr), path,
-	                          page && *page ? "&next_page_token=" : "",
-	                          page && *page ? page : ""),
-	              NULL, NULL, bearer(cr));
+	ml_buf_printf(&url, "%s%s/meetings?type=scheduled&page_size=300", base(cr), path);
 	free(path);
+	if (page && *page) {
+		ml_buf_puts(&url, "&next_page_token=");
+		ml_url_escape(&url, page);
+	}
+	ml_pphase(state, "lookup");
+	ml_pstep_http(out, "GET", ml_buf_steal(&url), NULL, NULL, ml_pbearer(cr));
 }
 
 /* The meeting's id as text (Zoom ids pass 2^32: kept exact). */
@@ -201,10 +187,10 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			return 0;
 		case ML_MOP_UPDATE: {
 			json_t *b = schedule(req);
-			phase(state, "update");
+			ml_pphase(state, "update");
 			ml_pstep_http(out, "PATCH",
 			              meeting_url(cr, req->external_id ? req->external_id : "0"),
-			              json_dumps(b, JSON_COMPACT), "application/json", bearer(cr));
+			              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
 			json_decref(b);
 			return 0;
 		}
@@ -217,16 +203,15 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 				req_lookup(out, req, cr, state, NULL);
 				return 0;
 			}
-			phase(state, "delete");
+			ml_pphase(state, "delete");
 			ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
-			              bearer(cr));
+			              ml_pbearer(cr));
 			return 0;
 		}
 	}
 
 	json_t *body = ml_presp_json(resp);
-	bool answered = resp->transport == ML_PT_OK;
-	bool ok = answered && resp->status >= 200 && resp->status < 300;
+	bool ok = ml_presp_ok(resp);
 	ph = ph ? ph : "";
 
 	if (op == ML_MOP_RECONCILE && strcmp(ph, "lookup") == 0 && ok) {
@@ -251,8 +236,7 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		}
 		goto reconcile_next;
 	}
-	if (op == ML_MOP_RECONCILE && strcmp(ph, "delete") == 0 &&
-	    (ok || (answered && resp->status == 404))) {
+	if (op == ML_MOP_RECONCILE && strcmp(ph, "delete") == 0 && (ok || ml_presp_gone(resp))) {
 	reconcile_next:;
 		json_t *extra = json_object_get(state, "extra");
 		if (json_array_size(extra) == 0) {
@@ -263,8 +247,8 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		json_array_remove(extra, 0);
 		json_int_t n = json_integer_value(json_object_get(state, "duplicates_removed"));
 		json_object_set_new(state, "duplicates_removed", json_integer(n + 1));
-		phase(state, "delete");
-		ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL, bearer(cr));
+		ml_pphase(state, "delete");
+		ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL, ml_pbearer(cr));
 		free(id);
 		goto done;
 	}
@@ -279,15 +263,15 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			char id[32];
 			if (agenda && strstr(agenda, mk) && id_text(m, id) == 0) {
 				if (op == ML_MOP_DELETE) {
-					phase(state, "delete");
+					ml_pphase(state, "delete");
 					ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL,
-					              NULL, bearer(cr));
+					              NULL, ml_pbearer(cr));
 				} else {
 					/* The list lacks start_url and password: fetch the meeting.
 					 */
-					phase(state, "get");
+					ml_pphase(state, "get");
 					ml_pstep_http(out, "GET", meeting_url(cr, id), NULL, NULL,
-					              bearer(cr));
+					              ml_pbearer(cr));
 				}
 				goto done;
 			}
@@ -308,7 +292,7 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		rc = done_meeting(out, body, err);
 		goto done;
 	}
-	if (strcmp(ph, "get") == 0 && answered && resp->status == 404) {
+	if (strcmp(ph, "get") == 0 && ml_presp_gone(resp)) {
 		/* Deleted between list and get: create it anew next time round. */
 		req_create(out, req, cr, state);
 		goto done;
@@ -318,13 +302,13 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			out->kind = ML_PSTEP_DONE; /* 204: same meeting, same link */
 			goto done;
 		}
-		if (answered && resp->status == 404) {
+		if (ml_presp_gone(resp)) {
 			out->kind = ML_PSTEP_DONE;
 			out->provider_cancelled = true;
 			goto done;
 		}
 	}
-	if (strcmp(ph, "delete") == 0 && (ok || (answered && resp->status == 404))) {
+	if (strcmp(ph, "delete") == 0 && (ok || ml_presp_gone(resp))) {
 		out->kind = ML_PSTEP_DONE;
 		goto done;
 	}

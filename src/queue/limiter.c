@@ -58,22 +58,33 @@ static struct slot *find(struct ml_limiter *l, const char *key, double burst)
 	return s;
 }
 
+/* A bucket holds at most one second of calls (at least one call). */
+static double burst_of(double qps)
+{
+	return qps < 1 ? 1 : qps;
+}
+
+/* Adds the tokens earned since the bucket was last looked at. */
+static void refill(struct slot *s, double qps, int64_t now_ms)
+{
+	if (s->last_ms) {
+		s->tokens += (double)(now_ms - s->last_ms) * qps / 1000.0;
+		if (s->tokens > burst_of(qps))
+			s->tokens = burst_of(qps);
+	}
+	s->last_ms = now_ms;
+}
+
 int64_t ml_limiter_take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
                         int64_t now_ms)
 {
 	if (!l || !key || !*key || (max_inflight <= 0 && qps <= 0))
 		return 0;
-	double burst = qps > 0 ? (qps < 1 ? 1 : qps) : 0;
-	struct slot *s = find(l, key, burst);
+	struct slot *s = find(l, key, qps > 0 ? burst_of(qps) : 0);
 	if (max_inflight > 0 && s->inflight >= max_inflight)
 		return -1; /* busy: wait for a call to end */
 	if (qps > 0) {
-		if (s->last_ms) {
-			s->tokens += (double)(now_ms - s->last_ms) * qps / 1000.0;
-			if (s->tokens > burst)
-				s->tokens = burst;
-		}
-		s->last_ms = now_ms;
+		refill(s, qps, now_ms);
 		if (s->tokens < 1.0)
 			return (int64_t)((1.0 - s->tokens) * 1000.0 / qps) + 1;
 		s->tokens -= 1.0;
@@ -86,13 +97,8 @@ void ml_limiter_spend(struct ml_limiter *l, const char *key, double qps, int64_t
 {
 	if (!l || !key || !*key || qps <= 0)
 		return;
-	struct slot *s = find(l, key, qps < 1 ? 1 : qps);
-	if (s->last_ms) {
-		s->tokens += (double)(now_ms - s->last_ms) * qps / 1000.0;
-		if (s->tokens > (qps < 1 ? 1 : qps))
-			s->tokens = qps < 1 ? 1 : qps;
-	}
-	s->last_ms = now_ms;
+	struct slot *s = find(l, key, burst_of(qps));
+	refill(s, qps, now_ms);
 	s->tokens -= 1.0; /* may go below zero: later takers wait it out */
 }
 

@@ -57,6 +57,7 @@ struct mjob {
 	/* in flight */
 	bool refreshing;
 	bool holds_slot;
+	double qps; /* the connection's rate (calls per second) this job is held to, 0: none */
 	struct curl_slist *headers;
 	struct ml_pstep step;
 	/* outcome */
@@ -288,9 +289,6 @@ static int enqueue_cleanup(struct ml_tx *tx, struct ml_job_run *run, struct mjob
 {
 	/* The meeting object now carries the fallback; what an ambiguous attempt may have made
 	 * on the requested platform is deleted by id derivation or lookup. */
-	json_t *ghost = json_pack("{s:s?, s:s, s:s, s:O?}", "id", str(mj->meeting, "id"),
-	                          "platform", mj->ops->name, "status", "pending", "generation",
-	                          json_object_get(mj->meeting, "generation"));
 	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:b}", "booking_id", str(booking, "id"),
 	                      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
 	                      "host_id", str(mj->payload, "host_id"), "cleanup", 1);
@@ -298,7 +296,6 @@ static int enqueue_cleanup(struct ml_tx *tx, struct ml_job_run *run, struct mjob
 	    run->job.org_id, "meeting.delete", str(booking, "id"), NULL, p, 0, 0};
 	int rc = ml_tx_job_enqueue(tx, &j, NULL);
 	json_decref(p);
-	json_decref(ghost);
 	return rc;
 }
 
@@ -404,7 +401,6 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 		bool live =
 		    current && ms && (strcmp(ms, "pending") == 0 || strcmp(ms, "error") == 0);
 		if (mj->op == ML_MOP_OPEN) {
-			json_object_set_new(m, "opened_at", json_string(""));
 			char now[ML_RFC3339_MAX];
 			ml_time_format(ml_now(), now);
 			set_s(m, "opened_at", now);
@@ -700,9 +696,10 @@ static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp 
 	}
 	switch (mj->step.kind) {
 	case ML_PSTEP_HTTP: {
-		const struct ml_remote_info *ri = mj->ops->remote;
-		if (resp && ri && ri->qps_per_conn > 0)
-			ml_limiter_spend(pipe_of(run)->limiter, mj->tok.conn_id, ri->qps_per_conn,
+		/* Every call after the first of the run spends from the same bucket the start
+		 * took from (the configured rate, MEETLINK_ZOOM_QPS, not the driver's default). */
+		if (resp && mj->qps > 0)
+			ml_limiter_spend(pipe_of(run)->limiter, mj->tok.conn_id, mj->qps,
 			                 ml_mono_ms());
 		ml_job_run_http(run, make_easy(run, mj));
 		return;
@@ -817,6 +814,7 @@ static void mj_start(struct ml_job_run *run)
 		return;
 	}
 	mj->holds_slot = max > 0 || qps > 0;
+	mj->qps = qps;
 	fill_req(run, mj);
 	step(run, mj, NULL);
 }

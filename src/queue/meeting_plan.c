@@ -6,6 +6,7 @@
 #include "providers/provider.h"
 #include "queue/meeting.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,19 @@ bool ml_pipeline_remote(const char *platform)
 	return ops && ops->abi >= 2 && (ops->caps & ML_CAP_REMOTE) && ops->remote_step;
 }
 
+/* MEETLINK_MEETING_MAX_ATTEMPTS, read once (0: the store's default). ml_pipeline_new has
+ * already refused a value outside 1..100 when the daemon started. */
+static pthread_once_t g_attempts_once = PTHREAD_ONCE_INIT;
+static int g_max_attempts;
+
+static void read_max_attempts(void)
+{
+	const char *env = getenv("MEETLINK_MEETING_MAX_ATTEMPTS");
+	char *end;
+	long n = env && *env ? strtol(env, &end, 10) : 0;
+	g_max_attempts = n >= 1 && n <= 100 && !*end ? (int)n : 0;
+}
+
 static int enqueue(struct ml_tx *tx, const char *org_id, const char *kind, const char *booking_id,
                    json_t *payload, bool coalesce, int64_t run_at_ms)
 {
@@ -33,11 +47,9 @@ static int enqueue(struct ml_tx *tx, const char *org_id, const char *kind, const
 	    .coalesce_key = coalesce ? ck : NULL,
 	    .payload = payload,
 	    .run_at_ms = run_at_ms,
-	    .max_attempts = 0,
 	};
-	const char *env = getenv("MEETLINK_MEETING_MAX_ATTEMPTS");
-	if (env && *env)
-		j.max_attempts = (int)strtol(env, NULL, 10);
+	pthread_once(&g_attempts_once, read_max_attempts);
+	j.max_attempts = g_max_attempts;
 	return ml_tx_job_enqueue(tx, &j, NULL);
 }
 

@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "core/error.h"
+#include "core/jwt.h"
 #include "providers/provider.h"
 
 static const uint8_t secret[32] = {7};
@@ -139,6 +141,40 @@ static void test_zoom_s2s_reconcile_and_delete(void **st)
 	json_decref(state);
 }
 
+static void test_zoom_lookup_pages_and_escapes(void **st)
+{
+	(void)st;
+	struct ml_pcreds cr = {.api_base = "http://sb/zoom",
+	                       .access_token = "t",
+	                       .org_level = true};
+	struct ml_meeting_req r = req();
+	r.host_email = "a/b?c#d@zoom.example"; /* S2S without an account: the host's email */
+	struct ml_pstep s = {0};
+	struct ml_perr e;
+	json_t *state = json_pack("{s:i}", "attempt", 2);
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.url, "http://sb/zoom/v2/users/a%2Fb%3Fc%23d%40zoom.example/"
+	                                "meetings?type=scheduled&page_size=300");
+	/* The marker is on the second page: the page token is passed on, escaped. */
+	struct ml_presp a = answer(200, "{\"next_page_token\":\"p+2/=\",\"meetings\":["
+	                                "{\"id\":1,\"agenda\":\"meetlink:bkg_2:0\"}]}");
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "GET");
+	assert_non_null(strstr(s.http.url, "&next_page_token=p%2B2%2F%3D"));
+	char list[512];
+	snprintf(list, sizeof list, "{\"next_page_token\":\"\",\"meetings\":[%s]}", ZM);
+	a = answer(200, list);
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.url, "http://sb/zoom/v2/meetings/81234567890");
+	/* Deleted between the list and the get: created anew, never a second adoption. */
+	a = answer(404, "{\"code\":3001,\"message\":\"Meeting does not exist\"}");
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "POST");
+	assert_true(s.http.not_idempotent);
+	ml_pstep_clear(&s);
+	json_decref(state);
+}
+
 static void test_teams_create_or_get(void **st)
 {
 	(void)st;
@@ -179,6 +215,53 @@ static void test_teams_create_or_get(void **st)
 	json_decref(state);
 }
 
+static void test_teams_update_and_delete_by_id(void **st)
+{
+	(void)st;
+	struct ml_pcreds cr = {.api_base = "http://sb/microsoft", .access_token = "t"};
+	struct ml_meeting_req r = req();
+	r.external_id = "MSo/x+y=";
+	struct ml_pstep s = {0};
+	struct ml_perr e;
+	json_t *state = json_object();
+	/* Update: PATCH of the times at the meeting's own (escaped) URL, same link. */
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "PATCH");
+	assert_string_equal(s.http.url,
+	                    "http://sb/microsoft/v1.0/me/onlineMeetings/MSo%2Fx%2By%3D");
+	assert_string_equal(s.http.authorization, "Bearer t");
+	assert_non_null(strstr(s.http.body, "\"startDateTime\":\"2026-12-01T15:00:00Z\""));
+	struct ml_presp a = answer(200, "{\"id\":\"MSo/x+y=\"}");
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	assert_false(s.provider_cancelled);
+	/* Deleted in Teams meanwhile: reported, not retried. */
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, NULL, &s, &e), 0);
+	a = answer(404, "{\"error\":{\"code\":\"NotFound\"}}");
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	assert_true(s.provider_cancelled);
+	/* A 403 means the grant lacks the permission: reconnect, not a retry. */
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, NULL, &s, &e), 0);
+	a = answer(403, "{\"error\":{\"code\":\"Forbidden\"}}");
+	assert_true(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e) < 0);
+	assert_int_equal(s.kind, ML_PSTEP_FAIL);
+	assert_int_equal(e.kind, ML_PERR_REAUTH);
+	/* Delete by id: 410 is already gone too; a 5xx is retried. */
+	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "DELETE");
+	assert_null(s.http.body);
+	a = answer(503, "{}");
+	assert_true(step("teams", ML_MOP_DELETE, &r, &cr, state, &a, &s, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_RETRY);
+	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, NULL, &s, &e), 0);
+	a = answer(410, "");
+	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	ml_pstep_clear(&s);
+	json_decref(state);
+}
+
 static void test_twilio_unique_name(void **st)
 {
 	(void)st;
@@ -209,9 +292,42 @@ static void test_twilio_unique_name(void **st)
 	struct ml_provider_ctx cx = CX;
 	cx.creds = &cr;
 	struct ml_participant_ref p = {"prt_1", "customer", "Grace", "g@example.test"};
-	char *url = NULL;
+	char *url = NULL, *url2 = NULL;
 	assert_int_equal(o->participant_url(&cx, &r, &m, &p, &url, &e), 0);
 	assert_non_null(strstr(url, "#access_token=ey"));
+	/* The token is signed with the API key secret and grants this room to this participant
+	 * only: verified, not just present. */
+	const char *tok = strstr(url, "#access_token=") + strlen("#access_token=");
+	assert_int_equal(strncmp(url, m.join_url, strlen(m.join_url)), 0);
+	json_t *claims = NULL, *hdr = NULL;
+	assert_int_equal(ml_jwt_verify_hs256(&claims, "sec", 3, tok), 0);
+	assert_int_equal(ml_jwt_verify_hs256(NULL, "other", 5, tok), ML_EAUTH);
+	assert_int_equal(ml_jwt_decode(&hdr, NULL, tok), 0);
+	assert_string_equal(json_string_value(json_object_get(hdr, "cty")), "twilio-fpa;v=1");
+	assert_string_equal(json_string_value(json_object_get(claims, "iss")), "SK1");
+	assert_string_equal(json_string_value(json_object_get(claims, "sub")), "AC1");
+	json_t *g = json_object_get(claims, "grants");
+	assert_string_equal(json_string_value(json_object_get(g, "identity")), "prt_1");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(g, "video"), "room")), m.external_id);
+	json_int_t nbf = json_integer_value(json_object_get(claims, "nbf"));
+	json_int_t exp = json_integer_value(json_object_get(claims, "exp"));
+	/* The meeting window, even when the link is minted long before it (CX.now is a year
+	 * earlier): a token that expired before it became valid would never open the room. */
+	assert_int_equal(nbf, r.start);
+	assert_int_equal(exp, r.end);
+	/* A window longer than Twilio's 24 h cap ends 24 h after it opens. */
+	struct ml_meeting_req lr = r;
+	lr.end = r.start + 3 * 86400;
+	assert_int_equal(o->participant_url(&cx, &lr, &m, &p, &url2, &e), 0);
+	json_t *lc = NULL;
+	assert_int_equal(ml_jwt_verify_hs256(&lc, "sec", 3, strstr(url2, "=") + 1), 0);
+	assert_int_equal(json_integer_value(json_object_get(lc, "nbf")), lr.start);
+	assert_int_equal(json_integer_value(json_object_get(lc, "exp")), lr.start + 86400);
+	json_decref(lc);
+	free(url2);
+	json_decref(claims);
+	json_decref(hdr);
 	free(url);
 	ml_meeting_clear(&m);
 	ml_pstep_clear(&s);
@@ -225,6 +341,8 @@ int main(void)
 	    cmocka_unit_test(test_zoom_first_attempt_creates_then_looks_up),
 	    cmocka_unit_test(test_zoom_s2s_reconcile_and_delete),
 	    cmocka_unit_test(test_teams_create_or_get),
+	    cmocka_unit_test(test_teams_update_and_delete_by_id),
+	    cmocka_unit_test(test_zoom_lookup_pages_and_escapes),
 	    cmocka_unit_test(test_twilio_unique_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
