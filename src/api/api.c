@@ -91,11 +91,18 @@ static struct {
 } key_cache[KEY_SLOTS];
 static pthread_mutex_t key_cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* The slot of a key: its hash's first 32 bits. */
+static unsigned key_slot(const char *hash)
+{
+	return (unsigned)strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4], hash[5],
+					   hash[6], hash[7], 0},
+				 NULL, 16) %
+	       KEY_SLOTS;
+}
+
 static bool key_cache_get(const char *hash, char org_id[40], char key_id[40])
 {
-	unsigned i = (unsigned)strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4],
-						 hash[5], hash[6], hash[7], 0},
-				       NULL, 16) % KEY_SLOTS;
+	unsigned i = key_slot(hash);
 	bool hit = false;
 	pthread_mutex_lock(&key_cache_mu);
 	if (key_cache[i].until > ml_mono_ms() &&
@@ -110,9 +117,7 @@ static bool key_cache_get(const char *hash, char org_id[40], char key_id[40])
 
 static void key_cache_put(const char *hash, const char *org_id, const char *key_id)
 {
-	unsigned i = (unsigned)strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4],
-						 hash[5], hash[6], hash[7], 0},
-				       NULL, 16) % KEY_SLOTS;
+	unsigned i = key_slot(hash);
 	pthread_mutex_lock(&key_cache_mu);
 	memcpy(key_cache[i].hash, hash, 65);
 	memcpy(key_cache[i].org_id, org_id, 40);
@@ -272,6 +277,7 @@ struct write_call {
 	bool replayed;
 	int replay_status;
 	char *replay_body;
+	char *body; /* w->result as stored with the Idempotency-Key: sent as it is */
 };
 
 static int write_fn(struct ml_tx *tx, void *arg)
@@ -306,7 +312,7 @@ static int write_fn(struct ml_tx *tx, void *arg)
 		memcpy(put.body_hash, c->hash, sizeof put.body_hash);
 		put.response = json_dumps(w->result, JSON_COMPACT | JSON_REAL_PRECISION(17));
 		rc = ml_tx_idem_put(tx, w->ctx->org_id, c->idem_key, &put);
-		free(put.response);
+		c->body = put.response; /* the answer too: serialized once */
 	}
 	return rc;
 }
@@ -321,6 +327,8 @@ static void write_reset(void *arg)
 	c->replayed = false;
 	free(c->replay_body);
 	c->replay_body = NULL;
+	free(c->body);
+	c->body = NULL;
 }
 
 void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
@@ -342,8 +350,7 @@ void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 	}
 	rc = ml_store_write_occ(w->ctx->app->store, write_fn, &c, write_reset, &c);
 	if (rc < 0) {
-		json_decref(w->result);
-		w->result = NULL;
+		write_reset(&c);
 		ml_resp_errno(resp, rc);
 		return;
 	}
@@ -355,6 +362,12 @@ void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 		ml_resp_body_steal(resp, c.replay_status, "application/json", c.replay_body,
 				   strlen(c.replay_body));
 		ml_resp_header(resp, "Idempotent-Replayed", "true");
+		return;
+	}
+	if (c.body) {
+		json_decref(w->result);
+		w->result = NULL;
+		ml_resp_body_steal(resp, w->status, "application/json", c.body, strlen(c.body));
 		return;
 	}
 	ml_resp_json(resp, w->status, w->result ? w->result : json_object());

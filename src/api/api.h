@@ -88,6 +88,12 @@ int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
 int ml_api_booking_related(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *booking,
 			   json_t **service, json_t **host);
 
+/* Writes what a booking step did, in tx: the booking (inserted when `insert`, else stamped and
+ * updated), one audit event per entry of `events` ({type, data}) and the emails and webhooks
+ * they call for (notify/outbox.h). */
+int ml_api_booking_save(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *booking,
+			json_t *service, json_t *host, json_t *events, bool insert);
+
 /* After a service's platform or host changed (before/after: its documents): every open
  * booking of the service follows, its current meeting moved to meeting.history and deleted
  * at the provider, a new one made on the new platform/host (booking_meeting.c). */

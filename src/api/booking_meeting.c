@@ -4,7 +4,6 @@
 #include "core/error.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
-#include "notify/outbox.h"
 #include "queue/meeting.h"
 
 #include <stdlib.h>
@@ -120,18 +119,7 @@ static int follow_one(struct ml_tx *tx, struct ml_api_write *w, json_t *booking,
 		if (confirmed && platform && (rc = make(tx, w, booking, service, host, events)) < 0)
 			goto done;
 	}
-	ml_api_stamp_update(booking);
-	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, ctx->org_id, booking)) < 0)
-		goto done;
-	size_t i;
-	json_t *e;
-	json_array_foreach(events, i, e) {
-		if ((rc = ml_api_audit(tx, ctx, str(booking, "id"), str(e, "type"),
-				       json_object_get(e, "data"))) < 0)
-			goto done;
-	}
-	struct ml_provider_ctx cx = {&ctx->app->platforms, ml_now()};
-	rc = ml_notify_events(tx, &cx, ctx->org_id, booking, service, host, events);
+	rc = ml_api_booking_save(tx, ctx, booking, service, host, events, false);
 done:
 	free(platform);
 	free(old_host);
@@ -199,7 +187,6 @@ static int meeting_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if ((rc = ml_api_booking_related(tx, ctx, booking, &service, &host)) < 0)
 		goto done;
 	bool confirmed = strcmp(str(booking, "status"), "pending") != 0;
-	struct ml_provider_ctx cx = {&ctx->app->platforms, ml_now()};
 
 	switch (c->op) {
 	case OP_PUT:
@@ -261,17 +248,7 @@ static int meeting_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if (confirmed && (c->op == OP_PUT || c->op == OP_REGENERATE))
 		json_object_set_new(booking, "sequence",
 				    json_integer(json_integer_value(json_object_get(booking, "sequence")) + 1));
-	ml_api_stamp_update(booking);
-	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, ctx->org_id, booking)) < 0)
-		goto done;
-	size_t i;
-	json_t *e;
-	json_array_foreach(events, i, e) {
-		if ((rc = ml_api_audit(tx, ctx, str(booking, "id"), str(e, "type"),
-				       json_object_get(e, "data"))) < 0)
-			goto done;
-	}
-	if ((rc = ml_notify_events(tx, &cx, ctx->org_id, booking, service, host, events)) < 0)
+	if ((rc = ml_api_booking_save(tx, ctx, booking, service, host, events, false)) < 0)
 		goto done;
 	w->result = json_incref(booking);
 done:
@@ -285,6 +262,12 @@ done:
 static void run(struct ml_http_req *req, struct ml_http_resp *resp, struct meeting_call *c)
 {
 	struct ml_api_write w = {ML_API_CTX(req), req, c, meeting_fn, 0, NULL};
+	int rc;
+	/* retry and regenerate take no fields (PUT validated its own). */
+	if (c->op != OP_PUT && (rc = ml_v_none(w.ctx->body)) < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
 	ml_api_write_run(&w, resp);
 }
 

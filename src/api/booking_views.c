@@ -8,6 +8,7 @@
 #include "domain/meeting.h"
 #include "notify/invite.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,9 @@ struct view {
 	const char *id;
 	json_t *booking, *service, *host;
 	json_t *events;
-	/* Twilio: the organization's key, to mint participants' access tokens. */
+	/* Twilio: the organization's key, to mint participants' access tokens (only when
+	 * `links`: the participants' view). */
+	bool links;
 	struct ml_conn_token tok;
 	struct ml_pcreds cr;
 	bool has_cr;
@@ -35,7 +38,8 @@ static int view_fn(struct ml_tx *tx, void *arg)
 		rc = ml_api_booking_related(tx, v->ctx, v->booking, &v->service, &v->host);
 	const char *platform = str(json_object_get(v->booking, "meeting"), "platform");
 	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
-	if (rc == 0 && ops && (ops->caps & ML_CAP_ORG_CREDS) && (ops->caps & ML_CAP_PERSONAL)) {
+	if (rc == 0 && v->links && ops && (ops->caps & ML_CAP_ORG_CREDS) &&
+	    (ops->caps & ML_CAP_PERSONAL)) {
 		/* An organization key is used as it is: a read, no refresh. */
 		enum ml_conn_state st;
 		int64_t retry;
@@ -61,6 +65,17 @@ static void view_free(struct view *v)
 	ml_conn_token_clear(&v->tok);
 }
 
+/* Reads the view with fn; on failure answers the error (and frees the view). */
+static bool view_load(struct view *v, ml_tx_fn fn, struct ml_http_resp *resp)
+{
+	int rc = ml_store_read(v->ctx->app->store, fn, v);
+	if (rc < 0) {
+		view_free(v);
+		ml_resp_errno(resp, rc);
+	}
+	return rc == 0;
+}
+
 static json_t *participant(struct view *v, const struct ml_participant_ref *p)
 {
 	struct ml_provider_ctx cx = {&v->ctx->app->platforms, ml_now(), v->has_cr ? &v->cr : NULL};
@@ -76,13 +91,9 @@ static json_t *participant(struct view *v, const struct ml_participant_ref *p)
 
 void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	struct view v = {ML_API_CTX(req), req->params[0]};
-	int rc = ml_store_read(v.ctx->app->store, view_fn, &v);
-	if (rc < 0) {
-		view_free(&v);
-		ml_resp_errno(resp, rc);
+	struct view v = {ML_API_CTX(req), req->params[0], .links = true};
+	if (!view_load(&v, view_fn, resp))
 		return;
-	}
 	json_t *list = json_array();
 	struct ml_participant_ref host = {str(v.booking, "host_participant_id"), "host",
 					  str(v.host, "name"), str(v.host, "email")};
@@ -104,26 +115,21 @@ void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *
 void ml_api_bookings_invite(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct view v = {ML_API_CTX(req), req->params[0]};
-	int rc = ml_store_read(v.ctx->app->store, view_fn, &v);
-	if (rc < 0) {
-		view_free(&v);
-		ml_resp_errno(resp, rc);
+	if (!view_load(&v, view_fn, resp))
 		return;
-	}
 	const char *method = NULL;
 	char *ics = NULL;
 	struct ml_invite inv = {v.booking, v.host, v.ctx->app->cfg->public_url, ml_now(), false,
 				NULL};
-	rc = ml_invite_build(&ics, &method, &inv);
+	int rc = ml_invite_build(&ics, &method, &inv);
 	view_free(&v);
 	if (rc < 0) {
 		ml_resp_errno(resp, rc);
 		return;
 	}
-	bool cancelled = strcmp(method, "CANCEL") == 0;
-	ml_resp_body_steal(resp, 200, cancelled ? "text/calendar; charset=utf-8; method=CANCEL"
-						: "text/calendar; charset=utf-8; method=REQUEST",
-			   ics, strlen(ics));
+	char ct[64];
+	snprintf(ct, sizeof ct, "text/calendar; charset=utf-8; method=%s", method);
+	ml_resp_body_steal(resp, 200, ct, ics, strlen(ics));
 	ml_resp_header(resp, "Content-Disposition", "attachment; filename=\"invite.ics\"");
 }
 
@@ -139,12 +145,8 @@ static int events_fn(struct ml_tx *tx, void *arg)
 void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct view v = {ML_API_CTX(req), req->params[0]};
-	int rc = ml_store_read(v.ctx->app->store, events_fn, &v);
-	if (rc < 0) {
-		view_free(&v);
-		ml_resp_errno(resp, rc);
+	if (!view_load(&v, events_fn, resp))
 		return;
-	}
 	json_t *events = json_incref(v.events);
 	view_free(&v);
 	ml_api_send_list(resp, events, NULL);

@@ -177,31 +177,31 @@ static int load_related(struct ml_tx *tx, struct ml_api_ctx *ctx, struct trio *t
 	return ml_api_booking_related(tx, ctx, t->booking, &t->service, &t->host);
 }
 
-static int audit_all(struct ml_tx *tx, struct ml_api_ctx *ctx, const char *booking_id,
-		     json_t *events)
-{
-	size_t i;
-	json_t *e;
-	int rc;
-	json_array_foreach(events, i, e) {
-		if ((rc = ml_api_audit(tx, ctx, booking_id, str(e, "type"),
-				       json_object_get(e, "data"))) < 0)
-			return rc;
-	}
-	return 0;
-}
-
 static struct ml_provider_ctx pcx(struct ml_api_ctx *ctx)
 {
 	struct ml_provider_ctx cx = {&ctx->app->platforms, ml_now()};
 	return cx;
 }
 
-/* Queues the emails and webhooks of what just happened, in the step's transaction. */
-static int notify(struct ml_tx *tx, struct ml_api_ctx *ctx, struct trio *t, json_t *events)
+int ml_api_booking_save(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *booking,
+			json_t *service, json_t *host, json_t *events, bool insert)
 {
+	int rc;
+	if (!insert)
+		ml_api_stamp_update(booking);
+	if ((rc = insert ? ml_tx_doc_insert(tx, ML_KIND_BOOKING, ctx->org_id, booking)
+			 : ml_tx_doc_update(tx, ML_KIND_BOOKING, ctx->org_id, booking)) < 0)
+		return rc;
+	const char *id = str(booking, "id");
+	size_t i;
+	json_t *e;
+	json_array_foreach(events, i, e) {
+		if ((rc = ml_api_audit(tx, ctx, id, str(e, "type"), json_object_get(e, "data"))) < 0)
+			return rc;
+	}
+	/* Queues the emails and webhooks of what just happened, in the step's transaction. */
 	struct ml_provider_ctx cx = pcx(ctx);
-	return ml_notify_events(tx, &cx, ctx->org_id, t->booking, t->service, t->host, events);
+	return ml_notify_events(tx, &cx, ctx->org_id, booking, service, host, events);
 }
 
 /* Confirms t->booking (already loaded, status checked by the caller): status, meeting.
@@ -292,9 +292,7 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 		if (confirm_status(t.booking) == 202)
 			w->status = 202;
 	}
-	if ((rc = ml_tx_doc_insert(tx, ML_KIND_BOOKING, w->ctx->org_id, t.booking)) < 0 ||
-	    (rc = audit_all(tx, w->ctx, str(t.booking, "id"), events)) < 0 ||
-	    (rc = notify(tx, w->ctx, &t, events)) < 0)
+	if ((rc = ml_api_booking_save(tx, w->ctx, t.booking, t.service, t.host, events, true)) < 0)
 		goto done;
 	w->result = json_incref(t.booking);
 done:
@@ -452,10 +450,7 @@ static int step_fn(struct ml_tx *tx, struct ml_api_write *w)
 	}
 	if (rc < 0)
 		goto done;
-	ml_api_stamp_update(t.booking);
-	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, w->ctx->org_id, t.booking)) < 0 ||
-	    (rc = audit_all(tx, w->ctx, str(t.booking, "id"), events)) < 0 ||
-	    (rc = notify(tx, w->ctx, &t, events)) < 0)
+	if ((rc = ml_api_booking_save(tx, w->ctx, t.booking, t.service, t.host, events, false)) < 0)
 		goto done;
 	w->result = json_incref(t.booking);
 done:
@@ -483,8 +478,7 @@ static void step(struct ml_http_req *req, struct ml_http_resp *resp, enum ml_boo
 		if ((rc = ml_v_known(ctx->body, NULL, reason_fields)) == 0)
 			rc = ml_v_string(ctx->body, "reason", "reason", false, 1000, &s.reason);
 	} else {
-		static const char *const none[] = {NULL};
-		rc = ml_v_known(ctx->body, NULL, none);
+		rc = ml_v_none(ctx->body);
 	}
 	if (rc < 0) {
 		ml_resp_errno(resp, rc);

@@ -1,7 +1,7 @@
 /* /v1/jobs: the durable background work of the organization; failed jobs can be retried. */
 #include "api/api.h"
+#include "api/validate.h"
 #include "core/error.h"
-#include "queue/worker.h"
 
 #include <string.h>
 
@@ -62,6 +62,7 @@ static int retry_fn(struct ml_tx *tx, struct ml_api_write *w)
 		json_decref(job);
 		return rc;
 	}
+	w->wake = true;
 	w->result = job;
 	return 0;
 }
@@ -69,7 +70,10 @@ static int retry_fn(struct ml_tx *tx, struct ml_api_write *w)
 void ml_api_jobs_retry(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct ml_api_write w = {ML_API_CTX(req), req, NULL, retry_fn, 0, NULL};
+	int rc = ml_v_none(w.ctx->body);
+	if (rc < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
 	ml_api_write_run(&w, resp);
-	if (resp->status < 300)
-		ml_worker_notify(w.ctx->app->worker);
 }

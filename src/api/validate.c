@@ -10,6 +10,19 @@ static int invalid(const char *path, const char *fmt, const char *what)
 	return ml_error_set(ML_EINVAL, "invalid_field", path, fmt, path, what);
 }
 
+/* The member `key` of obj, or NULL when it is absent or null (*rc: missing_field when it is
+ * required, else 0). */
+static json_t *member(json_t *obj, const char *key, const char *path, bool required, int *rc)
+{
+	json_t *v = json_object_get(obj, key);
+	*rc = 0;
+	if (v && !json_is_null(v))
+		return v;
+	if (required)
+		*rc = ml_error_set(ML_EINVAL, "missing_field", path, "%s is required.", path);
+	return NULL;
+}
+
 int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed)
 {
 	const char *key;
@@ -29,6 +42,12 @@ int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed)
 	return 0;
 }
 
+int ml_v_none(json_t *obj)
+{
+	static const char *const none[] = {NULL};
+	return ml_v_known(obj, NULL, none);
+}
+
 static bool valid_utf8_text(const char *s)
 {
 	/* jansson already guarantees UTF-8; refuse control characters other than newline/tab. */
@@ -41,14 +60,11 @@ static bool valid_utf8_text(const char *s)
 int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
 		const char **out)
 {
-	json_t *v = json_object_get(obj, key);
+	int rc;
+	json_t *v = member(obj, key, path, required, &rc);
 	*out = NULL;
-	if (!v || json_is_null(v)) {
-		if (required)
-			return ml_error_set(ML_EINVAL, "missing_field", path, "%s is required.",
-					    path);
-		return 0;
-	}
+	if (!v)
+		return rc;
 	if (!json_is_string(v))
 		return invalid(path, "%s must be a string%s.", "");
 	const char *s = json_string_value(v);
@@ -176,14 +192,11 @@ int ml_v_url(const char *s, const char *path)
 
 int ml_v_object(json_t *obj, const char *key, const char *path, bool required, json_t **out)
 {
-	json_t *v = json_object_get(obj, key);
+	int rc;
+	json_t *v = member(obj, key, path, required, &rc);
 	*out = NULL;
-	if (!v || json_is_null(v)) {
-		if (required)
-			return ml_error_set(ML_EINVAL, "missing_field", path, "%s is required.",
-					    path);
-		return 0;
-	}
+	if (!v)
+		return rc;
 	if (!json_is_object(v))
 		return invalid(path, "%s must be an object%s.", "");
 	*out = v;

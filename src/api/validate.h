@@ -9,6 +9,8 @@
 
 /* Fails when `obj` has a member not listed in the NULL-terminated `allowed`. */
 int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed);
+/* A body without fields (none sent, or {}): any member is unknown_field. */
+int ml_v_none(json_t *obj);
 /* A string member; *out is borrowed (NULL when absent and !required). max: byte length. */
 int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
 		const char **out);

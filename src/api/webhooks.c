@@ -8,7 +8,6 @@
 #include "core/vault.h"
 #include "notify/outbox.h"
 #include "notify/webhook.h"
-#include "queue/worker.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +96,7 @@ void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_res
 	ml_api_write_run(&w, resp);
 	json_decref(c.ep);
 	free(c.sealed);
-	memset(c.secret, 0, strlen(c.secret));
-	free(c.secret);
+	ml_vault_wipe_free(c.secret, 0);
 }
 
 /* --- read, list, delete --- */
@@ -211,22 +209,13 @@ static int redeliver_fn(struct ml_tx *tx, struct ml_api_write *w)
 		rc = not_found("delivery", id);
 	if (rc == 0)
 		rc = ml_tx_webhook_delivery_requeue(tx, w->ctx->org_id, id);
-	if (rc == 0) {
-		/* The same message again: same webhook-id and body, so a receiver that already
-		 * processed it can tell; a fresh timestamp and signature. */
-		const char *bid = str(d, "booking_id");
-		char *group = ml_asprintf("wh:%s:%s", ep_id, bid ? bid : "org");
-		json_t *payload =
-		    json_pack("{s:s, s:s, s:s, s:s?, s:s, s:b}", "delivery_id", id, "endpoint_id",
-		              ep_id, "event_type", str(d, "event_type"), "booking_id", bid, "body",
-		              body, "redelivery", 1);
-		struct ml_job_new j = {
-		    w->ctx->org_id,         "webhook.deliver", group, NULL, payload, 0,
-		    ML_WEBHOOK_MAX_ATTEMPTS};
-		rc = ml_tx_job_enqueue(tx, &j, NULL);
-		json_decref(payload);
-		free(group);
-	}
+	/* The same message again: same webhook-id and body, so a receiver that already
+	 * processed it can tell; a fresh timestamp and signature. */
+	if (rc == 0)
+		rc = ml_notify_webhook_enqueue(tx, w->ctx->org_id, id, ep_id, str(d, "event_type"),
+		                               str(d, "booking_id"), body);
+	if (rc == 0)
+		w->wake = true;
 	if (rc == 0) {
 		json_t *data = json_pack("{s:s, s:s}", "endpoint_id", ep_id, "delivery_id", id);
 		rc = ml_api_audit(tx, w->ctx, str(d, "booking_id"), "webhook.redelivered", data);
@@ -246,7 +235,10 @@ static int redeliver_fn(struct ml_tx *tx, struct ml_api_write *w)
 void ml_api_webhook_deliveries_redeliver(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct ml_api_write w = {ML_API_CTX(req), req, NULL, redeliver_fn, 0, NULL};
+	int rc = ml_v_none(w.ctx->body);
+	if (rc < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
 	ml_api_write_run(&w, resp);
-	if (resp->status < 300)
-		ml_worker_notify(w.ctx->app->worker);
 }

@@ -167,6 +167,26 @@ static int queue_emails(struct ml_tx *tx, const struct ml_provider_ctx *cx, cons
 
 /* --- webhooks --- */
 
+int ml_notify_webhook_enqueue(struct ml_tx *tx, const char *org_id, const char *delivery_id,
+                              const char *ep_id, const char *type, const char *booking_id,
+                              const char *body)
+{
+	/* One endpoint's messages about one booking arrive in order; a receiver that is down for
+	 * a day holds back only its own deliveries. The delivery's log entry is written with its
+	 * first attempt (the job carries the body): enqueueing is the only write here, so a
+	 * booking step stays on the store's optimistic path. */
+	char *group = ml_asprintf("wh:%s:%s", ep_id, booking_id ? booking_id : "org");
+	json_t *payload = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "delivery_id", delivery_id,
+	                            "endpoint_id", ep_id, "event_type", type, "booking_id",
+	                            booking_id, "body", body);
+	struct ml_job_new j = {org_id, "webhook.deliver", group, NULL, payload, 0,
+	                       ML_WEBHOOK_MAX_ATTEMPTS};
+	int rc = ml_tx_job_enqueue(tx, &j, NULL);
+	json_decref(payload);
+	free(group);
+	return rc;
+}
+
 static int fan_out(struct ml_tx *tx, const char *org_id, json_t *endpoints, const char *type,
                    const char *booking_id, json_t *data)
 {
@@ -189,21 +209,8 @@ static int fan_out(struct ml_tx *tx, const char *org_id, json_t *endpoints, cons
 		}
 		char msg_id[ML_ID_MAX];
 		ml_id_new(msg_id, "msg");
-		const char *ep_id = str(ep, "id");
-		/* One endpoint's messages about one booking arrive in order; a receiver that is
-		 * down for a day holds back only its own deliveries. The delivery's log entry is
-		 * written with its first attempt (the job carries the body): enqueueing is the
-		 * only write here, so a booking step stays on the store's optimistic path. */
-		char *group = ml_asprintf("wh:%s:%s", ep_id, booking_id ? booking_id : "org");
-		json_t *payload =
-		    json_pack("{s:s, s:s, s:s, s:s?, s:s}", "delivery_id", msg_id, "endpoint_id",
-		              ep_id, "event_type", type, "booking_id", booking_id, "body", body);
-		struct ml_job_new j = {org_id, "webhook.deliver",      group, NULL, payload,
-		                       0,      ML_WEBHOOK_MAX_ATTEMPTS};
-		rc = ml_tx_job_enqueue(tx, &j, NULL);
-		json_decref(payload);
-		free(group);
-		if (rc < 0)
+		if ((rc = ml_notify_webhook_enqueue(tx, org_id, msg_id, str(ep, "id"), type,
+		                                    booking_id, body)) < 0)
 			break;
 	}
 	free(body);

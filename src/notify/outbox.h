@@ -43,6 +43,13 @@ int ml_notify_events(struct ml_tx *tx, const struct ml_provider_ctx *cx, const c
 int ml_notify_webhook(struct ml_tx *tx, const char *org_id, const char *type,
                       const char *booking_id, json_t *data);
 
+/* Queues one `webhook.deliver` job: the delivery `delivery_id` of `body` (the serialized
+ * event of `type`) to endpoint ep_id, in the endpoint's group for the booking (booking_id may
+ * be NULL), so its messages arrive in order. Also what a redelivery queues again. */
+int ml_notify_webhook_enqueue(struct ml_tx *tx, const char *org_id, const char *delivery_id,
+                              const char *ep_id, const char *type, const char *booking_id,
+                              const char *body);
+
 /* Which email the events call for: "invitation", "update", "cancellation" or NULL. Pure. */
 const char *ml_notify_email_plan(json_t *booking, json_t *events);
 

@@ -1,8 +1,34 @@
 """Object factories shared by the API end-to-end tests."""
 
 import itertools
+import os
+import subprocess
+import time
+
+from harness import BIN
 
 _n = itertools.count(1)
+
+
+def create_key(daemon, org):
+    """A fresh API key for organization `org` (made if new), via `meetlink keys create`."""
+    out = subprocess.run([BIN, "keys", "create", "--org", org], capture_output=True, text=True,
+                         env=dict(os.environ, MEETLINK_DB=daemon.env["MEETLINK_DB"]), check=True)
+    key = out.stdout.strip()
+    assert key.startswith("mlk_") and len(key) >= 40, key
+    assert key not in out.stderr
+    return key
+
+
+def wait_for(fn, timeout=15.0, what="condition"):
+    """Polls fn until it returns something true, and returns that."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
 
 
 def host(c, **kw):

@@ -64,6 +64,24 @@ class Validation(unittest.TestCase):
         self.err(c.post("/v1/bookings", self.booking_body(attendees=[{"name": "x"}])),
                  400, "attendees[0].email", "missing_field")
 
+    def test_bodyless_actions_refuse_fields(self):
+        """The OpenAPI document gives these actions the `Empty` body (no properties,
+        additionalProperties false): a field is refused, naming it, and nothing happens."""
+        c = self.c
+        b = fx.booking(c, self.s["id"])
+        for path in ("/v1/bookings/%s/confirm" % b["id"],
+                     "/v1/bookings/%s/meeting/retry" % b["id"],
+                     "/v1/bookings/%s/meeting/regenerate" % b["id"],
+                     "/v1/jobs/job_nonexistent/retry",
+                     "/v1/webhook-endpoints/whe_nonexistent/deliveries/msg_nonexistent/redeliver"):
+            self.err(c.post(path, {"force": True}), 400, "force", "unknown_field")
+        self.assertEqual(c.get("/v1/bookings/%s" % b["id"]).json["status"], "pending")
+        events = [e["type"] for e in c.get("/v1/bookings/%s/events" % b["id"]).json["data"]]
+        self.assertEqual(events, ["booking.created"])
+        # With no body, or {}, they go on to the resource (here: not found / not allowed).
+        self.err(c.post("/v1/jobs/job_nonexistent/retry"), 404)
+        self.err(c.post("/v1/bookings/%s/meeting/retry" % b["id"], {}), 409)
+
     def test_unknown_platform_and_online_rules(self):
         c = self.c
         base = {"host_id": self.h["id"], "name": "x", "is_online": True, "duration_minutes": 30}
@@ -131,6 +149,9 @@ class Validation(unittest.TestCase):
         self.assertEqual(r1.status, 201)
         self.assertEqual(r2.status, 201)
         self.assertEqual(r1.json["id"], r2.json["id"])
+        # The replay is the first answer itself, byte for byte (not a re-rendering).
+        self.assertEqual(r1.body, r2.body)
+        self.assertIsNone(r1.header("Idempotent-Replayed"))
         self.assertEqual(r2.header("Idempotent-Replayed"), "true")
         r3 = c.post("/v1/hosts", dict(body, name="Other"), headers={"Idempotency-Key": "k-host-1"})
         self.err(r3, 422, "Idempotency-Key", "idempotency_key_reused")
@@ -145,6 +166,10 @@ class Validation(unittest.TestCase):
         a2 = c.post("/v1/bookings/%s/confirm" % b["id"], headers={"Idempotency-Key": "conf-1"})
         self.assertEqual((a1.status, a2.status), (200, 200))
         self.assertEqual(a1.json["meeting"]["join_url"], a2.json["meeting"]["join_url"])
+        self.assertEqual(a1.body, a2.body)
+        self.assertEqual(a1.json["status"], "confirmed")
+        self.assertEqual(c.get("/v1/bookings/%s" % b["id"]).json["meeting"]["join_url"],
+                         a1.json["meeting"]["join_url"])
         self.assertEqual(c.post("/v1/bookings/%s/confirm" % b["id"]).status, 409)
         self.err(c.post("/v1/hosts", body, headers={"Idempotency-Key": "x" * 300}), 400,
                  "Idempotency-Key")

@@ -54,16 +54,6 @@ def events(c, bid, type_):
     return [e for e in r.json["data"] if e["type"] == type_]
 
 
-def wait_for(fn, timeout=15.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
 class InvitationEmails(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -162,7 +152,7 @@ class InvitationEmails(unittest.TestCase):
         self.assertTrue(self.smtp.logins and all(ok for _, _, ok in self.smtp.logins))
         self.assertEqual(self.smtp.logins[0][1], USER)
         # Delivery state on the booking's trail, one email.sent per recipient.
-        sent = wait_for(lambda: len(events(c, b["id"], "email.sent")) == 4 and
+        sent = fx.wait_for(lambda: len(events(c, b["id"], "email.sent")) == 4 and
                         events(c, b["id"], "email.sent"), what="email.sent x4")
         self.assertEqual(sorted(e["data"]["to"] for e in sent), sorted(people))
         self.assertTrue(all(e["data"]["template"] == "invitation" for e in sent))
@@ -249,7 +239,7 @@ class StartTLSAndRefusals(unittest.TestCase):
             msgs = smtp.wait(1)
             self.assertEqual([m.rcpt_tos[0] for m in msgs], [h["email"]])
             # The refused mailbox fails at once (550 is final), recorded on the trail.
-            failed = wait_for(lambda: events(c, b["id"], "email.failed"), what="email.failed")
+            failed = fx.wait_for(lambda: events(c, b["id"], "email.failed"), what="email.failed")
             self.assertEqual(failed[0]["data"]["to"], "nobody@example.test")
             self.assertIn("550", failed[0]["data"]["error"])
             self.assertEqual(failed[0]["data"]["attempts"], 1)
@@ -282,7 +272,7 @@ class MailServerOutage(unittest.TestCase):
                 mails = [j for j in jobs if j["kind"] == "email.send"]
                 return len(mails) == 2 and all(j["attempts"] >= 2 and j["last_error"] and
                                                j["state"] == "queued" for j in mails) and mails
-            mails = wait_for(retrying, what="mail retrying")
+            mails = fx.wait_for(retrying, what="mail retrying")
             self.assertIn("SMTP", mails[0]["last_error"])
             smtp.start()
             msgs = smtp.wait(2, timeout=20)
@@ -290,7 +280,7 @@ class MailServerOutage(unittest.TestCase):
             self.assertEqual(len(smtp.messages), 2, "each message delivered exactly once")
             self.assertEqual(sorted(m.rcpt_tos[0] for m in msgs),
                              sorted([h["email"], "grace@example.test"]))
-            sent = wait_for(lambda: len(events(c, b["id"], "email.sent")) == 2 and
+            sent = fx.wait_for(lambda: len(events(c, b["id"], "email.sent")) == 2 and
                             events(c, b["id"], "email.sent"), what="email.sent")
             self.assertTrue(all(e["data"]["attempts"] >= 2 for e in sent))
         finally:
@@ -307,7 +297,7 @@ class MailServerOutage(unittest.TestCase):
             h = fx.host(c)
             s = fx.service(c, h["id"])
             fx.booking(c, s["id"], status="confirmed")
-            waiting = wait_for(lambda: [j for j in c.get("/v1/jobs?state=waiting").json["data"]
+            waiting = fx.wait_for(lambda: [j for j in c.get("/v1/jobs?state=waiting").json["data"]
                                         if j["kind"] == "email.send"], what="mail waiting")
             self.assertEqual(len(waiting), 2)
             self.assertIn("MEETLINK_SMTP_URL", waiting[0]["last_error"])

@@ -2,22 +2,12 @@
 and sees 404 (not 403), so it cannot even learn that an id exists."""
 
 import os
-import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
-from harness import BIN, Client, main, start_daemon  # noqa: E402
-
-
-def create_key(daemon, org):
-    out = subprocess.run([BIN, "keys", "create", "--org", org], capture_output=True, text=True,
-                         env=dict(os.environ, MEETLINK_DB=daemon.env["MEETLINK_DB"]), check=True)
-    key = out.stdout.strip()
-    assert key.startswith("mlk_") and len(key) >= 40, key
-    assert key not in out.stderr
-    return key
+from harness import Client, main, start_daemon  # noqa: E402
 
 
 class Isolation(unittest.TestCase):
@@ -25,7 +15,7 @@ class Isolation(unittest.TestCase):
     def setUpClass(cls):
         cls.d = start_daemon()
         cls.a = Client(cls.d.host, cls.d.port, cls.d.api_key)
-        cls.b = Client(cls.d.host, cls.d.port, create_key(cls.d, "other-platform"))
+        cls.b = Client(cls.d.host, cls.d.port, fx.create_key(cls.d, "other-platform"))
 
     @classmethod
     def tearDownClass(cls):

@@ -11,7 +11,6 @@ import hmac
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -20,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures as fx  # noqa: E402
-from harness import BIN, Client, main, start_daemon  # noqa: E402
+from harness import Client, main, start_daemon  # noqa: E402
 
 
 def verify(secret, headers, body, tolerance=300):
@@ -92,29 +91,13 @@ class Receiver:
         self.server.server_close()
 
 
-def create_key(daemon, org):
-    out = subprocess.run([BIN, "keys", "create", "--org", org], capture_output=True, text=True,
-                         env=dict(os.environ, MEETLINK_DB=daemon.env["MEETLINK_DB"]), check=True)
-    return out.stdout.strip()
-
-
-def wait_for(fn, timeout=15.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
 class WebhooksOut(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.rx = Receiver()
         cls.d = start_daemon(env={"MEETLINK_RETRY_BASE_MS": "100"})
         cls.a = Client(cls.d.host, cls.d.port, cls.d.api_key)
-        cls.b = Client(cls.d.host, cls.d.port, create_key(cls.d, "other-platform"))
+        cls.b = Client(cls.d.host, cls.d.port, fx.create_key(cls.d, "other-platform"))
         cls.secrets = []
 
     @classmethod
@@ -194,7 +177,7 @@ class WebhooksOut(unittest.TestCase):
         def delivered():
             d = a.get("/v1/webhook-endpoints/%s/deliveries" % ep_a["id"]).json["data"]
             return len(d) == 1 and d[0]["state"] == "delivered" and d
-        d = wait_for(delivered, what="delivery logged")[0]
+        d = fx.wait_for(delivered, what="delivery logged")[0]
         self.assertEqual(d["id"], h1["webhook-id"])
         self.assertEqual(d["event_type"], "booking.confirmed")
         self.assertEqual(d["booking_id"], bk["id"])
@@ -212,7 +195,7 @@ class WebhooksOut(unittest.TestCase):
         self.assertEqual(h3["webhook-id"], d["id"])
         self.assertEqual(b3, b1)
         self.assertTrue(verify(ep_a["secret"], h3, b3))
-        d = wait_for(lambda: [x for x in a.get("/v1/webhook-endpoints/%s/deliveries" %
+        d = fx.wait_for(lambda: [x for x in a.get("/v1/webhook-endpoints/%s/deliveries" %
                                                 ep_a["id"]).json["data"]
                               if len(x["attempts"]) == 3 and x["state"] == "delivered"],
                      what="third attempt logged")[0]

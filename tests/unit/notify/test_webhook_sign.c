@@ -50,9 +50,15 @@ static void official_vector(void **state)
 	assert_string_equal(sig, want);
 	free(sig);
 	/* Any change to id, timestamp or body changes the signature. */
-	assert_int_equal(ml_webhook_sign(&sig, json_string_value(json_object_get(v, "secret")), id,
-	                                 ts + 1, body, strlen(body)),
-	                 0);
+	const char *secret = json_string_value(json_object_get(v, "secret"));
+	assert_int_equal(ml_webhook_sign(&sig, secret, id, ts + 1, body, strlen(body)), 0);
+	assert_string_not_equal(sig, want);
+	free(sig);
+	assert_int_equal(ml_webhook_sign(&sig, secret, "msg_other", ts, body, strlen(body)), 0);
+	assert_string_not_equal(sig, want);
+	free(sig);
+	assert_true(strlen(body) > 1);
+	assert_int_equal(ml_webhook_sign(&sig, secret, id, ts, body, strlen(body) - 1), 0);
 	assert_string_not_equal(sig, want);
 	free(sig);
 	json_decref(all);
