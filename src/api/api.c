@@ -307,12 +307,15 @@ static int write_fn(struct ml_tx *tx, void *arg)
 	}
 	if ((rc = w->fn(tx, w)) < 0)
 		return rc;
+	/* A document the transaction wrote is answered with the text it was stored as. */
+	c->body = ml_tx_doc_text(tx, w->result);
 	if (c->idem_key && w->status < 300) {
 		struct ml_idem put = {.status = w->status};
 		memcpy(put.body_hash, c->hash, sizeof put.body_hash);
-		put.response = json_dumps(w->result, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		if (!c->body)
+			c->body = json_dumps(w->result, ML_DOC_JSON_FLAGS);
+		put.response = c->body; /* the answer too: serialized once */
 		rc = ml_tx_idem_put(tx, w->ctx->org_id, c->idem_key, &put);
-		c->body = put.response; /* the answer too: serialized once */
 	}
 	return rc;
 }

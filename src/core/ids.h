@@ -1,4 +1,5 @@
-/* Opaque prefixed ids: "bkg_" + 24 base32 characters of randomness (120 bits). */
+/* Opaque prefixed ids: "bkg_" + 24 base32 characters: the creation time in milliseconds (9)
+ * then randomness (15, 75 bits). Ids name things; they are never secrets. */
 #ifndef ML_CORE_IDS_H
 #define ML_CORE_IDS_H
 

@@ -49,6 +49,7 @@ struct ml_store_ops {
 	int (*doc_update)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 	int (*doc_get)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		       json_t **out);
+	char *(*doc_text)(struct ml_tx *tx, const json_t *doc); /* optional */
 	int (*doc_delete)(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 			  const char *id);
 	int (*doc_count_ref)(struct ml_tx *tx, enum ml_kind kind, const char *org_id,

@@ -42,15 +42,25 @@ json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
 	return out;
 }
 
-void ml_doc_cache_put(enum ml_kind kind, const char *org_id, const char *id, int64_t version,
-		      json_t *doc)
+static void put(enum ml_kind kind, const char *org_id, const char *id, int64_t version,
+		json_t *copy)
 {
-	if (strlen(id) >= 40 || strlen(org_id) >= 40)
+	json_t *old;
+	if (!copy)
 		return;
+	if (strlen(id) >= 40 || strlen(org_id) >= 40) {
+		json_decref(copy);
+		return;
+	}
 	unsigned i = slot_of(kind, id);
-	json_t *copy = json_deep_copy(doc), *old;
 	pthread_mutex_lock(&locks[i % LOCKS]);
 	struct slot *s = &slots[i];
+	if (s->doc && s->kind == kind && s->version > version && strcmp(s->id, id) == 0) {
+		/* A newer version is there already (writers finish in any order). */
+		pthread_mutex_unlock(&locks[i % LOCKS]);
+		json_decref(copy);
+		return;
+	}
 	old = s->doc;
 	s->kind = kind;
 	memcpy(s->id, id, strlen(id) + 1);
@@ -59,6 +69,18 @@ void ml_doc_cache_put(enum ml_kind kind, const char *org_id, const char *id, int
 	s->doc = copy;
 	pthread_mutex_unlock(&locks[i % LOCKS]);
 	json_decref(old);
+}
+
+void ml_doc_cache_put(enum ml_kind kind, const char *org_id, const char *id, int64_t version,
+		      json_t *doc)
+{
+	put(kind, org_id, id, version, json_deep_copy(doc));
+}
+
+void ml_doc_cache_put_shared(enum ml_kind kind, const char *org_id, const char *id,
+			     int64_t version, json_t *doc)
+{
+	put(kind, org_id, id, version, json_incref(doc));
 }
 
 void ml_doc_cache_drop(enum ml_kind kind, const char *id)

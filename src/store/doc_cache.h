@@ -1,7 +1,8 @@
 /* A process-wide cache of parsed documents by (kind, id), each tagged with the row version it
  * was read at. Used by optimistic transactions, whose commit re-checks every version read, so
- * a stale entry can cost a retry but never a wrong write. Every write of a document in this
- * process drops its entry. Internal to the store. */
+ * a stale entry can cost a retry but never a wrong write (a refusal made on cached documents
+ * is checked against the database too). Every write of a document on the writer drops its
+ * entry; an optimistic write that committed caches what it wrote. Internal to the store. */
 #ifndef ML_STORE_DOC_CACHE_H
 #define ML_STORE_DOC_CACHE_H
 
@@ -13,6 +14,10 @@ json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
 /* Caches a copy of doc at version. */
 void ml_doc_cache_put(enum ml_kind kind, const char *org_id, const char *id, int64_t version,
 		      json_t *doc);
+/* Caches doc itself (a new reference): nobody may change it any more. Jansson's reference
+ * counts are atomic and reading (dump, copy) changes nothing, so threads can share it. */
+void ml_doc_cache_put_shared(enum ml_kind kind, const char *org_id, const char *id,
+			     int64_t version, json_t *doc);
 void ml_doc_cache_drop(enum ml_kind kind, const char *id);
 
 #endif

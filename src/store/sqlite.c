@@ -31,6 +31,7 @@ struct sq_op {
 	void (*reset)(void *arg);  /* before running fn after a stale recording */
 	void *reset_arg;
 	int rc;
+	bool applied; /* the recording was applied (not the slow path) */
 	bool done;
 	pthread_cond_t cv; /* signalled once, when done: each caller is woken alone */
 	struct sq_op *next;
@@ -197,7 +198,9 @@ static void *writer_main(void *arg)
 				break;
 			if (op->rec && ml_sq_rec_apply(s->writer, op->rec) == 0) {
 				op->rc = op->rec_rc;
+				op->applied = true;
 			} else {
+				op->applied = false;
 				if (op->rec) {
 					/* Stale snapshot or a failing write: start over, for real. */
 					tx_ctl(s->writer, "ROLLBACK TO op");
@@ -214,8 +217,10 @@ static void *writer_main(void *arg)
 			brc = tx_ctl(s->writer, "COMMIT");
 		if (brc < 0) {
 			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
-			for (struct sq_op *op = batch; op; op = op->next)
+			for (struct sq_op *op = batch; op; op = op->next) {
 				op->rc = ML_ESTORE;
+				op->applied = false;
+			}
 		}
 
 		pthread_mutex_lock(&s->mu);
@@ -313,13 +318,18 @@ static int sq_write_occ(struct ml_store *base, ml_tx_fn fn, void *arg, void (*re
 		return rc;
 	}
 	struct sq_tx tx = {{base}, rd, rec};
+	bool current = true;
 	if ((rc = tx_ctl(rd, "BEGIN")) == 0) {
 		ml_error_clear();
 		rc = fn(&tx.base, arg);
+		/* A refusal, or nothing to write, is the answer only if what it rests on is
+		 * current: documents served from the cache are checked against the database. */
+		if (ml_sq_rec_usable(rec) && (rc < 0 || ml_sq_rec_empty(rec)))
+			current = ml_sq_rec_validate(rd, rec) == 0; /* sets no error detail */
 		tx_ctl(rd, "COMMIT");
 	}
 	reader_give(s, rd);
-	if (!ml_sq_rec_usable(rec)) {
+	if (!ml_sq_rec_usable(rec) || !current) {
 		ml_sq_rec_free(rec);
 		reset(reset_arg);
 		return sq_write(base, fn, arg);
@@ -333,6 +343,8 @@ static int sq_write_occ(struct ml_store *base, ml_tx_fn fn, void *arg, void (*re
 	struct sq_op op = {.fn = carry_fn, .arg = &c, .rec = rec, .rec_rc = rc,
 			   .reset = reset, .reset_arg = reset_arg};
 	rc = submit(s, &op, &c);
+	if (rc >= 0 && op.applied)
+		ml_sq_rec_cache_written(rec);
 	ml_sq_rec_free(rec);
 	return rc;
 }
@@ -568,7 +580,7 @@ void ml_sq_doc_row_prepare(struct ml_sq_doc_row *row, enum ml_kind kind, const c
 	memset(row, 0, sizeof *row);
 	row->kind = kind;
 	row->org_id = ml_strdup(org_id);
-	row->text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	row->text = json_dumps(doc, ML_DOC_JSON_FLAGS);
 	row->id = jstr(doc, "id") ? ml_strdup(jstr(doc, "id")) : NULL;
 	row->external_id = jstr(doc, "external_id") ? ml_strdup(jstr(doc, "external_id")) : NULL;
 	row->host_id = jstr(doc, "host_id") ? ml_strdup(jstr(doc, "host_id")) : NULL;
@@ -1138,6 +1150,7 @@ static const struct ml_store_ops sqlite_ops = {
 	.doc_insert = sq_doc_insert,
 	.doc_update = sq_doc_update,
 	.doc_get = sq_doc_get,
+	.doc_text = ml_sq_rec_doc_text,
 	.doc_delete = sq_doc_delete,
 	.doc_count_ref = sq_doc_count_ref,
 	.doc_list = sq_doc_list,

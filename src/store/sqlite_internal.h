@@ -80,12 +80,18 @@ bool ml_sq_rec_usable(const struct sq_rec *r);
 bool ml_sq_rec_empty(const struct sq_rec *r);
 /* Validates the versions read and applies the recorded writes on the writer connection. */
 int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r);
+/* ML_ECONFLICT when a version the recording read is no longer the one on connection c. */
+int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r);
+/* After the recording was applied and committed: caches the documents it wrote, at the
+ * versions they now have, so that the next transaction reading them need not parse them. */
+void ml_sq_rec_cache_written(struct sq_rec *r);
 bool ml_sq_recording(struct ml_tx *tx);
 void ml_sq_rec_unsupported(struct ml_tx *tx);
 int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		      json_t **out);
 int ml_sq_rec_doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
 			bool insert);
+char *ml_sq_rec_doc_text(struct ml_tx *tx, const json_t *doc);
 int ml_sq_rec_audit(struct ml_tx *tx, const struct ml_audit *ev);
 int ml_sq_rec_idem(struct ml_tx *tx, const char *org_id, const char *key,
 		   const struct ml_idem *rec);

@@ -219,6 +219,19 @@ int ml_sq_rec_doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 	return 0;
 }
 
+char *ml_sq_rec_doc_text(struct ml_tx *tx, const json_t *doc)
+{
+	struct sq_rec *r = rec_of(tx);
+	if (!r)
+		return NULL; /* the ordinary path writes without keeping the text */
+	for (size_t i = r->nwrites; i-- > 0;) {
+		struct rec_write *w = &r->writes[i];
+		if (w->type == W_DOC && w->doc == doc)
+			return w->row.text ? ml_strdup(w->row.text) : NULL;
+	}
+	return NULL;
+}
+
 int ml_sq_rec_audit(struct ml_tx *tx, const struct ml_audit *ev)
 {
 	struct rec_write *w = add_write(rec_of(tx), W_AUDIT);
@@ -260,9 +273,7 @@ int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 	return 0;
 }
 
-/* On the writer, inside the op's savepoint: < 0 when the snapshot went stale or a write
- * failed (the caller rolls back and runs the slow path, which reports real errors). */
-int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
+int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r)
 {
 	char sql[128];
 	for (size_t i = 0; i < r->nreads; i++) {
@@ -281,6 +292,16 @@ int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
 			return ML_ECONFLICT;
 		}
 	}
+	return 0;
+}
+
+/* On the writer, inside the op's savepoint: < 0 when the snapshot went stale or a write
+ * failed (the caller rolls back and runs the slow path, which reports real errors). */
+int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
+{
+	int vrc = ml_sq_rec_validate(c, r);
+	if (vrc < 0)
+		return vrc;
 	for (size_t i = 0; i < r->nwrites; i++) {
 		struct rec_write *w = &r->writes[i];
 		int rc = 0;
@@ -302,4 +323,14 @@ int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
 			return rc;
 	}
 	return 0;
+}
+
+void ml_sq_rec_cache_written(struct sq_rec *r)
+{
+	for (size_t i = 0; i < r->nwrites; i++) {
+		struct rec_write *w = &r->writes[i];
+		if (w->type == W_DOC && w->row.id)
+			ml_doc_cache_put_shared(w->row.kind, w->row.org_id, w->row.id,
+						w->insert ? 0 : w->expect_version + 1, w->doc);
+	}
 }

@@ -188,6 +188,11 @@ int ml_tx_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
 	return tx->store->ops->doc_update(tx, kind, org_id, doc);
 }
 
+char *ml_tx_doc_text(struct ml_tx *tx, const json_t *doc)
+{
+	return doc && tx->store->ops->doc_text ? tx->store->ops->doc_text(tx, doc) : NULL;
+}
+
 int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		  json_t **out)
 {

@@ -42,7 +42,9 @@ int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg);
  * work under one writer). When the snapshot proves stale, reset(reset_arg) undoes what fn
  * did to its own state and fn runs again the ordinary way. So fn may run twice and must have
  * no effect outside the transaction except through state reset() restores. A refusal fn
- * makes on the snapshot (rc < 0) is returned as is. */
+ * makes on the snapshot (rc < 0) is returned as is. Once it has committed, the documents fn
+ * wrote may be shared with later transactions: the caller may still read them, never change
+ * them. */
 int ml_store_write_occ(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)(void *),
 		       void *reset_arg);
 /* Runs fn on a consistent read snapshot; fn must only read. */
@@ -81,6 +83,12 @@ int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
  * After inserting or updating, a transaction must not change `doc` again except to write it
  * again (optimistic runs keep a reference to it). */
 int ml_tx_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
+/* The text this transaction stores for `doc` (a document it inserted or updated, unchanged
+ * since), as a new string, when the backend has serialized it already; NULL otherwise. The
+ * text is json_dumps(doc, ML_DOC_JSON_FLAGS): an answer can send it instead of serializing
+ * the document again. */
+#define ML_DOC_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
+char *ml_tx_doc_text(struct ml_tx *tx, const json_t *doc);
 /* Reads one document (new reference in *out). ML_ENOTFOUND when absent or another org's. */
 int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		  json_t **out);

@@ -1,0 +1,192 @@
+/* Optimistic transactions on a real SQLite store: what a committed run caches, the text it
+ * hands back for the answer, and a refusal resting on a stale cached document. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "core/error.h"
+#include "core/ids.h"
+#include "store/doc_cache.h"
+#include "store/store.h"
+
+#include "../tmpstore.h"
+
+#define ORG "org_test"
+
+static json_t *booking(const char *id, const char *status)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "status", status, "created_at",
+			 "2026-11-21T10:00:00Z", "updated_at", "2026-11-21T10:00:00Z", "start",
+			 "2026-12-01T10:00:00Z");
+}
+
+/* --- a transaction like an API step: read, check, change, write --- */
+
+struct step {
+	const char *id;
+	const char *from, *to; /* refuse unless status == from */
+	json_t *written;       /* the document written (a reference) */
+	char *text;            /* ml_tx_doc_text of it */
+	int runs;
+};
+
+static int step_fn(struct ml_tx *tx, void *arg)
+{
+	struct step *s = arg;
+	json_t *doc;
+	int rc;
+	s->runs++;
+	if ((rc = ml_tx_doc_get(tx, ML_KIND_BOOKING, ORG, s->id, &doc)) < 0)
+		return rc;
+	if (strcmp(json_string_value(json_object_get(doc, "status")), s->from) != 0) {
+		json_decref(doc);
+		return ML_ECONFLICT;
+	}
+	json_object_set_new(doc, "status", json_string(s->to));
+	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, ORG, doc)) == 0) {
+		s->written = json_incref(doc);
+		s->text = ml_tx_doc_text(tx, doc);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+static void step_reset(void *arg)
+{
+	struct step *s = arg;
+	json_decref(s->written);
+	s->written = NULL;
+	free(s->text);
+	s->text = NULL;
+}
+
+static int insert_fn(struct ml_tx *tx, void *arg)
+{
+	return ml_tx_doc_insert(tx, ML_KIND_BOOKING, ORG, arg);
+}
+
+static int plain_update_fn(struct ml_tx *tx, void *arg)
+{
+	return ml_tx_doc_update(tx, ML_KIND_BOOKING, ORG, arg);
+}
+
+struct get {
+	const char *id;
+	json_t *doc;
+};
+
+static int get_fn(struct ml_tx *tx, void *arg)
+{
+	struct get *g = arg;
+	return ml_tx_doc_get(tx, ML_KIND_BOOKING, ORG, g->id, &g->doc);
+}
+
+static char *stored_status(struct env *e, const char *id)
+{
+	struct get g = {id, NULL};
+	assert_int_equal(ml_store_read(e->store, get_fn, &g), 0);
+	char *out = strdup(json_string_value(json_object_get(g.doc, "status")));
+	json_decref(g.doc);
+	return out;
+}
+
+static void test_committed_write_is_cached_and_answered_as_stored(void **state)
+{
+	struct env *e = *state;
+	char id[ML_ID_MAX];
+	ml_id_new(id, "bkg");
+	json_t *doc = booking(id, "pending");
+	assert_int_equal(ml_store_write(e->store, insert_fn, doc), 0);
+	json_decref(doc);
+
+	struct step s = {.id = id, .from = "pending", .to = "confirmed"};
+	assert_int_equal(ml_store_write_occ(e->store, step_fn, &s, step_reset, &s), 0);
+	assert_int_equal(s.runs, 1); /* the optimistic run was applied as it was */
+	assert_non_null(s.text);
+	char *expect = json_dumps(s.written, ML_DOC_JSON_FLAGS);
+	assert_string_equal(s.text, expect);
+	free(expect);
+
+	/* The cache holds what was written, at the version it has now (1). */
+	int64_t version = -1;
+	json_t *cached = ml_doc_cache_get(ML_KIND_BOOKING, ORG, id, &version);
+	assert_non_null(cached);
+	assert_int_equal(version, 1);
+	assert_string_equal(json_string_value(json_object_get(cached, "status")), "confirmed");
+	json_decref(cached);
+	/* Another organization never sees it. */
+	assert_null(ml_doc_cache_get(ML_KIND_BOOKING, "org_other", id, &version));
+	step_reset(&s);
+}
+
+static void test_refusal_on_a_stale_cached_document_is_checked(void **state)
+{
+	struct env *e = *state;
+	char id[ML_ID_MAX];
+	ml_id_new(id, "bkg");
+	json_t *doc = booking(id, "pending");
+	assert_int_equal(ml_store_write(e->store, insert_fn, doc), 0);
+
+	/* The row moves on to "confirmed" (version 1) while the cache still holds the pending
+	 * document at version 0, as a put that lost a race with the write would leave it. */
+	json_t *v1 = booking(id, "confirmed");
+	assert_int_equal(ml_store_write(e->store, plain_update_fn, v1), 0);
+	json_decref(v1);
+	ml_doc_cache_put(ML_KIND_BOOKING, ORG, id, 0, doc);
+	json_decref(doc);
+
+	/* confirmed -> completed: refused on the stale snapshot, so the refusal is checked
+	 * against the database and the transaction runs again on what is really there. */
+	struct step s = {.id = id, .from = "confirmed", .to = "completed"};
+	assert_int_equal(ml_store_write_occ(e->store, step_fn, &s, step_reset, &s), 0);
+	assert_int_equal(s.runs, 2);
+	char *st = stored_status(e, id);
+	assert_string_equal(st, "completed");
+	free(st);
+	step_reset(&s);
+
+	/* A refusal resting on current documents stands, after one run. */
+	struct step r = {.id = id, .from = "pending", .to = "confirmed"};
+	assert_int_equal(ml_store_write_occ(e->store, step_fn, &r, step_reset, &r), ML_ECONFLICT);
+	assert_int_equal(r.runs, 1);
+	step_reset(&r);
+}
+
+static void test_ids_sort_by_creation_time(void **state)
+{
+	(void)state;
+	char a[ML_ID_MAX], b[ML_ID_MAX];
+	ml_id_new(a, "bkg");
+	/* 2 ms later at least: the time part of b is larger. */
+	struct timespec ts = {0, 2000000};
+	nanosleep(&ts, NULL);
+	ml_id_new(b, "bkg");
+	assert_true(ml_id_valid(a, "bkg"));
+	assert_true(ml_id_valid(b, "bkg"));
+	assert_int_equal(strlen(a), 4 + 24);
+	assert_true(strcmp(a, b) < 0);
+	assert_true(strncmp(a, b, 4 + 9) != 0 || strcmp(a + 13, b + 13) != 0);
+	/* Ids made in the same millisecond still differ (75 random bits). */
+	char c[ML_ID_MAX], d[ML_ID_MAX];
+	ml_id_new(c, "bkg");
+	ml_id_new(d, "bkg");
+	assert_string_not_equal(c, d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_committed_write_is_cached_and_answered_as_stored,
+					    tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_on_a_stale_cached_document_is_checked,
+					    tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test(test_ids_sort_by_creation_time),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
