@@ -1,5 +1,6 @@
 /* Dispatch: routing, authentication, JSON bodies, idempotent writes, shared rendering. */
 #include "api/api.h"
+#include "core/json_text.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/ids.h"
@@ -313,7 +314,7 @@ static int write_fn(struct ml_tx *tx, void *arg)
 		struct ml_idem put = {.status = w->status};
 		memcpy(put.body_hash, c->hash, sizeof put.body_hash);
 		if (!c->body)
-			c->body = json_dumps(w->result, ML_DOC_JSON_FLAGS);
+			c->body = ml_json_text(w->result);
 		put.response = c->body; /* the answer too: serialized once */
 		rc = ml_tx_idem_put(tx, w->ctx->org_id, c->idem_key, &put);
 	}

@@ -1,5 +1,6 @@
 #include "http/http.h"
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -61,7 +62,7 @@ void ml_resp_body(struct ml_http_resp *resp, int status, const char *content_typ
 
 void ml_resp_json(struct ml_http_resp *resp, int status, json_t *json)
 {
-	char *s = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	char *s = ml_json_text(json);
 	json_decref(json);
 	if (!s)
 		abort();

@@ -1,6 +1,7 @@
 #include "notify/outbox.h"
 #include "core/error.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
@@ -110,7 +111,7 @@ static json_t *mail_snapshot(json_t *booking)
 }
 
 static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, const char *org_id,
-                         const char *tpl, json_t *booking, json_t *snapshot, json_t *service,
+                         const char *tpl, json_t *booking, const char *snapshot, json_t *service,
                          json_t *host, const struct recipient *r)
 {
 	if (!r->email || !*r->email)
@@ -122,22 +123,33 @@ static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, con
 		url = ml_meeting_participant_url(cx, org_id, booking, service, host, &ref);
 	const char *bid = str(booking, "id");
 	json_t *payload =
-	    json_pack("{s:s, s:s, s:{s:s, s:s?, s:s, s:s}, s:O, s:{s:s, s:s}}", "template", tpl,
+	    json_pack("{s:s, s:s, s:{s:s, s:s?, s:s, s:s}, s:{s:s, s:s}}", "template", tpl,
 	              "booking_id", bid, "recipient", "role", r->role, "participant_id", r->id,
-	              "name", r->name ? r->name : "", "email", r->email, "booking", snapshot, "host",
-	              "name", str(host, "name") ? str(host, "name") : "", "email",
+	              "name", r->name ? r->name : "", "email", r->email, "host", "name",
+	              str(host, "name") ? str(host, "name") : "", "email",
 	              str(host, "email") ? str(host, "email") : "");
 	json_object_set_new(json_object_get(payload, "recipient"), "join_url",
 	                    url ? json_string(url) : json_null());
 	free(url);
+	/* The booking snapshot, the same for every recipient, is serialized once by the caller
+	 * and spliced in as the payload's last member. */
+	char *head = ml_json_text(payload);
+	json_decref(payload);
+	struct ml_buf b = {0};
+	ml_buf_append(&b, head, strlen(head) - 1); /* without the closing brace */
+	ml_buf_puts(&b, ",\"booking\":");
+	ml_buf_puts(&b, snapshot);
+	ml_buf_puts(&b, "}");
+	char *text = ml_buf_steal(&b);
+	free(head);
 	char *group = ml_asprintf("mail:%s:%s", bid, r->id ? r->id : r->email);
-	struct ml_job_new j = {org_id, "email.send",         group, NULL, payload,
+	struct ml_job_new j = {org_id, "email.send",         group, NULL, NULL,
 	                       0,      ML_EMAIL_MAX_ATTEMPTS,
 	                       atomic_load(&mail_configured) ? NULL : ML_NOTIFY_SMTP_WAIT_KEY,
-	                       ML_NOTIFY_SMTP_WAIT_REASON};
+	                       ML_NOTIFY_SMTP_WAIT_REASON, text};
 	int rc = ml_tx_job_enqueue(tx, &j, NULL);
 	free(group);
-	json_decref(payload);
+	free(text);
 	return rc;
 }
 
@@ -147,7 +159,9 @@ static int queue_emails(struct ml_tx *tx, const struct ml_provider_ctx *cx, cons
 	int rc;
 	struct recipient h = {"host", str(booking, "host_participant_id"), str(host, "name"),
 	                      str(host, "email")};
-	json_t *snap = mail_snapshot(booking);
+	json_t *snap_doc = mail_snapshot(booking);
+	char *snap = ml_json_text(snap_doc);
+	json_decref(snap_doc);
 	rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &h);
 	json_t *c = json_object_get(booking, "customer");
 	struct recipient cu = {"customer", str(c, "id"), str(c, "name"), str(c, "email")};
@@ -161,7 +175,7 @@ static int queue_emails(struct ml_tx *tx, const struct ml_provider_ctx *cx, cons
 		if (rc == 0)
 			rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &at);
 	}
-	json_decref(snap);
+	free(snap);
 	return rc;
 }
 

@@ -25,6 +25,11 @@ struct ml_worker {
 		       * waiting for its outcome to commit holds no provider call, so it does
 		       * not hold a slot either. */
 	struct ml_job_run *done_head; /* finished, not yet handed to the committer */
+	/* Claimed ahead, not started yet: while the committer records one batch of outcomes and
+	 * claims the next, the curl thread keeps starting these as slots free up, so the calls
+	 * in flight do not drain to zero at every store cycle. */
+	struct ml_job_run *ready_head, *ready_tail;
+	int nready;
 	struct http_ctx *transfers;
 	bool claim_outstanding;       /* a claim was asked for and has not come back */
 	/* the committer (committer_main) and what it shares with the curl thread, under mu */
@@ -362,7 +367,7 @@ static void hand_over(struct ml_worker *w, bool want_claim)
 	append(&w->c_done, w->done_head);
 	w->done_head = NULL;
 	if (want_claim) {
-		w->c_want = w->cfg.max_inflight - w->active;
+		w->c_want = 2 * w->cfg.max_inflight - w->active - w->nready;
 		w->claim_outstanding = w->c_want > 0;
 	}
 	pthread_cond_signal(&w->cv);
@@ -400,8 +405,29 @@ static int take_back(struct ml_worker *w, bool *full)
 		struct ml_job_run *run = claimed, *next = claimed->next;
 		run->next = NULL;
 		w->inflight++;
-		w->active++;
+		if (w->ready_tail)
+			w->ready_tail->next = run;
+		else
+			w->ready_head = run;
+		w->ready_tail = run;
+		w->nready++;
 		n++;
+		claimed = next;
+	}
+	return answered ? n : -1;
+}
+
+/* Curl thread: starts claimed runs while calls in flight stay under max_inflight. */
+static void start_ready(struct ml_worker *w)
+{
+	while (w->ready_head && w->active < w->cfg.max_inflight) {
+		struct ml_job_run *run = w->ready_head;
+		w->ready_head = run->next;
+		if (!w->ready_head)
+			w->ready_tail = NULL;
+		run->next = NULL;
+		w->nready--;
+		w->active++;
 		const struct ml_job_handler *h = handler_for(w, run->job.kind);
 		if (!h) {
 			struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "no handler for this job kind",
@@ -411,9 +437,7 @@ static int take_back(struct ml_worker *w, bool *full)
 			ml_job_load(&run->job); /* here, on the curl thread, not on the writer */
 			h->start(run);
 		}
-		claimed = next;
 	}
-	return answered ? n : -1;
 }
 
 static void complete_transfers(struct ml_worker *w)
@@ -470,17 +494,19 @@ static void *worker_main(void *arg)
 		int64_t now = ml_mono_ms();
 		bool full = false;
 		int got = take_back(w, &full);
+		bool room = w->active + w->nready < 2 * w->cfg.max_inflight;
 		if (got >= 0)
 			/* A full batch means more may be due: look again at once. */
-			next_look = full && w->active < w->cfg.max_inflight ? now
-									   : now + w->cfg.idle_poll_ms;
+			next_look = full && room ? now : now + w->cfg.idle_poll_ms;
+		start_ready(w);
 		bool look = false;
-		if (!w->claim_outstanding && w->active < w->cfg.max_inflight &&
+		if (!w->claim_outstanding && room &&
 		    (atomic_exchange(&w->notified, false) || now >= next_look))
 			look = true;
 		int running = 0;
 		curl_multi_perform(w->multi, &running);
 		complete_transfers(w);
+		start_ready(w);
 		hand_over(w, look);
 		int64_t wait = next_look - ml_mono_ms();
 		if (wait > w->cfg.idle_poll_ms)
@@ -568,6 +594,11 @@ void ml_worker_stop(struct ml_worker *w)
 		claimed = next;
 	}
 	take_back(w, &full);
+	while (w->ready_head) {
+		struct ml_job_run *next = w->ready_head->next;
+		run_free(w->ready_head);
+		w->ready_head = next;
+	}
 	/* Whatever is still in flight is abandoned as a crash would be: the jobs stay running in
 	 * the store and are recovered at the next start (or when their lease expires). */
 	while (w->transfers) {

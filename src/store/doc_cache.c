@@ -42,6 +42,27 @@ json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
 	return out;
 }
 
+json_t *ml_doc_cache_take(enum ml_kind kind, const char *org_id, const char *id,
+			  int64_t *version)
+{
+	unsigned i = slot_of(kind, id);
+	json_t *out = NULL;
+	pthread_mutex_lock(&locks[i % LOCKS]);
+	struct slot *s = &slots[i];
+	if (s->doc && s->kind == kind && strcmp(s->id, id) == 0 && strcmp(s->org_id, org_id) == 0) {
+		*version = s->version;
+		if (s->doc->refcount == 1) {
+			/* Nobody else holds it: hand it over instead of copying it. */
+			out = s->doc;
+			s->doc = NULL;
+		} else {
+			out = json_deep_copy(s->doc);
+		}
+	}
+	pthread_mutex_unlock(&locks[i % LOCKS]);
+	return out;
+}
+
 static void put(enum ml_kind kind, const char *org_id, const char *id, int64_t version,
 		json_t *copy)
 {

@@ -1,6 +1,7 @@
 /* The SQLite backend: WAL, synchronous=FULL, one writer thread with group commit, a pool of
  * reader connections, prepared statements cached per connection. */
 #include "store/sqlite_internal.h"
+#include "core/json_text.h"
 #include "store/doc_cache.h"
 #include "core/crypto.h"
 #include "core/embed.h"
@@ -103,6 +104,14 @@ static void conn_close(struct sq_conn *c)
 sqlite3_stmt *ml_sq_prep(struct sq_conn *c, const char *sql)
 {
 	sqlite3_stmt *st;
+	/* Most statements are string literals: the same pointer every time (checked, as a
+	 * buffer on the stack can hold another statement at the same address later). */
+	for (int i = 0; i < c->ncache; i++)
+		if (c->cache[i].key == sql && strcmp(c->cache[i].sql, sql) == 0) {
+			sqlite3_reset(c->cache[i].st);
+			sqlite3_clear_bindings(c->cache[i].st);
+			return c->cache[i].st;
+		}
 	for (int i = 0; i < c->ncache; i++)
 		if (strcmp(c->cache[i].sql, sql) == 0) {
 			sqlite3_reset(c->cache[i].st);
@@ -122,6 +131,7 @@ sqlite3_stmt *ml_sq_prep(struct sq_conn *c, const char *sql)
 		c->ncache--;
 	}
 	c->cache[c->ncache].sql = ml_strdup(sql);
+	c->cache[c->ncache].key = sql;
 	c->cache[c->ncache].st = st;
 	c->ncache++;
 	return st;
@@ -580,7 +590,7 @@ void ml_sq_doc_row_prepare(struct ml_sq_doc_row *row, enum ml_kind kind, const c
 	memset(row, 0, sizeof *row);
 	row->kind = kind;
 	row->org_id = ml_strdup(org_id);
-	row->text = json_dumps(doc, ML_DOC_JSON_FLAGS);
+	row->text = ml_json_text(doc);
 	row->id = jstr(doc, "id") ? ml_strdup(jstr(doc, "id")) : NULL;
 	row->external_id = jstr(doc, "external_id") ? ml_strdup(jstr(doc, "external_id")) : NULL;
 	row->host_id = jstr(doc, "host_id") ? ml_strdup(jstr(doc, "host_id")) : NULL;
@@ -604,32 +614,28 @@ void ml_sq_doc_row_clear(struct ml_sq_doc_row *row)
 int ml_sq_doc_row_apply(struct sq_conn *c, const struct ml_sq_doc_row *row, bool insert,
 			int64_t expect_version)
 {
-	char sql[512];
+	static const char *const sql[][2] = {
+	    [ML_KIND_HOST] = {
+		"INSERT INTO hosts(doc, external_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?)",
+		"UPDATE hosts SET doc=?, external_id=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?6 < 0 OR version = ?6)"},
+	    [ML_KIND_SERVICE] = {
+		"INSERT INTO services(doc, external_id, host_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?)",
+		"UPDATE services SET doc=?, external_id=?, host_id=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?7 < 0 OR version = ?7)"},
+	    [ML_KIND_BOOKING] = {
+		"INSERT INTO bookings(doc, external_id, host_id, service_id, status, start_at, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+		"UPDATE bookings SET doc=?, external_id=?, host_id=?, service_id=?, status=?, start_at=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?10 < 0 OR version = ?10)"},
+	};
 	sqlite3_stmt *st;
 	int r;
 
-	/* Table names come from a fixed list, never from input. Updates bump the row version;
-	 * with expect_version >= 0 they apply only to that version (optimistic transactions). */
-	switch (row->kind) {
-	case ML_KIND_HOST:
-		snprintf(sql, sizeof sql,
-			 insert ? "INSERT INTO hosts(doc, external_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?)"
-				: "UPDATE hosts SET doc=?, external_id=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?6 < 0 OR version = ?6)");
-		break;
-	case ML_KIND_SERVICE:
-		snprintf(sql, sizeof sql,
-			 insert ? "INSERT INTO services(doc, external_id, host_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?)"
-				: "UPDATE services SET doc=?, external_id=?, host_id=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?7 < 0 OR version = ?7)");
-		break;
-	default:
-		snprintf(sql, sizeof sql,
-			 insert ? "INSERT INTO bookings(doc, external_id, host_id, service_id, status, start_at, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?,?,?,?)"
-				: "UPDATE bookings SET doc=?, external_id=?, host_id=?, service_id=?, status=?, start_at=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?10 < 0 OR version = ?10)");
-		break;
-	}
-	if (!(st = ml_sq_prep(c, sql)))
+	/* Updates bump the row version; with expect_version >= 0 they apply only to that
+	 * version (optimistic transactions). */
+	if (!(st = ml_sq_prep(c, sql[row->kind][insert ? 0 : 1])))
 		return ml_sq_fail(c->db, "doc write");
-	if (!insert && row->id)
+	/* The ordinary path drops the cached copy. An optimistic write leaves it: the copy's
+	 * version no longer matches (so it is never used to write), and the writing thread
+	 * caches the new document once committed, which spares the writer freeing the old. */
+	if (!insert && row->id && expect_version < 0)
 		ml_doc_cache_drop(row->kind, row->id);
 	int i = 1;
 	int64_t now = ml_now_ms();
@@ -697,10 +703,12 @@ static json_t *load_doc(sqlite3_stmt *st, int col)
 int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, const char *id,
 		     json_t **out, int64_t *version_out)
 {
-	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT doc, version FROM %s WHERE id = ? AND org_id = ?",
-		 ml_store_kind_table(kind));
-	sqlite3_stmt *st = ml_sq_prep(c, sql);
+	static const char *const sql[] = {
+	    [ML_KIND_HOST] = "SELECT doc, version FROM hosts WHERE id = ? AND org_id = ?",
+	    [ML_KIND_SERVICE] = "SELECT doc, version FROM services WHERE id = ? AND org_id = ?",
+	    [ML_KIND_BOOKING] = "SELECT doc, version FROM bookings WHERE id = ? AND org_id = ?",
+	};
+	sqlite3_stmt *st = ml_sq_prep(c, sql[kind]);
 	if (!st)
 		return ml_sq_fail(c->db, "doc get");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -714,7 +722,11 @@ int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, c
 	 * (Every write drops the entry, so an entry left by a write that rolled back never meets
 	 * a later write's version.) */
 	int64_t version = sqlite3_column_int64(st, 1), cv = -2;
-	json_t *doc = ml_doc_cache_get(kind, org_id, id, &cv);
+	/* A booking read on the writer is as a rule rewritten next (the worker's outcomes): it
+	 * is taken out of the cache rather than copied. Hosts and services stay for readers. */
+	json_t *doc = kind == ML_KIND_BOOKING && c->is_writer
+			  ? ml_doc_cache_take(kind, org_id, id, &cv)
+			  : ml_doc_cache_get(kind, org_id, id, &cv);
 	if (doc && cv != version) {
 		json_decref(doc);
 		doc = NULL;
@@ -906,7 +918,7 @@ static int sq_audit_append(struct ml_tx *tx, const struct ml_audit *ev)
 {
 	if (ml_sq_recording(tx))
 		return ml_sq_rec_audit(tx, ev);
-	char *data = ev->data ? json_dumps(ev->data, JSON_COMPACT) : NULL;
+	char *data = ev->data ? ml_json_text(ev->data) : NULL;
 	int rc = ml_sq_audit_apply(ml_sq_txc(tx), ev->org_id, ev->booking_id, ev->type, ev->actor,
 				   ev->ip, data);
 	free(data);
@@ -1080,6 +1092,7 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 		free(s);
 		return rc;
 	}
+	s->writer->is_writer = true;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);

@@ -12,9 +12,11 @@ struct sq_conn {
 	sqlite3 *db;
 	struct {
 		char *sql;
+		const char *key; /* the caller's pointer when first prepared (see ml_sq_prep) */
 		sqlite3_stmt *st;
 	} cache[ML_SQ_STMT_CACHE];
 	int ncache;
+	bool is_writer;
 	struct sq_conn *next_free;
 };
 

@@ -2,6 +2,7 @@
 #include "store/sqlite_internal.h"
 #include "core/error.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 
@@ -17,7 +18,9 @@ static const char *col_text(sqlite3_stmt *st, int i)
 int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40])
 {
 	char id[ML_ID_MAX];
-	char *payload = j->payload ? json_dumps(j->payload, JSON_COMPACT) : ml_strdup("{}");
+	char *payload = j->payload_text ? ml_strdup(j->payload_text)
+			: j->payload	? ml_json_text(j->payload)
+					: ml_strdup("{}");
 	int rc;
 
 	ml_id_new(id, "job");
@@ -191,8 +194,8 @@ int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 		break;
 	}
 	if (f->result)
-		result = json_dumps(f->result, JSON_COMPACT);
-	char *payload = f->payload ? json_dumps(f->payload, JSON_COMPACT) : NULL;
+		result = ml_json_text(f->result);
+	char *payload = f->payload ? ml_json_text(f->payload) : NULL;
 	sqlite3_stmt *st = ml_sq_prep(
 		c, "UPDATE jobs SET state = ?, run_at = CASE WHEN ? > 0 THEN ? ELSE run_at END, "
 		   "lease_until = NULL, worker = NULL, last_error = ?, wait_key = ?, result = ?, "

@@ -13,6 +13,7 @@
 #include "store/sqlite_internal.h"
 #include "store/doc_cache.h"
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 
 #include <stdlib.h>
@@ -240,7 +241,7 @@ int ml_sq_rec_audit(struct ml_tx *tx, const struct ml_audit *ev)
 	w->c = ml_strdup(ev->type);
 	w->d = dup_or_null(ev->actor);
 	w->e = dup_or_null(ev->ip);
-	w->f = ev->data ? json_dumps(ev->data, JSON_COMPACT) : NULL;
+	w->f = ev->data ? ml_json_text(ev->data) : NULL;
 	return 0;
 }
 
@@ -268,6 +269,7 @@ int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 	w->job.wait_key = dup_or_null(j->wait_key);
 	w->job.wait_reason = dup_or_null(j->wait_reason);
 	w->job.payload = NULL;
+	w->job.payload_text = NULL;
 	w->a = ml_strdup(id);
 	w->b = ml_strdup(payload);
 	return 0;
@@ -275,12 +277,14 @@ int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 
 int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r)
 {
-	char sql[128];
+	static const char *const sql[] = {
+	    [ML_KIND_HOST] = "SELECT version FROM hosts WHERE id = ? AND org_id = ?",
+	    [ML_KIND_SERVICE] = "SELECT version FROM services WHERE id = ? AND org_id = ?",
+	    [ML_KIND_BOOKING] = "SELECT version FROM bookings WHERE id = ? AND org_id = ?",
+	};
 	for (size_t i = 0; i < r->nreads; i++) {
 		struct rec_read *rd = &r->reads[i];
-		snprintf(sql, sizeof sql, "SELECT version FROM %s WHERE id = ? AND org_id = ?",
-			 ml_store_kind_table(rd->kind));
-		sqlite3_stmt *st = ml_sq_prep(c, sql);
+		sqlite3_stmt *st = ml_sq_prep(c, sql[rd->kind]);
 		if (!st)
 			return ml_sq_fail(c->db, "occ validate");
 		sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);

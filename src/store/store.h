@@ -85,9 +85,8 @@ int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
 int ml_tx_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 /* The text this transaction stores for `doc` (a document it inserted or updated, unchanged
  * since), as a new string, when the backend has serialized it already; NULL otherwise. The
- * text is json_dumps(doc, ML_DOC_JSON_FLAGS): an answer can send it instead of serializing
- * the document again. */
-#define ML_DOC_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
+ * text is ml_json_text(doc): an answer can send it instead of serializing the document
+ * again. */
 char *ml_tx_doc_text(struct ml_tx *tx, const json_t *doc);
 /* Reads one document (new reference in *out). ML_ENOTFOUND when absent or another org's. */
 int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
@@ -153,6 +152,7 @@ struct ml_job_new {
 	int max_attempts;         /* 0: 8 */
 	const char *wait_key;     /* non-NULL: the job starts parked, waiting on this key */
 	const char *wait_reason;  /* why it waits (shown as the job's last_error) */
+	const char *payload_text; /* instead of payload: its JSON text (a JSON object) */
 };
 
 struct ml_job {

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "store/doc_cache.h"
 #include "store/store.h"
 
@@ -109,7 +110,7 @@ static void test_committed_write_is_cached_and_answered_as_stored(void **state)
 	assert_int_equal(ml_store_write_occ(e->store, step_fn, &s, step_reset, &s), 0);
 	assert_int_equal(s.runs, 1); /* the optimistic run was applied as it was */
 	assert_non_null(s.text);
-	char *expect = json_dumps(s.written, ML_DOC_JSON_FLAGS);
+	char *expect = json_dumps(s.written, ML_JSON_TEXT_FLAGS);
 	assert_string_equal(s.text, expect);
 	free(expect);
 
