@@ -8,7 +8,7 @@ set -euo pipefail
 
 want=(build-essential cmake pkg-config ca-certificates tzdata
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev
-      libsqlite3-dev libpq-dev libical-dev)
+      libsqlite3-dev libpq-dev libical-dev libjemalloc-dev)
 case "${1:-}" in
 check) want+=(libcmocka-dev python3 python3-jsonschema python3-aiosmtpd libclang-rt-14-dev openssl) ;;
 bench) want+=(python3 wrk curl) ;;

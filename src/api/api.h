@@ -82,6 +82,9 @@ void ml_api_doc_list(struct ml_http_req *req, struct ml_http_resp *resp, enum ml
  * carries a "not_found" error naming the kind. */
 int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
 		    const char *id, json_t **out);
+/* The same for a document the caller only reads (shared: never change it). */
+int ml_api_doc_peek(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
+		    const char *id, json_t **out);
 
 /* The service and host documents of a booking (new references). A deleted service or host
  * yields a placeholder, so a booking stays workable after its service is gone. */

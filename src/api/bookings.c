@@ -149,14 +149,15 @@ int ml_api_booking_related(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *boo
 			   json_t **service, json_t **host)
 {
 	json_t *svc = NULL, *hst = NULL;
-	int rc = ml_tx_doc_get(tx, ML_KIND_SERVICE, ctx->org_id, str(booking, "service_id"), &svc);
+	/* Both are only read here: shared, not copied. */
+	int rc = ml_tx_doc_peek(tx, ML_KIND_SERVICE, ctx->org_id, str(booking, "service_id"), &svc);
 	if (rc == ML_ENOTFOUND) {
 		svc = json_pack("{s:b, s:n, s:{}}", "is_online", 0, "platform", "settings");
 		rc = 0;
 	}
 	if (rc < 0)
 		return rc;
-	rc = ml_tx_doc_get(tx, ML_KIND_HOST, ctx->org_id, str(booking, "host_id"), &hst);
+	rc = ml_tx_doc_peek(tx, ML_KIND_HOST, ctx->org_id, str(booking, "host_id"), &hst);
 	if (rc == ML_ENOTFOUND) {
 		/* The host was deleted: the booking kept who organised it. */
 		json_t *org = json_object_get(booking, "organizer");
@@ -244,15 +245,15 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 	int rc;
 
 	json_incref(in->doc);
-	rc = ml_tx_doc_get(tx, ML_KIND_SERVICE, w->ctx->org_id, str(in->doc, "service_id"),
-			   &t.service);
+	rc = ml_tx_doc_peek(tx, ML_KIND_SERVICE, w->ctx->org_id, str(in->doc, "service_id"),
+			    &t.service);
 	if (rc == ML_ENOTFOUND)
 		rc = ml_error_set(ML_EINVAL, "service_not_found", "service_id",
 				  "No service with id %s.", str(in->doc, "service_id"));
 	if (rc < 0)
 		goto done;
 	const char *host_id = str(t.service, "host_id");
-	if ((rc = ml_api_doc_load(tx, w->ctx, ML_KIND_HOST, host_id, &t.host)) < 0)
+	if ((rc = ml_api_doc_peek(tx, w->ctx, ML_KIND_HOST, host_id, &t.host)) < 0)
 		goto done;
 	json_object_set_new(t.booking, "host_id", json_string(host_id));
 	json_object_set_new(t.booking, "organizer",

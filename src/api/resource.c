@@ -20,6 +20,16 @@ int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
 	return rc;
 }
 
+int ml_api_doc_peek(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
+		    const char *id, json_t **out)
+{
+	int rc = ml_tx_doc_peek(tx, kind, ctx->org_id, id, out);
+	if (rc == ML_ENOTFOUND)
+		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No %s with id %s.",
+				    kind_name(kind), strlen(id) <= 64 ? id : "(too long)");
+	return rc;
+}
+
 struct get_call {
 	struct ml_api_ctx *ctx;
 	enum ml_kind kind;

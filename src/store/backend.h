@@ -50,6 +50,8 @@ struct ml_store_ops {
 	int (*doc_get)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		       json_t **out);
 	char *(*doc_text)(struct ml_tx *tx, const json_t *doc); /* optional */
+	int (*doc_peek)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+			json_t **out); /* optional: doc_get otherwise */
 	int (*doc_delete)(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 			  const char *id);
 	int (*doc_count_ref)(struct ml_tx *tx, enum ml_kind kind, const char *org_id,

@@ -42,6 +42,21 @@ json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
 	return out;
 }
 
+json_t *ml_doc_cache_get_shared(enum ml_kind kind, const char *org_id, const char *id,
+				int64_t *version)
+{
+	unsigned i = slot_of(kind, id);
+	json_t *out = NULL;
+	pthread_mutex_lock(&locks[i % LOCKS]);
+	struct slot *s = &slots[i];
+	if (s->doc && s->kind == kind && strcmp(s->id, id) == 0 && strcmp(s->org_id, org_id) == 0) {
+		out = json_incref(s->doc);
+		*version = s->version;
+	}
+	pthread_mutex_unlock(&locks[i % LOCKS]);
+	return out;
+}
+
 json_t *ml_doc_cache_take(enum ml_kind kind, const char *org_id, const char *id,
 			  int64_t *version)
 {

@@ -11,6 +11,9 @@
 /* A private copy of the cached document of org_id, or NULL; *version set on a hit. */
 json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
 			 int64_t *version);
+/* The cached document itself (a new reference) for a reader that never changes it. */
+json_t *ml_doc_cache_get_shared(enum ml_kind kind, const char *org_id, const char *id,
+				int64_t *version);
 /* Like ml_doc_cache_get, but the entry leaves the cache: the document itself is handed over
  * when nothing else references it (no copy), else a copy. For a reader about to rewrite it. */
 json_t *ml_doc_cache_take(enum ml_kind kind, const char *org_id, const char *id,

@@ -746,7 +746,15 @@ static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, c
 		      json_t **out)
 {
 	if (ml_sq_recording(tx))
-		return ml_sq_rec_doc_get(tx, kind, org_id, id, out);
+		return ml_sq_rec_doc_read(tx, kind, org_id, id, false, out);
+	return ml_sq_doc_select(ml_sq_txc(tx), kind, org_id, id, out, NULL);
+}
+
+static int sq_doc_peek(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		       json_t **out)
+{
+	if (ml_sq_recording(tx))
+		return ml_sq_rec_doc_read(tx, kind, org_id, id, true, out);
 	return ml_sq_doc_select(ml_sq_txc(tx), kind, org_id, id, out, NULL);
 }
 
@@ -1164,6 +1172,7 @@ static const struct ml_store_ops sqlite_ops = {
 	.doc_update = sq_doc_update,
 	.doc_get = sq_doc_get,
 	.doc_text = ml_sq_rec_doc_text,
+	.doc_peek = sq_doc_peek,
 	.doc_delete = sq_doc_delete,
 	.doc_count_ref = sq_doc_count_ref,
 	.doc_list = sq_doc_list,

@@ -89,8 +89,9 @@ int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r);
 void ml_sq_rec_cache_written(struct sq_rec *r);
 bool ml_sq_recording(struct ml_tx *tx);
 void ml_sq_rec_unsupported(struct ml_tx *tx);
-int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
-		      json_t **out);
+/* shared: the caller only reads *out, which may then be the cached document itself. */
+int ml_sq_rec_doc_read(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		       bool shared, json_t **out);
 int ml_sq_rec_doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc,
 			bool insert);
 char *ml_sq_rec_doc_text(struct ml_tx *tx, const json_t *doc);

@@ -156,8 +156,8 @@ static void add_read(struct sq_rec *r, enum ml_kind kind, const char *org_id, co
 	rd->version = version;
 }
 
-int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
-		      json_t **out)
+int ml_sq_rec_doc_read(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		       bool shared, json_t **out)
 {
 	struct sq_rec *r = rec_of(tx);
 	struct sq_conn *c = ml_sq_txc_read(tx);
@@ -172,7 +172,8 @@ int ml_sq_rec_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, c
 		return 0;
 	}
 	int64_t version;
-	json_t *cached = ml_doc_cache_get(kind, org_id, id, &version);
+	json_t *cached = shared ? ml_doc_cache_get_shared(kind, org_id, id, &version)
+			      : ml_doc_cache_get(kind, org_id, id, &version);
 	if (cached) {
 		add_read(r, kind, org_id, id, version);
 		*out = cached;

@@ -199,6 +199,14 @@ int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const
 	return tx->store->ops->doc_get(tx, kind, org_id, id, out);
 }
 
+int ml_tx_doc_peek(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		   json_t **out)
+{
+	if (tx->store->ops->doc_peek)
+		return tx->store->ops->doc_peek(tx, kind, org_id, id, out);
+	return tx->store->ops->doc_get(tx, kind, org_id, id, out);
+}
+
 int ml_tx_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id)
 {
 	return tx->store->ops->doc_delete(tx, kind, org_id, id);

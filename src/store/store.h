@@ -91,6 +91,10 @@ char *ml_tx_doc_text(struct ml_tx *tx, const json_t *doc);
 /* Reads one document (new reference in *out). ML_ENOTFOUND when absent or another org's. */
 int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		  json_t **out);
+/* Like ml_tx_doc_get, for a caller that only reads the document: *out may be shared with the
+ * store's cache and other threads, so it must never be changed (still decref it). */
+int ml_tx_doc_peek(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
+		   json_t **out);
 int ml_tx_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id);
 /* Number of documents of `kind` whose `column` ("host_id", "service_id") equals value and,
  * when statuses is non-NULL, whose status is one of the NULL-terminated list. */
