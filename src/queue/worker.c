@@ -404,6 +404,7 @@ static int take_back(struct ml_worker *w, bool *full)
 	while (claimed) {
 		struct ml_job_run *run = claimed, *next = claimed->next;
 		run->next = NULL;
+		run->ready_since = ml_mono_ms();
 		w->inflight++;
 		if (w->ready_tail)
 			w->ready_tail->next = run;
@@ -494,7 +495,11 @@ static void *worker_main(void *arg)
 		int64_t now = ml_mono_ms();
 		bool full = false;
 		int got = take_back(w, &full);
-		bool room = w->active + w->nready < 2 * w->cfg.max_inflight;
+		/* Claiming ahead stops while claimed jobs wait long (slow provider calls hold every
+		 * slot): a claimed job must start well inside its lease. */
+		bool room = w->active + w->nready < 2 * w->cfg.max_inflight &&
+			    (!w->ready_head || w->active + w->nready < w->cfg.max_inflight ||
+			     now - w->ready_head->ready_since < w->cfg.lease_ms / 4);
 		if (got >= 0)
 			/* A full batch means more may be due: look again at once. */
 			next_look = full && room ? now : now + w->cfg.idle_poll_ms;
