@@ -358,24 +358,36 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
-/* Curl thread: hands finished runs to the committer; asks for jobs when it may. */
-static void hand_over(struct ml_worker *w, bool want_claim)
+/* Curl thread: how many more jobs may be claimed. Up to twice max_inflight are held (running
+ * or claimed ahead); only up to max_inflight while the oldest claimed job has waited long
+ * (slow calls hold every slot), since a claimed job must start well inside its lease. */
+static int claim_room(const struct ml_worker *w, int64_t now)
 {
-	if (!w->done_head && !want_claim)
+	int held = w->active + w->nready;
+	bool slow = w->ready_head && now - w->ready_head->ready_since >= w->cfg.lease_ms / 4;
+	int limit = (slow ? 1 : 2) * w->cfg.max_inflight;
+	return limit > held ? limit - held : 0;
+}
+
+/* Curl thread: hands finished runs to the committer; asks for `want` jobs (0: none). */
+static void hand_over(struct ml_worker *w, int want)
+{
+	if (!w->done_head && want <= 0)
 		return;
 	pthread_mutex_lock(&w->mu);
 	append(&w->c_done, w->done_head);
 	w->done_head = NULL;
-	if (want_claim) {
-		w->c_want = 2 * w->cfg.max_inflight - w->active - w->nready;
-		w->claim_outstanding = w->c_want > 0;
+	if (want > 0) {
+		w->c_want = want;
+		w->claim_outstanding = true;
 	}
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Curl thread: takes back committed runs (freed) and claimed ones (started). Returns whether
- * a claim came back full (more may be due at once). */
+/* Curl thread: takes back committed runs (freed) and claimed ones (queued to start). Returns
+ * how many came back from an answered claim, -1 when none was answered; *full: the claim came
+ * back full (more may be due at once). */
 static int take_back(struct ml_worker *w, bool *full)
 {
 	struct ml_job_run *committed, *claimed;
@@ -495,24 +507,18 @@ static void *worker_main(void *arg)
 		int64_t now = ml_mono_ms();
 		bool full = false;
 		int got = take_back(w, &full);
-		/* Claiming ahead stops while claimed jobs wait long (slow provider calls hold every
-		 * slot): a claimed job must start well inside its lease. */
-		bool room = w->active + w->nready < 2 * w->cfg.max_inflight &&
-			    (!w->ready_head || w->active + w->nready < w->cfg.max_inflight ||
-			     now - w->ready_head->ready_since < w->cfg.lease_ms / 4);
+		int room = claim_room(w, now);
 		if (got >= 0)
 			/* A full batch means more may be due: look again at once. */
-			next_look = full && room ? now : now + w->cfg.idle_poll_ms;
+			next_look = full && room > 0 ? now : now + w->cfg.idle_poll_ms;
 		start_ready(w);
-		bool look = false;
-		if (!w->claim_outstanding && room &&
-		    (atomic_exchange(&w->notified, false) || now >= next_look))
-			look = true;
+		bool look = !w->claim_outstanding && room > 0 &&
+			    (atomic_exchange(&w->notified, false) || now >= next_look);
 		int running = 0;
 		curl_multi_perform(w->multi, &running);
 		complete_transfers(w);
 		start_ready(w);
-		hand_over(w, look);
+		hand_over(w, look ? claim_room(w, ml_mono_ms()) : 0);
 		int64_t wait = next_look - ml_mono_ms();
 		if (wait > w->cfg.idle_poll_ms)
 			wait = w->cfg.idle_poll_ms;
@@ -523,7 +529,7 @@ static void *worker_main(void *arg)
 		curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
 	}
 	/* Hand over what finished; the committer records it before it stops. */
-	hand_over(w, false);
+	hand_over(w, 0);
 	return NULL;
 }
 

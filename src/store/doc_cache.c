@@ -28,37 +28,7 @@ static unsigned slot_of(enum ml_kind kind, const char *id)
 }
 
 json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
-			 int64_t *version)
-{
-	unsigned i = slot_of(kind, id);
-	json_t *out = NULL;
-	pthread_mutex_lock(&locks[i % LOCKS]);
-	struct slot *s = &slots[i];
-	if (s->doc && s->kind == kind && strcmp(s->id, id) == 0 && strcmp(s->org_id, org_id) == 0) {
-		out = json_deep_copy(s->doc);
-		*version = s->version;
-	}
-	pthread_mutex_unlock(&locks[i % LOCKS]);
-	return out;
-}
-
-json_t *ml_doc_cache_get_shared(enum ml_kind kind, const char *org_id, const char *id,
-				int64_t *version)
-{
-	unsigned i = slot_of(kind, id);
-	json_t *out = NULL;
-	pthread_mutex_lock(&locks[i % LOCKS]);
-	struct slot *s = &slots[i];
-	if (s->doc && s->kind == kind && strcmp(s->id, id) == 0 && strcmp(s->org_id, org_id) == 0) {
-		out = json_incref(s->doc);
-		*version = s->version;
-	}
-	pthread_mutex_unlock(&locks[i % LOCKS]);
-	return out;
-}
-
-json_t *ml_doc_cache_take(enum ml_kind kind, const char *org_id, const char *id,
-			  int64_t *version)
+			 enum ml_cache_read how, int64_t *version)
 {
 	unsigned i = slot_of(kind, id);
 	json_t *out = NULL;
@@ -66,12 +36,18 @@ json_t *ml_doc_cache_take(enum ml_kind kind, const char *org_id, const char *id,
 	struct slot *s = &slots[i];
 	if (s->doc && s->kind == kind && strcmp(s->id, id) == 0 && strcmp(s->org_id, org_id) == 0) {
 		*version = s->version;
-		if (s->doc->refcount == 1) {
-			/* Nobody else holds it: hand it over instead of copying it. */
+		if (how == ML_CACHE_SHARE) {
+			out = json_incref(s->doc);
+		} else if (how == ML_CACHE_TAKE && s->doc->refcount == 1) {
+			/* Nobody else holds it: handed over instead of copied. */
 			out = s->doc;
 			s->doc = NULL;
 		} else {
 			out = json_deep_copy(s->doc);
+			if (how == ML_CACHE_TAKE) {
+				json_decref(s->doc);
+				s->doc = NULL;
+			}
 		}
 	}
 	pthread_mutex_unlock(&locks[i % LOCKS]);

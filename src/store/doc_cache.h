@@ -8,16 +8,16 @@
 
 #include "store/store.h"
 
-/* A private copy of the cached document of org_id, or NULL; *version set on a hit. */
+enum ml_cache_read {
+	ML_CACHE_COPY,  /* a private copy, for a caller that may change it */
+	ML_CACHE_SHARE, /* the cached document itself, for a reader that never changes it */
+	ML_CACHE_TAKE,  /* the entry leaves the cache: the document itself when nothing else
+			 * references it, else a copy (for a reader about to rewrite it) */
+};
+/* The cached document of org_id as `how` says (a new reference), or NULL; *version set on a
+ * hit. */
 json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
-			 int64_t *version);
-/* The cached document itself (a new reference) for a reader that never changes it. */
-json_t *ml_doc_cache_get_shared(enum ml_kind kind, const char *org_id, const char *id,
-				int64_t *version);
-/* Like ml_doc_cache_get, but the entry leaves the cache: the document itself is handed over
- * when nothing else references it (no copy), else a copy. For a reader about to rewrite it. */
-json_t *ml_doc_cache_take(enum ml_kind kind, const char *org_id, const char *id,
-			  int64_t *version);
+			 enum ml_cache_read how, int64_t *version);
 /* Caches a copy of doc at version. */
 void ml_doc_cache_put(enum ml_kind kind, const char *org_id, const char *id, int64_t version,
 		      json_t *doc);

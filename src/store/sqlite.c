@@ -724,9 +724,10 @@ int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, c
 	int64_t version = sqlite3_column_int64(st, 1), cv = -2;
 	/* A booking read on the writer is as a rule rewritten next (the worker's outcomes): it
 	 * is taken out of the cache rather than copied. Hosts and services stay for readers. */
-	json_t *doc = kind == ML_KIND_BOOKING && c->is_writer
-			  ? ml_doc_cache_take(kind, org_id, id, &cv)
-			  : ml_doc_cache_get(kind, org_id, id, &cv);
+	json_t *doc = ml_doc_cache_get(kind, org_id, id,
+				       kind == ML_KIND_BOOKING && c->is_writer ? ML_CACHE_TAKE
+										: ML_CACHE_COPY,
+				       &cv);
 	if (doc && cv != version) {
 		json_decref(doc);
 		doc = NULL;

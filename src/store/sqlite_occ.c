@@ -172,8 +172,8 @@ int ml_sq_rec_doc_read(struct ml_tx *tx, enum ml_kind kind, const char *org_id, 
 		return 0;
 	}
 	int64_t version;
-	json_t *cached = shared ? ml_doc_cache_get_shared(kind, org_id, id, &version)
-			      : ml_doc_cache_get(kind, org_id, id, &version);
+	json_t *cached = ml_doc_cache_get(kind, org_id, id, shared ? ML_CACHE_SHARE : ML_CACHE_COPY,
+					  &version);
 	if (cached) {
 		add_read(r, kind, org_id, id, version);
 		*out = cached;

@@ -116,13 +116,13 @@ static void test_committed_write_is_cached_and_answered_as_stored(void **state)
 
 	/* The cache holds what was written, at the version it has now (1). */
 	int64_t version = -1;
-	json_t *cached = ml_doc_cache_get(ML_KIND_BOOKING, ORG, id, &version);
+	json_t *cached = ml_doc_cache_get(ML_KIND_BOOKING, ORG, id, ML_CACHE_COPY, &version);
 	assert_non_null(cached);
 	assert_int_equal(version, 1);
 	assert_string_equal(json_string_value(json_object_get(cached, "status")), "confirmed");
 	json_decref(cached);
 	/* Another organization never sees it. */
-	assert_null(ml_doc_cache_get(ML_KIND_BOOKING, "org_other", id, &version));
+	assert_null(ml_doc_cache_get(ML_KIND_BOOKING, "org_other", id, ML_CACHE_COPY, &version));
 	step_reset(&s);
 }
 
@@ -159,6 +159,50 @@ static void test_refusal_on_a_stale_cached_document_is_checked(void **state)
 	step_reset(&r);
 }
 
+static void test_cache_reads_copy_share_or_take(void **state)
+{
+	(void)state;
+	int64_t v = -1;
+	json_t *doc = booking("bkg_cachemodes000000000000", "pending");
+	ml_doc_cache_put_shared(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000", 4, doc);
+
+	json_t *copy = ml_doc_cache_get(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000",
+					ML_CACHE_COPY, &v);
+	assert_ptr_not_equal(copy, doc);
+	assert_true(json_equal(copy, doc));
+	assert_int_equal(v, 4);
+	json_t *shared = ml_doc_cache_get(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000",
+					  ML_CACHE_SHARE, &v);
+	assert_ptr_equal(shared, doc);
+	json_decref(shared);
+	/* An older version never replaces a newer one. */
+	json_t *old = booking("bkg_cachemodes000000000000", "stale");
+	ml_doc_cache_put(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000", 3, old);
+	json_decref(old);
+	shared = ml_doc_cache_get(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000",
+				  ML_CACHE_SHARE, &v);
+	assert_ptr_equal(shared, doc);
+	json_decref(shared);
+
+	/* Taken while someone else (doc) still holds it: a copy, and the entry is gone. */
+	json_t *taken = ml_doc_cache_get(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000",
+					 ML_CACHE_TAKE, &v);
+	assert_ptr_not_equal(taken, doc);
+	assert_null(ml_doc_cache_get(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000",
+				     ML_CACHE_COPY, &v));
+	json_decref(taken);
+	/* Taken when the cache is the only holder: the document itself. */
+	ml_doc_cache_put_shared(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000", 5, doc);
+	json_t *keep = doc;
+	json_decref(doc); /* the cache's reference is the only one now */
+	taken = ml_doc_cache_get(ML_KIND_BOOKING, ORG, "bkg_cachemodes000000000000",
+				 ML_CACHE_TAKE, &v);
+	assert_ptr_equal(taken, keep);
+	assert_int_equal(v, 5);
+	json_decref(copy);
+	json_decref(taken);
+}
+
 static void test_ids_sort_by_creation_time(void **state)
 {
 	(void)state;
@@ -187,6 +231,7 @@ int main(void)
 					    tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_refusal_on_a_stale_cached_document_is_checked,
 					    tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test(test_cache_reads_copy_share_or_take),
 	    cmocka_unit_test(test_ids_sort_by_creation_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
