@@ -1,4 +1,5 @@
 #include "queue/worker.h"
+#include "queue/curl_loop.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/ids.h"
@@ -17,6 +18,7 @@ struct ml_worker {
 	struct ml_worker_config cfg;
 	char name[ML_ID_MAX];
 	CURLM *multi;
+	struct ml_curl_loop *loop;
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool notified;
@@ -352,7 +354,7 @@ static void *committer_main(void *arg)
 		free(c.claim.runs);
 		w->b_claim_answered = true;
 		w->b_claim_full = c.claim.want > 0 && c.claim.n == c.claim.want;
-		curl_multi_wakeup(w->multi);
+		ml_curl_loop_wake(w->loop);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -514,9 +516,7 @@ static void *worker_main(void *arg)
 		start_ready(w);
 		bool look = !w->claim_outstanding && room > 0 &&
 			    (atomic_exchange(&w->notified, false) || now >= next_look);
-		int running = 0;
-		curl_multi_perform(w->multi, &running);
-		complete_transfers(w);
+		complete_transfers(w); /* what the last turn of the loop finished */
 		start_ready(w);
 		hand_over(w, look ? claim_room(w, ml_mono_ms()) : 0);
 		int64_t wait = next_look - ml_mono_ms();
@@ -524,9 +524,8 @@ static void *worker_main(void *arg)
 			wait = w->cfg.idle_poll_ms;
 		if (wait < 1)
 			wait = 1;
-		if (w->done_head)
-			continue;
-		curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
+		/* Runs that ended without a call (start_ready) are handed over at once. */
+		ml_curl_loop_run(w->loop, w->done_head ? 0 : (int)wait);
 	}
 	/* Hand over what finished; the committer records it before it stops. */
 	hand_over(w, 0);
@@ -549,6 +548,13 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 		w->cfg.backoff_cap_ms = 3600 * 1000;
 	ml_id_new(w->name, "wrk");
 	w->multi = curl_multi_init();
+	w->loop = ml_curl_loop_new(w->multi);
+	if (!w->loop) {
+		curl_multi_cleanup(w->multi);
+		free(w);
+		return ml_error_set(ML_EINTERNAL, "worker_failed", NULL,
+				    "cannot start the worker's event loop");
+	}
 	/* Keep connections to each provider warm: a new TLS handshake costs ~1.8 ms of CPU. */
 	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->cfg.max_inflight);
 	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
@@ -556,6 +562,7 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->committer, NULL, committer_main, w) != 0) {
 		curl_multi_cleanup(w->multi);
+		ml_curl_loop_free(w->loop);
 		free(w);
 		return ml_error_set(ML_EINTERNAL, "worker_failed", NULL, "cannot start the worker");
 	}
@@ -566,6 +573,7 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->committer, NULL);
 		curl_multi_cleanup(w->multi);
+		ml_curl_loop_free(w->loop);
 		free(w);
 		return ml_error_set(ML_EINTERNAL, "worker_failed", NULL, "cannot start the worker");
 	}
@@ -578,7 +586,7 @@ void ml_worker_notify(struct ml_worker *w)
 	if (!w)
 		return;
 	atomic_store(&w->notified, true);
-	curl_multi_wakeup(w->multi);
+	ml_curl_loop_wake(w->loop);
 }
 
 void ml_worker_stop(struct ml_worker *w)
@@ -586,7 +594,7 @@ void ml_worker_stop(struct ml_worker *w)
 	if (!w)
 		return;
 	atomic_store(&w->stop, true);
-	curl_multi_wakeup(w->multi);
+	ml_curl_loop_wake(w->loop);
 	pthread_join(w->thread, NULL);
 	/* The committer records the last outcomes, then stops. */
 	pthread_mutex_lock(&w->mu);
@@ -618,7 +626,8 @@ void ml_worker_stop(struct ml_worker *w)
 		if (--run->inflight_http == 0 && (!run->finished || run->committed))
 			run_free(run);
 	}
-	curl_multi_cleanup(w->multi);
+	curl_multi_cleanup(w->multi); /* may still tell the loop to forget sockets */
+	ml_curl_loop_free(w->loop);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);

@@ -1,0 +1,25 @@
+/* The worker's libcurl multi event loop: curl's socket interface over epoll.
+ *
+ * curl_multi_perform + curl_multi_poll look at every transfer on each wakeup: with hundreds
+ * of calls in flight and a wakeup per finished call, that scan was a third of the curl
+ * thread's time. Here curl tells us which sockets to watch and when its next timeout is due;
+ * a wakeup then costs only the sockets that are ready. One thread drives the loop;
+ * ml_curl_loop_wake may be called from any thread. */
+#pragma once
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+struct ml_curl_loop;
+
+/* Takes over `multi`'s socket and timer callbacks. NULL when epoll or eventfd fail. */
+struct ml_curl_loop *ml_curl_loop_new(CURLM *multi);
+void ml_curl_loop_free(struct ml_curl_loop *l);
+
+/* Drives every transfer that is due: sockets that are ready, curl's timeout when it is up.
+ * Waits up to max_wait_ms (0: do not wait) for the first of them or a wake. Finished
+ * transfers are then read with curl_multi_info_read. */
+void ml_curl_loop_run(struct ml_curl_loop *l, int max_wait_ms);
+
+/* From any thread: makes a waiting ml_curl_loop_run return now. */
+void ml_curl_loop_wake(struct ml_curl_loop *l);
