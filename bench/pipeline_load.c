@@ -1,4 +1,6 @@
-/* The meeting pipeline bench's load tool (bench/pipeline.sh): libcurl multi, one thread.
+/* The meeting pipeline bench's load tool (bench/pipeline.sh): libcurl multi, one thread, driven
+ * by the worker's own event loop (src/queue/curl_loop.c: curl's socket interface over epoll),
+ * each slot reusing its easy handle, so the tool's own CPU per call stays small.
  *
  *   pipeline_load create  URL KEY SERVICE_ID N CONC OUT     N pending bookings, ids to OUT
  *   pipeline_load confirm URL KEY IDS CONC RATE              confirm each (RATE/s, 0: flat out)
@@ -7,6 +9,8 @@
  * Prints "key value" lines. `raw` is the ceiling the pipeline is compared with: the same
  * sandbox endpoint, the same request body shape, the same number of calls in flight.
  */
+#include "queue/curl_loop.h"
+
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,7 +21,6 @@
 
 struct xfer {
 	CURL *e;
-	struct curl_slist *h;
 	char *body;
 	char buf[1024];
 	size_t n;
@@ -108,23 +111,42 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_ALL);
 	CURLM *multi = curl_multi_init();
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)conc);
+	struct ml_curl_loop *loop = ml_curl_loop_new(multi);
+	if (!loop) {
+		fputs("cannot start the event loop\n", stderr);
+		return 2;
+	}
 	struct xfer *xs = calloc((size_t)conc, sizeof *xs);
+	int *free_slots = calloc((size_t)conc, sizeof *free_slots);
+	int nfree = 0;
+	for (int s = conc - 1; s >= 0; s--)
+		free_slots[nfree++] = s;
 	int64_t *lat = calloc((size_t)n + 1, sizeof *lat);
-	int launched = 0, done = 0, errors = 0, inflight = 0;
+	int launched = 0, done = 0, errors = 0;
 	char auth[256];
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+	struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	hdrs = curl_slist_append(hdrs, "Expect:");
 	int64_t start = now_us();
 	uint32_t seed = (uint32_t)start;
 
 	while (done < n) {
 		/* Launch into free slots (paced when a rate is given). */
-		for (int s = 0; s < conc && launched < n; s++) {
-			if (xs[s].e)
-				continue;
+		while (nfree > 0 && launched < n) {
 			if (rate > 0 && launched >= (now_us() - start) * rate / 1e6)
 				break;
-			struct xfer *x = &xs[s];
-			x->e = curl_easy_init();
+			struct xfer *x = &xs[free_slots[--nfree]];
+			if (!x->e) {
+				x->e = curl_easy_init();
+				curl_easy_setopt(x->e, CURLOPT_POST, 1L);
+				curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, hdrs);
+				curl_easy_setopt(x->e, CURLOPT_WRITEFUNCTION, on_body);
+				curl_easy_setopt(x->e, CURLOPT_WRITEDATA, x);
+				curl_easy_setopt(x->e, CURLOPT_PRIVATE, x);
+				curl_easy_setopt(x->e, CURLOPT_TIMEOUT, 60L);
+			}
 			x->n = 0;
 			x->idx = launched;
 			char u[512];
@@ -159,25 +181,13 @@ int main(int argc, char **argv)
 					 "\"extendedProperties\":{\"private\":{\"meetlink_booking\":\"raw\"}}}",
 					 id, id);
 			}
-			x->h = curl_slist_append(NULL, auth);
-			x->h = curl_slist_append(x->h, "Content-Type: application/json");
-			x->h = curl_slist_append(x->h, "Accept: application/json");
-			x->h = curl_slist_append(x->h, "Expect:");
 			curl_easy_setopt(x->e, CURLOPT_URL, u);
-			curl_easy_setopt(x->e, CURLOPT_POST, 1L);
 			curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, x->body);
-			curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, x->h);
-			curl_easy_setopt(x->e, CURLOPT_WRITEFUNCTION, on_body);
-			curl_easy_setopt(x->e, CURLOPT_WRITEDATA, x);
-			curl_easy_setopt(x->e, CURLOPT_PRIVATE, x);
-			curl_easy_setopt(x->e, CURLOPT_TIMEOUT, 60L);
 			x->t0 = now_us();
 			curl_multi_add_handle(multi, x->e);
 			launched++;
-			inflight++;
 		}
-		int running;
-		curl_multi_perform(multi, &running);
+		ml_curl_loop_run(loop, rate > 0 ? 1 : 100);
 		CURLMsg *msg;
 		int left;
 		while ((msg = curl_multi_info_read(multi, &left))) {
@@ -190,6 +200,7 @@ int main(int argc, char **argv)
 			lat[done] = now_us() - x->t0;
 			bool ok = msg->data.result == CURLE_OK &&
 				  (m == CREATE ? status == 201 : m == CONFIRM ? status == 202 : status == 200);
+			x->buf[x->n] = 0;
 			if (!ok) {
 				if (errors++ < 5)
 					fprintf(stderr, "error: status %ld curl %d: %.200s\n", status,
@@ -202,15 +213,11 @@ int main(int argc, char **argv)
 				}
 			}
 			curl_multi_remove_handle(multi, x->e);
-			curl_easy_cleanup(x->e);
-			curl_slist_free_all(x->h);
 			free(x->body);
-			x->e = NULL;
+			x->body = NULL;
+			free_slots[nfree++] = (int)(x - xs);
 			done++;
-			inflight--;
 		}
-		if (done < n)
-			curl_multi_poll(multi, NULL, 0, rate > 0 ? 1 : 100, NULL);
 	}
 	double secs = (now_us() - start) / 1e6;
 	qsort(lat, (size_t)n, sizeof *lat, cmp64);
@@ -223,7 +230,12 @@ int main(int argc, char **argv)
 	       n ? lat[(int)(n * 0.99)] / 1000.0 : 0);
 	if (out)
 		fclose(out);
+	for (int s = 0; s < conc; s++)
+		if (xs[s].e)
+			curl_easy_cleanup(xs[s].e);
+	curl_slist_free_all(hdrs);
 	curl_multi_cleanup(multi);
+	ml_curl_loop_free(loop);
 	curl_global_cleanup();
 	return errors ? 1 : 0;
 }

@@ -1,16 +1,16 @@
 /* The worker's libcurl multi event loop (see curl_loop.h): CURLMOPT_SOCKETFUNCTION keeps an
  * epoll set in step with the sockets curl wants watched, CURLMOPT_TIMERFUNCTION records when
  * curl must be called for its timeouts, and an eventfd in the same set carries wakeups from
- * other threads. */
+ * other threads. It needs only libc and libcurl: bench/pipeline_load.c drives its calls with
+ * the same loop. */
 #include "queue/curl_loop.h"
-#include "core/mem.h"
-#include "core/timeutil.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EVENTS_MAX 256
@@ -21,6 +21,13 @@ struct ml_curl_loop {
 	int wakefd;
 	int64_t timer_at; /* monotonic ms when curl's timeout is due; -1: none */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
@@ -53,13 +60,15 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	(void)multi;
 	struct ml_curl_loop *l = userp;
-	l->timer_at = timeout_ms < 0 ? -1 : ml_mono_ms() + timeout_ms;
+	l->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 	return 0;
 }
 
 struct ml_curl_loop *ml_curl_loop_new(CURLM *multi)
 {
-	struct ml_curl_loop *l = ml_calloc(1, sizeof *l);
+	struct ml_curl_loop *l = calloc(1, sizeof *l);
+	if (!l)
+		return NULL;
 	l->multi = multi;
 	l->timer_at = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -99,7 +108,7 @@ void ml_curl_loop_run(struct ml_curl_loop *l, int max_wait_ms)
 	int running;
 	int wait = max_wait_ms;
 	if (l->timer_at >= 0) {
-		int64_t left = l->timer_at - ml_mono_ms();
+		int64_t left = l->timer_at - mono_ms();
 		if (left < wait)
 			wait = left < 0 ? 0 : (int)left;
 	}
@@ -121,7 +130,7 @@ void ml_curl_loop_run(struct ml_curl_loop *l, int max_wait_ms)
 			flags |= CURL_CSELECT_ERR;
 		curl_multi_socket_action(l->multi, evs[i].data.fd, flags, &running);
 	}
-	if (l->timer_at >= 0 && ml_mono_ms() >= l->timer_at) {
+	if (l->timer_at >= 0 && mono_ms() >= l->timer_at) {
 		l->timer_at = -1;
 		curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	}
