@@ -12,8 +12,10 @@
  */
 #include "sandbox/google.h"
 
+#include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "sandbox/fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,9 +254,38 @@ static void fill_attendees(json_t *ev)
 	    json_object_set_new(a, "responseStatus", json_string("needsAction"));
 }
 
-static json_t *event_out(json_t *ev)
+/* The `fields` parameter (a partial response), parsed before the request acts: NULL in *out
+ * when absent or empty. A bad selector answers Google's 400 invalidParameter. */
+static bool fields_param(struct ml_http_req *req, struct ml_http_resp *resp,
+                         struct ml_sb_fields **out)
 {
-	return json_deep_copy(ev);
+	const char *sel = ml_http_query(req, "fields");
+	*out = NULL;
+	if (!sel || !*sel)
+		return true;
+	if (ml_sb_fields_parse(out, sel) < 0) {
+		ml_sb_gerr_param(resp, "invalidParameter", ml_error_message(), "fields");
+		return false;
+	}
+	return true;
+}
+
+/* What an answer shows of a stored event: a selection shares the stored values (the answer
+ * is serialized at once, under the lock); without one the whole event is copied. */
+static json_t *event_out(json_t *ev, const struct ml_sb_fields *fields)
+{
+	return fields ? ml_sb_fields_apply(fields, ev) : json_deep_copy(ev);
+}
+
+/* An answer built for the request: itself without a selection, else the selection of it
+ * (takes the reference of v). */
+static json_t *answer_select(json_t *v, const struct ml_sb_fields *fields)
+{
+	if (!fields)
+		return v;
+	json_t *sel = ml_sb_fields_apply(fields, v);
+	json_decref(v);
+	return sel;
 }
 
 /* ---- events ------------------------------------------------------------------------- */
@@ -264,14 +295,14 @@ static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *root = req->user;
 	const char *account = authorize_calendar(req, resp, true), *cal, *su;
 	bool v1;
-	if (!account || !ml_sb_gcal_mutation_params(req, resp, &v1, &su))
+	struct ml_sb_fields *fields = NULL;
+	if (!account || !ml_sb_gcal_mutation_params(req, resp, &v1, &su) ||
+	    !fields_param(req, resp, &fields))
 		return;
+	json_t *body = NULL;
 	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
-	if (!events)
-		return;
-	json_t *body = body_object(req, resp);
-	if (!body)
-		return;
+	if (!events || !(body = body_object(req, resp)))
+		goto done;
 	json_t *ev = body;
 	const char *id = ml_sb_str(ev, "id");
 	if (json_object_get(ev, "id") && (!id || !valid_event_id(id))) {
@@ -327,17 +358,20 @@ static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 	free(gen);
 	json_object_set(events, id, ev);
 	notify(root, "created", cal, ev, su);
-	ml_resp_json(resp, 200, event_out(ev));
+	ml_resp_json(resp, 200, event_out(ev, fields));
 done:
 	json_decref(body);
+	ml_sb_fields_free(fields);
 }
 
+/* The event of the path, with the `fields` selection parsed into *fields (the caller frees
+ * it, also when NULL is returned). */
 static json_t *find_event(struct ml_http_req *req, struct ml_http_resp *resp, bool write,
-                          const char **cal_out)
+                          const char **cal_out, struct ml_sb_fields **fields)
 {
 	json_t *root = req->user;
 	const char *account = authorize_calendar(req, resp, write), *cal;
-	if (!account)
+	if (!account || !fields_param(req, resp, fields))
 		return NULL;
 	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
 	if (!events)
@@ -362,9 +396,11 @@ static json_t *find_event(struct ml_http_req *req, struct ml_http_resp *resp, bo
 static void events_get(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	const char *cal;
-	json_t *ev = find_event(req, resp, false, &cal);
+	struct ml_sb_fields *fields = NULL;
+	json_t *ev = find_event(req, resp, false, &cal, &fields);
 	if (ev)
-		ml_resp_json(resp, 200, event_out(ev));
+		ml_resp_json(resp, 200, event_out(ev, fields));
+	ml_sb_fields_free(fields);
 }
 
 /* Patch semantics: objects merge member by member, anything else (arrays too) replaces,
@@ -391,19 +427,17 @@ static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bo
 	json_t *root = req->user;
 	const char *cal, *su;
 	bool v1;
-	json_t *ev = find_event(req, resp, true, &cal);
-	if (!ev || !ml_sb_gcal_mutation_params(req, resp, &v1, &su))
-		return;
-	json_t *body = body_object(req, resp);
-	if (!body)
-		return;
+	struct ml_sb_fields *fields = NULL;
+	json_t *body = NULL, *next = NULL;
+	json_t *ev = find_event(req, resp, true, &cal, &fields);
+	if (!ev || !ml_sb_gcal_mutation_params(req, resp, &v1, &su) ||
+	    !(body = body_object(req, resp)))
+		goto done;
 	const char *bid = ml_sb_str(body, "id");
 	if (bid && strcmp(bid, ml_sb_str(ev, "id")) != 0) {
-		json_decref(body);
 		ml_sb_gerr(resp, 400, "invalid", "Invalid resource id value.");
-		return;
+		goto done;
 	}
-	json_t *next;
 	if (replace) {
 		next = json_deep_copy(body);
 		const char *keep[] = {"kind",     "id",      "created",  "creator",   "organizer",
@@ -426,11 +460,8 @@ static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bo
 		else
 			json_object_del(next, "conferenceData");
 	}
-	if (!ml_sb_gcal_validate_event(next, v1, resp)) {
-		json_decref(next);
-		json_decref(body);
-		return;
-	}
+	if (!ml_sb_gcal_validate_event(next, v1, resp))
+		goto done;
 	bool moved = !json_equal(json_object_get(ev, "start"), json_object_get(next, "start")) ||
 	             !json_equal(json_object_get(ev, "end"), json_object_get(next, "end"));
 	json_t *old_cr = json_object_get(json_object_get(ev, "conferenceData"), "createRequest");
@@ -468,9 +499,11 @@ static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bo
 	json_object_set(events, id, next);
 	free(id);
 	notify(root, "updated", cal, next, su);
-	ml_resp_json(resp, 200, event_out(next));
+	ml_resp_json(resp, 200, event_out(next, fields));
+done:
 	json_decref(next);
 	json_decref(body);
+	ml_sb_fields_free(fields);
 }
 
 static void events_patch(struct ml_http_req *req, struct ml_http_resp *resp)
@@ -488,7 +521,9 @@ static void events_delete(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *root = req->user;
 	const char *cal, *su;
 	bool v1;
-	json_t *ev = find_event(req, resp, true, &cal);
+	struct ml_sb_fields *fields = NULL; /* checked, though a 204 has nothing to select */
+	json_t *ev = find_event(req, resp, true, &cal, &fields);
+	ml_sb_fields_free(fields);
 	if (!ev || !ml_sb_gcal_mutation_params(req, resp, &v1, &su))
 		return;
 	const char *st = ml_sb_str(ev, "status");
@@ -541,12 +576,11 @@ static bool contains_ci(const char *hay, const char *needle)
 	return hay && strcasestr(hay, needle);
 }
 
-static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
+static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, const char *account,
+                        const struct ml_sb_fields *fields)
 {
 	json_t *root = req->user;
-	const char *account = authorize_calendar(req, resp, false), *cal;
-	if (!account)
-		return;
+	const char *cal;
 	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
 	if (!events)
 		return;
@@ -647,8 +681,11 @@ static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
 	if (order)
 		qsort(v, m, sizeof *v, cmp_sortable);
 	json_t *items = json_array();
+	/* With a selection, the list is selected as a whole (`items(id),nextPageToken`): its
+	 * items are the stored events, shared until then. */
 	for (size_t i = (size_t)offset; i < m && (long)json_array_size(items) < max_results; i++)
-		json_array_append_new(items, event_out(v[i].ev));
+		json_array_append_new(items,
+		                      fields ? json_incref(v[i].ev) : event_out(v[i].ev, NULL));
 	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "kind", "calendar#events",
 	                        "etag", "\"p32sb\"", "summary", cal, "timeZone", "UTC",
 	                        "accessRole", "owner", "defaultReminders");
@@ -660,22 +697,34 @@ static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
 		free(tok);
 	}
 	free(v);
-	ml_resp_json(resp, 200, out);
+	ml_resp_json(resp, 200, answer_select(out, fields));
+}
+
+static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct ml_sb_fields *fields = NULL;
+	const char *account = authorize_calendar(req, resp, false);
+	if (!account || !fields_param(req, resp, &fields))
+		return;
+	list_answer(req, resp, account, fields);
+	ml_sb_fields_free(fields);
 }
 
 /* GET /calendar/v3/users/me/calendarList: just the primary calendar. */
 static void calendar_list(struct ml_http_req *req, struct ml_http_resp *resp)
 {
+	struct ml_sb_fields *fields = NULL;
 	const char *account = authorize_calendar(req, resp, false);
-	if (!account)
+	if (!account || !fields_param(req, resp, &fields))
 		return;
-	ml_resp_json(resp, 200,
-	             json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:b, s:s, s:{s:[s]}}]}", "kind",
-	                       "calendar#calendarList", "etag", "\"p32sb\"", "items", "kind",
-	                       "calendar#calendarListEntry", "id", account, "summary", account,
-	                       "timeZone", "UTC", "primary", 1, "accessRole", "owner",
-	                       "conferenceProperties", "allowedConferenceSolutionTypes",
-	                       "hangoutsMeet"));
+	json_t *list =
+	    json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:b, s:s, s:{s:[s]}}]}", "kind",
+	              "calendar#calendarList", "etag", "\"p32sb\"", "items", "kind",
+	              "calendar#calendarListEntry", "id", account, "summary", account, "timeZone",
+	              "UTC", "primary", 1, "accessRole", "owner", "conferenceProperties",
+	              "allowedConferenceSolutionTypes", "hangoutsMeet");
+	ml_resp_json(resp, 200, answer_select(list, fields));
+	ml_sb_fields_free(fields);
 }
 
 /* ---- seed and registry -------------------------------------------------------------- */

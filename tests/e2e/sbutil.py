@@ -166,8 +166,11 @@ def google_error_schema():
     """The error envelope of specs/google/google-calendar-errors.json."""
     with open(os.path.join(SPECS, "google", "google-calendar-errors.json")) as f:
         doc = json.load(f)
+    # Beyond the catalogue: invalidParameter is Google's answer to a bad `fields` selector
+    # (a standard parameter of every method, not in the Calendar error guide).
     reasons = sorted({e["reason"] for e in doc["errors"]} |
-                     {"required", "parseError", "insufficientPermissions", "authError"})
+                     {"required", "parseError", "insufficientPermissions", "authError",
+                      "invalidParameter"})
     item = {"type": "object", "required": ["domain", "reason", "message"],
             "properties": {"domain": {"type": "string"}, "reason": {"enum": reasons},
                            "message": {"type": "string"},

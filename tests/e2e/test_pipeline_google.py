@@ -11,6 +11,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import main  # noqa: E402
 from pipeline import Env, google_events  # noqa: E402
 
+# The partial response the driver asks for: exactly what it reads of an event.
+FIELDS = ("id,status,hangoutLink,"
+          "conferenceData(createRequest/status/statusCode,entryPoints(entryPointType,uri))")
+SELECTED = {"id", "status", "hangoutLink", "conferenceData"}
+
 
 class GoogleMeetPipeline(unittest.TestCase):
     @classmethod
@@ -24,9 +29,30 @@ class GoogleMeetPipeline(unittest.TestCase):
     def setUp(self):
         self.e.clear_faults()
 
+    def assertPartial(self, since=0):
+        """Every Calendar request of the driver after log entry `since` asked for a partial
+        response, and every event that came back was one (deletes answer no body)."""
+        reqs = self.e.sb_requests(provider="google", path="/google/calendar/v3/calendars/*",
+                                  since=since, limit=100000)
+        self.assertTrue(reqs)
+        for r in reqs:
+            if r["method"] == "DELETE":
+                self.assertNotIn("fields", r["query"], r)
+                continue
+            self.assertEqual(r["query"].get("fields"), FIELDS, r)
+            if r["status"] == 200:
+                self.assertLessEqual(set(r["response"]), SELECTED, r)
+                self.assertIn("id", r["response"], r)
+        return {r["method"] for r in reqs}
+
+    def log_mark(self):
+        """The id of the sandbox's newest log entry (0 when empty)."""
+        return self.e.sbc.get("/_sandbox/requests?limit=100000").json["next_since"]
+
     def test_confirm_202_then_ready(self):
         e = self.e
         h, s = e.setup("google_meet")
+        since = self.log_mark()
         r = e.book(s["id"])
         self.assertEqual(r.status, 202, r)
         m = r.json["meeting"]
@@ -41,6 +67,7 @@ class GoogleMeetPipeline(unittest.TestCase):
         self.assertEqual(len(evs), 1)
         self.assertEqual(evs[0]["hangoutLink"], m["join_url"])
         self.assertEqual(evs[0]["id"], m["external_id"])
+        self.assertEqual(self.assertPartial(since), {"POST"})
         types = [x["type"] for x in e.c.get("/v1/bookings/%s/events" % b["id"]).json["data"]]
         self.assertIn("meeting.requested", types)
         self.assertIn("meeting.ready", types)
@@ -53,6 +80,7 @@ class GoogleMeetPipeline(unittest.TestCase):
         ends ready with exactly one live event per booking."""
         e = self.e
         h, s = e.setup("google_meet")
+        since = self.log_mark()
         e.sb_config("google", conference_pending_ms=120)
         ins = dict(provider="google", method="POST", path="/google/calendar/v3/calendars/*/events")
         e.fault(status=503, count=4, **ins)
@@ -76,6 +104,7 @@ class GoogleMeetPipeline(unittest.TestCase):
         self.assertTrue(any(r.get("fault") for r in reqs))
         polls = e.sb_requests(provider="google", method="GET", limit=1000)
         self.assertTrue(polls, "the pending conference was never polled")
+        self.assertEqual(self.assertPartial(since), {"POST", "GET"})
         self.assertEqual(e.jobs("failed"), [])
         e.sb_config("google", conference_pending_ms=0)
 
@@ -85,6 +114,7 @@ class GoogleMeetPipeline(unittest.TestCase):
         the new time."""
         e = self.e
         h, s = e.setup("google_meet")
+        since = self.log_mark()
         e.fault(provider="google", latency_ms=150)
         moved, cancelled, both = [], [], []
         for i in range(6):
@@ -120,6 +150,7 @@ class GoogleMeetPipeline(unittest.TestCase):
         for bid in cancelled + both:
             self.assertEqual(evs.get(bid, []), [], bid)
             self.assertEqual(e.booking(bid)["meeting"]["status"], "cancelled")
+        self.assertLessEqual({"POST", "PATCH", "DELETE"}, self.assertPartial(since))
         self.assertEqual(e.jobs("failed"), [])
 
     def test_sigkill_mid_run(self):

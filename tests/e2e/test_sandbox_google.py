@@ -425,6 +425,93 @@ class GoogleCalendar(SandboxTest):
         self.assertEqual(r.header("Retry-After"), "7")
         self.assertEqual(self.insert(event_body()).status, 200)
 
+    def test_fields_partial_responses(self):
+        meet = {"createRequest": {"requestId": "r1",
+                                  "conferenceSolutionKey": {"type": "hangoutsMeet"}}}
+        sel = "id,status,conferenceData(createRequest/status/statusCode,entryPoints(entryPointType,uri))"
+        r = self.insert(event_body(id="fields0001", conferenceData=meet),
+                        query="conferenceDataVersion=1&fields=" + urllib.parse.quote(sel, safe=""))
+        self.assertEqual(r.status, 200, r)
+        ev = r.json
+        self.assertEqual(set(ev), {"id", "status", "conferenceData"})
+        self.assertEqual((ev["id"], ev["status"]), ("fields0001", "confirmed"))
+        cd = ev["conferenceData"]
+        self.assertEqual(cd["createRequest"], {"status": {"statusCode": "success"}})
+        self.assertEqual(set(cd), {"createRequest", "entryPoints"})
+        self.assertEqual([set(e) for e in cd["entryPoints"]], [{"entryPointType", "uri"}] * 2)
+        self.assertValid(EVENT, ev)
+        # The event is stored whole: an answer without fields shows all of it, as before.
+        full = self.g.get(EVENTS + "/fields0001")
+        self.assertValid(EVENT, full.json)
+        for k in ("summary", "attendees", "hangoutLink", "etag", "htmlLink", "start", "end"):
+            self.assertIn(k, full.json)
+        self.assertEqual(full.json["conferenceData"]["entryPoints"][0]["uri"],
+                         cd["entryPoints"][0]["uri"])
+        self.assertIn("conferenceSolution", full.json["conferenceData"])
+        # Parentheses, commas and slashes may also come unencoded; absent fields are absent.
+        g = self.g.get(EVENTS + "/fields0001?fields=hangoutLink,start/dateTime,nosuch,location")
+        self.assertEqual(g.json, {"hangoutLink": full.json["hangoutLink"],
+                                  "start": {"dateTime": "2026-12-01T15:00:00Z"}})
+        self.assertEqual(self.g.get(EVENTS + "/fields0001?fields=*").json, full.json)
+        # patch and update answer the selection of the new event.
+        p = self.g.patch(EVENTS + "/fields0001?fields=summary,sequence",
+                         {"summary": "Moved", "start": {"dateTime": "2026-12-01T16:00:00Z"},
+                          "end": {"dateTime": "2026-12-01T16:50:00Z"}})
+        self.assertEqual((p.status, p.json), (200, {"summary": "Moved", "sequence": 1}), p)
+        u = self.g.put(EVENTS + "/fields0001?fields=id,summary", event_body(summary="Replaced"))
+        self.assertEqual((u.status, u.json), (200, {"id": "fields0001", "summary": "Replaced"}), u)
+        # events.list: the selection applies to the list resource.
+        self.insert(event_body(id="fields0002"))
+        lst = self.g.get(EVENTS + "?maxResults=1&fields=" +
+                         urllib.parse.quote("items(id,status),nextPageToken"))
+        self.assertEqual(lst.status, 200, lst)
+        self.assertEqual(set(lst.json), {"items", "nextPageToken"})
+        self.assertEqual(lst.json["items"], [{"id": "fields0001", "status": "confirmed"}])
+        nxt = self.g.get(EVENTS + "?maxResults=1&fields=items/id&pageToken=" +
+                         lst.json["nextPageToken"])
+        self.assertEqual(nxt.json, {"items": [{"id": "fields0002"}]})
+        # Without fields every answer is whole.
+        whole = self.g.get(EVENTS).json
+        self.assertValid(EVENTS_LIST, whole)
+        self.assertEqual(whole["kind"], "calendar#events")
+        self.assertEqual(len(whole["items"]), 2)
+        self.assertIn("attendees", whole["items"][0])
+        cl = self.g.get("/google/calendar/v3/users/me/calendarList?fields=items/id")
+        self.assertEqual(cl.json, {"items": [{"id": "ada@sandbox.test"}]})
+
+    def test_fields_syntax_errors_before_acting(self):
+        meet = {"createRequest": {"requestId": "r1",
+                                  "conferenceSolutionKey": {"type": "hangoutsMeet"}}}
+        cases = {"id,conferenceData(entryPoints(uri)": "conferenceData(entryPoints(uri)",
+                 "id)": "id)", "a()": "a()", "id,": "id,", ",id": ",id",
+                 "id,,status": "id,,status", "a//b": "a//b", "a(b)c": "a(b)c", "i*d": "i*d"}
+        for sel, part in cases.items():
+            r = self.insert(event_body(id="badfields01", conferenceData=meet),
+                            query="conferenceDataVersion=1&sendUpdates=all&fields=" +
+                                  urllib.parse.quote(sel, safe=""))
+            self.assertGoogleError(r, 400, "invalidParameter")
+            err = r.json["error"]["errors"][0]
+            self.assertEqual((err["location"], err["locationType"]), ("fields", "parameter"))
+            self.assertEqual(err["message"], "Invalid field selection " + part)
+            self.assertEqual(r.json["error"]["message"], err["message"])
+        # Nothing was made: no event, no notification, no pending conference.
+        st = self.state("google")
+        self.assertEqual(st["calendars"].get("ada@sandbox.test", {}).get("events", {}), {})
+        self.assertEqual((st["notifications"], st["pending"]), ([], {}))
+        self.assertEqual(self.g.get(EVENTS + "/badfields01").status, 404)
+        # Nor changed by patch, update or delete; get and list refuse it too.
+        ev = self.insert(event_body(id="badfields02")).json
+        q = "?fields=" + urllib.parse.quote("id,(status)", safe="")
+        self.assertGoogleError(self.g.patch(EVENTS + "/badfields02" + q, {"summary": "x"}),
+                               400, "invalidParameter")
+        self.assertGoogleError(self.g.put(EVENTS + "/badfields02" + q, event_body(summary="x")),
+                               400, "invalidParameter")
+        self.assertGoogleError(self.g.delete(EVENTS + "/badfields02" + q), 400, "invalidParameter")
+        self.assertGoogleError(self.g.get(EVENTS + "/badfields02" + q), 400, "invalidParameter")
+        self.assertGoogleError(self.g.get(EVENTS + q), 400, "invalidParameter")
+        self.assertEqual(self.g.get(EVENTS + "/badfields02").json, ev)
+        self.assertEqual(len(self.state("google")["notifications"]), 1)
+
     def test_unknown_path_is_google_404(self):
         r = self.g.get("/google/calendar/v3/nothing")
         self.assertGoogleError(r, 404, "notFound")
