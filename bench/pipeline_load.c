@@ -7,7 +7,8 @@
  *   pipeline_load raw     SB_URL TOKEN N CONC                Google events.insert, no meetlink
  *
  * Prints "key value" lines. `raw` is the ceiling the pipeline is compared with: the same
- * sandbox endpoint, the same request body shape, the same number of calls in flight.
+ * sandbox endpoint, the same request body shape and partial response, the same number of
+ * calls in flight.
  */
 #include "queue/curl_loop.h"
 
@@ -27,6 +28,11 @@ struct xfer {
 	int64_t t0;
 	int idx;
 };
+
+/* The partial response the driver asks for (src/providers/google_meet.c FIELDS), encoded. */
+#define RAW_FIELDS                                                                                 \
+	"id%2Cstatus%2ChangoutLink%2CconferenceData%28createRequest%2Fstatus%2FstatusCode%2C"      \
+	"entryPoints%28entryPointType%2Curi%29%29"
 
 static int64_t now_us(void)
 {
@@ -170,7 +176,8 @@ int main(int argc, char **argv)
 				id[29] = 0;
 				snprintf(u, sizeof u,
 					 "%s/google/calendar/v3/calendars/primary/events"
-					 "?conferenceDataVersion=1&sendUpdates=none", url);
+					 "?conferenceDataVersion=1&sendUpdates=none&fields=%s", url,
+					 RAW_FIELDS);
 				x->body = malloc(1024);
 				snprintf(x->body, 1024,
 					 "{\"id\":\"%s\",\"summary\":\"Math\",\"start\":{\"dateTime\":"
