@@ -114,6 +114,18 @@ bool ml_presp_gone(const struct ml_presp *r)
 	return r->transport == ML_PT_OK && (r->status == 404 || r->status == 410);
 }
 
+bool ml_presp_settles(const char *phase, const struct ml_presp *r, struct ml_pstep *out)
+{
+	bool update = strcmp(phase, "update") == 0, gone = ml_presp_gone(r);
+	if (!update && strcmp(phase, "delete") != 0)
+		return false;
+	if (!gone && !ml_presp_ok(r))
+		return false;
+	out->kind = ML_PSTEP_DONE;
+	out->provider_cancelled = update && gone;
+	return true;
+}
+
 char *ml_pbearer(const struct ml_pcreds *cr)
 {
 	return ml_asprintf("Bearer %s", cr->access_token ? cr->access_token : "");

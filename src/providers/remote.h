@@ -27,6 +27,11 @@ bool ml_presp_ok(const struct ml_presp *r);
 /* The provider answered that the meeting is not there (404, 410): a delete is done, an
  * update reports the meeting deleted at the provider. */
 bool ml_presp_gone(const struct ml_presp *r);
+/* The answer in phase "update" or "delete" (a plain PATCH/PUT or DELETE of the meeting) that
+ * ends the step: a 2xx, or a gone meeting (404/410: a delete is
+ * done, an update reports the meeting deleted at the provider). Sets out->kind DONE and
+ * returns true; false for any other phase or answer (the driver classifies it). */
+bool ml_presp_settles(const char *phase, const struct ml_presp *r, struct ml_pstep *out);
 /* "Bearer <access token>" (owned; ml_pstep_clear wipes it). */
 char *ml_pbearer(const struct ml_pcreds *cr);
 /* Records the request the driver is waiting on (state.phase). */

@@ -129,21 +129,9 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			out->meeting.passcode = ml_strdup(pw);
 		goto done;
 	}
-	if (strcmp(ph, "update") == 0) {
-		if (ok) {
-			out->kind = ML_PSTEP_DONE;
-			if (ml_pjs(body, "joinWebUrl"))
-				out->meeting.join_url = ml_strdup(ml_pjs(body, "joinWebUrl"));
-			goto done;
-		}
-		if (ml_presp_gone(resp)) {
-			out->kind = ML_PSTEP_DONE;
-			out->provider_cancelled = true;
-			goto done;
-		}
-	}
-	if (strcmp(ph, "delete") == 0 && (ok || ml_presp_gone(resp))) {
-		out->kind = ML_PSTEP_DONE;
+	if (ml_presp_settles(ph, resp, out)) {
+		if (strcmp(ph, "update") == 0 && ok && ml_pjs(body, "joinWebUrl"))
+			out->meeting.join_url = ml_strdup(ml_pjs(body, "joinWebUrl"));
 		goto done;
 	}
 	rc = classify(err, resp, body);

@@ -297,21 +297,9 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		req_create(out, req, cr, state);
 		goto done;
 	}
-	if (strcmp(ph, "update") == 0) {
-		if (ok) {
-			out->kind = ML_PSTEP_DONE; /* 204: same meeting, same link */
-			goto done;
-		}
-		if (ml_presp_gone(resp)) {
-			out->kind = ML_PSTEP_DONE;
-			out->provider_cancelled = true;
-			goto done;
-		}
-	}
-	if (strcmp(ph, "delete") == 0 && (ok || ml_presp_gone(resp))) {
-		out->kind = ML_PSTEP_DONE;
+	/* An update's 204: same meeting, same link. */
+	if (ml_presp_settles(ph, resp, out))
 		goto done;
-	}
 	rc = classify(err, resp, body);
 done:
 	if (rc < 0)
