@@ -176,10 +176,77 @@ static int tx_ctl(struct sq_conn *c, const char *sql)
 
 /* --- the writer thread (group commit) --- */
 
+/* An op the ordinary way, in its own savepoint: a failing op rolls back alone. */
+static int run_op_savepoint(struct sq_store *s, struct sq_tx *tx, struct sq_op *op)
+{
+	int brc;
+	ml_error_clear();
+	if ((brc = tx_ctl(s->writer, "SAVEPOINT op")) < 0)
+		return brc;
+	if (op->rec && ml_sq_rec_apply(s->writer, op->rec) == 0) {
+		op->rc = op->rec_rc;
+		op->applied = true;
+	} else {
+		if (op->rec) {
+			/* Stale snapshot or a failing write: start over, for real. */
+			tx_ctl(s->writer, "ROLLBACK TO op");
+			ml_error_clear();
+			op->reset(op->reset_arg);
+		}
+		op->rc = op->fn(&tx->base, op->arg);
+	}
+	if (op->rc < 0)
+		tx_ctl(s->writer, "ROLLBACK TO op");
+	tx_ctl(s->writer, "RELEASE op");
+	return 0;
+}
+
+/* One transaction over the batch; every op gets its rc. With `fast`, the recordings whose
+ * versions are still current are applied first, with no savepoint: a savepoint makes SQLite
+ * copy every page an op touches into its statement journal (a temporary file once past
+ * 64 KiB), and those copies were most of what the writer wrote. Applying them first is a
+ * valid serial order: none of the batch's callers has been answered yet. A recording that
+ * fails halfway (a unique constraint hit since its snapshot) cannot be undone alone, so the
+ * whole transaction is rolled back and 1 returned: the caller runs the batch again without
+ * `fast`. Nothing else has run by then. */
+static int run_batch(struct sq_store *s, struct sq_op *batch, bool fast)
+{
+	struct sq_tx tx = {{&s->base}, s->writer, NULL};
+	for (struct sq_op *op = batch; op; op = op->next) {
+		op->rc = 0;
+		op->applied = false;
+	}
+	int brc = tx_ctl(s->writer, "BEGIN IMMEDIATE");
+	for (struct sq_op *op = batch; op && fast && brc == 0; op = op->next) {
+		if (!op->rec || ml_sq_rec_validate(s->writer, op->rec) < 0)
+			continue; /* the ordinary way, below */
+		ml_error_clear();
+		if (ml_sq_rec_write(s->writer, op->rec) < 0) {
+			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+			return 1;
+		}
+		op->rc = op->rec_rc;
+		op->applied = true;
+	}
+	for (struct sq_op *op = batch; op && brc == 0; op = op->next)
+		if (!op->applied)
+			brc = run_op_savepoint(s, &tx, op);
+	if (brc == 0)
+		brc = tx_ctl(s->writer, "COMMIT");
+	if (brc < 0) {
+		sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+		for (struct sq_op *op = batch; op; op = op->next) {
+			op->rc = ML_ESTORE;
+			op->applied = false;
+		}
+	}
+	return 0;
+}
+
+
 static void *writer_main(void *arg)
 {
 	struct sq_store *s = arg;
-	struct sq_tx tx = {{&s->base}, s->writer, NULL};
 	pthread_setname_np(pthread_self(), "ml-writer");
 
 	pthread_mutex_lock(&s->mu);
@@ -201,37 +268,10 @@ static void *writer_main(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&s->mu);
 
-		int brc = tx_ctl(s->writer, "BEGIN IMMEDIATE");
-		for (struct sq_op *op = batch; op && brc == 0; op = op->next) {
-			ml_error_clear();
-			if ((brc = tx_ctl(s->writer, "SAVEPOINT op")) < 0)
-				break;
-			if (op->rec && ml_sq_rec_apply(s->writer, op->rec) == 0) {
-				op->rc = op->rec_rc;
-				op->applied = true;
-			} else {
-				op->applied = false;
-				if (op->rec) {
-					/* Stale snapshot or a failing write: start over, for real. */
-					tx_ctl(s->writer, "ROLLBACK TO op");
-					ml_error_clear();
-					op->reset(op->reset_arg);
-				}
-				op->rc = op->fn(&tx.base, op->arg);
-			}
-			if (op->rc < 0)
-				tx_ctl(s->writer, "ROLLBACK TO op");
-			tx_ctl(s->writer, "RELEASE op");
-		}
-		if (brc == 0)
-			brc = tx_ctl(s->writer, "COMMIT");
-		if (brc < 0) {
-			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
-			for (struct sq_op *op = batch; op; op = op->next) {
-				op->rc = ML_ESTORE;
-				op->applied = false;
-			}
-		}
+		/* Fast first; if a recording fails halfway, the batch runs again with savepoints
+		 * (nothing has run yet but recordings, which have no effect outside the store). */
+		if (run_batch(s, batch, true) > 0)
+			run_batch(s, batch, false);
 
 		pthread_mutex_lock(&s->mu);
 		for (struct sq_op *op = batch; op;) {

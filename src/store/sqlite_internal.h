@@ -84,6 +84,8 @@ bool ml_sq_rec_empty(const struct sq_rec *r);
 int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r);
 /* ML_ECONFLICT when a version the recording read is no longer the one on connection c. */
 int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r);
+/* The recorded writes alone, once validated; < 0 may leave earlier ones applied. */
+int ml_sq_rec_write(struct sq_conn *c, struct sq_rec *r);
 /* After the recording was applied and committed: caches the documents it wrote, at the
  * versions they now have, so that the next transaction reading them need not parse them. */
 void ml_sq_rec_cache_written(struct sq_rec *r);

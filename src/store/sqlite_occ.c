@@ -300,13 +300,10 @@ int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r)
 	return 0;
 }
 
-/* On the writer, inside the op's savepoint: < 0 when the snapshot went stale or a write
- * failed (the caller rolls back and runs the slow path, which reports real errors). */
-int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
+/* On the writer, once ml_sq_rec_validate passed: the recorded rows. < 0 when a write failed,
+ * possibly after earlier ones succeeded (the caller rolls back). */
+int ml_sq_rec_write(struct sq_conn *c, struct sq_rec *r)
 {
-	int vrc = ml_sq_rec_validate(c, r);
-	if (vrc < 0)
-		return vrc;
 	for (size_t i = 0; i < r->nwrites; i++) {
 		struct rec_write *w = &r->writes[i];
 		int rc = 0;
@@ -328,6 +325,14 @@ int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
 			return rc;
 	}
 	return 0;
+}
+
+/* On the writer, inside the op's savepoint: < 0 when the snapshot went stale or a write
+ * failed (the caller rolls back and runs the slow path, which reports real errors). */
+int ml_sq_rec_apply(struct sq_conn *c, struct sq_rec *r)
+{
+	int vrc = ml_sq_rec_validate(c, r);
+	return vrc < 0 ? vrc : ml_sq_rec_write(c, r);
 }
 
 void ml_sq_rec_cache_written(struct sq_rec *r)

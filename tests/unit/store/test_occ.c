@@ -1,12 +1,16 @@
 /* Optimistic transactions on a real SQLite store: what a committed run caches, the text it
- * hands back for the answer, and a refusal resting on a stale cached document. */
+ * hands back for the answer, a refusal resting on a stale cached document, and a recording
+ * that fails halfway through its writes in a batch applied without savepoints. */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -224,12 +228,124 @@ static void test_ids_sort_by_creation_time(void **state)
 	assert_string_not_equal(c, d);
 }
 
+/* --- a recording whose writes fail halfway, in a batch with one that succeeds --- */
+
+static atomic_int writer_held, writer_release;
+
+static int hold_writer_fn(struct ml_tx *tx, void *arg)
+{
+	(void)tx;
+	(void)arg;
+	atomic_store(&writer_held, 1);
+	while (!atomic_load(&writer_release))
+		usleep(1000);
+	return 0;
+}
+
+static void *hold_writer(void *arg)
+{
+	struct env *e = arg;
+	assert_int_equal(ml_store_write(e->store, hold_writer_fn, NULL), 0);
+	return NULL;
+}
+
+struct ext_create {
+	struct env *e;
+	char id[ML_ID_MAX];
+	int runs, rc;
+	char code[48];
+};
+
+/* An audit event first, then the booking with external_id "ext-1": the audit row is already
+ * written when the insert hits the unique index. */
+static int ext_create_fn(struct ml_tx *tx, void *arg)
+{
+	struct ext_create *x = arg;
+	x->runs++;
+	struct ml_audit ev = {ORG, x->id, "booking.created", "test", NULL, NULL};
+	int rc = ml_tx_audit_append(tx, &ev);
+	if (rc < 0)
+		return rc;
+	json_t *doc = booking(x->id, "pending");
+	json_object_set_new(doc, "external_id", json_string("ext-1"));
+	rc = ml_tx_doc_insert(tx, ML_KIND_BOOKING, ORG, doc);
+	json_decref(doc);
+	return rc;
+}
+
+static void ext_create_reset(void *arg)
+{
+	(void)arg;
+}
+
+static void *ext_create(void *arg)
+{
+	struct ext_create *x = arg;
+	x->rc = ml_store_write_occ(x->e->store, ext_create_fn, x, ext_create_reset, x);
+	snprintf(x->code, sizeof x->code, "%s", x->rc < 0 ? ml_error_code() : "");
+	return NULL;
+}
+
+static int audit_count_fn(struct ml_tx *tx, void *arg)
+{
+	json_t *items;
+	int rc = ml_tx_audit_list(tx, ORG, arg, &items);
+	if (rc < 0)
+		return rc;
+	rc = (int)json_array_size(items);
+	json_decref(items);
+	return rc;
+}
+
+static void test_recording_failing_halfway_leaves_nothing(void **state)
+{
+	struct env *e = *state;
+	pthread_t holder, t[2];
+	struct ext_create x[2] = {{.e = e}, {.e = e}};
+	ml_id_new(x[0].id, "bkg");
+	ml_id_new(x[1].id, "bkg");
+
+	/* Keep the writer busy so that both recordings queue behind it and go to the writer
+	 * in one batch: both recorded on a snapshot where "ext-1" was free. */
+	atomic_store(&writer_held, 0);
+	atomic_store(&writer_release, 0);
+	assert_int_equal(pthread_create(&holder, NULL, hold_writer, e), 0);
+	while (!atomic_load(&writer_held))
+		usleep(1000);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, ext_create, &x[i]), 0);
+	usleep(200 * 1000);
+	atomic_store(&writer_release, 1);
+	pthread_join(holder, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+
+	/* One won; the other ran again on the writer and got the real answer. */
+	int win = x[0].rc == 0 ? 0 : 1, lose = 1 - win;
+	assert_int_equal(x[win].rc, 0);
+	assert_int_equal(x[win].runs, 1);
+	assert_int_equal(x[lose].rc, ML_ECONFLICT);
+	assert_string_equal(x[lose].code, "external_id_taken");
+	assert_int_equal(x[lose].runs, 2);
+	/* Nothing of the loser was kept (its audit row was written before the insert failed);
+	 * all of the winner was. */
+	assert_int_equal(ml_store_read(e->store, audit_count_fn, x[lose].id), 0);
+	assert_int_equal(ml_store_read(e->store, audit_count_fn, x[win].id), 1);
+	struct get g = {x[win].id, NULL};
+	assert_int_equal(ml_store_read(e->store, get_fn, &g), 0);
+	json_decref(g.doc);
+	g = (struct get){x[lose].id, NULL};
+	assert_int_equal(ml_store_read(e->store, get_fn, &g), ML_ENOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_committed_write_is_cached_and_answered_as_stored,
 					    tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_refusal_on_a_stale_cached_document_is_checked,
+					    tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_recording_failing_halfway_leaves_nothing,
 					    tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test(test_cache_reads_copy_share_or_take),
 	    cmocka_unit_test(test_ids_sort_by_creation_time),
