@@ -172,8 +172,13 @@ int ml_sq_rec_doc_read(struct ml_tx *tx, enum ml_kind kind, const char *org_id, 
 		return 0;
 	}
 	int64_t version;
-	json_t *cached = ml_doc_cache_get(kind, org_id, id, shared ? ML_CACHE_SHARE : ML_CACHE_COPY,
-					  &version);
+	/* A booking read for a change is as a rule rewritten next (a booking step), and the
+	 * commit caches what it wrote: taken out of the cache instead of copied. If the run
+	 * refuses or goes stale instead, the next reader parses the row again. */
+	enum ml_cache_read how = shared                     ? ML_CACHE_SHARE
+				 : kind == ML_KIND_BOOKING ? ML_CACHE_TAKE
+							   : ML_CACHE_COPY;
+	json_t *cached = ml_doc_cache_get(kind, org_id, id, how, &version);
 	if (cached) {
 		add_read(r, kind, org_id, id, version);
 		*out = cached;
