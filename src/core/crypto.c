@@ -3,9 +3,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,52 @@ void ml_random(void *out, size_t n)
 	}
 }
 
+/* SHA-256 through EVP with the algorithm fetched once and one digest context per thread:
+ * SHA256() and HMAC() fetch the algorithm on every call (OpenSSL 3), which cost more than
+ * hashing an API key. The per-thread context is freed when its thread ends. */
+static EVP_MD *sha256_md;
+static pthread_key_t ctx_key;
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void sha_init(void)
+{
+	if (!(sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
+	    pthread_key_create(&ctx_key, ctx_free) != 0) {
+		fputs("meetlink: SHA-256 is not available\n", stderr);
+		abort();
+	}
+}
+
+static EVP_MD_CTX *sha_begin(void)
+{
+	pthread_once(&sha_once, sha_init);
+	EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+	if (!ctx) {
+		if (!(ctx = EVP_MD_CTX_new()) || pthread_setspecific(ctx_key, ctx) != 0)
+			abort();
+	}
+	if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1)
+		abort();
+	return ctx;
+}
+
+static void sha_end(EVP_MD_CTX *ctx, uint8_t out[32])
+{
+	unsigned len = 32;
+	if (EVP_DigestFinal_ex(ctx, out, &len) != 1)
+		abort();
+}
+
 void ml_sha256(const void *data, size_t n, uint8_t out[32])
 {
-	SHA256(data, n, out);
+	EVP_MD_CTX *ctx = sha_begin();
+	EVP_DigestUpdate(ctx, data, n);
+	sha_end(ctx, out);
 }
 
 void ml_sha256_hex(const void *data, size_t n, char out[65])
@@ -30,10 +72,30 @@ void ml_sha256_hex(const void *data, size_t n, char out[65])
 	ml_hex_encode(d, 32, out);
 }
 
+/* HMAC as RFC 2104 defines it, over the same SHA-256: H((K ^ opad) || H((K ^ ipad) || m)),
+ * K the key padded to the 64-byte block (hashed first when longer). */
 void ml_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[32])
 {
-	unsigned len = 32;
-	HMAC(EVP_sha256(), key, (int)keylen, data, n, out, &len);
+	uint8_t k[64] = {0}, pad[64], inner[32];
+	if (keylen > sizeof k)
+		ml_sha256(key, keylen, k);
+	else if (keylen)
+		memcpy(k, key, keylen);
+	EVP_MD_CTX *ctx = sha_begin();
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	EVP_DigestUpdate(ctx, pad, sizeof pad);
+	EVP_DigestUpdate(ctx, data, n);
+	sha_end(ctx, inner);
+	ctx = sha_begin();
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	EVP_DigestUpdate(ctx, pad, sizeof pad);
+	EVP_DigestUpdate(ctx, inner, sizeof inner);
+	sha_end(ctx, out);
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(pad, sizeof pad);
+	OPENSSL_cleanse(inner, sizeof inner);
 }
 
 bool ml_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
