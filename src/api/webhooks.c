@@ -6,6 +6,7 @@
 #include "core/ids.h"
 #include "core/mem.h"
 #include "core/vault.h"
+#include "notify/endpoints.h"
 #include "notify/outbox.h"
 #include "notify/webhook.h"
 
@@ -94,6 +95,7 @@ void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_res
 	}
 	struct ml_api_write w = {ctx, req, &c, create_fn, 0, NULL};
 	ml_api_write_run(&w, resp);
+	ml_notify_endpoints_changed(); /* committed (or not), and not answered yet */
 	json_decref(c.ep);
 	free(c.sealed);
 	ml_vault_wipe_free(c.secret, 0);
@@ -168,6 +170,7 @@ void ml_api_webhook_endpoints_delete(struct ml_http_req *req, struct ml_http_res
 {
 	struct ml_api_write w = {ML_API_CTX(req), req, NULL, delete_fn, 0, NULL};
 	ml_api_write_run(&w, resp);
+	ml_notify_endpoints_changed();
 }
 
 /* --- deliveries --- */

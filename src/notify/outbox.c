@@ -5,6 +5,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
+#include "notify/endpoints.h"
 #include "notify/jobs.h"
 #include "notify/webhook.h"
 
@@ -237,7 +238,7 @@ int ml_notify_webhook(struct ml_tx *tx, const char *org_id, const char *type,
 	json_t *endpoints = NULL;
 	if (!ml_webhook_event_known(type))
 		return 0;
-	int rc = ml_tx_webhook_endpoint_list(tx, org_id, NULL, &endpoints, NULL);
+	int rc = ml_notify_endpoints(ml_tx_store(tx), org_id, &endpoints);
 	if (rc == 0)
 		rc = fan_out(tx, org_id, endpoints, type, booking_id, data);
 	json_decref(endpoints);
@@ -261,7 +262,7 @@ int ml_notify_events(struct ml_tx *tx, const struct ml_provider_ctx *cx, const c
 		if (!ml_webhook_event_known(type))
 			continue;
 		if (!endpoints &&
-		    (rc = ml_tx_webhook_endpoint_list(tx, org_id, NULL, &endpoints, NULL)) < 0)
+		    (rc = ml_notify_endpoints(ml_tx_store(tx), org_id, &endpoints)) < 0)
 			break;
 		if (json_array_size(endpoints) == 0)
 			break;

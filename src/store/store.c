@@ -53,6 +53,11 @@ int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg)
 	return s->ops->read(s, fn, arg);
 }
 
+struct ml_store *ml_tx_store(struct ml_tx *tx)
+{
+	return tx->store;
+}
+
 int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg)
 {
 	return tx->store->ops->nested(tx, fn, arg);

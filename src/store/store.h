@@ -53,6 +53,8 @@ int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg);
 /* Runs fn in a nested savepoint of the current write transaction: fn's changes roll back
  * alone when it returns < 0 (used to commit many independent outcomes in one batch). */
 int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg);
+/* The store the transaction runs on. */
+struct ml_store *ml_tx_store(struct ml_tx *tx);
 
 /* --- Organizations and API keys --- */
 

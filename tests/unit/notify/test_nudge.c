@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/timeutil.h"
+#include "notify/endpoints.h"
 #include "notify/nudge.h"
 #include "notify/outbox.h"
 #include "store/store.h"
@@ -33,11 +34,9 @@ static void schedule(void **state)
 	assert_int_equal(at[3], 1000 + 7 * DAY);
 }
 
-static int reauth_fn(struct ml_tx *tx, void *arg)
+static int endpoints_fn(struct ml_tx *tx, void *arg)
 {
 	(void)arg;
-	json_t *host =
-	    json_pack("{s:s, s:s, s:s}", "id", "hst_1", "name", "Ada", "email", "ada@example.test");
 	json_t *ep = json_pack("{s:s, s:s, s:[s]}", "id", "whe_1", "url", "http://127.0.0.1:9/",
 	                       "events", "connection.*");
 	int rc = ml_tx_webhook_endpoint_insert(tx, "org_1", ep,
@@ -49,9 +48,16 @@ static int reauth_fn(struct ml_tx *tx, void *arg)
 		rc = ml_tx_webhook_endpoint_insert(tx, "org_1", ep,
 		                                   "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
 	json_decref(ep);
-	if (rc == 0)
-		rc = ml_notify_reauth_required(tx, "org_1", "con_1", host, "zoom",
-		                               "https://x.test/connect", "invalid_grant");
+	return rc;
+}
+
+static int reauth_fn(struct ml_tx *tx, void *arg)
+{
+	(void)arg;
+	json_t *host =
+	    json_pack("{s:s, s:s, s:s}", "id", "hst_1", "name", "Ada", "email", "ada@example.test");
+	int rc = ml_notify_reauth_required(tx, "org_1", "con_1", host, "zoom",
+	                                   "https://x.test/connect", "invalid_grant");
 	json_decref(host);
 	return rc;
 }
@@ -81,6 +87,9 @@ static int reconnected_fn(struct ml_tx *tx, void *arg)
 static void nudges_queued_and_cancelled(void **state)
 {
 	struct env *e = *state;
+	/* Endpoints are created in their own transaction, as the API does, and announced. */
+	assert_int_equal(ml_store_write(e->store, endpoints_fn, NULL), 0);
+	ml_notify_endpoints_changed();
 	int64_t before = ml_now_ms();
 	assert_int_equal(ml_store_write(e->store, reauth_fn, NULL), 0);
 	int64_t after = ml_now_ms();
