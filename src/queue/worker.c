@@ -239,8 +239,25 @@ static int one_outcome(struct ml_tx *tx, void *arg)
 				run->job.max_attempts);
 }
 
+static int all_outcomes(struct ml_tx *tx, void *arg)
+{
+	int rc;
+	for (struct ml_job_run *run = arg; run; run = run->next)
+		if ((rc = one_outcome(tx, run)) < 0)
+			return rc;
+	return 0;
+}
+
+/* The outcomes go in together first, in one savepoint: with a savepoint each, SQLite copied
+ * every page each outcome touched into its statement journal (most of the pages a cycle
+ * touches, once per outcome). If one fails, none of them is kept, and they go again one by
+ * one, each in its own savepoint, so that one failure does not hold back the rest. Commit
+ * callbacks may run twice that way: they only write through the transaction. */
 static int outcomes_fn(struct ml_tx *tx, struct ml_worker *w, struct ml_job_run *list)
 {
+	if (ml_tx_nested(tx, all_outcomes, list) >= 0)
+		return 0;
+	ml_error_clear();
 	for (struct ml_job_run *run = list; run; run = run->next) {
 		if (ml_tx_nested(tx, one_outcome, run) >= 0)
 			continue;
@@ -352,8 +369,13 @@ static void *committer_main(void *arg)
 			w->b_claimed = c.claim.runs[i];
 		}
 		free(c.claim.runs);
-		w->b_claim_answered = true;
-		w->b_claim_full = c.claim.want > 0 && c.claim.n == c.claim.want;
+		if (c.claim.want > 0) {
+			/* Only a cycle that claimed answers the claim: an outcomes-only cycle must
+			 * not read as "nothing more is due" (that held claims back while runs
+			 * drained, once no new job notified the worker). */
+			w->b_claim_answered = true;
+			w->b_claim_full = c.claim.n == c.claim.want;
+		}
 		ml_curl_loop_wake(w->loop);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -499,6 +521,8 @@ static void *worker_main(void *arg)
 {
 	struct ml_worker *w = arg;
 	int64_t next_look = 0;
+	bool more_due = false;
+	int refill = w->cfg.max_inflight / 8 > 0 ? w->cfg.max_inflight / 8 : 1;
 	pthread_setname_np(pthread_self(), "ml-worker");
 	int recovered = 0;
 
@@ -508,17 +532,22 @@ static void *worker_main(void *arg)
 	while (!atomic_load(&w->stop)) {
 		int64_t now = ml_mono_ms();
 		bool full = false;
-		int got = take_back(w, &full);
-		int room = claim_room(w, now);
-		if (got >= 0)
-			/* A full batch means more may be due: look again at once. */
-			next_look = full && room > 0 ? now : now + w->cfg.idle_poll_ms;
+		if (take_back(w, &full) >= 0) {
+			/* A full claim means more is due: claim again as soon as there is room for a
+			 * batch worth a store cycle. Otherwise look again after a pause (a new job
+			 * notifies at once). */
+			more_due = full;
+			next_look = now + w->cfg.idle_poll_ms;
+		}
 		start_ready(w);
-		bool look = !w->claim_outstanding && room > 0 &&
-			    (atomic_exchange(&w->notified, false) || now >= next_look);
 		complete_transfers(w); /* what the last turn of the loop finished */
 		start_ready(w);
-		hand_over(w, look ? claim_room(w, ml_mono_ms()) : 0);
+		now = ml_mono_ms();
+		int room = claim_room(w, now);
+		bool look = !w->claim_outstanding && room > 0 &&
+			    ((more_due && room >= refill) || now >= next_look ||
+			     atomic_exchange(&w->notified, false));
+		hand_over(w, look ? room : 0);
 		int64_t wait = next_look - ml_mono_ms();
 		if (wait > w->cfg.idle_poll_ms)
 			wait = w->cfg.idle_poll_ms;

@@ -72,7 +72,9 @@ void ml_job_run_http(struct ml_job_run *run, CURL *easy);
 /* Ends the job with an outcome (strings copied). `commit` (may be NULL) runs in the same
  * transaction as the job's new state; if it fails the job is retried instead. The outcome
  * is recorded after commit ran: commit may still change run->fin.outcome/run_at_ms (e.g. a
- * wait that the store shows to be pointless becomes a retry), not its strings. */
+ * wait that the store shows to be pointless becomes a retry), not its strings. `commit` may
+ * run more than once for one outcome (a transaction rolled back and run again): it must act
+ * only through tx, or do the same on every run. */
 void ml_job_run_finish(struct ml_job_run *run, const struct ml_job_finish *f, ml_tx_fn commit,
 		       void *commit_arg);
 /* The delay the policy gives before this job's next attempt (backoff with jitter, or the
