@@ -119,17 +119,16 @@ static json_t *meeting_by_id(json_t *booking, const char *id, bool *current)
 	return NULL;
 }
 
-/* Service and host are only read by the job (here, by the driver and by the notifications):
- * they are peeked, shared with the store's cache, never copied. The booking is the job's own
- * copy. */
+/* The booking, service and host a job loads in its prepare are only read (here, by the driver
+ * and by the notifications): they are peeked, shared with the store's cache, never copied. */
 static int load_doc(struct ml_tx *tx, enum ml_kind kind, const char *org, const char *id,
                     json_t **out)
 {
 	*out = NULL;
 	if (!id)
 		return ML_ENOTFOUND;
-	if (kind == ML_KIND_BOOKING)
-		return ml_tx_doc_get(tx, kind, org, id, out);
+	/* The booking stays cached for the outcome, which reads it again (as it is then) to
+	 * change it. */
 	return ml_tx_doc_peek(tx, kind, org, id, out);
 }
 

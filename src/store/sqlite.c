@@ -765,7 +765,7 @@ static json_t *load_doc(sqlite3_stmt *st, int col)
 }
 
 int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, const char *id,
-		     json_t **out, int64_t *version_out)
+		     enum ml_cache_read how, json_t **out, int64_t *version_out)
 {
 	static const char *const sql[] = {
 	    [ML_KIND_HOST] = "SELECT doc, version FROM hosts WHERE id = ? AND org_id = ?",
@@ -782,22 +782,23 @@ int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, c
 		sqlite3_reset(st);
 		return r == SQLITE_DONE ? ML_ENOTFOUND : ml_sq_fail(c->db, "doc get");
 	}
-	/* A cached copy at the version read here is the document, without parsing it again.
-	 * (Every write drops the entry, so an entry left by a write that rolled back never meets
-	 * a later write's version.) */
+	/* A cached document at the version read here is the document, without parsing it
+	 * again. (Every write drops the entry, so an entry left by a write that rolled back
+	 * never meets a later write's version.) */
 	int64_t version = sqlite3_column_int64(st, 1), cv = -2;
-	/* A booking read on the writer is as a rule rewritten next (the worker's outcomes): it
-	 * is taken out of the cache rather than copied. Hosts and services stay for readers. */
-	json_t *doc = ml_doc_cache_get(kind, org_id, id,
-				       kind == ML_KIND_BOOKING && c->is_writer ? ML_CACHE_TAKE
-										: ML_CACHE_COPY,
-				       &cv);
+	json_t *doc = ml_doc_cache_get(kind, org_id, id, how, &cv);
 	if (doc && cv != version) {
 		json_decref(doc);
 		doc = NULL;
 	}
-	if (!doc && (doc = load_doc(st, 0)))
-		ml_doc_cache_put(kind, org_id, id, version, doc);
+	if (!doc && (doc = load_doc(st, 0))) {
+		/* Parsed: a reader shares it with the cache; a copy is cached for a caller that
+		 * may change it; one that takes it will rewrite it, which drops the entry. */
+		if (how == ML_CACHE_SHARE)
+			ml_doc_cache_put_shared(kind, org_id, id, version, doc);
+		else if (how == ML_CACHE_COPY)
+			ml_doc_cache_put(kind, org_id, id, version, doc);
+	}
 	sqlite3_reset(st);
 	if (!doc)
 		return ml_sq_fail(c->db, "doc decode");
@@ -812,7 +813,13 @@ static int sq_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, c
 {
 	if (ml_sq_recording(tx))
 		return ml_sq_rec_doc_read(tx, kind, org_id, id, false, out);
-	return ml_sq_doc_select(ml_sq_txc(tx), kind, org_id, id, out, NULL);
+	struct sq_conn *c = ml_sq_txc(tx);
+	/* A booking read for a change on the writer is as a rule rewritten next (the
+	 * worker's outcomes): taken out of the cache rather than copied. */
+	return ml_sq_doc_select(c, kind, org_id, id,
+				kind == ML_KIND_BOOKING && c->is_writer ? ML_CACHE_TAKE
+									: ML_CACHE_COPY,
+				out, NULL);
 }
 
 static int sq_doc_peek(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
@@ -820,7 +827,7 @@ static int sq_doc_peek(struct ml_tx *tx, enum ml_kind kind, const char *org_id, 
 {
 	if (ml_sq_recording(tx))
 		return ml_sq_rec_doc_read(tx, kind, org_id, id, true, out);
-	return ml_sq_doc_select(ml_sq_txc(tx), kind, org_id, id, out, NULL);
+	return ml_sq_doc_select(ml_sq_txc(tx), kind, org_id, id, ML_CACHE_SHARE, out, NULL);
 }
 
 static int sq_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id)

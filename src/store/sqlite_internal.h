@@ -3,6 +3,7 @@
 #define ML_STORE_SQLITE_INTERNAL_H
 
 #include "store/backend.h"
+#include "store/doc_cache.h"
 
 #include <sqlite3.h>
 
@@ -51,9 +52,10 @@ int ml_sq_page(struct sq_conn *c, sqlite3_stmt *st, int limit, json_t *(*row)(sq
 	       int pos_col, int id_col, json_t **items, char **next_cursor);
 
 /* Reads a document and its row version (parsed once per version: a cache of parsed
- * documents is consulted by version). ML_ENOTFOUND when absent. */
+ * documents is consulted by version), shared, copied or taken as `how` says (doc_cache.h).
+ * ML_ENOTFOUND when absent. */
 int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, const char *id,
-		     json_t **out, int64_t *version);
+		     enum ml_cache_read how, json_t **out, int64_t *version);
 
 /* A document as the columns and text written for it. */
 struct ml_sq_doc_row {

@@ -184,7 +184,7 @@ int ml_sq_rec_doc_read(struct ml_tx *tx, enum ml_kind kind, const char *org_id, 
 		*out = cached;
 		return 0;
 	}
-	int rc = ml_sq_doc_select(c, kind, org_id, id, out, &version);
+	int rc = ml_sq_doc_select(c, kind, org_id, id, how, out, &version);
 	if (rc == 0 || rc == ML_ENOTFOUND)
 		add_read(r, kind, org_id, id, rc == 0 ? version : -1);
 	return rc;
