@@ -115,6 +115,23 @@ static int put_value(struct ml_buf *b, const json_t *j)
 	return -1;
 }
 
+int ml_json_text_append(struct ml_buf *b, const json_t *j)
+{
+	if (!j) {
+		ml_buf_append(b, "null", 4);
+		return 0;
+	}
+	return put_value(b, j);
+}
+
+void ml_json_text_string(struct ml_buf *b, const char *s)
+{
+	if (s)
+		put_string(b, s, strlen(s));
+	else
+		ml_buf_append(b, "null", 4);
+}
+
 char *ml_json_text(const json_t *j)
 {
 	if (!j)

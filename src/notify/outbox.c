@@ -89,28 +89,57 @@ struct recipient {
 };
 
 /* What a message needs of the booking, as it is now: every job of the event carries this
- * snapshot, so it is kept small (no meeting history, no metadata). */
-static json_t *mail_snapshot(json_t *booking)
+ * snapshot, so it is kept small (no meeting history, no metadata). Written as text directly
+ * (the members in this order, then the meeting without its history): no copy of the tree. */
+static char *mail_snapshot_text(json_t *booking)
 {
 	static const char *const keys[] = {"id",        "status",    "title",    "start",
 					   "end",       "timezone",  "sequence", "is_online",
 					   "duration_minutes", "cancel_reason", "customer",
 					   "attendees", "host_id",   "host_participant_id", NULL};
-	json_t *snap = json_object();
+	struct ml_buf b = {0};
+	bool first = true;
+	ml_buf_append(&b, "{", 1);
 	for (int i = 0; keys[i]; i++) {
 		json_t *v = json_object_get(booking, keys[i]);
-		if (v)
-			json_object_set(snap, keys[i], v);
+		if (!v)
+			continue;
+		if (!first)
+			ml_buf_append(&b, ",", 1);
+		first = false;
+		ml_json_text_string(&b, keys[i]);
+		ml_buf_append(&b, ":", 1);
+		ml_json_text_append(&b, v);
 	}
 	json_t *m = json_object_get(booking, "meeting");
 	if (m) {
-		json_t *mc = json_copy(m);
-		json_object_del(mc, "history");
-		json_object_set_new(snap, "meeting", mc);
+		ml_buf_puts(&b, first ? "\"meeting\":" : ",\"meeting\":");
+		if (json_is_object(m)) {
+			bool mfirst = true;
+			ml_buf_append(&b, "{", 1);
+			for (void *it = json_object_iter(m); it; it = json_object_iter_next(m, it)) {
+				const char *k = json_object_iter_key(it);
+				if (strcmp(k, "history") == 0)
+					continue;
+				if (!mfirst)
+					ml_buf_append(&b, ",", 1);
+				mfirst = false;
+				ml_json_text_string(&b, k);
+				ml_buf_append(&b, ":", 1);
+				ml_json_text_append(&b, json_object_iter_value(it));
+			}
+			ml_buf_append(&b, "}", 1);
+		} else {
+			ml_json_text_append(&b, m);
+		}
 	}
-	return snap;
+	ml_buf_append(&b, "}", 1);
+	return ml_buf_steal(&b);
 }
 
+/* One job per recipient. Its payload, written as text directly (no tree to build and dump):
+ * {"template","booking_id","recipient":{"role","participant_id"?,"name","email","join_url"},
+ *  "host":{"name","email"},"booking":<the snapshot, the same for every recipient>} */
 static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, const char *org_id,
                          const char *tpl, json_t *booking, const char *snapshot, json_t *service,
                          json_t *host, const struct recipient *r)
@@ -123,26 +152,32 @@ static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, con
 	if (strcmp(tpl, "cancellation") != 0)
 		url = ml_meeting_participant_url(cx, org_id, booking, service, host, &ref);
 	const char *bid = str(booking, "id");
-	json_t *payload =
-	    json_pack("{s:s, s:s, s:{s:s, s:s?, s:s, s:s}, s:{s:s, s:s}}", "template", tpl,
-	              "booking_id", bid, "recipient", "role", r->role, "participant_id", r->id,
-	              "name", r->name ? r->name : "", "email", r->email, "host", "name",
-	              str(host, "name") ? str(host, "name") : "", "email",
-	              str(host, "email") ? str(host, "email") : "");
-	json_object_set_new(json_object_get(payload, "recipient"), "join_url",
-	                    url ? json_string(url) : json_null());
-	free(url);
-	/* The booking snapshot, the same for every recipient, is serialized once by the caller
-	 * and spliced in as the payload's last member. */
-	char *head = ml_json_text(payload);
-	json_decref(payload);
 	struct ml_buf b = {0};
-	ml_buf_append(&b, head, strlen(head) - 1); /* without the closing brace */
-	ml_buf_puts(&b, ",\"booking\":");
+	ml_buf_puts(&b, "{\"template\":");
+	ml_json_text_string(&b, tpl);
+	ml_buf_puts(&b, ",\"booking_id\":");
+	ml_json_text_string(&b, bid);
+	ml_buf_puts(&b, ",\"recipient\":{\"role\":");
+	ml_json_text_string(&b, r->role);
+	if (r->id) {
+		ml_buf_puts(&b, ",\"participant_id\":");
+		ml_json_text_string(&b, r->id);
+	}
+	ml_buf_puts(&b, ",\"name\":");
+	ml_json_text_string(&b, r->name ? r->name : "");
+	ml_buf_puts(&b, ",\"email\":");
+	ml_json_text_string(&b, r->email);
+	ml_buf_puts(&b, ",\"join_url\":");
+	ml_json_text_string(&b, url);
+	ml_buf_puts(&b, "},\"host\":{\"name\":");
+	ml_json_text_string(&b, str(host, "name") ? str(host, "name") : "");
+	ml_buf_puts(&b, ",\"email\":");
+	ml_json_text_string(&b, str(host, "email") ? str(host, "email") : "");
+	ml_buf_puts(&b, "},\"booking\":");
 	ml_buf_puts(&b, snapshot);
 	ml_buf_puts(&b, "}");
+	free(url);
 	char *text = ml_buf_steal(&b);
-	free(head);
 	char *group = ml_asprintf("mail:%s:%s", bid, r->id ? r->id : r->email);
 	struct ml_job_new j = {org_id, "email.send",         group, NULL, NULL,
 	                       0,      ML_EMAIL_MAX_ATTEMPTS,
@@ -160,9 +195,7 @@ static int queue_emails(struct ml_tx *tx, const struct ml_provider_ctx *cx, cons
 	int rc;
 	struct recipient h = {"host", str(booking, "host_participant_id"), str(host, "name"),
 	                      str(host, "email")};
-	json_t *snap_doc = mail_snapshot(booking);
-	char *snap = ml_json_text(snap_doc);
-	json_decref(snap_doc);
+	char *snap = mail_snapshot_text(booking);
 	rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &h);
 	json_t *c = json_object_get(booking, "customer");
 	struct recipient cu = {"customer", str(c, "id"), str(c, "name"), str(c, "email")};
