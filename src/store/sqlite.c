@@ -69,6 +69,7 @@ int ml_sq_fail(sqlite3 *db, const char *what)
 static int conn_open(const char *path, bool reader, struct sq_conn **out)
 {
 	struct sq_conn *c = ml_calloc(1, sizeof *c);
+	c->nchecked = -1;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	const char *pragmas = reader ? "PRAGMA busy_timeout=10000; PRAGMA query_only=1;"
 				     : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -240,17 +241,20 @@ static int run_batch(struct sq_store *s, struct sq_op *batch, bool fast)
 		op->applied = false;
 	}
 	int brc = tx_ctl(s->writer, "BEGIN IMMEDIATE");
+	s->writer->nchecked = 0; /* recordings share their checks of hosts and services */
 	for (struct sq_op *op = batch; op && fast && brc == 0; op = op->next) {
 		if (!op->rec || ml_sq_rec_validate(s->writer, op->rec) < 0)
 			continue; /* the ordinary way, below */
 		ml_error_clear();
 		if (ml_sq_rec_write(s->writer, op->rec) < 0) {
 			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+			s->writer->nchecked = -1;
 			return 1;
 		}
 		op->rc = op->rec_rc;
 		op->applied = true;
 	}
+	s->writer->nchecked = -1; /* the ordinary way may write anything: no more sharing */
 	for (struct sq_op *op = batch; op && brc == 0; op = op->next)
 		if (!op->applied)
 			brc = run_op_savepoint(s, &tx, op);
@@ -678,6 +682,8 @@ void ml_sq_doc_row_clear(struct ml_sq_doc_row *row)
 int ml_sq_doc_row_apply(struct sq_conn *c, const struct ml_sq_doc_row *row, bool insert,
 			int64_t expect_version)
 {
+	if (row->kind != ML_KIND_BOOKING && c->nchecked > 0)
+		c->nchecked = 0; /* a host or service changes: check them again */
 	static const char *const sql[][2] = {
 	    [ML_KIND_HOST] = {
 		"INSERT INTO hosts(doc, external_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?)",
@@ -834,6 +840,8 @@ static int sq_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	char sql[128];
+	if (c->nchecked > 0)
+		c->nchecked = 0;
 	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ? AND org_id = ?",
 		 ml_store_kind_table(kind));
 	sqlite3_stmt *st = ml_sq_prep(c, sql);

@@ -19,6 +19,15 @@ struct sq_conn {
 	int ncache;
 	bool is_writer;
 	struct sq_conn *next_free;
+	/* The writer, while it applies a batch's recordings (run_batch): the versions of hosts
+	 * and services already checked in this transaction, which every booking step of the
+	 * batch reads. Forgotten when a host or service is written; -1 when not in use. */
+	int nchecked;
+	struct {
+		enum ml_kind kind;
+		char id[40], org_id[40];
+		int64_t version;
+	} checked[8];
 };
 
 struct sq_rec;

@@ -281,6 +281,34 @@ int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 	return 0;
 }
 
+/* The version of a host or service already checked in this writer transaction, if any
+ * (sq_conn.checked): found 0, else -1. Ids compare with their organization (rd->org_id is
+ * part of the row's key, so the same id under another organization is another row). */
+static int checked_version(struct sq_conn *c, const struct rec_read *rd, int64_t *version)
+{
+	if (c->nchecked < 0 || rd->kind == ML_KIND_BOOKING)
+		return -1;
+	for (int i = 0; i < c->nchecked; i++)
+		if (c->checked[i].kind == rd->kind && strcmp(c->checked[i].id, rd->id) == 0 &&
+		    strcmp(c->checked[i].org_id, rd->org_id) == 0) {
+			*version = c->checked[i].version;
+			return 0;
+		}
+	return -1;
+}
+
+static void remember_version(struct sq_conn *c, const struct rec_read *rd, int64_t version)
+{
+	if (c->nchecked < 0 || rd->kind == ML_KIND_BOOKING ||
+	    c->nchecked == (int)(sizeof c->checked / sizeof c->checked[0]))
+		return;
+	c->checked[c->nchecked].kind = rd->kind;
+	memcpy(c->checked[c->nchecked].id, rd->id, sizeof rd->id);
+	memcpy(c->checked[c->nchecked].org_id, rd->org_id, sizeof rd->org_id);
+	c->checked[c->nchecked].version = version;
+	c->nchecked++;
+}
+
 int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r)
 {
 	static const char *const sql[] = {
@@ -290,13 +318,17 @@ int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r)
 	};
 	for (size_t i = 0; i < r->nreads; i++) {
 		struct rec_read *rd = &r->reads[i];
-		sqlite3_stmt *st = ml_sq_prep(c, sql[rd->kind]);
-		if (!st)
-			return ml_sq_fail(c->db, "occ validate");
-		sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, rd->org_id, -1, SQLITE_STATIC);
-		int64_t now = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-		sqlite3_reset(st);
+		int64_t now;
+		if (checked_version(c, rd, &now) < 0) {
+			sqlite3_stmt *st = ml_sq_prep(c, sql[rd->kind]);
+			if (!st)
+				return ml_sq_fail(c->db, "occ validate");
+			sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, rd->org_id, -1, SQLITE_STATIC);
+			now = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+			sqlite3_reset(st);
+			remember_version(c, rd, now);
+		}
 		if (now != rd->version) {
 			ml_doc_cache_drop(rd->kind, rd->id); /* may be what was stale */
 			return ML_ECONFLICT;

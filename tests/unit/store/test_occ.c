@@ -338,6 +338,109 @@ static void test_recording_failing_halfway_leaves_nothing(void **state)
 	assert_int_equal(ml_store_read(e->store, get_fn, &g), ML_ENOTFOUND);
 }
 
+/* --- a batch whose recordings share the check of a service, while one of them changes it --- */
+
+struct svc_step {
+	struct env *e;
+	const char *svc_id;
+	char booking_id[ML_ID_MAX]; /* set: insert a booking named after the service */
+	const char *rename;         /* set: rename the service instead */
+	int runs, rc;
+};
+
+static int svc_step_fn(struct ml_tx *tx, void *arg)
+{
+	struct svc_step *x = arg;
+	json_t *svc;
+	int rc;
+	x->runs++;
+	if (x->rename) {
+		if ((rc = ml_tx_doc_get(tx, ML_KIND_SERVICE, ORG, x->svc_id, &svc)) < 0)
+			return rc;
+		json_object_set_new(svc, "name", json_string(x->rename));
+		rc = ml_tx_doc_update(tx, ML_KIND_SERVICE, ORG, svc);
+		json_decref(svc);
+		return rc;
+	}
+	if ((rc = ml_tx_doc_peek(tx, ML_KIND_SERVICE, ORG, x->svc_id, &svc)) < 0)
+		return rc;
+	json_t *doc = booking(x->booking_id, "pending");
+	json_object_set(doc, "title", json_object_get(svc, "name"));
+	json_decref(svc);
+	rc = ml_tx_doc_insert(tx, ML_KIND_BOOKING, ORG, doc);
+	json_decref(doc);
+	return rc;
+}
+
+static void svc_step_reset(void *arg)
+{
+	(void)arg;
+}
+
+static void *svc_step(void *arg)
+{
+	struct svc_step *x = arg;
+	x->rc = ml_store_write_occ(x->e->store, svc_step_fn, x, svc_step_reset, x);
+	return NULL;
+}
+
+static int svc_insert_fn(struct ml_tx *tx, void *arg)
+{
+	json_t *svc = json_pack("{s:s, s:s, s:s, s:s}", "id", (const char *)arg, "name", "Math",
+				"created_at", "2026-11-21T10:00:00Z", "updated_at",
+				"2026-11-21T10:00:00Z");
+	int rc = ml_tx_doc_insert(tx, ML_KIND_SERVICE, ORG, svc);
+	json_decref(svc);
+	return rc;
+}
+
+static void test_shared_checks_forget_a_changed_service(void **state)
+{
+	struct env *e = *state;
+	char svc[ML_ID_MAX];
+	ml_id_new(svc, "svc");
+	assert_int_equal(ml_store_write(e->store, svc_insert_fn, svc), 0);
+	struct svc_step a = {.e = e, .svc_id = svc}, r = {.e = e, .svc_id = svc, .rename = "Physics"},
+			c = {.e = e, .svc_id = svc};
+	ml_id_new(a.booking_id, "bkg");
+	ml_id_new(c.booking_id, "bkg");
+
+	/* Three recordings queue behind a busy writer, in this order: a booking step that reads
+	 * the service, a rename of the service, another booking step that read the service
+	 * before the rename. The first checks the service's version; the rename must make the
+	 * third check it again (and run again, seeing "Physics"), not reuse the first check. */
+	pthread_t holder, t[3];
+	struct svc_step *steps[3] = {&a, &r, &c};
+	atomic_store(&writer_held, 0);
+	atomic_store(&writer_release, 0);
+	assert_int_equal(pthread_create(&holder, NULL, hold_writer, e), 0);
+	while (!atomic_load(&writer_held))
+		usleep(1000);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, svc_step, steps[i]), 0);
+		usleep(50 * 1000); /* recorded and queued before the next one starts */
+	}
+	atomic_store(&writer_release, 1);
+	pthread_join(holder, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(a.runs, 1);
+	assert_int_equal(r.runs, 1);
+	assert_int_equal(c.runs, 2); /* stale: ran again on the writer */
+	struct get g = {a.booking_id, NULL};
+	assert_int_equal(ml_store_read(e->store, get_fn, &g), 0);
+	assert_string_equal(json_string_value(json_object_get(g.doc, "title")), "Math");
+	json_decref(g.doc);
+	g = (struct get){c.booking_id, NULL};
+	assert_int_equal(ml_store_read(e->store, get_fn, &g), 0);
+	assert_string_equal(json_string_value(json_object_get(g.doc, "title")), "Physics");
+	json_decref(g.doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +449,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refusal_on_a_stale_cached_document_is_checked,
 					    tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_recording_failing_halfway_leaves_nothing,
+					    tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_checks_forget_a_changed_service,
 					    tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test(test_cache_reads_copy_share_or_take),
 	    cmocka_unit_test(test_ids_sort_by_creation_time),
