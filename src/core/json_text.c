@@ -137,6 +137,7 @@ char *ml_json_text(const json_t *j)
 	if (!j)
 		return NULL;
 	struct ml_buf b = {0};
+	ml_buf_grow(&b, 1000); /* documents are about 1 KB: no growing on the way */
 	if (put_value(&b, j) < 0) {
 		ml_buf_free(&b);
 		return NULL;

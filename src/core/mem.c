@@ -64,7 +64,7 @@ char *ml_asprintf(const char *fmt, ...)
 	return b.data;
 }
 
-static void reserve(struct ml_buf *b, size_t extra)
+void ml_buf_grow(struct ml_buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
@@ -74,14 +74,6 @@ static void reserve(struct ml_buf *b, size_t extra)
 		cap *= 2;
 	b->data = ml_realloc(b->data, cap);
 	b->cap = cap;
-}
-
-void ml_buf_append(struct ml_buf *b, const void *data, size_t n)
-{
-	reserve(b, n);
-	memcpy(b->data + b->len, data, n);
-	b->len += n;
-	b->data[b->len] = '\0';
 }
 
 void ml_buf_puts(struct ml_buf *b, const char *s)
@@ -97,7 +89,7 @@ void ml_buf_printf(struct ml_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	reserve(b, (size_t)n);
+	ml_buf_grow(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 void *ml_malloc(size_t n);
 void *ml_calloc(size_t count, size_t n);
@@ -18,7 +19,17 @@ struct ml_buf {
 	char *data;
 	size_t len, cap;
 };
-void ml_buf_append(struct ml_buf *b, const void *data, size_t n);
+/* Makes room for `extra` more bytes and the NUL (capacity doubles). */
+void ml_buf_grow(struct ml_buf *b, size_t extra);
+/* Inline: JSON writing appends a few bytes at a time, millions of times a second. */
+static inline void ml_buf_append(struct ml_buf *b, const void *data, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		ml_buf_grow(b, n);
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 void ml_buf_puts(struct ml_buf *b, const char *s);
 void ml_buf_printf(struct ml_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Takes the buffer's string (caller frees) and resets the buffer. */
