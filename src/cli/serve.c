@@ -171,10 +171,14 @@ int ml_cmd_serve(int argc, char **argv)
 		free(key_file);
 		ml_conn_configure(app.cfg->public_url);
 	}
+	/* A run's calls end a quarter of its lease early (worker.c): the lease leaves two
+	 * provider timeouts to a run, and at least a minute. */
+	int64_t lease = 2 * (int64_t)app.pipeline->timeout_ms + 10000;
 	struct ml_worker_config wc = {
 		.store = app.store,
 		.app = &app,
 		.handlers = ml_job_handlers,
+		.lease_ms = lease > 60000 ? lease : 60000,
 		.backoff_base_ms = app.cfg->retry_base_ms,
 	};
 	/* Mail queued while no SMTP server was configured goes out now that there is one. */

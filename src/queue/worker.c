@@ -441,6 +441,7 @@ static int take_back(struct ml_worker *w, bool *full)
 		struct ml_job_run *run = claimed, *next = claimed->next;
 		run->next = NULL;
 		run->ready_since = ml_mono_ms();
+		run->deadline = run->ready_since + w->cfg.lease_ms * 3 / 4;
 		w->inflight++;
 		if (w->ready_tail)
 			w->ready_tail->next = run;
@@ -470,10 +471,32 @@ static void start_ready(struct ml_worker *w)
 			struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "no handler for this job kind",
 						  NULL};
 			ml_job_run_finish(run, &f, NULL, NULL);
+		} else if (ml_mono_ms() >= run->deadline) {
+			/* Waited so long for a slot that its lease is running out: run it later. */
+			ml_job_run_retry(run, 0, "claimed but not started in time");
 		} else {
 			ml_job_load(&run->job); /* here, on the curl thread, not on the writer */
 			h->start(run);
 		}
+	}
+}
+
+/* A transfer is over (done, failed, or abandoned): its run hears of it. */
+static void transfer_done(struct ml_worker *w, struct http_ctx *h, struct ml_http_result *res)
+{
+	struct ml_job_run *run = h->run;
+	run->inflight_http--;
+	if (!run->finished) {
+		const struct ml_job_handler *hd = handler_for(w, run->job.kind);
+		hd->on_http(run, res);
+		if (!run->finished && run->inflight_http == 0)
+			/* A handler that neither asks again nor ends would hang: retry. */
+			ml_job_run_retry(run, 0, "handler stopped without an outcome");
+	}
+	transfer_free(w, h);
+	if (run->committed && run->inflight_http == 0) {
+		w->inflight--;
+		run_free(run);
 	}
 }
 
@@ -493,20 +516,31 @@ static void complete_transfers(struct ml_worker *w)
 		res.body_len = h->body.len;
 		res.headers = h->headers.data ? h->headers.data : (char *)"";
 		res.error = curl_easy_strerror(msg->data.result);
+		transfer_done(w, h, &res);
+	}
+}
+
+/* A run whose lease is about to run out must not go on calling: another claim of its job
+ * could run it a second time meanwhile. Its calls still out at its deadline are abandoned,
+ * as a timeout (handlers retry), so the outcome commits while the lease holds, whatever
+ * timeouts and how many calls in a row a handler uses. Looked at four times a second. */
+static void abandon_overdue(struct ml_worker *w, int64_t now)
+{
+	for (struct http_ctx *h = w->transfers, *next; h; h = next) {
+		next = h->next;
 		struct ml_job_run *run = h->run;
-		run->inflight_http--;
-		if (!run->finished) {
-			const struct ml_job_handler *hd = handler_for(w, run->job.kind);
-			hd->on_http(run, &res);
-			if (!run->finished && run->inflight_http == 0)
-				/* A handler that neither asks again nor ends would hang: retry. */
-				ml_job_run_retry(run, 0, "handler stopped without an outcome");
-		}
-		transfer_free(w, h);
-		if (run->committed && run->inflight_http == 0) {
-			w->inflight--;
-			run_free(run);
-		}
+		if (run->deadline > now)
+			continue;
+		struct ml_http_result res = {CURLE_OPERATION_TIMEDOUT, 0, "", 0, "",
+					     "the job's lease runs out: call abandoned"};
+		bool finished = run->finished; /* (a finished run may be freed below) */
+		transfer_done(w, h, &res);
+		/* A handler that answered with another call ends here all the same; that call
+		 * is abandoned on the next turn of this loop. */
+		if (!finished && !run->finished)
+			ml_job_run_retry(run, 0, "the job's lease runs out");
+		/* The handler may have added or ended other transfers: start over. */
+		next = w->transfers;
 	}
 }
 
@@ -522,6 +556,7 @@ static void *worker_main(void *arg)
 	struct ml_worker *w = arg;
 	int64_t next_look = 0;
 	bool more_due = false;
+	int64_t next_sweep = 0;
 	int refill = w->cfg.max_inflight / 8 > 0 ? w->cfg.max_inflight / 8 : 1;
 	pthread_setname_np(pthread_self(), "ml-worker");
 	int recovered = 0;
@@ -541,6 +576,10 @@ static void *worker_main(void *arg)
 		}
 		start_ready(w);
 		complete_transfers(w); /* what the last turn of the loop finished */
+		if (now >= next_sweep) {
+			abandon_overdue(w, now);
+			next_sweep = now + 250;
+		}
 		start_ready(w);
 		now = ml_mono_ms();
 		int room = claim_room(w, now);

@@ -61,6 +61,7 @@ struct ml_job_run {
 	void *commit_arg;
 	int inflight_http;
 	int64_t ready_since; /* claimed ahead: when it joined the worker's ready queue (mono ms) */
+	int64_t deadline;    /* mono ms: its calls end by then, a quarter of the lease early */
 	struct ml_job_run *next;
 	int prepare_rc; /* what prepare() returned (0 when there is none) */
 };

@@ -1,6 +1,8 @@
-/* The worker on a real SQLite store, with a job kind that finishes at once: a backlog many
+/* The worker on a real SQLite store. With a job kind that finishes at once: a backlog many
  * times the claim window drains claim after claim, without waiting for the idle poll (each
- * full claim says more is due), and every outcome commits with its callback. */
+ * full claim says more is due), and every outcome commits with its callback. With a call to
+ * a server that never answers (and no timeout of its own): the call is abandoned before the
+ * job's lease runs out, and the job is retried. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -9,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -97,11 +102,98 @@ static void test_backlog_drains_without_idle_polls(void **state)
 	assert_true(took < 2500); /* under one idle poll for the whole backlog */
 }
 
+/* --- a call that outlives the lease --- */
+
+static atomic_int hang_code = -1;
+static atomic_llong hang_at;
+static char hang_url[64];
+
+static void hang_start(struct ml_job_run *run)
+{
+	CURL *easy = curl_easy_init();
+	curl_easy_setopt(easy, CURLOPT_URL, hang_url); /* no timeout of its own */
+	ml_job_run_http(run, easy);
+}
+
+static void hang_on_http(struct ml_job_run *run, const struct ml_http_result *res)
+{
+	atomic_store(&hang_code, (int)res->code);
+	atomic_store(&hang_at, (long long)ml_mono_ms());
+	ml_job_run_retry(run, 600000, res->error);
+}
+
+static const struct ml_job_handler hang = {"test.hang", hang_start, hang_on_http, NULL, NULL};
+static const struct ml_job_handler *const hang_handlers[] = {&hang, NULL};
+
+static int enq_hang_fn(struct ml_tx *tx, void *arg)
+{
+	(void)arg;
+	json_t *p = json_object();
+	struct ml_job_new j = {"org_1", "test.hang", NULL, NULL, p, 0, 3};
+	int rc = ml_tx_job_enqueue(tx, &j, NULL);
+	json_decref(p);
+	return rc;
+}
+
+static int queued_fn(struct ml_tx *tx, void *arg)
+{
+	json_t **items = arg;
+	struct ml_list_query q = {.limit = 10};
+	char *next = NULL;
+	int rc = ml_tx_job_list(tx, "org_1", "queued", NULL, &q, items, &next);
+	free(next);
+	return rc;
+}
+
+static void test_call_abandoned_before_the_lease_runs_out(void **state)
+{
+	struct env *e = *state;
+	/* A server that accepts connections (the kernel does, from the backlog) and never
+	 * answers. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof a;
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	snprintf(hang_url, sizeof hang_url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+	assert_int_equal(ml_store_write(e->store, enq_hang_fn, NULL), 0);
+
+	/* A 3 s lease: the run's calls must end by 2.25 s after the claim. */
+	struct ml_worker_config cfg = {.store = e->store, .handlers = hang_handlers,
+				       .max_inflight = 4, .lease_ms = 3000};
+	struct ml_worker *w;
+	int64_t t0 = ml_mono_ms();
+	assert_int_equal(ml_worker_start(&w, &cfg), 0);
+	while (atomic_load(&hang_code) < 0 && ml_mono_ms() - t0 < 10000)
+		usleep(10000);
+	int64_t took = atomic_load(&hang_at) - t0;
+	/* The outcome commits while the lease holds: the job is queued again. */
+	json_t *items = NULL;
+	for (int i = 0; i < 100 && json_array_size(items) == 0; i++) {
+		json_decref(items);
+		items = NULL;
+		usleep(10000);
+		assert_int_equal(ml_store_read(e->store, queued_fn, &items), 0);
+	}
+	ml_worker_stop(w);
+	close(fd);
+	assert_int_equal(atomic_load(&hang_code), CURLE_OPERATION_TIMEDOUT);
+	assert_true(took >= 2000 && took < 3000);
+	assert_int_equal(json_array_size(items), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(items, 0),
+								 "last_error")),
+			       "lease"));
+	json_decref(items);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_backlog_drains_without_idle_polls, tmpstore_setup,
 					    tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_call_abandoned_before_the_lease_runs_out,
+					    tmpstore_setup, tmpstore_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
