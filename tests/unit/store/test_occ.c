@@ -273,7 +273,8 @@ static int ext_create_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
-static void ext_create_reset(void *arg)
+/* Nothing to undo before a run again: the callbacks below keep no state between runs. */
+static void no_reset(void *arg)
 {
 	(void)arg;
 }
@@ -281,7 +282,7 @@ static void ext_create_reset(void *arg)
 static void *ext_create(void *arg)
 {
 	struct ext_create *x = arg;
-	x->rc = ml_store_write_occ(x->e->store, ext_create_fn, x, ext_create_reset, x);
+	x->rc = ml_store_write_occ(x->e->store, ext_create_fn, x, no_reset, x);
 	snprintf(x->code, sizeof x->code, "%s", x->rc < 0 ? ml_error_code() : "");
 	return NULL;
 }
@@ -372,15 +373,10 @@ static int svc_step_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
-static void svc_step_reset(void *arg)
-{
-	(void)arg;
-}
-
 static void *svc_step(void *arg)
 {
 	struct svc_step *x = arg;
-	x->rc = ml_store_write_occ(x->e->store, svc_step_fn, x, svc_step_reset, x);
+	x->rc = ml_store_write_occ(x->e->store, svc_step_fn, x, no_reset, x);
 	return NULL;
 }
 
