@@ -21,9 +21,18 @@ json_t *ml_meeting_new(const char *platform)
 {
 	char id[ML_ID_MAX];
 	ml_id_new(id, "mtg");
-	json_t *m = json_pack("{s:s, s:s, s:n, s:n, s:n, s:n, s:n, s:b, s:i, s:[]}", "id", id,
-			      "status", "none", "join_url", "host_url", "external_id", "passcode",
-			      "error", "fallback_used", 0, "generation", 0, "history");
+	/* Member by member, not json_pack: every booking gets one, and parsing the format
+	 * string cost as much as building the object. */
+	json_t *m = json_object();
+	json_object_set_new_nocheck(m, "id", json_string(id));
+	json_object_set_new_nocheck(m, "status", json_string_nocheck("none"));
+	static const char *const unset[] = {"join_url", "host_url", "external_id", "passcode",
+					    "error"};
+	for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++)
+		json_object_set_new_nocheck(m, unset[i], json_null());
+	json_object_set_new_nocheck(m, "fallback_used", json_false());
+	json_object_set_new_nocheck(m, "generation", json_integer(0));
+	json_object_set_new_nocheck(m, "history", json_array());
 	set_str(m, "platform", platform);
 	return m;
 }

@@ -156,18 +156,29 @@ sqlite3_stmt *ml_sq_prep(struct sq_conn *c, const char *sql)
 	return st;
 }
 
+static int tx_ctl(struct sq_conn *c, const char *sql);
+
+static struct sq_conn *txc_begun(struct sq_tx *t)
+{
+	if (t->begin_pending) {
+		t->begin_pending = false;
+		tx_ctl(t->c, "BEGIN"); /* a failure shows in the statement that follows */
+	}
+	return t->c;
+}
+
 struct sq_conn *ml_sq_txc(struct ml_tx *tx)
 {
 	struct sq_tx *t = (struct sq_tx *)tx;
 	/* An operation that does not know how to record runs the transaction the slow way. */
 	if (t->rec)
 		ml_sq_rec_unsupported(tx);
-	return t->c;
+	return txc_begun(t);
 }
 
 struct sq_conn *ml_sq_txc_read(struct ml_tx *tx)
 {
-	return ((struct sq_tx *)tx)->c;
+	return txc_begun((struct sq_tx *)tx);
 }
 
 int ml_sq_exec(struct sq_conn *c, const char *sql)
@@ -411,17 +422,16 @@ static int sq_write_occ(struct ml_store *base, ml_tx_fn fn, void *arg, void (*re
 		ml_sq_rec_free(rec);
 		return rc;
 	}
-	struct sq_tx tx = {{base}, rd, rec};
+	struct sq_tx tx = {{base}, rd, rec, true};
 	bool current = true;
-	if ((rc = tx_ctl(rd, "BEGIN")) == 0) {
-		ml_error_clear();
-		rc = fn(&tx.base, arg);
-		/* A refusal, or nothing to write, is the answer only if what it rests on is
-		 * current: documents served from the cache are checked against the database. */
-		if (ml_sq_rec_usable(rec) && (rc < 0 || ml_sq_rec_empty(rec)))
-			current = ml_sq_rec_validate(rd, rec) == 0; /* sets no error detail */
+	ml_error_clear();
+	rc = fn(&tx.base, arg);
+	/* A refusal, or nothing to write, is the answer only if what it rests on is current:
+	 * documents served from the cache are checked against the database. */
+	if (ml_sq_rec_usable(rec) && (rc < 0 || ml_sq_rec_empty(rec)))
+		current = ml_sq_rec_validate(ml_sq_txc_read(&tx.base), rec) == 0; /* no detail */
+	if (!tx.begin_pending)
 		tx_ctl(rd, "COMMIT");
-	}
 	reader_give(s, rd);
 	if (!ml_sq_rec_usable(rec) || !current) {
 		ml_sq_rec_free(rec);

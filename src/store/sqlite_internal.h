@@ -36,6 +36,10 @@ struct sq_tx {
 	struct ml_tx base;
 	struct sq_conn *c;
 	struct sq_rec *rec; /* non-NULL: an optimistic run recording its writes (sqlite_occ.c) */
+	/* An optimistic run's read transaction begins at its first use of the connection
+	 * (ml_sq_txc, ml_sq_txc_read): most booking steps find every document cached and
+	 * never read from SQLite. */
+	bool begin_pending;
 };
 
 /* Logs the SQLite error and sets ML_ESTORE. */

@@ -160,7 +160,6 @@ int ml_sq_rec_doc_read(struct ml_tx *tx, enum ml_kind kind, const char *org_id, 
 		       bool shared, json_t **out)
 {
 	struct sq_rec *r = rec_of(tx);
-	struct sq_conn *c = ml_sq_txc_read(tx);
 
 	if (strlen(id) >= 40 || strlen(org_id) >= 40)
 		return ML_ENOTFOUND; /* no id is that long */
@@ -184,7 +183,8 @@ int ml_sq_rec_doc_read(struct ml_tx *tx, enum ml_kind kind, const char *org_id, 
 		*out = cached;
 		return 0;
 	}
-	int rc = ml_sq_doc_select(c, kind, org_id, id, how, out, &version);
+	/* Not cached: the run's read transaction begins here, if nothing began it before. */
+	int rc = ml_sq_doc_select(ml_sq_txc_read(tx), kind, org_id, id, how, out, &version);
 	if (rc == 0 || rc == ML_ENOTFOUND)
 		add_read(r, kind, org_id, id, rc == 0 ? version : -1);
 	return rc;
