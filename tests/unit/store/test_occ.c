@@ -414,7 +414,7 @@ static void test_shared_checks_forget_a_changed_service(void **state)
 		usleep(1000);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(pthread_create(&t[i], NULL, svc_step, steps[i]), 0);
-		usleep(50 * 1000); /* recorded and queued before the next one starts */
+		usleep(200 * 1000); /* recorded and queued before the next one starts */
 	}
 	atomic_store(&writer_release, 1);
 	pthread_join(holder, NULL);
