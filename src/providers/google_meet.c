@@ -94,11 +94,9 @@ static void req_insert(struct ml_pstep *out, const struct ml_meeting_req *req,
 	if (req->description)
 		json_object_set_new(ev, "description", json_string(req->description));
 	ml_pphase(state, "insert");
-	ml_pstep_http(out, "POST",
-	              event_url(cr, NULL, "conferenceDataVersion=1&sendUpdates=none", true),
-	              json_dumps(ev, JSON_COMPACT), "application/json", ml_pbearer(cr));
 	/* The event id makes a repeat safe: nothing to record before the call. */
-	json_decref(ev);
+	ml_pstep_json(out, "POST",
+	              event_url(cr, NULL, "conferenceDataVersion=1&sendUpdates=none", true), ev, cr);
 }
 
 static void req_get(struct ml_pstep *out, const struct ml_pcreds *cr, json_t *state, const char *id,
@@ -117,10 +115,9 @@ static void req_repair(struct ml_pstep *out, const struct ml_meeting_req *req,
 	    "{s:s, s:o, s:o, s:o}", "status", "confirmed", "start", when(req->start, req->timezone),
 	    "end", when(req->end, req->timezone), "conferenceData", create_request(state));
 	ml_pphase(state, "repair");
-	ml_pstep_http(out, "PATCH",
-	              event_url(cr, id, "conferenceDataVersion=1&sendUpdates=none", true),
-	              json_dumps(patch, JSON_COMPACT), "application/json", ml_pbearer(cr));
-	json_decref(patch);
+	ml_pstep_json(out, "PATCH",
+	              event_url(cr, id, "conferenceDataVersion=1&sendUpdates=none", true), patch,
+	              cr);
 }
 
 /* Google's error envelope: {"error":{"errors":[{"reason"}],"code","message"}}. */
@@ -250,10 +247,8 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			                          when(req->start, req->timezone), "end",
 			                          when(req->end, req->timezone));
 			ml_pphase(state, "patch");
-			ml_pstep_http(out, "PATCH", event_url(cr, id, "sendUpdates=none", true),
-			              json_dumps(patch, JSON_COMPACT), "application/json",
-			              ml_pbearer(cr));
-			json_decref(patch);
+			ml_pstep_json(out, "PATCH", event_url(cr, id, "sendUpdates=none", true),
+			              patch, cr);
 			return 0;
 		}
 		case ML_MOP_RECONCILE:
@@ -307,10 +302,7 @@ static int gm_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	}
 	rc = classify(err, resp, body);
 done:
-	if (rc < 0)
-		out->kind = ML_PSTEP_FAIL;
-	json_decref(body);
-	return rc;
+	return ml_pstep_end(out, rc, body);
 }
 
 static const struct ml_remote_info info = {

@@ -33,6 +33,22 @@ void ml_pstep_http(struct ml_pstep *s, const char *method, char *url_owned, char
 	s->http.authorization = authorization_owned;
 }
 
+void ml_pstep_json(struct ml_pstep *s, const char *method, char *url_owned, json_t *body,
+                   const struct ml_pcreds *cr)
+{
+	ml_pstep_http(s, method, url_owned, json_dumps(body, JSON_COMPACT), "application/json",
+	              ml_pbearer(cr));
+	json_decref(body);
+}
+
+int ml_pstep_end(struct ml_pstep *out, int rc, json_t *body)
+{
+	if (rc < 0)
+		out->kind = ML_PSTEP_FAIL;
+	json_decref(body);
+	return rc;
+}
+
 int ml_perr_from_resp(struct ml_perr *err, const struct ml_presp *r, const char *provider,
                       const char *code, const char *message)
 {

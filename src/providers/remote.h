@@ -36,5 +36,11 @@ bool ml_presp_settles(const char *phase, const struct ml_presp *r, struct ml_pst
 char *ml_pbearer(const struct ml_pcreds *cr);
 /* Records the request the driver is waiting on (state.phase). */
 void ml_pphase(json_t *state, const char *phase);
+/* An HTTP step with a JSON body and the bearer token: `body` is serialized and released. */
+void ml_pstep_json(struct ml_pstep *s, const char *method, char *url_owned, json_t *body,
+                   const struct ml_pcreds *cr);
+/* How a driver's on_response ends: a failure (rc < 0) makes the step FAIL; the parsed
+ * answer `body` (may be NULL) is released. Returns rc. */
+int ml_pstep_end(struct ml_pstep *out, int rc, json_t *body);
 
 #endif

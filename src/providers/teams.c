@@ -40,9 +40,8 @@ static void req_create_or_get(struct ml_pstep *out, const struct ml_meeting_req 
 	json_t *b = times(req);
 	json_object_set_new(b, "externalId", json_string(ext));
 	ml_pphase(state, "create");
-	ml_pstep_http(out, "POST", ml_asprintf("%s/v1.0/me/onlineMeetings/createOrGet", base(cr)),
-	              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
-	json_decref(b);
+	ml_pstep_json(out, "POST", ml_asprintf("%s/v1.0/me/onlineMeetings/createOrGet", base(cr)),
+	              b, cr);
 }
 
 /* Graph ids are base64-like (may hold '/', '+', '='): one escaped path segment. */
@@ -82,10 +81,8 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		case ML_MOP_UPDATE: {
 			json_t *b = times(req);
 			ml_pphase(state, "update");
-			ml_pstep_http(out, "PATCH",
-			              meeting_url(cr, req->external_id ? req->external_id : "-"),
-			              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
-			json_decref(b);
+			ml_pstep_json(out, "PATCH",
+			              meeting_url(cr, req->external_id ? req->external_id : "-"), b, cr);
 			return 0;
 		}
 		case ML_MOP_RECONCILE:
@@ -136,10 +133,7 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	}
 	rc = classify(err, resp, body);
 done:
-	if (rc < 0)
-		out->kind = ML_PSTEP_FAIL;
-	json_decref(body);
-	return rc;
+	return ml_pstep_end(out, rc, body);
 }
 
 static const struct ml_remote_info info = {

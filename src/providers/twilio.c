@@ -209,10 +209,7 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	}
 	rc = classify(err, resp, body);
 done:
-	if (rc < 0)
-		out->kind = ML_PSTEP_FAIL;
-	json_decref(body);
-	return rc;
+	return ml_pstep_end(out, rc, body);
 }
 
 static const struct ml_remote_info info = {

@@ -96,11 +96,9 @@ static void req_create(struct ml_pstep *out, const struct ml_meeting_req *req,
 		json_object_set_new(b, "password", json_string(pw));
 	char *path = user_path(cr, req);
 	ml_pphase(state, "create");
-	ml_pstep_http(out, "POST", ml_asprintf("%s%s/meetings", base(cr), path),
-	              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
+	ml_pstep_json(out, "POST", ml_asprintf("%s%s/meetings", base(cr), path), b, cr);
 	out->http.not_idempotent = true;
 	free(path);
-	json_decref(b);
 }
 
 static void req_lookup(struct ml_pstep *out, const struct ml_meeting_req *req,
@@ -188,10 +186,8 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		case ML_MOP_UPDATE: {
 			json_t *b = schedule(req);
 			ml_pphase(state, "update");
-			ml_pstep_http(out, "PATCH",
-			              meeting_url(cr, req->external_id ? req->external_id : "0"),
-			              json_dumps(b, JSON_COMPACT), "application/json", ml_pbearer(cr));
-			json_decref(b);
+			ml_pstep_json(out, "PATCH",
+			              meeting_url(cr, req->external_id ? req->external_id : "0"), b, cr);
 			return 0;
 		}
 		case ML_MOP_RECONCILE:
@@ -302,10 +298,7 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 		goto done;
 	rc = classify(err, resp, body);
 done:
-	if (rc < 0)
-		out->kind = ML_PSTEP_FAIL;
-	json_decref(body);
-	return rc;
+	return ml_pstep_end(out, rc, body);
 }
 
 static const struct ml_remote_info info = {
