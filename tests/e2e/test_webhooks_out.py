@@ -226,6 +226,25 @@ class WebhooksOut(unittest.TestCase):
         time.sleep(0.5)
         self.assertEqual(len(rx.on("/all")), 3)
 
+    def test_endpoint_change_seen_by_the_next_step(self):
+        """The daemon keeps an organization's endpoints in memory: a step that starts after
+        an endpoint's create (or delete) was answered must see it, at once."""
+        c = Client(self.d.host, self.d.port, fx.create_key(self.d, "endpoint-cache"))
+        _, s = fx.setup_jitsi(c)
+        fx.booking(c, s["id"])  # the organization's list (empty) is now in memory
+
+        def deliveries(booking_id):
+            jobs = c.get("/v1/jobs?limit=200").json["data"]
+            return [j["payload"]["endpoint_id"] for j in jobs if j["kind"] == "webhook.deliver"
+                    and j["payload"].get("booking_id") == booking_id]
+
+        ep = self.endpoint(c, "/cache")
+        bk = fx.booking(c, s["id"])
+        self.assertEqual(deliveries(bk["id"]), [ep["id"]])
+        self.assertEqual(c.delete("/v1/webhook-endpoints/" + ep["id"]).status, 200)
+        bk2 = fx.booking(c, s["id"])
+        self.assertEqual(deliveries(bk2["id"]), [])
+
     def test_slow_receiver_never_slows_the_api(self):
         a, rx = self.a, self.rx
         rx.delay["/slow"] = 2.0
