@@ -5,6 +5,7 @@
  * own transaction may have begun before the generation was read, so its list could lack a
  * change whose bump it already saw. */
 #include "notify/endpoints.h"
+#include "core/hash.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,10 +37,7 @@ static int64_t mono_ns(void)
 
 static unsigned slot_of(const char *org_id)
 {
-	unsigned h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)org_id; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % SLOTS;
+	return ml_hash_str(org_id, 0) % SLOTS;
 }
 
 struct load {

@@ -3,6 +3,7 @@
  * concurrent requests per mailbox; Zoom: requests per second) are kept before the provider
  * has to refuse. A job that finds its connection busy is deferred, not failed. */
 #include "queue/limiter.h"
+#include "core/hash.h"
 #include "core/mem.h"
 
 #include <stdlib.h>
@@ -43,9 +44,7 @@ void ml_limiter_free(struct ml_limiter *l)
 
 static struct slot *find(struct ml_limiter *l, const char *key, double burst)
 {
-	uint32_t h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619u;
+	uint32_t h = ml_hash_str(key, 0);
 	struct slot **b = &l->buckets[h % (sizeof l->buckets / sizeof l->buckets[0])];
 	for (struct slot *s = *b; s; s = s->next)
 		if (strcmp(s->key, key) == 0)

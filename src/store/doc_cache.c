@@ -1,4 +1,5 @@
 #include "store/doc_cache.h"
+#include "core/hash.h"
 #include "core/mem.h"
 
 #include <pthread.h>
@@ -21,10 +22,7 @@ static pthread_mutex_t locks[LOCKS] = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIAL
 
 static unsigned slot_of(enum ml_kind kind, const char *id)
 {
-	unsigned h = 2166136261u ^ (unsigned)kind;
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % SLOTS;
+	return ml_hash_str(id, (uint32_t)kind) % SLOTS;
 }
 
 json_t *ml_doc_cache_get(enum ml_kind kind, const char *org_id, const char *id,
