@@ -441,7 +441,6 @@ static int take_back(struct ml_worker *w, bool *full)
 		struct ml_job_run *run = claimed, *next = claimed->next;
 		run->next = NULL;
 		run->ready_since = ml_mono_ms();
-		run->deadline = run->ready_since + w->cfg.lease_ms * 3 / 4;
 		w->inflight++;
 		if (w->ready_tail)
 			w->ready_tail->next = run;
@@ -453,6 +452,13 @@ static int take_back(struct ml_worker *w, bool *full)
 		claimed = next;
 	}
 	return answered ? n : -1;
+}
+
+/* When a run's calls must have ended: a quarter of its lease early (the lease began at the
+ * claim, just before the run came back to this thread). */
+static int64_t deadline_of(const struct ml_worker *w, const struct ml_job_run *run)
+{
+	return run->ready_since + w->cfg.lease_ms * 3 / 4;
 }
 
 /* Curl thread: starts claimed runs while calls in flight stay under max_inflight. */
@@ -471,7 +477,7 @@ static void start_ready(struct ml_worker *w)
 			struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "no handler for this job kind",
 						  NULL};
 			ml_job_run_finish(run, &f, NULL, NULL);
-		} else if (ml_mono_ms() >= run->deadline) {
+		} else if (ml_mono_ms() >= deadline_of(w, run)) {
 			/* Waited so long for a slot that its lease is running out: run it later. */
 			ml_job_run_retry(run, 0, "claimed but not started in time");
 		} else {
@@ -529,7 +535,7 @@ static void abandon_overdue(struct ml_worker *w, int64_t now)
 	for (struct http_ctx *h = w->transfers, *next; h; h = next) {
 		next = h->next;
 		struct ml_job_run *run = h->run;
-		if (run->deadline > now)
+		if (deadline_of(w, run) > now)
 			continue;
 		struct ml_http_result res = {CURLE_OPERATION_TIMEDOUT, 0, "", 0, "",
 					     "the job's lease runs out: call abandoned"};

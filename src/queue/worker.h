@@ -60,8 +60,7 @@ struct ml_job_run {
 	ml_tx_fn commit;
 	void *commit_arg;
 	int inflight_http;
-	int64_t ready_since; /* claimed ahead: when it joined the worker's ready queue (mono ms) */
-	int64_t deadline;    /* mono ms: its calls end by then, a quarter of the lease early */
+	int64_t ready_since; /* claimed: when it joined the worker's ready queue (mono ms) */
 	struct ml_job_run *next;
 	int prepare_rc; /* what prepare() returned (0 when there is none) */
 };
