@@ -206,6 +206,13 @@ int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *
 		*state = ML_CONN_VALID;
 		goto ok;
 	}
+	if (!ml_tx_writable(tx)) {
+		/* Taking the refresh lease is a write: the caller asks again in a write
+		 * transaction. */
+		ml_conn_row_clear(&r);
+		ml_conn_token_clear(&t);
+		return 1;
+	}
 	rc = ml_tx_conn_lease(tx, r.id, now_ms, now_ms + (lease_ms > 0 ? lease_ms : DEFAULT_LEASE_MS));
 	if (rc < 0)
 		goto fail;

@@ -55,7 +55,9 @@ struct ml_conn_token {
 void ml_conn_token_clear(struct ml_conn_token *t);
 
 /* Inside a write transaction: the state of (org, host, platform)'s connection for a caller
- * wanting to use it at now_ms; see the contract above. *retry_ms is set for BUSY. */
+ * wanting to use it at now_ms; see the contract above. *retry_ms is set for BUSY. In a
+ * read-only transaction (ml_tx_writable() false) it returns 1, having changed nothing, when
+ * the answer needs a write (taking the refresh lease): ask again in a write transaction. */
 int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *org_id,
 		    const char *host_id, const char *platform, int64_t now_ms, int64_t lease_ms,
 		    struct ml_conn_token *out, enum ml_conn_state *state, int64_t *retry_ms);

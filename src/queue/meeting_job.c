@@ -218,9 +218,12 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 	json_object_set_new(state, "claimed_at_ms", json_integer(ml_now_ms()));
 	/* Only a driver without idempotency keys needs the count durable before it calls;
 	 * for the others it is written with the outcome (one write less per job). */
-	if (mj->ops->remote && mj->ops->remote->reconcile &&
-	    (rc = ml_tx_job_set_payload(tx, run->job.id, mj->payload)) < 0)
-		return rc;
+	if (mj->ops->remote && mj->ops->remote->reconcile) {
+		if (!ml_tx_writable(tx))
+			return ML_JOB_NEEDS_WRITE; /* (a job handed over: prepared again, writing) */
+		if ((rc = ml_tx_job_set_payload(tx, run->job.id, mj->payload)) < 0)
+			return rc;
+	}
 
 	mj->needs_creds = (mj->ops->caps & (ML_CAP_OAUTH | ML_CAP_ORG_CREDS)) != 0;
 	mj->cstate = ML_CONN_VALID;
@@ -229,6 +232,8 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 		                     60000, &mj->tok, &mj->cstate, &mj->busy_ms);
 		if (rc < 0)
 			return rc;
+		if (rc == 1)
+			return ML_JOB_NEEDS_WRITE; /* the refresh lease, in a write transaction */
 	}
 	return 0;
 }

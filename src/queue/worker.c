@@ -43,6 +43,16 @@ struct ml_worker {
 	bool c_stop;
 	struct ml_job_run *b_committed, *b_claimed; /* back to the curl thread */
 	bool b_claim_answered, b_claim_full;
+	/* Jobs handed over by the store as the transactions that wrote them commit (store.h,
+	 * struct ml_job_taker), claimed already: delivered on the writer thread (b_handed,
+	 * under mu), prepared on the curl thread on a read snapshot; a prepare that has
+	 * something to write goes to the committer (c_prep) and comes back with the claims. */
+	struct ml_job_taker taker;
+	struct ml_job_run *b_handed;
+	struct ml_job_run *c_prep;
+	int npreparing;         /* curl thread: sent to the committer to prepare */
+	atomic_int handed;      /* reserved by the store, not yet back on the curl thread */
+	atomic_int held_pub;    /* active + nready + npreparing, as the curl thread last saw */
 };
 
 /* Per easy handle: where the response goes. */
@@ -297,6 +307,7 @@ struct cycle {
 	struct ml_worker *w;
 	struct ml_job_run *done; /* outcomes to record */
 	struct claim claim;      /* want = 0: no claim this time */
+	struct ml_job_run *prep; /* handed-over jobs whose prepare writes */
 };
 
 static int cycle_fn(struct ml_tx *tx, void *arg)
@@ -305,6 +316,13 @@ static int cycle_fn(struct ml_tx *tx, void *arg)
 	int rc;
 	if (c->done && (rc = outcomes_fn(tx, c->w, c->done)) < 0)
 		return rc;
+	for (struct ml_job_run *run = c->prep; run; run = run->next) {
+		/* (Run again from nothing if the writer runs the batch again.) */
+		const struct ml_job_handler *h = handler_for(c->w, run->job.kind);
+		if (h->release)
+			h->release(run);
+		run->prepare_rc = ml_tx_nested(tx, prepare_one, run);
+	}
 	if (c->claim.want > 0)
 		return claim_fn(tx, &c->claim);
 	return 0;
@@ -327,12 +345,14 @@ static void *committer_main(void *arg)
 	int64_t st_ms = 0, st_since = ml_mono_ms();
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->c_done && w->c_want <= 0 && !w->c_stop)
+		while (!w->c_done && !w->c_prep && w->c_want <= 0 && !w->c_stop)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->c_done && w->c_want <= 0 && w->c_stop)
+		if (!w->c_done && !w->c_prep && w->c_want <= 0 && w->c_stop)
 			break;
-		struct cycle c = {w, w->c_done, {w, w->c_stop ? 0 : w->c_want, NULL, 0, NULL}};
+		struct cycle c = {w, w->c_done, {w, w->c_stop ? 0 : w->c_want, NULL, 0, NULL},
+				  w->c_prep};
 		w->c_done = NULL;
+		w->c_prep = NULL;
 		w->c_want = 0;
 		pthread_mutex_unlock(&w->mu);
 
@@ -360,10 +380,15 @@ static void *committer_main(void *arg)
 				ml_error_message());
 			claim_drop_runs(&c.claim);
 			c.claim.n = 0;
+			/* What their prepare wrote is not durable: they must not call anyone. */
+			for (struct ml_job_run *r = c.prep; r; r = r->next)
+				r->prepare_rc = ML_ESTORE;
 		}
 		free(c.claim.jobs);
 		pthread_mutex_lock(&w->mu);
 		append(&w->b_committed, c.done);
+		/* Prepared (or failed to: prepare_rc tells start()); as claimed ones from here. */
+		append(&w->b_claimed, c.prep);
 		for (int i = 0; i < c.claim.n; i++) {
 			c.claim.runs[i]->next = w->b_claimed;
 			w->b_claimed = c.claim.runs[i];
@@ -382,12 +407,90 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
+/* --- jobs handed over at their enqueue's commit (store.h, struct ml_job_taker) ---
+ * reserve, deliver and release run on the store's writer thread. Handed-over jobs take the
+ * room of max_inflight, not twice it like claims ahead: the regular claim fills the rest. */
+
+/* A job written due now and not handed over must be claimed: the claim that a notification
+ * caused may have run in the same batch, and passed it over (ml_sq_job_claim). */
+static void claim_soon(struct ml_worker *w)
+{
+	atomic_store(&w->notified, true);
+	ml_curl_loop_wake(w->loop);
+}
+
+static bool taker_reserve(void *arg, const char *kind)
+{
+	struct ml_worker *w = arg;
+	if (atomic_load(&w->stop) || !handler_for(w, kind))
+		return false;
+	int n = atomic_fetch_add(&w->handed, 1);
+	if (atomic_load(&w->held_pub) + n < w->cfg.max_inflight)
+		return true;
+	atomic_fetch_sub(&w->handed, 1);
+	claim_soon(w);
+	return false;
+}
+
+static void taker_release(void *arg)
+{
+	struct ml_worker *w = arg;
+	atomic_fetch_sub(&w->handed, 1);
+	claim_soon(w);
+}
+
+static void taker_deliver(void *arg, struct ml_job *job)
+{
+	struct ml_worker *w = arg;
+	struct ml_job_run *run = ml_calloc(1, sizeof *run);
+	run->job = *job;
+	free(job);
+	run->app = w->cfg.app;
+	run->worker = w;
+	pthread_mutex_lock(&w->mu);
+	run->next = w->b_handed;
+	w->b_handed = run;
+	pthread_mutex_unlock(&w->mu);
+	ml_curl_loop_wake(w->loop);
+}
+
+static int prepare_read_fn(struct ml_tx *tx, void *arg)
+{
+	return prepare_one(tx, arg);
+}
+
+/* Curl thread: a handed-over job's prepare, on a read snapshot (no store cycle: the point of
+ * the hand-over). One that has something to write (handler says ML_JOB_NEEDS_WRITE) is sent
+ * to the committer to prepare again in a write transaction. Returns true when the run is
+ * ready to start. */
+static bool prepare_handed(struct ml_worker *w, struct ml_job_run *run)
+{
+	const struct ml_job_handler *h = handler_for(w, run->job.kind);
+	if (!h->prepare)
+		return true;
+	ml_job_load(&run->job);
+	int rc = ml_store_read(w->cfg.store, prepare_read_fn, run);
+	if (rc != ML_JOB_NEEDS_WRITE) {
+		run->prepare_rc = rc < 0 ? rc : 0;
+		return true;
+	}
+	if (h->release)
+		h->release(run);
+	pthread_mutex_lock(&w->mu);
+	run->next = w->c_prep;
+	w->c_prep = run;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	w->npreparing++;
+	return false;
+}
+
 /* Curl thread: how many more jobs may be claimed. Up to twice max_inflight are held (running
  * or claimed ahead); only up to max_inflight while the oldest claimed job has waited long
  * (slow calls hold every slot), since a claimed job must start well inside its lease. */
 static int claim_room(const struct ml_worker *w, int64_t now)
 {
-	int held = w->active + w->nready;
+	int held = w->active + w->nready + w->npreparing + atomic_load(&w->handed);
 	bool slow = w->ready_head && now - w->ready_head->ready_since >= w->cfg.lease_ms / 4;
 	int limit = (slow ? 1 : 2) * w->cfg.max_inflight;
 	return limit > held ? limit - held : 0;
@@ -412,16 +515,30 @@ static void hand_over(struct ml_worker *w, int want)
 /* Curl thread: takes back committed runs (freed) and claimed ones (queued to start). Returns
  * how many came back from an answered claim, -1 when none was answered; *full: the claim came
  * back full (more may be due at once). */
+static void enqueue_ready(struct ml_worker *w, struct ml_job_run *run)
+{
+	run->next = NULL;
+	run->ready_since = ml_mono_ms();
+	w->inflight++;
+	if (w->ready_tail)
+		w->ready_tail->next = run;
+	else
+		w->ready_head = run;
+	w->ready_tail = run;
+	w->nready++;
+}
+
 static int take_back(struct ml_worker *w, bool *full)
 {
-	struct ml_job_run *committed, *claimed;
+	struct ml_job_run *committed, *claimed, *handed;
 	bool answered;
 	pthread_mutex_lock(&w->mu);
 	committed = w->b_committed;
 	claimed = w->b_claimed;
+	handed = w->b_handed;
 	answered = w->b_claim_answered;
 	*full = w->b_claim_full;
-	w->b_committed = w->b_claimed = NULL;
+	w->b_committed = w->b_claimed = w->b_handed = NULL;
 	w->b_claim_answered = false;
 	pthread_mutex_unlock(&w->mu);
 	if (answered)
@@ -439,17 +556,20 @@ static int take_back(struct ml_worker *w, bool *full)
 	int n = 0;
 	while (claimed) {
 		struct ml_job_run *run = claimed, *next = claimed->next;
-		run->next = NULL;
-		run->ready_since = ml_mono_ms();
-		w->inflight++;
-		if (w->ready_tail)
-			w->ready_tail->next = run;
+		if (run->handed)
+			w->npreparing--; /* prepared by the committer */
 		else
-			w->ready_head = run;
-		w->ready_tail = run;
-		w->nready++;
-		n++;
+			n++;
+		enqueue_ready(w, run);
 		claimed = next;
+	}
+	while (handed) {
+		struct ml_job_run *run = handed, *next = handed->next;
+		atomic_fetch_sub(&w->handed, 1);
+		run->handed = true;
+		if (prepare_handed(w, run))
+			enqueue_ready(w, run);
+		handed = next;
 	}
 	return answered ? n : -1;
 }
@@ -570,6 +690,10 @@ static void *worker_main(void *arg)
 	if (ml_store_write(w->cfg.store, recover_fn, &recovered) == 0 && recovered > 0)
 		ml_info("worker: %d job(s) left running by an earlier process are queued again",
 			recovered);
+	/* Only now (a job handed over before the recovery would have been queued again and
+	 * claimed a second time): jobs come straight from the transactions that enqueue them. */
+	if (ml_store_set_job_taker(w->cfg.store, &w->taker) < 0)
+		ml_warn("worker: jobs will only be claimed (%s)", ml_error_message());
 	while (!atomic_load(&w->stop)) {
 		int64_t now = ml_mono_ms();
 		bool full = false;
@@ -587,6 +711,7 @@ static void *worker_main(void *arg)
 			next_sweep = now + 250;
 		}
 		start_ready(w);
+		atomic_store(&w->held_pub, w->active + w->nready + w->npreparing);
 		now = ml_mono_ms();
 		int room = claim_room(w, now);
 		bool look = !w->claim_outstanding && room > 0 &&
@@ -621,6 +746,9 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	if (!w->cfg.backoff_cap_ms)
 		w->cfg.backoff_cap_ms = 3600 * 1000;
 	ml_id_new(w->name, "wrk");
+	w->taker = (struct ml_job_taker){taker_reserve, taker_deliver, taker_release, w, "",
+					 w->cfg.lease_ms};
+	snprintf(w->taker.worker, sizeof w->taker.worker, "%s", w->name);
 	w->multi = curl_multi_init();
 	w->loop = ml_curl_loop_new(w->multi);
 	if (!w->loop) {
@@ -670,6 +798,8 @@ void ml_worker_stop(struct ml_worker *w)
 	atomic_store(&w->stop, true);
 	ml_curl_loop_wake(w->loop);
 	pthread_join(w->thread, NULL);
+	/* No job is handed over any more once this returns. */
+	ml_store_set_job_taker(w->cfg.store, NULL);
 	/* The committer records the last outcomes, then stops. */
 	pthread_mutex_lock(&w->mu);
 	w->c_stop = true;
@@ -679,6 +809,8 @@ void ml_worker_stop(struct ml_worker *w)
 	bool full;
 	struct ml_job_run *claimed = w->b_claimed;
 	w->b_claimed = NULL;
+	append(&claimed, w->b_handed); /* handed over, never prepared: the same */
+	w->b_handed = NULL;
 	/* Claimed but never started: abandoned as a crash would leave them (recovered at the
 	 * next start, or when their lease expires). */
 	while (claimed) {

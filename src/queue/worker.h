@@ -31,6 +31,9 @@ struct ml_http_result {
 /* A response header's value (first match, case-insensitive), or NULL; caller frees. */
 char *ml_http_result_header(const struct ml_http_result *res, const char *name);
 
+/* prepare() on a read snapshot: it has something to write (see below). */
+#define ML_JOB_NEEDS_WRITE 1
+
 struct ml_job_handler {
 	const char *kind;
 	void (*start)(struct ml_job_run *run);
@@ -41,7 +44,11 @@ struct ml_job_handler {
 	 * of its own), before start(): load what the job works on, take what it needs (a token,
 	 * a refresh lease), record that the attempt began. Whatever it writes is durable before
 	 * start() makes any call. Must not block; keeps its findings in run->state. A failure
-	 * (< 0) rolls its writes back and leaves run->prepare_rc set for start(). May be NULL. */
+	 * (< 0) rolls its writes back and leaves run->prepare_rc set for start(). May be NULL.
+	 * A job handed over by the store (struct ml_job_taker) is prepared first on a read
+	 * snapshot (ml_tx_writable() false): a prepare with something to write returns
+	 * ML_JOB_NEEDS_WRITE there without writing, and runs again, after release(), in a write
+	 * transaction. */
 	int (*prepare)(struct ml_tx *tx, struct ml_job_run *run);
 };
 
@@ -63,6 +70,7 @@ struct ml_job_run {
 	int64_t ready_since; /* claimed: when it joined the worker's ready queue (mono ms) */
 	struct ml_job_run *next;
 	int prepare_rc; /* what prepare() returned (0 when there is none) */
+	bool handed;    /* handed over by the store at its enqueue's commit (not claimed) */
 };
 
 /* Hands an easy handle (URL and options set; the worker owns it from now on and sets the

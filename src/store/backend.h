@@ -16,6 +16,10 @@ struct ml_store_ops {
 			 void *reset_arg);
 
 	int (*nested)(struct ml_tx *tx, ml_tx_fn fn, void *arg);
+	/* May be NULL: jobs are then only claimed. */
+	int (*set_job_taker)(struct ml_store *s, const struct ml_job_taker *t);
+	/* May be NULL: every transaction may write. */
+	bool (*writable)(struct ml_tx *tx);
 	int (*job_enqueue)(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
 	int (*job_claim)(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
 			 int max, struct ml_job **jobs, int *n);

@@ -56,6 +56,9 @@ struct sq_store {
 	pthread_cond_t ckpt_cv;
 	struct sq_conn *free_readers;
 	pthread_mutex_t readers_mu;
+	/* Only the writer thread reads or changes these (set_job_taker runs there). */
+	struct ml_job_taker taker;
+	bool has_taker;
 };
 
 static const struct ml_store_ops sqlite_ops;
@@ -116,6 +119,7 @@ static void conn_close(struct sq_conn *c)
 		free(c->cache[i].sql);
 	}
 	sqlite3_close(c->db);
+	free(c->handoffs);
 	free(c);
 }
 
@@ -269,6 +273,8 @@ static int run_batch(struct sq_store *s, struct sq_op *batch, bool fast)
 	}
 	int brc = tx_ctl(s->writer, "BEGIN IMMEDIATE");
 	s->writer->nchecked = 0; /* recordings share their checks of hosts and services */
+	s->writer->nhandoffs = 0;
+	s->writer->note_handoffs = s->has_taker;
 	for (struct sq_op *op = batch; op && fast && brc == 0; op = op->next) {
 		if (!op->rec || ml_sq_rec_validate(s->writer, op->rec) < 0)
 			continue; /* the ordinary way, below */
@@ -276,6 +282,8 @@ static int run_batch(struct sq_store *s, struct sq_op *batch, bool fast)
 		if (ml_sq_rec_write(s->writer, op->rec) < 0) {
 			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
 			s->writer->nchecked = -1;
+			s->writer->nhandoffs = 0; /* nothing claimed or reserved yet */
+			s->writer->note_handoffs = false;
 			return 1;
 		}
 		op->rc = op->rec_rc;
@@ -285,8 +293,13 @@ static int run_batch(struct sq_store *s, struct sq_op *batch, bool fast)
 	for (struct sq_op *op = batch; op && brc == 0; op = op->next)
 		if (!op->applied)
 			brc = run_op_savepoint(s, &tx, op);
+	s->writer->note_handoffs = false;
+	if (brc == 0 && s->has_taker)
+		ml_sq_handoff_claim(s->writer, &s->taker);
 	if (brc == 0)
 		brc = tx_ctl(s->writer, "COMMIT");
+	if (s->has_taker)
+		ml_sq_handoff_end(s->writer, &s->taker, brc == 0);
 	if (brc < 0) {
 		sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
 		for (struct sq_op *op = batch; op; op = op->next) {
@@ -387,6 +400,35 @@ static int sq_write(struct ml_store *base, ml_tx_fn fn, void *arg)
 	struct carry c = {fn, arg, 0, "", "", ""};
 	struct sq_op op = {.fn = carry_fn, .arg = &c};
 	return submit((struct sq_store *)base, &op, &c);
+}
+
+struct set_taker {
+	struct sq_store *s;
+	const struct ml_job_taker *t;
+};
+
+static int set_taker_fn(struct ml_tx *tx, void *arg)
+{
+	(void)tx;
+	struct set_taker *st = arg;
+	st->s->has_taker = st->t != NULL;
+	if (st->t)
+		st->s->taker = *st->t;
+	return 0;
+}
+
+/* On the writer thread, between two batches' hand-overs: once this returns, no batch uses
+ * the previous taker any more. */
+static int sq_set_job_taker(struct ml_store *base, const struct ml_job_taker *t)
+{
+	struct set_taker st = {(struct sq_store *)base, t};
+	return sq_write(base, set_taker_fn, &st);
+}
+
+static bool sq_writable(struct ml_tx *tx)
+{
+	struct sq_tx *t = (struct sq_tx *)tx;
+	return t->rec || t->c->is_writer; /* an optimistic run records its writes */
 }
 
 static struct sq_conn *reader_take(struct sq_store *s, int *rc)
@@ -1266,6 +1308,8 @@ static const struct ml_store_ops sqlite_ops = {
 	.ready = sq_ready,
 	.write = sq_write,
 	.write_occ = sq_write_occ,
+	.set_job_taker = sq_set_job_taker,
+	.writable = sq_writable,
 	.read = sq_read,
 	.nested = sq_nested,
 	.job_enqueue = ml_sq_job_enqueue,

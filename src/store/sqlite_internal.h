@@ -28,6 +28,11 @@ struct sq_conn {
 		char id[40], org_id[40];
 		int64_t version;
 	} checked[8];
+	/* The writer, while a job taker is set (sqlite_jobs.c): the jobs its batch wrote that
+	 * may be handed over when it commits. */
+	bool note_handoffs;
+	struct sq_handoff *handoffs;
+	size_t nhandoffs, caphandoffs;
 };
 
 struct sq_rec;
@@ -119,6 +124,12 @@ int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 		  const char *payload);
 
 /* The job queue (sqlite_jobs.c). */
+/* Handing jobs to the process's worker as the batch that wrote them commits (store.h,
+ * struct ml_job_taker): before COMMIT, the jobs noted since the batch began are claimed for
+ * the taker (those still eligible, as reserve() allows); after it, ml_sq_handoff_end()
+ * delivers them (committed) or releases them (rolled back). Both forget the notes. */
+void ml_sq_handoff_claim(struct sq_conn *c, const struct ml_job_taker *t);
+void ml_sq_handoff_end(struct sq_conn *c, const struct ml_job_taker *t, bool committed);
 int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
 int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
 		    int max, struct ml_job **jobs, int *n);

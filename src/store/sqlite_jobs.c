@@ -15,6 +15,9 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return s ? s : "";
 }
 
+static void note_handoff(struct sq_conn *c, int64_t seq, const char *id, const char *kind);
+static bool noted(const struct sq_conn *c, int64_t seq);
+
 int ml_sq_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40])
 {
 	char id[ML_ID_MAX];
@@ -88,7 +91,102 @@ int ml_sq_job_apply(struct sq_conn *c, const struct ml_job_new *j, const char *i
 		return ml_sq_fail(c->db, "job enqueue");
 	if (id_out)
 		snprintf(id_out, 40, "%s", id);
+	if (c->note_handoffs && !j->wait_key && (!j->run_at_ms || j->run_at_ms <= now))
+		note_handoff(c, sqlite3_last_insert_rowid(c->db), id, j->kind);
 	return 0;
+}
+
+/* --- handing jobs over at commit --- */
+
+struct sq_handoff {
+	int64_t seq;
+	char id[40];
+	char kind[48];
+	struct ml_job *job; /* claimed for the taker (before COMMIT) */
+};
+
+static void note_handoff(struct sq_conn *c, int64_t seq, const char *id, const char *kind)
+{
+	if (c->nhandoffs == c->caphandoffs) {
+		c->caphandoffs = c->caphandoffs ? c->caphandoffs * 2 : 64;
+		c->handoffs = ml_realloc(c->handoffs, c->caphandoffs * sizeof *c->handoffs);
+	}
+	struct sq_handoff *h = &c->handoffs[c->nhandoffs++];
+	h->seq = seq;
+	snprintf(h->id, sizeof h->id, "%s", id);
+	snprintf(h->kind, sizeof h->kind, "%s", kind);
+	h->job = NULL;
+}
+
+static bool noted(const struct sq_conn *c, int64_t seq)
+{
+	if (!c->note_handoffs || !c->nhandoffs || seq < c->handoffs[0].seq)
+		return false; /* (claims mostly find older jobs: notes are in insertion order) */
+	for (size_t i = 0; i < c->nhandoffs; i++)
+		if (c->handoffs[i].seq == seq)
+			return true;
+	return false;
+}
+
+void ml_sq_handoff_claim(struct sq_conn *c, const struct ml_job_taker *t)
+{
+	int64_t now = ml_now_ms();
+	sqlite3_stmt *st = NULL;
+	/* Still what was written (a savepoint rolled back may have dropped it, and its seq been
+	 * taken by a later job: hence the id too), still queued (not cancelled or coalesced away
+	 * since), and first of its group: the claim's own conditions (ml_sq_job_claim). */
+	if (c->nhandoffs)
+		st = ml_sq_prep(c, "UPDATE jobs SET state = 'running', worker = ?1, lease_until = ?2, "
+				   "attempts = attempts + 1, updated_at = ?3 "
+				   "WHERE seq = ?4 AND id = ?5 AND state = 'queued' AND run_at <= ?3 "
+				   "AND (group_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p "
+				   "     WHERE p.group_key = jobs.group_key AND p.seq < jobs.seq "
+				   "     AND p.state IN ('queued', 'running', 'waiting'))) "
+				   "RETURNING org_id, kind, group_key, payload, attempts, max_attempts");
+	for (size_t i = 0; st && i < c->nhandoffs; i++) {
+		struct sq_handoff *h = &c->handoffs[i];
+		if (!t->reserve(t->arg, h->kind))
+			continue;
+		sqlite3_bind_text(st, 1, t->worker, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now + t->lease_ms);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_int64(st, 4, h->seq);
+		sqlite3_bind_text(st, 5, h->id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			struct ml_job *j = ml_calloc(1, sizeof *j);
+			snprintf(j->id, sizeof j->id, "%s", h->id);
+			snprintf(j->org_id, sizeof j->org_id, "%s", col_text(st, 0));
+			snprintf(j->kind, sizeof j->kind, "%s", col_text(st, 1));
+			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+				j->group_key = ml_strdup(col_text(st, 2));
+			j->payload_text = ml_strdup(col_text(st, 3));
+			j->attempts = sqlite3_column_int(st, 4);
+			j->max_attempts = sqlite3_column_int(st, 5);
+			h->job = j;
+			while (sqlite3_step(st) == SQLITE_ROW)
+				;
+		} else {
+			t->release(t->arg); /* no longer eligible: the regular claim finds it */
+		}
+		sqlite3_reset(st);
+	}
+}
+
+void ml_sq_handoff_end(struct sq_conn *c, const struct ml_job_taker *t, bool committed)
+{
+	for (size_t i = 0; i < c->nhandoffs; i++) {
+		struct ml_job *j = c->handoffs[i].job;
+		if (!j)
+			continue;
+		if (committed) {
+			t->deliver(t->arg, j);
+		} else {
+			ml_job_free(j);
+			free(j);
+			t->release(t->arg);
+		}
+	}
+	c->nhandoffs = 0;
 }
 
 int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
@@ -128,6 +226,8 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 	while (k < max && sqlite3_step(st) == SQLITE_ROW) {
 		struct ml_job *j = &out[k];
 		seqs[k] = sqlite3_column_int64(st, 0);
+		if (noted(c, seqs[k]))
+			continue; /* written in this batch: handed over when it commits */
 		snprintf(j->id, sizeof j->id, "%s", col_text(st, 1));
 		snprintf(j->org_id, sizeof j->org_id, "%s", col_text(st, 2));
 		snprintf(j->kind, sizeof j->kind, "%s", col_text(st, 3));

@@ -58,6 +58,16 @@ struct ml_store *ml_tx_store(struct ml_tx *tx)
 	return tx->store;
 }
 
+int ml_store_set_job_taker(struct ml_store *s, const struct ml_job_taker *t)
+{
+	return s->ops->set_job_taker ? s->ops->set_job_taker(s, t) : 0;
+}
+
+bool ml_tx_writable(struct ml_tx *tx)
+{
+	return !tx->store->ops->writable || tx->store->ops->writable(tx);
+}
+
 int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg)
 {
 	return tx->store->ops->nested(tx, fn, arg);

@@ -197,6 +197,32 @@ struct ml_job_finish {
 
 /* Writes a new job (same transaction as the change that causes it). id_out may be NULL. */
 int ml_tx_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
+/* A worker of this process that takes jobs straight from the transactions that enqueue them,
+ * instead of finding them with its next claim (one store cycle less between a booking's
+ * change and the call it causes). A job is handed over when its transaction commits if it is
+ * new, due now, not waiting, first of its group among unfinished jobs, and reserve() says
+ * yes: it commits already claimed (`running`, leased to `worker`, its attempt counted) in
+ * that same transaction, so a crash leaves it exactly as a claimed job (recovered at start,
+ * or when its lease expires). reserve(), deliver() and release() run on the store's writer
+ * and must not block. */
+struct ml_job_taker {
+	/* Whether the worker takes a job of `kind` now (room is reserved for it). */
+	bool (*reserve)(void *arg, const char *kind);
+	/* The job reserved for is committed, claimed: the taker owns *job (ml_job_free). */
+	void (*deliver)(void *arg, struct ml_job *job);
+	/* The job reserved for was not handed over after all (its transaction rolled back, or
+	 * it was no longer eligible when the transaction ended). */
+	void (*release)(void *arg);
+	void *arg;
+	char worker[40]; /* the claims' owner name */
+	int64_t lease_ms;
+};
+/* Sets (or with NULL removes) the store's job taker; returns once no transaction still
+ * uses the previous one. A backend without the feature ignores it (jobs are claimed). */
+int ml_store_set_job_taker(struct ml_store *s, const struct ml_job_taker *t);
+/* False in a read-only transaction (ml_store_read): a caller that would write there must
+ * not try (e.g. a job's prepare, see queue/worker.h). */
+bool ml_tx_writable(struct ml_tx *tx);
 /* Claims up to max runnable jobs for `worker` with a lease: queued and due (or running with an
  * expired lease), and first in their group. *jobs is a new array of *n jobs (NULL when none). */
 int ml_tx_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,

@@ -187,6 +187,104 @@ static void test_call_abandoned_before_the_lease_runs_out(void **state)
 	json_decref(items);
 }
 
+/* --- jobs handed over at their enqueue's commit --- */
+
+static atomic_int prep_ro, prep_rw, written_before_start, handed_started;
+static atomic_llong handed_at;
+
+/* Writes the payload only in a write transaction, as a job with something durable to record
+ * before its calls must (meeting jobs without idempotency keys). */
+static int write_prepare(struct ml_tx *tx, struct ml_job_run *run)
+{
+	if (!json_object_get(run->job.payload, "writes"))
+		return 0;
+	if (!ml_tx_writable(tx)) {
+		atomic_fetch_add(&prep_ro, 1);
+		return ML_JOB_NEEDS_WRITE;
+	}
+	atomic_fetch_add(&prep_rw, 1);
+	json_t *p = json_pack("{s:b, s:b}", "writes", 1, "prepared", 1);
+	int rc = ml_tx_job_set_payload(tx, run->job.id, p);
+	json_decref(p);
+	return rc;
+}
+
+static int payload_fn(struct ml_tx *tx, void *arg)
+{
+	struct ml_job_run *run = arg;
+	json_t *items = NULL;
+	struct ml_list_query q = {.limit = 10};
+	char *next = NULL;
+	int rc = ml_tx_job_list(tx, "org_1", "running", NULL, &q, &items, &next);
+	free(next);
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		if (strcmp(json_string_value(json_object_get(it, "id")), run->job.id) == 0 &&
+		    json_object_get(json_object_get(it, "payload"), "prepared"))
+			atomic_fetch_add(&written_before_start, 1);
+	}
+	json_decref(items);
+	return rc;
+}
+
+static void handed_start(struct ml_job_run *run)
+{
+	if (json_object_get(run->job.payload, "writes"))
+		ml_store_read(((struct env *)run->app)->store, payload_fn, run);
+	atomic_store(&handed_at, (long long)ml_mono_ms());
+	atomic_fetch_add(&handed_started, 1);
+	struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, NULL};
+	ml_job_run_finish(run, &f, NULL, NULL);
+}
+
+static const struct ml_job_handler handed = {"test.handed", handed_start, noop_on_http, NULL,
+					     write_prepare};
+static const struct ml_job_handler *const handed_handlers[] = {&handed, NULL};
+
+static int enq_handed_fn(struct ml_tx *tx, void *arg)
+{
+	json_t *p = arg ? json_pack("{s:b}", "writes", 1) : json_object();
+	struct ml_job_new j = {"org_1", "test.handed", NULL, NULL, p, 0, 3};
+	int rc = ml_tx_job_enqueue(tx, &j, NULL);
+	json_decref(p);
+	return rc;
+}
+
+/* A job written while the worker runs starts without a claim: with no notification and an
+ * idle poll of 10 s, only the hand-over can start it in time. A prepare that writes runs
+ * first on a read snapshot (and says so), then in a write transaction, durable before the
+ * job starts. */
+static void test_job_handed_over_at_commit(void **state)
+{
+	struct env *e = *state;
+	struct ml_worker_config cfg = {.store = e->store, .app = e, .handlers = handed_handlers,
+				       .max_inflight = 4, .idle_poll_ms = 10000};
+	struct ml_worker *w;
+	assert_int_equal(ml_worker_start(&w, &cfg), 0);
+	usleep(300 * 1000); /* its first claim (nothing to claim) is over */
+	for (int i = 0; i < 2; i++) {
+		int before = atomic_load(&handed_started);
+		int64_t t0 = ml_mono_ms();
+		assert_int_equal(ml_store_write(e->store, enq_handed_fn, i ? (void *)1 : NULL), 0);
+		while (atomic_load(&handed_started) == before && ml_mono_ms() - t0 < 20000)
+			usleep(2000);
+		assert_int_equal(atomic_load(&handed_started), before + 1);
+		assert_true(atomic_load(&handed_at) - t0 < 5000); /* well under the idle poll */
+	}
+	int done = 0;
+	for (int i = 0; i < 200 && done < 2; i++) {
+		usleep(10000);
+		assert_int_equal(ml_store_read(e->store, done_fn, &done), 0);
+	}
+	ml_worker_stop(w);
+	assert_int_equal(done, 2);
+	assert_int_equal(atomic_load(&prep_ro), 1);
+	assert_int_equal(atomic_load(&prep_rw), 1);
+	assert_int_equal(atomic_load(&written_before_start), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +292,8 @@ int main(void)
 					    tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_call_abandoned_before_the_lease_runs_out,
 					    tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_job_handed_over_at_commit, tmpstore_setup,
+					    tmpstore_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
