@@ -10,7 +10,8 @@ loop hitting the same sandbox endpoint in the same run:
      last ready) against that bound; per link, the pipeline's own time (claim to ready minus
      the provider latency) p50/p99; daemon CPU seconds per link; peak RSS
   3. confirm->ready latency below saturation (confirms paced at half the rate step 2
-     sustained), minus the provider latency
+     sustained), minus each link's provider time (its calls' durations in the sandbox's
+     request log, the added latency included), and minus a fixed added latency for reference
   4. zero added latency: raw loop links/s, then 20,000 more bookings through the pipeline
 
 Usage: pipeline_bench.py BUILD_DIR OUT_DIR LOAD_TOOL. Knobs: BENCH_PIPELINE_N (20000),
@@ -121,6 +122,22 @@ def wait_done(db, since_seq, n, timeout=600):
     raise SystemExit("bench: the pipeline did not finish in time")
 
 
+def provider_ms(sbc):
+    """Per booking: the sandbox's own time (ms) over every Google call made for it."""
+    took, since = {}, 0
+    while True:
+        st, r = sbc.req("GET", "/_sandbox/requests?provider=google&direction=in&limit=5000"
+                        "&since=%d" % since)
+        if st != 200 or not r["requests"]:
+            return took
+        for q in r["requests"]:
+            body = q.get("body") if isinstance(q.get("body"), dict) else {}
+            b = body.get("extendedProperties", {}).get("private", {}).get("meetlink_booking")
+            if b:
+                took[b] = took.get(b, 0) + q["duration_ms"]
+        since = r["next_since"]
+
+
 def max_seq(db):
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
     v = con.execute("SELECT coalesce(max(seq), 0) FROM jobs").fetchone()[0]
@@ -136,7 +153,8 @@ def run():
             os.unlink(os.path.join(store, f))
     os.makedirs(store, exist_ok=True)
     db = os.path.join(store, "meetlink.db")
-    sb, sb_url = start(["sandbox", "--listen", "127.0.0.1:0", "--log-capacity", "100"], {},
+    # The request log holds step 3's calls: their durations are the provider's latency.
+    sb, sb_url = start(["sandbox", "--listen", "127.0.0.1:0", "--log-capacity", "8000"], {},
                        os.path.join(OUT, "psandbox.err"))
     d, url = start(["serve"], {
         "MEETLINK_LISTEN": "127.0.0.1:0", "MEETLINK_DB": "sqlite:" + db,
@@ -202,10 +220,21 @@ def run():
     load("create", url, KEY, svc["id"], n3, 64, ids)
     seq0 = max_seq(db)
     rate = max(50, int(min(bound, res["links_per_s"]) * 0.5))
+    sbc.req("DELETE", "/_sandbox/requests")
     load("confirm", url, KEY, ids, 256, rate)
     rows = wait_done(db, seq0, n3)
     lat = [u - c - LAT for c, u, _ in rows]
     res["paced_rate"] = rate
+    res["c2r_fixed_p50_ms"], res["c2r_fixed_p99_ms"] = pct(lat, 0.5), pct(lat, 0.99)
+    # Minus each link's own provider time: what the sandbox measured for that booking's
+    # calls (from the request read to the answer made, the added latency included).
+    took = provider_ms(sbc)
+    lat = []
+    for c, u, p in rows:
+        b = json.loads(p).get("booking_id")
+        if b not in took:
+            raise SystemExit("bench: no sandbox call logged for booking %s" % b)
+        lat.append(u - c - took[b])
     res["c2r_p50_ms"], res["c2r_p99_ms"] = pct(lat, 0.5), pct(lat, 0.99)
 
     # 4. zero added latency: raw loop, then the pipeline
@@ -236,7 +265,7 @@ def run():
 def report(r):
     ratio = r["links_per_s"] / r["littles_bound"]
     ok_ratio = ratio >= 0.90
-    ok_p99 = r["own_p99_ms"] < 5.0
+    ok_p99 = r["c2r_p99_ms"] < 5.0
     lines = [
         "meetlink pipeline bench — Google Meet through the pipeline vs the sandbox, %s, %d cores"
         % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), os.cpu_count()),
@@ -255,8 +284,12 @@ def report(r):
                         "%.1f / %.1f" % (r["own_p50_ms"], r["own_p99_ms"])),
         "%-52s %12.0f" % ("  confirms/s accepted (202) meanwhile", r["confirm_per_s"]),
         "%-52s %12.3f" % ("  daemon CPU per link, API confirm included (ms)", r["cpu_per_link_ms"]),
-        "%-52s %12s" % ("confirm->ready minus L at %d/s: p50 / p99 (ms)" % r["paced_rate"],
+        "%-52s %12s" % ("confirm->ready at %d/s minus the provider's time:" % r["paced_rate"],
+                        ""),
+        "%-52s %12s" % ("  its own calls' (sandbox-measured) p50 / p99 (ms)",
                         "%.1f / %.1f" % (r["c2r_p50_ms"], r["c2r_p99_ms"])),
+        "%-52s %12s" % ("  a fixed %d ms p50 / p99 (ms)" % LAT,
+                        "%.1f / %.1f" % (r["c2r_fixed_p50_ms"], r["c2r_fixed_p99_ms"])),
         "%-52s %12.0f" % ("raw libcurl-multi loop, no added latency: calls/s", r["raw0_per_s"]),
         "%-52s %12.0f" % ("pipeline, no added latency: links/s", r["links0_per_s"]),
         "%-52s %12.2f" % ("  ratio to the raw loop", r["links0_per_s"] / r["raw0_per_s"]),
@@ -264,7 +297,8 @@ def report(r):
         "%-52s %12s" % ("bookings with exactly one live event / duplicates",
                         "%d / %d" % (r["bookings_with_events"], r["duplicates"])),
         "",
-        "floor: >= 0.90 of the bound with %d in flight: %s; own time p99 < 5 ms: %s"
+        "floor: >= 0.90 of the bound with %d in flight: %s; confirm->ready overhead p99 "
+        "< 5 ms: %s"
         % (INFLIGHT, "MET" if ok_ratio else "NOT MET", "MET" if ok_p99 else "NOT MET"),
     ]
     text = "\n".join(lines)

@@ -52,6 +52,7 @@ struct ml_worker {
 	struct ml_job_run *c_prep;
 	int npreparing;         /* curl thread: sent to the committer to prepare */
 	atomic_int handed;      /* reserved by the store, not yet back on the curl thread */
+	atomic_bool taking;     /* the store hands jobs over: notifications are not needed */
 	atomic_int held_pub;    /* active + nready + npreparing, as the curl thread last saw */
 };
 
@@ -694,6 +695,8 @@ static void *worker_main(void *arg)
 	 * claimed a second time): jobs come straight from the transactions that enqueue them. */
 	if (ml_store_set_job_taker(w->cfg.store, &w->taker) < 0)
 		ml_warn("worker: jobs will only be claimed (%s)", ml_error_message());
+	else
+		atomic_store(&w->taking, true);
 	while (!atomic_load(&w->stop)) {
 		int64_t now = ml_mono_ms();
 		bool full = false;
@@ -785,7 +788,10 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 
 void ml_worker_notify(struct ml_worker *w)
 {
-	if (!w)
+	/* With the store handing jobs over, a job due now that was written or requeued is
+	 * handed over or reported (claim_soon) by the store itself: a claim now would find
+	 * nothing (one store cycle for nothing after every booking change). */
+	if (!w || atomic_load(&w->taking))
 		return;
 	atomic_store(&w->notified, true);
 	ml_curl_loop_wake(w->loop);
@@ -800,6 +806,7 @@ void ml_worker_stop(struct ml_worker *w)
 	pthread_join(w->thread, NULL);
 	/* No job is handed over any more once this returns. */
 	ml_store_set_job_taker(w->cfg.store, NULL);
+	atomic_store(&w->taking, false);
 	/* The committer records the last outcomes, then stops. */
 	pthread_mutex_lock(&w->mu);
 	w->c_stop = true;

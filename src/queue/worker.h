@@ -102,7 +102,8 @@ struct ml_worker_config {
 };
 
 int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg);
-/* Wakes the worker to look for jobs now (call after committing a change that enqueued). */
+/* Wakes the worker to look for jobs now (call after committing a change that enqueued or
+ * requeued jobs). Nothing to do once the store hands jobs over to it (struct ml_job_taker). */
 void ml_worker_notify(struct ml_worker *w);
 /* Stops claiming, lets in-flight jobs finish (their leases expire if they cannot), frees. */
 void ml_worker_stop(struct ml_worker *w);

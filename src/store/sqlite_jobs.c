@@ -48,7 +48,7 @@ int ml_sq_job_apply(struct sq_conn *c, const struct ml_job_new *j, const char *i
 	 * and keeps its place in the group's order. */
 	if (j->coalesce_key) {
 		st = ml_sq_prep(c, "UPDATE jobs SET payload = ?, run_at = ?, updated_at = ? "
-				   "WHERE coalesce_key = ? AND state = 'queued' RETURNING id");
+				   "WHERE coalesce_key = ? AND state = 'queued' RETURNING id, seq");
 		if (!st)
 			return ml_sq_fail(c->db, "job coalesce");
 		sqlite3_bind_text(st, 1, payload, -1, SQLITE_STATIC);
@@ -59,6 +59,8 @@ int ml_sq_job_apply(struct sq_conn *c, const struct ml_job_new *j, const char *i
 		if (r == SQLITE_ROW) {
 			if (id_out)
 				snprintf(id_out, 40, "%s", col_text(st, 0));
+			if (c->note_handoffs && (!j->run_at_ms || j->run_at_ms <= now))
+				note_handoff(c, sqlite3_column_int64(st, 1), col_text(st, 0), j->kind);
 			while (sqlite3_step(st) == SQLITE_ROW)
 				;
 			sqlite3_reset(st);
@@ -368,16 +370,25 @@ int ml_sq_job_wake(struct ml_tx *tx, const char *wait_key)
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "UPDATE jobs SET state = 'queued', run_at = ?, "
 					 "wait_key = NULL, updated_at = ? "
-					 "WHERE wait_key = ? AND state = 'waiting'");
+					 "WHERE wait_key = ? AND state = 'waiting' "
+					 "RETURNING seq, id, kind");
 	if (!st)
 		return ml_sq_fail(c->db, "job wake");
 	int64_t now = ml_now_ms();
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, wait_key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	int r, n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (c->note_handoffs)
+			note_handoff(c, sqlite3_column_int64(st, 0), col_text(st, 1),
+				     col_text(st, 2));
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
 		return ml_sq_fail(c->db, "job wake");
-	return sqlite3_changes(c->db);
+	return n;
 }
 
 int ml_sq_job_cancel_group(struct ml_tx *tx, const char *group_key, const char *kind)
@@ -487,14 +498,20 @@ int ml_sq_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t
 				    "Only a failed job can be retried (current state: %s).", state);
 	int64_t now = ml_now_ms();
 	st = ml_sq_prep(c, "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, "
-			   "updated_at = ? WHERE org_id = ? AND id = ?");
+			   "updated_at = ? WHERE org_id = ? AND id = ? RETURNING seq, kind");
 	if (!st)
 		return ml_sq_fail(c->db, "job retry");
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW && c->note_handoffs)
+		note_handoff(c, sqlite3_column_int64(st, 0), id, col_text(st, 1));
+	while (r == SQLITE_ROW)
+		r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
 		return ml_sq_fail(c->db, "job retry");
 	st = ml_sq_prep(c, "SELECT " JOB_COLS " FROM jobs WHERE org_id = ? AND id = ?");
 	if (!st)

@@ -3,8 +3,8 @@
  * claimed and is delivered after the commit, never before it nor after a rollback; a job
  * behind an unfinished one of its group, a job for later, a parked job, a job cancelled in
  * its own transaction and a job the taker has no room for stay queued for the regular claim
- * (which does not take a job its batch is handing over); every reservation is delivered or
- * released; with the taker removed nothing is handed over. */
+ * (which does not take a job its batch is handing over); a parked job woken is handed over
+ * too; every reservation is delivered or released; with the taker removed nothing is. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -238,6 +238,24 @@ static void test_ineligible_jobs_stay_queued(void **state)
 	assert_int_equal(ts.reserved, 0);
 }
 
+static int wake_fn(struct ml_tx *tx, void *arg)
+{
+	return ml_tx_job_wake(tx, arg) == 1 ? 0 : -1;
+}
+
+/* A parked job woken (the host reconnected) is handed over like a new one. */
+static void test_woken_job_is_handed_over(void **state)
+{
+	struct env *e = *state;
+	struct enq parked = {.group = "bkg_3", .wait_key = "conn_1"};
+	assert_int_equal(ml_store_write(e->store, enq_fn, &parked), 0);
+	assert_int_equal(ts.delivered, 0);
+	assert_int_equal(ml_store_write(e->store, wake_fn, "conn_1"), 0);
+	assert_int_equal(ts.delivered, 1);
+	assert_string_equal(ts.got[0].id, parked.id);
+	assert_string_equal(state_of(e, parked.id), "running");
+}
+
 static void test_no_taker_no_handover(void **state)
 {
 	struct env *e = *state;
@@ -256,6 +274,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rolled_back_job_is_never_delivered, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_ineligible_jobs_stay_queued, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_woken_job_is_handed_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_taker_no_handover, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
