@@ -11,11 +11,12 @@
  * at the end of the window plus a 5 s grace period at most, whatever the server does.
  * Machine-readable results go to stdout as "key value" lines; progress goes to stderr. */
 #define _GNU_SOURCE
+#include "h1client.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -163,18 +163,10 @@ struct worker {
 static int connect_lo(void)
 {
 	struct sockaddr_in sa = {0};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	if (fd < 0)
-		return -1;
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)cfg.port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return fd;
+	return ml_h1_connect((struct sockaddr *)&sa, sizeof sa, false);
 }
 
 static void build_request(struct conn *c)
@@ -212,62 +204,6 @@ static void build_request(struct conn *c)
 	}
 	c->woff = 0;
 	c->rlen = 0;
-}
-
-/* Writes what is pending. 0 = all sent, 1 = would block, -1 = error. */
-static int flush_write(struct conn *c)
-{
-	while (c->woff < c->wlen) {
-		ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? 1 : -1;
-		}
-		c->woff += (size_t)n;
-	}
-	return 0;
-}
-
-/* A complete response in c->rbuf? 1 yes (status, body, close filled), 0 need more, -1 bad. */
-static int parse_response(struct conn *c, int *status, const char **body, size_t *blen,
-			  bool *close_after, size_t *total)
-{
-	char *end = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
-	if (!end)
-		return c->rlen >= RBUF ? -1 : 0;
-	if (c->rlen < 12 || memcmp(c->rbuf, "HTTP/1.", 7) != 0)
-		return -1;
-	*status = atoi(c->rbuf + 9);
-	size_t hlen = (size_t)(end - c->rbuf) + 4, clen = 0;
-	bool have_len = false;
-	*close_after = false;
-	for (char *line = memchr(c->rbuf, '\n', hlen); line && line < end;
-	     line = memchr(line + 1, '\n', (size_t)(end - line))) {
-		char *l = line + 1;
-		if (strncasecmp(l, "Content-Length:", 15) == 0) {
-			clen = strtoul(l + 15, NULL, 10);
-			have_len = true;
-		} else if (strncasecmp(l, "Connection:", 11) == 0) {
-			char *v = l + 11;
-			while (*v == ' ')
-				v++;
-			if (strncasecmp(v, "close", 5) == 0)
-				*close_after = true;
-		} else if (strncasecmp(l, "Transfer-Encoding:", 18) == 0) {
-			return -1; /* the daemon answers with Content-Length; chunked is a bug here */
-		}
-	}
-	if (!have_len)
-		return -1;
-	if (hlen + clen > RBUF)
-		return -1;
-	if (c->rlen < hlen + clen)
-		return 0;
-	*body = c->rbuf + hlen;
-	*blen = clen;
-	*total = hlen + clen;
-	return 1;
 }
 
 static void conn_close(struct worker *w, struct conn *c)
@@ -308,7 +244,7 @@ static bool start_next(struct worker *w, struct conn *c, int64_t now)
 	}
 	build_request(c);
 	c->t_req = now;
-	int r = flush_write(c);
+	int r = ml_h1_send(c->fd, c->wbuf, c->wlen, &c->woff);
 	if (r < 0) {
 		if (in_window(now))
 			w->err_conn++;
@@ -318,20 +254,6 @@ static bool start_next(struct worker *w, struct conn *c, int64_t now)
 	struct epoll_event ev = {.events = EPOLLIN | (r ? EPOLLOUT : 0), .data.ptr = c};
 	epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
 	return true;
-}
-
-static const char *find_booking_id(const char *body, size_t n, char out[64])
-{
-	const char *p = memmem(body, n, "\"id\":\"bkg_", 10);
-	if (!p)
-		return NULL;
-	p += 6;
-	const char *q = memchr(p, '"', (size_t)(body + n - p));
-	if (!q || q - p >= 64)
-		return NULL;
-	memcpy(out, p, (size_t)(q - p));
-	out[q - p] = '\0';
-	return out;
 }
 
 /* A full response arrived on c: account for it and move on. */
@@ -361,7 +283,7 @@ static void on_response(struct worker *w, struct conn *c, int status, const char
 			if (count)
 				w->err_status++;
 			report_error("create", status, body, blen);
-		} else if (!find_booking_id(body, blen, c->booking_id)) {
+		} else if (!ml_h1_booking_id(body, blen, c->booking_id)) {
 			ok = false;
 			if (count)
 				w->err_parse++;
@@ -400,45 +322,33 @@ static void on_response(struct worker *w, struct conn *c, int status, const char
 
 static void on_readable(struct worker *w, struct conn *c)
 {
-	for (;;) {
-		ssize_t n = recv(c->fd, c->rbuf + c->rlen, RBUF - c->rlen, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		int64_t now = now_ns();
-		if (n <= 0) { /* closed or failed mid-request */
-			if (in_window(now))
-				w->err_conn++;
-			conn_close(w, c);
-			if (c->step == ST_CONFIRM)
-				c->step = ST_CREATE;
-			start_next(w, c, now);
-			return;
-		}
-		c->rlen += (size_t)n;
-		int status;
-		const char *body;
-		size_t blen, total;
-		bool close_after;
-		int r = parse_response(c, &status, &body, &blen, &close_after, &total);
-		if (r == 0)
-			continue;
-		if (r < 0 || total != c->rlen) {
-			if (in_window(now))
-				w->err_parse++;
-			report_error("unparseable response", 0, c->rbuf, c->rlen);
-			conn_close(w, c);
-			c->step = cfg.mode == MODE_HEALTHZ ? ST_HEALTHZ : ST_CREATE;
-			start_next(w, c, now);
-			return;
-		}
-		on_response(w, c, status, body, blen, now);
-		if (close_after)
-			conn_close(w, c);
+	struct ml_h1_resp resp;
+	int r = ml_h1_recv(c->fd, c->rbuf, &c->rlen, RBUF, &resp);
+	if (r == 0)
+		return;
+	int64_t now = now_ns();
+	if (r == -1) { /* closed or failed mid-request */
+		if (in_window(now))
+			w->err_conn++;
+		conn_close(w, c);
+		if (c->step == ST_CONFIRM)
+			c->step = ST_CREATE;
 		start_next(w, c, now);
 		return;
 	}
+	if (r == -2) {
+		if (in_window(now))
+			w->err_parse++;
+		report_error("unparseable response", 0, c->rbuf, c->rlen);
+		conn_close(w, c);
+		c->step = cfg.mode == MODE_HEALTHZ ? ST_HEALTHZ : ST_CREATE;
+		start_next(w, c, now);
+		return;
+	}
+	on_response(w, c, resp.status, resp.body, resp.body_len, now);
+	if (resp.close)
+		conn_close(w, c);
+	start_next(w, c, now);
 }
 
 static void *worker_main(void *arg)
@@ -480,7 +390,7 @@ static void *worker_main(void *arg)
 			if (c->fd < 0)
 				continue;
 			if (evs[i].events & EPOLLOUT) {
-				int r = flush_write(c);
+				int r = ml_h1_send(c->fd, c->wbuf, c->wlen, &c->woff);
 				if (r < 0) {
 					conn_close(w, c);
 					continue;

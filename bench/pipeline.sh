@@ -16,6 +16,6 @@ mkdir -p "$OUT"
 [ -x "$BUILD/meetlink" ] || { echo "bench: $BUILD/meetlink not found; build first" >&2; exit 1; }
 echo "bench: building the pipeline load tool"
 cc -O2 -std=gnu17 -Wall -Wextra -Werror -Isrc -o "$OUT/pipeline_load" bench/pipeline_load.c \
-	src/queue/curl_loop.c -lcurl
+	bench/h1client.c src/queue/curl_loop.c -lcurl
 echo "bench: meeting pipeline, ${BENCH_PIPELINE_N:-20000} Google Meet bookings per run (about a minute)"
 exec /usr/bin/python3 bench/pipeline_bench.py "$BUILD" "$OUT" "$OUT/pipeline_load"

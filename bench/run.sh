@@ -63,7 +63,7 @@ val() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 
 echo "bench: building the load generator and the SQLite ceiling"
 CFLAGS="-O2 -std=gnu17 -Wall -Wextra -Werror"
-cc $CFLAGS -o "$OUT/loadgen" bench/loadgen.c -lpthread
+cc $CFLAGS -o "$OUT/loadgen" bench/loadgen.c bench/h1client.c -lpthread
 cc $CFLAGS -o "$OUT/sqlite_ceiling" bench/sqlite_ceiling.c -lsqlite3
 
 # --- ceiling 1: raw SQLite durable inserts, same disk, nothing else running ---
