@@ -132,7 +132,7 @@ static int load_doc(struct ml_tx *tx, enum ml_kind kind, const char *org, const 
 	return ml_tx_doc_peek(tx, kind, org, id, out);
 }
 
-/* --- prepare: in the claim's transaction --- */
+/* --- prepare: in the claim's transaction, or on a read snapshot (a job handed over) --- */
 
 static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 {
