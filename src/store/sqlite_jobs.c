@@ -222,7 +222,8 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 	if (!st)
 		return ml_sq_fail(c->db, "job claim");
 	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int(st, 2, max);
+	/* Room for the rows passed over below, so that a claim still fills up when more is due. */
+	sqlite3_bind_int(st, 2, max + (c->note_handoffs ? (int)c->nhandoffs : 0));
 	out = ml_calloc((size_t)(max > 0 ? max : 1), sizeof *out);
 	int64_t *seqs = ml_calloc((size_t)(max > 0 ? max : 1), sizeof *seqs);
 	while (k < max && sqlite3_step(st) == SQLITE_ROW) {
