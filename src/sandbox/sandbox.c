@@ -245,8 +245,9 @@ char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet)
 	char *out = ml_malloc(pl + n + 1);
 	memcpy(out, prefix, pl);
 	for (size_t i = 0; i < n; i++) {
+		/* Only the bytes used: a Meet code draws 3 characters at a time. */
 		if (i % sizeof rnd == 0)
-			ml_random(rnd, sizeof rnd);
+			ml_random_pooled(rnd, n - i < sizeof rnd ? n - i : sizeof rnd);
 		/* 256 % al bias is irrelevant for emulated ids. */
 		out[pl + i] = a[rnd[i % sizeof rnd] % al];
 	}
