@@ -32,7 +32,9 @@
  *     {code,message,more_info,status}) and status. Validate inputs the way the provider does.
  *  7. Add tests/e2e/test_sandbox_<name>.py and a section in docs/sandbox.md.
  *
- * Threading: the HTTP layer runs one thread per connection; everything here is thread-safe.
+ * Threading: handlers run on the HTTP layer's epoll pool, one at a time under the sandbox
+ * lock, and must not block: a fault's latency defers the request (resp->defer_ms) rather than
+ * sleeping. Everything here is thread-safe.
  */
 #ifndef ML_SANDBOX_SANDBOX_H
 #define ML_SANDBOX_SANDBOX_H
