@@ -235,21 +235,26 @@ void ml_sb_shutdown(void)
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet)
+void ml_sb_rand_fill(char *out, size_t n, const char *alphabet)
 {
-	size_t pl = strlen(prefix);
 	const char *a = alphabet ? alphabet : ML_SB_ALNUM;
 	size_t al = strlen(a);
 	unsigned char rnd[256];
-	char *out = ml_malloc(pl + n + 1);
-	memcpy(out, prefix, pl);
 	for (size_t i = 0; i < n; i++) {
 		/* Only the bytes used: a Meet code draws 3 characters at a time. */
 		if (i % sizeof rnd == 0)
 			ml_random_pooled(rnd, n - i < sizeof rnd ? n - i : sizeof rnd);
 		/* 256 % al bias is irrelevant for emulated ids. */
-		out[pl + i] = a[rnd[i % sizeof rnd] % al];
+		out[i] = a[rnd[i % sizeof rnd] % al];
 	}
+}
+
+char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet)
+{
+	size_t pl = strlen(prefix);
+	char *out = ml_malloc(pl + n + 1);
+	memcpy(out, prefix, pl);
+	ml_sb_rand_fill(out + pl, n, alphabet);
 	out[pl + n] = '\0';
 	return out;
 }

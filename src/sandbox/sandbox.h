@@ -109,6 +109,8 @@ bool ml_sb_redirect_ok(json_t *client, const char *uri);
 
 /* `prefix` + n random characters from `alphabet` (NULL: [A-Za-z0-9]). Caller frees. */
 char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet);
+/* The same n characters into out (no NUL added). */
+void ml_sb_rand_fill(char *out, size_t n, const char *alphabet);
 #define ML_SB_HEX "0123456789abcdef"
 #define ML_SB_DIGITS "0123456789"
 #define ML_SB_BASE32HEX "0123456789abcdefghijklmnopqrstuv"
