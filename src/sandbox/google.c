@@ -336,11 +336,17 @@ static bool fields_param(struct ml_http_req *req, struct ml_http_resp *resp,
 	return true;
 }
 
-/* What an answer shows of a stored event: a selection shares the stored values (the answer
- * is serialized at once, under the lock); without one the whole event is copied. */
-static json_t *event_out(json_t *ev, const struct ml_sb_fields *fields)
+/* Answers a stored event, or the selection of it, as 200. The text is written at once, under
+ * the lock, so the stored values need no copy; a selection's text is written without
+ * building the selected value. */
+static void answer_event(struct ml_http_resp *resp, json_t *ev, const struct ml_sb_fields *fields)
 {
-	return fields ? ml_sb_fields_apply(fields, ev) : json_deep_copy(ev);
+	if (!fields) {
+		ml_resp_json(resp, 200, json_incref(ev));
+		return;
+	}
+	char *s = ml_sb_fields_text(fields, ev);
+	ml_resp_body_steal(resp, 200, "application/json", s, strlen(s));
 }
 
 /* An answer built for the request: itself without a selection, else the selection of it
@@ -426,7 +432,7 @@ static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 	free(gen);
 	json_object_set(events, id, ev);
 	notify(root, "created", cal, ev, su);
-	ml_resp_json(resp, 200, event_out(ev, fields));
+	answer_event(resp, ev, fields);
 done:
 	json_decref(body);
 	ml_sb_fields_free(fields);
@@ -467,7 +473,7 @@ static void events_get(struct ml_http_req *req, struct ml_http_resp *resp)
 	struct ml_sb_fields *fields = NULL;
 	json_t *ev = find_event(req, resp, false, &cal, &fields);
 	if (ev)
-		ml_resp_json(resp, 200, event_out(ev, fields));
+		answer_event(resp, ev, fields);
 	ml_sb_fields_free(fields);
 }
 
@@ -567,7 +573,7 @@ static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bo
 	json_object_set(events, id, next);
 	free(id);
 	notify(root, "updated", cal, next, su);
-	ml_resp_json(resp, 200, event_out(next, fields));
+	answer_event(resp, next, fields);
 done:
 	json_decref(next);
 	json_decref(body);
@@ -752,8 +758,7 @@ static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, cons
 	/* With a selection, the list is selected as a whole (`items(id),nextPageToken`): its
 	 * items are the stored events, shared until then. */
 	for (size_t i = (size_t)offset; i < m && (long)json_array_size(items) < max_results; i++)
-		json_array_append_new(items,
-		                      fields ? json_incref(v[i].ev) : event_out(v[i].ev, NULL));
+		json_array_append_new(items, json_incref(v[i].ev));
 	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "kind", "calendar#events",
 	                        "etag", "\"p32sb\"", "summary", cal, "timeZone", "UTC",
 	                        "accessRole", "owner", "defaultReminders");
