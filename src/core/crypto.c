@@ -17,6 +17,26 @@ void ml_random(void *out, size_t n)
 	}
 }
 
+/* A per-thread buffer of CSPRNG output refilled 1 KiB at a time: one RAND_bytes call per id
+ * or token cost more than the rest of making it. */
+void ml_random_pooled(void *out, size_t n)
+{
+	static _Thread_local uint8_t pool[1024];
+	static _Thread_local size_t left;
+	if (n > sizeof pool) {
+		ml_random(out, n);
+		return;
+	}
+	if (left < n) {
+		ml_random(pool, sizeof pool);
+		left = sizeof pool;
+	}
+	memcpy(out, pool + sizeof pool - left, n);
+	/* Wipe what was handed out, so nothing later in the pool's life can repeat it. */
+	memset(pool + sizeof pool - left, 0, n);
+	left -= n;
+}
+
 /* SHA-256 through EVP with the algorithm fetched once and one digest context per thread:
  * SHA256() and HMAC() fetch the algorithm on every call (OpenSSL 3), which cost more than
  * hashing an API key. The per-thread context is freed when its thread ends. */

@@ -9,6 +9,8 @@
 
 /* Cryptographically secure random bytes; aborts if the system cannot provide them. */
 void ml_random(void *out, size_t n);
+/* The same, served from a per-thread pool: for the many small draws of ids and tokens. */
+void ml_random_pooled(void *out, size_t n);
 
 void ml_sha256(const void *data, size_t n, uint8_t out[32]);
 /* Lowercase hex of SHA-256; `out` holds 65 bytes. */

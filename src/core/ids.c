@@ -7,26 +7,6 @@
 
 static const char alpha[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
-/* Ids are drawn from a per-thread buffer of CSPRNG output refilled 1 KiB at a time: one
- * RAND_bytes call per id cost more than the rest of making the id. */
-static void random_bytes(uint8_t *out, size_t n)
-{
-	static _Thread_local uint8_t pool[1024];
-	static _Thread_local size_t left;
-	if (n > sizeof pool) {
-		ml_random(out, n);
-		return;
-	}
-	if (left < n) {
-		ml_random(pool, sizeof pool);
-		left = sizeof pool;
-	}
-	memcpy(out, pool + sizeof pool - left, n);
-	/* Wipe what was handed out, so nothing later in the pool's life can repeat it. */
-	memset(pool + sizeof pool - left, 0, n);
-	left -= n;
-}
-
 /* The first TIME_CHARS characters are the creation time in milliseconds (45 bits, base32,
  * most significant first), the rest randomness: ids made close in time sort close together,
  * so the store's indexes on them take new entries on the same few pages instead of one
@@ -40,7 +20,7 @@ void ml_id_new(char out[ML_ID_MAX], const char *prefix)
 	size_t n = strlen(prefix);
 	if (n > 8)
 		n = 8;
-	random_bytes(r, sizeof r);
+	ml_random_pooled(r, sizeof r);
 	memcpy(out, prefix, n);
 	out[n++] = '_';
 	uint64_t ms = (uint64_t)ml_now_ms();

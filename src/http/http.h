@@ -3,7 +3,9 @@
  * response that function filled in.
  *
  * Threading: one thread per connection (poll), so a handler may block (on the store's group
- * commit, or on a sandbox's injected latency) without stalling other connections.
+ * commit) without stalling other connections; or a pool of epoll threads, where a handler
+ * must not block. Either way a dispatcher can answer later (resp->defer_ms): the connection's
+ * thread sleeps, or in the pool the connection is suspended while no thread waits for it.
  */
 #ifndef ML_HTTP_HTTP_H
 #define ML_HTTP_HTTP_H
@@ -13,6 +15,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ML_HTTP_MAX_PARAMS 6
 #define ML_HTTP_MAX_HEADERS 16
@@ -33,6 +36,11 @@ struct ml_http_req {
 	void *app;  /* the server's app pointer */
 	void *user; /* free for the dispatcher (e.g. the authenticated principal) */
 	struct MHD_Connection *conn;
+	/* What a dispatcher that deferred the request (resp->defer_ms) left for the next call;
+	 * NULL on the first. The dispatcher takes it back then; pending_free releases it if the
+	 * connection ends before. */
+	void *pending;
+	void (*pending_free)(void *pending);
 };
 
 struct ml_http_resp {
@@ -45,6 +53,9 @@ struct ml_http_resp {
 	} headers[ML_HTTP_MAX_HEADERS];
 	int nheaders;
 	bool drop; /* close the connection without answering */
+	/* Answer later: nothing set here is sent, and the same request is dispatched again
+	 * after defer_ms milliseconds (sooner while the server stops), with req->pending. */
+	int64_t defer_ms;
 };
 
 typedef void (*ml_http_handler)(struct ml_http_req *req, struct ml_http_resp *resp);

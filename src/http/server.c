@@ -1,4 +1,5 @@
 #include "http/http.h"
+#include "http/defer.h"
 #include "core/error.h"
 #include "core/json_text.h"
 #include "core/log.h"
@@ -13,11 +14,13 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct ml_http_server {
 	struct MHD_Daemon *mhd;
 	struct ml_http_config cfg;
+	struct ml_http_defer *defer; /* the pool's deferred requests; NULL per connection */
 	int fd;
 	int port;
 };
@@ -26,6 +29,8 @@ struct ml_http_server {
 struct conn_ctx {
 	struct ml_buf body;
 	bool too_big;
+	void *pending; /* a deferred request's dispatcher state (ml_http_req.pending) */
+	void (*pending_free)(void *pending);
 };
 
 static void resp_reset_body(struct ml_http_resp *resp)
@@ -271,9 +276,32 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
 					  req.remote_ip, sizeof req.remote_ip);
 		}
-		resp.status = 500;
-		ml_error_clear();
-		srv->cfg.dispatch(&req, &resp);
+		req.pending = ctx->pending;
+		req.pending_free = ctx->pending_free;
+		ctx->pending = NULL; /* the dispatcher's again */
+		for (;;) {
+			resp.status = 500;
+			ml_error_clear();
+			srv->cfg.dispatch(&req, &resp);
+			if (resp.defer_ms <= 0)
+				break;
+			int64_t ms = resp.defer_ms;
+			resp_free(&resp);
+			memset(&resp, 0, sizeof resp);
+			if (srv->defer) {
+				ctx->pending = req.pending;
+				ctx->pending_free = req.pending_free;
+				if (ml_http_defer_add(srv->defer, conn, ms))
+					return MHD_YES; /* called again once resumed */
+				/* Stopping: answer now. */
+				ctx->pending = NULL;
+			} else {
+				/* The connection's own thread: waiting here holds up no other. */
+				struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+				while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+					;
+			}
+		}
 	}
 	if (resp.drop) {
 		resp_free(&resp);
@@ -295,6 +323,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!ctx)
 		return;
+	if (ctx->pending && ctx->pending_free)
+		ctx->pending_free(ctx->pending);
 	ml_buf_free(&ctx->body);
 	free(ctx);
 	*con_cls = NULL;
@@ -357,7 +387,7 @@ int ml_http_start(struct ml_http_server **out, const struct ml_http_config *cfg)
 	srv->port = ntohs(sa.sin_port);
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (cfg->pool)
-		flags |= MHD_USE_EPOLL;
+		flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME; /* deferred requests */
 	else
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	struct MHD_OptionItem ops[] = {
@@ -367,10 +397,13 @@ int ml_http_start(struct ml_http_server **out, const struct ml_http_config *cfg)
 		 cfg->pool ? (intptr_t)cfg->pool : 256 * 1024, NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
+	if (cfg->pool)
+		srv->defer = ml_http_defer_start();
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET,
 				    fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 				    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!srv->mhd) {
+		ml_http_defer_stop(srv->defer);
 		close(fd);
 		free(srv);
 		return ml_error_set(ML_EUNAVAIL, "listen_failed", NULL,
@@ -389,6 +422,7 @@ void ml_http_stop(struct ml_http_server *srv)
 {
 	if (!srv)
 		return;
+	ml_http_defer_stop(srv->defer); /* MHD must not stop with suspended connections */
 	MHD_stop_daemon(srv->mhd);
 	close(srv->fd);
 	free(srv);

@@ -10,6 +10,7 @@
 #include "sandbox/fields.h"
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 
 #include <stdbool.h>
@@ -252,4 +253,98 @@ static json_t *apply(const struct ml_sb_fields *const *set, size_t n, json_t *v)
 json_t *ml_sb_fields_apply(const struct ml_sb_fields *f, json_t *v)
 {
 	return apply(&f, 1, v);
+}
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+/* apply() fused with writing its result: the same rules, each value's text appended as it is
+ * decided, and taken back (b->len reset) where apply() leaves a value out. An answer's
+ * selection written this way skips the objects apply() would build only to write them. */
+static bool write_sel(struct ml_buf *b, const struct ml_sb_fields *const *set, size_t n, json_t *v);
+
+static void unwrite(struct ml_buf *b, size_t mark)
+{
+	b->len = mark;
+	b->data[mark] = '\0';
+}
+
+static void write_object(struct ml_buf *b, const struct ml_sb_fields *const *set, size_t n,
+                         json_t *v)
+{
+	const struct ml_sb_fields **next = ml_malloc(2 * n * sizeof *next);
+	const char *k;
+	json_t *m;
+	bool first = true;
+	ml_buf_append(b, "{", 1);
+	json_object_foreach(v, k, m)
+	{
+		size_t nn = 0, kn = strlen(k);
+		for (size_t i = 0; i < n; i++) {
+			const struct ml_sb_fields *c = find_kid(set[i], k, kn);
+			if (c)
+				next[nn++] = c;
+			if (set[i]->star)
+				next[nn++] = set[i]->star;
+		}
+		if (!nn)
+			continue;
+		size_t mark = b->len;
+		if (!first)
+			ml_buf_append(b, ",", 1);
+		ml_json_text_string(b, k);
+		ml_buf_append(b, ":", 1);
+		size_t at = b->len;
+		if (whole(next, nn)) {
+			ml_json_text_append(b, m);
+		} else if (!write_sel(b, next, nn, m) || (json_is_object(m) && b->len - at == 2)) {
+			/* Nothing selected, or an object of which nothing was kept ("{}"). */
+			unwrite(b, mark);
+			continue;
+		}
+		first = false;
+	}
+	ml_buf_append(b, "}", 1);
+	free(next);
+}
+
+static bool write_sel(struct ml_buf *b, const struct ml_sb_fields *const *set, size_t n, json_t *v)
+{
+	if (whole(set, n)) {
+		ml_json_text_append(b, v);
+		return true;
+	}
+	if (json_is_object(v)) {
+		write_object(b, set, n, v);
+		return true;
+	}
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		bool first = true;
+		ml_buf_append(b, "[", 1);
+		json_array_foreach(v, i, e)
+		{
+			size_t mark = b->len;
+			if (!first)
+				ml_buf_append(b, ",", 1);
+			if (write_sel(b, set, n, e))
+				first = false;
+			else
+				unwrite(b, mark);
+		}
+		ml_buf_append(b, "]", 1);
+		return true;
+	}
+	return false;
+}
+
+char *ml_sb_fields_text(const struct ml_sb_fields *f, json_t *v)
+{
+	struct ml_buf b = {0};
+	ml_buf_grow(&b, 512);
+	if (!write_sel(&b, &f, 1, v)) {
+		ml_buf_free(&b);
+		return NULL;
+	}
+	return ml_buf_steal(&b);
 }

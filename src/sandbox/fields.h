@@ -35,6 +35,10 @@ int ml_sb_fields_parse(struct ml_sb_fields **out, const char *selector);
  * object (`{}` when nothing is selected); NULL when a non-object has nothing selected. */
 json_t *ml_sb_fields_apply(const struct ml_sb_fields *f, json_t *v);
 
+/* The compact JSON text (ml_json_text) of ml_sb_fields_apply(f, v), written without building
+ * the selection: for answers, which are only written. Never NULL for an object. */
+char *ml_sb_fields_text(const struct ml_sb_fields *f, json_t *v);
+
 /* Accepts NULL. */
 void ml_sb_fields_free(struct ml_sb_fields *f);
 

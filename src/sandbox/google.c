@@ -26,12 +26,33 @@
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
+/* RFC 3339 with milliseconds. The text of the second is kept per thread: an insert stamps
+ * its event twice, and gmtime_r + strftime cost more than the rest of the stamp. */
 static void time_ms(int64_t ms, char out[ML_RFC3339_MAX + 4])
 {
-	char t[ML_RFC3339_MAX];
-	ml_time_format(ms / 1000, t);
-	size_t n = strlen(t);
-	snprintf(out, ML_RFC3339_MAX + 4, "%.*s.%03dZ", (int)(n - 1), t, (int)(ms % 1000));
+	static _Thread_local int64_t sec = -1;
+	static _Thread_local char t[ML_RFC3339_MAX];
+	static _Thread_local size_t n; /* strlen(t) without the 'Z' */
+	if (ms < 0) {
+		char neg[ML_RFC3339_MAX];
+		ml_time_format(ms / 1000, neg);
+		snprintf(out, ML_RFC3339_MAX + 4, "%.*s.%03dZ", (int)(strlen(neg) - 1), neg,
+		         (int)(ms % 1000));
+		return;
+	}
+	if (ms / 1000 != sec) {
+		sec = ms / 1000;
+		ml_time_format(sec, t);
+		n = strlen(t) - 1;
+	}
+	int f = (int)(ms % 1000);
+	memcpy(out, t, n);
+	out[n] = '.';
+	out[n + 1] = (char)('0' + f / 100);
+	out[n + 2] = (char)('0' + f / 10 % 10);
+	out[n + 3] = (char)('0' + f % 10);
+	out[n + 4] = 'Z';
+	out[n + 5] = '\0';
 }
 
 static void set_now(json_t *ev, const char *key)
@@ -44,10 +65,37 @@ static void set_now(json_t *ev, const char *key)
 static void new_etag(json_t *ev)
 {
 	static unsigned long long seq; /* under the sandbox lock */
-	char *e = ml_asprintf("\"3%012lld%03llu\"", (long long)(ml_sb_now_ms() % 1000000000000LL),
-	                      ++seq % 1000);
+	char e[48];
+	snprintf(e, sizeof e, "\"3%012lld%03llu\"", (long long)(ml_sb_now_ms() % 1000000000000LL),
+	         ++seq % 1000);
 	json_object_set_new(ev, "etag", json_string(e));
-	free(e);
+}
+
+/* Small values built directly rather than with json_pack, which parses its format on every
+ * call: on events.insert that parsing cost more than building the values. Keys are literals,
+ * so they skip the UTF-8 check; values are checked as json_pack checked them. */
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+	json_object_set_new_nocheck(obj, key, json_string(value));
+}
+
+static json_t *obj_str(const char *key, const char *value)
+{
+	json_t *o = json_object();
+	set_str(o, key, value);
+	return o;
+}
+
+/* `a` followed by `b`, as a JSON string. */
+static json_t *str_cat(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *s = ml_malloc(na + nb + 1);
+	memcpy(s, a, na);
+	memcpy(s + na, b, nb + 1);
+	json_t *j = json_string(s);
+	free(s);
+	return j;
 }
 
 /* The request body as a JSON object; otherwise answers 400 parseError and NULL. */
@@ -139,39 +187,45 @@ static void conference_finish(json_t *ev, const char *result)
 	if (!cr)
 		return;
 	if (strcmp(result, "failure") == 0) {
-		json_object_set_new(cr, "status", json_pack("{s:s}", "statusCode", "failure"));
+		json_object_set_new(cr, "status", obj_str("statusCode", "failure"));
 		return;
 	}
-	char *a = ml_sb_rand("", 3, meet_code_letters), *b = ml_sb_rand("", 4, meet_code_letters),
-	     *c = ml_sb_rand("", 3, meet_code_letters);
-	char *code = ml_asprintf("%s-%s-%s", a, b, c);
+	char code[13], pin[10], more[48];
+	ml_sb_rand_fill(code, 3, meet_code_letters);
+	code[3] = '-';
+	ml_sb_rand_fill(code + 4, 4, meet_code_letters);
+	code[8] = '-';
+	ml_sb_rand_fill(code + 9, 3, meet_code_letters);
+	code[12] = '\0';
+	ml_sb_rand_fill(pin, 9, ML_SB_DIGITS);
+	pin[9] = '\0';
+	snprintf(more, sizeof more, "https://tel.meet/%s?pin=%s", code, pin);
 	const char *base = ml_sb_cfg_str(P, "meet_base_url", "https://meet.google.com");
 	char *uri = ml_asprintf("%s/%s", base, code);
+	/* The label is the URI without its scheme. */
 	const char *host = strstr(base, "://");
-	char *label = ml_asprintf("%s/%s", host ? host + 3 : base, code);
-	char *pin = ml_sb_rand("", 9, ML_SB_DIGITS);
-	char *more = ml_asprintf("https://tel.meet/%s?pin=%s", code, pin);
-	json_object_set_new(cr, "status", json_pack("{s:s}", "statusCode", "success"));
-	json_object_set_new(cd, "entryPoints",
-	                    json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "entryPointType",
-	                              "video", "uri", uri, "label", label, "entryPointType", "more",
-	                              "uri", more, "pin", pin));
-	json_object_set_new(
-	    cd, "conferenceSolution",
-	    json_pack("{s:{s:s}, s:s, s:s}", "key", "type", "hangoutsMeet", "name", "Google Meet",
-	              "iconUri",
-	              "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/"
-	              "logo_meet_2020q4_color_2x_web_512dp.png"));
+	const char *label = uri + (host ? host + 3 - base : 0);
+	json_object_set_new(cr, "status", obj_str("statusCode", "success"));
+	json_t *video = obj_str("entryPointType", "video"),
+	       *phone = obj_str("entryPointType", "more");
+	set_str(video, "uri", uri);
+	set_str(video, "label", label);
+	set_str(phone, "uri", more);
+	set_str(phone, "pin", pin);
+	json_t *eps = json_array();
+	json_array_append_new(eps, video);
+	json_array_append_new(eps, phone);
+	json_object_set_new(cd, "entryPoints", eps);
+	json_t *sol = json_object();
+	json_object_set_new_nocheck(sol, "key", obj_str("type", "hangoutsMeet"));
+	set_str(sol, "name", "Google Meet");
+	set_str(sol, "iconUri",
+	        "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/"
+	        "logo_meet_2020q4_color_2x_web_512dp.png");
+	json_object_set_new(cd, "conferenceSolution", sol);
 	json_object_set_new(cd, "conferenceId", json_string(code));
 	json_object_set_new(ev, "hangoutLink", json_string(uri));
-	free(a);
-	free(b);
-	free(c);
-	free(code);
 	free(uri);
-	free(label);
-	free(pin);
-	free(more);
 }
 
 static char *pending_key(const char *cal, const char *id)
@@ -197,24 +251,33 @@ static void settle(json_t *root, const char *cal, json_t *ev)
 
 static void conference_start(json_t *root, const char *cal, json_t *ev, const char *request_id)
 {
-	json_t *cd = json_pack("{s:{s:s, s:{s:s}, s:{s:s}}}", "createRequest", "requestId",
-	                       request_id, "conferenceSolutionKey", "type", "hangoutsMeet",
-	                       "status", "statusCode", "pending");
+	json_t *cr = obj_str("requestId", request_id);
+	json_object_set_new_nocheck(cr, "conferenceSolutionKey", obj_str("type", "hangoutsMeet"));
+	json_object_set_new_nocheck(cr, "status", obj_str("statusCode", "pending"));
+	json_t *cd = json_object();
+	json_object_set_new_nocheck(cd, "createRequest", cr);
 	json_object_set_new(ev, "conferenceData", cd);
 	json_object_del(ev, "hangoutLink");
 	json_int_t delay = ml_sb_cfg_int(P, "conference_pending_ms", 0);
 	const char *result = ml_sb_cfg_str(P, "conference_result", "success");
-	char *k = pending_key(cal, ml_sb_str(ev, "id"));
+	json_t *pending = json_object_get(root, "pending");
 	if (delay > 0) {
-		json_object_set_new(json_object_get(root, "pending"), k,
+		char *k = pending_key(cal, ml_sb_str(ev, "id"));
+		json_object_set_new(pending, k,
 		                    json_pack("{s:I, s:s}", "ready_at_ms",
 		                              (json_int_t)(ml_sb_now_ms() + delay), "result",
 		                              result));
+		free(k);
 	} else {
-		json_object_del(json_object_get(root, "pending"), k);
+		/* A conference restarted while an earlier one was pending (an update): that one
+		 * is over. Nothing pending is the common case, with no key to build. */
+		if (json_object_size(pending)) {
+			char *k = pending_key(cal, ml_sb_str(ev, "id"));
+			json_object_del(pending, k);
+			free(k);
+		}
 		conference_finish(ev, result);
 	}
-	free(k);
 }
 
 /* Who Google would email: attendees (minus the organizer), all or only other domains. */
@@ -239,10 +302,13 @@ static void notify(json_t *root, const char *action, const char *cal, json_t *ev
 			json_array_append_new(rcpt, json_string(em));
 		}
 	}
-	json_array_append_new(json_object_get(root, "notifications"),
-	                      json_pack("{s:s, s:s, s:s?, s:s, s:o}", "action", action,
-	                                "calendarId", cal, "eventId", ml_sb_str(ev, "id"),
-	                                "sendUpdates", send_updates, "recipients", rcpt));
+	const char *id = ml_sb_str(ev, "id");
+	json_t *n = obj_str("action", action);
+	set_str(n, "calendarId", cal);
+	json_object_set_new_nocheck(n, "eventId", id ? json_string(id) : json_null());
+	set_str(n, "sendUpdates", send_updates);
+	json_object_set_new_nocheck(n, "recipients", rcpt);
+	json_array_append_new(json_object_get(root, "notifications"), n);
 }
 
 static void fill_attendees(json_t *ev)
@@ -270,11 +336,17 @@ static bool fields_param(struct ml_http_req *req, struct ml_http_resp *resp,
 	return true;
 }
 
-/* What an answer shows of a stored event: a selection shares the stored values (the answer
- * is serialized at once, under the lock); without one the whole event is copied. */
-static json_t *event_out(json_t *ev, const struct ml_sb_fields *fields)
+/* Answers a stored event, or the selection of it, as 200. The text is written at once, under
+ * the lock, so the stored values need no copy; a selection's text is written without
+ * building the selected value. */
+static void answer_event(struct ml_http_resp *resp, json_t *ev, const struct ml_sb_fields *fields)
 {
-	return fields ? ml_sb_fields_apply(fields, ev) : json_deep_copy(ev);
+	if (!fields) {
+		ml_resp_json(resp, 200, json_incref(ev));
+		return;
+	}
+	char *s = ml_sb_fields_text(fields, ev);
+	ml_resp_body_steal(resp, 200, "application/json", s, strlen(s));
 }
 
 /* An answer built for the request: itself without a selection, else the selection of it
@@ -328,22 +400,24 @@ static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 	new_etag(ev);
 	if (!json_object_get(ev, "status"))
 		json_object_set_new(ev, "status", json_string("confirmed"));
-	char *link = ml_asprintf("https://www.google.com/calendar/event?eid=%s", id);
-	json_object_set_new(ev, "htmlLink", json_string(link));
-	free(link);
+	json_object_set_new(ev, "htmlLink",
+	                    str_cat("https://www.google.com/calendar/event?eid=", id));
 	set_now(ev, "created");
 	set_now(ev, "updated");
-	json_object_set_new(ev, "creator", json_pack("{s:s, s:b}", "email", cal, "self", 1));
-	json_object_set_new(ev, "organizer", json_pack("{s:s, s:b}", "email", cal, "self", 1));
-	if (!json_object_get(ev, "iCalUID")) {
-		char *uid = ml_asprintf("%s@google.com", id);
-		json_object_set_new(ev, "iCalUID", json_string(uid));
-		free(uid);
-	}
+	json_t *creator = obj_str("email", cal), *organizer = obj_str("email", cal);
+	json_object_set_new_nocheck(creator, "self", json_true());
+	json_object_set_new_nocheck(organizer, "self", json_true());
+	json_object_set_new(ev, "creator", creator);
+	json_object_set_new(ev, "organizer", organizer);
+	if (!json_object_get(ev, "iCalUID"))
+		json_object_set_new(ev, "iCalUID", str_cat(id, "@google.com"));
 	if (!json_is_integer(json_object_get(ev, "sequence")))
 		json_object_set_new(ev, "sequence", json_integer(0));
-	if (!json_object_get(ev, "reminders"))
-		json_object_set_new(ev, "reminders", json_pack("{s:b}", "useDefault", 1));
+	if (!json_object_get(ev, "reminders")) {
+		json_t *r = json_object();
+		json_object_set_new_nocheck(r, "useDefault", json_true());
+		json_object_set_new(ev, "reminders", r);
+	}
 	if (!json_object_get(ev, "eventType"))
 		json_object_set_new(ev, "eventType", json_string("default"));
 	fill_attendees(ev);
@@ -358,7 +432,7 @@ static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 	free(gen);
 	json_object_set(events, id, ev);
 	notify(root, "created", cal, ev, su);
-	ml_resp_json(resp, 200, event_out(ev, fields));
+	answer_event(resp, ev, fields);
 done:
 	json_decref(body);
 	ml_sb_fields_free(fields);
@@ -399,7 +473,7 @@ static void events_get(struct ml_http_req *req, struct ml_http_resp *resp)
 	struct ml_sb_fields *fields = NULL;
 	json_t *ev = find_event(req, resp, false, &cal, &fields);
 	if (ev)
-		ml_resp_json(resp, 200, event_out(ev, fields));
+		answer_event(resp, ev, fields);
 	ml_sb_fields_free(fields);
 }
 
@@ -499,7 +573,7 @@ static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bo
 	json_object_set(events, id, next);
 	free(id);
 	notify(root, "updated", cal, next, su);
-	ml_resp_json(resp, 200, event_out(next, fields));
+	answer_event(resp, next, fields);
 done:
 	json_decref(next);
 	json_decref(body);
@@ -684,8 +758,7 @@ static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, cons
 	/* With a selection, the list is selected as a whole (`items(id),nextPageToken`): its
 	 * items are the stored events, shared until then. */
 	for (size_t i = (size_t)offset; i < m && (long)json_array_size(items) < max_results; i++)
-		json_array_append_new(items,
-		                      fields ? json_incref(v[i].ev) : event_out(v[i].ev, NULL));
+		json_array_append_new(items, json_incref(v[i].ev));
 	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "kind", "calendar#events",
 	                        "etag", "\"p32sb\"", "summary", cal, "timeZone", "UTC",
 	                        "accessRole", "owner", "defaultReminders");

@@ -1,9 +1,9 @@
 /* The request log: every request a provider received (and every webhook it sent), with the
  * answer, in a bounded ring.
  *
- * Recording is on the hot path of every emulated call, so an entry keeps the raw bytes (one
- * allocation per field, no JSON work) and the JSON view, with every secret redacted, is built
- * only when GET /_sandbox/requests reads it. Raw entries never leave the process: they are not
+ * Recording is on the hot path of every emulated call, so an entry keeps the raw bytes (all in
+ * one allocation, no JSON work) and the JSON view, with every secret redacted, is built only
+ * when GET /_sandbox/requests reads it. Raw entries never leave the process: they are not
  * persisted, and every read goes through the redaction below. */
 #include "sandbox/sb_internal.h"
 
@@ -36,30 +36,9 @@ static struct entry **ring;
 static size_t cap, count, head; /* head: index of the oldest entry */
 static int64_t next_id = 1;
 
-static void kv_free(struct kv *v, int n)
-{
-	for (int i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].value);
-	}
-	free(v);
-}
-
 static void entry_free(struct entry *e)
 {
-	if (!e)
-		return;
-	free(e->provider);
-	free(e->method);
-	free(e->path);
-	free(e->body);
-	free(e->ctype);
-	free(e->resp);
-	free(e->resp_ctype);
-	kv_free(e->headers, e->nheaders);
-	kv_free(e->query, e->nquery);
-	kv_free(e->resp_headers, e->nresp_headers);
-	free(e);
+	free(e); /* one allocation: see entry_new */
 }
 
 void ml_sb_log_init(size_t capacity)
@@ -230,58 +209,154 @@ static json_t *body_view(const char *ctype, const char *body, size_t n)
 	return t;
 }
 
-struct kv_list {
-	struct kv *v;
-	int n, cap;
+/* An entry is one allocation: the struct, its name/value pairs, then every string it keeps.
+ * Recording runs on every call, and one malloc (and one free at eviction) replaced some
+ * thirty. The same fill code runs twice: once to measure, once to copy. */
+struct packer {
+	bool copy;     /* false: only measure */
+	size_t bytes;  /* strings, with their NULs */
+	int npairs;    /* pairs so far */
+	struct kv *kv; /* copy: the entry's pairs */
+	char *at;      /* copy: where the next string goes */
 };
 
-static void kv_add(void *arg, const char *name, const char *value)
+static char *pack_strn(struct packer *p, const char *s, size_t n)
 {
-	struct kv_list *l = arg;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = ml_realloc(l->v, (size_t)l->cap * sizeof *l->v);
-	}
-	l->v[l->n].name = ml_strdup(name);
-	l->v[l->n].value = ml_strdup(value);
-	l->n++;
+	p->bytes += n + 1;
+	if (!p->copy)
+		return NULL;
+	char *d = p->at;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	p->at += n + 1;
+	return d;
 }
 
-static char *dup_body(const char *b, size_t n, size_t *out_n)
+static char *pack_str(struct packer *p, const char *s)
+{
+	return s ? pack_strn(p, s, strlen(s)) : NULL;
+}
+
+static void pack_kvn(struct packer *p, const char *name, size_t n, const char *value)
+{
+	char *k = pack_strn(p, name, n), *v = pack_str(p, value);
+	if (p->copy) {
+		p->kv[p->npairs].name = k;
+		p->kv[p->npairs].value = v;
+	}
+	p->npairs++;
+}
+
+static void pack_kv(void *arg, const char *name, const char *value)
+{
+	pack_kvn(arg, name, strlen(name), value);
+}
+
+/* Longer non-JSON bodies are kept truncated; none is kept as NULL. */
+static char *pack_body(struct packer *p, const char *b, size_t n, size_t *out_n)
 {
 	if (!b || !n) {
 		*out_n = 0;
 		return NULL;
 	}
 	*out_n = n > BODY_MAX ? BODY_MAX : n;
-	return ml_strndup(b, *out_n);
+	return pack_strn(p, b, *out_n);
+}
+
+/* The pairs added since `from`, as the entry's array (NULL when measuring). */
+static struct kv *pack_pairs(const struct packer *p, int from, int *n)
+{
+	*n = p->npairs - from;
+	return p->copy ? p->kv + from : NULL;
+}
+
+struct in_call {
+	const char *provider;
+	struct ml_http_req *req;
+	const struct ml_http_resp *resp;
+};
+
+static void fill_in(struct packer *p, struct entry *e, const void *call)
+{
+	const struct in_call *c = call;
+	int from;
+	e->provider = pack_str(p, c->provider);
+	e->method = pack_str(p, c->req->method);
+	e->path = pack_str(p, c->req->path);
+	from = p->npairs;
+	ml_http_headers_each(c->req, pack_kv, p);
+	e->headers = pack_pairs(p, from, &e->nheaders);
+	from = p->npairs;
+	ml_http_query_each(c->req, pack_kv, p);
+	e->query = pack_pairs(p, from, &e->nquery);
+	from = p->npairs;
+	for (int i = 0; i < c->resp->nheaders; i++)
+		pack_kv(p, c->resp->headers[i].name, c->resp->headers[i].value);
+	e->resp_headers = pack_pairs(p, from, &e->nresp_headers);
+	e->body = pack_body(p, c->req->body, c->req->body_len, &e->body_len);
+	e->ctype = pack_str(p, ml_http_header(c->req, "Content-Type"));
+	e->resp = pack_body(p, c->resp->body, c->resp->body_len, &e->resp_len);
+	e->resp_ctype = c->resp->content_type[0] ? pack_str(p, c->resp->content_type) : NULL;
+}
+
+struct out_call {
+	const char *provider, *url;
+	const char *const *headers;
+	const char *body;
+	size_t n;
+	const char *answer;
+};
+
+static void fill_out(struct packer *p, struct entry *e, const void *call)
+{
+	const struct out_call *c = call;
+	e->provider = pack_str(p, c->provider);
+	e->method = pack_str(p, "POST");
+	e->path = pack_str(p, c->url);
+	e->ctype = NULL;
+	for (int i = 0; c->headers && c->headers[i]; i++) {
+		const char *colon = strchr(c->headers[i], ':');
+		if (!colon)
+			continue;
+		size_t nl = (size_t)(colon - c->headers[i]);
+		const char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		if (nl == 12 && strncasecmp(c->headers[i], "Content-Type", 12) == 0 && !e->ctype) {
+			e->ctype = pack_str(p, v);
+			if (!p->copy)
+				e->ctype = ""; /* measured: later ones are not kept */
+		}
+		pack_kvn(p, c->headers[i], nl, v);
+	}
+	e->headers = pack_pairs(p, 0, &e->nheaders);
+	e->body = pack_body(p, c->body, c->n, &e->body_len);
+	e->resp = c->answer ? pack_body(p, c->answer, strlen(c->answer), &e->resp_len) : NULL;
+}
+
+/* Measures with fill, then allocates the entry and fills it for real. */
+static struct entry *entry_new(void (*fill)(struct packer *, struct entry *, const void *),
+                               const void *call)
+{
+	struct packer p = {0};
+	struct entry probe = {0};
+	fill(&p, &probe, call);
+	int npairs = p.npairs;
+	struct entry *e = ml_malloc(sizeof *e + (size_t)npairs * sizeof(struct kv) + p.bytes);
+	memset(e, 0, sizeof *e);
+	p = (struct packer){.copy = true, .kv = (struct kv *)(e + 1)};
+	p.at = (char *)(p.kv + npairs);
+	fill(&p, e, call);
+	return e;
 }
 
 void ml_sb_log_record(const char *provider, struct ml_http_req *req,
                       const struct ml_http_resp *resp, int fault_id, bool dropped,
                       int64_t duration_ms)
 {
-	struct entry *e = ml_calloc(1, sizeof *e);
-	struct kv_list h = {0}, q = {0}, rh = {0};
-	const char *ct = ml_http_header(req, "Content-Type");
+	struct in_call c = {provider, req, resp};
+	struct entry *e = entry_new(fill_in, &c);
 	e->time = ml_sb_now();
-	e->provider = ml_strdup(provider);
-	e->method = ml_strdup(req->method);
-	e->path = ml_strdup(req->path);
-	ml_http_headers_each(req, kv_add, &h);
-	ml_http_query_each(req, kv_add, &q);
-	for (int i = 0; i < resp->nheaders; i++)
-		kv_add(&rh, resp->headers[i].name, resp->headers[i].value);
-	e->headers = h.v;
-	e->nheaders = h.n;
-	e->query = q.v;
-	e->nquery = q.n;
-	e->resp_headers = rh.v;
-	e->nresp_headers = rh.n;
-	e->body = dup_body(req->body, req->body_len, &e->body_len);
-	e->ctype = ct ? ml_strdup(ct) : NULL;
-	e->resp = dup_body(resp->body, resp->body_len, &e->resp_len);
-	e->resp_ctype = resp->content_type[0] ? ml_strdup(resp->content_type) : NULL;
 	e->status = resp->status;
 	e->fault = fault_id;
 	e->dropped = dropped;
@@ -292,30 +367,10 @@ void ml_sb_log_record(const char *provider, struct ml_http_req *req,
 void ml_sb_log_record_out(const char *provider, const char *url, const char *const *headers,
                           const char *body, size_t n, long status, const char *answer)
 {
-	struct entry *e = ml_calloc(1, sizeof *e);
-	struct kv_list h = {0};
+	struct out_call c = {provider, url, headers, body, n, answer};
+	struct entry *e = entry_new(fill_out, &c);
 	e->out = true;
 	e->time = ml_sb_now();
-	e->provider = ml_strdup(provider);
-	e->method = ml_strdup("POST");
-	e->path = ml_strdup(url);
-	for (int i = 0; headers && headers[i]; i++) {
-		const char *colon = strchr(headers[i], ':');
-		if (!colon)
-			continue;
-		char *name = ml_strndup(headers[i], (size_t)(colon - headers[i]));
-		const char *v = colon + 1;
-		while (*v == ' ')
-			v++;
-		if (strcasecmp(name, "Content-Type") == 0 && !e->ctype)
-			e->ctype = ml_strdup(v);
-		kv_add(&h, name, v);
-		free(name);
-	}
-	e->headers = h.v;
-	e->nheaders = h.n;
-	e->body = dup_body(body, n, &e->body_len);
-	e->resp = answer ? dup_body(answer, strlen(answer), &e->resp_len) : NULL;
 	e->status = (int)status;
 	push(e);
 }

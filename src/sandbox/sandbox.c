@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The registry: one line per provider. */
@@ -236,20 +235,26 @@ void ml_sb_shutdown(void)
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet)
+void ml_sb_rand_fill(char *out, size_t n, const char *alphabet)
 {
-	size_t pl = strlen(prefix);
 	const char *a = alphabet ? alphabet : ML_SB_ALNUM;
 	size_t al = strlen(a);
 	unsigned char rnd[256];
+	for (size_t i = 0; i < n; i++) {
+		/* Only the bytes used: a Meet code draws 3 characters at a time. */
+		if (i % sizeof rnd == 0)
+			ml_random_pooled(rnd, n - i < sizeof rnd ? n - i : sizeof rnd);
+		/* 256 % al bias is irrelevant for emulated ids. */
+		out[i] = a[rnd[i % sizeof rnd] % al];
+	}
+}
+
+char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet)
+{
+	size_t pl = strlen(prefix);
 	char *out = ml_malloc(pl + n + 1);
 	memcpy(out, prefix, pl);
-	for (size_t i = 0; i < n; i++) {
-		if (i % sizeof rnd == 0)
-			ml_random(rnd, sizeof rnd);
-		/* 256 % al bias is irrelevant for emulated ids. */
-		out[pl + i] = a[rnd[i % sizeof rnd] % al];
-	}
+	ml_sb_rand_fill(out + pl, n, alphabet);
 	out[pl + n] = '\0';
 	return out;
 }
@@ -609,9 +614,23 @@ static void default_not_found(const struct ml_sb_provider *p, struct ml_http_req
 	                     mismatch ? "Method not allowed." : "Not Found");
 }
 
+/* A request held back by a fault's latency: the fault it drew and when it arrived. */
+struct delayed {
+	int64_t t0;
+	struct ml_sb_fault_hit f;
+};
+
+static void delayed_free(void *p)
+{
+	struct delayed *d = p;
+	ml_sb_fault_hit_free(&d->f);
+	free(d);
+}
+
 void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	int64_t t0 = ml_mono_ms();
+	struct delayed *d = req->pending; /* back after the fault's latency */
+	int64_t t0 = d ? d->t0 : ml_mono_ms();
 	const char *full = req->path;
 	int idx = -1;
 
@@ -629,11 +648,25 @@ void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 	}
 
 	struct ml_sb_fault_hit f;
-	bool faulted = ml_sb_fault_pick(p->name, req->method, full, &f);
-	if (faulted && f.latency_ms > 0) {
-		struct timespec ts = {f.latency_ms / 1000, (long)(f.latency_ms % 1000) * 1000000L};
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
+	bool faulted;
+	if (d) {
+		faulted = true;
+		f = d->f;
+		free(d);
+		req->pending = NULL;
+	} else {
+		faulted = ml_sb_fault_pick(p->name, req->method, full, &f);
+		if (faulted && f.latency_ms > 0) {
+			/* The HTTP layer calls again once the latency is over, without holding a
+			 * thread meanwhile: hundreds of calls may be waiting at once. */
+			d = ml_malloc(sizeof *d);
+			d->t0 = t0;
+			d->f = f;
+			req->pending = d;
+			req->pending_free = delayed_free;
+			resp->defer_ms = f.latency_ms;
+			return;
+		}
 	}
 	bool dropped = false;
 	if (faulted && f.drop) {

@@ -32,7 +32,9 @@
  *     {code,message,more_info,status}) and status. Validate inputs the way the provider does.
  *  7. Add tests/e2e/test_sandbox_<name>.py and a section in docs/sandbox.md.
  *
- * Threading: the HTTP layer runs one thread per connection; everything here is thread-safe.
+ * Threading: handlers run on the HTTP layer's epoll pool, one at a time under the sandbox
+ * lock, and must not block: a fault's latency defers the request (resp->defer_ms) rather than
+ * sleeping. Everything here is thread-safe.
  */
 #ifndef ML_SANDBOX_SANDBOX_H
 #define ML_SANDBOX_SANDBOX_H
@@ -107,6 +109,8 @@ bool ml_sb_redirect_ok(json_t *client, const char *uri);
 
 /* `prefix` + n random characters from `alphabet` (NULL: [A-Za-z0-9]). Caller frees. */
 char *ml_sb_rand(const char *prefix, size_t n, const char *alphabet);
+/* The same n characters into out (no NUL added). */
+void ml_sb_rand_fill(char *out, size_t n, const char *alphabet);
 #define ML_SB_HEX "0123456789abcdef"
 #define ML_SB_DIGITS "0123456789"
 #define ML_SB_BASE32HEX "0123456789abcdefghijklmnopqrstuv"

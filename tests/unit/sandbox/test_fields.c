@@ -7,9 +7,11 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "sandbox/fields.h"
 
 /* An event as the sandbox stores it (trimmed). */
@@ -39,7 +41,8 @@ static json_t *load(const char *text)
 	return v;
 }
 
-/* Applies `selector` to `src` and compares with `want` (JSON text). */
+/* Applies `selector` to `src` and compares with `want` (JSON text); the text written
+ * directly (ml_sb_fields_text) must be the applied selection's, byte for byte. */
 static void check(json_t *src, const char *selector, const char *want)
 {
 	struct ml_sb_fields *f = NULL;
@@ -51,6 +54,12 @@ static void check(json_t *src, const char *selector, const char *want)
 		char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
 		fail_msg("%s: got %s, want %s", selector, g ? g : "NULL", want);
 	}
+	char *text = ml_sb_fields_text(f, src), *applied = ml_json_text(got);
+	if (!text != !applied || (text && strcmp(text, applied) != 0))
+		fail_msg("%s: wrote %s, the selection is %s", selector, text ? text : "NULL",
+		         applied ? applied : "NULL");
+	free(text);
+	free(applied);
 	json_decref(got);
 	json_decref(exp);
 	ml_sb_fields_free(f);
