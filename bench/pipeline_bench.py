@@ -39,11 +39,22 @@ KEY = "benchkey_pipeline_0123456789"
 procs = []
 
 
+def provider_priority():
+    """The sandbox stands in for a provider on other machines: its latency must not depend on
+    how busy the daemon keeps these two cores. Starved behind the daemon's request threads,
+    its answers took up to 300 ms instead of 155 during the confirm burst; the bound (the raw
+    loop, daemon idle) assumes 155. So it runs at nice -10 when allowed (CAP_SYS_NICE)."""
+    try:
+        os.nice(-10)
+    except OSError:
+        pass
+
+
 def start(args, env, log):
     e = dict(os.environ)
     e.update(env)
     p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=open(log, "wb"), env=e,
-                         cwd=OUT)
+                         cwd=OUT, preexec_fn=provider_priority if args[0] == "sandbox" else None)
     procs.append(p)
     deadline = time.time() + 20
     while time.time() < deadline:

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/priority.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <time.h>
@@ -237,24 +237,8 @@ static int run_op_savepoint(struct sq_store *s, struct sq_tx *tx, struct sq_op *
 
 /* Every durable write waits for this one thread, so it must not wait for a CPU behind the
  * request threads whose work it finishes: on a busy 2-core machine its batches took twice as
- * long in wall time as in CPU time, and `make bench` ran ~15% faster with it at nice -10.
- * Raising a thread's priority needs CAP_SYS_NICE or an RLIMIT_NICE that allows it (systemd:
- * LimitNICE=-10); without either the writer runs at the process's own priority. */
+ * long in wall time as in CPU time, and `make bench` ran ~15% faster with it at nice -10. */
 #define WRITER_NICE (-10)
-
-static void writer_priority(void)
-{
-	pid_t tid = gettid();
-	int now = getpriority(PRIO_PROCESS, (id_t)tid);
-	if (now <= WRITER_NICE)
-		return;
-	if (setpriority(PRIO_PROCESS, (id_t)tid, WRITER_NICE) == 0)
-		ml_debug("store: writer thread at nice %d", WRITER_NICE);
-	else
-		ml_info("store: the writer thread keeps nice %d (raising it needs CAP_SYS_NICE or "
-			"RLIMIT_NICE); writes slow down when the CPU is busy",
-			now);
-}
 
 /* One transaction over the batch; every op gets its rc. With `fast`, the recordings whose
  * versions are still current are applied first, with no savepoint: a savepoint makes SQLite
@@ -315,7 +299,7 @@ static void *writer_main(void *arg)
 {
 	struct sq_store *s = arg;
 	pthread_setname_np(pthread_self(), "ml-writer");
-	writer_priority();
+	ml_thread_nice(WRITER_NICE, "store: the writer thread");
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
