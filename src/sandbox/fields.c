@@ -193,6 +193,22 @@ static bool whole(const struct ml_sb_fields *const *set, size_t n)
 
 static json_t *apply(const struct ml_sb_fields *const *set, size_t n, json_t *v);
 
+/* The selections that apply to member k of an object the selections in set apply to (at
+ * most 2n, into next); 0: the member is not selected. */
+static size_t select_key(const struct ml_sb_fields *const *set, size_t n, const char *k,
+			 size_t kn, const struct ml_sb_fields **next)
+{
+	size_t nn = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ml_sb_fields *c = find_kid(set[i], k, kn);
+		if (c)
+			next[nn++] = c;
+		if (set[i]->star)
+			next[nn++] = set[i]->star;
+	}
+	return nn;
+}
+
 static json_t *apply_object(const struct ml_sb_fields *const *set, size_t n, json_t *v)
 {
 	json_t *out = json_object();
@@ -202,14 +218,7 @@ static json_t *apply_object(const struct ml_sb_fields *const *set, size_t n, jso
 	json_t *m;
 	json_object_foreach(v, k, m)
 	{
-		size_t nn = 0;
-		for (size_t i = 0; i < n; i++) {
-			const struct ml_sb_fields *c = find_kid(set[i], k, strlen(k));
-			if (c)
-				next[nn++] = c;
-			if (set[i]->star)
-				next[nn++] = set[i]->star;
-		}
+		size_t nn = select_key(set, n, k, strlen(k), next);
 		if (!nn)
 			continue;
 		if (whole(next, nn)) {
@@ -278,14 +287,7 @@ static void write_object(struct ml_buf *b, const struct ml_sb_fields *const *set
 	ml_buf_append(b, "{", 1);
 	json_object_foreach(v, k, m)
 	{
-		size_t nn = 0, kn = strlen(k);
-		for (size_t i = 0; i < n; i++) {
-			const struct ml_sb_fields *c = find_kid(set[i], k, kn);
-			if (c)
-				next[nn++] = c;
-			if (set[i]->star)
-				next[nn++] = set[i]->star;
-		}
+		size_t nn = select_key(set, n, k, strlen(k), next);
 		if (!nn)
 			continue;
 		size_t mark = b->len;
