@@ -421,8 +421,8 @@ static void *committer_main(void *arg)
  * reserve, deliver and release run on the store's writer thread. Handed-over jobs take the
  * room of max_inflight, not twice it like claims ahead: the regular claim fills the rest. */
 
-/* A job written due now and not handed over must be claimed: the claim that a notification
- * caused may have run in the same batch, and passed it over (ml_sq_job_claim). */
+/* A job written due now and not handed over must be claimed soon: no notification comes
+ * for it (ml_worker_notify), and a claim in the same batch passed it over (ml_sq_job_claim). */
 static void claim_soon(struct ml_worker *w)
 {
 	atomic_store(&w->notified, true);
