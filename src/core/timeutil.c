@@ -1,5 +1,7 @@
 #include "core/timeutil.h"
 #include "core/error.h"
+#include "core/hash.h"
+#include "core/mem.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -109,7 +111,7 @@ int64_t ml_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool ml_tz_valid(const char *name)
+static bool tz_file_valid(const char *name)
 {
 	char path[256], magic[4];
 	size_t n = strlen(name);
@@ -127,4 +129,39 @@ bool ml_tz_valid(const char *name)
 	n = fread(magic, 1, 4, f);
 	fclose(f);
 	return n == 4 && memcmp(magic, "TZif", 4) == 0;
+}
+
+/* The names tz_file_valid() accepted, so that validating a time zone (every booking, every
+ * sandbox event) does not open a zoneinfo file each time. Only acceptances are kept: a zone
+ * does not disappear under a running process, while a name refused now may be installed
+ * later; and however many names clients send, the accepted ones are bounded by the zoneinfo
+ * files. Readers take no lock: an entry is complete before it is published at the head of
+ * its bucket, and never freed. */
+#define TZ_BUCKETS 256
+
+struct tz_name {
+	struct tz_name *next;
+	char name[];
+};
+
+static struct tz_name *_Atomic tz_known[TZ_BUCKETS];
+
+bool ml_tz_valid(const char *name)
+{
+	_Atomic(struct tz_name *) *bucket = &tz_known[ml_hash_str(name, 0) % TZ_BUCKETS];
+	struct tz_name *head = atomic_load_explicit(bucket, memory_order_acquire);
+	for (struct tz_name *e = head; e; e = e->next)
+		if (strcmp(e->name, name) == 0)
+			return true;
+	if (!tz_file_valid(name))
+		return false;
+	size_t n = strlen(name) + 1;
+	struct tz_name *e = ml_malloc(sizeof *e + n);
+	memcpy(e->name, name, n);
+	/* Two threads may both add a new name: a duplicate entry is harmless. */
+	e->next = head;
+	while (!atomic_compare_exchange_weak_explicit(bucket, &e->next, e, memory_order_release,
+						      memory_order_acquire))
+		;
+	return true;
 }

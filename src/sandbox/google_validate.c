@@ -4,7 +4,6 @@
 
 #include "core/mem.h"
 #include "core/timeutil.h"
-#include "sandbox/tzlocal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +131,7 @@ static bool parse_when(json_t *w, const char *which, int64_t *out, bool *all_day
 	const char *dt = ml_sb_str(w, "dateTime"), *d = ml_sb_str(w, "date"),
 	           *tz = ml_sb_str(w, "timeZone");
 	json_t *tzv = json_object_get(w, "timeZone");
-	if ((tzv && !json_is_string(tzv) && !json_is_null(tzv)) || (tz && !ml_sb_tz_valid(tz))) {
+	if ((tzv && !json_is_string(tzv) && !json_is_null(tzv)) || (tz && !ml_tz_valid(tz))) {
 		snprintf(msg, sizeof msg, "Invalid time zone definition for %s time.", which);
 		ml_sb_gerr(resp, 400, "invalid", msg);
 		return false;

@@ -3,7 +3,6 @@
 #include "sandbox/microsoft.h"
 
 #include "core/timeutil.h"
-#include "sandbox/tzlocal.h"
 
 #include <stdio.h>
 #include <strings.h>
@@ -167,7 +166,7 @@ static bool tz_ok(const char *tz)
 	for (int i = 0; win[i]; i++)
 		if (strcmp(tz, win[i]) == 0)
 			return true;
-	return ml_sb_tz_valid(tz);
+	return ml_tz_valid(tz);
 }
 
 /* dateTimeTimeZone: {"dateTime": "2026-03-15T12:00:00[.fffffff]", "timeZone": "..."}. */

@@ -1,10 +1,7 @@
 #include "sandbox/tzlocal.h"
 
-#include "core/hash.h"
 #include "core/mem.h"
-#include "core/timeutil.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,39 +107,5 @@ bool ml_sb_tz_local_to_utc(const char *tz, int64_t local, int64_t *utc)
 	if (!ml_sb_tz_offset(tz, local - o1, &o2))
 		return false;
 	*utc = local - o2;
-	return true;
-}
-
-/* Names ml_tz_valid() accepted, so that validating an event's timeZone does not open a
- * zoneinfo file on every request. Only acceptances are kept: a zone does not disappear under
- * a running sandbox, while a name refused now may be installed later; and however many names
- * clients send, the accepted ones are bounded by the zoneinfo files. Readers take no lock:
- * an entry is complete before it is published at the head of its bucket, and never freed. */
-#define TZ_BUCKETS 256
-
-struct tz_name {
-	struct tz_name *next;
-	char name[];
-};
-
-static struct tz_name *_Atomic tz_known[TZ_BUCKETS];
-
-bool ml_sb_tz_valid(const char *tz)
-{
-	_Atomic(struct tz_name *) *bucket = &tz_known[ml_hash_str(tz, 0) % TZ_BUCKETS];
-	struct tz_name *head = atomic_load_explicit(bucket, memory_order_acquire);
-	for (struct tz_name *e = head; e; e = e->next)
-		if (strcmp(e->name, tz) == 0)
-			return true;
-	if (!ml_tz_valid(tz))
-		return false;
-	size_t n = strlen(tz) + 1;
-	struct tz_name *e = ml_malloc(sizeof *e + n);
-	memcpy(e->name, tz, n);
-	/* Two threads may both add a new name: a duplicate entry is harmless. */
-	e->next = head;
-	while (!atomic_compare_exchange_weak_explicit(bucket, &e->next, e, memory_order_release,
-	                                              memory_order_acquire))
-		;
 	return true;
 }
