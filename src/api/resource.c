@@ -10,24 +10,25 @@ static const char *kind_name(enum ml_kind kind)
 	return names[kind];
 }
 
-int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
-		    const char *id, json_t **out)
+/* rc as it was; a missing document named in its error. */
+static int named(int rc, enum ml_kind kind, const char *id)
 {
-	int rc = ml_tx_doc_get(tx, kind, ctx->org_id, id, out);
 	if (rc == ML_ENOTFOUND)
 		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No %s with id %s.",
 				    kind_name(kind), strlen(id) <= 64 ? id : "(too long)");
 	return rc;
 }
 
+int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
+		    const char *id, json_t **out)
+{
+	return named(ml_tx_doc_get(tx, kind, ctx->org_id, id, out), kind, id);
+}
+
 int ml_api_doc_peek(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
 		    const char *id, json_t **out)
 {
-	int rc = ml_tx_doc_peek(tx, kind, ctx->org_id, id, out);
-	if (rc == ML_ENOTFOUND)
-		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No %s with id %s.",
-				    kind_name(kind), strlen(id) <= 64 ? id : "(too long)");
-	return rc;
+	return named(ml_tx_doc_peek(tx, kind, ctx->org_id, id, out), kind, id);
 }
 
 struct get_call {

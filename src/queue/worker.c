@@ -464,11 +464,6 @@ static void taker_deliver(void *arg, struct ml_job *job)
 	ml_curl_loop_wake(w->loop);
 }
 
-static int prepare_read_fn(struct ml_tx *tx, void *arg)
-{
-	return prepare_one(tx, arg);
-}
-
 /* Curl thread: a handed-over job's prepare, on a read snapshot (no store cycle: the point of
  * the hand-over). One that has something to write (handler says ML_JOB_NEEDS_WRITE) is sent
  * to the committer to prepare again in a write transaction. Returns true when the run is
@@ -479,7 +474,7 @@ static bool prepare_handed(struct ml_worker *w, struct ml_job_run *run)
 	if (!h->prepare)
 		return true;
 	ml_job_load(&run->job);
-	int rc = ml_store_read(w->cfg.store, prepare_read_fn, run);
+	int rc = ml_store_read(w->cfg.store, prepare_one, run);
 	if (rc != ML_JOB_NEEDS_WRITE) {
 		run->prepare_rc = rc < 0 ? rc : 0;
 		return true;
@@ -522,9 +517,7 @@ static void hand_over(struct ml_worker *w, int want)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Curl thread: takes back committed runs (freed) and claimed ones (queued to start). Returns
- * how many came back from an answered claim, -1 when none was answered; *full: the claim came
- * back full (more may be due at once). */
+/* Curl thread: a claimed (or handed-over, prepared) run joins the queue of runs to start. */
 static void enqueue_ready(struct ml_worker *w, struct ml_job_run *run)
 {
 	run->next = NULL;
@@ -538,6 +531,9 @@ static void enqueue_ready(struct ml_worker *w, struct ml_job_run *run)
 	w->nready++;
 }
 
+/* Curl thread: takes back committed runs (freed), claimed ones (queued to start) and handed-over
+ * ones (prepared, then queued). Returns how many came back from an answered claim, -1 when
+ * none was answered; *full: the claim came back full (more may be due at once). */
 static int take_back(struct ml_worker *w, bool *full)
 {
 	struct ml_job_run *committed, *claimed, *handed;

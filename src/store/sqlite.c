@@ -266,9 +266,7 @@ static int run_batch(struct sq_store *s, struct sq_op *batch, bool fast)
 		if (ml_sq_rec_write(s->writer, op->rec) < 0) {
 			sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
 			s->writer->nchecked = -1;
-			s->writer->nhandoffs = 0; /* nothing claimed or reserved yet */
-			s->writer->note_handoffs = false;
-			return 1;
+			return 1; /* (nothing handed over or reserved yet: the rerun notes afresh) */
 		}
 		op->rc = op->rec_rc;
 		op->applied = true;

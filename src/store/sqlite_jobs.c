@@ -15,6 +15,13 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return s ? s : "";
 }
 
+/* Job row `j` comes first of its group among unfinished jobs: the jobs of one booking run
+ * strictly in order (the claim and the hand-over at commit both ask it). */
+#define FIRST_OF_GROUP(j)                                                                      \
+	"AND (" #j ".group_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p "                   \
+	"     WHERE p.group_key = " #j ".group_key AND p.seq < " #j ".seq "                   \
+	"     AND p.state IN ('queued', 'running', 'waiting'))) "
+
 static void note_handoff(struct sq_conn *c, int64_t seq, const char *id, const char *kind);
 static bool noted(const struct sq_conn *c, int64_t seq);
 
@@ -135,15 +142,13 @@ void ml_sq_handoff_claim(struct sq_conn *c, const struct ml_job_taker *t)
 	int64_t now = ml_now_ms();
 	sqlite3_stmt *st = NULL;
 	/* Still what was written (a savepoint rolled back may have dropped it, and its seq been
-	 * taken by a later job: hence the id too), still queued (not cancelled or coalesced away
-	 * since), and first of its group: the claim's own conditions (ml_sq_job_claim). */
+	 * taken by a later job: hence the id too), still queued (not cancelled since), due, and
+	 * first of its group, as a claim would find it (ml_sq_job_claim). */
 	if (c->nhandoffs)
 		st = ml_sq_prep(c, "UPDATE jobs SET state = 'running', worker = ?1, lease_until = ?2, "
 				   "attempts = attempts + 1, updated_at = ?3 "
 				   "WHERE seq = ?4 AND id = ?5 AND state = 'queued' AND run_at <= ?3 "
-				   "AND (group_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p "
-				   "     WHERE p.group_key = jobs.group_key AND p.seq < jobs.seq "
-				   "     AND p.state IN ('queued', 'running', 'waiting'))) "
+				   FIRST_OF_GROUP(jobs)
 				   "RETURNING org_id, kind, group_key, payload, attempts, max_attempts");
 	for (size_t i = 0; st && i < c->nhandoffs; i++) {
 		struct sq_handoff *h = &c->handoffs[i];
@@ -204,16 +209,12 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 		c, "SELECT * FROM (SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, j.payload, "
 		   "j.attempts, j.max_attempts FROM jobs j "
 		   "WHERE j.state = 'running' AND j.lease_until < ?1 "
-		   "AND (j.group_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p "
-		   "     WHERE p.group_key = j.group_key AND p.seq < j.seq "
-		   "     AND p.state IN ('queued', 'running', 'waiting'))) "
+		   FIRST_OF_GROUP(j)
 		   "ORDER BY j.lease_until LIMIT ?2) "
 		   "UNION ALL SELECT * FROM (SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, "
 		   "j.payload, j.attempts, j.max_attempts FROM jobs j INDEXED BY jobs_ready "
 		   "WHERE j.state = 'queued' AND j.run_at <= ?1 "
-		   "AND (j.group_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p "
-		   "     WHERE p.group_key = j.group_key AND p.seq < j.seq "
-		   "     AND p.state IN ('queued', 'running', 'waiting'))) "
+		   FIRST_OF_GROUP(j)
 		   "ORDER BY j.run_at, j.seq LIMIT ?2)");
 	sqlite3_stmt *up;
 	struct ml_job *out;
