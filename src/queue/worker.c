@@ -27,10 +27,10 @@ struct ml_worker {
 	int active;   /* runs started and not finished: what max_inflight bounds. A finished run
 		       * waiting for its outcome to commit holds no provider call, so it does
 		       * not hold a slot either. */
-	struct ml_job_run *done_head; /* finished, not yet handed to the committer */
-	/* Claimed ahead, not started yet: while the committer records one batch of outcomes and
-	 * claims the next, the curl thread keeps starting these as slots free up, so the calls
-	 * in flight do not drain to zero at every store cycle. */
+	struct ml_job_run *done_head; /* finished, not yet handed to the store */
+	/* Claimed ahead, not started yet: while the committer claims the next batch, the curl
+	 * thread keeps starting these as slots free up, so the calls in flight do not drain to
+	 * zero at every store cycle. */
 	struct ml_job_run *ready_head, *ready_tail;
 	int nready;
 	struct http_ctx *transfers;
@@ -39,7 +39,6 @@ struct ml_worker {
 	pthread_t committer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct ml_job_run *c_done;    /* to commit */
 	int c_want;                   /* jobs to claim (0: none) */
 	bool c_stop;
 	struct ml_job_run *b_committed, *b_claimed; /* back to the curl thread */
@@ -55,6 +54,13 @@ struct ml_worker {
 	atomic_int handed;      /* reserved by the store, not yet back on the curl thread */
 	atomic_bool taking;     /* the store hands jobs over: notifications are not needed */
 	atomic_int held_pub;    /* active + nready + npreparing, as the curl thread last saw */
+	/* Outcomes go straight to the store's writer (ml_store_write_async), not through the
+	 * committer: one write queued at a time, which takes every outcome pending when it runs
+	 * (under mu). */
+	struct ml_job_run *o_pending; /* finished, for the queued write to take */
+	bool o_queued;                /* a write is queued and has not taken them yet */
+	int o_writes;                 /* writes not yet done (ml_worker_stop waits for 0) */
+	pthread_cond_t o_cv;          /* o_writes went down */
 };
 
 /* Per easy handle: where the response goes. */
@@ -305,16 +311,89 @@ static void run_free(struct ml_job_run *run)
  * was starved likewise: bench/README.md). */
 #define WORKER_NICE (-10)
 
-/* --- the committer: every store write of the worker, off the curl thread ---
+static void append(struct ml_job_run **head, struct ml_job_run *list)
+{
+	while (list) {
+		struct ml_job_run *next = list->next;
+		list->next = *head;
+		*head = list;
+		list = next;
+	}
+}
+
+/* --- outcomes: written without waiting, straight from the curl thread ---
  *
- * The curl thread never waits for the store: it hands finished runs and its wish for more
- * jobs to the committer thread, which records the outcomes and claims (with each claimed
- * job's prepare) in ONE transaction, then hands both back and wakes the curl thread. While a
- * batch commits, calls keep flowing; the next batch gathers what finished meanwhile. */
+ * A finished run's outcome joins o_pending; the first one queues a write with the store's
+ * writer (ml_store_write_async), and the ones that finish before that write runs ride along
+ * with it: each outcome waits at most for the writer's batch in progress, then goes in the
+ * next one. Once that batch is durable, the runs come back to the curl thread to be freed. */
+
+struct outcome_write {
+	struct ml_worker *w;
+	struct ml_job_run *list; /* taken from o_pending when the write first runs */
+	bool taken;
+};
+
+static int outcome_write_fn(struct ml_tx *tx, void *arg)
+{
+	struct outcome_write *ow = arg;
+	struct ml_worker *w = ow->w;
+	if (!ow->taken) {
+		pthread_mutex_lock(&w->mu);
+		ow->list = w->o_pending;
+		w->o_pending = NULL;
+		w->o_queued = false; /* outcomes from now on queue a write of their own */
+		pthread_mutex_unlock(&w->mu);
+		ow->taken = true;
+	}
+	return outcomes_fn(tx, w, ow->list);
+}
+
+/* On the writer's thread, once the batch is durable or has failed. */
+static void outcome_write_done(void *arg, int rc)
+{
+	struct outcome_write *ow = arg;
+	struct ml_worker *w = ow->w;
+	if (rc < 0)
+		/* Outcomes not recorded: their leases expire and the jobs run again. */
+		ml_warn("worker: store write failed; outcomes will be retried by lease");
+	pthread_mutex_lock(&w->mu);
+	append(&w->b_committed, ow->list);
+	ml_curl_loop_wake(w->loop);
+	w->o_writes--;
+	pthread_cond_broadcast(&w->o_cv);
+	pthread_mutex_unlock(&w->mu);
+	free(ow);
+}
+
+/* Curl thread: finished runs go to the store; a write is queued unless one is waiting. */
+static void write_outcomes(struct ml_worker *w)
+{
+	if (!w->done_head)
+		return;
+	struct outcome_write *ow = NULL;
+	pthread_mutex_lock(&w->mu);
+	append(&w->o_pending, w->done_head);
+	w->done_head = NULL;
+	if (!w->o_queued) {
+		w->o_queued = true;
+		w->o_writes++;
+		ow = ml_calloc(1, sizeof *ow);
+		ow->w = w;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (ow)
+		ml_store_write_async(w->cfg.store, outcome_write_fn, ow, outcome_write_done, ow);
+}
+
+/* --- the committer: the worker's other store writes, off the curl thread ---
+ *
+ * The curl thread never waits for the store: it hands its wish for more jobs (and handed-over
+ * jobs whose prepare writes) to the committer thread, which claims (with each claimed job's
+ * prepare) in ONE transaction, then hands them back and wakes the curl thread. */
 
 struct cycle {
 	struct ml_worker *w;
-	struct ml_job_run *done; /* outcomes to record */
 	struct claim claim;      /* want = 0: no claim this time */
 	struct ml_job_run *prep; /* handed-over jobs whose prepare writes */
 };
@@ -322,9 +401,6 @@ struct cycle {
 static int cycle_fn(struct ml_tx *tx, void *arg)
 {
 	struct cycle *c = arg;
-	int rc;
-	if (c->done && (rc = outcomes_fn(tx, c->w, c->done)) < 0)
-		return rc;
 	for (struct ml_job_run *run = c->prep; run; run = run->next) {
 		/* (Run again from nothing if the writer runs the batch again.) */
 		const struct ml_job_handler *h = handler_for(c->w, run->job.kind);
@@ -337,56 +413,39 @@ static int cycle_fn(struct ml_tx *tx, void *arg)
 	return 0;
 }
 
-static void append(struct ml_job_run **head, struct ml_job_run *list)
-{
-	while (list) {
-		struct ml_job_run *next = list->next;
-		list->next = *head;
-		*head = list;
-		list = next;
-	}
-}
-
 static void *committer_main(void *arg)
 {
 	struct ml_worker *w = arg;
 	ml_thread_nice(WORKER_NICE, "worker: the committer thread");
-	int st_cycles = 0, st_done = 0, st_claimed = 0;
+	int st_cycles = 0, st_claimed = 0;
 	int64_t st_ms = 0, st_since = ml_mono_ms();
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->c_done && !w->c_prep && w->c_want <= 0 && !w->c_stop)
+		while (!w->c_prep && w->c_want <= 0 && !w->c_stop)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->c_done && !w->c_prep && w->c_want <= 0 && w->c_stop)
+		if (!w->c_prep && w->c_want <= 0 && w->c_stop)
 			break;
-		struct cycle c = {w, w->c_done, {w, w->c_stop ? 0 : w->c_want, NULL, 0, NULL},
-				  w->c_prep};
-		w->c_done = NULL;
+		struct cycle c = {w, {w, w->c_stop ? 0 : w->c_want, NULL, 0, NULL}, w->c_prep};
 		w->c_prep = NULL;
 		w->c_want = 0;
 		pthread_mutex_unlock(&w->mu);
 
 		int64_t t0 = ml_mono_ms();
-		int ndone = 0;
-		for (struct ml_job_run *r = c.done; r; r = r->next)
-			ndone++;
 		int rcw = ml_store_write(w->cfg.store, cycle_fn, &c);
 		st_cycles++;
 		st_ms += ml_mono_ms() - t0;
-		st_done += ndone;
 		st_claimed += c.claim.n;
 		if (ml_mono_ms() - st_since >= 1000) {
-			ml_debug("worker: %d store cycles in %lld ms (%lld ms writing): %d outcomes, "
-				 "%d claimed, %d in flight",
+			ml_debug("worker: %d claims in %lld ms (%lld ms writing): %d claimed, %d in "
+				 "flight",
 				 st_cycles, (long long)(ml_mono_ms() - st_since), (long long)st_ms,
-				 st_done, st_claimed, w->active);
-			st_cycles = st_done = st_claimed = 0;
+				 st_claimed, w->active);
+			st_cycles = st_claimed = 0;
 			st_ms = 0;
 			st_since = ml_mono_ms();
 		}
 		if (rcw < 0) {
-			/* Outcomes not recorded: their leases expire and the jobs run again. */
-			ml_warn("worker: store write failed (%s); outcomes will be retried by lease",
+			ml_warn("worker: store write failed (%s); claims are dropped",
 				ml_error_message());
 			claim_drop_runs(&c.claim);
 			c.claim.n = 0;
@@ -396,7 +455,6 @@ static void *committer_main(void *arg)
 		}
 		free(c.claim.jobs);
 		pthread_mutex_lock(&w->mu);
-		append(&w->b_committed, c.done);
 		/* Prepared (or failed to: prepare_rc tells start()); as claimed ones from here. */
 		append(&w->b_claimed, c.prep);
 		for (int i = 0; i < c.claim.n; i++) {
@@ -405,9 +463,8 @@ static void *committer_main(void *arg)
 		}
 		free(c.claim.runs);
 		if (c.claim.want > 0) {
-			/* Only a cycle that claimed answers the claim: an outcomes-only cycle must
-			 * not read as "nothing more is due" (that held claims back while runs
-			 * drained, once no new job notified the worker). */
+			/* Only a cycle that claimed answers the claim: a prepare-only cycle must
+			 * not read as "nothing more is due". */
 			w->b_claim_answered = true;
 			w->b_claim_full = c.claim.n == c.claim.want;
 		}
@@ -501,18 +558,12 @@ static int claim_room(const struct ml_worker *w, int64_t now)
 	return limit > held ? limit - held : 0;
 }
 
-/* Curl thread: hands finished runs to the committer; asks for `want` jobs (0: none). */
-static void hand_over(struct ml_worker *w, int want)
+/* Curl thread: asks the committer for `want` more jobs. */
+static void ask_claim(struct ml_worker *w, int want)
 {
-	if (!w->done_head && want <= 0)
-		return;
 	pthread_mutex_lock(&w->mu);
-	append(&w->c_done, w->done_head);
-	w->done_head = NULL;
-	if (want > 0) {
-		w->c_want = want;
-		w->claim_outstanding = true;
-	}
+	w->c_want = want;
+	w->claim_outstanding = true;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -726,7 +777,9 @@ static void *worker_main(void *arg)
 		bool look = !w->claim_outstanding && room > 0 &&
 			    ((more_due && room >= refill) || now >= next_look ||
 			     atomic_exchange(&w->notified, false));
-		hand_over(w, look ? room : 0);
+		write_outcomes(w);
+		if (look)
+			ask_claim(w, room);
 		int64_t wait = next_look - ml_mono_ms();
 		if (wait > w->cfg.idle_poll_ms)
 			wait = w->cfg.idle_poll_ms;
@@ -735,8 +788,8 @@ static void *worker_main(void *arg)
 		/* Runs that ended without a call (start_ready) are handed over at once. */
 		ml_curl_loop_run(w->loop, w->done_head ? 0 : (int)wait);
 	}
-	/* Hand over what finished; the committer records it before it stops. */
-	hand_over(w, 0);
+	/* What finished is written; ml_worker_stop waits for it. */
+	write_outcomes(w);
 	return NULL;
 }
 
@@ -771,6 +824,7 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->o_cv, NULL);
 	if (pthread_create(&w->committer, NULL, committer_main, w) != 0) {
 		curl_multi_cleanup(w->multi);
 		ml_curl_loop_free(w->loop);
@@ -813,8 +867,10 @@ void ml_worker_stop(struct ml_worker *w)
 	/* No job is handed over any more once this returns. */
 	ml_store_set_job_taker(w->cfg.store, NULL);
 	atomic_store(&w->taking, false);
-	/* The committer records the last outcomes, then stops. */
+	/* The last outcomes are written; the committer stops. */
 	pthread_mutex_lock(&w->mu);
+	while (w->o_writes > 0)
+		pthread_cond_wait(&w->o_cv, &w->mu);
 	w->c_stop = true;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
@@ -849,5 +905,6 @@ void ml_worker_stop(struct ml_worker *w)
 	ml_curl_loop_free(w->loop);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->o_cv);
 	free(w);
 }

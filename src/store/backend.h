@@ -15,6 +15,10 @@ struct ml_store_ops {
 	int (*write_occ)(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)(void *),
 			 void *reset_arg);
 
+	/* May be NULL: ml_store_write_async then writes at once, on the caller's thread. */
+	int (*write_async)(struct ml_store *s, ml_tx_fn fn, void *arg,
+			   void (*done)(void *arg, int rc), void *done_arg);
+
 	int (*nested)(struct ml_tx *tx, ml_tx_fn fn, void *arg);
 	/* May be NULL: jobs are then only claimed. */
 	int (*set_job_taker)(struct ml_store *s, const struct ml_job_taker *t);

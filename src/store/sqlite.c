@@ -37,6 +37,10 @@ struct sq_op {
 	bool applied; /* the recording was applied (not the slow path) */
 	bool done;
 	pthread_cond_t cv; /* signalled once, when done: each caller is woken alone */
+	/* Asynchronous (ml_store_write_async): nobody waits on cv; the writer calls this once
+	 * the batch has committed or failed, then frees the op. */
+	void (*on_done)(void *arg, int rc);
+	void *done_arg;
 	struct sq_op *next;
 };
 
@@ -323,6 +327,18 @@ static void *writer_main(void *arg)
 		if (run_batch(s, batch, true) > 0)
 			run_batch(s, batch, false);
 
+		/* Asynchronous ops first hear of their outcome (out of the queue's lock: their
+		 * callbacks take their owners' locks); they leave the batch. */
+		for (struct sq_op **pp = &batch; *pp;) {
+			struct sq_op *op = *pp;
+			if (!op->on_done) {
+				pp = &op->next;
+				continue;
+			}
+			*pp = op->next;
+			op->on_done(op->done_arg, op->rc);
+			free(op);
+		}
 		pthread_mutex_lock(&s->mu);
 		for (struct sq_op *op = batch; op;) {
 			struct sq_op *next = op->next;
@@ -356,16 +372,22 @@ static int carry_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
-static int submit(struct sq_store *s, struct sq_op *op, struct carry *c)
+/* Queues op for the writer; under s->mu. */
+static void enqueue(struct sq_store *s, struct sq_op *op)
 {
-	pthread_cond_init(&op->cv, NULL);
-	pthread_mutex_lock(&s->mu);
 	if (s->tail)
 		s->tail->next = op;
 	else
 		s->head = op;
 	s->tail = op;
 	pthread_cond_signal(&s->work_cv);
+}
+
+static int submit(struct sq_store *s, struct sq_op *op, struct carry *c)
+{
+	pthread_cond_init(&op->cv, NULL);
+	pthread_mutex_lock(&s->mu);
+	enqueue(s, op);
 	while (!op->done)
 		pthread_cond_wait(&op->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
@@ -382,6 +404,23 @@ static int sq_write(struct ml_store *base, ml_tx_fn fn, void *arg)
 	struct carry c = {fn, arg, 0, "", "", ""};
 	struct sq_op op = {.fn = carry_fn, .arg = &c};
 	return submit((struct sq_store *)base, &op, &c);
+}
+
+/* Queued for the next batch; the caller does not wait. The writer drains its queue before
+ * it stops (sq_close), so every op queued hears of its outcome. */
+static int sq_write_async(struct ml_store *base, ml_tx_fn fn, void *arg,
+			  void (*done)(void *arg, int rc), void *done_arg)
+{
+	struct sq_store *s = (struct sq_store *)base;
+	struct sq_op *op = ml_calloc(1, sizeof *op);
+	op->fn = fn;
+	op->arg = arg;
+	op->on_done = done;
+	op->done_arg = done_arg;
+	pthread_mutex_lock(&s->mu);
+	enqueue(s, op);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
 }
 
 struct set_taker {
@@ -1290,6 +1329,7 @@ static const struct ml_store_ops sqlite_ops = {
 	.ready = sq_ready,
 	.write = sq_write,
 	.write_occ = sq_write_occ,
+	.write_async = sq_write_async,
 	.set_job_taker = sq_set_job_taker,
 	.writable = sq_writable,
 	.read = sq_read,

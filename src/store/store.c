@@ -48,6 +48,15 @@ int ml_store_write_occ(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)
 	return s->ops->write_occ(s, fn, arg, reset, reset_arg);
 }
 
+int ml_store_write_async(struct ml_store *s, ml_tx_fn fn, void *arg,
+			 void (*done)(void *arg, int rc), void *done_arg)
+{
+	if (s->ops->write_async)
+		return s->ops->write_async(s, fn, arg, done, done_arg);
+	done(done_arg, s->ops->write(s, fn, arg));
+	return 0;
+}
+
 int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg)
 {
 	return s->ops->read(s, fn, arg);

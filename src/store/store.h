@@ -47,6 +47,13 @@ int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg);
  * them. */
 int ml_store_write_occ(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)(void *),
 		       void *reset_arg);
+/* Like ml_store_write, without waiting for it: fn runs in a later batch of the writer, and
+ * done(done_arg, rc) is called once that batch is durable (rc: fn's result) or has failed
+ * (ML_ESTORE), on the writer's thread: done must only hand the outcome on, never wait. The
+ * error detail fn sets does not reach done. For a caller that must not block (the worker's
+ * event loop). Returns 0. */
+int ml_store_write_async(struct ml_store *s, ml_tx_fn fn, void *arg,
+			 void (*done)(void *arg, int rc), void *done_arg);
 /* Runs fn on a consistent read snapshot; fn must only read. */
 int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg);
 
