@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/priority.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,7 @@ int ml_cli_open(struct ml_config **cfg, struct ml_store **store)
 		ml_log_set_level(ML_LOG_WARN);
 	else if (strcmp((*cfg)->log_level, "error") == 0)
 		ml_log_set_level(ML_LOG_ERROR);
+	ml_thread_realtime((*cfg)->realtime); /* before the store starts its writer */
 	if ((rc = ml_store_open(store, (*cfg)->db)) < 0 || (rc = ml_store_migrate(*store)) < 0) {
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		return 1;

@@ -83,6 +83,9 @@ int ml_config_load(struct ml_config **out)
 	if ((rc = env_num("MEETLINK_RETRY_BASE_MS", 2000, 1, 3600 * 1000, &n)) < 0)
 		goto fail;
 	c->retry_base_ms = n;
+	if ((rc = env_num("MEETLINK_REALTIME", 0, 0, 1, &n)) < 0)
+		goto fail;
+	c->realtime = n == 1;
 	if (!!c->jitsi_app_id != !!c->jitsi_app_secret) {
 		rc = ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_JITSI_APP_SECRET",
 				  "MEETLINK_JITSI_APP_ID and MEETLINK_JITSI_APP_SECRET go together");

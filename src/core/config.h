@@ -2,6 +2,7 @@
 #ifndef ML_CORE_CONFIG_H
 #define ML_CORE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,7 @@ struct ml_config {
 	int64_t join_early_seconds;  /* MEETLINK_JOIN_EARLY_MINUTES, default 15 */
 	char *log_level;        /* MEETLINK_LOG_LEVEL: debug, info, warn, error */
 	int64_t retry_base_ms;  /* MEETLINK_RETRY_BASE_MS: first retry delay of every job, 2000 */
+	bool realtime;          /* MEETLINK_REALTIME: the writer and the worker at real-time priority */
 };
 
 /* Reads the environment into a new config (caller frees with ml_config_free).

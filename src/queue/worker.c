@@ -416,7 +416,7 @@ static int cycle_fn(struct ml_tx *tx, void *arg)
 static void *committer_main(void *arg)
 {
 	struct ml_worker *w = arg;
-	ml_thread_nice(WORKER_NICE, "worker: the committer thread");
+	ml_thread_prioritize(WORKER_NICE, "worker: the committer thread");
 	int st_cycles = 0, st_claimed = 0;
 	int64_t st_ms = 0, st_since = ml_mono_ms();
 	pthread_mutex_lock(&w->mu);
@@ -742,7 +742,7 @@ static void *worker_main(void *arg)
 	int64_t next_sweep = 0;
 	int refill = w->cfg.max_inflight / 8 > 0 ? w->cfg.max_inflight / 8 : 1;
 	pthread_setname_np(pthread_self(), "ml-worker");
-	ml_thread_nice(WORKER_NICE, "worker: the event loop thread");
+	ml_thread_prioritize(WORKER_NICE, "worker: the event loop thread");
 	int recovered = 0;
 
 	if (ml_store_write(w->cfg.store, recover_fn, &recovered) == 0 && recovered > 0)

@@ -322,7 +322,7 @@ static void *writer_main(void *arg)
 {
 	struct sq_store *s = arg;
 	pthread_setname_np(pthread_self(), "ml-writer");
-	ml_thread_nice(WRITER_NICE, "store: the writer thread");
+	ml_thread_prioritize(WRITER_NICE, "store: the writer thread");
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
