@@ -13,6 +13,7 @@
 #include "core/timeutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -59,6 +60,10 @@ struct sq_store {
 	struct sq_conn *ckpt;
 	pthread_cond_t ckpt_cv;
 	bool catch_up; /* under mu: the writer is asked to finish a checkpoint (wal_catch_up) */
+	/* The checkpointer's own descriptor of the database file, for flushing it (-1: none).
+	 * Closed only after every SQLite connection: closing a descriptor drops the process's
+	 * POSIX locks on the file, SQLite's included. */
+	int db_fd;
 	struct sq_conn *free_readers;
 	pthread_mutex_t readers_mu;
 	/* Only the writer thread reads or changes these (set_job_taker runs there). */
@@ -1250,29 +1255,40 @@ static int mkdir_parent(const char *path)
 /* Past this many frames (~64 MB), the WAL is to be restarted (wal_catch_up). */
 #define WAL_RESTART_FRAMES 16384
 
-/* The database file's pages written by checkpoints so far reach the disk. SQLite flushes
- * them only when a checkpoint copies the whole WAL (the writer's, in wal_catch_up): done here
- * first, off the writer's thread, that flush has only the last few pages left to write. Through
- * SQLite's own file handle: closing a descriptor of our own would drop the process's POSIX
- * locks on the file. */
-static void flush_db(struct sq_conn *c)
+/* The pages checkpoints copied into the database file go to the disk a megabyte at a time,
+ * each written before the next is started. Left to the kernel, or to one flush of the whole
+ * file, tens of MB went at once, filled the disk's queue for 4-14 ms, and the commits' WAL
+ * syncs waited behind them (three quarters of the commit syncs over 1.5 ms came within 30 ms
+ * of such a flush; half as many over 1.5 ms with this). One call per MB of the file, clean
+ * ranges cost next to nothing (~1 µs). With `flush`, they are then made
+ * durable (SQLite flushes the file only when a checkpoint copies the whole WAL, the writer's
+ * in wal_catch_up: done here first, that flush has only the last few pages to write). */
+static void flush_db(struct sq_store *s, bool flush)
 {
-	sqlite3_file *f = NULL;
-	if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f &&
-	    f->pMethods)
-		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	struct stat st;
+	if (s->db_fd < 0 || fstat(s->db_fd, &st) < 0)
+		return;
+	const off_t chunk = 1 << 20;
+	for (off_t off = 0; off < st.st_size; off += chunk)
+		sync_file_range(s->db_fd, off, chunk,
+				SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+				    SYNC_FILE_RANGE_WAIT_AFTER);
+	if (flush)
+		fdatasync(s->db_fd);
 }
 
-/* Every 200 ms, a passive checkpoint (never blocks the writer or readers). Once the WAL has
- * grown past WAL_RESTART_FRAMES, the database file is flushed and the writer asked to copy the
- * rest itself so that it restarts the WAL (wal_catch_up). Should that keep failing (a reader
- * that never lets go), past four times that a RESTART checkpoint bounds it, holding the writer
- * back while it finishes (a few ms: see busy_wait). */
+/* Every 200 ms, a passive checkpoint (never blocks the writer or readers), its pages then
+ * written out (flush_db). Once the WAL has grown past WAL_RESTART_FRAMES, the database file is
+ * flushed and the writer asked to copy the rest itself so that it restarts the WAL
+ * (wal_catch_up). Should that keep failing (a reader that never lets go), past four times that
+ * a RESTART checkpoint bounds it, holding the writer back while it finishes (a few ms: see
+ * busy_wait). */
 static void *checkpoint_main(void *arg)
 {
 	struct sq_store *s = arg;
 	pthread_setname_np(pthread_self(), "ml-checkpoint");
 	int asked_at = -1; /* the WAL's size when the writer was last asked to catch up */
+	int last_done = 0;
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		struct timespec until;
@@ -1289,16 +1305,20 @@ static void *checkpoint_main(void *arg)
 		int log = 0, done = 0;
 		int64_t t0 = ml_mono_ms();
 		sqlite3_wal_checkpoint_v2(s->ckpt->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		bool blocking = log > 4 * WAL_RESTART_FRAMES && done == log;
+		bool ask = !blocking && log > WAL_RESTART_FRAMES && log != asked_at;
+		if (done != last_done || ask)
+			flush_db(s, ask); /* (not while nothing is copied: idle) */
+		last_done = done;
 		int64_t t1 = ml_mono_ms();
 		int rrc = -1;
-		if (log > 4 * WAL_RESTART_FRAMES && done == log)
+		if (blocking)
 			rrc = sqlite3_wal_checkpoint_v2(s->ckpt->db, NULL, SQLITE_CHECKPOINT_RESTART,
 							NULL, NULL);
-		else if (log > WAL_RESTART_FRAMES && log != asked_at) {
+		else if (ask) {
 			/* (Not again while nothing was written since: an idle writer has no batch
 			 * that would restart the WAL.) */
 			asked_at = log;
-			flush_db(s->ckpt);
 			pthread_mutex_lock(&s->mu);
 			s->catch_up = true;
 			pthread_cond_signal(&s->work_cv);
@@ -1337,6 +1357,7 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 		return rc;
 	}
 	s->writer->is_writer = true;
+	s->db_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
@@ -1345,6 +1366,7 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 	if (conn_open(path, false, &s->ckpt) == 0) {
 		sqlite3_busy_handler(s->ckpt->db, busy_wait, s); /* short: see busy_wait */
 		sqlite3_exec(s->writer->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
+		s->db_fd = open(path, O_RDONLY | O_CLOEXEC);
 		pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s);
 	}
 	*out = &s->base;
@@ -1371,6 +1393,8 @@ static void sq_close(struct ml_store *base)
 		s->free_readers = c->next_free;
 		conn_close(c);
 	}
+	if (s->db_fd >= 0)
+		close(s->db_fd); /* (after every connection: see struct sq_store) */
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->work_cv);
