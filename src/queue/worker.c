@@ -757,6 +757,11 @@ static void *worker_main(void *arg)
 	while (!atomic_load(&w->stop)) {
 		int64_t now = ml_mono_ms();
 		bool full = false;
+		/* What the last turn of the loop finished goes to the store first: an outcome then
+		 * waits for nothing else on this thread (starting the runs below took up to a
+		 * millisecond at 1,500 links/s). */
+		complete_transfers(w);
+		write_outcomes(w);
 		if (take_back(w, &full) >= 0) {
 			/* A full claim means more is due: claim again as soon as there is room for a
 			 * batch worth a store cycle. Otherwise look again after a pause (a new job
@@ -765,7 +770,6 @@ static void *worker_main(void *arg)
 			next_look = now + w->cfg.idle_poll_ms;
 		}
 		start_ready(w);
-		complete_transfers(w); /* what the last turn of the loop finished */
 		if (now >= next_sweep) {
 			abandon_overdue(w, now);
 			next_sweep = now + 250;
@@ -777,7 +781,7 @@ static void *worker_main(void *arg)
 		bool look = !w->claim_outstanding && room > 0 &&
 			    ((more_due && room >= refill) || now >= next_look ||
 			     atomic_exchange(&w->notified, false));
-		write_outcomes(w);
+		write_outcomes(w); /* runs that ended without a call, or abandoned */
 		if (look)
 			ask_claim(w, room);
 		int64_t wait = next_look - ml_mono_ms();
