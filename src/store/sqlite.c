@@ -1259,10 +1259,11 @@ static int mkdir_parent(const char *path)
  * each written before the next is started. Left to the kernel, or to one flush of the whole
  * file, tens of MB went at once, filled the disk's queue for 4-14 ms, and the commits' WAL
  * syncs waited behind them (three quarters of the commit syncs over 1.5 ms came within 30 ms
- * of such a flush; half as many over 1.5 ms with this). One call per MB of the file, clean
- * ranges cost next to nothing (~1 µs). With `flush`, they are then made
- * durable (SQLite flushes the file only when a checkpoint copies the whole WAL, the writer's
- * in wal_catch_up: done here first, that flush has only the last few pages to write). */
+ * of such a flush; half as many over 1.5 ms with this). One call per MB of the file: clean
+ * ranges cost next to nothing (~1 µs). With `flush`, the pages are then made durable: SQLite
+ * flushes the file only when a checkpoint copies the whole WAL (the writer's, in
+ * wal_catch_up); done here first, that flush has only the last few pages to write. (A failure
+ * here shows in that flush of SQLite's, which checks it.) */
 static void flush_db(struct sq_store *s, bool flush)
 {
 	struct stat st;
