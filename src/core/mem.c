@@ -64,6 +64,14 @@ char *ml_asprintf(const char *fmt, ...)
 	return b.data;
 }
 
+void *ml_grow(void *p, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : first;
+	return ml_realloc(p, *cap * size);
+}
+
 void ml_buf_grow(struct ml_buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;

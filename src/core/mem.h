@@ -11,6 +11,9 @@ void *ml_calloc(size_t count, size_t n);
 void *ml_realloc(void *p, size_t n);
 char *ml_strdup(const char *s);
 char *ml_strndup(const char *s, size_t n);
+/* A growable array of `n` elements of `size` bytes in `p`, room for `*cap`: returns it with room
+ * for at least one more (the capacity doubles, from `first`), perhaps moved. */
+void *ml_grow(void *p, size_t n, size_t *cap, size_t size, size_t first);
 /* A new string from a format; caller frees. */
 char *ml_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -46,10 +46,7 @@ static bool before(const struct waiting *a, const struct waiting *b)
 
 static void heap_push(struct ml_http_defer *d, struct waiting w)
 {
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 64;
-		d->heap = ml_realloc(d->heap, d->cap * sizeof *d->heap);
-	}
+	d->heap = ml_grow(d->heap, d->n, &d->cap, sizeof *d->heap, 64);
 	size_t i = d->n++;
 	while (i > 0 && before(&w, &d->heap[(i - 1) / 2])) {
 		d->heap[i] = d->heap[(i - 1) / 2];

@@ -64,10 +64,7 @@ static struct ml_sb_fields *child(struct ml_sb_fields *f, const char *name, size
 	struct ml_sb_fields *c = find_kid(f, name, n);
 	if (c)
 		return c;
-	if (f->nkids == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 4;
-		f->kids = ml_realloc(f->kids, f->cap * sizeof *f->kids);
-	}
+	f->kids = ml_grow(f->kids, f->nkids, &f->cap, sizeof *f->kids, 4);
 	c = ml_calloc(1, sizeof *c);
 	f->kids[f->nkids].name = ml_strndup(name, n);
 	f->kids[f->nkids++].node = c;

@@ -45,8 +45,7 @@ bool ml_sb_tz_offset(const char *tz, int64_t t, long *off)
 	if (!(f = fopen(path, "rb")))
 		return false;
 	for (;;) {
-		if (len == cap)
-			d = ml_realloc(d, cap = cap ? cap * 2 : 8192);
+		d = ml_grow(d, len, &cap, 1, 8192);
 		size_t r = fread(d + len, 1, cap - len, f);
 		if (!r)
 			break;

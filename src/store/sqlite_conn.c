@@ -166,23 +166,21 @@ int ml_sq_conn_list(struct ml_tx *tx, const char *org_id, const char *host_id,
 	if (org_id && host_id)
 		sqlite3_bind_text(st, 2, host_id, -1, SQLITE_STATIC);
 	struct ml_conn_row *out = NULL;
-	int k = 0, cap = 0, r;
+	size_t k = 0, cap = 0;
+	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (k == cap) {
-			cap = cap ? cap * 2 : 8;
-			out = ml_realloc(out, (size_t)cap * sizeof *out);
-		}
+		out = ml_grow(out, k, &cap, sizeof *out, 8);
 		read_row(st, &out[k++]);
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
-		for (int i = 0; i < k; i++)
+		for (size_t i = 0; i < k; i++)
 			ml_conn_row_clear(&out[i]);
 		free(out);
 		return ml_sq_fail(c->db, "connection list");
 	}
 	*rows = out;
-	*n = k;
+	*n = (int)k;
 	return 0;
 }
 

@@ -116,10 +116,7 @@ struct sq_handoff {
 
 static void note_handoff(struct sq_conn *c, int64_t seq, const char *id, const char *kind)
 {
-	if (c->nhandoffs == c->caphandoffs) {
-		c->caphandoffs = c->caphandoffs ? c->caphandoffs * 2 : 64;
-		c->handoffs = ml_realloc(c->handoffs, c->caphandoffs * sizeof *c->handoffs);
-	}
+	c->handoffs = ml_grow(c->handoffs, c->nhandoffs, &c->caphandoffs, sizeof *c->handoffs, 64);
 	struct sq_handoff *h = &c->handoffs[c->nhandoffs++];
 	h->seq = seq;
 	snprintf(h->id, sizeof h->id, "%s", id);

@@ -106,10 +106,7 @@ void ml_sq_rec_free(struct sq_rec *r)
 
 static struct rec_write *add_write(struct sq_rec *r, enum wtype type)
 {
-	if (r->nwrites == r->capwrites) {
-		r->capwrites = r->capwrites ? r->capwrites * 2 : 8;
-		r->writes = ml_realloc(r->writes, r->capwrites * sizeof *r->writes);
-	}
+	r->writes = ml_grow(r->writes, r->nwrites, &r->capwrites, sizeof *r->writes, 8);
 	struct rec_write *w = &r->writes[r->nwrites++];
 	memset(w, 0, sizeof *w);
 	w->type = type;
@@ -145,10 +142,7 @@ static void add_read(struct sq_rec *r, enum ml_kind kind, const char *org_id, co
 {
 	if (find_read(r, kind, id))
 		return;
-	if (r->nreads == r->capreads) {
-		r->capreads = r->capreads ? r->capreads * 2 : 8;
-		r->reads = ml_realloc(r->reads, r->capreads * sizeof *r->reads);
-	}
+	r->reads = ml_grow(r->reads, r->nreads, &r->capreads, sizeof *r->reads, 8);
 	struct rec_read *rd = &r->reads[r->nreads++];
 	rd->kind = kind;
 	snprintf(rd->org_id, sizeof rd->org_id, "%s", org_id);
