@@ -32,8 +32,8 @@ def threads(pid):
 
 def fifo_allowed():
     """Whether this process may use SCHED_FIFO (as the daemon, its child, would)."""
-    r = subprocess.run(["python3", "-c", "import os; os.sched_setscheduler(0, os.SCHED_FIFO, "
-                        "os.sched_param(1))"], capture_output=True)
+    r = subprocess.run([sys.executable, "-c", "import os; os.sched_setscheduler(0, "
+                        "os.SCHED_FIFO, os.sched_param(1))"], capture_output=True)
     return r.returncode == 0
 
 

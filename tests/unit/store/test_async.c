@@ -1,6 +1,6 @@
 /* Writes the caller does not wait for (ml_store_write_async), on a real SQLite store: done is
- * called once, after the batch is durable (what fn wrote can be read once done reported it),
- * with fn's result; a refusing fn's changes roll back alone, the rest of its batch
+ * called once, after the batch is durable (a read made from inside done already sees what fn
+ * wrote), with fn's result; a refusing fn's changes roll back alone, the rest of its batch
  * commits; writes still queued when the store closes are all carried out and reported. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -24,6 +24,7 @@ struct aw {
 	bool refuse; /* write, then answer < 0 */
 	int runs;
 	int done_calls, done_rc;
+	int read_on_done; /* a read made when done was called: 0 found, ML_ENOTFOUND not */
 	struct ml_store *store;
 	pthread_mutex_t *mu;
 	pthread_cond_t *cv;
@@ -55,6 +56,8 @@ static int get_fn(struct ml_tx *tx, void *arg)
 static void aw_done(void *arg, int rc)
 {
 	struct aw *a = arg;
+	/* (A read goes to a reader connection, never to the writer this runs on.) */
+	a->read_on_done = ml_store_read(a->store, get_fn, (void *)a->id);
 	pthread_mutex_lock(a->mu);
 	a->done_calls++;
 	a->done_rc = rc;
@@ -82,7 +85,8 @@ static void test_done_after_commit(void **state)
 	struct aw a[4];
 	pending = 4;
 	for (int i = 0; i < 4; i++) {
-		a[i] = (struct aw){ids[i], i == 2, 0, 0, 0, e->store, &mu, &cv, &pending};
+		a[i] = (struct aw){.id = ids[i], .refuse = i == 2, .store = e->store, .mu = &mu,
+				   .cv = &cv, .pending = &pending};
 		assert_int_equal(
 		    ml_store_write_async(e->store, aw_fn, &a[i], aw_done, &a[i]), 0);
 	}
@@ -93,10 +97,12 @@ static void test_done_after_commit(void **state)
 		if (i == 2) {
 			/* refused: its own insert rolled back, the others' kept */
 			assert_int_equal(a[i].done_rc, ML_ECONFLICT);
+			assert_int_equal(a[i].read_on_done, ML_ENOTFOUND);
 			assert_int_equal(ml_store_read(e->store, get_fn, (void *)ids[i]),
 					 ML_ENOTFOUND);
 		} else {
 			assert_int_equal(a[i].done_rc, 0);
+			assert_int_equal(a[i].read_on_done, 0); /* committed before done */
 			assert_int_equal(ml_store_read(e->store, get_fn, (void *)ids[i]), 0);
 		}
 	}
@@ -122,8 +128,10 @@ static void test_mixed_with_waiting_writes(void **state)
 	for (int i = 0; i < N; i++) {
 		snprintf(ids[i][0], sizeof ids[i][0], "bkg_async_%d", i);
 		snprintf(ids[i][1], sizeof ids[i][1], "bkg_sync_%d", i);
-		a[i] = (struct aw){ids[i][0], false, 0, 0, 0, e->store, &mu, &cv, &pending};
-		s[i] = (struct aw){ids[i][1], false, 0, 0, 0, e->store, &mu, &cv, &pending};
+		a[i] = (struct aw){.id = ids[i][0], .store = e->store, .mu = &mu, .cv = &cv,
+				   .pending = &pending};
+		s[i] = (struct aw){.id = ids[i][1], .store = e->store, .mu = &mu, .cv = &cv,
+				   .pending = &pending};
 		assert_int_equal(pthread_create(&th[i], NULL, sync_writer, &s[i]), 0);
 		ml_store_write_async(e->store, aw_fn, &a[i], aw_done, &a[i]);
 	}
@@ -133,6 +141,7 @@ static void test_mixed_with_waiting_writes(void **state)
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(a[i].done_calls, 1);
 		assert_int_equal(a[i].done_rc, 0);
+		assert_int_equal(a[i].read_on_done, 0);
 		assert_int_equal(ml_store_read(e->store, get_fn, ids[i][0]), 0);
 		assert_int_equal(ml_store_read(e->store, get_fn, ids[i][1]), 0);
 	}
@@ -154,7 +163,7 @@ static void test_close_drains(void **state)
 	pending = N;
 	for (int i = 0; i < N; i++) {
 		snprintf(ids[i], sizeof ids[i], "bkg_close_%d", i);
-		a[i] = (struct aw){ids[i], false, 0, 0, 0, st, &mu, &cv, &pending};
+		a[i] = (struct aw){.id = ids[i], .store = st, .mu = &mu, .cv = &cv, .pending = &pending};
 		ml_store_write_async(st, aw_fn, &a[i], aw_done, &a[i]);
 	}
 	ml_store_close(st);
@@ -162,6 +171,7 @@ static void test_close_drains(void **state)
 	assert_int_equal(ml_store_open(&st, url), 0);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(a[i].done_calls, 1);
+		assert_int_equal(a[i].read_on_done, 0);
 		assert_int_equal(ml_store_read(st, get_fn, ids[i]), 0);
 	}
 	ml_store_close(st);
