@@ -204,12 +204,12 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 	 * claim. Expired leases (rare) come first. */
 	sqlite3_stmt *st = ml_sq_prep(
 		c, "SELECT * FROM (SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, j.payload, "
-		   "j.attempts, j.max_attempts FROM jobs j "
+		   "j.attempts, j.max_attempts FROM jobs j INDEXED BY jobs_lease "
 		   "WHERE j.state = 'running' AND j.lease_until < ?1 "
 		   FIRST_OF_GROUP(j)
 		   "ORDER BY j.lease_until LIMIT ?2) "
 		   "UNION ALL SELECT * FROM (SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, "
-		   "j.payload, j.attempts, j.max_attempts FROM jobs j INDEXED BY jobs_ready "
+		   "j.payload, j.attempts, j.max_attempts FROM jobs j INDEXED BY jobs_due "
 		   "WHERE j.state = 'queued' AND j.run_at <= ?1 "
 		   FIRST_OF_GROUP(j)
 		   "ORDER BY j.run_at, j.seq LIMIT ?2)");
