@@ -94,11 +94,13 @@ static int busy_wait(void *arg, int tries)
 	return 1;
 }
 
-static int conn_open(const char *path, bool reader, struct sq_conn **out)
+static int conn_open(const char *path, bool reader, const char *vfs, struct sq_conn **out)
 {
 	struct sq_conn *c = ml_calloc(1, sizeof *c);
 	c->nchecked = -1;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	/* synchronous=FULL: every commit durable when answered; the writer's VFS (sqlite_vfs.c)
+	 * also relies on each commit syncing the WAL. */
 	const char *pragmas = reader ? "PRAGMA query_only=1;"
 				     : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 				       "PRAGMA foreign_keys=ON;"
@@ -106,7 +108,7 @@ static int conn_open(const char *path, bool reader, struct sq_conn **out)
 					* a 2 MB page cache spills mid-transaction (extra writes). */
 				       "PRAGMA cache_size=-32768;";
 
-	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &c->db, flags, vfs) != SQLITE_OK ||
 	    sqlite3_busy_handler(c->db, busy_wait, NULL) != SQLITE_OK ||
 	    sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = ml_error_set(ML_ESTORE, "store_unavailable", "MEETLINK_DB",
@@ -493,7 +495,7 @@ static struct sq_conn *reader_take(struct sq_store *s, int *rc)
 	if (c)
 		s->free_readers = c->next_free;
 	pthread_mutex_unlock(&s->readers_mu);
-	*rc = c ? 0 : conn_open(s->path, true, &c);
+	*rc = c ? 0 : conn_open(s->path, true, NULL, &c);
 	return *rc == 0 ? c : NULL;
 }
 
@@ -1368,7 +1370,7 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 	s = ml_calloc(1, sizeof *s);
 	s->base.ops = &sqlite_ops;
 	s->path = ml_strdup(path);
-	if ((rc = conn_open(path, false, &s->writer)) < 0) {
+	if ((rc = conn_open(path, false, ml_sq_wal_vfs(), &s->writer)) < 0) {
 		free(s->path);
 		free(s);
 		return rc;
@@ -1380,7 +1382,7 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 	pthread_cond_init(&s->work_cv, NULL);
 	pthread_cond_init(&s->ckpt_cv, NULL);
 	pthread_create(&s->thread, NULL, writer_main, s);
-	if (conn_open(path, false, &s->ckpt) == 0) {
+	if (conn_open(path, false, NULL, &s->ckpt) == 0) {
 		sqlite3_busy_handler(s->ckpt->db, busy_wait, s); /* short: see busy_wait */
 		sqlite3_exec(s->writer->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
 		s->db_fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -47,6 +47,12 @@ struct sq_tx {
 	bool begin_pending;
 };
 
+/* The VFS the writer's connection opens with (sqlite_vfs.c): the default one, but the WAL
+ * written once per commit. NULL if it could not be registered (then the default serves). It
+ * relies on the connection syncing the WAL at every commit (synchronous=FULL). */
+#define ML_SQ_WAL_VFS "meetlink-wal"
+const char *ml_sq_wal_vfs(void);
+
 /* Logs the SQLite error and sets ML_ESTORE. */
 int ml_sq_fail(sqlite3 *db, const char *what);
 /* A reset statement for `sql`, prepared once per connection; NULL on error (logged). */
