@@ -40,10 +40,12 @@ static long count(sqlite3 *db, const char *sql)
 }
 
 /* A store as the migrations up to `upto` left it (schema_migrations filled in as the daemon
- * does), at dir/t.db. */
-static sqlite3 *old_store(const char *path, long upto)
+ * does), at path = dir/t.db in a new directory made from the template in dir. */
+static sqlite3 *old_store(char *dir, char path[96], long upto)
 {
 	sqlite3 *db;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, 96, "%s/t.db", dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE schema_migrations (version INTEGER "
 		 "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
@@ -60,6 +62,13 @@ static sqlite3 *old_store(const char *path, long upto)
 	}
 	exec(db, "INSERT INTO orgs(id, name, created_at) VALUES ('org_1', 'Org', 0)");
 	return db;
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static int enq_fn(struct ml_tx *tx, void *arg)
@@ -83,12 +92,9 @@ static int trail_fn(struct ml_tx *tx, void *arg)
 static void test_0008_keeps_rows_and_order(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/ml-migrate-XXXXXX", path[96], url[128], cmd[128];
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/t.db", dir);
-
+	char dir[] = "/tmp/ml-migrate-XXXXXX", path[96], url[128];
 	/* A store as 0001-0007 left it, with jobs and audit events in it. */
-	sqlite3 *db = old_store(path, 7);
+	sqlite3 *db = old_store(dir, path, 7);
 	for (int i = 1; i <= 3; i++) {
 		char ins[400];
 		snprintf(ins, sizeof ins,
@@ -133,8 +139,7 @@ static void test_0008_keeps_rows_and_order(void **state)
 				   "tbl_name IN ('jobs', 'audit_events') AND sql IS NOT NULL"),
 			 7);
 	sqlite3_close(db);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
 }
 
 /* --- 0009 --- */
@@ -228,13 +233,10 @@ static uint32_t update_frames(struct ml_store *s, const char *path, json_t *doc)
 static void test_0009_live_indexes(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/ml-migrate-XXXXXX", path[96], url[128], cmd[128];
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/t.db", dir);
-
+	char dir[] = "/tmp/ml-migrate-XXXXXX", path[96], url[128];
 	/* As 0008 left it: a job queued and due, one running with an expired lease, one done,
 	 * one queued for later. */
-	sqlite3 *db = old_store(path, 8);
+	sqlite3 *db = old_store(dir, path, 8);
 	exec(db, "INSERT INTO jobs(id, org_id, kind, state, payload, max_attempts, run_at, "
 		 "lease_until, worker, created_at, updated_at) VALUES "
 		 "('job_due', 'org_1', 'k', 'queued', '{}', 3, 5000, NULL, NULL, 0, 0), "
@@ -283,8 +285,7 @@ static void test_0009_live_indexes(void **state)
 				   "integrity_check = 'ok'"),
 			 1);
 	sqlite3_close(db);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
 }
 
 int main(void)
