@@ -126,8 +126,11 @@ static void note_handoff(struct sq_conn *c, int64_t seq, const char *id, const c
 
 static bool noted(const struct sq_conn *c, int64_t seq)
 {
+	/* Claims mostly find jobs older than the batch's first note. A job noted out of that
+	 * order (woken, retried or coalesced in this batch) and claimed here anyway is simply
+	 * not handed over: the hand-over's UPDATE finds it running and releases it. */
 	if (!c->note_handoffs || !c->nhandoffs || seq < c->handoffs[0].seq)
-		return false; /* (claims mostly find older jobs: notes are in insertion order) */
+		return false;
 	for (size_t i = 0; i < c->nhandoffs; i++)
 		if (c->handoffs[i].seq == seq)
 			return true;

@@ -281,6 +281,14 @@ static void test_0009_live_indexes(void **state)
 				   "org_id = 'org_1' AND host_id = 'hst_2'"),
 			 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM bookings WHERE status = 'confirmed'"), 1);
+	/* The claim's indexes hold live jobs only: of the four, the two claimed are running and
+	 * the later one queued; the done one is in neither. */
+	assert_int_equal(count(db, "SELECT count(*) FROM jobs INDEXED BY jobs_lease WHERE "
+				   "state = 'running'"),
+			 2);
+	assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				   "('jobs_due', 'jobs_lease') AND sql LIKE '% WHERE state = %'"),
+			 2);
 	assert_int_equal(count(db, "SELECT count(*) FROM pragma_integrity_check WHERE "
 				   "integrity_check = 'ok'"),
 			 1);

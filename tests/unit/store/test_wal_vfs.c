@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,11 +140,16 @@ static void test_buffer(void **state)
 	memset(b, 'b', sizeof b);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(m->xWrite(f, a + i * 4096, 4096, i * 4096), SQLITE_OK);
+	struct stat st;
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_size, 0); /* gathered, not written yet */
 	assert_int_equal(m->xWrite(f, b, sizeof b, 5000), SQLITE_OK); /* still buffered */
 	memcpy(a + 5000, b, sizeof b);
 	sqlite3_int64 size = 0;
 	assert_int_equal(m->xFileSize(f, &size), SQLITE_OK);
 	assert_int_equal(size, sizeof a);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_size, sizeof a); /* in one go, before the size was read */
 	assert_int_equal(m->xRead(f, got, sizeof got, 0), SQLITE_OK);
 	assert_memory_equal(got, a, sizeof a);
 
