@@ -54,13 +54,35 @@ static uint8_t room_secret[32];
 static int secret_fn(struct ml_tx *tx, void *arg)
 {
 	uint8_t link[ML_CONN_LINK_SECRET_LEN];
-	(void)arg;
+	int *sealed = arg;
+	/* A store from before migration 0010 kept its server secrets (and webhook secrets
+	 * made without a vault) raw: sealed now, with the same values, all in this one
+	 * transaction, so a crash leaves them all raw and the next start does it again. */
+	int rc = ml_tx_sealed_upgrade(tx, sealed);
+	if (rc < 0)
+		return rc;
 	/* Made here, on the write path, so request threads can read them on snapshots. */
-	int rc = ml_tx_secret_ensure(tx, ML_CONN_LINK_SECRET, link, sizeof link);
+	rc = ml_tx_secret_ensure(tx, ML_CONN_LINK_SECRET, link, sizeof link);
 	memset(link, 0, sizeof link);
 	if (rc < 0)
 		return rc;
 	return ml_tx_secret_ensure(tx, "room_secret", room_secret, sizeof room_secret);
+}
+
+/* The server secrets, sealed by the vault (loaded first). */
+static int secrets_load(struct ml_app *app)
+{
+	int sealed = 0;
+	ml_store_set_vault(app->store, app->vault);
+	if (ml_store_write(app->store, secret_fn, &sealed) < 0)
+		return -1;
+	if (sealed > 0) {
+		ml_info("store: sealed %d secret(s) kept in plaintext by an older version", sealed);
+		/* The plaintext must not linger in the WAL's older frames. */
+		if (ml_store_scrub(app->store) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Loads the platform settings once: keys parsed here, never per request. */
@@ -128,8 +150,7 @@ int ml_cmd_serve(int argc, char **argv)
 
 	if (ml_cli_open(&app.cfg, &app.store) != 0)
 		goto done;
-	if (ml_store_read(app.store, count_fn, &boot) < 0 ||
-	    ml_store_write(app.store, secret_fn, NULL) < 0) {
+	if (ml_store_read(app.store, count_fn, &boot) < 0) {
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		goto done;
 	}
@@ -170,6 +191,10 @@ int ml_cmd_serve(int argc, char **argv)
 				key_file);
 		free(key_file);
 		ml_conn_configure(app.cfg->public_url);
+		if (secrets_load(&app) < 0) {
+			fprintf(stderr, "meetlink: %s\n", ml_error_message());
+			goto done;
+		}
 	}
 	/* A run's calls end a quarter of its lease early (worker.c): the lease leaves two
 	 * provider timeouts to a run, and at least a minute. */

@@ -1,6 +1,8 @@
 /* meetlink vault: the token vault's key ring.
  *
- *   meetlink vault rotate   re-encrypts every stored token and secret under the current key
+ *   meetlink vault rotate   re-encrypts every stored token and secret (connection tokens,
+ *                           organization credentials, webhook endpoint secrets, server
+ *                           secrets, PKCE verifiers in flight) under the current key
  *                           (the first of MEETLINK_VAULT_KEYS); older keys may then be
  *                           dropped from the ring.
  *   meetlink vault new-key [KID]   prints a fresh "kid:base64key" to put first in the ring.
@@ -22,10 +24,19 @@ struct rotate_call {
 	int rewrapped;
 };
 
+/* Everything sealed, in one transaction: connection tokens and organization credentials,
+ * then the store's other sealed values (server secrets, webhook endpoint secrets, PKCE
+ * verifiers of sign-ins in flight). */
 static int rotate_fn(struct ml_tx *tx, void *arg)
 {
 	struct rotate_call *c = arg;
-	return ml_conn_rekey(tx, c->vault, &c->rewrapped);
+	int conns = 0, others = 0;
+	int rc = ml_conn_rekey(tx, c->vault, &conns);
+	if (rc == 0)
+		rc = ml_tx_sealed_rekey(tx, &others);
+	if (rc == 0)
+		c->rewrapped = conns + others;
+	return rc;
 }
 
 static int usage(void)
@@ -69,7 +80,13 @@ int ml_cmd_vault(int argc, char **argv)
 		goto done;
 	}
 	struct rotate_call c = {vault, 0};
+	ml_store_set_vault(store, vault);
 	if (ml_store_write(store, rotate_fn, &c) < 0) {
+		fprintf(stderr, "meetlink: vault rotate: %s\n", ml_error_message());
+		goto done;
+	}
+	/* The ciphertexts under the old keys must not stay readable in the WAL. */
+	if (c.rewrapped > 0 && ml_store_scrub(store) < 0) {
 		fprintf(stderr, "meetlink: vault rotate: %s\n", ml_error_message());
 		goto done;
 	}

@@ -52,7 +52,14 @@ struct ml_store_ops {
 	int (*key_lookup)(struct ml_tx *tx, const char *hash_hex, char org_id[40],
 			  char key_id[40]);
 	int (*key_count)(struct ml_tx *tx);
-	int (*secret_ensure)(struct ml_tx *tx, const char *name, uint8_t *out, size_t n);
+	int (*sealed_get)(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
+			  struct ml_sealed *out);
+	int (*sealed_list)(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items,
+			   int *n);
+	int (*sealed_set)(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
+			  const char *value);
+	/* May be NULL: nothing is left behind by the backend. */
+	int (*scrub)(struct ml_store *s);
 	int (*doc_insert)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 	int (*doc_update)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 	int (*doc_get)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
@@ -107,6 +114,7 @@ struct ml_store_ops {
 /* Every backend's store and transaction start with these. */
 struct ml_store {
 	const struct ml_store_ops *ops;
+	const struct ml_vault *vault; /* seals server secrets (ml_store_set_vault) */
 };
 
 struct ml_tx {

@@ -727,33 +727,6 @@ static int sq_key_count(struct ml_tx *tx)
 	return n;
 }
 
-/* --- server secrets --- */
-
-static int sq_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t n)
-{
-	struct sq_conn *c = ml_sq_txc(tx);
-	sqlite3_stmt *st = ml_sq_prep(c, "SELECT value FROM server_secrets WHERE name = ?");
-	if (!st)
-		return ml_sq_fail(c->db, "secret");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == n) {
-		memcpy(out, sqlite3_column_blob(st, 0), n);
-		sqlite3_reset(st);
-		return 0;
-	}
-	sqlite3_reset(st);
-	ml_random(out, n);
-	st = ml_sq_prep(c, "INSERT OR REPLACE INTO server_secrets(name, value, created_at) VALUES (?,?,?)");
-	if (!st)
-		return ml_sq_fail(c->db, "secret");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, out, (int)n, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, ml_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return ml_sq_fail(c->db, "secret");
-	return 0;
-}
-
 /* --- documents --- */
 
 static const char *jstr(json_t *doc, const char *key)
@@ -1421,6 +1394,11 @@ static void sq_close(struct ml_store *base)
 	free(s);
 }
 
+static int sq_scrub(struct ml_store *base)
+{
+	return ml_sq_scrub(((struct sq_store *)base)->path);
+}
+
 static const struct ml_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1450,7 +1428,10 @@ static const struct ml_store_ops sqlite_ops = {
 	.key_insert = sq_key_insert,
 	.key_lookup = sq_key_lookup,
 	.key_count = sq_key_count,
-	.secret_ensure = sq_secret_ensure,
+	.sealed_get = ml_sq_sealed_get,
+	.sealed_list = ml_sq_sealed_list,
+	.sealed_set = ml_sq_sealed_set,
+	.scrub = sq_scrub,
 	.doc_insert = sq_doc_insert,
 	.doc_update = sq_doc_update,
 	.doc_get = sq_doc_get,

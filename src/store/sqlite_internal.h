@@ -188,4 +188,14 @@ int ml_sq_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r);
 int ml_sq_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
 			   struct ml_oauth_state_row *out);
 
+/* Sealed values (sqlite_sealed.c). */
+int ml_sq_sealed_get(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
+		     struct ml_sealed *out);
+int ml_sq_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items,
+		      int *n);
+int ml_sq_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
+		     const char *value);
+/* A TRUNCATE checkpoint on a connection of its own to the store file at path. */
+int ml_sq_scrub(const char *path);
+
 #endif

@@ -197,11 +197,6 @@ int ml_tx_key_count(struct ml_tx *tx)
 	return tx->store->ops->key_count(tx);
 }
 
-int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t n)
-{
-	return tx->store->ops->secret_ensure(tx, name, out, n);
-}
-
 int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
 {
 	return tx->store->ops->doc_insert(tx, kind, org_id, doc);

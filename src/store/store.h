@@ -75,10 +75,59 @@ int ml_tx_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40], ch
 /* Number of API keys in the store. */
 int ml_tx_key_count(struct ml_tx *tx);
 
-/* --- Server secrets --- */
+/* --- Server secrets and other sealed values (core/vault.h) --- */
 
-/* The secret called `name` (n random bytes made on first use, then the same forever). */
+struct ml_vault;
+
+/* The vault that seals the store's server secrets (borrowed: set it before the first
+ * ml_tx_secret_ensure and keep it until the store is closed). */
+void ml_store_set_vault(struct ml_store *s, const struct ml_vault *vault);
+
+/* The server secret called `name`: n random bytes made on first use, stored sealed by the
+ * store's vault (associated data "<name>/value"), then the same forever. A secret a store from
+ * before migration 0010 kept raw is used as it is until ml_tx_sealed_upgrade() seals it.
+ * ML_EINVAL when the store has no vault; ML_EAUTH when the stored secret does not open with
+ * the ring (the key that sealed it left MEETLINK_VAULT_KEYS): it is never replaced by a new
+ * one, which would void every connect link and room name. */
 int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t n);
+
+/* Every sealed value the store keeps outside the connections table (connection tokens and
+ * credentials are conn/'s: ml_conn_rekey), each bound to "<id>/<column>". */
+enum ml_sealed_kind {
+	ML_SEALED_SERVER_SECRET,  /* server_secrets: id = name, column "value" */
+	ML_SEALED_WEBHOOK_SECRET, /* webhook endpoints' signing secrets: id = endpoint, "secret" */
+	ML_SEALED_OAUTH_VERIFIER, /* PKCE verifiers in flight: id = state hash, "verifier" */
+	ML_SEALED__COUNT,
+};
+
+/* One sealed value as the store holds it. */
+struct ml_sealed {
+	char id[72];
+	char *value;    /* the vault ciphertext; NULL while the row still holds plaintext */
+	char *plain;    /* that plaintext (a store from before 0010; NUL-terminated), else NULL */
+	size_t plain_n;
+};
+/* Frees the strings (the plaintext wiped). Accepts NULL. */
+void ml_sealed_clear(struct ml_sealed *v);
+/* Every value of `kind`; *items is a new array of *n. */
+int ml_tx_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items,
+		      int *n);
+/* Stores the ciphertext `value` as the row's (a server secret is created when absent),
+ * dropping any plaintext the row held. ML_ENOTFOUND when the row is gone. */
+int ml_tx_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
+		     const char *value);
+/* Seals with the store's vault every value still held in plaintext (server secrets and
+ * webhook secrets of a store from before 0010); *sealed counts them. Idempotent, and all or
+ * nothing with the caller's transaction (crash-safe). The secrets keep their values. */
+int ml_tx_sealed_upgrade(struct ml_tx *tx, int *sealed);
+/* Rotation: re-seals under the vault's current key every value sealed under another one
+ * (and seals plaintext ones); *rewrapped counts them. ML_EAUTH when one does not open. */
+int ml_tx_sealed_rekey(struct ml_tx *tx, int *rewrapped);
+/* After values were sealed or re-sealed: what they replaced is left nowhere in the store's
+ * files (SQLite: the database is rewritten (VACUUM), the WAL checkpointed and truncated).
+ * Slow on a big store: for an upgrade or a rotation, not for every day. Call it outside any
+ * transaction, with no other transaction running. */
+int ml_store_scrub(struct ml_store *s);
 
 /* --- Documents --- */
 

@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	ml_conn_configure(cfg->public_url);
+	ml_store_set_vault(store, vault);
 	if (ml_store_read(store, find_fn, NULL) < 0) {
 		fprintf(stderr, "conn_tool: no %s connection for host %s\n", platform, host_id);
 		goto done;

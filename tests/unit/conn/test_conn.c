@@ -202,6 +202,7 @@ static int setup(void **state)
 	assert_int_equal(ml_store_open(&store, url), 0);
 	assert_true(ml_store_migrate(store) >= 0);
 	assert_int_equal(ml_vault_new(&vault, "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), 0);
+	ml_store_set_vault(store, vault);
 	assert_int_equal(ml_store_write(store, setup_fn, NULL), 0);
 	return 0;
 }
