@@ -78,9 +78,12 @@ static int secrets_load(struct ml_app *app)
 		return -1;
 	if (sealed > 0) {
 		ml_info("store: sealed %d secret(s) kept in plaintext by an older version", sealed);
-		/* The plaintext must not linger in the WAL's older frames. */
+		/* The plaintext must not linger in free pages or the WAL's older frames. A failure
+		 * (no room for the rewrite) is not worth refusing to start over. */
 		if (ml_store_scrub(app->store) < 0)
-			return -1;
+			ml_warn("store: could not rewrite the store after sealing (%s): the old raw "
+				"secrets may stay in its free space until a VACUUM",
+				ml_error_message());
 	}
 	return 0;
 }

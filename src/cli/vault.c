@@ -85,11 +85,14 @@ int ml_cmd_vault(int argc, char **argv)
 		fprintf(stderr, "meetlink: vault rotate: %s\n", ml_error_message());
 		goto done;
 	}
-	/* The ciphertexts under the old keys must not stay readable in the WAL. */
-	if (c.rewrapped > 0 && ml_store_scrub(store) < 0) {
-		fprintf(stderr, "meetlink: vault rotate: %s\n", ml_error_message());
-		goto done;
-	}
+	/* The ciphertexts under the old keys must not stay readable in free pages or the WAL.
+	 * The rotation itself is committed whatever happens here. */
+	if (ml_store_scrub(store) < 0)
+		fprintf(stderr,
+			"meetlink: vault rotate: warning: could not rewrite the store (%s); stop "
+			"the daemons and run `meetlink vault rotate` again to remove the old "
+			"ciphertexts from its files\n",
+			ml_error_message());
 	printf("re-encrypted %d secret(s) under key %s\n", c.rewrapped, ml_vault_current_kid(vault));
 	rc = 0;
 done:
