@@ -23,9 +23,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Refresh when less than this is left; a VALID token is good for at least ML_CONN_MIN_LEFT. */
+/* Refresh when less than REFRESH_AHEAD_S is left, or half the token's lifetime when it lives
+ * less than twice that: a provider issuing 120 s tokens (Google's sandbox can) would otherwise
+ * be asked for a new token at every use, five times a second while a Meet conference is
+ * polled. A VALID token is good for at least MIN_LEFT_S, or half the window. A token issued
+ * less than the floor ago (REFRESH_FLOOR_S, or half its lifetime, at least
+ * REFRESH_FLOOR_MIN_S) is never refreshed: whatever expiry a provider claims, one refresh per
+ * floor and connection at most. */
 #define REFRESH_AHEAD_S 300
 #define MIN_LEFT_S 60
+#define REFRESH_FLOOR_S 30
+#define REFRESH_FLOOR_MIN_S 2
 #define DEFAULT_LEASE_MS 30000
 /* How recent a successful refresh must be for a refused one to count as a lost race. */
 #define SUPERSEDE_WINDOW_MS (5 * 60 * 1000)
@@ -143,6 +151,45 @@ static int host_email(struct ml_tx *tx, const char *org_id, const char *host_id,
 	return 0;
 }
 
+/* When a connection's token is refreshed, from its lifetime (expires_in when it was issued:
+ * expires_at - refreshed_at). Seconds. */
+struct refresh_window {
+	int64_t ahead;    /* refresh once less than this is left */
+	int64_t min_left; /* someone else refreshing: still VALID with at least this left */
+	int64_t floor;    /* never refresh a token younger than this */
+	int64_t life;     /* the token's lifetime; 0 when unknown */
+};
+
+static struct refresh_window refresh_window(const struct ml_conn_row *r)
+{
+	struct refresh_window w = {REFRESH_AHEAD_S, MIN_LEFT_S, REFRESH_FLOOR_S, 0};
+	int64_t issued = r->refreshed_at / 1000;
+	int64_t life = issued > 0 && r->expires_at > issued ? r->expires_at - issued : 0;
+	w.life = life;
+	if (life > 0) {
+		int64_t half = life / 2;
+		if (half < w.ahead)
+			w.ahead = half;
+		int64_t floor = half < REFRESH_FLOOR_MIN_S ? REFRESH_FLOOR_MIN_S : half;
+		if (floor < w.floor)
+			w.floor = floor;
+	}
+	if (w.ahead / 2 < w.min_left)
+		w.min_left = w.ahead / 2;
+	return w;
+}
+
+/* Whether the token was issued less than the floor ago (a clock that went back counts as
+ * not: better one refresh too many than a token used forever). A token that has expired
+ * already is refreshed all the same, unless its provider made it that short (a known
+ * lifetime): then once per floor at most. */
+static bool refresh_too_soon(const struct ml_conn_row *r, const struct refresh_window *w,
+			     int64_t left, int64_t now_ms)
+{
+	return r->access_token && r->refreshed_at > 0 && now_ms >= r->refreshed_at &&
+	       now_ms - r->refreshed_at < w->floor * 1000 && (left > 0 || w->life > 0);
+}
+
 int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *org_id,
 		    const char *host_id, const char *platform, int64_t now_ms, int64_t lease_ms,
 		    struct ml_conn_token *out, enum ml_conn_state *state, int64_t *retry_ms)
@@ -199,7 +246,8 @@ int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *
 	}
 	int64_t now_s = now_ms / 1000;
 	int64_t left = r.access_token && r.expires_at ? r.expires_at - now_s : -1;
-	if (left >= REFRESH_AHEAD_S) {
+	struct refresh_window w = refresh_window(&r);
+	if (left >= w.ahead || refresh_too_soon(&r, &w, left, now_ms)) {
 		if ((rc = decrypt_col(vault, r.id, "access_token", r.access_token,
 				      &t.access_token)) < 0)
 			goto fail;
@@ -230,7 +278,7 @@ int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *
 		*state = ML_CONN_REFRESH;
 		goto ok;
 	}
-	if (left >= MIN_LEFT_S) {
+	if (left >= w.min_left) {
 		/* Someone is refreshing ahead of expiry; the current token is still good. */
 		if ((rc = decrypt_col(vault, r.id, "access_token", r.access_token,
 				      &t.access_token)) < 0)
@@ -316,8 +364,9 @@ int ml_conn_refresh_failed(struct ml_tx *tx, const char *conn_id, bool reauth, c
 	 * access token is dropped all the same, so the next user refreshes with the newest
 	 * refresh token and a grant that really is gone (e.g. a provider that refused an access
 	 * token right after a refresh) still ends reauth_required on that attempt. */
+	struct refresh_window w = refresh_window(&r);
 	bool superseded = reauth && r.lease_until <= now && r.access_token &&
-			  r.expires_at - now / 1000 >= MIN_LEFT_S &&
+			  r.expires_at - now / 1000 >= w.min_left &&
 			  r.refreshed_at >= now - SUPERSEDE_WINDOW_MS;
 	r.lease_until = 0;
 	free(r.last_error);

@@ -7,7 +7,9 @@
  *
  *   In a job: ml_conn_acquire() inside a write transaction (a read first where the token is
  *   simply valid is fine too) tells the job what to do:
- *     ML_CONN_VALID    out->access_token is good for at least 60 s: call the provider.
+ *     ML_CONN_VALID    out->access_token is good for at least 60 s (a quarter of its
+ *                      lifetime for a token that lives less than 10 minutes; a token issued
+ *                      in the last seconds, see connections.c, as it is): call the provider.
  *     ML_CONN_REFRESH  this caller now holds the connection's refresh lease (until
  *                      lease_ms): issue ml_oauth_refresh_easy() on the worker's curl multi,
  *                      parse the answer with ml_oauth_parse_tokens(), then in the job's
