@@ -333,14 +333,15 @@ done:
 /* --- GET /oauth/{platform}/callback --- */
 
 struct take_call {
-	const char *hash;
+	const char *hash, *cookie_hash, *platform;
 	struct ml_oauth_state_row row;
 };
 
 static int take_fn(struct ml_tx *tx, void *arg)
 {
 	struct take_call *c = arg;
-	return ml_tx_oauth_state_take(tx, c->hash, ml_now_ms(), &c->row);
+	return ml_tx_oauth_state_take(tx, c->hash, c->cookie_hash, c->platform, ml_now_ms(),
+				      &c->row);
 }
 
 struct save_call {
@@ -387,7 +388,7 @@ static void oauth_callback(struct ml_http_req *req, struct ml_http_resp *resp)
 	const char *state = ml_http_query(req, "state");
 	const char *code = ml_http_query(req, "code");
 	const char *error = ml_http_query(req, "error");
-	struct take_call t = {NULL, {{0}}};
+	struct take_call t = {NULL, NULL, NULL, {{0}}};
 	char hash[65], *back = NULL, *verifier = NULL, *body = NULL, *email = NULL;
 	struct ml_oauth_tokens tok = {0};
 	long status = 0;
@@ -405,12 +406,30 @@ static void oauth_callback(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	}
 	ml_sha256_hex(state, strlen(state), hash);
+	/* The state is spent only by the browser that started the sign-in (its HTTP-only
+	 * cookie, compared in constant time by the store): anyone else who got hold of the
+	 * state value cannot burn the host's sign-in. */
+	char cname[40], chash[65] = "";
+	snprintf(cname, sizeof cname, "ml_oauth_%s", platform);
+	const char *cookie = ml_http_cookie(req, cname);
+	if (cookie)
+		ml_sha256_hex(cookie, strlen(cookie), chash);
 	t.hash = hash;
+	t.cookie_hash = chash;
+	t.platform = platform;
 	rc = ml_store_write(app->store, take_fn, &t);
 	if (rc == ML_ENOTFOUND) {
 		message_page(resp, 400, "Sign-in failed",
 			     "This sign-in answer does not belong to a sign-in we started. Nothing "
 			     "was connected; start again from your connect link.",
+			     NULL);
+		return;
+	}
+	if (rc == ML_EAUTH) {
+		/* (The cookie is left alone: it may be the host's, for the real callback.) */
+		message_page(resp, 400, "Sign-in failed",
+			     "This sign-in did not start in this browser. Nothing was connected; "
+			     "start again from your connect link.",
 			     NULL);
 		return;
 	}
@@ -428,21 +447,6 @@ static void oauth_callback(struct ml_http_req *req, struct ml_http_resp *resp)
 	}
 	clear_cookie(app, resp, platform);
 	back = fresh_link(app, t.row.org_id, t.row.host_id, t.row.platform, t.row.link_expires);
-	char cname[40];
-	snprintf(cname, sizeof cname, "ml_oauth_%s", platform);
-	const char *cookie = ml_http_cookie(req, cname);
-	char chash[65] = "";
-	if (cookie)
-		ml_sha256_hex(cookie, strlen(cookie), chash);
-	if (!cookie || !ml_ct_equal(chash, strlen(chash), t.row.cookie_hash,
-				    strlen(t.row.cookie_hash)) ||
-	    strcmp(t.row.platform, platform) != 0) {
-		message_page(resp, 400, "Sign-in failed",
-			     "This sign-in did not start in this browser. Nothing was connected; "
-			     "start again from your connect link.",
-			     NULL);
-		goto done;
-	}
 	if (t.row.expires_at < ml_now_ms()) {
 		message_page(resp, 400, "Sign-in took too long",
 			     "The sign-in expired before it came back. Nothing was connected; try "

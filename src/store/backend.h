@@ -107,7 +107,8 @@ struct ml_store_ops {
 			 struct ml_conn_row **rows, int *n);
 	int (*conn_lease)(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms);
 	int (*oauth_state_put)(struct ml_tx *tx, const struct ml_oauth_state_row *r);
-	int (*oauth_state_take)(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
+	int (*oauth_state_take)(struct ml_tx *tx, const char *state_hash,
+				const char *cookie_hash, const char *platform, int64_t now_ms,
 				struct ml_oauth_state_row *out);
 };
 

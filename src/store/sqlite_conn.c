@@ -1,6 +1,7 @@
 /* Connections and OAuth states on SQLite. Every function runs inside the caller's
  * transaction; secret columns are opaque vault ciphertexts here. */
 #include "store/sqlite_internal.h"
+#include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -231,8 +232,8 @@ int ml_sq_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r)
 	return 0;
 }
 
-int ml_sq_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
-			   struct ml_oauth_state_row *out)
+int ml_sq_oauth_state_take(struct ml_tx *tx, const char *state_hash, const char *cookie_hash,
+			   const char *platform, int64_t now_ms, struct ml_oauth_state_row *out)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	sqlite3_stmt *st = ml_sq_prep(c, "SELECT org_id, host_id, platform, cookie_hash, verifier, "
@@ -261,6 +262,15 @@ int ml_sq_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now
 		free(out->verifier);
 		out->verifier = NULL;
 		return ML_ECONFLICT;
+	}
+	/* Bound to the browser that started the sign-in: checked before the state is spent,
+	 * so a callback from anywhere else leaves it usable for the host. */
+	bool cookie_ok = cookie_hash && ml_ct_equal(cookie_hash, strlen(cookie_hash),
+						    out->cookie_hash, strlen(out->cookie_hash));
+	if (!cookie_ok || !platform || strcmp(platform, out->platform) != 0) {
+		free(out->verifier);
+		memset(out, 0, sizeof *out);
+		return ML_EAUTH;
 	}
 	st = ml_sq_prep(c, "UPDATE oauth_states SET used_at = ? WHERE state_hash = ? "
 			   "AND used_at IS NULL");

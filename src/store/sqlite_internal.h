@@ -185,8 +185,8 @@ int ml_sq_conn_list(struct ml_tx *tx, const char *org_id, const char *host_id,
 		    struct ml_conn_row **rows, int *n);
 int ml_sq_conn_lease(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms);
 int ml_sq_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r);
-int ml_sq_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
-			   struct ml_oauth_state_row *out);
+int ml_sq_oauth_state_take(struct ml_tx *tx, const char *state_hash, const char *cookie_hash,
+			   const char *platform, int64_t now_ms, struct ml_oauth_state_row *out);
 
 /* Sealed values (sqlite_sealed.c). */
 int ml_sq_sealed_get(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,

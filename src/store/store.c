@@ -403,10 +403,10 @@ int ml_tx_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r)
 	return tx->store->ops->oauth_state_put(tx, r);
 }
 
-int ml_tx_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
-			   struct ml_oauth_state_row *out)
+int ml_tx_oauth_state_take(struct ml_tx *tx, const char *state_hash, const char *cookie_hash,
+			   const char *platform, int64_t now_ms, struct ml_oauth_state_row *out)
 {
-	return tx->store->ops->oauth_state_take(tx, state_hash, now_ms, out);
+	return tx->store->ops->oauth_state_take(tx, state_hash, cookie_hash, platform, now_ms, out);
 }
 
 void ml_conn_row_clear(struct ml_conn_row *r)

@@ -412,9 +412,12 @@ struct ml_oauth_state_row {
 };
 /* Stores a new state (and drops long-expired ones). */
 int ml_tx_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r);
-/* Consumes a state: fills *out and marks it used. ML_ENOTFOUND when unknown, ML_ECONFLICT
- * when already used (a replay). */
-int ml_tx_oauth_state_take(struct ml_tx *tx, const char *state_hash, int64_t now_ms,
-			   struct ml_oauth_state_row *out);
+/* Consumes a state, but only for the browser that started it: when its cookie hash (compared
+ * in constant time) and platform match, fills *out and marks it used. ML_ENOTFOUND when
+ * unknown, ML_ECONFLICT when already used (a replay), ML_EAUTH when the cookie or the
+ * platform does not match: then the state is left as it was, so someone who saw the state
+ * (in a log, a Referer) cannot spend the host's sign-in. */
+int ml_tx_oauth_state_take(struct ml_tx *tx, const char *state_hash, const char *cookie_hash,
+			   const char *platform, int64_t now_ms, struct ml_oauth_state_row *out);
 
 #endif

@@ -194,13 +194,25 @@ class Connections(unittest.TestCase):
         st, _, body = cf.callback(forged, cookie)
         self.assertEqual(st, 400)
         self.assertIn(b"does not belong to a sign-in we started", body)
-        # The right state from another browser (no cookie, or another one).
-        st, _, body = cf.callback(cb, "ml_oauth_google_meet=someone-else")
-        self.assertEqual(st, 400)
-        self.assertIn(b"did not start in this browser", body)
+        # The right state from another browser (no cookie, or another one), or sent to
+        # another platform's callback: refused, and the state is not spent by it.
+        name, _, value = cookie.partition("=")
+        for bad_cb, bad_cookie in ((cb, "ml_oauth_google_meet=someone-else"), (cb, None),
+                                   (cb, "ml_oauth_google_meet=" + value[:-1]),
+                                   (cb.replace("/google_meet/", "/zoom/"),
+                                    "ml_oauth_zoom=" + value)):
+            st, h, body = cf.callback(bad_cb, bad_cookie)
+            self.assertEqual(st, 400, body[:300])
+            self.assertIn(b"did not start in this browser", body)
+            self.assertNotIn("set-cookie", h)  # (the host's cookie is not cleared either)
         self.assertEqual(self.conns(host), {})
         st, _, body = cf.callback(self.d.url + "/oauth/google_meet/callback?code=x", None)
         self.assertEqual(st, 400)
+        # The host's own callback, with the cookie, still goes through.
+        st, h, body = cf.callback(cb, cookie)
+        self.assertEqual(st, 303, body[:500])
+        self.assertIn("connected=google_meet", h["location"])
+        self.assertEqual(self.conns(host)["google_meet"]["status"], "connected")
 
     def test_provider_error_on_exchange(self):
         host = cf.make_host(self.api)
