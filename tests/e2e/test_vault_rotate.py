@@ -7,6 +7,7 @@ leave the ring and the daemon still uses every one of them:
 - a connect link made before the rotation still opens the connect page;
 - webhooks are still signed with the endpoint's secret (verified here independently);
 - the Zoom Server-to-Server credential (its client secret and its token) still makes meetings;
+- a Google sign-in started before the rotation completes after it (its PKCE verifier);
 - the Google connection's refresh token still revokes the grant at Google on disconnect."""
 
 import os
@@ -76,6 +77,12 @@ class VaultRotate(unittest.TestCase):
             self.assertEqual(r.status, 201, r)
             hook_secret = r.json["secret"]
             link = cf.connect_link(api, host, "google_meet")
+            # A sign-in in flight across the rotation: its PKCE verifier is sealed too.
+            host2 = cf.make_host(api, email="grace@example.test", name="Grace Hopper")
+            auth, cookie = cf.start_flow(d, "google_meet",
+                                         cf.connect_link(api, host2, "google_meet"))
+            in_flight = cf.consent(auth)
+            old_port = d.port
             d.close()
 
             db = os.path.join(work, "meetlink.db")
@@ -86,10 +93,10 @@ class VaultRotate(unittest.TestCase):
             p = subprocess.run([harness.BIN, "vault", "rotate"], env=renv, capture_output=True)
             self.assertEqual(p.returncode, 0, p.stderr)
             # Google: access + refresh token; Twilio: its secret; Zoom S2S: its secret and
-            # token; the webhook endpoint's secret; the two server secrets; the verifier of
-            # the Google sign-in (kept a day after its use).
-            self.assertIn(b"re-encrypted 9 secret(s) under key k2", p.stdout)
-            self.assertEqual(len(before), 9, [t for t, _ in before])
+            # token; the webhook endpoint's secret; the two server secrets; the verifiers of
+            # the two Google sign-ins (the finished one is kept a day after its use).
+            self.assertIn(b"re-encrypted 10 secret(s) under key k2", p.stdout)
+            self.assertEqual(len(before), 10, [t for t, _ in before])
             p = subprocess.run([harness.BIN, "vault", "rotate"], env=renv, capture_output=True)
             self.assertIn(b"re-encrypted 0 secret(s)", p.stdout)
             after = sealed_values(db)
@@ -99,7 +106,10 @@ class VaultRotate(unittest.TestCase):
             self.assertNotIn(("mlv1:%s:" % OLD_KID).encode(), store_bytes(db))
 
             # Only the new key now: the daemon still opens every secret.
-            d = harness.start_daemon(env=dict(env, MEETLINK_VAULT_KEYS=NEW), workdir=work)
+            # (on the same port: the in-flight sign-in's redirect URI must stay the same)
+            d = harness.start_daemon(env=dict(env, MEETLINK_VAULT_KEYS=NEW,
+                                              MEETLINK_LISTEN="127.0.0.1:%d" % old_port),
+                                     workdir=work)
             api = harness.Client(d.host, d.port, d.api_key)
             t = urllib.parse.quote(cf.link_token(link))
             st, _, body = cf.http("%s/connect/session?t=%s" % (d.url, t))
@@ -116,6 +126,12 @@ class VaultRotate(unittest.TestCase):
             m = fx.wait_for(lambda: (lambda j: j["meeting"]["status"] != "pending" and j)(
                 api.get("/v1/bookings/" + b["id"]).json), timeout=30, what="zoom meeting")
             self.assertEqual(m["meeting"]["status"], "ready", m["meeting"])
+
+            # The sign-in started before the rotation ends after it (its verifier opens).
+            st, h, body = cf.callback(in_flight, cookie)
+            self.assertEqual(st, 303, body[:500])
+            r = api.get("/v1/hosts/%s/connections" % host2)
+            self.assertEqual([c["status"] for c in r.json["data"]], ["connected"], r)
 
             r = api.delete("/v1/hosts/%s/connections/google_meet" % host)
             self.assertEqual(r.status, 200, r)
