@@ -40,14 +40,12 @@ void ml_sealed_clear(struct ml_sealed *v)
 	memset(v, 0, sizeof *v);
 }
 
-int ml_tx_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items,
-		      int *n)
+int ml_tx_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items, int *n)
 {
 	return tx->store->ops->sealed_list(tx, kind, items, n);
 }
 
-int ml_tx_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
-		     const char *value)
+int ml_tx_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id, const char *value)
 {
 	return tx->store->ops->sealed_set(tx, kind, id, value);
 }
@@ -55,12 +53,12 @@ int ml_tx_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
 static int no_vault(void)
 {
 	return ml_error_set(ML_EINVAL, "no_vault", NULL,
-			    "the store has no vault to seal its secrets with");
+	                    "the store has no vault to seal its secrets with");
 }
 
 /* Seals `plain` for (kind, id) and stores it. */
-static int seal_store(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
-		      const void *plain, size_t n)
+static int seal_store(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id, const void *plain,
+                      size_t n)
 {
 	char aad[96], *ct = NULL;
 	aad_of(aad, sizeof aad, kind, id);
@@ -85,7 +83,7 @@ int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t
 		uint8_t fresh[64];
 		if (n > sizeof fresh)
 			return ml_error_set(ML_EINVAL, "invalid_secret", NULL,
-					    "a server secret is at most %zu bytes", sizeof fresh);
+			                    "a server secret is at most %zu bytes", sizeof fresh);
 		ml_random(fresh, n);
 		rc = seal_store(tx, ML_SEALED_SERVER_SECRET, name, fresh, n);
 		if (rc == 0)
@@ -104,11 +102,10 @@ int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t
 		aad_of(aad, sizeof aad, ML_SEALED_SERVER_SECRET, name);
 		if ((rc = ml_vault_decrypt(vault, aad, v.value, &plain, &len)) < 0) {
 			ml_sealed_clear(&v);
-			return ml_error_set(ML_EAUTH, "secret_sealed",
-					    "MEETLINK_VAULT_KEYS",
-					    "the server secret %s does not open with the vault's "
-					    "keys (was the key that sealed it removed?)",
-					    name);
+			return ml_error_set(ML_EAUTH, "secret_sealed", "MEETLINK_VAULT_KEYS",
+			                    "the server secret %s does not open with the vault's "
+			                    "keys (was the key that sealed it removed?)",
+			                    name);
 		}
 		if (len == n)
 			memcpy(out, plain, n);
@@ -117,7 +114,7 @@ int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t
 	ml_sealed_clear(&v);
 	if (len != n)
 		return ml_error_set(ML_ESTORE, "secret_size", NULL,
-				    "the server secret %s is %zu bytes, not %zu", name, len, n);
+		                    "the server secret %s is %zu bytes, not %zu", name, len, n);
 	return 0;
 }
 

@@ -43,20 +43,20 @@ static const char *select_sql(enum ml_sealed_kind kind, bool one)
 	switch (kind) {
 	case ML_SEALED_SERVER_SECRET:
 		return one ? "SELECT name, value, legacy FROM server_secrets WHERE name = ?"
-			   : "SELECT name, value, legacy FROM server_secrets ORDER BY name";
+		           : "SELECT name, value, legacy FROM server_secrets ORDER BY name";
 	case ML_SEALED_WEBHOOK_SECRET:
 		return one ? "SELECT id, secret FROM webhook_endpoints WHERE id = ?"
-			   : "SELECT id, secret FROM webhook_endpoints ORDER BY id";
+		           : "SELECT id, secret FROM webhook_endpoints ORDER BY id";
 	case ML_SEALED_OAUTH_VERIFIER:
 		return one ? "SELECT state_hash, verifier FROM oauth_states WHERE state_hash = ?"
-			   : "SELECT state_hash, verifier FROM oauth_states ORDER BY state_hash";
+		           : "SELECT state_hash, verifier FROM oauth_states ORDER BY state_hash";
 	default:
 		return NULL;
 	}
 }
 
 int ml_sq_sealed_get(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
-		     struct ml_sealed *out)
+                     struct ml_sealed *out)
 {
 	/* A server secret never changes once made: a read that needs no validation. */
 	struct sq_conn *c = ml_sq_txc_read(tx);
@@ -77,8 +77,7 @@ int ml_sq_sealed_get(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
 	return 0;
 }
 
-int ml_sq_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items,
-		      int *n)
+int ml_sq_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items, int *n)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	const char *sql = select_sql(kind, false);
@@ -109,14 +108,14 @@ int ml_sq_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_seal
 	return 0;
 }
 
-int ml_sq_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
-		     const char *value)
+int ml_sq_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id, const char *value)
 {
 	struct sq_conn *c = ml_sq_txc(tx);
 	const char *sql;
 	switch (kind) {
 	case ML_SEALED_SERVER_SECRET:
-		sql = "INSERT INTO server_secrets(name, value, legacy, created_at) VALUES (?,?,NULL,?) "
+		sql = "INSERT INTO server_secrets(name, value, legacy, created_at) VALUES "
+		      "(?,?,NULL,?) "
 		      "ON CONFLICT(name) DO UPDATE SET value = excluded.value, legacy = NULL";
 		break;
 	case ML_SEALED_WEBHOOK_SECRET:
@@ -159,11 +158,11 @@ int ml_sq_scrub(const char *path)
 	sqlite3 *db = NULL;
 	int rc = 0, log = -1, done = -1;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-		SQLITE_OK ||
+	        SQLITE_OK ||
 	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
 	    sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) !=
-		SQLITE_OK ||
+	        SQLITE_OK ||
 	    log != 0)
 		rc = ml_sq_fail(db, "scrub");
 	sqlite3_close(db);

@@ -25,8 +25,8 @@
 #define K2 "k2:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB="
 #define K3 "k3:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC="
 
-static const char RAW_LINK[] = "RAW-LINK-SECRET-0123456789abcdef";  /* 32 bytes */
-static const char RAW_ROOM[] = "RAW-ROOM-SECRET-0123456789abcdef";  /* 32 bytes */
+static const char RAW_LINK[] = "RAW-LINK-SECRET-0123456789abcdef"; /* 32 bytes */
+static const char RAW_ROOM[] = "RAW-ROOM-SECRET-0123456789abcdef"; /* 32 bytes */
 static const char RAW_HOOK[] = "whsec_UkFXLVdFQkhPT0stU0VDUkVULTAxMjM0NTY3ODk=";
 
 static void exec(sqlite3 *db, const char *sql)
@@ -54,7 +54,7 @@ static sqlite3 *old_store(char *dir, char path[96], long upto)
 	snprintf(path, 96, "%s/t.db", dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE schema_migrations (version INTEGER "
-		 "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+	         "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
 	for (const struct ml_embedded *e = ml_embedded_files; e->path; e++) {
 		if (strncmp(e->path, DIR, strlen(DIR)) != 0)
 			continue;
@@ -130,9 +130,9 @@ static void test_upgrade_seals_raw_secrets(void **state)
 	char dir[] = "/tmp/ml-sealed-XXXXXX", path[96], url[128];
 	sqlite3 *db = old_store(dir, path, 9);
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO server_secrets VALUES (?, ?, 0)", -1,
-					    &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "INSERT INTO server_secrets VALUES (?, ?, 0)", -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_text(st, 1, "connect_link", -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, RAW_LINK, 32, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
@@ -142,8 +142,8 @@ static void test_upgrade_seals_raw_secrets(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	exec(db, "INSERT INTO webhook_endpoints(id, org_id, url, events, secret, created_at, "
-		 "updated_at) VALUES ('whe_1', 'org_1', 'https://example.test/h', '[\"*\"]', "
-		 "'" "whsec_UkFXLVdFQkhPT0stU0VDUkVULTAxMjM0NTY3ODk=" "', 0, 0)");
+	         "updated_at) VALUES ('whe_1', 'org_1', 'https://example.test/h', '[\"*\"]', "
+	         "'whsec_UkFXLVdFQkhPT0stU0VDUkVULTAxMjM0NTY3ODk=', 0, 0)");
 	/* (db stays open, as a daemon's connection would: the raw rows stay in the WAL too) */
 	assert_true(in_files(path, RAW_LINK, 32));
 
@@ -178,11 +178,11 @@ static void test_upgrade_seals_raw_secrets(void **state)
 	assert_int_equal(ml_store_scrub(s), 0);
 
 	assert_int_equal(count(db, "SELECT count(*) FROM server_secrets WHERE legacy IS NULL AND "
-				   "value LIKE 'mlv1:k1:%'"),
-			 2);
+	                           "value LIKE 'mlv1:k1:%'"),
+	                 2);
 	assert_int_equal(count(db, "SELECT count(*) FROM webhook_endpoints WHERE secret LIKE "
-				   "'mlv1:k1:%'"),
-			 1);
+	                           "'mlv1:k1:%'"),
+	                 1);
 	/* Not a raw byte left, in the database file or the WAL. */
 	assert_false(in_files(path, RAW_LINK, 32));
 	assert_false(in_files(path, RAW_ROOM, 32));
@@ -202,7 +202,7 @@ static int make_fn(struct ml_tx *tx, void *arg)
 	if (rc == 0)
 		rc = ml_vault_encrypt(v, "whe_1/secret", RAW_HOOK, strlen(RAW_HOOK), &hook);
 	json_t *ep = json_pack("{s:s, s:s, s:[s]}", "id", "whe_1", "url", "https://example.test/h",
-			       "events", "*");
+	                       "events", "*");
 	if (rc == 0)
 		rc = ml_tx_webhook_endpoint_insert(tx, "org_1", ep, hook);
 	json_decref(ep);
@@ -210,8 +210,9 @@ static int make_fn(struct ml_tx *tx, void *arg)
 	memset(hash, 'a', 64);
 	hash[64] = '\0';
 	if (rc == 0)
-		rc = ml_vault_encrypt(v, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/verifier",
-				      "verifier-1", 10, &ver);
+		rc = ml_vault_encrypt(
+		    v, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/verifier",
+		    "verifier-1", 10, &ver);
 	struct ml_oauth_state_row r = {{0}};
 	snprintf(r.state_hash, sizeof r.state_hash, "%s", hash);
 	snprintf(r.org_id, sizeof r.org_id, "org_1");
@@ -258,14 +259,14 @@ static void test_rekey_and_removed_key(void **state)
 	assert_int_equal(ml_store_write(s, rekey_fn, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(count(db, "SELECT count(*) FROM server_secrets WHERE value LIKE "
-				   "'mlv1:k2:%'"),
-			 2);
+	                           "'mlv1:k2:%'"),
+	                 2);
 	assert_int_equal(count(db, "SELECT count(*) FROM webhook_endpoints WHERE secret LIKE "
-				   "'mlv1:k2:%'"),
-			 1);
+	                           "'mlv1:k2:%'"),
+	                 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM oauth_states WHERE verifier LIKE "
-				   "'mlv1:k2:%'"),
-			 1);
+	                           "'mlv1:k2:%'"),
+	                 1);
 
 	/* k1 gone from the ring: every secret still opens, with its value. */
 	ml_store_set_vault(s, v2);
