@@ -8,6 +8,7 @@
 #include "core/vault.h"
 #include "notify/endpoints.h"
 #include "notify/outbox.h"
+#include "notify/target.h"
 #include "notify/webhook.h"
 
 #include <stdlib.h>
@@ -69,6 +70,7 @@ void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_res
 	if ((rc = ml_v_known(ctx->body, NULL, fields)) < 0 ||
 	    (rc = ml_v_string(ctx->body, "url", "url", true, 2048, &url)) < 0 ||
 	    (rc = ml_v_url(url, "url")) < 0 ||
+	    (rc = ml_target_url_check(url, "url", ctx->app->cfg->allow_private_targets)) < 0 ||
 	    (rc = ml_v_string(ctx->body, "description", "description", false, 500, &desc)) < 0 ||
 	    (events && (rc = ml_webhook_filter_check(events)) < 0)) {
 		ml_resp_errno(resp, rc);

@@ -86,6 +86,10 @@ int ml_config_load(struct ml_config **out)
 	if ((rc = env_num("MEETLINK_REALTIME", 0, 0, 1, &n)) < 0)
 		goto fail;
 	c->realtime = n == 1;
+	/* Development and tests only: webhook endpoints on loopback or private addresses. */
+	if ((rc = env_num("MEETLINK_ALLOW_PRIVATE_TARGETS", 0, 0, 1, &n)) < 0)
+		goto fail;
+	c->allow_private_targets = n == 1;
 	if (!!c->jitsi_app_id != !!c->jitsi_app_secret) {
 		rc = ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_JITSI_APP_SECRET",
 				  "MEETLINK_JITSI_APP_ID and MEETLINK_JITSI_APP_SECRET go together");

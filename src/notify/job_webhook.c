@@ -15,6 +15,7 @@
 #include "domain/retry.h"
 #include "notify/jobs.h"
 #include "notify/outbox.h"
+#include "notify/target.h"
 #include "notify/webhook.h"
 #include "queue/worker.h"
 
@@ -39,6 +40,7 @@ struct hook {
 	/* what start() read */
 	json_t *endpoint;
 	char *secret, *body;
+	struct ml_target_guard guard; /* lives as long as the transfer */
 };
 
 static void release(struct ml_job_run *run)
@@ -136,8 +138,10 @@ static void start(struct ml_job_run *run)
 
 	CURL *easy = curl_easy_init();
 	curl_easy_setopt(easy, CURLOPT_URL, str(h->endpoint, "url"));
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	/* A client chose this URL: every address it resolves to is checked before connecting
+	 * (no redirects, no proxy, http(s) only). */
+	h->guard.allow_private = app->cfg->allow_private_targets;
+	ml_target_guard_apply(easy, &h->guard);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(h->body));
 	curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, h->body);
@@ -172,6 +176,17 @@ static void on_http(struct ml_job_run *run, const struct ml_http_result *res)
 	if (h->status >= 200 && h->status < 300) {
 		h->state = "delivered";
 		struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, NULL};
+		ml_job_run_finish(run, &f, attempt_commit, run);
+		return;
+	}
+	if (h->guard.refused) {
+		/* Refused before any connection (or before a reused one carried a byte): nothing
+		 * was sent and nothing came back. Not retried: the address will not turn public
+		 * by itself; a redelivery tries again. */
+		h->status = 0;
+		h->error = ml_strdup(h->guard.why);
+		h->state = "failed";
+		struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, h->error, NULL};
 		ml_job_run_finish(run, &f, attempt_commit, run);
 		return;
 	}
