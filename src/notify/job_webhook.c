@@ -13,6 +13,7 @@
 #include "core/timeutil.h"
 #include "core/vault.h"
 #include "domain/retry.h"
+#include "http/outhdr.h"
 #include "notify/jobs.h"
 #include "notify/outbox.h"
 #include "notify/target.h"
@@ -123,17 +124,23 @@ static void start(struct ml_job_run *run)
 		ml_job_run_finish(run, &f, NULL, NULL);
 		return;
 	}
-	char line[256];
-	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	h->headers = curl_slist_append(h->headers, "User-Agent: meetlink-webhooks/" ML_VERSION);
-	/* No "Expect: 100-continue" round trip for every delivery. */
-	h->headers = curl_slist_append(h->headers, "Expect:");
-	snprintf(line, sizeof line, "webhook-id: %s", h->delivery_id);
-	h->headers = curl_slist_append(h->headers, line);
-	snprintf(line, sizeof line, "webhook-timestamp: %lld", (long long)ts);
-	h->headers = curl_slist_append(h->headers, line);
-	snprintf(line, sizeof line, "webhook-signature: %s", sig);
-	h->headers = curl_slist_append(h->headers, line);
+	char ts_text[24];
+	snprintf(ts_text, sizeof ts_text, "%lld", (long long)ts);
+	/* "Expect:" empty: no 100-continue round trip for every delivery. */
+	int hrc = 0;
+	if ((hrc = ml_outhdr_append(&h->headers, "Content-Type", "application/json")) < 0 ||
+	    (hrc = ml_outhdr_append(&h->headers, "User-Agent", "meetlink-webhooks/" ML_VERSION)) <
+	        0 ||
+	    (hrc = ml_outhdr_append(&h->headers, "Expect", "")) < 0 ||
+	    (hrc = ml_outhdr_append(&h->headers, "webhook-id", h->delivery_id)) < 0 ||
+	    (hrc = ml_outhdr_append(&h->headers, "webhook-timestamp", ts_text)) < 0 ||
+	    (hrc = ml_outhdr_append(&h->headers, "webhook-signature", sig)) < 0) {
+		free(sig);
+		struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "a header of the delivery was unusable",
+		                          NULL};
+		ml_job_run_finish(run, &f, NULL, NULL);
+		return;
+	}
 	free(sig);
 
 	CURL *easy = curl_easy_init();
