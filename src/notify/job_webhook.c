@@ -14,6 +14,7 @@
 #include "core/vault.h"
 #include "domain/retry.h"
 #include "http/outhdr.h"
+#include "notify/endpoint_health.h"
 #include "notify/jobs.h"
 #include "notify/outbox.h"
 #include "notify/target.h"
@@ -79,6 +80,13 @@ static void skip(struct ml_job_run *run, const char *why)
 	json_decref(result);
 }
 
+static int skip_commit(struct ml_tx *tx, void *arg)
+{
+	struct ml_job_run *run = arg;
+	struct hook *h = run->state;
+	return ml_tx_webhook_delivery_skip(tx, h->delivery_id, ML_ENDPOINT_SKIPPED);
+}
+
 static void start(struct ml_job_run *run)
 {
 	json_t *p = run->job.payload;
@@ -100,6 +108,15 @@ static void start(struct ml_job_run *run)
 	}
 	if (rc < 0) {
 		ml_job_run_retry(run, 0, "cannot read the delivery");
+		return;
+	}
+	if (str(h->endpoint, "status") && strcmp(str(h->endpoint, "status"), "disabled") == 0) {
+		/* Not attempted; a delivery already in the log is failed there, redeliverable once
+		 * the endpoint is enabled again. */
+		json_t *result = json_pack("{s:s}", "skipped", ML_ENDPOINT_SKIPPED);
+		struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, result};
+		ml_job_run_finish(run, &f, skip_commit, run);
+		json_decref(result);
 		return;
 	}
 	/* A sealed secret (the vault's "mlv1:" ciphertexts) is opened for this request only. */
@@ -169,8 +186,17 @@ static int attempt_commit(struct ml_tx *tx, void *arg)
 	                                    str(p, "booking_id"),  h->body};
 	struct ml_webhook_attempt a = {h->delivery_id, h->at_ms, h->status,
 	                               h->duration_ms, h->error, h->state};
+	bool disabled = false;
 	int rc = ml_tx_webhook_delivery_insert(tx, &d);
-	return rc < 0 ? rc : ml_tx_webhook_attempt_record(tx, &a);
+	if (rc == 0)
+		rc = ml_tx_webhook_attempt_record(tx, &a);
+	/* The endpoint's failure clock; a failure long enough after the first disables it. */
+	if (rc == 0)
+		rc = ml_notify_endpoint_attempt(tx, run->job.org_id, h->endpoint,
+		                                strcmp(h->state, "delivered") == 0, h->at_ms,
+		                                ((struct ml_app *)run->app)->cfg->webhook_disable_after_ms, h->error,
+		                                &disabled);
+	return rc;
 }
 
 static void on_http(struct ml_job_run *run, const struct ml_http_result *res)
