@@ -5,6 +5,11 @@
  * honoured) for more than a day. Every attempt is logged with the delivery, in the same
  * transaction as the job's new state. The request runs on the worker's multi handle: a slow
  * receiver holds one transfer, never a thread, and never the API.
+ *
+ * The URL is a client's: every address it resolves to is checked before connecting
+ * (notify/target.h); a refused one fails the delivery at once, with nothing sent. Each
+ * outcome also moves the endpoint's failure clock (notify/endpoint_health.h); a disabled
+ * endpoint's deliveries are skipped.
  */
 #include "api/api.h"
 #include "core/crypto.h"
@@ -144,14 +149,12 @@ static void start(struct ml_job_run *run)
 	char ts_text[24];
 	snprintf(ts_text, sizeof ts_text, "%lld", (long long)ts);
 	/* "Expect:" empty: no 100-continue round trip for every delivery. */
-	int hrc = 0;
-	if ((hrc = ml_outhdr_append(&h->headers, "Content-Type", "application/json")) < 0 ||
-	    (hrc = ml_outhdr_append(&h->headers, "User-Agent", "meetlink-webhooks/" ML_VERSION)) <
-	        0 ||
-	    (hrc = ml_outhdr_append(&h->headers, "Expect", "")) < 0 ||
-	    (hrc = ml_outhdr_append(&h->headers, "webhook-id", h->delivery_id)) < 0 ||
-	    (hrc = ml_outhdr_append(&h->headers, "webhook-timestamp", ts_text)) < 0 ||
-	    (hrc = ml_outhdr_append(&h->headers, "webhook-signature", sig)) < 0) {
+	if (ml_outhdr_append(&h->headers, "Content-Type", "application/json") < 0 ||
+	    ml_outhdr_append(&h->headers, "User-Agent", "meetlink-webhooks/" ML_VERSION) < 0 ||
+	    ml_outhdr_append(&h->headers, "Expect", "") < 0 ||
+	    ml_outhdr_append(&h->headers, "webhook-id", h->delivery_id) < 0 ||
+	    ml_outhdr_append(&h->headers, "webhook-timestamp", ts_text) < 0 ||
+	    ml_outhdr_append(&h->headers, "webhook-signature", sig) < 0) {
 		free(sig);
 		struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "a header of the delivery was unusable",
 		                          NULL};
@@ -186,6 +189,7 @@ static int attempt_commit(struct ml_tx *tx, void *arg)
 	                                    str(p, "booking_id"),  h->body};
 	struct ml_webhook_attempt a = {h->delivery_id, h->at_ms, h->status,
 	                               h->duration_ms, h->error, h->state};
+	struct ml_app *app = run->app;
 	bool disabled = false;
 	int rc = ml_tx_webhook_delivery_insert(tx, &d);
 	if (rc == 0)
@@ -194,7 +198,7 @@ static int attempt_commit(struct ml_tx *tx, void *arg)
 	if (rc == 0)
 		rc = ml_notify_endpoint_attempt(tx, run->job.org_id, h->endpoint,
 		                                strcmp(h->state, "delivered") == 0, h->at_ms,
-		                                ((struct ml_app *)run->app)->cfg->webhook_disable_after_ms, h->error,
+		                                app->cfg->webhook_disable_after_ms, h->error,
 		                                &disabled);
 	return rc;
 }
