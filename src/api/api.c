@@ -56,6 +56,7 @@ const struct ml_route ml_api_routes[] = {
 	{"GET", "/v1/webhook-endpoints", ml_api_webhook_endpoints_list, 0},
 	{"GET", "/v1/webhook-endpoints/{id}", ml_api_webhook_endpoints_get, 0},
 	{"DELETE", "/v1/webhook-endpoints/{id}", ml_api_webhook_endpoints_delete, 0},
+	{"PATCH", "/v1/webhook-endpoints/{id}", ml_api_webhook_endpoints_update, 0},
 	{"GET", "/v1/webhook-endpoints/{id}/deliveries", ml_api_webhook_deliveries_list, 0},
 	{"POST", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver",
 	 ml_api_webhook_deliveries_redeliver, 0},

@@ -158,6 +158,7 @@ void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_res
 void ml_api_webhook_endpoints_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_webhook_endpoints_get(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_webhook_endpoints_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhook_endpoints_update(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_webhook_deliveries_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_webhook_deliveries_redeliver(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_templates_list(struct ml_http_req *req, struct ml_http_resp *resp);

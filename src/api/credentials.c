@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "http/outhdr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,11 +156,13 @@ static int check_twilio(struct ml_app *app, json_t *cfg, json_t *sec)
 static int check_meetingbaas(struct ml_app *app, json_t *sec)
 {
 	char *url = ml_asprintf("%s/bots/bots_with_metadata", app->oauth->meetingbaas_base);
-	char *hdr = ml_asprintf("x-meeting-baas-api-key: %s",
-				json_string_value(json_object_get(sec, "api_key")));
-	struct curl_slist *h = curl_slist_append(NULL, hdr);
-	memset(hdr, 0, strlen(hdr));
-	free(hdr);
+	struct curl_slist *h = NULL;
+	if (ml_outhdr_append(&h, "x-meeting-baas-api-key",
+			     json_string_value(json_object_get(sec, "api_key"))) < 0) {
+		free(url);
+		return ml_error_set(ML_EINVAL, "invalid_field", "api_key",
+				    "api_key must not contain control characters.");
+	}
 	CURL *e = get_easy(url);
 	free(url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
@@ -198,6 +201,22 @@ static int check_jaas(json_t *cfg, json_t *sec)
 	return rc < 0 ? ml_error_set(ML_EINVAL, "invalid_field", "private_key",
 				     "private_key cannot sign a token.")
 		      : 0;
+}
+
+/* A credential ends up in a header, a form or a token: a control character in it could add
+ * a header of its own ("k1\r\nX-Injected: yes"). Refused in every field; only a PEM key
+ * (which is parsed, never sent) keeps its line breaks. */
+static int no_controls(const char *field, const char *v)
+{
+	bool pem = strcmp(field, "private_key") == 0;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (pem && (*p == '\n' || *p == '\r'))
+			continue;
+		if (*p < 0x20 || *p == 0x7f)
+			return ml_error_set(ML_EINVAL, "invalid_field", field,
+					    "%s must not contain control characters.", field);
+	}
+	return 0;
 }
 
 /* --- PUT --- */
@@ -254,6 +273,8 @@ void ml_api_credentials_put(struct ml_http_req *req, struct ml_http_resp *resp)
 				secret = true;
 		if ((rc = ml_v_name(ctx->body, allowed[i], allowed[i], true,
 				    secret ? k->secret_max : 256, &v)) < 0)
+			goto fail;
+		if ((rc = no_controls(allowed[i], v)) < 0)
 			goto fail;
 		json_object_set_new(secret ? a.sec : a.cfg, allowed[i], json_string(v));
 	}

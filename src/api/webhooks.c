@@ -8,6 +8,7 @@
 #include "core/vault.h"
 #include "notify/endpoints.h"
 #include "notify/outbox.h"
+#include "notify/target.h"
 #include "notify/webhook.h"
 
 #include <stdlib.h>
@@ -60,16 +61,21 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 
 void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	static const char *const fields[] = {"url", "events", "description", NULL};
+	static const char *const fields[] = {"url", "events", "description", "contact_email",
+	                                     NULL};
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
-	const char *url, *desc;
+	const char *url, *desc, *mail;
 	json_t *events = json_object_get(ctx->body, "events");
 	int rc;
 
 	if ((rc = ml_v_known(ctx->body, NULL, fields)) < 0 ||
 	    (rc = ml_v_string(ctx->body, "url", "url", true, 2048, &url)) < 0 ||
 	    (rc = ml_v_url(url, "url")) < 0 ||
+	    (rc = ml_target_url_check(url, "url", ctx->app->cfg->allow_private_targets)) < 0 ||
 	    (rc = ml_v_string(ctx->body, "description", "description", false, 500, &desc)) < 0 ||
+	    (rc = ml_v_string(ctx->body, "contact_email", "contact_email", false, 320, &mail)) <
+	        0 ||
+	    (mail && (rc = ml_v_email(mail, "contact_email")) < 0) ||
 	    (events && (rc = ml_webhook_filter_check(events)) < 0)) {
 		ml_resp_errno(resp, rc);
 		return;
@@ -81,6 +87,8 @@ void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_res
 	                   ml_webhook_secret_new()};
 	if (desc)
 		json_object_set_new(c.ep, "description", json_string(desc));
+	if (mail)
+		json_object_set_new(c.ep, "contact_email", json_string(mail));
 	/* Sealed like every other secret meetlink keeps, bound to this endpoint's row. */
 	if (ctx->app->vault) {
 		char aad[64];
@@ -173,6 +181,63 @@ void ml_api_webhook_endpoints_delete(struct ml_http_req *req, struct ml_http_res
 	ml_notify_endpoints_changed();
 }
 
+/* --- update: enable, disable, contact, description, events --- */
+
+static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
+{
+	const char *id = w->req->params[0];
+	json_t *before = NULL, *after = NULL;
+	int rc = ml_tx_webhook_endpoint_get(tx, w->ctx->org_id, id, &before, NULL);
+	if (rc == ML_ENOTFOUND)
+		return not_found("webhook endpoint", id);
+	if (rc == 0)
+		rc = ml_tx_webhook_endpoint_update(tx, w->ctx->org_id, id, w->arg);
+	if (rc == 0)
+		rc = ml_tx_webhook_endpoint_get(tx, w->ctx->org_id, id, &after, NULL);
+	if (rc == 0) {
+		/* Enabling and disabling are events of their own on the trail. */
+		const char *was = str(before, "status"), *is = str(after, "status");
+		const char *type = strcmp(was, is) == 0         ? "webhook_endpoint.updated"
+		                   : strcmp(is, "enabled") == 0 ? "webhook_endpoint.enabled"
+		                                                : "webhook_endpoint.disabled";
+		json_t *data = json_pack("{s:s, s:O}", "endpoint_id", id, "changes", w->arg);
+		rc = ml_api_audit(tx, w->ctx, NULL, type, data);
+		json_decref(data);
+	}
+	json_decref(before);
+	if (rc < 0) {
+		json_decref(after);
+		return rc;
+	}
+	w->result = after;
+	return 0;
+}
+
+void ml_api_webhook_endpoints_update(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	static const char *const fields[] = {"enabled", "description", "contact_email", "events",
+	                                     NULL};
+	struct ml_api_ctx *ctx = ML_API_CTX(req);
+	const char *desc, *mail;
+	bool enabled, has_enabled, has_desc, has_mail;
+	json_t *events = json_object_get(ctx->body, "events");
+	int rc;
+	if ((rc = ml_v_known(ctx->body, NULL, fields)) < 0 ||
+	    (rc = ml_v_bool(ctx->body, "enabled", "enabled", &enabled, &has_enabled)) < 0 ||
+	    (rc = ml_v_string_or_null(ctx->body, "description", "description", 500, &desc,
+	                              &has_desc)) < 0 ||
+	    (rc = ml_v_string_or_null(ctx->body, "contact_email", "contact_email", 320, &mail,
+	                              &has_mail)) < 0 ||
+	    (mail && (rc = ml_v_email(mail, "contact_email")) < 0) ||
+	    (events && (rc = ml_webhook_filter_check(events)) < 0)) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	struct ml_api_write w = {ctx, req, ctx->body, update_fn, 0, NULL};
+	ml_api_write_run(&w, resp);
+	ml_notify_endpoints_changed();
+}
+
 /* --- deliveries --- */
 
 static int deliveries_fn(struct ml_tx *tx, void *arg)
@@ -205,11 +270,18 @@ static int redeliver_fn(struct ml_tx *tx, struct ml_api_write *w)
 	const char *ep_id = w->req->params[0], *id = w->req->params[1];
 	json_t *d = NULL;
 	char *body = NULL;
+	json_t *ep = NULL;
 	int rc = ml_tx_webhook_delivery_get(tx, w->ctx->org_id, id, &d, &body);
 	if (rc == 0 && strcmp(str(d, "endpoint_id"), ep_id) != 0)
 		rc = ML_ENOTFOUND;
 	if (rc == ML_ENOTFOUND)
 		rc = not_found("delivery", id);
+	if (rc == 0 && (rc = ml_tx_webhook_endpoint_get(tx, w->ctx->org_id, ep_id, &ep, NULL)) == 0 &&
+	    strcmp(str(ep, "status"), "disabled") == 0)
+		rc = ml_error_set(ML_ECONFLICT, "endpoint_disabled", NULL,
+		                  "The endpoint is disabled; enable it first (PATCH with "
+		                  "{\"enabled\": true}).");
+	json_decref(ep);
 	if (rc == 0)
 		rc = ml_tx_webhook_delivery_requeue(tx, w->ctx->org_id, id);
 	/* The same message again: same webhook-id and body, so a receiver that already

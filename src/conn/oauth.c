@@ -411,6 +411,14 @@ static bool grant_gone(const char *error)
 	return false;
 }
 
+static bool token_chars_ok(const char *t)
+{
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	return true;
+}
+
 int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens *out)
 {
 	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
@@ -418,9 +426,18 @@ int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens 
 
 	if (status >= 200 && status < 300) {
 		const char *at = json_string_value(json_object_get(j, "access_token"));
+		const char *rt0 = json_string_value(json_object_get(j, "refresh_token"));
 		if (!at || !*at) {
 			rc = ml_error_set(ML_EINVAL, "provider_error", NULL,
 					  "The token endpoint answered without an access token.");
+			goto done;
+		}
+		/* Tokens are sent back in headers (Authorization: Bearer): one with a CR, LF or
+		 * any other byte outside RFC 6749's VSCHAR (a hostile or broken provider) would
+		 * add headers of its own. Refused before it is stored or used. */
+		if (!token_chars_ok(at) || (rt0 && !token_chars_ok(rt0))) {
+			rc = ml_error_set(ML_EINVAL, "provider_error", NULL,
+					  "The token endpoint answered with a malformed token.");
 			goto done;
 		}
 		memset(out, 0, sizeof *out);

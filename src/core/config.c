@@ -32,6 +32,22 @@ static int env_num(const char *name, long long def, long long min, long long max
 	return 0;
 }
 
+/* Hours, fractions allowed ("0.001": 3.6 s, for tests), 0 to 8760, as milliseconds. */
+static int env_hours(const char *name, double def, int64_t *out_ms)
+{
+	const char *v = getenv(name);
+	char *end;
+	double h = def;
+	if (v && *v) {
+		h = strtod(v, &end);
+		if (*end || !(h >= 0 && h <= 8760))
+			return ml_error_set(ML_EINVAL, "invalid_config", name,
+					    "%s must be a number of hours between 0 and 8760", name);
+	}
+	*out_ms = (int64_t)(h * 3600.0 * 1000.0);
+	return 0;
+}
+
 int ml_config_load(struct ml_config **out)
 {
 	struct ml_config *c = ml_calloc(1, sizeof *c);
@@ -86,6 +102,13 @@ int ml_config_load(struct ml_config **out)
 	if ((rc = env_num("MEETLINK_REALTIME", 0, 0, 1, &n)) < 0)
 		goto fail;
 	c->realtime = n == 1;
+	/* Development and tests only: webhook endpoints on loopback or private addresses. */
+	if ((rc = env_num("MEETLINK_ALLOW_PRIVATE_TARGETS", 0, 0, 1, &n)) < 0)
+		goto fail;
+	c->allow_private_targets = n == 1;
+	if ((rc = env_hours("MEETLINK_WEBHOOK_DISABLE_AFTER_HOURS", 72, &c->webhook_disable_after_ms)) <
+	    0)
+		goto fail;
 	if (!!c->jitsi_app_id != !!c->jitsi_app_secret) {
 		rc = ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_JITSI_APP_SECRET",
 				  "MEETLINK_JITSI_APP_ID and MEETLINK_JITSI_APP_SECRET go together");

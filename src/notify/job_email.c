@@ -314,6 +314,11 @@ void ml_notify_mail_outcome(struct ml_job_run *run, const struct ml_http_result 
 	ml_job_run_finish(run, &f, m->final ? failed_commit : NULL, run);
 }
 
+void ml_notify_mail_release(struct ml_job_run *run)
+{
+	release(run);
+}
+
 const char *ml_notify_mail_id(const struct mail *m)
 {
 	return m->message_id;

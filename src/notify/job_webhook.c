@@ -5,6 +5,11 @@
  * honoured) for more than a day. Every attempt is logged with the delivery, in the same
  * transaction as the job's new state. The request runs on the worker's multi handle: a slow
  * receiver holds one transfer, never a thread, and never the API.
+ *
+ * The URL is a client's: every address it resolves to is checked before connecting
+ * (notify/target.h); a refused one fails the delivery at once, with nothing sent. Each
+ * outcome also moves the endpoint's failure clock (notify/endpoint_health.h); a disabled
+ * endpoint's deliveries are skipped.
  */
 #include "api/api.h"
 #include "core/crypto.h"
@@ -13,8 +18,11 @@
 #include "core/timeutil.h"
 #include "core/vault.h"
 #include "domain/retry.h"
+#include "http/outhdr.h"
+#include "notify/endpoint_health.h"
 #include "notify/jobs.h"
 #include "notify/outbox.h"
+#include "notify/target.h"
 #include "notify/webhook.h"
 #include "queue/worker.h"
 
@@ -39,6 +47,7 @@ struct hook {
 	/* what start() read */
 	json_t *endpoint;
 	char *secret, *body;
+	struct ml_target_guard guard; /* lives as long as the transfer */
 };
 
 static void release(struct ml_job_run *run)
@@ -76,6 +85,13 @@ static void skip(struct ml_job_run *run, const char *why)
 	json_decref(result);
 }
 
+static int skip_commit(struct ml_tx *tx, void *arg)
+{
+	struct ml_job_run *run = arg;
+	struct hook *h = run->state;
+	return ml_tx_webhook_delivery_skip(tx, h->delivery_id, ML_ENDPOINT_SKIPPED);
+}
+
 static void start(struct ml_job_run *run)
 {
 	json_t *p = run->job.payload;
@@ -97,6 +113,15 @@ static void start(struct ml_job_run *run)
 	}
 	if (rc < 0) {
 		ml_job_run_retry(run, 0, "cannot read the delivery");
+		return;
+	}
+	if (str(h->endpoint, "status") && strcmp(str(h->endpoint, "status"), "disabled") == 0) {
+		/* Not attempted; a delivery already in the log is failed there, redeliverable once
+		 * the endpoint is enabled again. */
+		json_t *result = json_pack("{s:s}", "skipped", ML_ENDPOINT_SKIPPED);
+		struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, result};
+		ml_job_run_finish(run, &f, skip_commit, run);
+		json_decref(result);
 		return;
 	}
 	/* A sealed secret (the vault's "mlv1:" ciphertexts) is opened for this request only. */
@@ -121,23 +146,29 @@ static void start(struct ml_job_run *run)
 		ml_job_run_finish(run, &f, NULL, NULL);
 		return;
 	}
-	char line[256];
-	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	h->headers = curl_slist_append(h->headers, "User-Agent: meetlink-webhooks/" ML_VERSION);
-	/* No "Expect: 100-continue" round trip for every delivery. */
-	h->headers = curl_slist_append(h->headers, "Expect:");
-	snprintf(line, sizeof line, "webhook-id: %s", h->delivery_id);
-	h->headers = curl_slist_append(h->headers, line);
-	snprintf(line, sizeof line, "webhook-timestamp: %lld", (long long)ts);
-	h->headers = curl_slist_append(h->headers, line);
-	snprintf(line, sizeof line, "webhook-signature: %s", sig);
-	h->headers = curl_slist_append(h->headers, line);
+	char ts_text[24];
+	snprintf(ts_text, sizeof ts_text, "%lld", (long long)ts);
+	/* "Expect:" empty: no 100-continue round trip for every delivery. */
+	if (ml_outhdr_append(&h->headers, "Content-Type", "application/json") < 0 ||
+	    ml_outhdr_append(&h->headers, "User-Agent", "meetlink-webhooks/" ML_VERSION) < 0 ||
+	    ml_outhdr_append(&h->headers, "Expect", "") < 0 ||
+	    ml_outhdr_append(&h->headers, "webhook-id", h->delivery_id) < 0 ||
+	    ml_outhdr_append(&h->headers, "webhook-timestamp", ts_text) < 0 ||
+	    ml_outhdr_append(&h->headers, "webhook-signature", sig) < 0) {
+		free(sig);
+		struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, "a header of the delivery was unusable",
+		                          NULL};
+		ml_job_run_finish(run, &f, NULL, NULL);
+		return;
+	}
 	free(sig);
 
 	CURL *easy = curl_easy_init();
 	curl_easy_setopt(easy, CURLOPT_URL, str(h->endpoint, "url"));
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	/* A client chose this URL: every address it resolves to is checked before connecting
+	 * (no redirects, no proxy, http(s) only). */
+	h->guard.allow_private = app->cfg->allow_private_targets;
+	ml_target_guard_apply(easy, &h->guard);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(h->body));
 	curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, h->body);
@@ -158,8 +189,18 @@ static int attempt_commit(struct ml_tx *tx, void *arg)
 	                                    str(p, "booking_id"),  h->body};
 	struct ml_webhook_attempt a = {h->delivery_id, h->at_ms, h->status,
 	                               h->duration_ms, h->error, h->state};
+	struct ml_app *app = run->app;
+	bool disabled = false;
 	int rc = ml_tx_webhook_delivery_insert(tx, &d);
-	return rc < 0 ? rc : ml_tx_webhook_attempt_record(tx, &a);
+	if (rc == 0)
+		rc = ml_tx_webhook_attempt_record(tx, &a);
+	/* The endpoint's failure clock; a failure long enough after the first disables it. */
+	if (rc == 0)
+		rc = ml_notify_endpoint_attempt(tx, run->job.org_id, h->endpoint,
+		                                strcmp(h->state, "delivered") == 0, h->at_ms,
+		                                app->cfg->webhook_disable_after_ms, h->error,
+		                                &disabled);
+	return rc;
 }
 
 static void on_http(struct ml_job_run *run, const struct ml_http_result *res)
@@ -172,6 +213,17 @@ static void on_http(struct ml_job_run *run, const struct ml_http_result *res)
 	if (h->status >= 200 && h->status < 300) {
 		h->state = "delivered";
 		struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, NULL};
+		ml_job_run_finish(run, &f, attempt_commit, run);
+		return;
+	}
+	if (h->guard.refused) {
+		/* Refused before any connection (or before a reused one carried a byte): nothing
+		 * was sent and nothing came back. Not retried: the address will not turn public
+		 * by itself; a redelivery tries again. */
+		h->status = 0;
+		h->error = ml_strdup(h->guard.why);
+		h->state = "failed";
+		struct ml_job_finish f = {ML_JOB_FAIL, 0, NULL, h->error, NULL};
 		ml_job_run_finish(run, &f, attempt_commit, run);
 		return;
 	}

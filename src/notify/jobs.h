@@ -15,6 +15,7 @@
 extern const struct ml_job_handler ml_job_email_send;
 extern const struct ml_job_handler ml_job_email_nudge;
 extern const struct ml_job_handler ml_job_webhook_deliver;
+extern const struct ml_job_handler ml_job_email_webhook_disabled;
 
 /* Requeues the mail that waited for an SMTP server (serve calls it when one is configured);
  * returns how many. */
@@ -38,6 +39,8 @@ void ml_notify_mail_outcome(struct ml_job_run *run, const struct ml_http_result 
 bool ml_notify_mail_wait_unconfigured(struct ml_job_run *run);
 /* Fails the job for good, recording email.failed when run->state is a mail. */
 void ml_notify_mail_fail(struct ml_job_run *run, const char *why);
+/* Frees the mail in run->state (a mail job's release). */
+void ml_notify_mail_release(struct ml_job_run *run);
 /* The message id of the mail in flight (for headers). Borrowed. */
 const char *ml_notify_mail_id(const struct mail *m);
 

@@ -236,7 +236,7 @@ int ml_notify_webhook_enqueue(struct ml_tx *tx, const char *org_id, const char *
 }
 
 static int fan_out(struct ml_tx *tx, const char *org_id, json_t *endpoints, const char *type,
-                   const char *booking_id, json_t *data)
+                   const char *booking_id, json_t *data, const char *except_id)
 {
 	char now[ML_RFC3339_MAX];
 	char *body = NULL;
@@ -248,6 +248,11 @@ static int fan_out(struct ml_tx *tx, const char *org_id, json_t *endpoints, cons
 	json_array_foreach(endpoints, i, ep)
 	{
 		if (!ml_webhook_filter_match(json_object_get(ep, "events"), type))
+			continue;
+		/* A disabled endpoint gets nothing new (endpoint_health.h). */
+		if (str(ep, "status") && strcmp(str(ep, "status"), "disabled") == 0)
+			continue;
+		if (except_id && str(ep, "id") && strcmp(str(ep, "id"), except_id) == 0)
 			continue;
 		if (!body) {
 			json_t *p = json_pack("{s:s, s:s, s:o}", "type", type, "timestamp", now,
@@ -273,7 +278,18 @@ int ml_notify_webhook(struct ml_tx *tx, const char *org_id, const char *type,
 		return 0;
 	int rc = ml_notify_endpoints(ml_tx_store(tx), org_id, &endpoints);
 	if (rc == 0)
-		rc = fan_out(tx, org_id, endpoints, type, booking_id, data);
+		rc = fan_out(tx, org_id, endpoints, type, booking_id, data, NULL);
+	json_decref(endpoints);
+	return rc;
+}
+
+int ml_notify_webhook_others(struct ml_tx *tx, const char *org_id, const char *type,
+                             json_t *data, const char *except_id)
+{
+	json_t *endpoints = NULL;
+	int rc = ml_notify_endpoints(ml_tx_store(tx), org_id, &endpoints);
+	if (rc == 0)
+		rc = fan_out(tx, org_id, endpoints, type, NULL, data, except_id);
 	json_decref(endpoints);
 	return rc;
 }
@@ -302,7 +318,7 @@ int ml_notify_events(struct ml_tx *tx, const struct ml_provider_ctx *cx, const c
 		json_t *details = json_object_get(e, "data");
 		json_t *data = json_pack("{s:O, s:o}", "booking", booking, "details",
 		                         details ? json_incref(details) : json_object());
-		rc = fan_out(tx, org_id, endpoints, type, str(booking, "id"), data);
+		rc = fan_out(tx, org_id, endpoints, type, str(booking, "id"), data, NULL);
 		json_decref(data);
 		if (rc < 0)
 			break;

@@ -43,6 +43,10 @@ int ml_notify_events(struct ml_tx *tx, const struct ml_provider_ctx *cx, const c
 int ml_notify_webhook(struct ml_tx *tx, const char *org_id, const char *type,
                       const char *booking_id, json_t *data);
 
+/* The same for an organization-level event, to every enabled endpoint but except_id. */
+int ml_notify_webhook_others(struct ml_tx *tx, const char *org_id, const char *type,
+                             json_t *data, const char *except_id);
+
 /* Queues one `webhook.deliver` job: the delivery `delivery_id` of `body` (the serialized
  * event of `type`) to endpoint ep_id, in the endpoint's group for the booking (booking_id may
  * be NULL), so its messages arrive in order. Also what a redelivery queues again. */

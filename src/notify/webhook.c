@@ -19,6 +19,7 @@ const char *const ml_webhook_event_types[] = {"booking.created",
                                               "meeting.cancelled",
                                               "meeting.fallback_used",
                                               "connection.reauth_required",
+                                              "webhook_endpoint.disabled",
                                               NULL};
 
 bool ml_webhook_event_known(const char *type)

@@ -7,6 +7,7 @@ const struct ml_job_handler *const ml_job_handlers[] = {
 	&ml_job_email_send,
 	&ml_job_email_nudge,
 	&ml_job_webhook_deliver,
+	&ml_job_email_webhook_disabled,
 	&ml_job_meeting_create,
 	&ml_job_meeting_update,
 	&ml_job_meeting_delete,

@@ -18,6 +18,7 @@
 #include "core/timeutil.h"
 #include "domain/meeting.h"
 #include "domain/retry.h"
+#include "http/outhdr.h"
 #include "notify/outbox.h"
 #include "providers/provider.h"
 #include "queue/limiter.h"
@@ -640,19 +641,16 @@ static CURL *make_easy(struct ml_job_run *run, struct mjob *mj)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(h->body ? strlen(h->body) : 0));
 		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, h->body ? h->body : "");
 	}
-	if (h->authorization) {
-		char *a = ml_asprintf("Authorization: %s", h->authorization);
-		mj->headers = curl_slist_append(mj->headers, a);
-		memset(a, 0, strlen(a));
-		free(a);
+	/* A value from a stored credential or a provider's answer with CR/LF in it would add
+	 * headers of its own: such a call is never made. */
+	if ((h->authorization &&
+	     ml_outhdr_append(&mj->headers, "Authorization", h->authorization) < 0) ||
+	    (h->content_type && ml_outhdr_append(&mj->headers, "Content-Type", h->content_type) < 0) ||
+	    ml_outhdr_append(&mj->headers, "Accept", "application/json") < 0 ||
+	    ml_outhdr_append(&mj->headers, "Expect", "") < 0) {
+		curl_easy_cleanup(e);
+		return NULL;
 	}
-	if (h->content_type) {
-		char *c = ml_asprintf("Content-Type: %s", h->content_type);
-		mj->headers = curl_slist_append(mj->headers, c);
-		free(c);
-	}
-	mj->headers = curl_slist_append(mj->headers, "Accept: application/json");
-	mj->headers = curl_slist_append(mj->headers, "Expect:");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, mj->headers);
 	long t = pipe_of(run)->timeout_ms;
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t);
@@ -710,7 +708,14 @@ static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp 
 		if (resp && mj->qps > 0)
 			ml_limiter_spend(pipe_of(run)->limiter, mj->tok.conn_id, mj->qps,
 			                 ml_mono_ms());
-		ml_job_run_http(run, make_easy(run, mj));
+		CURL *e = make_easy(run, mj);
+		if (!e) {
+			ml_perr_set(&mj->err, ML_PERR_PERMANENT, 0, "invalid_header",
+			            "A request header held a control character; the call was not made.");
+			on_fail(run, mj, NULL);
+			return;
+		}
+		ml_job_run_http(run, e);
 		return;
 	}
 	case ML_PSTEP_POLL:

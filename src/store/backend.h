@@ -110,6 +110,12 @@ struct ml_store_ops {
 	int (*oauth_state_take)(struct ml_tx *tx, const char *state_hash,
 				const char *cookie_hash, const char *platform, int64_t now_ms,
 				struct ml_oauth_state_row *out);
+	int (*webhook_endpoint_update)(struct ml_tx *tx, const char *org_id, const char *id,
+				       json_t *patch);
+	int (*webhook_endpoint_health)(struct ml_tx *tx, const char *org_id, const char *id,
+				       bool ok, int64_t at_ms, int64_t disable_after_ms,
+				       bool *disabled);
+	int (*webhook_delivery_skip)(struct ml_tx *tx, const char *id, const char *why);
 };
 
 /* Every backend's store and transaction start with these. */

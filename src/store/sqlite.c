@@ -1463,4 +1463,7 @@ static const struct ml_store_ops sqlite_ops = {
 	.webhook_delivery_list = ml_sq_webhook_delivery_list,
 	.webhook_attempt_record = ml_sq_webhook_attempt_record,
 	.webhook_delivery_requeue = ml_sq_webhook_delivery_requeue,
+	.webhook_endpoint_update = ml_sq_webhook_endpoint_update,
+	.webhook_endpoint_health = ml_sq_webhook_endpoint_health,
+	.webhook_delivery_skip = ml_sq_webhook_delivery_skip,
 };

@@ -175,6 +175,11 @@ int ml_sq_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char
 				const struct ml_list_query *q, json_t **items, char **next_cursor);
 int ml_sq_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attempt *a);
 int ml_sq_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const char *id);
+int ml_sq_webhook_endpoint_update(struct ml_tx *tx, const char *org_id, const char *id,
+                                  json_t *patch);
+int ml_sq_webhook_endpoint_health(struct ml_tx *tx, const char *org_id, const char *id, bool ok,
+                                  int64_t at_ms, int64_t disable_after_ms, bool *disabled);
+int ml_sq_webhook_delivery_skip(struct ml_tx *tx, const char *id, const char *why);
 
 /* Connections and OAuth states (sqlite_conn.c). */
 int ml_sq_conn_get(struct ml_tx *tx, const char *org_id, const char *host_id,

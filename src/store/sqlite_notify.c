@@ -90,7 +90,9 @@ int ml_sq_template_delete(struct ml_tx *tx, const char *org_id, const char *name
 
 /* --- endpoints --- */
 
-#define EP_COLS "seq, id, url, events, description, created_at, updated_at, secret"
+#define EP_COLS                                                                              \
+	"seq, id, url, events, description, created_at, updated_at, secret, status, "        \
+	"failing_since, disabled_at, contact_email"
 
 static json_t *endpoint_row(sqlite3_stmt *st)
 {
@@ -99,6 +101,10 @@ static json_t *endpoint_row(sqlite3_stmt *st)
 	    json_pack("{s:s, s:s, s:s, s:o}", "id", col_text(st, 1), "object", "webhook_endpoint",
 	              "url", col_text(st, 2), "events", events ? events : json_array());
 	json_object_set_new(o, "description", col_opt(st, 4));
+	json_object_set_new(o, "status", json_string(col_text(st, 8)));
+	json_object_set_new(o, "failing_since", col_time(st, 9));
+	json_object_set_new(o, "disabled_at", col_time(st, 10));
+	json_object_set_new(o, "contact_email", col_opt(st, 11));
 	json_object_set_new(o, "created_at", col_time(st, 5));
 	json_object_set_new(o, "updated_at", col_time(st, 6));
 	return o;
@@ -110,8 +116,8 @@ int ml_sq_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *
 	struct sq_conn *c = ml_sq_txc(tx);
 	char *events = json_dumps(json_object_get(ep, "events"), JSON_COMPACT);
 	sqlite3_stmt *st = ml_sq_prep(c, "INSERT INTO webhook_endpoints(id, org_id, url, events, "
-	                                 "description, secret, created_at, updated_at) "
-	                                 "VALUES (?,?,?,?,?,?,?,?)");
+	                                 "description, secret, created_at, updated_at, "
+	                                 "contact_email) VALUES (?,?,?,?,?,?,?,?,?)");
 	if (!st) {
 		free(events);
 		return ml_sq_fail(c->db, "endpoint insert");
@@ -125,6 +131,7 @@ int ml_sq_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *
 	sqlite3_bind_text(st, 6, secret, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now);
 	sqlite3_bind_int64(st, 8, now);
+	ml_sq_bind_opt(st, 9, json_string_value(json_object_get(ep, "contact_email")));
 	int r = sqlite3_step(st);
 	free(events);
 	if (r != SQLITE_DONE)
@@ -449,5 +456,99 @@ int ml_sq_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const c
 	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return ml_sq_fail(c->db, "delivery requeue");
+	return 0;
+}
+
+/* --- endpoint health and settings --- */
+
+int ml_sq_webhook_endpoint_update(struct ml_tx *tx, const char *org_id, const char *id,
+                                  json_t *patch)
+{
+	struct sq_conn *c = ml_sq_txc(tx);
+	json_t *en = json_object_get(patch, "enabled");
+	json_t *desc = json_object_get(patch, "description");
+	json_t *mail = json_object_get(patch, "contact_email");
+	json_t *events = json_object_get(patch, "events");
+	char *ev = events ? json_dumps(events, JSON_COMPACT) : NULL;
+	/* Enabling starts the endpoint's failure clock afresh. */
+	sqlite3_stmt *st = ml_sq_prep(
+	    c, "UPDATE webhook_endpoints SET "
+	       "status = CASE WHEN ?1 IS NULL THEN status WHEN ?1 THEN 'enabled' ELSE 'disabled' END, "
+	       "failing_since = CASE WHEN ?1 IS NULL THEN failing_since ELSE NULL END, "
+	       "disabled_at = CASE WHEN ?1 IS NULL THEN disabled_at WHEN ?1 THEN NULL "
+	       "  WHEN status = 'disabled' THEN disabled_at ELSE ?6 END, "
+	       "description = CASE WHEN ?2 THEN ?3 ELSE description END, "
+	       "contact_email = CASE WHEN ?4 THEN ?5 ELSE contact_email END, "
+	       "events = COALESCE(?7, events), updated_at = ?6 "
+	       "WHERE org_id = ?8 AND id = ?9");
+	if (!st) {
+		free(ev);
+		return ml_sq_fail(c->db, "endpoint update");
+	}
+	if (en)
+		sqlite3_bind_int(st, 1, json_is_true(en));
+	sqlite3_bind_int(st, 2, desc != NULL);
+	ml_sq_bind_opt(st, 3, json_string_value(desc));
+	sqlite3_bind_int(st, 4, mail != NULL);
+	ml_sq_bind_opt(st, 5, json_string_value(mail));
+	sqlite3_bind_int64(st, 6, ml_now_ms());
+	ml_sq_bind_opt(st, 7, ev);
+	sqlite3_bind_text(st, 8, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	free(ev);
+	if (r != SQLITE_DONE)
+		return ml_sq_fail(c->db, "endpoint update");
+	return sqlite3_changes(c->db) ? 0 : ML_ENOTFOUND;
+}
+
+int ml_sq_webhook_endpoint_health(struct ml_tx *tx, const char *org_id, const char *id, bool ok,
+                                  int64_t at_ms, int64_t disable_after_ms, bool *disabled)
+{
+	struct sq_conn *c = ml_sq_txc(tx);
+	*disabled = false;
+	sqlite3_stmt *st = ml_sq_prep(
+	    c, ok ? "UPDATE webhook_endpoints SET failing_since = NULL "
+	            "WHERE org_id = ?1 AND id = ?2 AND failing_since IS NOT NULL"
+	          : "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?3) "
+	            "WHERE org_id = ?1 AND id = ?2");
+	if (!st)
+		return ml_sq_fail(c->db, "endpoint health");
+	sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (!ok)
+		sqlite3_bind_int64(st, 3, at_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return ml_sq_fail(c->db, "endpoint health");
+	if (ok || disable_after_ms <= 0)
+		return 0;
+	st = ml_sq_prep(c, "UPDATE webhook_endpoints SET status = 'disabled', disabled_at = ?1, "
+	                   "updated_at = ?1 WHERE org_id = ?2 AND id = ?3 AND status = 'enabled' "
+	                   "AND failing_since IS NOT NULL AND failing_since <= ?4");
+	if (!st)
+		return ml_sq_fail(c->db, "endpoint health");
+	sqlite3_bind_int64(st, 1, ml_now_ms());
+	sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, at_ms - disable_after_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return ml_sq_fail(c->db, "endpoint health");
+	*disabled = sqlite3_changes(c->db) == 1;
+	return 0;
+}
+
+int ml_sq_webhook_delivery_skip(struct ml_tx *tx, const char *id, const char *why)
+{
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "UPDATE webhook_deliveries SET state = 'failed', "
+	                                 "last_error = ?, updated_at = ? "
+	                                 "WHERE id = ? AND state = 'pending'");
+	if (!st)
+		return ml_sq_fail(c->db, "delivery skip");
+	sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ml_now_ms());
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return ml_sq_fail(c->db, "delivery skip");
 	return 0;
 }

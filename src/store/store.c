@@ -331,6 +331,24 @@ int ml_tx_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const c
 	return tx->store->ops->webhook_delivery_requeue(tx, org_id, id);
 }
 
+int ml_tx_webhook_endpoint_update(struct ml_tx *tx, const char *org_id, const char *id,
+				  json_t *patch)
+{
+	return tx->store->ops->webhook_endpoint_update(tx, org_id, id, patch);
+}
+
+int ml_tx_webhook_endpoint_health(struct ml_tx *tx, const char *org_id, const char *id, bool ok,
+				  int64_t at_ms, int64_t disable_after_ms, bool *disabled)
+{
+	return tx->store->ops->webhook_endpoint_health(tx, org_id, id, ok, at_ms,
+						       disable_after_ms, disabled);
+}
+
+int ml_tx_webhook_delivery_skip(struct ml_tx *tx, const char *id, const char *why)
+{
+	return tx->store->ops->webhook_delivery_skip(tx, id, why);
+}
+
 const char *ml_store_kind_table(enum ml_kind kind)
 {
 	static const char *tables[] = {"hosts", "services", "bookings"};

@@ -370,6 +370,20 @@ int ml_tx_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attem
 /* Marks a delivered or failed delivery pending again (a redelivery is about to be queued);
  * ML_ENOTFOUND, ML_ECONFLICT when it is still pending. */
 int ml_tx_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const char *id);
+/* Changes an endpoint's settings: the members of `patch` that are present among "enabled"
+ * (bool: enabling clears the failure clock), "description", "contact_email" (string or
+ * null) and "events" (array). ML_ENOTFOUND. */
+int ml_tx_webhook_endpoint_update(struct ml_tx *tx, const char *org_id, const char *id,
+				  json_t *patch);
+/* Records an attempt's outcome for the endpoint's health: a success clears the failure clock;
+ * a failure at at_ms starts it when it is not running, and disables the endpoint (*disabled
+ * true, once) when every attempt since the clock started has failed for disable_after_ms
+ * (0: never). */
+int ml_tx_webhook_endpoint_health(struct ml_tx *tx, const char *org_id, const char *id, bool ok,
+				  int64_t at_ms, int64_t disable_after_ms, bool *disabled);
+/* A pending delivery that will not be attempted (its endpoint is disabled): failed, with
+ * `why` as its last error, no attempt added. */
+int ml_tx_webhook_delivery_skip(struct ml_tx *tx, const char *id, const char *why);
 
 /* --- Connections (conn/connections.h drives them) --- */
 

@@ -170,6 +170,9 @@ def start_daemon(env=None, workdir=None, api_key="ml_test_bootstrap_key_01234567
     e = {
         "MEETLINK_LISTEN": "127.0.0.1:0",
         "MEETLINK_BOOTSTRAP_API_KEY": api_key,
+        # Tests deliver webhooks to receivers on 127.0.0.1: allowed here, refused in
+        # production. Tests of the SSRF defence pass "0".
+        "MEETLINK_ALLOW_PRIVATE_TARGETS": "1",
     }
     e.update(env or {})
     own = workdir is None

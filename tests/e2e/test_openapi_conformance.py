@@ -498,6 +498,23 @@ class OpenAPIConformance(unittest.TestCase):
                expect=404)
         r = a.post(tpl, "/v1/webhook-endpoints/%s/deliveries/%s/redeliver" % (ep["id"], d["id"]))
         self.assertIn(r.status, (202, 409), r.data)
+        # Disable, enable and change it; a disabled endpoint's delivery is not redelivered.
+        tid = "/v1/webhook-endpoints/{id}"
+        r = a.patch(tid, tid.replace("{id}", ep["id"]), body={"enabled": False}, expect=200)
+        self.assertEqual(r.data["status"], "disabled")
+        self.assertIsNotNone(r.data["disabled_at"])
+        a.post(tpl, "/v1/webhook-endpoints/%s/deliveries/%s/redeliver" % (ep["id"], d["id"]),
+               expect=409)
+        r = a.patch(tid, tid.replace("{id}", ep["id"]),
+                    body={"enabled": True, "contact_email": "ops@example.test",
+                          "description": None, "events": ["*"]}, expect=200)
+        self.assertEqual((r.data["status"], r.data["contact_email"], r.data["description"]),
+                         ("enabled", "ops@example.test", None))
+        self.assertIsNone(r.data["failing_since"])
+        a.patch(tid, tid.replace("{id}", ep["id"]), body={"enabled": "yes"}, expect=400)
+        a.patch(tid, tid.replace("{id}", ep["id"]), body={"url": "https://x.test/"}, expect=400)
+        a.patch(tid, tid.replace("{id}", ep["id"]), body={"contact_email": "nope"}, expect=400)
+        a.patch(tid, "/v1/webhook-endpoints/whe_missing", body={"enabled": True}, expect=404)
         a.delete("/v1/webhook-endpoints/{id}", "/v1/webhook-endpoints/" + ep["id"], expect=200)
         a.delete("/v1/webhook-endpoints/{id}", "/v1/webhook-endpoints/" + ep["id"], expect=404)
         # Templates.
