@@ -1,8 +1,10 @@
 #include "api/validate.h"
 #include "core/error.h"
+#include "core/mem.h"
 #include "core/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int invalid(const char *path, const char *fmt, const char *what)
@@ -32,11 +34,13 @@ int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed)
 		for (int i = 0; allowed[i] && !ok; i++)
 			ok = strcmp(allowed[i], key) == 0;
 		if (!ok) {
-			char path[128];
-			snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "",
-				 prefix && *prefix ? "." : "", key);
-			return ml_error_set(ML_EINVAL, "unknown_field", path,
-					    "%s is not a field of this object.", path);
+			/* Any length here: the error detail cuts it on a character boundary. */
+			char *path = ml_asprintf("%s%s%s", prefix ? prefix : "",
+						 prefix && *prefix ? "." : "", key);
+			int rc = ml_error_set(ML_EINVAL, "unknown_field", path,
+					      "%s is not a field of this object.", path);
+			free(path);
+			return rc;
 		}
 	}
 	return 0;

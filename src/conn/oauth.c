@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/url.h"
+#include "core/utf8.h"
 #include "http/http.h"
 
 #include <stdlib.h>
@@ -451,7 +452,7 @@ int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens 
 	if (!desc)
 		desc = json_string_value(json_object_get(j, "reason"));
 	char shortdesc[160];
-	snprintf(shortdesc, sizeof shortdesc, "%s", desc ? desc : "");
+	ml_utf8_copy(shortdesc, sizeof shortdesc, desc);
 	char *nl = strpbrk(shortdesc, "\r\n");
 	if (nl)
 		*nl = '\0';

@@ -1,0 +1,91 @@
+"""One request never kills the daemon (issue 15, input side): unknown field names of many
+multi-byte characters, deeply nested bodies and metadata, null where a string is due, times
+outside what an invitation can carry, control characters on their way to headers and logs.
+Every refusal is a 400 naming the field, and the daemon keeps answering."""
+
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixtures as fx  # noqa: E402
+from harness import Client, main, start_daemon  # noqa: E402
+
+LONG_KEY = "\u00e9" * 100  # 200 bytes of UTF-8: a 127-byte cut falls inside a character
+
+
+class InputHardening(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = start_daemon()
+        cls.c = Client(cls.d.host, cls.d.port, cls.d.api_key)
+        cls.h, cls.s = fx.setup_jitsi(cls.c)
+        cls.b = fx.booking(cls.c, cls.s["id"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+
+    def alive(self):
+        r = self.c.get("/healthz")
+        self.assertEqual(r.status, 200, r)
+
+    def err(self, r, status, field=None, code=None):
+        self.assertEqual(r.status, status, r)
+        e = r.json["error"]
+        self.assertTrue(e["code"] and e["message"], e)
+        if field is not None:
+            self.assertEqual(e.get("field"), field, e)
+        if code is not None:
+            self.assertEqual(e["code"], code, e)
+        return e
+
+    def write_routes(self):
+        """Every write route of the API with a body it would otherwise take."""
+        b, h, s = self.b["id"], self.h["id"], self.s["id"]
+        return [
+            ("POST", "/v1/hosts", {"name": "A", "email": "a@x.test"}),
+            ("PATCH", "/v1/hosts/" + h, {}),
+            ("POST", "/v1/services", {"host_id": h, "name": "x", "is_online": False,
+                                      "duration_minutes": 5}),
+            ("PATCH", "/v1/services/" + s, {}),
+            ("POST", "/v1/bookings", {"service_id": s, "start": "2026-12-01T15:00:00Z",
+                                      "customer": {"email": "g@x.test"}}),
+            ("POST", "/v1/bookings/%s/confirm" % b, {}),
+            ("POST", "/v1/bookings/%s/reschedule" % b, {"start": "2026-12-02T15:00:00Z"}),
+            ("POST", "/v1/bookings/%s/cancel" % b, {}),
+            ("POST", "/v1/bookings/%s/reject" % b, {}),
+            ("POST", "/v1/bookings/%s/complete" % b, {}),
+            ("PUT", "/v1/bookings/%s/meeting" % b, {"join_url": "https://m.example.test/x"}),
+            ("POST", "/v1/bookings/%s/meeting/retry" % b, {}),
+            ("POST", "/v1/bookings/%s/meeting/regenerate" % b, {}),
+            ("POST", "/v1/jobs/job_nonexistent/retry", {}),
+            ("POST", "/v1/hosts/%s/connect-links" % h, {"platform": "zoom"}),
+            ("PUT", "/v1/credentials/zoom", {}),
+            ("POST", "/v1/webhook-endpoints", {"url": "https://hooks.example.test/x"}),
+            ("POST", "/v1/webhook-endpoints/whe_x/deliveries/msg_x/redeliver", {}),
+            ("PUT", "/v1/templates/invitation", {}),
+        ]
+
+    def test_long_multibyte_unknown_field(self):
+        """The field path is cut on a character boundary: a 400 naming (the start of) the
+        field, never an abort while writing the error."""
+        for method, path, body in self.write_routes():
+            with self.subTest(route=path):
+                body = dict(body)
+                body[LONG_KEY] = 1
+                r = self.c.request(method, path, body)
+                e = self.err(r, 400, code="unknown_field")
+                self.assertTrue(LONG_KEY.startswith(e["field"]) and len(e["field"]) > 50, e)
+                self.alive()
+        # Nested: the path is prefix + key.
+        body = {"service_id": self.s["id"], "start": "2026-12-01T15:00:00Z",
+                "customer": {"email": "g@x.test", LONG_KEY: 1}}
+        e = self.err(self.c.post("/v1/bookings", body), 400, code="unknown_field")
+        self.assertTrue(("customer." + LONG_KEY).startswith(e["field"]), e)
+        self.alive()
+
+
+if __name__ == "__main__":
+    main()
