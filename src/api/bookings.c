@@ -85,7 +85,7 @@ static int parse_create(json_t *body, struct create_in *in)
 	    (rc = ml_v_string(body, "title", "title", false, 300, &title)) < 0 ||
 	    (rc = ml_v_string(body, "status", "status", false, 16, &in->status)) < 0 ||
 	    (rc = ml_v_object(body, "customer", "customer", true, &customer)) < 0 ||
-	    (rc = ml_v_object(body, "metadata", "metadata", false, &meta)) < 0)
+	    (rc = ml_v_metadata(body, "metadata", "metadata", &meta)) < 0)
 		return rc;
 	if (tz && (rc = ml_v_timezone(tz, "timezone")) < 0)
 		return rc;

@@ -94,7 +94,7 @@ static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool
 	    (rc = ml_v_int(body, "duration_minutes", "duration_minutes", 1, 24 * 60, &duration,
 			   &dur_given)) < 0 ||
 	    (rc = ml_v_object(body, "settings", "settings", false, &settings)) < 0 ||
-	    (rc = ml_v_object(body, "metadata", "metadata", false, &meta)) < 0)
+	    (rc = ml_v_metadata(body, "metadata", "metadata", &meta)) < 0)
 		return rc;
 	if (create && !dur_given)
 		return ml_error_set(ML_EINVAL, "missing_field", "duration_minutes",

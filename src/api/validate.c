@@ -1,5 +1,6 @@
 #include "api/validate.h"
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 
@@ -191,6 +192,71 @@ int ml_v_url(const char *s, const char *path)
 	if (!ok)
 		return ml_error_set(ML_EINVAL, "invalid_url", path,
 				    "%s must be an http(s) URL.", path);
+	return 0;
+}
+
+/* The depth of v (a scalar is 0), walking no deeper than limit + 1; *bad: a member name
+ * longer than ML_META_MAX_KEY, when one is found. */
+static int meta_depth(json_t *v, int limit, const char **bad)
+{
+	int deepest = 0;
+	if (limit < 0)
+		return 1;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *m;
+		json_object_foreach(v, k, m) {
+			if (strlen(k) > ML_META_MAX_KEY && !*bad)
+				*bad = k;
+			int d = meta_depth(m, limit - 1, bad);
+			if (d > deepest)
+				deepest = d;
+		}
+		return deepest + 1;
+	}
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *m;
+		json_array_foreach(v, i, m) {
+			int d = meta_depth(m, limit - 1, bad);
+			if (d > deepest)
+				deepest = d;
+		}
+		return deepest + 1;
+	}
+	return 0;
+}
+
+int ml_v_metadata(json_t *obj, const char *key, const char *path, json_t **out)
+{
+	const char *bad = NULL;
+	json_t *v;
+	int rc = ml_v_object(obj, key, path, false, &v);
+
+	*out = NULL;
+	if (rc < 0 || !v)
+		return rc;
+	if (json_object_size(v) > ML_META_MAX_KEYS)
+		return ml_error_set(ML_EINVAL, "invalid_field", path,
+				    "%s has at most %d members.", path, ML_META_MAX_KEYS);
+	if (meta_depth(v, ML_META_MAX_DEPTH, &bad) > ML_META_MAX_DEPTH)
+		return ml_error_set(ML_EINVAL, "invalid_field", path,
+				    "%s nests at most %d levels deep.", path, ML_META_MAX_DEPTH);
+	if (bad) {
+		char *p = ml_asprintf("%s.%s", path, bad);
+		rc = ml_error_set(ML_EINVAL, "invalid_field", p,
+				  "A member name in %s is longer than %d bytes.", path,
+				  ML_META_MAX_KEY);
+		free(p);
+		return rc;
+	}
+	char *text = ml_json_text(v);
+	size_t n = text ? strlen(text) : 0;
+	free(text);
+	if (n > ML_META_MAX_BYTES)
+		return ml_error_set(ML_EINVAL, "invalid_field", path,
+				    "%s is at most %d bytes as JSON.", path, ML_META_MAX_BYTES);
+	*out = v;
 	return 0;
 }
 

@@ -30,6 +30,14 @@ int ml_v_email(const char *s, const char *path);
 int ml_v_timezone(const char *s, const char *path);
 /* An http(s) URL without spaces or control characters. */
 int ml_v_url(const char *s, const char *path);
+/* Bounds of a `metadata` object: the OpenAPI document states them. */
+#define ML_META_MAX_KEYS 50    /* members of the object itself */
+#define ML_META_MAX_KEY 100    /* bytes of a member name, at any level */
+#define ML_META_MAX_DEPTH 5    /* nesting, the metadata object itself counting as 1 */
+#define ML_META_MAX_BYTES 8192 /* its compact JSON text */
+/* A `metadata` object (borrowed), or NULL when absent; refused beyond the bounds above, the
+ * error naming `path` (or the member name that is too long). */
+int ml_v_metadata(json_t *obj, const char *key, const char *path, json_t **out);
 /* An object member (borrowed), or NULL when absent. */
 int ml_v_object(json_t *obj, const char *key, const char *path, bool required, json_t **out);
 

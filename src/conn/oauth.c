@@ -1,5 +1,6 @@
 /* OAuth 2.0 with Google, Zoom and Microsoft: endpoints, PKCE, requests and answers. */
 #include "conn/oauth.h"
+#include "core/json_in.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
@@ -367,7 +368,7 @@ CURL *ml_oauth_account_easy(const struct ml_oauth_config *c, const char *platfor
 
 char *ml_oauth_parse_account(const char *platform, const char *body)
 {
-	json_t *j = json_loads(body ? body : "", 0, NULL);
+	json_t *j = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
 	const char *email = NULL;
 	char *out = NULL;
 	if (!j)
@@ -414,7 +415,7 @@ static bool grant_gone(const char *error)
 
 int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens *out)
 {
-	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+	json_t *j = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
 	int rc;
 
 	if (status >= 200 && status < 300) {

@@ -86,6 +86,81 @@ class InputHardening(unittest.TestCase):
         self.assertTrue(("customer." + LONG_KEY).startswith(e["field"]), e)
         self.alive()
 
+    def test_deep_bodies_every_route(self):
+        """Nesting is measured before parsing: 33, 800 and 5,000 levels are a 400 naming the
+        top-level member, on every write route; 32 levels parse."""
+        for method, path, body in self.write_routes():
+            for depth in (33, 800, 5000):
+                with self.subTest(route=path, depth=depth):
+                    raw = ('{"deep": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}").encode()
+                    r = self.c.request(method, path, raw=raw,
+                                       headers={"Content-Type": "application/json"})
+                    self.err(r, 400, "deep", "too_deep")
+            self.alive()
+        # 32 levels are JSON like any other: here an unknown field.
+        raw = ('{"deep": ' + "[" * 31 + "]" * 31 + "}").encode()
+        r = self.c.request("POST", "/v1/hosts", raw=raw,
+                           headers={"Content-Type": "application/json"})
+        self.err(r, 400, "deep", "unknown_field")
+        # Brackets inside strings do not count.
+        r = self.c.post("/v1/hosts", {"name": "[" * 100 + "{" * 100, "email": "d@x.test"})
+        self.assertEqual(r.status, 201, r)
+
+    def test_deep_metadata_with_webhook_endpoint(self):
+        """The 800-deep metadata that overflowed the stack while the booking's webhook payload
+        was built: refused before anything recursive sees it."""
+        port = fx_free_port()
+        r = self.c.post("/v1/webhook-endpoints", {"url": "http://127.0.0.1:%d/hook" % port})
+        self.assertEqual(r.status, 201, r)
+        ep = r.json["id"]
+        try:
+            meta = "[" * 800 + "]" * 800
+            raw = ('{"service_id": "%s", "start": "2026-12-01T15:00:00Z", '
+                   '"customer": {"email": "g@x.test"}, "metadata": {"a": %s}}'
+                   % (self.s["id"], meta)).encode()
+            r = self.c.request("POST", "/v1/bookings", raw=raw,
+                               headers={"Content-Type": "application/json"})
+            self.err(r, 400, "metadata", "too_deep")
+            self.alive()
+        finally:
+            self.c.delete("/v1/webhook-endpoints/" + ep)
+
+    def test_metadata_bounds(self):
+        c, sid = self.c, self.s["id"]
+
+        def booking(meta):
+            return c.post("/v1/bookings", {"service_id": sid, "start": "2026-12-01T15:00:00Z",
+                                           "customer": {"email": "g@x.test"},
+                                           "metadata": meta})
+
+        def nest(n):
+            v = "leaf"
+            for _ in range(n):
+                v = {"k": v}
+            return v  # n levels of objects, metadata itself the first
+
+        self.assertEqual(booking(nest(5)).status, 201)
+        self.err(booking(nest(6)), 400, "metadata", "invalid_field")
+        self.assertEqual(booking({"k%d" % i: i for i in range(50)}).status, 201)
+        self.err(booking({"k%d" % i: i for i in range(51)}), 400, "metadata")
+        self.err(booking({"x" * 101: 1}), 400, "metadata." + "x" * 101)
+        self.err(booking({"a": {"x" * 101: 1}}), 400, "metadata." + "x" * 101)
+        self.assertEqual(booking({"a": "x" * 8000}).status, 201)
+        self.err(booking({"a": "x" * 8200}), 400, "metadata")
+        self.err(c.post("/v1/hosts", {"name": "A", "email": "a@x.test",
+                                      "metadata": nest(6)}), 400, "metadata")
+        self.err(c.patch("/v1/services/" + sid, {"metadata": nest(6)}), 400, "metadata")
+        self.alive()
+
+
+def fx_free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
 
 if __name__ == "__main__":
     main()
