@@ -13,15 +13,19 @@ static int invalid(const char *path, const char *fmt, const char *what)
 	return ml_error_set(ML_EINVAL, "invalid_field", path, fmt, path, what);
 }
 
-/* The member `key` of obj, or NULL when it is absent or null (*rc: missing_field when it is
- * required, else 0). */
+/* The member `key` of obj, or NULL when it is absent (*rc: missing_field when it is
+ * required, else 0) or null (*rc: invalid_field; a member the OpenAPI document declares
+ * nullable is read with the _or_null functions, which look for null first). */
 static json_t *member(json_t *obj, const char *key, const char *path, bool required, int *rc)
 {
 	json_t *v = json_object_get(obj, key);
 	*rc = 0;
 	if (v && !json_is_null(v))
 		return v;
-	if (required)
+	if (v)
+		*rc = ml_error_set(ML_EINVAL, "invalid_field", path, "%s must not be null.%s",
+				   path, required ? "" : " Leave it out instead.");
+	else if (required)
 		*rc = ml_error_set(ML_EINVAL, "missing_field", path, "%s is required.", path);
 	return NULL;
 }
@@ -101,7 +105,11 @@ int ml_v_name(json_t *obj, const char *key, const char *path, bool required, siz
 int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t max,
 			const char **out, bool *present)
 {
-	*present = json_object_get(obj, key) != NULL;
+	json_t *v = json_object_get(obj, key);
+	*present = v != NULL;
+	*out = NULL;
+	if (json_is_null(v))
+		return 0;
 	return ml_v_string(obj, key, path, false, max, out);
 }
 

@@ -17,6 +17,9 @@ int ml_v_string(json_t *obj, const char *key, const char *path, bool required, s
 /* Like ml_v_string, but never empty when given (create or update). */
 int ml_v_name(json_t *obj, const char *key, const char *path, bool required, size_t max,
 	      const char **out);
+/* Every function here refuses a JSON null (invalid_field naming the path) unless its name says
+ * _or_null: only members the OpenAPI document declares nullable are read with those. */
+
 /* A string or null member: *present tells whether the key was given at all. */
 int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t max,
 			const char **out, bool *present);

@@ -3,8 +3,10 @@ multi-byte characters, deeply nested bodies and metadata, null where a string is
 outside what an invitation can carry, control characters on their way to headers and logs.
 Every refusal is a 400 naming the field, and the daemon keeps answering."""
 
+import copy
 import json
 import os
+import re
 import sys
 import unittest
 
@@ -12,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures as fx  # noqa: E402
 from harness import Client, main, start_daemon  # noqa: E402
 
+SRC = os.environ.get("ML_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 LONG_KEY = "\u00e9" * 100  # 200 bytes of UTF-8: a 127-byte cut falls inside a character
 
 
@@ -151,6 +154,66 @@ class InputHardening(unittest.TestCase):
                                       "metadata": nest(6)}), 400, "metadata")
         self.err(c.patch("/v1/services/" + sid, {"metadata": nest(6)}), 400, "metadata")
         self.alive()
+
+    def test_null_only_where_nullable(self):
+        """Every member of every write body, set to null: refused with a 400 naming it unless
+        the OpenAPI document makes it nullable (type [..., "null"]), then taken."""
+        with open(os.path.join(SRC, "docs", "openapi.json")) as f:
+            oas = json.load(f)
+        schemas = oas["components"]["schemas"]
+
+        def resolve(sch):
+            while "$ref" in sch:
+                sch = schemas[sch["$ref"].split("/")[-1]]
+            return sch
+
+        def nullable(sch):
+            t = sch.get("type")
+            return sch.get("nullable") or (isinstance(t, list) and "null" in t)
+
+        tried = 0
+        for method, path, base in self.write_routes():
+            ops = [o for t, o in oas["paths"].items()
+                   if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", t), path)
+                   and method.lower() in o]
+            self.assertEqual(len(ops), 1, path)
+            op = ops[0][method.lower()]
+            if "requestBody" not in op:
+                continue
+            top = resolve(op["requestBody"]["content"]["application/json"]["schema"])
+            members = []
+            for k, v in top.get("properties", {}).items():
+                members.append(((k,), resolve(v)))
+                for k2, v2 in resolve(v).get("properties", {}).items():
+                    members.append(((k, k2), resolve(v2)))
+            for keys, sch in members:
+                body = copy.deepcopy(base)
+                if path == "/v1/bookings":
+                    body["customer"] = {"email": "n@x.test"}
+                if path.startswith("/v1/templates"):
+                    body = {"subject": "s", "text": "t", "html": "h"}
+                at = body
+                for k in keys[:-1]:
+                    at = at.setdefault(k, {})
+                at[keys[-1]] = None
+                field = ".".join(keys)
+                with self.subTest(route=path, field=field):
+                    r = self.c.request(method, path, body)
+                    if nullable(sch):
+                        if r.status == 400:
+                            self.assertNotIn("null", r.json["error"]["message"], r)
+                    else:
+                        self.err(r, 400, field)
+                    tried += 1
+        self.assertGreater(tried, 40)
+        self.alive()
+
+    def test_reason_null(self):
+        """The case from the issue."""
+        b = fx.booking(self.c, self.s["id"])
+        r = self.c.post("/v1/bookings/%s/cancel" % b["id"], {"reason": None})
+        self.err(r, 400, "reason", "invalid_field")
+        self.assertEqual(self.c.get("/v1/bookings/" + b["id"]).json["status"], "pending")
 
 
 def fx_free_port():
