@@ -270,6 +270,13 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 			      ? in->end
 			      : in->start + 60 * json_integer_value(
 						    json_object_get(t.service, "duration_minutes"));
+	if (!ml_time_in_range(end)) {
+		/* The service's duration takes the end past what an invitation can carry. */
+		rc = ml_error_set(ML_EINVAL, "invalid_field", "start",
+				  "start plus the service's duration must end %s.",
+				  ML_TIME_RANGE_TEXT);
+		goto done;
+	}
 	char sbuf[ML_RFC3339_MAX], ebuf[ML_RFC3339_MAX], hp[ML_ID_MAX];
 	ml_time_format(in->start, sbuf);
 	ml_time_format(end, ebuf);
@@ -361,12 +368,16 @@ static int reschedule(struct ml_tx *tx, struct ml_api_write *w, struct trio *t, 
 		      json_t *events)
 {
 	struct ml_api_ctx *ctx = w->ctx;
-	int64_t old_start, old_end;
+	int64_t old_start = 0, old_end = 0;
 	char sbuf[ML_RFC3339_MAX], ebuf[ML_RFC3339_MAX];
 
 	ml_time_parse(str(t->booking, "start"), &old_start);
 	ml_time_parse(str(t->booking, "end"), &old_end);
 	int64_t end = s->has_end ? s->end : s->start + (old_end - old_start);
+	if (!ml_time_in_range(end))
+		return ml_error_set(ML_EINVAL, "invalid_field", "start",
+				    "start plus the booking's duration must end %s.",
+				    ML_TIME_RANGE_TEXT);
 	if (end <= s->start)
 		return ml_error_set(ML_EINVAL, "invalid_field", "end", "end must be after start.");
 	if (end - s->start > MAX_DURATION)

@@ -159,8 +159,8 @@ int ml_v_time(json_t *obj, const char *key, const char *path, bool required, int
 	if (ml_time_parse(s, out) < 0)
 		return invalid(path,
 			       "%s must be an RFC 3339 time with an offset, like "
-			       "2026-12-01T15:00:00Z%s.",
-			       "");
+			       "2026-12-01T15:00:00Z, %s in UTC.",
+			       ML_TIME_RANGE_TEXT);
 	return 0;
 }
 

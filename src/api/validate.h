@@ -26,7 +26,7 @@ int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t m
 int ml_v_bool(json_t *obj, const char *key, const char *path, bool *out, bool *present);
 int ml_v_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
 	     int64_t *out, bool *present);
-/* RFC 3339 with offset. */
+/* RFC 3339 with offset, the instant within ML_TIME_MIN..ML_TIME_MAX (core/timeutil.h). */
 int ml_v_time(json_t *obj, const char *key, const char *path, bool required, int64_t *out,
 	      bool *present);
 int ml_v_email(const char *s, const char *path);

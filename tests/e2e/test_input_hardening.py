@@ -12,6 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures as fx  # noqa: E402
+import mailutil  # noqa: E402
 from harness import Client, main, start_daemon  # noqa: E402
 
 SRC = os.environ.get("ML_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
@@ -214,6 +215,58 @@ class InputHardening(unittest.TestCase):
         r = self.c.post("/v1/bookings/%s/cancel" % b["id"], {"reason": None})
         self.err(r, 400, "reason", "invalid_field")
         self.assertEqual(self.c.get("/v1/bookings/" + b["id"]).json["status"], "pending")
+
+    def test_times_out_of_range(self):
+        """Every time, given or computed, lies in 1970-01-01T00:00:00Z..2499-12-31T23:59:59Z
+        in UTC: the issue's examples are 400s naming start, for create and reschedule."""
+        c = self.c
+        day = fx.service(c, self.h["id"], duration_minutes=1440)
+
+        def create(start, sid=None, **kw):
+            body = {"service_id": sid or self.s["id"], "start": start,
+                    "customer": {"email": "t@x.test"}}
+            body.update(kw)
+            return c.post("/v1/bookings", body)
+
+        for start in ("9999-12-31T23:59:59-23:59", "1970-01-01T00:00:00+23:59",
+                      "1969-12-31T23:59:59Z", "2500-01-01T00:00:00Z",
+                      "2499-12-31T23:59:59-00:01"):
+            with self.subTest(start=start):
+                self.err(create(start), 400, "start", "invalid_field")
+        for start in ("9999-12-31T12:00:00Z", "2499-12-31T12:00:00Z"):
+            with self.subTest(start=start):
+                self.err(create(start, day["id"]), 400, "start", "invalid_field")
+        self.err(create("2499-12-31T12:00:00Z", end="2500-01-01T00:00:00Z"), 400, "end")
+        self.err(create("2026-12-01T15:00:00Z", end="9999-12-31T23:59:59-23:59"), 400, "end")
+
+        b = fx.booking(c, self.s["id"])  # 50 minutes
+        for start in ("9999-12-31T23:59:59-23:59", "1970-01-01T00:00:00+23:59",
+                      "2499-12-31T23:30:00Z"):
+            with self.subTest(reschedule=start):
+                r = c.post("/v1/bookings/%s/reschedule" % b["id"], {"start": start})
+                self.err(r, 400, "start", "invalid_field")
+        self.assertEqual(c.get("/v1/bookings/" + b["id"]).json["start"], b["start"])
+        self.alive()
+
+    def test_times_at_the_edges_make_whole_invitations(self):
+        """The first and last instants give invitations libical reads back with their
+        DTSTART and DTEND, in the booking's zone."""
+        c = self.c
+        cases = [("1970-01-01T00:00:00Z", "America/New_York", "1970-01-01T00:50:00Z"),
+                 ("2499-12-31T23:00:00Z", "UTC", "2499-12-31T23:50:00Z"),
+                 ("2499-12-31T20:00:00Z", "Pacific/Kiritimati", "2499-12-31T20:50:00Z"),
+                 ("2499-12-31T23:09:59Z", "Europe/London", "2499-12-31T23:59:59Z"),
+                 ("2499-07-01T12:00:00Z", "Australia/Sydney", "2499-07-01T12:50:00Z")]
+        for start, tz, end in cases:
+            with self.subTest(start=start, tz=tz):
+                b = fx.booking(c, self.s["id"], start=start, timezone=tz, status="confirmed")
+                self.assertEqual((b["start"], b["end"]), (start, end))
+                r = c.get("/v1/bookings/%s/invite.ics" % b["id"])
+                self.assertEqual(r.status, 200, r)
+                got = mailutil.ics_check(r.body.decode())
+                self.assertEqual(got["DTSTART"], [start])
+                self.assertEqual(got["DTEND"], [end])
+                self.assertNotIn("00000000T000000", r.body.decode())
 
 
 def fx_free_port():
