@@ -488,7 +488,7 @@ static void step(struct ml_http_req *req, struct ml_http_resp *resp, enum ml_boo
 			rc = ml_v_timezone(s.timezone, "timezone");
 	} else if (a == ML_BK_CANCEL || a == ML_BK_REJECT || a == ML_BK_COMPLETE) {
 		if ((rc = ml_v_known(ctx->body, NULL, reason_fields)) == 0)
-			rc = ml_v_string(ctx->body, "reason", "reason", false, 1000, &s.reason);
+			rc = ml_v_text(ctx->body, "reason", "reason", false, 1000, &s.reason);
 	} else {
 		rc = ml_v_none(ctx->body);
 	}

@@ -57,17 +57,23 @@ int ml_v_none(json_t *obj)
 	return ml_v_known(obj, NULL, none);
 }
 
-static bool valid_utf8_text(const char *s)
+/* jansson already guarantees UTF-8. Refused: C0 controls, DEL and the C1 controls (U+0080 to
+ * U+009F, NEL among them); a multiline text keeps tab, CR and LF. A single-line value goes
+ * into mail headers, .ics parameters, provider requests and log lines: a CR or LF there
+ * would start a new header or line. */
+static bool text_ok(const char *s, bool multiline)
 {
-	/* jansson already guarantees UTF-8; refuse control characters other than newline/tab. */
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t' || *p == '\r')))
 			return false;
+		if (*p == 0x7f || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+			return false;
+	}
 	return true;
 }
 
-int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
-		const char **out)
+static int string_at(json_t *obj, const char *key, const char *path, bool required, size_t max,
+		     bool multiline, const char **out)
 {
 	int rc;
 	json_t *v = member(obj, key, path, required, &rc);
@@ -87,10 +93,23 @@ int ml_v_string(json_t *obj, const char *key, const char *path, bool required, s
 		snprintf(what, sizeof what, " (at most %zu bytes)", max);
 		return invalid(path, "%s is too long%s.", what);
 	}
-	if (!valid_utf8_text(s))
-		return invalid(path, "%s must not contain control characters%s.", "");
+	if (!text_ok(s, multiline))
+		return invalid(path, "%s must not contain control characters%s.",
+			       multiline ? " other than tab and line breaks" : " or line breaks");
 	*out = s;
 	return 0;
+}
+
+int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
+		const char **out)
+{
+	return string_at(obj, key, path, required, max, false, out);
+}
+
+int ml_v_text(json_t *obj, const char *key, const char *path, bool required, size_t max,
+	      const char **out)
+{
+	return string_at(obj, key, path, required, max, true, out);
 }
 
 int ml_v_name(json_t *obj, const char *key, const char *path, bool required, size_t max,

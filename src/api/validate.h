@@ -11,9 +11,15 @@
 int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed);
 /* A body without fields (none sent, or {}): any member is unknown_field. */
 int ml_v_none(json_t *obj);
-/* A string member; *out is borrowed (NULL when absent and !required). max: byte length. */
+/* A single-line string member; *out is borrowed (NULL when absent and !required). max: byte
+ * length. Control characters (C0 including CR, LF and tab, DEL, C1) are refused: the value
+ * may reach a mail header, an .ics parameter, a URL or a log line. */
 int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
 		const char **out);
+/* A multiline text member (a reason, a template body): like ml_v_string, but tab, CR and LF
+ * are allowed; whoever emits it escapes them for the format (RFC 5545 TEXT, quoted-printable). */
+int ml_v_text(json_t *obj, const char *key, const char *path, bool required, size_t max,
+	      const char **out);
 /* Like ml_v_string, but never empty when given (create or update). */
 int ml_v_name(json_t *obj, const char *key, const char *path, bool required, size_t max,
 	      const char **out);

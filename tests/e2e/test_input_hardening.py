@@ -269,6 +269,113 @@ class InputHardening(unittest.TestCase):
                 self.assertNotIn("00000000T000000", r.body.decode())
 
 
+class ControlCharacters(unittest.TestCase):
+    """No control character reaches a mail header, an .ics line or a log line: single-line
+    fields refuse them at the API (400 naming the field); multiline texts (a reason, a
+    template body) keep line breaks, and whatever emits them escapes them — a reason used in a
+    subject stays one header line."""
+
+    INJECT = "x\r\nBcc: evil@attacker.test"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.smtp = mailutil.SMTPServer().start()
+        cls.d = start_daemon(env={"MEETLINK_SMTP_URL": "smtp://127.0.0.1:%d" % cls.smtp.port,
+                                  "MEETLINK_SMTP_FROM": "Meet Link <noreply@example.test>",
+                                  "MEETLINK_RETRY_BASE_MS": "100"})
+        cls.c = Client(cls.d.host, cls.d.port, cls.d.api_key)
+        cls.h = fx.host(cls.c, name="Ada", email="ada@example.test")
+        cls.s = fx.service(cls.c, cls.h["id"], is_online=False, platform=None)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.smtp.stop()
+        cls.d.close()
+
+    def err(self, r, field):
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json["error"].get("field"), field, r)
+        self.assertEqual(r.json["error"]["code"], "invalid_field", r)
+
+    def booking(self, **kw):
+        body = {"service_id": self.s["id"], "start": "2026-12-01T15:00:00Z",
+                "customer": {"name": "Grace", "email": "grace@example.test"}}
+        body.update(kw)
+        return self.c.post("/v1/bookings", body)
+
+    def test_single_line_fields_refuse_controls(self):
+        c = self.c
+        bad = [self.INJECT, "a\nb", "a\rb", "a\tb", "a\x7fb", "a\u0085b", "a\u009bb"]
+        for v in bad:
+            with self.subTest(value=v):
+                self.err(self.booking(customer={"name": v, "email": "g@x.test"}),
+                         "customer.name")
+                self.err(self.booking(title=v), "title")
+                self.err(self.booking(attendees=[{"name": v, "email": "a@x.test"}]),
+                         "attendees[0].name")
+                self.err(self.booking(customer={"email": "g@x.test", "external_id": v}),
+                         "customer.external_id")
+                self.err(c.post("/v1/hosts", {"name": v, "email": "h@x.test"}), "name")
+                self.err(c.patch("/v1/hosts/" + self.h["id"], {"name": v}), "name")
+                self.err(c.post("/v1/services", {"host_id": self.h["id"], "name": v,
+                                                 "is_online": False,
+                                                 "duration_minutes": 5}), "name")
+                self.err(c.patch("/v1/services/" + self.s["id"],
+                                 {"settings": {"passcode": v}}), "settings.passcode")
+                self.err(c.put("/v1/templates/invitation",
+                               {"subject": v, "text": "t", "html": "h"}), "subject")
+        # An address with a line break is not an address.
+        r = self.booking(customer={"email": "g@x.test\r\nBcc: evil@attacker.test"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json["error"]["field"], "customer.email")
+        # Text that only looks like a header is fine on one line; plain Unicode too.
+        r = self.booking(customer={"name": "Bcc: evil@attacker.test \u00e9\u2603",
+                                   "email": "g@x.test"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(c.get("/healthz").status, 200)
+
+    def test_reason_in_a_subject_stays_one_header(self):
+        c = self.c
+        # The cancellation subject shows the reason: a multiline text, allowed as such.
+        r = c.put("/v1/templates/cancellation",
+                  {"subject": "Cancelled: {{cancel_reason}}",
+                   "text": "Reason:\n{{cancel_reason}}\n", "html": "<p>{{cancel_reason}}</p>"})
+        self.assertEqual(r.status, 200, r)
+        try:
+            r = self.booking(status="confirmed", title="Weekly sync",
+                             attendees=[{"name": "Lin", "email": "lin@example.test"}])
+            self.assertIn(r.status, (200, 201), r)
+            b = r.json
+            self.smtp.take(3)  # the invitations: customer, attendee, host
+            r = c.post("/v1/bookings/%s/cancel" % b["id"],
+                       {"reason": "sick\r\nBcc: evil@attacker.test\nsorry"})
+            self.assertEqual(r.status, 200, r)
+            msgs = self.smtp.take(3)
+            for m in msgs:
+                self.assertEqual(len(m.rcpt_tos), 1, m.rcpt_tos)
+                self.assertIn(m.rcpt_tos[0], ("grace@example.test", "lin@example.test",
+                                              "ada@example.test"))
+                head = m.raw.split(b"\r\n\r\n", 1)[0]
+                names = [ln.split(b":", 1)[0].lower() for ln in head.split(b"\r\n")
+                         if ln and ln[:1] not in (b" ", b"\t")]
+                self.assertNotIn(b"bcc", names, head)
+                self.assertEqual(names.count(b"to"), 1, head)
+                self.assertEqual(names.count(b"subject"), 1, head)
+                self.assertIn("Bcc: evil@attacker.test", str(m.msg["Subject"]))
+                self.assertIsNone(m.msg["Bcc"])
+                text, _, cal = mailutil.parts(m.msg)
+                self.assertIn("sick", text)
+                self.assertEqual(mailutil.ics_check(cal.get_content())["STATUS"],
+                                 ["CANCELLED"])
+            self.assertNotIn("evil@attacker.test",
+                             [r for m in self.smtp.messages for r in m.rcpt_tos])
+        finally:
+            c.delete("/v1/templates/cancellation")
+        # No log line starts with the injected text.
+        for line in self.d.logs().splitlines():
+            self.assertFalse(line.startswith("Bcc"), line)
+
+
 def fx_free_port():
     import socket
     s = socket.socket()

@@ -325,6 +325,37 @@ static void test_time_bounds(void **state)
 	free(s);
 }
 
+/* Text from outside never starts a line of its own: CR and LF in a TEXT value are escaped
+ * (RFC 5545 §3.3.11), in a parameter they become spaces, other controls too. */
+static void test_control_characters(void **state)
+{
+	(void)state;
+	struct ml_ics_event ev = base();
+	char *s = NULL;
+	icalcomponent *vev, *cal;
+	ev.summary = "Sync\r\nBEGIN:VALARM\r\nACTION:AUDIO\x01\x7f";
+	ev.description = "one\r\nATTENDEE:mailto:evil@attacker.test\ntwo";
+	ev.organizer.name = "Ada\r\nATTENDEE:mailto:evil@attacker.test\x1b";
+	assert_int_equal(ml_ics_build(&s, &ev), 0);
+	check_wire(s);
+	assert_null(strstr(s, "\r\nBEGIN:VALARM"));
+	assert_null(strstr(s, "\r\nATTENDEE:mailto:evil"));
+	assert_null(strstr(s, "\x01"));
+	assert_null(strstr(s, "\x1b"));
+	assert_null(strstr(s, "\x7f"));
+	for (const char *p = s; (p = strchr(p, '\r')) != NULL; p++)
+		assert_int_equal(p[1], '\n'); /* a CR only ends a line */
+	cal = parse(s, &vev);
+	assert_null(icalcomponent_get_first_component(vev, ICAL_VALARM_COMPONENT));
+	int attendees = 0;
+	for (icalproperty *a = icalcomponent_get_first_property(vev, ICAL_ATTENDEE_PROPERTY); a;
+	     a = icalcomponent_get_next_property(vev, ICAL_ATTENDEE_PROPERTY))
+		attendees++;
+	assert_int_equal(attendees, (int)ev.nattendees);
+	icalcomponent_free(cal);
+	free(s);
+}
+
 static void test_cancel(void **state)
 {
 	(void)state;
@@ -492,6 +523,7 @@ int main(void)
 	    cmocka_unit_test(test_utc),
 	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_time_bounds),
+	    cmocka_unit_test(test_control_characters),
 	    cmocka_unit_test(test_escaping_and_folding),
 	    cmocka_unit_test(test_invalid),
 	};
