@@ -27,7 +27,7 @@ static bool followed_by_colon(const char *buf, size_t n, size_t i)
 }
 
 int ml_json_depth_check(const char *buf, size_t n, int max_depth, size_t *at, char *key,
-			size_t keycap)
+                        size_t keycap)
 {
 	size_t key_from = 0, key_len = 0;
 	bool top_object = false;
@@ -38,7 +38,8 @@ int ml_json_depth_check(const char *buf, size_t n, int max_depth, size_t *at, ch
 		if (c == '"') {
 			size_t end = string_end(buf, n, i);
 			/* A member name of the top-level object: remembered to name the field. */
-			if (depth == 1 && top_object && end < n && followed_by_colon(buf, n, end + 1)) {
+			if (depth == 1 && top_object && end < n &&
+			    followed_by_colon(buf, n, end + 1)) {
 				key_from = i + 1;
 				key_len = end - i - 1;
 			}
@@ -51,8 +52,9 @@ int ml_json_depth_check(const char *buf, size_t n, int max_depth, size_t *at, ch
 					*at = i;
 				if (key && keycap > 0) {
 					bool plain = memchr(buf + key_from, '\\', key_len) == NULL;
-					size_t k = plain ? ml_utf8_cut(buf + key_from, key_len, keycap - 1)
-							 : 0;
+					size_t k =
+					    plain ? ml_utf8_cut(buf + key_from, key_len, keycap - 1)
+					          : 0;
 					memcpy(key, buf + key_from, k);
 					key[k] = '\0';
 				}
@@ -73,7 +75,7 @@ json_t *ml_json_parse(const char *buf, size_t n, size_t flags, int max_depth, js
 		if (err) {
 			memset(err, 0, sizeof *err);
 			snprintf(err->text, sizeof err->text, "nesting deeper than %d levels",
-				 max_depth);
+			         max_depth);
 			err->position = (int)(at < (size_t)0x7fffffff ? at : 0x7fffffff);
 			err->line = -1;
 			err->column = -1;

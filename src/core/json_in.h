@@ -18,11 +18,10 @@
  * top-level member under which it happened ("" when none, or when the name needs
  * unescaping). Sets no error detail. */
 int ml_json_depth_check(const char *buf, size_t n, int max_depth, size_t *at, char *key,
-			size_t keycap);
+                        size_t keycap);
 
 /* json_loadb with the depth check first: NULL when the text nests deeper than max_depth
  * (err->text says so, err->position is the offset) or is not JSON. New reference. */
-json_t *ml_json_parse(const char *buf, size_t n, size_t flags, int max_depth,
-		      json_error_t *err);
+json_t *ml_json_parse(const char *buf, size_t n, size_t flags, int max_depth, json_error_t *err);
 
 #endif

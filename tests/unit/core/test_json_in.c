@@ -33,8 +33,7 @@ static void test_depth_counts(void **state)
 	size_t at = 99;
 	char key[16];
 	assert_int_equal(ml_json_depth_check("{}", 2, 1, &at, key, sizeof key), 0);
-	assert_int_equal(ml_json_depth_check("{\"a\":[]}", 8, 1, &at, key, sizeof key),
-			 ML_EINVAL);
+	assert_int_equal(ml_json_depth_check("{\"a\":[]}", 8, 1, &at, key, sizeof key), ML_EINVAL);
 	assert_int_equal(at, 5);
 	assert_string_equal(key, "a");
 	assert_int_equal(ml_json_depth_check("{\"a\":[]}", 8, 2, &at, key, sizeof key), 0);
@@ -73,9 +72,9 @@ static void test_parse(void **state)
 	free(deep);
 	j = ml_json_parse("{\"a\":[[[1]]]}", 13, 0, ML_JSON_MAX_DEPTH, &err);
 	assert_non_null(j);
-	assert_int_equal(json_integer_value(json_array_get(json_array_get(
-			     json_array_get(json_object_get(j, "a"), 0), 0), 0)),
-			 1);
+	assert_int_equal(json_integer_value(json_array_get(
+	                     json_array_get(json_array_get(json_object_get(j, "a"), 0), 0), 0)),
+	                 1);
 	json_decref(j);
 }
 

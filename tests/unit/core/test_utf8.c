@@ -32,7 +32,7 @@ static void test_two_byte(void **state)
 {
 	(void)state;
 	const char *s = "a\xC3\xA9"
-			"b"; /* aéb */
+	                "b"; /* aéb */
 	assert_int_equal(cut(s, 4), 4);
 	assert_int_equal(cut(s, 3), 3);
 	assert_int_equal(cut(s, 2), 1); /* é would be cut in half */
@@ -136,7 +136,9 @@ static void test_log_escape(void **state)
 	char out[64];
 	assert_int_equal(ml_log_escape(out, sizeof out, "x\r\nBcc: evil"), 18);
 	assert_string_equal(out, "x\\x0d\\x0aBcc: evil");
-	ml_log_escape(out, sizeof out, "a\tb\x7f\xFF" "c\xC3\xA9");
+	ml_log_escape(out, sizeof out,
+	              "a\tb\x7f\xFF"
+	              "c\xC3\xA9");
 	assert_string_equal(out, "a\\x09b\\x7f\\xffc\xC3\xA9");
 	/* Cut whole: an escape or a character that does not fit is left out. */
 	assert_int_equal(ml_log_escape(out, 4, "ab\xC3\xA9"), 2);
@@ -148,9 +150,9 @@ static void test_log_escape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ascii),       cmocka_unit_test(test_two_byte),
-	    cmocka_unit_test(test_three_byte),  cmocka_unit_test(test_four_byte),
-	    cmocka_unit_test(test_invalid),     cmocka_unit_test(test_copy_and_clip),
+	    cmocka_unit_test(test_ascii),        cmocka_unit_test(test_two_byte),
+	    cmocka_unit_test(test_three_byte),   cmocka_unit_test(test_four_byte),
+	    cmocka_unit_test(test_invalid),      cmocka_unit_test(test_copy_and_clip),
 	    cmocka_unit_test(test_error_detail), cmocka_unit_test(test_log_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
