@@ -1,5 +1,6 @@
 /* Dispatch: routing, authentication, JSON bodies, idempotent writes, shared rendering. */
 #include "api/api.h"
+#include "core/json_in.h"
 #include "core/json_text.h"
 #include "core/crypto.h"
 #include "core/error.h"
@@ -166,6 +167,14 @@ static int parse_body(struct ml_http_req *req, struct ml_api_ctx *ctx)
 	if (ct && strncasecmp(ct, "application/json", 16) != 0)
 		return ml_error_set(ML_EUNSUPPORTED, "unsupported_media_type", "Content-Type",
 				    "Send the body as JSON with Content-Type: application/json.");
+	/* Measured before jansson parses it: nothing deeper than ML_JSON_MAX_DEPTH reaches the
+	 * recursive code after it (copies, serializers, the webhook payloads). */
+	char key[64];
+	if (ml_json_depth_check(req->body, req->body_len, ML_JSON_MAX_DEPTH, NULL, key,
+				sizeof key) < 0)
+		return ml_error_set(ML_EINVAL, "too_deep", *key ? key : NULL,
+				    "The body nests deeper than %d levels%s%s.", ML_JSON_MAX_DEPTH,
+				    *key ? " under " : "", key);
 	ctx->body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!ctx->body)
 		return ml_error_set(ML_EINVAL, "invalid_json", NULL,

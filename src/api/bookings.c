@@ -85,7 +85,7 @@ static int parse_create(json_t *body, struct create_in *in)
 	    (rc = ml_v_string(body, "title", "title", false, 300, &title)) < 0 ||
 	    (rc = ml_v_string(body, "status", "status", false, 16, &in->status)) < 0 ||
 	    (rc = ml_v_object(body, "customer", "customer", true, &customer)) < 0 ||
-	    (rc = ml_v_object(body, "metadata", "metadata", false, &meta)) < 0)
+	    (rc = ml_v_metadata(body, "metadata", "metadata", &meta)) < 0)
 		return rc;
 	if (tz && (rc = ml_v_timezone(tz, "timezone")) < 0)
 		return rc;
@@ -270,6 +270,13 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 			      ? in->end
 			      : in->start + 60 * json_integer_value(
 						    json_object_get(t.service, "duration_minutes"));
+	if (!ml_time_in_range(end)) {
+		/* The service's duration takes the end past what an invitation can carry. */
+		rc = ml_error_set(ML_EINVAL, "invalid_field", "start",
+				  "start plus the service's duration must end %s.",
+				  ML_TIME_RANGE_TEXT);
+		goto done;
+	}
 	char sbuf[ML_RFC3339_MAX], ebuf[ML_RFC3339_MAX], hp[ML_ID_MAX];
 	ml_time_format(in->start, sbuf);
 	ml_time_format(end, ebuf);
@@ -361,12 +368,16 @@ static int reschedule(struct ml_tx *tx, struct ml_api_write *w, struct trio *t, 
 		      json_t *events)
 {
 	struct ml_api_ctx *ctx = w->ctx;
-	int64_t old_start, old_end;
+	int64_t old_start = 0, old_end = 0;
 	char sbuf[ML_RFC3339_MAX], ebuf[ML_RFC3339_MAX];
 
 	ml_time_parse(str(t->booking, "start"), &old_start);
 	ml_time_parse(str(t->booking, "end"), &old_end);
 	int64_t end = s->has_end ? s->end : s->start + (old_end - old_start);
+	if (!ml_time_in_range(end))
+		return ml_error_set(ML_EINVAL, "invalid_field", "start",
+				    "start plus the booking's duration must end %s.",
+				    ML_TIME_RANGE_TEXT);
 	if (end <= s->start)
 		return ml_error_set(ML_EINVAL, "invalid_field", "end", "end must be after start.");
 	if (end - s->start > MAX_DURATION)
@@ -477,7 +488,7 @@ static void step(struct ml_http_req *req, struct ml_http_resp *resp, enum ml_boo
 			rc = ml_v_timezone(s.timezone, "timezone");
 	} else if (a == ML_BK_CANCEL || a == ML_BK_REJECT || a == ML_BK_COMPLETE) {
 		if ((rc = ml_v_known(ctx->body, NULL, reason_fields)) == 0)
-			rc = ml_v_string(ctx->body, "reason", "reason", false, 1000, &s.reason);
+			rc = ml_v_text(ctx->body, "reason", "reason", false, 1000, &s.reason);
 	} else {
 		rc = ml_v_none(ctx->body);
 	}

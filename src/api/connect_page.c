@@ -13,6 +13,7 @@
  * error lands on a page that says so, and nothing is stored.
  */
 #include "api/api.h"
+#include "core/json_in.h"
 #include "core/html.h"
 #include "api/conn_api.h"
 #include "conn/connections.h"
@@ -228,7 +229,8 @@ static void disconnect_post(struct ml_http_req *req, struct ml_http_resp *resp)
 			      "Send the body as JSON with Content-Type: application/json.");
 		return;
 	}
-	json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *body = ml_json_parse(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+				     ML_JSON_MAX_DEPTH, NULL);
 	const char *t = json_string_value(json_object_get(body, "t"));
 	const char *platform = json_string_value(json_object_get(body, "platform"));
 	if (!link_ok(app, t, &l, resp, true)) {

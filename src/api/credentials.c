@@ -271,8 +271,11 @@ void ml_api_credentials_put(struct ml_http_req *req, struct ml_http_resp *resp)
 		for (int s = 0; k->secrets[s]; s++)
 			if (strcmp(k->secrets[s], allowed[i]) == 0)
 				secret = true;
-		if ((rc = ml_v_name(ctx->body, allowed[i], allowed[i], true,
-				    secret ? k->secret_max : 256, &v)) < 0)
+		/* A PEM key spans lines; every other value goes into a header or a URL and is
+		 * one line (ml_v_name refuses CR and LF). */
+		bool pem = secret && strcmp(allowed[i], "private_key") == 0;
+		if ((rc = (pem ? ml_v_text : ml_v_name)(ctx->body, allowed[i], allowed[i], true,
+							secret ? k->secret_max : 256, &v)) < 0)
 			goto fail;
 		if ((rc = no_controls(allowed[i], v)) < 0)
 			goto fail;

@@ -21,7 +21,7 @@ static int host_apply(json_t *body, json_t *doc, bool create)
 	    (rc = ml_v_name(body, "name", "name", create, 200, &name)) < 0 ||
 	    (rc = ml_v_string(body, "email", "email", create, 254, &email)) < 0 ||
 	    (rc = ml_v_string(body, "timezone", "timezone", false, 64, &tz)) < 0 ||
-	    (rc = ml_v_object(body, "metadata", "metadata", false, &meta)) < 0)
+	    (rc = ml_v_metadata(body, "metadata", "metadata", &meta)) < 0)
 		return rc;
 	if (email && (rc = ml_v_email(email, "email")) < 0)
 		return rc;

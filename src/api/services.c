@@ -50,9 +50,13 @@ static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)
 		if (present)
 			json_object_set_new(out, flags[i], json_boolean(v));
 	}
-	if ((rc = ml_v_string(in, "passcode", "settings.passcode", false, 32, &passcode)) < 0 ||
-	    (rc = ml_v_string(in, "fallback", "settings.fallback", false, 32, &fallback)) < 0 ||
-	    (rc = ml_v_string(in, "manual_url", "settings.manual_url", false, 2048, &manual)) < 0)
+	bool given;
+	if ((rc = ml_v_string_or_null(in, "passcode", "settings.passcode", 32, &passcode,
+				      &given)) < 0 ||
+	    (rc = ml_v_string_or_null(in, "fallback", "settings.fallback", 32, &fallback,
+				      &given)) < 0 ||
+	    (rc = ml_v_string_or_null(in, "manual_url", "settings.manual_url", 2048, &manual,
+				      &given)) < 0)
 		return rc;
 	/* null clears a setting, as it does for fallback. */
 	if (json_is_null(json_object_get(in, "passcode")))
@@ -79,7 +83,7 @@ static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)
 static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool create)
 {
 	const char *name, *platform, *host_id, *ext;
-	bool online = false, online_given, ext_given;
+	bool online = false, online_given, ext_given, platform_given;
 	int64_t duration;
 	bool dur_given;
 	json_t *settings, *meta;
@@ -90,11 +94,11 @@ static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool
 	    (rc = ml_v_string(body, "host_id", "host_id", create, 64, &host_id)) < 0 ||
 	    (rc = ml_v_name(body, "name", "name", create, 200, &name)) < 0 ||
 	    (rc = ml_v_bool(body, "is_online", "is_online", &online, &online_given)) < 0 ||
-	    (rc = ml_v_string(body, "platform", "platform", false, 32, &platform)) < 0 ||
+	    (rc = ml_v_string_or_null(body, "platform", "platform", 32, &platform, &platform_given)) < 0 ||
 	    (rc = ml_v_int(body, "duration_minutes", "duration_minutes", 1, 24 * 60, &duration,
 			   &dur_given)) < 0 ||
 	    (rc = ml_v_object(body, "settings", "settings", false, &settings)) < 0 ||
-	    (rc = ml_v_object(body, "metadata", "metadata", false, &meta)) < 0)
+	    (rc = ml_v_metadata(body, "metadata", "metadata", &meta)) < 0)
 		return rc;
 	if (create && !dur_given)
 		return ml_error_set(ML_EINVAL, "missing_field", "duration_minutes",

@@ -110,8 +110,8 @@ void ml_api_templates_put(struct ml_http_req *req, struct ml_http_resp *resp)
 	}
 	if ((rc = ml_v_known(ctx->body, NULL, fields)) < 0 ||
 	    (rc = ml_v_name(ctx->body, "subject", "subject", true, 500, &subject)) < 0 ||
-	    (rc = ml_v_name(ctx->body, "text", "text", true, MAX_BODY_TEMPLATE, &text)) < 0 ||
-	    (rc = ml_v_name(ctx->body, "html", "html", true, MAX_BODY_TEMPLATE, &html)) < 0) {
+	    (rc = ml_v_text(ctx->body, "text", "text", true, MAX_BODY_TEMPLATE, &text)) < 0 ||
+	    (rc = ml_v_text(ctx->body, "html", "html", true, MAX_BODY_TEMPLATE, &html)) < 0) {
 		ml_resp_errno(resp, rc);
 		return;
 	}

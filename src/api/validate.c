@@ -1,8 +1,11 @@
 #include "api/validate.h"
 #include "core/error.h"
+#include "core/json_text.h"
+#include "core/mem.h"
 #include "core/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int invalid(const char *path, const char *fmt, const char *what)
@@ -10,15 +13,19 @@ static int invalid(const char *path, const char *fmt, const char *what)
 	return ml_error_set(ML_EINVAL, "invalid_field", path, fmt, path, what);
 }
 
-/* The member `key` of obj, or NULL when it is absent or null (*rc: missing_field when it is
- * required, else 0). */
+/* The member `key` of obj, or NULL when it is absent (*rc: missing_field when it is
+ * required, else 0) or null (*rc: invalid_field; a member the OpenAPI document declares
+ * nullable is read with the _or_null functions, which look for null first). */
 static json_t *member(json_t *obj, const char *key, const char *path, bool required, int *rc)
 {
 	json_t *v = json_object_get(obj, key);
 	*rc = 0;
 	if (v && !json_is_null(v))
 		return v;
-	if (required)
+	if (v)
+		*rc = ml_error_set(ML_EINVAL, "invalid_field", path, "%s must not be null.%s",
+				   path, required ? "" : " Leave it out instead.");
+	else if (required)
 		*rc = ml_error_set(ML_EINVAL, "missing_field", path, "%s is required.", path);
 	return NULL;
 }
@@ -32,11 +39,13 @@ int ml_v_known(json_t *obj, const char *prefix, const char *const *allowed)
 		for (int i = 0; allowed[i] && !ok; i++)
 			ok = strcmp(allowed[i], key) == 0;
 		if (!ok) {
-			char path[128];
-			snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "",
-				 prefix && *prefix ? "." : "", key);
-			return ml_error_set(ML_EINVAL, "unknown_field", path,
-					    "%s is not a field of this object.", path);
+			/* Any length here: the error detail cuts it on a character boundary. */
+			char *path = ml_asprintf("%s%s%s", prefix ? prefix : "",
+						 prefix && *prefix ? "." : "", key);
+			int rc = ml_error_set(ML_EINVAL, "unknown_field", path,
+					      "%s is not a field of this object.", path);
+			free(path);
+			return rc;
 		}
 	}
 	return 0;
@@ -48,17 +57,23 @@ int ml_v_none(json_t *obj)
 	return ml_v_known(obj, NULL, none);
 }
 
-static bool valid_utf8_text(const char *s)
+/* jansson already guarantees UTF-8. Refused: C0 controls, DEL and the C1 controls (U+0080 to
+ * U+009F, NEL among them); a multiline text keeps tab, CR and LF. A single-line value goes
+ * into mail headers, .ics parameters, provider requests and log lines: a CR or LF there
+ * would start a new header or line. */
+static bool text_ok(const char *s, bool multiline)
 {
-	/* jansson already guarantees UTF-8; refuse control characters other than newline/tab. */
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t' || *p == '\r')))
 			return false;
+		if (*p == 0x7f || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+			return false;
+	}
 	return true;
 }
 
-int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
-		const char **out)
+static int string_at(json_t *obj, const char *key, const char *path, bool required, size_t max,
+		     bool multiline, const char **out)
 {
 	int rc;
 	json_t *v = member(obj, key, path, required, &rc);
@@ -78,10 +93,23 @@ int ml_v_string(json_t *obj, const char *key, const char *path, bool required, s
 		snprintf(what, sizeof what, " (at most %zu bytes)", max);
 		return invalid(path, "%s is too long%s.", what);
 	}
-	if (!valid_utf8_text(s))
-		return invalid(path, "%s must not contain control characters%s.", "");
+	if (!text_ok(s, multiline))
+		return invalid(path, "%s must not contain control characters%s.",
+			       multiline ? " other than tab and line breaks" : " or line breaks");
 	*out = s;
 	return 0;
+}
+
+int ml_v_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
+		const char **out)
+{
+	return string_at(obj, key, path, required, max, false, out);
+}
+
+int ml_v_text(json_t *obj, const char *key, const char *path, bool required, size_t max,
+	      const char **out)
+{
+	return string_at(obj, key, path, required, max, true, out);
 }
 
 int ml_v_name(json_t *obj, const char *key, const char *path, bool required, size_t max,
@@ -96,7 +124,11 @@ int ml_v_name(json_t *obj, const char *key, const char *path, bool required, siz
 int ml_v_string_or_null(json_t *obj, const char *key, const char *path, size_t max,
 			const char **out, bool *present)
 {
-	*present = json_object_get(obj, key) != NULL;
+	json_t *v = json_object_get(obj, key);
+	*present = v != NULL;
+	*out = NULL;
+	if (json_is_null(v))
+		return 0;
 	return ml_v_string(obj, key, path, false, max, out);
 }
 
@@ -146,8 +178,8 @@ int ml_v_time(json_t *obj, const char *key, const char *path, bool required, int
 	if (ml_time_parse(s, out) < 0)
 		return invalid(path,
 			       "%s must be an RFC 3339 time with an offset, like "
-			       "2026-12-01T15:00:00Z%s.",
-			       "");
+			       "2026-12-01T15:00:00Z, %s in UTC.",
+			       ML_TIME_RANGE_TEXT);
 	return 0;
 }
 
@@ -187,6 +219,71 @@ int ml_v_url(const char *s, const char *path)
 	if (!ok)
 		return ml_error_set(ML_EINVAL, "invalid_url", path,
 				    "%s must be an http(s) URL.", path);
+	return 0;
+}
+
+/* The depth of v (a scalar is 0), walking no deeper than limit + 1; *bad: a member name
+ * longer than ML_META_MAX_KEY, when one is found. */
+static int meta_depth(json_t *v, int limit, const char **bad)
+{
+	int deepest = 0;
+	if (limit < 0)
+		return 1;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *m;
+		json_object_foreach(v, k, m) {
+			if (strlen(k) > ML_META_MAX_KEY && !*bad)
+				*bad = k;
+			int d = meta_depth(m, limit - 1, bad);
+			if (d > deepest)
+				deepest = d;
+		}
+		return deepest + 1;
+	}
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *m;
+		json_array_foreach(v, i, m) {
+			int d = meta_depth(m, limit - 1, bad);
+			if (d > deepest)
+				deepest = d;
+		}
+		return deepest + 1;
+	}
+	return 0;
+}
+
+int ml_v_metadata(json_t *obj, const char *key, const char *path, json_t **out)
+{
+	const char *bad = NULL;
+	json_t *v;
+	int rc = ml_v_object(obj, key, path, false, &v);
+
+	*out = NULL;
+	if (rc < 0 || !v)
+		return rc;
+	if (json_object_size(v) > ML_META_MAX_KEYS)
+		return ml_error_set(ML_EINVAL, "invalid_field", path,
+				    "%s has at most %d members.", path, ML_META_MAX_KEYS);
+	if (meta_depth(v, ML_META_MAX_DEPTH, &bad) > ML_META_MAX_DEPTH)
+		return ml_error_set(ML_EINVAL, "invalid_field", path,
+				    "%s nests at most %d levels deep.", path, ML_META_MAX_DEPTH);
+	if (bad) {
+		char *p = ml_asprintf("%s.%s", path, bad);
+		rc = ml_error_set(ML_EINVAL, "invalid_field", p,
+				  "A member name in %s is longer than %d bytes.", path,
+				  ML_META_MAX_KEY);
+		free(p);
+		return rc;
+	}
+	char *text = ml_json_text(v);
+	size_t n = text ? strlen(text) : 0;
+	free(text);
+	if (n > ML_META_MAX_BYTES)
+		return ml_error_set(ML_EINVAL, "invalid_field", path,
+				    "%s is at most %d bytes as JSON.", path, ML_META_MAX_BYTES);
+	*out = v;
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "core/vault.h"
 #include "notify/nudge.h"
 #include "notify/outbox.h"
@@ -39,6 +40,13 @@
 #define SUPERSEDE_WINDOW_MS (5 * 60 * 1000)
 
 static char *g_public_url;
+
+/* A provider's or caller's reason, kept to 500 bytes of whole characters. */
+static char *cut500(const char *why)
+{
+	return ml_strndup(why, ml_utf8_cut(why, strlen(why), 500));
+}
+
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void ml_conn_configure(const char *public_url)
@@ -370,7 +378,7 @@ int ml_conn_refresh_failed(struct ml_tx *tx, const char *conn_id, bool reauth, c
 			  r.refreshed_at >= now - SUPERSEDE_WINDOW_MS;
 	r.lease_until = 0;
 	free(r.last_error);
-	r.last_error = ml_asprintf("%.500s", why ? why : "The refresh failed.");
+	r.last_error = cut500(why ? why : "The refresh failed.");
 	free(r.last_error_code);
 	r.last_error_code = NULL;
 	r.last_error_at = now;
@@ -560,7 +568,7 @@ int ml_conn_erase(struct ml_tx *tx, const char *conn_id, const char *why)
 	r.lease_until = 0;
 	free(r.last_error);
 	free(r.last_error_code);
-	r.last_error = why ? ml_asprintf("%.500s", why) : NULL;
+	r.last_error = why ? cut500(why) : NULL;
 	r.last_error_code = why ? ml_strdup("disconnected") : NULL;
 	r.last_error_at = why ? ml_now_ms() : 0;
 	if ((rc = ml_tx_conn_put(tx, &r)) == 0 && (rc = ml_notify_reconnected(tx, r.id)) > 0)

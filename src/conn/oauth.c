@@ -1,9 +1,11 @@
 /* OAuth 2.0 with Google, Zoom and Microsoft: endpoints, PKCE, requests and answers. */
 #include "conn/oauth.h"
+#include "core/json_in.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/url.h"
+#include "core/utf8.h"
 #include "http/http.h"
 
 #include <stdlib.h>
@@ -366,7 +368,7 @@ CURL *ml_oauth_account_easy(const struct ml_oauth_config *c, const char *platfor
 
 char *ml_oauth_parse_account(const char *platform, const char *body)
 {
-	json_t *j = json_loads(body ? body : "", 0, NULL);
+	json_t *j = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
 	const char *email = NULL;
 	char *out = NULL;
 	if (!j)
@@ -421,7 +423,7 @@ static bool token_chars_ok(const char *t)
 
 int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens *out)
 {
-	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+	json_t *j = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
 	int rc;
 
 	if (status >= 200 && status < 300) {
@@ -468,7 +470,7 @@ int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens 
 	if (!desc)
 		desc = json_string_value(json_object_get(j, "reason"));
 	char shortdesc[160];
-	snprintf(shortdesc, sizeof shortdesc, "%s", desc ? desc : "");
+	ml_utf8_copy(shortdesc, sizeof shortdesc, desc);
 	char *nl = strpbrk(shortdesc, "\r\n");
 	if (nl)
 		*nl = '\0';

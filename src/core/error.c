@@ -1,4 +1,5 @@
 #include "core/error.h"
+#include "core/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,11 +17,14 @@ int ml_error_set(int err, const char *code, const char *field, const char *fmt, 
 	va_list ap;
 
 	tl.err = err;
-	snprintf(tl.code, sizeof tl.code, "%s", code ? code : "");
-	snprintf(tl.field, sizeof tl.field, "%s", field ? field : "");
+	/* Each part becomes a JSON string of the error body: cut whole characters only, and
+	 * stop before bytes that are not UTF-8 (a provider's text, a cut elsewhere). */
+	ml_utf8_copy(tl.code, sizeof tl.code, code);
+	ml_utf8_copy(tl.field, sizeof tl.field, field);
 	va_start(ap, fmt);
 	vsnprintf(tl.message, sizeof tl.message, fmt, ap);
 	va_end(ap);
+	ml_utf8_clip(tl.message);
 	return err;
 }
 

@@ -1,4 +1,5 @@
 #include "core/jwt.h"
+#include "core/json_in.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
@@ -211,7 +212,7 @@ static json_t *decode_part(const char *s, size_t n)
 
 	if (!raw)
 		return NULL;
-	j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
+	j = ml_json_parse((const char *)raw, len, JSON_REJECT_DUPLICATES, ML_JSON_MAX_DEPTH, NULL);
 	free(raw);
 	if (j && !json_is_object(j)) {
 		json_decref(j);

@@ -71,8 +71,15 @@ int ml_time_parse(const char *s, int64_t *out)
 		se = 59; /* leap second: clamp, as most systems do */
 	int64_t t = ml_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	t -= (int64_t)sign * (oh * 3600 + om * 60);
+	if (!ml_time_in_range(t))
+		return ML_EINVAL;
 	*out = t;
 	return 0;
+}
+
+bool ml_time_in_range(int64_t t)
+{
+	return t >= ML_TIME_MIN && t <= ML_TIME_MAX;
 }
 
 void ml_time_format(int64_t t, char out[ML_RFC3339_MAX])

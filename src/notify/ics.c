@@ -1,6 +1,7 @@
 #include "notify/ics.h"
 #include "core/error.h"
 #include "core/mem.h"
+#include "core/timeutil.h"
 
 #include <libical/ical.h>
 #include <pthread.h>
@@ -27,6 +28,13 @@ static bool is_utc(const char *tzid)
 	       strcmp(tzid, "Z") == 0;
 }
 
+/* Whether t can go into the invitation as a DATE-TIME (core/timeutil.h: past 3000 libical
+ * writes 00000000T000000, and an invitation without its DTSTART is worse than none). */
+static bool writable(struct icaltimetype t)
+{
+	return !icaltime_is_null_time(t) && t.year >= 1 && t.year <= ML_TIME_MAX_YEAR;
+}
+
 /* The event's local start and end in `tzid` (floating times, TZID added by the caller) and a
  * private copy of the zone's VTIMEZONE, trimmed to the observances from the start on. Returns
  * NULL when libical does not know the zone. */
@@ -46,6 +54,12 @@ static icalcomponent *zone_times(const char *tzid, int64_t start, int64_t end,
 	pthread_mutex_unlock(&tz_lock);
 	if (!vtz)
 		return NULL;
+	if (!writable(*ls) || !writable(*le)) {
+		/* Past the last local year we write (core/timeutil.h): UTC times instead, the
+		 * instants stay right. */
+		icalcomponent_free(vtz);
+		return NULL;
+	}
 	/* Floating wall-clock values; the TZID parameter binds them to the VTIMEZONE. */
 	ls->zone = le->zone = NULL;
 	ls->is_date = le->is_date = 0;
@@ -166,6 +180,15 @@ static int check(const struct ml_ics_event *ev)
 		                    "method must be REQUEST, CANCEL or PUBLISH");
 	if (!ev->uid || !*ev->uid)
 		return ml_error_set(ML_EINVAL, "invalid_field", "uid", "the event needs a UID");
+	if (!ml_time_in_range(ev->start))
+		return ml_error_set(ML_EINVAL, "invalid_field", "start", "start must be %s",
+		                    ML_TIME_RANGE_TEXT);
+	if (!ml_time_in_range(ev->end))
+		return ml_error_set(ML_EINVAL, "invalid_field", "end", "end must be %s",
+		                    ML_TIME_RANGE_TEXT);
+	if (!ml_time_in_range(ev->dtstamp))
+		return ml_error_set(ML_EINVAL, "invalid_field", "dtstamp", "dtstamp must be %s",
+		                    ML_TIME_RANGE_TEXT);
 	if (ev->end < ev->start)
 		return ml_error_set(ML_EINVAL, "invalid_field", "end", "end is before start");
 	if (!email_ok(ev->organizer.email))
@@ -199,6 +222,12 @@ int ml_ics_build(char **out, const struct ml_ics_event *ev)
 		icaltimezone *utc = icaltimezone_get_utc_timezone();
 		ls = icaltime_from_timet_with_zone((time_t)ev->start, 0, utc);
 		le = icaltime_from_timet_with_zone((time_t)ev->end, 0, utc);
+	}
+	if (!writable(ls) || !writable(le)) {
+		if (vtz)
+			icalcomponent_free(vtz);
+		return ml_error_set(ML_EINVAL, "invalid_field", "start",
+		                    "the event's times cannot be written in an invitation");
 	}
 
 	cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);

@@ -67,9 +67,13 @@ int ml_invite_build(char **out, const char **method, const struct ml_invite *inv
 	    .attendees = people,
 	    .nattendees = n,
 	};
-	ml_time_parse(str(b, "start"), &ev.start);
-	ml_time_parse(str(b, "end"), &ev.end);
-	int rc = ml_ics_build(out, &ev);
+	/* A stored time that does not parse (written before times were bounded) fails the
+	 * invitation; it never becomes 1970. */
+	int rc = ml_time_parse(str(b, "start") ? str(b, "start") : "", &ev.start) < 0 ||
+	                 ml_time_parse(str(b, "end") ? str(b, "end") : "", &ev.end) < 0
+	             ? ml_error_set(ML_EINVAL, "invalid_field", "start",
+	                            "The booking's times cannot be written in an invitation.")
+	             : ml_ics_build(out, &ev);
 	if (rc == 0 && method)
 		*method = ev.method;
 	free(uid);

@@ -2,6 +2,7 @@
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,8 @@ int ml_webhook_filter_check(json_t *events)
 			                    "%s must be a string.", field);
 		if (strcmp(t, "*") != 0 && !ml_webhook_event_known(t) && !family_known(t))
 			return ml_error_set(ML_EINVAL, "unknown_event_type", field,
-			                    "%.80s is not an event type meetlink sends.", t);
+			                    "%.*s is not an event type meetlink sends.",
+			                    (int)ml_utf8_cut(t, strlen(t), 80), t);
 	}
 	return 0;
 }

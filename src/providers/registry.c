@@ -1,6 +1,7 @@
 /* The driver registry: one static table, one line per platform. Adding a platform means one
  * driver file and one line here (docs/providers.md). */
 #include "core/error.h"
+#include "core/utf8.h"
 #include "providers/provider.h"
 
 #include <stdarg.h>
@@ -77,10 +78,12 @@ int ml_perr_set(struct ml_perr *err, enum ml_perr_kind kind, int http_status, co
 	err->kind = kind;
 	err->http_status = http_status;
 	err->retry_after_ms = 0;
-	snprintf(err->code, sizeof(err->code), "%s", code ? code : "");
+	/* A provider's own text goes into these: cut whole characters only. */
+	ml_utf8_copy(err->code, sizeof(err->code), code);
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	ml_utf8_clip(err->message);
 	switch (kind) {
 	case ML_PERR_NONE:
 		return 0;

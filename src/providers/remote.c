@@ -1,6 +1,7 @@
 /* Helpers shared by the remote (sans-IO) drivers: steps, provider-side keys derived from the
  * booking, and the default classification of provider answers. */
 #include "providers/remote.h"
+#include "core/json_in.h"
 #include "core/crypto.h"
 #include "core/mem.h"
 
@@ -112,7 +113,7 @@ json_t *ml_presp_json(const struct ml_presp *r)
 {
 	if (r->transport != ML_PT_OK || !r->body || !r->body_len)
 		return NULL;
-	return json_loadb(r->body, r->body_len, 0, NULL);
+	return ml_json_parse(r->body, r->body_len, 0, ML_JSON_MAX_DEPTH, NULL);
 }
 
 const char *ml_pjs(json_t *o, const char *k)

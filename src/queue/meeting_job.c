@@ -13,6 +13,7 @@
 #include "conn/connections.h"
 #include "conn/links.h"
 #include "core/error.h"
+#include "core/utf8.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -600,7 +601,7 @@ static void on_fail(struct ml_job_run *run, struct mjob *mj, const char *retry_a
 		return;
 	}
 	if (e->kind == ML_PERR_REAUTH && mj->needs_creds && mj->tok.conn_id[0]) {
-		snprintf(mj->why, sizeof mj->why, "%s", e->message);
+		ml_utf8_copy(mj->why, sizeof mj->why, e->message);
 		mj->mark_reauth = true;
 		finish(run, ML_JOB_WAIT, 0, why, C_REAUTH);
 		return;
@@ -613,6 +614,7 @@ static void on_fail(struct ml_job_run *run, struct mjob *mj, const char *retry_a
 			snprintf(e->message + strlen(e->message),
 			         sizeof e->message - strlen(e->message),
 			         " (gave up after %d attempts)", run->job.attempts);
+			ml_utf8_clip(e->message); /* the note may have cut the provider's text */
 		}
 		finish(run, ML_JOB_RETRY, ml_now_ms() + delay, why, mj->final ? C_FAILED : C_NONE);
 		return;

@@ -6,6 +6,7 @@
  * when GET /_sandbox/requests reads it. Raw entries never leave the process: they are not
  * persisted, and every read goes through the redaction below. */
 #include "sandbox/sb_internal.h"
+#include "core/json_in.h"
 
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -187,7 +188,7 @@ static json_t *body_view(const char *ctype, const char *body, size_t n)
 	if (!body || !n)
 		return json_null();
 	if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) {
-		json_t *j = json_loadb(body, n, JSON_DECODE_ANY, NULL);
+		json_t *j = ml_json_parse(body, n, JSON_DECODE_ANY, ML_JSON_MAX_DEPTH, NULL);
 		if (j) {
 			json_t *r = ml_sb_redact(j);
 			json_decref(j);

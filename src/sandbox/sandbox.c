@@ -1,6 +1,7 @@
 /* The sandbox framework: the provider registry, the state roots, the request log, the
  * fault engine and the dispatch that ties them together. The control API is in control.c. */
 #include "sandbox/sandbox.h"
+#include "core/json_in.h"
 #include "sandbox/sb_internal.h"
 
 #include "core/crypto.h"
@@ -269,7 +270,7 @@ json_t *ml_sb_json_body(struct ml_http_req *req)
 {
 	if (!req->body_len)
 		return NULL;
-	return json_loadb(req->body, req->body_len, 0, NULL);
+	return ml_json_parse(req->body, req->body_len, 0, ML_JSON_MAX_DEPTH, NULL);
 }
 
 json_t *ml_sb_form_body(struct ml_http_req *req)

@@ -1,6 +1,7 @@
 /* Zoom event webhooks (signed POSTs after the endpoint.url_validation handshake, in order)
  * and the simulated host side: start_url starts a meeting, join_url shows it. */
 #include "sandbox/zoom_internal.h"
+#include "core/json_in.h"
 #include "core/html.h"
 
 #include "sandbox/outq.h"
@@ -30,7 +31,7 @@ struct validation {
 static void validation_done(void *arg, long status, const char *body)
 {
 	struct validation *v = arg;
-	json_t *doc = json_loads(body, 0, NULL);
+	json_t *doc = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
 	const char *enc = ml_sb_str(doc, "encryptedToken");
 	bool ok = status >= 200 && status < 300 && enc && !strcmp(enc, v->expect);
 

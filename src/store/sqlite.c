@@ -11,6 +11,7 @@
 #include "core/priority.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -400,9 +401,9 @@ static int carry_fn(struct ml_tx *tx, void *arg)
 	int rc = c->fn(tx, c->arg);
 	if (rc < 0) {
 		c->err = rc;
-		snprintf(c->code, sizeof c->code, "%s", ml_error_code());
-		snprintf(c->field, sizeof c->field, "%s", ml_error_field());
-		snprintf(c->message, sizeof c->message, "%s", ml_error_message());
+		ml_utf8_copy(c->code, sizeof c->code, ml_error_code());
+		ml_utf8_copy(c->field, sizeof c->field, ml_error_field());
+		ml_utf8_copy(c->message, sizeof c->message, ml_error_message());
 	}
 	return rc;
 }

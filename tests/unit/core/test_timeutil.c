@@ -9,7 +9,38 @@
 
 #include <cmocka.h>
 
+#include "core/error.h"
 #include "core/timeutil.h"
+
+/* Times are bounded in UTC, after the offset: 1970-01-01T00:00:00Z to 2499-12-31T23:59:59Z. */
+static void test_time_range(void **state)
+{
+	(void)state;
+	int64_t t = 42;
+	char buf[ML_RFC3339_MAX];
+	assert_int_equal(ml_time_parse("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, ML_TIME_MIN);
+	assert_int_equal(ml_time_parse("2499-12-31T23:59:59Z", &t), 0);
+	assert_int_equal(t, ML_TIME_MAX);
+	ml_time_format(t, buf);
+	assert_string_equal(buf, "2499-12-31T23:59:59Z");
+	assert_int_equal(ml_time_parse("1970-01-01T00:00:00-00:01", &t), 0);
+	assert_int_equal(t, 60);
+	assert_int_equal(ml_time_parse("2500-01-01T23:58:59+23:59", &t), 0);
+	assert_int_equal(t, ML_TIME_MAX);
+	/* The examples of issue 15: year 10000 and 1969 once the offset is applied. */
+	t = 42;
+	assert_int_equal(ml_time_parse("9999-12-31T23:59:59-23:59", &t), ML_EINVAL);
+	assert_int_equal(ml_time_parse("1970-01-01T00:00:00+23:59", &t), ML_EINVAL);
+	assert_int_equal(ml_time_parse("1970-01-01T00:00:00+00:01", &t), ML_EINVAL);
+	assert_int_equal(ml_time_parse("2499-12-31T23:59:59-00:01", &t), ML_EINVAL);
+	assert_int_equal(ml_time_parse("2500-01-01T00:00:00Z", &t), ML_EINVAL);
+	assert_int_equal(ml_time_parse("9999-12-31T23:59:59Z", &t), ML_EINVAL);
+	assert_int_equal(ml_time_parse("1969-12-31T23:59:59Z", &t), ML_EINVAL);
+	assert_int_equal(t, 42); /* untouched on failure */
+	assert_true(ml_time_in_range(0) && ml_time_in_range(ML_TIME_MAX));
+	assert_false(ml_time_in_range(-1) || ml_time_in_range(ML_TIME_MAX + 1));
+}
 
 static void test_zone_names(void **state)
 {
@@ -53,6 +84,7 @@ static void test_zone_names_from_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_time_range),
 	    cmocka_unit_test(test_zone_names),
 	    cmocka_unit_test(test_zone_names_from_threads),
 	};

@@ -274,6 +274,88 @@ static void test_utc(void **state)
 	free(s);
 }
 
+/* Times an invitation cannot carry are refused, never written as a broken file (libical
+ * writes DTSTART:00000000T000000 past the year 3000; core/timeutil.h stops at 2499). */
+static void test_time_bounds(void **state)
+{
+	(void)state;
+	struct ml_ics_event ev = base();
+	char *s = NULL;
+	icalcomponent *vev, *cal;
+
+	ev.start = 253402257600; /* 9999-12-31T12:00:00Z */
+	ev.end = ev.start + 86400;
+	assert_int_equal(ml_ics_build(&s, &ev), ML_EINVAL);
+	assert_null(s);
+	ev.end = ev.start - 1;
+	ev.start = -60;
+	assert_int_equal(ml_ics_build(&s, &ev), ML_EINVAL);
+	ev = base();
+	ev.dtstamp = INT64_MAX;
+	assert_int_equal(ml_ics_build(&s, &ev), ML_EINVAL);
+
+	ev = base();
+	ev.start = 32535216000; /* 3001-01-01T00:00:00Z */
+	ev.end = ev.start + 3600;
+	assert_int_equal(ml_ics_build(&s, &ev), ML_EINVAL);
+	assert_null(s);
+	ev.start = 16725225600; /* 2500-01-01T00:00:00Z */
+	assert_int_equal(ml_ics_build(&s, &ev), ML_EINVAL);
+	assert_null(s);
+
+	/* Pacific/Kiritimati is UTC+14: 2499-12-31T12:00Z is 2500-01-01 there, still written in
+	 * the zone. */
+	ev = base();
+	ev.tzid = "Pacific/Kiritimati";
+	ev.start = 16725182400;
+	ev.end = 16725225599; /* 2499-12-31T23:59:59Z */
+	assert_int_equal(ml_ics_build(&s, &ev), 0);
+	assert_non_null(strstr(s, "DTSTART;TZID=Pacific/Kiritimati:25000101T020000\r\n"));
+	cal = parse(s, &vev);
+	check_common(cal, vev, &ev, 2);
+	icalcomponent_free(cal);
+	free(s);
+
+	/* The first instant, in a zone west of UTC (1969 locally), is written in that zone. */
+	ev.tzid = "America/New_York";
+	ev.start = 0;
+	ev.end = 3600;
+	assert_int_equal(ml_ics_build(&s, &ev), 0);
+	assert_non_null(strstr(s, "DTSTART;TZID=America/New_York:19691231T190000"));
+	free(s);
+}
+
+/* Text from outside never starts a line of its own: CR and LF in a TEXT value are escaped
+ * (RFC 5545 §3.3.11), in a parameter they become spaces, other controls too. */
+static void test_control_characters(void **state)
+{
+	(void)state;
+	struct ml_ics_event ev = base();
+	char *s = NULL;
+	icalcomponent *vev, *cal;
+	ev.summary = "Sync\r\nBEGIN:VALARM\r\nACTION:AUDIO\x01\x7f";
+	ev.description = "one\r\nATTENDEE:mailto:evil@attacker.test\ntwo";
+	ev.organizer.name = "Ada\r\nATTENDEE:mailto:evil@attacker.test\x1b";
+	assert_int_equal(ml_ics_build(&s, &ev), 0);
+	check_wire(s);
+	assert_null(strstr(s, "\r\nBEGIN:VALARM"));
+	assert_null(strstr(s, "\r\nATTENDEE:mailto:evil"));
+	assert_null(strstr(s, "\x01"));
+	assert_null(strstr(s, "\x1b"));
+	assert_null(strstr(s, "\x7f"));
+	for (const char *p = s; (p = strchr(p, '\r')) != NULL; p++)
+		assert_int_equal(p[1], '\n'); /* a CR only ends a line */
+	cal = parse(s, &vev);
+	assert_null(icalcomponent_get_first_component(vev, ICAL_VALARM_COMPONENT));
+	int attendees = 0;
+	for (icalproperty *a = icalcomponent_get_first_property(vev, ICAL_ATTENDEE_PROPERTY); a;
+	     a = icalcomponent_get_next_property(vev, ICAL_ATTENDEE_PROPERTY))
+		attendees++;
+	assert_int_equal(attendees, (int)ev.nattendees);
+	icalcomponent_free(cal);
+	free(s);
+}
+
 static void test_cancel(void **state)
 {
 	(void)state;
@@ -440,6 +522,8 @@ int main(void)
 	    cmocka_unit_test(test_london_winter_and_new_york),
 	    cmocka_unit_test(test_utc),
 	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_time_bounds),
+	    cmocka_unit_test(test_control_characters),
 	    cmocka_unit_test(test_escaping_and_folding),
 	    cmocka_unit_test(test_invalid),
 	};
