@@ -4,6 +4,8 @@ libmicrohttpd's own error answers are JSON too; bad bytes in a path or query nev
 handler. Both server modes (thread per connection, epoll pool) and the sandbox."""
 
 import json
+import os
+import re
 import socket
 import unittest
 
@@ -193,6 +195,93 @@ class FramingPerConnection(Framing, unittest.TestCase):
 
 class FramingPool(Framing, unittest.TestCase):
     pool = "2"
+
+
+BAD_IDS = ["%ff", "%00", "%0d%0a", "%c3%28", "a%01b", "%e2%80", "%7f"]
+
+
+def id_routes():
+    """(method, template) of every documented operation with a path parameter."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.json")) as f:
+        doc = json.load(f)
+    out = []
+    for path, item in doc["paths"].items():
+        if "{" not in path:
+            continue
+        for m in ("get", "post", "put", "patch", "delete"):
+            if m in item:
+                out.append((m.upper(), path))
+    return out
+
+
+class BadIds(unittest.TestCase):
+    """Every route with an id, fed ids that are not clean UTF-8: a JSON 400 naming the path,
+    nothing of the raw bytes echoed, and the daemon still up (GET /v1/hosts/%ff killed it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = harness.start_daemon(api_key=KEY)
+        cls.c = harness.Client(cls.d.host, cls.d.port, KEY)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()  # fails the test if the daemon crashed or leaked
+
+    def call(self, method, path):
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        r = self.c.request(method, path, body=body)
+        self.assertEqual(r.header("Content-Type"), "application/json", r)
+        r.body.decode("utf-8")  # valid UTF-8
+        self.assertNotIn(b"\r", r.body)
+        self.assertNotIn(b"\xff", r.body)
+        return r
+
+    def test_every_route_with_an_id(self):
+        routes = id_routes()
+        self.assertGreater(len(routes), 30)
+        for method, tpl in routes:
+            params = re.findall(r"\{[a-z_]+\}", tpl)
+            for p in params:
+                for bad in BAD_IDS:
+                    path = tpl
+                    for q in params:
+                        path = path.replace(q, bad if q == p else "x")
+                    with self.subTest(method=method, path=path):
+                        r = self.call(method, path)
+                        self.assertEqual(r.status, 400, r)
+                        self.assertEqual(r.json["error"]["code"], "invalid_path")
+                        self.assertEqual(r.json["error"]["field"], "path")
+                path = tpl
+                for q in params:
+                    path = path.replace(q, "a" * 10240 if q == p else "x")
+                with self.subTest(method=method, path=tpl, id="10 KB"):
+                    r = self.call(method, path)
+                    self.assertEqual(r.status, 414, r)
+                    self.assertEqual(r.json["error"]["code"], "uri_too_long")
+        self.assertEqual(self.c.get("/healthz").status, 200)
+
+    def test_long_clean_id_is_not_found(self):
+        for n in (100, 3000):
+            r = self.call("GET", "/v1/hosts/" + "a" * n)
+            self.assertEqual(r.status, 404, r)
+            self.assertNotIn(b"a" * 100, r.body)
+
+    def test_query_values(self):
+        for q, field in (("status=%ff", "status"), ("cursor=%0d%0a", "cursor"),
+                         ("external_id=a%00b", "query"), ("%ff=1", "query"),
+                         ("limit=1%0a", "limit")):
+            with self.subTest(q):
+                r = self.call("GET", "/v1/bookings?" + q)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json["error"]["code"], "invalid_query")
+                self.assertEqual(r.json["error"]["field"], field)
+
+    def test_hosted_pages(self):
+        for path in ("/oauth/%ff/start", "/oauth/zoom/callback?code=%ff&state=x",
+                     "/connect?t=%0d%0a", "/web/%ff", "/j/%ff"):
+            with self.subTest(path):
+                r = self.call("GET", path)
+                self.assertEqual(r.status, 400, r)
 
 
 class SandboxFraming(unittest.TestCase):
