@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/jwt.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/mem.h"
 #include "core/vault.h"
 #include "conn/connections.h"
@@ -193,6 +194,7 @@ int ml_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		goto done;
 	}
+	app.ratelimit = ml_ratelimit_new();
 	struct ml_http_config hc = {
 		.listen = app.cfg->listen,
 		.max_body = app.cfg->max_body,
@@ -234,6 +236,7 @@ done:
 	ml_http_stop(srv);
 	ml_worker_stop(app.worker);
 	ml_pipeline_free(app.pipeline);
+	ml_ratelimit_free(app.ratelimit);
 	ml_store_close(app.store);
 	ml_vault_free(app.vault);
 	free(stale_public_url);

@@ -34,6 +34,8 @@ struct ml_config {
 	char *log_level;        /* MEETLINK_LOG_LEVEL: debug, info, warn, error */
 	int64_t retry_base_ms;  /* MEETLINK_RETRY_BASE_MS: first retry delay of every job, 2000 */
 	bool realtime;          /* MEETLINK_REALTIME: the writer and the worker at real-time priority */
+	int64_t rate_limit;     /* MEETLINK_RATE_LIMIT: requests a second per API key, 0 off; 1000 */
+	int64_t rate_burst;     /* MEETLINK_RATE_BURST: requests at once per API key; 2 x the rate */
 };
 
 /* Reads the environment into a new config (caller frees with ml_config_free).

@@ -52,6 +52,8 @@ struct ml_store_ops {
 	int (*key_lookup)(struct ml_tx *tx, const char *hash_hex, char org_id[40],
 			  char key_id[40]);
 	int (*key_count)(struct ml_tx *tx);
+	int (*org_rate_set)(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate);
+	int (*org_rate_get)(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out);
 	int (*secret_ensure)(struct ml_tx *tx, const char *name, uint8_t *out, size_t n);
 	int (*doc_insert)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 	int (*doc_update)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
