@@ -201,6 +201,7 @@ int ml_cmd_serve(int argc, char **argv)
 		.pool = app.cfg->http_pool,
 		.dispatch = ml_api_dispatch,
 		.app = &app,
+		.routes = ml_api_routes, /* names the {param} of a path refused for its bytes */
 	};
 	if (ml_http_start(&srv, &hc) < 0) {
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());

@@ -4,9 +4,11 @@
  * the body run as a second, smuggled request. So every request whose length is ambiguous is
  * refused before its body is read, and the connection is closed behind the answer. */
 #include "http/guard.h"
+#include "http/router.h"
 #include "core/text.h"
 
 #include <microhttpd.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -120,6 +122,75 @@ static int raw_target_bad(const char *raw)
 	return 0;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Whether the raw (percent-encoded) segment s[0..n) decodes to clean text. */
+static bool segment_clean(const char *s, size_t n)
+{
+	char buf[ML_HTTP_MAX_URI];
+	size_t o = 0;
+	for (size_t i = 0; i < n && o < sizeof buf; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			buf[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			i += 2;
+		} else {
+			buf[o++] = s[i];
+		}
+	}
+	return ml_text_is_clean(buf, o);
+}
+
+/* The {param} of the first route whose pattern the raw path fits, literal segment for literal
+ * segment, and whose captured segment does not decode to clean text; its name is copied into
+ * name (without braces). False when none is found. The raw target is matched, not the decoded
+ * path: a %00 cuts the decoded one short. */
+static bool bad_param(const struct ml_route *routes, const char *raw, char name[32])
+{
+	size_t plen = strcspn(raw, "?");
+	for (const struct ml_route *r = routes; r && r->method; r++) {
+		const char *pat = r->pattern, *path = raw, *end = raw + plen;
+		const char *bad = NULL;
+		size_t bad_len = 0;
+		bool fits = true;
+		while (fits && *pat && path < end) {
+			if (*pat != '/' || *path != '/') {
+				fits = false;
+				break;
+			}
+			pat++;
+			path++;
+			size_t pl = strcspn(pat, "/");
+			const char *se = memchr(path, '/', (size_t)(end - path));
+			size_t sl = se ? (size_t)(se - path) : (size_t)(end - path);
+			if (pl > 2 && pat[0] == '{' && pat[pl - 1] == '}') {
+				if (!bad && sl && !segment_clean(path, sl)) {
+					bad = pat + 1;
+					bad_len = pl - 2;
+				}
+			} else if (pl != sl || memcmp(pat, path, pl) != 0) {
+				fits = false;
+			}
+			pat += pl;
+			path += sl;
+		}
+		if (fits && !*pat && path == end && bad && bad_len < 32) {
+			memcpy(name, bad, bad_len);
+			name[bad_len] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool refuse(struct ml_http_resp *resp, int status, const char *code, const char *field,
 		   const char *msg)
 {
@@ -128,7 +199,8 @@ static bool refuse(struct ml_http_resp *resp, int status, const char *code, cons
 }
 
 bool ml_http_guard_head(struct MHD_Connection *conn, const char *version, const char *raw_uri,
-			const char *path, struct ml_http_resp *resp)
+			const char *path, const struct ml_route *routes,
+			struct ml_http_resp *resp)
 {
 	struct head_scan h = {0};
 	struct query_scan q = {0};
@@ -158,10 +230,18 @@ bool ml_http_guard_head(struct MHD_Connection *conn, const char *version, const 
 		return refuse(resp, 400, "invalid_header", h.bad_value,
 			      "A header value has control characters.");
 	bad = raw_uri ? raw_target_bad(raw_uri) : 0;
-	if (bad == 1 || !path || !ml_text_is_clean(path, strlen(path)))
+	if (bad == 1 || !path || !ml_text_is_clean(path, strlen(path))) {
+		char name[32], msg[128];
+		if (raw_uri && bad_param(routes, raw_uri, name)) {
+			snprintf(msg, sizeof msg,
+				 "The {%s} in the path must be valid UTF-8 without control "
+				 "characters.",
+				 name);
+			return refuse(resp, 400, "invalid_path", name, msg);
+		}
 		return refuse(resp, 400, "invalid_path", "path",
-			      "The path must be valid UTF-8 without control characters (an id in "
-			      "the path included).");
+			      "The path must be valid UTF-8 without control characters.");
+	}
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
 	if (bad == 2 || q.bad_name)
 		return refuse(resp, 400, "invalid_query", "query",

@@ -13,10 +13,12 @@
  * Content-Length of digits or one Transfer-Encoding that is exactly "chunked", never both),
  * one Host on HTTP/1.1, header names that are tokens and values without control characters,
  * and a target (raw_uri as sent, path and query as decoded) that is clean UTF-8 (core/text.h)
- * of at most ML_HTTP_MAX_URI bytes. Returns true when the request may go on; false with
+ * of at most ML_HTTP_MAX_URI bytes; a refused path names the {param} of `routes` (may be NULL)
+ * its bad bytes fall in, else "path". Returns true when the request may go on; false with
  * `resp` holding the JSON error (400 or 414), which must be sent with the connection closed:
  * after a refused head the rest of the stream cannot be trusted to start a request. */
 bool ml_http_guard_head(struct MHD_Connection *conn, const char *version, const char *raw_uri,
-			const char *path, struct ml_http_resp *resp);
+			const char *path, const struct ml_route *routes,
+			struct ml_http_resp *resp);
 
 #endif

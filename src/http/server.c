@@ -267,7 +267,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		 * STACK.md), which is what a refused head needs: its framing cannot be trusted
 		 * to say where the next request starts. */
 		ctx->started = true;
-		if (ml_http_guard_head(conn, version, ctx->raw_uri, url, &resp)) {
+		if (ml_http_guard_head(conn, version, ctx->raw_uri, url, srv->cfg.routes,
+				       &resp)) {
 			/* A declared length over the limit is refused before any of the body
 			 * is read; a chunked one is counted as it arrives. */
 			const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

@@ -250,7 +250,7 @@ class BadIds(unittest.TestCase):
                         r = self.call(method, path)
                         self.assertEqual(r.status, 400, r)
                         self.assertEqual(r.json["error"]["code"], "invalid_path")
-                        self.assertEqual(r.json["error"]["field"], "path")
+                        self.assertEqual(r.json["error"]["field"], p[1:-1])
                 path = tpl
                 for q in params:
                     path = path.replace(q, "a" * 10240 if q == p else "x")
