@@ -183,7 +183,9 @@ def run():
         "MEETLINK_LISTEN": "127.0.0.1:0", "MEETLINK_DB": "sqlite:" + db,
         "MEETLINK_BOOTSTRAP_API_KEY": KEY, "MEETLINK_SANDBOX_URL": sb_url,
         "MEETLINK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "warn"),
-        "MEETLINK_REALTIME": REALTIME},
+        "MEETLINK_REALTIME": REALTIME,
+        # One API key drives the whole box here: the per-key limit would be what is measured.
+        "MEETLINK_RATE_LIMIT": os.environ.get("MEETLINK_RATE_LIMIT", "0")},
         os.path.join(OUT, "pdaemon.err"))
     sbc, api = C(sb_url), C(url, KEY)
 

@@ -78,6 +78,7 @@ rm -f "$OUT"/ceiling.db*
 echo "bench: starting the daemon (MEETLINK_HTTP_POOL=${MEETLINK_HTTP_POOL:-unset: thread per connection})"
 MEETLINK_LISTEN=127.0.0.1:0 MEETLINK_DB="sqlite:$OUT/store/meetlink.db" \
 	MEETLINK_BOOTSTRAP_API_KEY=$KEY MEETLINK_LOG_LEVEL=${MEETLINK_LOG_LEVEL:-warn} \
+	MEETLINK_RATE_LIMIT=${MEETLINK_RATE_LIMIT:-0} \
 	"$BIN" serve >"$OUT/daemon.out" 2>"$OUT/daemon.err" &
 DPID=$!
 PIDS+=("$DPID")

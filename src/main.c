@@ -14,7 +14,9 @@ static const struct {
 	{"serve", ml_cmd_serve, "run the daemon"},
 	{"sandbox", ml_cmd_sandbox, "run the offline provider emulators"},
 	{"migrate", ml_cmd_migrate, "apply store migrations and exit"},
-	{"keys", ml_cmd_keys, "keys create --org NAME: print a new API key once"},
+	{"keys", ml_cmd_keys,
+	 "keys create --org NAME: print a new API key once; keys limit --org NAME --rps N "
+	 "[--burst M] | --default: the organization's request rate limit per key"},
 	{"vault", ml_cmd_vault, "rotate: re-encrypt stored tokens under the current key"},
 	{"version", ml_cmd_version, "print the version"},
 	{NULL, NULL, NULL},

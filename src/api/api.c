@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "queue/worker.h"
@@ -74,22 +75,28 @@ static bool idem_answer(struct ml_http_req *req, struct ml_api_ctx *ctx,
 struct key_lookup {
 	const char *hash;
 	char org_id[40], key_id[40];
+	struct ml_org_rate rate;
 };
 
 static int key_lookup_fn(struct ml_tx *tx, void *arg)
 {
 	struct key_lookup *k = arg;
-	return ml_tx_key_lookup(tx, k->hash, k->org_id, k->key_id);
+	int rc = ml_tx_key_lookup(tx, k->hash, k->org_id, k->key_id);
+	if (rc == 0)
+		rc = ml_tx_org_rate_get(tx, k->org_id, &k->rate);
+	return rc;
 }
 
 /* Recently seen keys, so a burst of requests does not look the same key up every time. A
- * cached key is trusted for KEY_TTL_MS; keys are only ever added (revocation, when it comes,
- * must clear this cache). */
+ * cached key is trusted for KEY_TTL_MS, and its organization's rate limit with it (a limit
+ * set with `meetlink keys limit` applies within that time); keys are only ever added
+ * (revocation, when it comes, must clear this cache). */
 #define KEY_SLOTS 1024
 #define KEY_TTL_MS 30000
 static struct {
 	char hash[65];
 	char org_id[40], key_id[40];
+	struct ml_org_rate rate;
 	int64_t until;
 } key_cache[KEY_SLOTS];
 static pthread_mutex_t key_cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -103,7 +110,8 @@ static unsigned key_slot(const char *hash)
 	       KEY_SLOTS;
 }
 
-static bool key_cache_get(const char *hash, char org_id[40], char key_id[40])
+static bool key_cache_get(const char *hash, char org_id[40], char key_id[40],
+			  struct ml_org_rate *rate)
 {
 	unsigned i = key_slot(hash);
 	bool hit = false;
@@ -112,26 +120,30 @@ static bool key_cache_get(const char *hash, char org_id[40], char key_id[40])
 	    ml_ct_equal(key_cache[i].hash, 64, hash, 64)) {
 		memcpy(org_id, key_cache[i].org_id, 40);
 		memcpy(key_id, key_cache[i].key_id, 40);
+		*rate = key_cache[i].rate;
 		hit = true;
 	}
 	pthread_mutex_unlock(&key_cache_mu);
 	return hit;
 }
 
-static void key_cache_put(const char *hash, const char *org_id, const char *key_id)
+static void key_cache_put(const char *hash, const char *org_id, const char *key_id,
+			  const struct ml_org_rate *rate)
 {
 	unsigned i = key_slot(hash);
 	pthread_mutex_lock(&key_cache_mu);
 	memcpy(key_cache[i].hash, hash, 65);
 	memcpy(key_cache[i].org_id, org_id, 40);
 	memcpy(key_cache[i].key_id, key_id, 40);
+	key_cache[i].rate = *rate;
 	key_cache[i].until = ml_mono_ms() + KEY_TTL_MS;
 	pthread_mutex_unlock(&key_cache_mu);
 }
 
 /* Bearer API key → organization. The key is compared by its SHA-256 in the store's unique
  * index, so no secret is ever compared byte by byte in memory. */
-static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx)
+static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx,
+			struct ml_org_rate *rate)
 {
 	const char *h = ml_http_header(req, "Authorization");
 	struct key_lookup k;
@@ -142,8 +154,9 @@ static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx)
 		return ml_error_set(ML_EAUTH, "unauthorized", NULL,
 				    "Send your API key as 'Authorization: Bearer <key>'.");
 	ml_sha256_hex(h + 7, strlen(h + 7), hash);
-	if (key_cache_get(hash, ctx->org_id, ctx->key_id))
+	if (key_cache_get(hash, ctx->org_id, ctx->key_id, rate))
 		return 0;
+	memset(&k, 0, sizeof k);
 	k.hash = hash;
 	rc = ml_store_read(ctx->app->store, key_lookup_fn, &k);
 	if (rc == ML_ENOTFOUND)
@@ -152,8 +165,33 @@ static int authenticate(struct ml_http_req *req, struct ml_api_ctx *ctx)
 		return rc;
 	memcpy(ctx->org_id, k.org_id, sizeof ctx->org_id);
 	memcpy(ctx->key_id, k.key_id, sizeof ctx->key_id);
-	key_cache_put(hash, k.org_id, k.key_id);
+	*rate = k.rate;
+	key_cache_put(hash, k.org_id, k.key_id, &k.rate);
 	return 0;
+}
+
+/* One token from the API key's bucket: the organization's own limit when it has one, else
+ * MEETLINK_RATE_LIMIT / MEETLINK_RATE_BURST. True, with a 429 and Retry-After (whole seconds,
+ * at least 1) in resp, when the key has none left. */
+static bool rate_limited(struct ml_api_ctx *ctx, const struct ml_org_rate *org,
+			 struct ml_http_resp *resp)
+{
+	int64_t rps = org->set ? org->rps : ctx->app->cfg->rate_limit;
+	int64_t burst = org->set ? org->burst : ctx->app->cfg->rate_burst;
+	int64_t wait_ms = 0, secs;
+	char after[24];
+
+	if (!ctx->app->ratelimit || rps <= 0 ||
+	    ml_ratelimit_take(ctx->app->ratelimit, ctx->key_id, rps, burst, ml_mono_ms(),
+			      &wait_ms))
+		return false;
+	secs = (wait_ms + 999) / 1000;
+	snprintf(after, sizeof after, "%lld", (long long)(secs < 1 ? 1 : secs));
+	ml_resp_error(resp, 429, "rate_limited", NULL,
+		      "Too many requests with this API key; retry after the number of seconds "
+		      "in Retry-After.");
+	ml_resp_header(resp, "Retry-After", after);
+	return true;
 }
 
 static int parse_body(struct ml_http_req *req, struct ml_api_ctx *ctx)
@@ -212,11 +250,16 @@ void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	}
 	req->user = &ctx;
-	if (!(r->flags & ML_ROUTE_PUBLIC) && (rc = authenticate(req, &ctx)) < 0) {
-		ml_resp_errno(resp, rc);
-		if (rc == ML_EAUTH)
-			ml_resp_header(resp, "WWW-Authenticate", "Bearer");
-		return;
+	if (!(r->flags & ML_ROUTE_PUBLIC)) {
+		struct ml_org_rate rate = {0};
+		if ((rc = authenticate(req, &ctx, &rate)) < 0) {
+			ml_resp_errno(resp, rc);
+			if (rc == ML_EAUTH)
+				ml_resp_header(resp, "WWW-Authenticate", "Bearer");
+			return;
+		}
+		if (rate_limited(&ctx, &rate, resp))
+			return;
 	}
 	if (idem_answer(req, &ctx, resp))
 		return;

@@ -16,6 +16,7 @@ struct ml_worker;
 struct ml_vault;
 struct ml_oauth_config;
 struct ml_pipeline;
+struct ml_ratelimit;
 
 struct ml_app {
 	struct ml_config *cfg;
@@ -25,6 +26,7 @@ struct ml_app {
 	struct ml_vault *vault;          /* token encryption (core/vault.h); set by serve */
 	struct ml_oauth_config *oauth;   /* provider endpoints and clients (conn/oauth.h) */
 	struct ml_pipeline *pipeline;    /* the meeting pipeline's settings (queue/meeting_job.h) */
+	struct ml_ratelimit *ratelimit;  /* per API key request buckets (core/ratelimit.h); NULL: off */
 };
 
 /* Route flags. */

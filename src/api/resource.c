@@ -1,6 +1,7 @@
 /* Reads shared by every document resource: get one, list a page. */
 #include "api/api.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 #include <string.h>
 
@@ -10,12 +11,16 @@ static const char *kind_name(enum ml_kind kind)
 	return names[kind];
 }
 
-/* rc as it was; a missing document named in its error. */
+/* rc as it was; a missing document named in its error. The id is echoed only when it is
+ * short clean text: the HTTP layer refuses other paths, but a message that is not UTF-8
+ * would turn the answer into a 500. */
 static int named(int rc, enum ml_kind kind, const char *id)
 {
+	size_t n = strlen(id);
 	if (rc == ML_ENOTFOUND)
 		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No %s with id %s.",
-				    kind_name(kind), strlen(id) <= 64 ? id : "(too long)");
+				    kind_name(kind),
+				    n <= 64 && ml_text_is_clean(id, n) ? id : "(not shown)");
 	return rc;
 }
 

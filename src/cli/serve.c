@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/jwt.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/mem.h"
 #include "core/vault.h"
 #include "conn/connections.h"
@@ -221,12 +222,14 @@ int ml_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		goto done;
 	}
+	app.ratelimit = ml_ratelimit_new();
 	struct ml_http_config hc = {
 		.listen = app.cfg->listen,
 		.max_body = app.cfg->max_body,
 		.pool = app.cfg->http_pool,
 		.dispatch = ml_api_dispatch,
 		.app = &app,
+		.routes = ml_api_routes, /* names the {param} of a path refused for its bytes */
 	};
 	if (ml_http_start(&srv, &hc) < 0) {
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
@@ -262,6 +265,7 @@ done:
 	ml_http_stop(srv);
 	ml_worker_stop(app.worker);
 	ml_pipeline_free(app.pipeline);
+	ml_ratelimit_free(app.ratelimit);
 	ml_store_close(app.store);
 	ml_vault_free(app.vault);
 	free(stale_public_url);

@@ -109,6 +109,15 @@ int ml_config_load(struct ml_config **out)
 	if ((rc = env_hours("MEETLINK_WEBHOOK_DISABLE_AFTER_HOURS", 72, &c->webhook_disable_after_ms)) <
 	    0)
 		goto fail;
+	/* High enough for any one booking platform's normal traffic (the benchmarks turn it off:
+	 * one key drives the whole box there); low enough that one runaway client leaves most
+	 * of the daemon to the others. */
+	if ((rc = env_num("MEETLINK_RATE_LIMIT", 1000, 0, 1000000, &n)) < 0)
+		goto fail;
+	c->rate_limit = n;
+	if ((rc = env_num("MEETLINK_RATE_BURST", 0, 0, 10000000, &n)) < 0)
+		goto fail;
+	c->rate_burst = n ? n : 2 * c->rate_limit;
 	if (!!c->jitsi_app_id != !!c->jitsi_app_secret) {
 		rc = ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_JITSI_APP_SECRET",
 				  "MEETLINK_JITSI_APP_ID and MEETLINK_JITSI_APP_SECRET go together");

@@ -36,6 +36,8 @@ struct ml_config {
 	bool realtime;          /* MEETLINK_REALTIME: the writer and the worker at real-time priority */
 	bool allow_private_targets; /* MEETLINK_ALLOW_PRIVATE_TARGETS: webhooks to private/loopback */
 	int64_t webhook_disable_after_ms; /* MEETLINK_WEBHOOK_DISABLE_AFTER_HOURS (72; 0: never) */
+	int64_t rate_limit;     /* MEETLINK_RATE_LIMIT: requests a second per API key, 0 off; 1000 */
+	int64_t rate_burst;     /* MEETLINK_RATE_BURST: requests at once per API key; 2 x the rate */
 };
 
 /* Reads the environment into a new config (caller frees with ml_config_free).

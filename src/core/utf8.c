@@ -73,3 +73,18 @@ size_t ml_utf8_clip(char *s)
 	s[k] = '\0';
 	return k;
 }
+
+bool ml_text_is_clean(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t at = 0;
+
+	while (at < n) {
+		size_t k = seq_len(p + at, n - at);
+		if (k == 0 || p[at] < 0x20 || p[at] == 0x7F ||
+		    (p[at] == 0xC2 && p[at + 1] <= 0x9F))
+			return false;
+		at += k;
+	}
+	return true;
+}

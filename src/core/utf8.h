@@ -14,8 +14,13 @@
  * and before the first invalid or incomplete sequence. */
 size_t ml_utf8_cut(const char *s, size_t n, size_t max);
 
-/* Whether s[0..n) is valid UTF-8. */
+/* Whether s[0..n) is valid UTF-8. A NUL byte is valid UTF-8 here; ml_text_is_clean refuses it. */
 bool ml_utf8_valid(const char *s, size_t n);
+
+/* True when s[0..n) is valid UTF-8 without control characters: no C0 control (NUL, CR, LF,
+ * TAB, ...), no DEL, no C1 control (U+0080..U+009F). For bytes from the network (paths,
+ * query values, header values) before they reach a JSON document, a log line or a header. */
+bool ml_text_is_clean(const char *s, size_t n);
 
 /* snprintf(dst, cap, "%s", src) that never cuts inside a character: copies the longest valid
  * prefix of src (NULL: "") that fits in cap - 1 bytes and terminates it. Returns the bytes

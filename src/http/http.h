@@ -67,6 +67,9 @@ struct ml_http_config {
 	unsigned conn_limit; /* 0: 10000 */
 	ml_http_handler dispatch;
 	void *app;
+	/* Optional (NULL-method terminated, http/router.h): when a path is refused for bytes
+	 * that are not clean text, the {param} they fall in is named in the error's field. */
+	const struct ml_route *routes;
 };
 
 struct ml_http_server;

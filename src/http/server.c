@@ -1,5 +1,6 @@
 #include "http/http.h"
 #include "http/defer.h"
+#include "http/guard.h"
 #include "core/error.h"
 #include "core/json_text.h"
 #include "core/log.h"
@@ -28,6 +29,9 @@ struct ml_http_server {
 /* Per-request state, alive from the first call of the access handler to completion. */
 struct conn_ctx {
 	struct ml_buf body;
+	char *raw_uri;   /* the request target as sent (before percent-decoding) */
+	bool started;    /* the access handler has seen the headers */
+	bool refused;    /* answered from the headers: the rest of the stream is not read */
 	bool too_big;
 	void *pending; /* a deferred request's dispatcher state (ml_http_req.pending) */
 	void (*pending_free)(void *pending);
@@ -65,22 +69,34 @@ void ml_resp_body(struct ml_http_resp *resp, int status, const char *content_typ
 	ml_resp_body_steal(resp, status, content_type, ml_strndup(body, n), n);
 }
 
+/* What is answered when a response cannot be serialized: nothing of the input in it. */
+static const char serialize_failed[] =
+	"{\"error\":{\"code\":\"internal_error\",\"message\":\"Something went wrong on our "
+	"side.\"}}";
+
 void ml_resp_json(struct ml_http_resp *resp, int status, json_t *json)
 {
 	char *s = ml_json_text(json);
 	json_decref(json);
-	if (!s)
-		abort();
+	if (!s) {
+		/* jansson refused a value (a string that is not UTF-8, a NULL from a failed
+		 * json_pack): a bug upstream of here, never a reason to stop the process. */
+		ml_err("http: a %d response could not be serialized; answered 500", status);
+		ml_resp_body(resp, 500, "application/json", serialize_failed,
+			     sizeof serialize_failed - 1);
+		return;
+	}
 	ml_resp_body_steal(resp, status, "application/json", s, strlen(s));
 }
 
 void ml_resp_error(struct ml_http_resp *resp, int status, const char *code, const char *field,
 		   const char *message)
 {
+	/* json_pack yields NULL for a string that is not UTF-8; ml_resp_json answers 500 then. */
 	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
-	if (field && *field)
+	if (e && field && *field)
 		json_object_set_new(e, "field", json_string(field));
-	ml_resp_json(resp, status, json_pack("{s:o}", "error", e));
+	ml_resp_json(resp, status, e ? json_pack("{s:o}", "error", e) : NULL);
 }
 
 void ml_resp_errno(struct ml_http_resp *resp, int err)
@@ -222,6 +238,13 @@ static void resp_free(struct ml_http_resp *resp)
 	}
 }
 
+static void body_too_large(const struct ml_http_server *srv, struct ml_http_resp *resp)
+{
+	char msg[128];
+	snprintf(msg, sizeof msg, "The request body is larger than %zu bytes.", srv->cfg.max_body);
+	ml_resp_error(resp, 413, "body_too_large", NULL, msg);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
@@ -230,18 +253,35 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	struct conn_ctx *ctx = *con_cls;
 	struct ml_http_resp resp = {0};
 	enum MHD_Result ret;
-	(void)version;
 
 	if (!ctx) {
-		/* First call: headers only. Answering here would force Connection: close
-		 * (see STACK.md), so only refuse oversized declared bodies early. */
-		ctx = ml_calloc(1, sizeof *ctx);
+		ctx = ml_calloc(1, sizeof *ctx); /* uri_log_cb made none: no raw target to check */
 		*con_cls = ctx;
-		const char *cl =
-			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body)
-			ctx->too_big = true;
+	}
+	if (ctx->refused) {
+		*upload_data_size = 0; /* never read: the connection closes after the answer */
 		return MHD_YES;
+	}
+	if (!ctx->started) {
+		/* First call: headers only. Answering here forces Connection: close (see
+		 * STACK.md), which is what a refused head needs: its framing cannot be trusted
+		 * to say where the next request starts. */
+		ctx->started = true;
+		if (ml_http_guard_head(conn, version, ctx->raw_uri, url, srv->cfg.routes,
+				       &resp)) {
+			/* A declared length over the limit is refused before any of the body
+			 * is read; a chunked one is counted as it arrives. */
+			const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								     "Content-Length");
+			if (!cl || strtoull(cl, NULL, 10) <= srv->cfg.max_body)
+				return MHD_YES;
+			body_too_large(srv, &resp);
+		}
+		ctx->refused = true;
+		ml_resp_header(&resp, "Connection", "close");
+		ret = send_resp(conn, &resp);
+		resp_free(&resp);
+		return ret;
 	}
 	if (*upload_data_size) {
 		if (!ctx->too_big && ctx->body.len + *upload_data_size <= srv->cfg.max_body)
@@ -253,10 +293,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 
 	if (ctx->too_big) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "The request body is larger than %zu bytes.",
-			 srv->cfg.max_body);
-		ml_resp_error(&resp, 413, "body_too_large", NULL, msg);
+		body_too_large(srv, &resp);
 	} else {
 		struct ml_http_req req = {0};
 		const union MHD_ConnectionInfo *ci =
@@ -314,6 +351,17 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	return ret;
 }
 
+/* Called as the request line is parsed, before any header: the target as sent, which the
+ * access handler only sees decoded (and cut at a %00). Its return value becomes *con_cls. */
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct conn_ctx *ctx = ml_calloc(1, sizeof *ctx);
+	(void)cls;
+	(void)conn;
+	ctx->raw_uri = ml_strdup(uri ? uri : "");
+	return ctx;
+}
+
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -326,6 +374,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (ctx->pending && ctx->pending_free)
 		ctx->pending_free(ctx->pending);
 	ml_buf_free(&ctx->body);
+	free(ctx->raw_uri);
 	free(ctx);
 	*con_cls = NULL;
 }
@@ -401,6 +450,7 @@ int ml_http_start(struct ml_http_server **out, const struct ml_http_config *cfg)
 		srv->defer = ml_http_defer_start();
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET,
 				    fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+				    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
 				    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!srv->mhd) {
 		ml_http_defer_stop(srv->defer);

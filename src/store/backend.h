@@ -60,6 +60,8 @@ struct ml_store_ops {
 			  const char *value);
 	/* May be NULL: nothing is left behind by the backend. */
 	int (*scrub)(struct ml_store *s);
+	int (*org_rate_set)(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate);
+	int (*org_rate_get)(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out);
 	int (*doc_insert)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 	int (*doc_update)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc);
 	int (*doc_get)(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,

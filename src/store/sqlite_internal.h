@@ -64,6 +64,9 @@ struct sq_conn *ml_sq_txc(struct ml_tx *tx);
 /* The connection for a read whose result needs no validation at commit (immutable or
  * re-checked by a later write's constraint); never changes the path. */
 struct sq_conn *ml_sq_txc_read(struct ml_tx *tx);
+/* sqlite_orgs.c */
+int ml_sq_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate);
+int ml_sq_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out);
 int ml_sq_exec(struct sq_conn *c, const char *sql);
 /* Binds a string or NULL. */
 void ml_sq_bind_opt(sqlite3_stmt *st, int i, const char *v);

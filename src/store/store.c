@@ -197,6 +197,16 @@ int ml_tx_key_count(struct ml_tx *tx)
 	return tx->store->ops->key_count(tx);
 }
 
+int ml_tx_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate)
+{
+	return tx->store->ops->org_rate_set(tx, name, rate);
+}
+
+int ml_tx_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out)
+{
+	return tx->store->ops->org_rate_get(tx, org_id, out);
+}
+
 int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
 {
 	return tx->store->ops->doc_insert(tx, kind, org_id, doc);

@@ -75,6 +75,18 @@ int ml_tx_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40], ch
 /* Number of API keys in the store. */
 int ml_tx_key_count(struct ml_tx *tx);
 
+/* An organization's request rate limit, per API key: `rps` requests a second with bursts of
+ * `burst` (rps 0: no limit). `set` false: none stored, the daemon's default applies. */
+struct ml_org_rate {
+	bool set;
+	int64_t rps, burst;
+};
+/* Stores (or, with rate->set false, clears) the rate limit of the organization named `name`.
+ * ML_ENOTFOUND when no organization has that name. */
+int ml_tx_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate);
+/* The rate limit stored for organization org_id (out->set false when none). */
+int ml_tx_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out);
+
 /* --- Server secrets and other sealed values (core/vault.h) --- */
 
 struct ml_vault;
