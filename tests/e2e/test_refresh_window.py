@@ -59,8 +59,9 @@ class RefreshWindow(unittest.TestCase):
 
     def test_1_short_lived_tokens_are_not_refreshed_at_every_use(self):
         refreshed, polls = self.run_pending(120)
-        # The conference really was polled all along (the storm's trigger)...
-        self.assertGreaterEqual(polls, PENDING_MS // POLL_MS // 2, polls)
+        # The conference really was polled again and again (the storm's trigger: each poll
+        # refreshed before the fix). A loaded machine polls less often than every POLL_MS.
+        self.assertGreaterEqual(polls, 5, polls)
         # ... and a 120 s token just issued was not refreshed for it.
         self.assertLessEqual(refreshed, 1, refreshed)
 
