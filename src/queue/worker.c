@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 struct ml_worker {
 	struct ml_worker_config cfg;
@@ -68,6 +69,7 @@ struct http_ctx {
 	struct ml_job_run *run;
 	CURL *easy;
 	struct ml_buf body, headers;
+	curl_socket_t sock;           /* the connection's socket while curl watches it */
 	struct http_ctx *prev, *next; /* every transfer in flight, for shutdown */
 };
 
@@ -115,6 +117,7 @@ void ml_job_run_http(struct ml_job_run *run, CURL *easy)
 	struct http_ctx *h = ml_calloc(1, sizeof *h);
 	h->run = run;
 	h->easy = easy;
+	h->sock = CURL_SOCKET_BAD;
 	h->next = w->transfers;
 	if (w->transfers)
 		w->transfers->prev = h;
@@ -127,6 +130,17 @@ void ml_job_run_http(struct ml_job_run *run, CURL *easy)
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	run->inflight_http++;
 	curl_multi_add_handle(w->multi, easy);
+}
+
+/* Which socket each transfer's connection uses (curl_loop.h): what ml_worker_stop shuts
+ * down before it abandons the transfer. */
+static void note_socket(CURL *easy, curl_socket_t s, void *arg)
+{
+	(void)arg;
+	struct http_ctx *h = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
+	if (h && h->easy == easy)
+		h->sock = s;
 }
 
 static void transfer_free(struct ml_worker *w, struct http_ctx *h)
@@ -734,6 +748,27 @@ static int recover_fn(struct ml_tx *tx, void *arg)
 	return *n < 0 ? *n : 0;
 }
 
+/* Stopping: nothing new starts (no claim, no run started), but the transfers in flight get
+ * up to stop_grace_ms to finish, and their outcomes are written like any other: a mail the
+ * server is accepting is recorded as sent, not sent again after the restart. What is still
+ * in flight after the grace is cut by ml_worker_stop (see there). */
+static void drain(struct ml_worker *w)
+{
+	int64_t until = ml_mono_ms() + w->cfg.stop_grace_ms;
+	for (;;) {
+		complete_transfers(w);
+		write_outcomes(w);
+		int64_t left = until - ml_mono_ms();
+		if (!w->transfers || left <= 0)
+			break;
+		ml_curl_loop_run(w->loop, left < 100 ? (int)left : 100);
+	}
+	if (w->transfers)
+		ml_info("worker: stopping with calls still in flight after %lld ms; their jobs run "
+			"again at the next start",
+			(long long)w->cfg.stop_grace_ms);
+}
+
 static void *worker_main(void *arg)
 {
 	struct ml_worker *w = arg;
@@ -792,6 +827,7 @@ static void *worker_main(void *arg)
 		/* Runs that ended without a call (start_ready) are handed over at once. */
 		ml_curl_loop_run(w->loop, w->done_head ? 0 : (int)wait);
 	}
+	drain(w);
 	/* What finished is written; ml_worker_stop waits for it. */
 	write_outcomes(w);
 	return NULL;
@@ -817,6 +853,8 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	snprintf(w->taker.worker, sizeof w->taker.worker, "%s", w->name);
 	w->multi = curl_multi_init();
 	w->loop = ml_curl_loop_new(w->multi);
+	if (w->loop)
+		ml_curl_loop_on_socket(w->loop, note_socket, w);
 	if (!w->loop) {
 		curl_multi_cleanup(w->multi);
 		free(w);
@@ -898,7 +936,16 @@ void ml_worker_stop(struct ml_worker *w)
 		w->ready_head = next;
 	}
 	/* Whatever is still in flight is abandoned as a crash would be: the jobs stay running in
-	 * the store and are recovered at the next start (or when their lease expires). */
+	 * the store and are recovered at the next start (or when their lease expires). Each
+	 * connection is shut down first, so that removing its transfer cannot write to it:
+	 * libcurl ends an SMTP transfer removed mid-session as if the message were complete —
+	 * it writes the end-of-data "." and waits for the answer — so the server took a cut or
+	 * empty message (then sent again after the restart) or read "." as a command. A
+	 * connection that ends mid-transaction is discarded by the server (RFC 5321 3.8), and
+	 * idle ones still get their QUIT from curl_multi_cleanup below. */
+	for (struct http_ctx *h = w->transfers; h; h = h->next)
+		if (h->sock != CURL_SOCKET_BAD)
+			shutdown(h->sock, SHUT_RDWR);
 	while (w->transfers) {
 		struct ml_job_run *run = w->transfers->run;
 		transfer_free(w, w->transfers);
