@@ -76,6 +76,10 @@ struct ml_job_run {
 /* Hands an easy handle (URL and options set; the worker owns it from now on and sets the
  * write/header callbacks) to the multi loop; on_http() is called when it completes. */
 void ml_job_run_http(struct ml_job_run *run, CURL *easy);
+/* The same, for a transfer during which libcurl blocks the thread driving it (SMTP waits
+ * for the answer to the end of data): it runs on the worker's aside loop (aside.h), so it
+ * holds up no other call. */
+void ml_job_run_http_aside(struct ml_job_run *run, CURL *easy);
 
 /* Ends the job with an outcome (strings copied). `commit` (may be NULL) runs in the same
  * transaction as the job's new state; if it fails the job is retried instead. The outcome

@@ -2,7 +2,8 @@
 python3-aiosmtpd, on a loopback port): the shutdown test and `make chaos` read the raw
 session to find protocol garbage (a stray `.` or any line that is not a command outside
 DATA), and count accepted messages by Message-ID. It can be slow to answer DATA (the 354),
-which keeps transfers in flight when the daemon is stopped."""
+which keeps transfers in flight when the daemon is stopped, and slow to accept a message (the
+250 to its end of data)."""
 
 import asyncio
 import email
@@ -28,6 +29,34 @@ def free_port():
     return port
 
 
+class _Lines:
+    """What one client sent, read as SMTP as it arrives: lines outside DATA that are not
+    commands are kept (the raw bytes too, with keep_raw)."""
+
+    def __init__(self, keep_raw):
+        self.raw = bytearray() if keep_raw else None
+        self.partial = b""
+        self.in_data = False
+        self.stray = []
+
+    def feed(self, data):
+        if self.raw is not None:
+            self.raw += data
+        lines = (self.partial + data).split(b"\r\n")
+        # The last piece has no CRLF yet: a line cut by a closed connection is not a line.
+        self.partial = lines.pop()
+        for line in lines:
+            if self.in_data:
+                if line == b".":
+                    self.in_data = False
+                continue
+            verb = line.split(b" ", 1)[0].upper()
+            if verb not in COMMANDS:
+                self.stray.append(line[:80])
+            elif verb == b"DATA":
+                self.in_data = True
+
+
 class _Session(SMTP):
     def __init__(self, handler, sink, **kw):
         super().__init__(handler, **kw)
@@ -35,7 +64,8 @@ class _Session(SMTP):
         self._conn = sink._new_conn()
 
     def data_received(self, data):
-        self._sink._record(self._conn, data)
+        with self._sink.lock:
+            self._conn.feed(data)
         super().data_received(data)
 
     async def smtp_DATA(self, arg):
@@ -52,8 +82,15 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content or b""
-        with self.sink.lock:
-            self.sink.accepted.append((list(envelope.rcpt_tos), raw))
+        if self.sink.accept_delay:
+            with self.sink.lock:
+                self.sink.accepting += 1
+            await asyncio.sleep(self.sink.accept_delay)
+        if self.sink.on_accept:
+            self.sink.on_accept(list(envelope.rcpt_tos), raw)
+        else:
+            with self.sink.lock:
+                self.sink.accepted.append((list(envelope.rcpt_tos), raw))
         return "250 OK"
 
 
@@ -67,23 +104,32 @@ class _Controller(Controller):
 
 
 class Sink:
-    def __init__(self, port=None, data_delay=0.0):
+    """on_accept(recipients, raw): called for each message accepted instead of keeping it."""
+
+    def __init__(self, port=None, data_delay=0.0, keep_raw=True, on_accept=None,
+                 accept_delay=0.0):
         self.port = port or free_port()
-        self.data_delay = data_delay
+        self.data_delay = data_delay      # before the 354 to DATA
+        self.accept_delay = accept_delay  # before the 250 to the end of data
+        self.accepting = 0                # messages whose 250 is being held
+        self.keep_raw = keep_raw
+        self.on_accept = on_accept
         self.lock = threading.Lock()
-        self.conns = []        # raw bytes the client sent, one bytearray per connection
+        self.conns = []        # what each client connection sent (_Lines)
         self.accepted = []     # (recipients, raw message) per 250 to an end of data
         self.data_commands = 0
         self.controller = None
 
     def _new_conn(self):
+        c = _Lines(self.keep_raw)
         with self.lock:
-            self.conns.append(bytearray())
-            return len(self.conns) - 1
+            self.conns.append(c)
+        return c
 
-    def _record(self, i, data):
+    def stray_lines(self):
         with self.lock:
-            self.conns[i] += data
+            return ["connection %d: stray line %r" % (n, line)
+                    for n, c in enumerate(self.conns) for line in c.stray]
 
     def start(self):
         self.controller = _Controller(self, hostname="127.0.0.1", port=self.port)
@@ -101,24 +147,9 @@ class Sink:
     def garbage(self):
         """Every line a client sent outside DATA that is not an SMTP command, and every
         message accepted that is not a whole meetlink message, as readable strings."""
-        bad = []
+        bad = self.stray_lines()
         with self.lock:
-            conns = [bytes(c) for c in self.conns]
             accepted = list(self.accepted)
-        for n, raw in enumerate(conns):
-            in_data = False
-            lines = raw.split(b"\r\n")
-            # The last piece has no CRLF yet: a line cut by a closed connection is not a line.
-            for line in lines[:-1]:
-                if in_data:
-                    if line == b".":
-                        in_data = False
-                    continue
-                verb = line.split(b" ", 1)[0].upper()
-                if verb not in COMMANDS:
-                    bad.append("connection %d: stray line %r" % (n, line[:80]))
-                elif verb == b"DATA":
-                    in_data = True
         for rcpt, raw in accepted:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
             if not MSGID.search(raw) or not msg.is_multipart() or \
