@@ -54,7 +54,12 @@ SB_NAME = {"google_meet": "google", "zoom": "zoom", "teams": "microsoft", "twili
 API_PATH = {"google": "/google/calendar/*", "microsoft": "/microsoft/v1.0/*",
             "zoom": "/zoom/v2/*", "twilio": "/twilio/v1/*"}
 EVENTS = ["booking.confirmed", "meeting.ready"]
-TIMEOUT_MS = 1500
+TIMEOUT_MS = int(os.environ.get("CHAOS_PROVIDER_TIMEOUT_MS", "5000"))
+# The sandbox's second user of each provider: hosts alternate between the two accounts.
+USERS = {"google_meet": ("default_account", ["ada@sandbox.test", "grace@sandbox.test"]),
+         "teams": ("default_user", ["ada@sandbox.onmicrosoft.com",
+                                    "grace@sandbox.onmicrosoft.com"]),
+         "zoom": ("authorize_user", ["ada@zoom.sandbox.test", "grace@zoom.sandbox.test"])}
 
 
 def free_port():
@@ -344,6 +349,8 @@ def run(bin_, outdir, workdir, procs):
                 "timezone": "Europe/London"})
             assert st == 201, (st, h)
             if p != "twilio":
+                key, users = USERS[p]
+                sb_post("/_sandbox/config", {SB_NAME[p]: {key: users[i % 2]}})
                 connect(api, daemon_url, sb, h["id"], p)
             st, s, _ = api.call("POST", "/v1/services", {
                 "host_id": h["id"], "name": "Chaos %s" % p, "is_online": True,
@@ -387,6 +394,11 @@ def run(bin_, outdir, workdir, procs):
     next_i = [0]
 
     def driver():
+        # The load generator yields to the daemon and the sandbox (the sinks keep up).
+        try:
+            os.nice(5)
+        except OSError:
+            pass
         a = Api(api_port)
         while True:
             with clock:
