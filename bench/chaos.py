@@ -168,6 +168,8 @@ class Daemon:
     def kill(self):
         with self.lock:
             self.kills.append(time.time())
+            with open(os.path.join(self.workdir, "kills.txt"), "a") as f:
+                f.write("%.3f\n" % self.kills[-1])
             self.p.send_signal(signal.SIGKILL)
             self.p.wait()
             self.start()
@@ -539,15 +541,22 @@ def run(bin_, outdir, workdir, procs):
     hooks_lost = [(t, bid) for bid in ids for t in EVENTS if (t, bid) not in hook_ev]
     mail_lost = want_mail - len(per_id)
 
-    def near_kill(times, window=2.0):
+    def near_kill(times, window=5.0):
         """A repeat explained by a crash: a SIGKILL within `window` s after the first
         delivery (the answer came, the outcome's commit did not), or just before the sink
         wrote it down (it logs after reading the whole request)."""
         first = min(times)
         return any(first - 0.5 <= k <= first + window for k in kills)
 
+    def to_kill(times):
+        later = [k - min(times) for k in kills if k >= min(times) - 0.5]
+        return min(later) if later else None
+
     crash_mail = sum(1 for v in mail_dups.values() if near_kill(v))
     crash_hook = sum(1 for v in hook_dups.values() if near_kill(v))
+    gaps = [g for g in (to_kill(v) for v in list(mail_dups.values()) + list(hook_dups.values()))
+            if g is not None]
+    widest = round(max(gaps), 2) if gaps else None
     daemon_rc = daemon.stop()
     errors = [l for l in open(os.path.join(workdir, "serve.log"), errors="replace")
               if l.split(" ", 2)[1:2] == ["error"]]
@@ -564,12 +573,13 @@ def run(bin_, outdir, workdir, procs):
         "failed_jobs": len(failed_jobs), "waiting_jobs": len(waiting_jobs),
         "mail_expected": want_mail, "mail_accepted": len(mails),
         "mail_distinct_message_ids": len(per_id), "mail_lost": mail_lost,
-        "mail_duplicated_ids": len(mail_dups), "mail_dups_within_2s_before_a_kill": crash_mail,
+        "mail_duplicated_ids": len(mail_dups), "mail_dups_within_5s_before_a_kill": crash_mail,
         "mail_per_booking_recipient_over_1": sum(1 for v in per_rcpt.values() if v > 1),
         "smtp_stray_lines": len(stray),
         "hook_expected": want_hooks, "hook_deliveries": len(hooks),
         "hook_distinct_ids": len(hook_id), "hook_lost": len(hooks_lost),
-        "hook_duplicated_ids": len(hook_dups), "hook_dups_within_2s_before_a_kill": crash_hook,
+        "hook_duplicated_ids": len(hook_dups), "hook_dups_within_5s_before_a_kill": crash_hook,
+        "repeat_first_delivery_to_kill_max_s": widest,
         "hook_events_with_two_ids": len(hook_ev_multi),
         "daemon_error_lines": len(errors), "daemon_exit_status": daemon_rc,
         "kill_times": kills,
@@ -592,13 +602,14 @@ def run(bin_, outdir, workdir, procs):
     print("  failed / waiting jobs                          %d / %d" % (
         len(failed_jobs), len(waiting_jobs)))
     print("  mail: expected %d, accepted %d, distinct %d, lost %d, duplicated ids %d "
-          "(%d within 2 s before a kill), stray SMTP lines %d" % (
+          "(%d within 5 s before a kill), stray SMTP lines %d" % (
               want_mail, len(mails), len(per_id), mail_lost, len(mail_dups), crash_mail,
               len(stray)))
     print("  webhooks: expected %d, deliveries %d, distinct ids %d, lost %d, duplicated ids %d "
-          "(%d within 2 s before a kill), events with two ids %d" % (
+          "(%d within 5 s before a kill), events with two ids %d" % (
               want_hooks, len(hooks), len(hook_id), len(hooks_lost), len(hook_dups),
               crash_hook, len(hook_ev_multi)))
+    print("  widest gap from a repeat's first delivery to the kill after it   %s s" % widest)
     print("  daemon error lines %d, exit status at the end %s" % (len(errors), daemon_rc))
     ok = (res["drained"] and not none and not extra and mail_lost == 0 and not hooks_lost
           and not stray and not hook_ev_multi and not failed_jobs and len(ids) == N
