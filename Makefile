@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 RUN_DIR ?= var
 
-.PHONY: all bootstrap build run check test unit e2e asan browser bench clean
+.PHONY: all bootstrap build run check test unit e2e asan browser bench chaos clean
 
 all: build
 
@@ -33,6 +33,14 @@ bench:
 	@bench/pipeline.sh $(BUILD)
 	@echo
 	@bench/sandbox_bench.sh $(BUILD) || echo "sandbox bench: below its floor (see above)"
+
+# Not a test (never in `make check`): 20,000 bookings through faults while the daemon is
+# SIGKILLed every 2-5 s, then every meeting, mail and webhook counted (bench/README.md, "Chaos").
+chaos:
+	@scripts/bootstrap.sh chaos
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+	@bench/chaos.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

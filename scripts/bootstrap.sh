@@ -4,6 +4,7 @@
 #   scripts/bootstrap.sh            build + run dependencies
 #   scripts/bootstrap.sh check      + what the test suite needs
 #   scripts/bootstrap.sh bench      + what the benchmarks need
+#   scripts/bootstrap.sh chaos      + what `make chaos` needs
 set -euo pipefail
 
 want=(build-essential cmake pkg-config ca-certificates tzdata
@@ -12,6 +13,7 @@ want=(build-essential cmake pkg-config ca-certificates tzdata
 case "${1:-}" in
 check) want+=(libcmocka-dev python3 python3-jsonschema python3-aiosmtpd libclang-rt-14-dev openssl) ;;
 bench) want+=(python3 wrk curl) ;;
+chaos) want+=(python3 python3-aiosmtpd) ;;
 esac
 
 missing=()

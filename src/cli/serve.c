@@ -209,6 +209,7 @@ int ml_cmd_serve(int argc, char **argv)
 		.handlers = ml_job_handlers,
 		.lease_ms = lease > 60000 ? lease : 60000,
 		.backoff_base_ms = app.cfg->retry_base_ms,
+		.stop_grace_ms = app.cfg->stop_grace_ms,
 	};
 	/* Mail queued while no SMTP server was configured goes out now that there is one. */
 	ml_notify_set_mail_configured(app.cfg->smtp_url != NULL);

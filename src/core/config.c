@@ -99,6 +99,10 @@ int ml_config_load(struct ml_config **out)
 	if ((rc = env_num("MEETLINK_RETRY_BASE_MS", 2000, 1, 3600 * 1000, &n)) < 0)
 		goto fail;
 	c->retry_base_ms = n;
+	/* A stop lets the calls in flight finish for this long (a mail being accepted). */
+	if ((rc = env_num("MEETLINK_STOP_GRACE_MS", 5000, 0, 600 * 1000, &n)) < 0)
+		goto fail;
+	c->stop_grace_ms = n;
 	if ((rc = env_num("MEETLINK_REALTIME", 0, 0, 1, &n)) < 0)
 		goto fail;
 	c->realtime = n == 1;

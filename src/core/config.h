@@ -33,6 +33,7 @@ struct ml_config {
 	int64_t join_early_seconds;  /* MEETLINK_JOIN_EARLY_MINUTES, default 15 */
 	char *log_level;        /* MEETLINK_LOG_LEVEL: debug, info, warn, error */
 	int64_t retry_base_ms;  /* MEETLINK_RETRY_BASE_MS: first retry delay of every job, 2000 */
+	int64_t stop_grace_ms;  /* MEETLINK_STOP_GRACE_MS: calls in flight at a stop may finish, 5000 */
 	bool realtime;          /* MEETLINK_REALTIME: the writer and the worker at real-time priority */
 	bool allow_private_targets; /* MEETLINK_ALLOW_PRIVATE_TARGETS: webhooks to private/loopback */
 	int64_t webhook_disable_after_ms; /* MEETLINK_WEBHOOK_DISABLE_AFTER_HOURS (72; 0: never) */

@@ -252,7 +252,9 @@ int ml_notify_mail_send(struct ml_job_run *run, struct mail *m, const struct ml_
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 60000L);
 	free(url);
 	free(from);
-	ml_job_run_http(run, easy);
+	/* libcurl waits for the server's answer to the end of data on the thread driving the
+	 * transfer: the aside loop, not the one every provider call and webhook runs on. */
+	ml_job_run_http_aside(run, easy);
 	return 0;
 }
 

@@ -20,6 +20,8 @@ struct ml_curl_loop {
 	int epfd;
 	int wakefd;
 	int64_t timer_at; /* monotonic ms when curl's timeout is due; -1: none */
+	ml_curl_loop_sock_fn on_sock;
+	void *on_sock_arg;
 };
 
 static int64_t mono_ms(void)
@@ -31,8 +33,9 @@ static int64_t mono_ms(void)
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-	(void)easy;
 	struct ml_curl_loop *l = userp;
+	if (l->on_sock && easy)
+		l->on_sock(easy, what == CURL_POLL_REMOVE ? CURL_SOCKET_BAD : s, l->on_sock_arg);
 	if (what == CURL_POLL_REMOVE) {
 		/* The socket may already be closed (then epoll forgot it by itself). */
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, s, NULL);
@@ -94,6 +97,12 @@ void ml_curl_loop_free(struct ml_curl_loop *l)
 	if (l->wakefd >= 0)
 		close(l->wakefd);
 	free(l);
+}
+
+void ml_curl_loop_on_socket(struct ml_curl_loop *l, ml_curl_loop_sock_fn fn, void *arg)
+{
+	l->on_sock = fn;
+	l->on_sock_arg = arg;
 }
 
 void ml_curl_loop_wake(struct ml_curl_loop *l)

@@ -23,3 +23,10 @@ void ml_curl_loop_run(struct ml_curl_loop *l, int max_wait_ms);
 
 /* From any thread: makes a waiting ml_curl_loop_run return now. */
 void ml_curl_loop_wake(struct ml_curl_loop *l);
+
+/* Tells fn(easy, socket, arg) which socket each transfer uses, as curl starts watching it,
+ * and fn(easy, CURL_SOCKET_BAD, arg) when curl stops (curl has no public way to ask a
+ * transfer in flight for its socket). The worker uses it to close the connections of the
+ * transfers it abandons at stop without letting curl write to them. NULL: none. */
+typedef void (*ml_curl_loop_sock_fn)(CURL *easy, curl_socket_t s, void *arg);
+void ml_curl_loop_on_socket(struct ml_curl_loop *l, ml_curl_loop_sock_fn fn, void *arg);

@@ -1,5 +1,6 @@
 #include "queue/worker.h"
 #include "queue/curl_loop.h"
+#include "queue/aside.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/ids.h"
@@ -14,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 struct ml_worker {
 	struct ml_worker_config cfg;
 	char name[ML_ID_MAX];
 	CURLM *multi;
 	struct ml_curl_loop *loop;
+	struct ml_aside *aside; /* transfers during which libcurl blocks its thread (aside.h) */
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool notified;
@@ -68,6 +71,9 @@ struct http_ctx {
 	struct ml_job_run *run;
 	CURL *easy;
 	struct ml_buf body, headers;
+	curl_socket_t sock;           /* the connection's socket while curl watches it */
+	bool aside;                   /* on the aside loop (aside.h), not on w->multi */
+	bool cancelling;              /* aside: asked to be cut */
 	struct http_ctx *prev, *next; /* every transfer in flight, for shutdown */
 };
 
@@ -109,12 +115,13 @@ char *ml_http_result_header(const struct ml_http_result *res, const char *name)
 	return NULL;
 }
 
-void ml_job_run_http(struct ml_job_run *run, CURL *easy)
+static struct http_ctx *transfer_new(struct ml_job_run *run, CURL *easy)
 {
 	struct ml_worker *w = run->worker;
 	struct http_ctx *h = ml_calloc(1, sizeof *h);
 	h->run = run;
 	h->easy = easy;
+	h->sock = CURL_SOCKET_BAD;
 	h->next = w->transfers;
 	if (w->transfers)
 		w->transfers->prev = h;
@@ -126,7 +133,40 @@ void ml_job_run_http(struct ml_job_run *run, CURL *easy)
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	run->inflight_http++;
-	curl_multi_add_handle(w->multi, easy);
+	return h;
+}
+
+void ml_job_run_http(struct ml_job_run *run, CURL *easy)
+{
+	transfer_new(run, easy);
+	curl_multi_add_handle(run->worker->multi, easy);
+}
+
+void ml_job_run_http_aside(struct ml_job_run *run, CURL *easy)
+{
+	struct ml_worker *w = run->worker;
+	if (!w->aside) {
+		ml_job_run_http(run, easy);
+		return;
+	}
+	transfer_new(run, easy)->aside = true;
+	ml_aside_add(w->aside, easy);
+}
+
+/* Which socket each transfer's connection uses (curl_loop.h): what ml_worker_stop shuts
+ * down before it abandons the transfer. */
+static void note_socket(CURL *easy, curl_socket_t s, void *arg)
+{
+	(void)arg;
+	struct http_ctx *h = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
+	if (h && h->easy == easy)
+		h->sock = s;
+}
+
+static void wake_loop(void *loop)
+{
+	ml_curl_loop_wake(loop);
 }
 
 static void transfer_free(struct ml_worker *w, struct http_ctx *h)
@@ -137,7 +177,9 @@ static void transfer_free(struct ml_worker *w, struct http_ctx *h)
 		w->transfers = h->next;
 	if (h->next)
 		h->next->prev = h->prev;
-	curl_multi_remove_handle(w->multi, h->easy);
+	/* (An aside transfer comes back removed from its multi, or is removed by its stop.) */
+	if (!h->aside)
+		curl_multi_remove_handle(w->multi, h->easy);
 	curl_easy_cleanup(h->easy);
 	ml_buf_free(&h->body);
 	ml_buf_free(&h->headers);
@@ -683,6 +725,20 @@ static void transfer_done(struct ml_worker *w, struct http_ctx *h, struct ml_htt
 	}
 }
 
+static void complete_one(struct ml_worker *w, CURL *easy, CURLcode result)
+{
+	struct http_ctx *h = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
+	struct ml_http_result res = {result, 0, NULL, 0, NULL, NULL};
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
+	res.body = h->body.data ? h->body.data : (char *)"";
+	res.body_len = h->body.len;
+	res.headers = h->headers.data ? h->headers.data : (char *)"";
+	res.error = h->cancelling ? "the job's lease runs out: call abandoned"
+				  : curl_easy_strerror(result);
+	transfer_done(w, h, &res);
+}
+
 static void complete_transfers(struct ml_worker *w)
 {
 	CURLMsg *msg;
@@ -690,17 +746,13 @@ static void complete_transfers(struct ml_worker *w)
 	while ((msg = curl_multi_info_read(w->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		CURL *easy = msg->easy_handle;
-		struct http_ctx *h = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
-		struct ml_http_result res = {msg->data.result, 0, NULL, 0, NULL, NULL};
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
-		res.body = h->body.data ? h->body.data : (char *)"";
-		res.body_len = h->body.len;
-		res.headers = h->headers.data ? h->headers.data : (char *)"";
-		res.error = curl_easy_strerror(msg->data.result);
-		transfer_done(w, h, &res);
+		complete_one(w, msg->easy_handle, msg->data.result);
 	}
+	struct ml_aside_done done[64];
+	size_t n;
+	while (w->aside && (n = ml_aside_take(w->aside, done, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			complete_one(w, done[i].easy, done[i].result);
 }
 
 /* A run whose lease is about to run out must not go on calling: another claim of its job
@@ -714,6 +766,16 @@ static void abandon_overdue(struct ml_worker *w, int64_t now)
 		struct ml_job_run *run = h->run;
 		if (deadline_of(w, run) > now)
 			continue;
+		if (h->aside) {
+			/* Cut on its own thread; it comes back as a timeout (complete_transfers). */
+			if (!h->cancelling)
+				ml_aside_cancel(w->aside, h->easy);
+			h->cancelling = true;
+			continue;
+		}
+		/* Shut down first: removing it must send nothing more (see ml_worker_stop). */
+		if (h->sock != CURL_SOCKET_BAD)
+			shutdown(h->sock, SHUT_RDWR);
 		struct ml_http_result res = {CURLE_OPERATION_TIMEDOUT, 0, "", 0, "",
 					     "the job's lease runs out: call abandoned"};
 		bool finished = run->finished; /* (a finished run may be freed below) */
@@ -732,6 +794,27 @@ static int recover_fn(struct ml_tx *tx, void *arg)
 	int *n = arg;
 	*n = ml_tx_job_recover(tx);
 	return *n < 0 ? *n : 0;
+}
+
+/* Stopping: nothing new starts (no claim, no run started), but the transfers in flight get
+ * up to stop_grace_ms to finish, and their outcomes are written like any other: a mail the
+ * server is accepting is recorded as sent, not sent again after the restart. What is still
+ * in flight after the grace is cut by ml_worker_stop (see there). */
+static void drain(struct ml_worker *w)
+{
+	int64_t until = ml_mono_ms() + w->cfg.stop_grace_ms;
+	for (;;) {
+		complete_transfers(w);
+		write_outcomes(w);
+		int64_t left = until - ml_mono_ms();
+		if (!w->transfers || left <= 0)
+			break;
+		ml_curl_loop_run(w->loop, left < 100 ? (int)left : 100);
+	}
+	if (w->transfers)
+		ml_info("worker: stopping with calls still in flight after %lld ms; their jobs run "
+			"again at the next start",
+			(long long)w->cfg.stop_grace_ms);
 }
 
 static void *worker_main(void *arg)
@@ -792,6 +875,7 @@ static void *worker_main(void *arg)
 		/* Runs that ended without a call (start_ready) are handed over at once. */
 		ml_curl_loop_run(w->loop, w->done_head ? 0 : (int)wait);
 	}
+	drain(w);
 	/* What finished is written; ml_worker_stop waits for it. */
 	write_outcomes(w);
 	return NULL;
@@ -817,6 +901,12 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	snprintf(w->taker.worker, sizeof w->taker.worker, "%s", w->name);
 	w->multi = curl_multi_init();
 	w->loop = ml_curl_loop_new(w->multi);
+	if (w->loop) {
+		ml_curl_loop_on_socket(w->loop, note_socket, w);
+		w->aside = ml_aside_start(wake_loop, w->loop);
+		if (!w->aside)
+			ml_warn("worker: no aside loop; mail runs on the event loop");
+	}
 	if (!w->loop) {
 		curl_multi_cleanup(w->multi);
 		free(w);
@@ -830,6 +920,7 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->o_cv, NULL);
 	if (pthread_create(&w->committer, NULL, committer_main, w) != 0) {
+		ml_aside_stop(w->aside);
 		curl_multi_cleanup(w->multi);
 		ml_curl_loop_free(w->loop);
 		free(w);
@@ -841,6 +932,7 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 		pthread_cond_signal(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->committer, NULL);
+		ml_aside_stop(w->aside);
 		curl_multi_cleanup(w->multi);
 		ml_curl_loop_free(w->loop);
 		free(w);
@@ -898,7 +990,18 @@ void ml_worker_stop(struct ml_worker *w)
 		w->ready_head = next;
 	}
 	/* Whatever is still in flight is abandoned as a crash would be: the jobs stay running in
-	 * the store and are recovered at the next start (or when their lease expires). */
+	 * the store and are recovered at the next start (or when their lease expires). Each
+	 * connection is shut down first, so that removing its transfer cannot write to it:
+	 * libcurl ends an SMTP transfer removed mid-session as if the message were complete —
+	 * it writes the end-of-data "." and waits for the answer — so the server took a cut or
+	 * empty message (then sent again after the restart) or read "." as a command. A
+	 * connection that ends mid-transaction is discarded by the server (RFC 5321 3.8), and
+	 * idle ones still get their QUIT from curl_multi_cleanup below. */
+	ml_aside_stop(w->aside); /* cuts its own the same way (aside.h) */
+	w->aside = NULL;
+	for (struct http_ctx *h = w->transfers; h; h = h->next)
+		if (!h->aside && h->sock != CURL_SOCKET_BAD)
+			shutdown(h->sock, SHUT_RDWR);
 	while (w->transfers) {
 		struct ml_job_run *run = w->transfers->run;
 		transfer_free(w, w->transfers);

@@ -76,6 +76,10 @@ struct ml_job_run {
 /* Hands an easy handle (URL and options set; the worker owns it from now on and sets the
  * write/header callbacks) to the multi loop; on_http() is called when it completes. */
 void ml_job_run_http(struct ml_job_run *run, CURL *easy);
+/* The same, for a transfer during which libcurl blocks the thread driving it (SMTP waits
+ * for the answer to the end of data): it runs on the worker's aside loop (aside.h), so it
+ * holds up no other call. */
+void ml_job_run_http_aside(struct ml_job_run *run, CURL *easy);
 
 /* Ends the job with an outcome (strings copied). `commit` (may be NULL) runs in the same
  * transaction as the job's new state; if it fails the job is retried instead. The outcome
@@ -99,13 +103,16 @@ struct ml_worker_config {
 	int64_t lease_ms;      /* 0: 60 s */
 	int64_t idle_poll_ms;  /* how often to look for due jobs when idle; 0: 200 ms */
 	int64_t backoff_base_ms, backoff_cap_ms; /* 0: 2 s and 1 h */
+	int64_t stop_grace_ms; /* how long a stop lets the calls in flight finish; 0: none */
 };
 
 int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg);
 /* Wakes the worker to look for jobs now (call after committing a change that enqueued or
  * requeued jobs). Nothing to do once the store hands jobs over to it (struct ml_job_taker). */
 void ml_worker_notify(struct ml_worker *w);
-/* Stops claiming, lets in-flight jobs finish (their leases expire if they cannot), frees. */
+/* Stops claiming and starting jobs, lets the calls in flight finish for up to stop_grace_ms
+ * (their outcomes are written), then abandons the rest as a crash would (their jobs run again
+ * at the next start), closing their connections without another byte, and frees. */
 void ml_worker_stop(struct ml_worker *w);
 
 #endif

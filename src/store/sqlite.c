@@ -74,9 +74,19 @@ struct sq_store {
 
 static const struct ml_store_ops sqlite_ops;
 
+/* An optimistic run (sqlite_occ.c) that calls an operation which cannot record is done for:
+ * it runs again on the writer once its callback returns. Until then it goes on against its
+ * read snapshot, and a write it attempts there fails ("attempt to write a readonly
+ * database", the reader is query_only). That failure is the expected way to the writer, not
+ * an error: while such a run's callback goes on (on its own thread), store failures are
+ * logged at debug level only. Its run on the writer reports real ones. */
+static _Thread_local bool occ_doomed;
+
+#define store_err(...) ml_log(occ_doomed ? ML_LOG_DEBUG : ML_LOG_ERROR, __VA_ARGS__)
+
 int ml_sq_fail(sqlite3 *db, const char *what)
 {
-	ml_err("store: %s: %s", what, sqlite3_errmsg(db));
+	store_err("store: %s: %s", what, sqlite3_errmsg(db));
 	return ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
 }
 
@@ -156,7 +166,7 @@ sqlite3_stmt *ml_sq_prep(struct sq_conn *c, const char *sql)
 		}
 	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
 	    SQLITE_OK) {
-		ml_err("store: prepare failed: %s", sqlite3_errmsg(c->db));
+		store_err("store: prepare failed: %s", sqlite3_errmsg(c->db));
 		return NULL;
 	}
 	if (c->ncache == ML_SQ_STMT_CACHE) {
@@ -188,8 +198,10 @@ struct sq_conn *ml_sq_txc(struct ml_tx *tx)
 {
 	struct sq_tx *t = (struct sq_tx *)tx;
 	/* An operation that does not know how to record runs the transaction the slow way. */
-	if (t->rec)
+	if (t->rec) {
 		ml_sq_rec_unsupported(tx);
+		occ_doomed = true;
+	}
 	return txc_begun(t);
 }
 
@@ -202,7 +214,7 @@ int ml_sq_exec(struct sq_conn *c, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ml_err("store: %s: %s", sql, msg ? msg : "?");
+		store_err("store: %s: %s", sql, msg ? msg : "?");
 		sqlite3_free(msg);
 		return ml_error_set(ML_ESTORE, "store_error", NULL, "The store failed; try again.");
 	}
@@ -524,7 +536,9 @@ static int sq_write_occ(struct ml_store *base, ml_tx_fn fn, void *arg, void (*re
 	struct sq_tx tx = {{base}, rd, rec, true};
 	bool current = true;
 	ml_error_clear();
+	occ_doomed = false;
 	rc = fn(&tx.base, arg);
+	occ_doomed = false;
 	/* A refusal, or nothing to write, is the answer only if what it rests on is current:
 	 * documents served from the cache are checked against the database. */
 	if (ml_sq_rec_usable(rec) && (rc < 0 || ml_sq_rec_empty(rec)))

@@ -185,6 +185,12 @@ def start_daemon(env=None, workdir=None, api_key="ml_test_bootstrap_key_01234567
     return d
 
 
+def error_lines(log_text):
+    """The daemon log's lines at level error (`<time> error <message>`): normal operation,
+    retries included, must log none."""
+    return [l for l in log_text.splitlines() if l.split(" ", 2)[1:2] == ["error"]]
+
+
 def main():
     import warnings
     warnings.simplefilter("ignore", ResourceWarning)

@@ -7,7 +7,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
-from harness import Client, main, start_daemon  # noqa: E402
+from harness import Client, error_lines, main, start_daemon  # noqa: E402
 
 
 class Lifecycle(unittest.TestCase):
@@ -18,7 +18,9 @@ class Lifecycle(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        errors = error_lines(cls.d.logs())  # normal operation logs no error
         cls.d.close()
+        assert not errors, "\n".join(errors)
 
     def test_worked_example(self):
         c = self.c

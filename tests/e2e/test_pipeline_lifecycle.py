@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Client, main  # noqa: E402
+from harness import Client, error_lines, main  # noqa: E402
 import fixtures  # noqa: E402
 from pipeline import Env, google_events, zoom_meetings  # noqa: E402
 
@@ -30,7 +30,12 @@ class Lifecycle(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        # Every step above is normal operation (retries and fallbacks included): the log
+        # has no error line (a write tried on a read snapshot once logged "attempt to write
+        # a readonly database" on its way to the writer).
+        errors = error_lines(cls.e.d.logs())
         cls.e.close()
+        assert not errors, "\n".join(errors)
 
     def setUp(self):
         self.e.clear_faults()
