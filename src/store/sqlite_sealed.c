@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SEALED_PREFIX "mlv1:"
 
@@ -156,15 +157,32 @@ int ml_sq_scrub(const char *path)
 	 * a connection that has not read the database yet (the WAL is not open): VACUUM reads
 	 * it first. */
 	sqlite3 *db = NULL;
-	int rc = 0, log = -1, done = -1;
+	int rc = 0, log = -1, done = -1, src = SQLITE_OK;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	        SQLITE_OK ||
-	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
-	    sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) !=
-	        SQLITE_OK ||
-	    log != 0)
+	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK) {
 		rc = ml_sq_fail(db, "scrub");
+		goto done;
+	}
+	/* The store's own checkpointer may be checkpointing right now: a second checkpoint
+	 * (and a VACUUM meeting it) answers SQLITE_BUSY at once, without the busy handler.
+	 * Try again for up to ten seconds before calling it a failure. */
+	for (int tries = 0; tries < 500; tries++) {
+		src = sqlite3_exec(db, "VACUUM", NULL, NULL, NULL);
+		if (src == SQLITE_OK) {
+			src = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log,
+			                                &done);
+			if (src == SQLITE_OK && log != 0)
+				src = SQLITE_BUSY;
+		}
+		if ((src & 0xff) != SQLITE_BUSY && (src & 0xff) != SQLITE_LOCKED)
+			break;
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (src != SQLITE_OK)
+		rc = ml_sq_fail(db, "scrub");
+done:
 	sqlite3_close(db);
 	return rc;
 }
