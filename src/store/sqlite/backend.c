@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const struct ml_store_ops sqlite_ops;
+static const struct ml_store_backend sqlite_backend;
 
 static int mkdir_parent(const char *path)
 {
@@ -48,7 +48,7 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 	if ((rc = mkdir_parent(path)) < 0)
 		return rc;
 	s = ml_calloc(1, sizeof *s);
-	s->base.ops = &sqlite_ops;
+	s->base.backend = &sqlite_backend;
 	s->path = ml_strdup(path);
 	if ((rc = ml_sq_conn_open(path, false, ml_sq_wal_vfs(), &s->writer)) < 0) {
 		free(s->path);
@@ -63,7 +63,8 @@ int ml_store_sqlite_open(struct ml_store **out, const char *path)
 	pthread_cond_init(&s->ckpt_cv, NULL);
 	pthread_create(&s->thread, NULL, ml_sq_writer_main, s);
 	if (ml_sq_conn_open(path, false, NULL, &s->ckpt) == 0) {
-		sqlite3_busy_handler(s->ckpt->db, ml_sq_busy_wait, s); /* short: see ml_sq_busy_wait */
+		/* The checkpointer waits for locks only briefly (ml_sq_busy_wait). */
+		sqlite3_busy_handler(s->ckpt->db, ml_sq_busy_wait, s);
 		sqlite3_exec(s->writer->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
 		s->db_fd = open(path, O_RDONLY | O_CLOEXEC);
 		pthread_create(&s->ckpt_thread, NULL, ml_sq_checkpoint_main, s);
@@ -106,73 +107,105 @@ static int sq_scrub(struct ml_store *base)
 	return ml_sq_scrub(((struct sq_store *)base)->path);
 }
 
-static const struct ml_store_ops sqlite_ops = {
+/* Documents and idempotency: docs.c, keys.c, orgs.c, idem.c, pipeline.c. */
+static const struct ml_store_docs_ops sq_docs = {
+	.version = ML_STORE_DOCS_VERSION,
+	.org_ensure = ml_sq_org_ensure,
+	.key_insert = ml_sq_key_insert,
+	.key_lookup = ml_sq_key_lookup,
+	.key_count = ml_sq_key_count,
+	.org_rate_set = ml_sq_org_rate_set,
+	.org_rate_get = ml_sq_org_rate_get,
+	.insert = ml_sq_doc_insert,
+	.update = ml_sq_doc_update,
+	.get = ml_sq_doc_get,
+	.peek = ml_sq_doc_peek,
+	.text = ml_sq_rec_doc_text,
+	.remove = ml_sq_doc_delete,
+	.count_ref = ml_sq_doc_count_ref,
+	.list = ml_sq_doc_list,
+	.idem_get = ml_sq_idem_get,
+	.idem_put = ml_sq_idem_put,
+	.provider_meeting_put = ml_sq_provider_meeting_put,
+	.provider_meeting_find = ml_sq_provider_meeting_find,
+	.inbound_event_first = ml_sq_inbound_event_first,
+};
+
+/* Jobs and leases: jobs.c, the hand-over in writer.c. */
+static const struct ml_store_jobs_ops sq_jobs = {
+	.version = ML_STORE_JOBS_VERSION,
+	.enqueue = ml_sq_job_enqueue,
+	.claim = ml_sq_job_claim,
+	.finish = ml_sq_job_finish,
+	.recover = ml_sq_job_recover,
+	.set_payload = ml_sq_job_set_payload,
+	.wake = ml_sq_job_wake,
+	.cancel_group = ml_sq_job_cancel_group,
+	.next_due = ml_sq_job_next_due,
+	.list = ml_sq_job_list,
+	.retry = ml_sq_job_retry,
+	.set_taker = ml_sq_set_job_taker,
+};
+
+/* Connections and secrets: conn.c, sealed.c. */
+static const struct ml_store_conn_ops sq_conn_ops = {
+	.version = ML_STORE_CONN_VERSION,
+	.get = ml_sq_conn_get,
+	.get_id = ml_sq_conn_get_id,
+	.put = ml_sq_conn_put,
+	.list = ml_sq_conn_list,
+	.lease = ml_sq_conn_lease,
+	.oauth_state_put = ml_sq_oauth_state_put,
+	.oauth_state_take = ml_sq_oauth_state_take,
+	.sealed_get = ml_sq_sealed_get,
+	.sealed_list = ml_sq_sealed_list,
+	.sealed_set = ml_sq_sealed_set,
+};
+
+/* Notifications: notify.c. */
+static const struct ml_store_notify_ops sq_notify = {
+	.version = ML_STORE_NOTIFY_VERSION,
+	.template_get = ml_sq_template_get,
+	.template_put = ml_sq_template_put,
+	.template_delete = ml_sq_template_delete,
+	.endpoint_insert = ml_sq_webhook_endpoint_insert,
+	.endpoint_get = ml_sq_webhook_endpoint_get,
+	.endpoint_list = ml_sq_webhook_endpoint_list,
+	.endpoint_delete = ml_sq_webhook_endpoint_delete,
+	.endpoint_update = ml_sq_webhook_endpoint_update,
+	.endpoint_health = ml_sq_webhook_endpoint_health,
+	.delivery_insert = ml_sq_webhook_delivery_insert,
+	.delivery_get = ml_sq_webhook_delivery_get,
+	.delivery_list = ml_sq_webhook_delivery_list,
+	.delivery_requeue = ml_sq_webhook_delivery_requeue,
+	.delivery_skip = ml_sq_webhook_delivery_skip,
+	.attempt_record = ml_sq_webhook_attempt_record,
+};
+
+/* The audit trail: audit.c. */
+static const struct ml_store_audit_ops sq_audit = {
+	.version = ML_STORE_AUDIT_VERSION,
+	.append = ml_sq_audit_append,
+	.list = ml_sq_audit_list,
+};
+
+/* The core: transactions (writer.c, pool.c), migrations (migrate.c), and the concerns. */
+static const struct ml_store_backend sqlite_backend = {
+	.version = ML_STORE_BACKEND_VERSION,
 	.name = "sqlite",
 	.close = sq_close,
 	.migrate = ml_sq_migrate,
 	.ready = ml_sq_ready,
 	.write = ml_sq_write,
-	.write_occ = ml_sq_write_occ,
-	.write_async = ml_sq_write_async,
-	.set_job_taker = ml_sq_set_job_taker,
-	.writable = ml_sq_writable,
 	.read = ml_sq_read,
 	.nested = ml_sq_nested,
-	.job_enqueue = ml_sq_job_enqueue,
-	.job_claim = ml_sq_job_claim,
-	.job_finish = ml_sq_job_finish,
-	.job_recover = ml_sq_job_recover,
-	.job_set_payload = ml_sq_job_set_payload,
-	.provider_meeting_put = ml_sq_provider_meeting_put,
-	.provider_meeting_find = ml_sq_provider_meeting_find,
-	.inbound_event_first = ml_sq_inbound_event_first,
-	.job_wake = ml_sq_job_wake,
-	.job_cancel_group = ml_sq_job_cancel_group,
-	.job_next_due = ml_sq_job_next_due,
-	.job_list = ml_sq_job_list,
-	.job_retry = ml_sq_job_retry,
-	.org_ensure = ml_sq_org_ensure,
-	.key_insert = ml_sq_key_insert,
-	.key_lookup = ml_sq_key_lookup,
-	.key_count = ml_sq_key_count,
-	.sealed_get = ml_sq_sealed_get,
-	.sealed_list = ml_sq_sealed_list,
-	.sealed_set = ml_sq_sealed_set,
+	.write_occ = ml_sq_write_occ,
+	.write_async = ml_sq_write_async,
+	.writable = ml_sq_writable,
 	.scrub = sq_scrub,
-	.org_rate_set = ml_sq_org_rate_set,
-	.org_rate_get = ml_sq_org_rate_get,
-	.doc_insert = ml_sq_doc_insert,
-	.doc_update = ml_sq_doc_update,
-	.doc_get = ml_sq_doc_get,
-	.doc_text = ml_sq_rec_doc_text,
-	.doc_peek = ml_sq_doc_peek,
-	.doc_delete = ml_sq_doc_delete,
-	.doc_count_ref = ml_sq_doc_count_ref,
-	.doc_list = ml_sq_doc_list,
-	.audit_append = ml_sq_audit_append,
-	.audit_list = ml_sq_audit_list,
-	.idem_get = ml_sq_idem_get,
-	.idem_put = ml_sq_idem_put,
-	.conn_get = ml_sq_conn_get,
-	.conn_get_id = ml_sq_conn_get_id,
-	.conn_put = ml_sq_conn_put,
-	.conn_list = ml_sq_conn_list,
-	.conn_lease = ml_sq_conn_lease,
-	.oauth_state_put = ml_sq_oauth_state_put,
-	.oauth_state_take = ml_sq_oauth_state_take,
-	.template_get = ml_sq_template_get,
-	.template_put = ml_sq_template_put,
-	.template_delete = ml_sq_template_delete,
-	.webhook_endpoint_insert = ml_sq_webhook_endpoint_insert,
-	.webhook_endpoint_get = ml_sq_webhook_endpoint_get,
-	.webhook_endpoint_list = ml_sq_webhook_endpoint_list,
-	.webhook_endpoint_delete = ml_sq_webhook_endpoint_delete,
-	.webhook_delivery_insert = ml_sq_webhook_delivery_insert,
-	.webhook_delivery_get = ml_sq_webhook_delivery_get,
-	.webhook_delivery_list = ml_sq_webhook_delivery_list,
-	.webhook_attempt_record = ml_sq_webhook_attempt_record,
-	.webhook_delivery_requeue = ml_sq_webhook_delivery_requeue,
-	.webhook_endpoint_update = ml_sq_webhook_endpoint_update,
-	.webhook_endpoint_health = ml_sq_webhook_endpoint_health,
-	.webhook_delivery_skip = ml_sq_webhook_delivery_skip,
+	.docs = &sq_docs,
+	.jobs = &sq_jobs,
+	.conn = &sq_conn_ops,
+	.notify = &sq_notify,
+	.audit = &sq_audit,
 };
