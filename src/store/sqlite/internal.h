@@ -235,6 +235,14 @@ int ml_sq_rec_idem(struct ml_tx *tx, const char *org_id, const char *key,
 int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 		  const char *payload);
 
+/* The meeting pipeline's look-ups (pipeline.c). */
+int ml_sq_provider_meeting_put(struct ml_tx *tx, const char *platform, const char *external_id,
+			       const char *org_id, const char *booking_id, const char *meeting_id);
+int ml_sq_provider_meeting_find(struct ml_tx *tx, const char *platform, const char *external_id,
+				char org_id[40], char booking_id[40], char meeting_id[40]);
+int ml_sq_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
+			      int64_t now_ms, int64_t keep_ms);
+
 /* The job queue (jobs.c). */
 /* Handing jobs to the process's worker as the batch that wrote them commits (store.h,
  * struct ml_job_taker): before COMMIT, the jobs noted since the batch began are claimed for
@@ -247,12 +255,6 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 		    int max, struct ml_job **jobs, int *n);
 int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 		     const struct ml_job_finish *f, int attempts, int max_attempts);
-int ml_sq_provider_meeting_put(struct ml_tx *tx, const char *platform, const char *external_id,
-			       const char *org_id, const char *booking_id, const char *meeting_id);
-int ml_sq_provider_meeting_find(struct ml_tx *tx, const char *platform, const char *external_id,
-				char org_id[40], char booking_id[40], char meeting_id[40]);
-int ml_sq_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
-			      int64_t now_ms, int64_t keep_ms);
 int ml_sq_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload);
 int ml_sq_job_recover(struct ml_tx *tx);
 int ml_sq_job_wake(struct ml_tx *tx, const char *wait_key);
