@@ -42,12 +42,12 @@ void ml_sealed_clear(struct ml_sealed *v)
 
 int ml_tx_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_sealed **items, int *n)
 {
-	return tx->store->ops->sealed_list(tx, kind, items, n);
+	return tx->store->backend->conn->sealed_list(tx, kind, items, n);
 }
 
 int ml_tx_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id, const char *value)
 {
-	return tx->store->ops->sealed_set(tx, kind, id, value);
+	return tx->store->backend->conn->sealed_set(tx, kind, id, value);
 }
 
 static int no_vault(void)
@@ -77,7 +77,7 @@ int ml_tx_secret_ensure(struct ml_tx *tx, const char *name, uint8_t *out, size_t
 	size_t len = 0;
 	if (!vault)
 		return no_vault();
-	int rc = tx->store->ops->sealed_get(tx, ML_SEALED_SERVER_SECRET, name, &v);
+	int rc = tx->store->backend->conn->sealed_get(tx, ML_SEALED_SERVER_SECRET, name, &v);
 	if (rc == ML_ENOTFOUND) {
 		ml_error_clear();
 		uint8_t fresh[64];
@@ -175,5 +175,5 @@ int ml_tx_sealed_rekey(struct ml_tx *tx, int *rewrapped)
 
 int ml_store_scrub(struct ml_store *s)
 {
-	return s->ops->scrub ? s->ops->scrub(s) : 0;
+	return s->backend->scrub ? s->backend->scrub(s) : 0;
 }

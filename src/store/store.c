@@ -8,6 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The concern of the transaction's backend an ml_tx_* call goes to. */
+static const struct ml_store_docs_ops *docs_of(struct ml_tx *tx)
+{
+	return tx->store->backend->docs;
+}
+
+static const struct ml_store_jobs_ops *jobs_of(struct ml_tx *tx)
+{
+	return tx->store->backend->jobs;
+}
+
+static const struct ml_store_conn_ops *conn_of(struct ml_tx *tx)
+{
+	return tx->store->backend->conn;
+}
+
+static const struct ml_store_notify_ops *notify_of(struct ml_tx *tx)
+{
+	return tx->store->backend->notify;
+}
+
+static const struct ml_store_audit_ops *audit_of(struct ml_tx *tx)
+{
+	return tx->store->backend->audit;
+}
+
 int ml_store_open(struct ml_store **out, const char *url)
 {
 	if (strncmp(url, "sqlite:", 7) == 0)
@@ -22,44 +48,44 @@ int ml_store_open(struct ml_store **out, const char *url)
 void ml_store_close(struct ml_store *s)
 {
 	if (s)
-		s->ops->close(s);
+		s->backend->close(s);
 }
 
 int ml_store_migrate(struct ml_store *s)
 {
-	return s->ops->migrate(s);
+	return s->backend->migrate(s);
 }
 
 int ml_store_ready(struct ml_store *s)
 {
-	return s->ops->ready(s);
+	return s->backend->ready(s);
 }
 
 int ml_store_write(struct ml_store *s, ml_tx_fn fn, void *arg)
 {
-	return s->ops->write(s, fn, arg);
+	return s->backend->write(s, fn, arg);
 }
 
 int ml_store_write_occ(struct ml_store *s, ml_tx_fn fn, void *arg, void (*reset)(void *),
 		       void *reset_arg)
 {
-	if (!s->ops->write_occ)
-		return s->ops->write(s, fn, arg);
-	return s->ops->write_occ(s, fn, arg, reset, reset_arg);
+	if (!s->backend->write_occ)
+		return s->backend->write(s, fn, arg);
+	return s->backend->write_occ(s, fn, arg, reset, reset_arg);
 }
 
 int ml_store_write_async(struct ml_store *s, ml_tx_fn fn, void *arg,
 			 void (*done)(void *arg, int rc), void *done_arg)
 {
-	if (s->ops->write_async)
-		return s->ops->write_async(s, fn, arg, done, done_arg);
-	done(done_arg, s->ops->write(s, fn, arg));
+	if (s->backend->write_async)
+		return s->backend->write_async(s, fn, arg, done, done_arg);
+	done(done_arg, s->backend->write(s, fn, arg));
 	return 0;
 }
 
 int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg)
 {
-	return s->ops->read(s, fn, arg);
+	return s->backend->read(s, fn, arg);
 }
 
 struct ml_store *ml_tx_store(struct ml_tx *tx)
@@ -69,91 +95,91 @@ struct ml_store *ml_tx_store(struct ml_tx *tx)
 
 int ml_store_set_job_taker(struct ml_store *s, const struct ml_job_taker *t)
 {
-	return s->ops->set_job_taker ? s->ops->set_job_taker(s, t) : 0;
+	return s->backend->jobs->set_taker ? s->backend->jobs->set_taker(s, t) : 0;
 }
 
 bool ml_tx_writable(struct ml_tx *tx)
 {
-	return !tx->store->ops->writable || tx->store->ops->writable(tx);
+	return !tx->store->backend->writable || tx->store->backend->writable(tx);
 }
 
 int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg)
 {
-	return tx->store->ops->nested(tx, fn, arg);
+	return tx->store->backend->nested(tx, fn, arg);
 }
 
 int ml_tx_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40])
 {
-	return tx->store->ops->job_enqueue(tx, j, id_out);
+	return jobs_of(tx)->enqueue(tx, j, id_out);
 }
 
 int ml_tx_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
 		    int max, struct ml_job **jobs, int *n)
 {
-	return tx->store->ops->job_claim(tx, worker, now_ms, lease_ms, max, jobs, n);
+	return jobs_of(tx)->claim(tx, worker, now_ms, lease_ms, max, jobs, n);
 }
 
 int ml_tx_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 		     const struct ml_job_finish *f, int attempts, int max_attempts)
 {
-	return tx->store->ops->job_finish(tx, id, worker, f, attempts, max_attempts);
+	return jobs_of(tx)->finish(tx, id, worker, f, attempts, max_attempts);
 }
 
 int ml_tx_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload)
 {
-	return tx->store->ops->job_set_payload(tx, id, payload);
+	return jobs_of(tx)->set_payload(tx, id, payload);
 }
 
 int ml_tx_provider_meeting_put(struct ml_tx *tx, const char *platform, const char *external_id,
 			       const char *org_id, const char *booking_id, const char *meeting_id)
 {
-	return tx->store->ops->provider_meeting_put(tx, platform, external_id, org_id, booking_id,
-						    meeting_id);
+	return docs_of(tx)->provider_meeting_put(tx, platform, external_id, org_id, booking_id,
+	                                         meeting_id);
 }
 
 int ml_tx_provider_meeting_find(struct ml_tx *tx, const char *platform, const char *external_id,
 				char org_id[40], char booking_id[40], char meeting_id[40])
 {
-	return tx->store->ops->provider_meeting_find(tx, platform, external_id, org_id, booking_id,
-						     meeting_id);
+	return docs_of(tx)->provider_meeting_find(tx, platform, external_id, org_id, booking_id,
+	                                          meeting_id);
 }
 
 int ml_tx_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms)
 {
-	return tx->store->ops->inbound_event_first(tx, provider, key, now_ms, keep_ms);
+	return docs_of(tx)->inbound_event_first(tx, provider, key, now_ms, keep_ms);
 }
 
 int ml_tx_job_recover(struct ml_tx *tx)
 {
-	return tx->store->ops->job_recover(tx);
+	return jobs_of(tx)->recover(tx);
 }
 
 int ml_tx_job_wake(struct ml_tx *tx, const char *wait_key)
 {
-	return tx->store->ops->job_wake(tx, wait_key);
+	return jobs_of(tx)->wake(tx, wait_key);
 }
 
 int ml_tx_job_cancel_group(struct ml_tx *tx, const char *group_key, const char *kind)
 {
-	return tx->store->ops->job_cancel_group(tx, group_key, kind);
+	return jobs_of(tx)->cancel_group(tx, group_key, kind);
 }
 
 int ml_tx_job_next_due(struct ml_tx *tx, int64_t *run_at_ms)
 {
-	return tx->store->ops->job_next_due(tx, run_at_ms);
+	return jobs_of(tx)->next_due(tx, run_at_ms);
 }
 
 int ml_tx_job_list(struct ml_tx *tx, const char *org_id, const char *state,
 		   const char *group_key, const struct ml_list_query *q, json_t **items,
 		   char **next_cursor)
 {
-	return tx->store->ops->job_list(tx, org_id, state, group_key, q, items, next_cursor);
+	return jobs_of(tx)->list(tx, org_id, state, group_key, q, items, next_cursor);
 }
 
 int ml_tx_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job)
 {
-	return tx->store->ops->job_retry(tx, org_id, id, job);
+	return jobs_of(tx)->retry(tx, org_id, id, job);
 }
 
 void ml_job_load(struct ml_job *j)
@@ -178,185 +204,184 @@ void ml_job_free(struct ml_job *j)
 
 int ml_tx_org_ensure(struct ml_tx *tx, const char *name, char org_id[40])
 {
-	return tx->store->ops->org_ensure(tx, name, org_id);
+	return docs_of(tx)->org_ensure(tx, name, org_id);
 }
 
 int ml_tx_key_insert(struct ml_tx *tx, const char *key_id, const char *org_id,
 		     const char *hash_hex, const char *prefix)
 {
-	return tx->store->ops->key_insert(tx, key_id, org_id, hash_hex, prefix);
+	return docs_of(tx)->key_insert(tx, key_id, org_id, hash_hex, prefix);
 }
 
 int ml_tx_key_lookup(struct ml_tx *tx, const char *hash_hex, char org_id[40], char key_id[40])
 {
-	return tx->store->ops->key_lookup(tx, hash_hex, org_id, key_id);
+	return docs_of(tx)->key_lookup(tx, hash_hex, org_id, key_id);
 }
 
 int ml_tx_key_count(struct ml_tx *tx)
 {
-	return tx->store->ops->key_count(tx);
+	return docs_of(tx)->key_count(tx);
 }
 
 int ml_tx_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate)
 {
-	return tx->store->ops->org_rate_set(tx, name, rate);
+	return docs_of(tx)->org_rate_set(tx, name, rate);
 }
 
 int ml_tx_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out)
 {
-	return tx->store->ops->org_rate_get(tx, org_id, out);
+	return docs_of(tx)->org_rate_get(tx, org_id, out);
 }
 
 int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
 {
-	return tx->store->ops->doc_insert(tx, kind, org_id, doc);
+	return docs_of(tx)->insert(tx, kind, org_id, doc);
 }
 
 int ml_tx_doc_update(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
 {
-	return tx->store->ops->doc_update(tx, kind, org_id, doc);
+	return docs_of(tx)->update(tx, kind, org_id, doc);
 }
 
 char *ml_tx_doc_text(struct ml_tx *tx, const json_t *doc)
 {
-	return doc && tx->store->ops->doc_text ? tx->store->ops->doc_text(tx, doc) : NULL;
+	return doc && docs_of(tx)->text ? docs_of(tx)->text(tx, doc) : NULL;
 }
 
 int ml_tx_doc_get(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		  json_t **out)
 {
-	return tx->store->ops->doc_get(tx, kind, org_id, id, out);
+	return docs_of(tx)->get(tx, kind, org_id, id, out);
 }
 
 int ml_tx_doc_peek(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id,
 		   json_t **out)
 {
-	if (tx->store->ops->doc_peek)
-		return tx->store->ops->doc_peek(tx, kind, org_id, id, out);
-	return tx->store->ops->doc_get(tx, kind, org_id, id, out);
+	if (docs_of(tx)->peek)
+		return docs_of(tx)->peek(tx, kind, org_id, id, out);
+	return docs_of(tx)->get(tx, kind, org_id, id, out);
 }
 
 int ml_tx_doc_delete(struct ml_tx *tx, enum ml_kind kind, const char *org_id, const char *id)
 {
-	return tx->store->ops->doc_delete(tx, kind, org_id, id);
+	return docs_of(tx)->remove(tx, kind, org_id, id);
 }
 
 int ml_tx_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 			const char *column, const char *value, const char *const *statuses)
 {
-	return tx->store->ops->doc_count_ref(tx, kind, org_id, column, value, statuses);
+	return docs_of(tx)->count_ref(tx, kind, org_id, column, value, statuses);
 }
 
 int ml_tx_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		   const struct ml_list_query *q, json_t **items, char **next_cursor)
 {
-	return tx->store->ops->doc_list(tx, kind, org_id, q, items, next_cursor);
+	return docs_of(tx)->list(tx, kind, org_id, q, items, next_cursor);
 }
 
 int ml_tx_audit_append(struct ml_tx *tx, const struct ml_audit *ev)
 {
-	return tx->store->ops->audit_append(tx, ev);
+	return audit_of(tx)->append(tx, ev);
 }
 
 int ml_tx_audit_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
 		     json_t **items)
 {
-	return tx->store->ops->audit_list(tx, org_id, booking_id, items);
+	return audit_of(tx)->list(tx, org_id, booking_id, items);
 }
 
 int ml_tx_idem_get(struct ml_tx *tx, const char *org_id, const char *key, struct ml_idem *out)
 {
-	return tx->store->ops->idem_get(tx, org_id, key, out);
+	return docs_of(tx)->idem_get(tx, org_id, key, out);
 }
 
 int ml_tx_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 		   const struct ml_idem *rec)
 {
-	return tx->store->ops->idem_put(tx, org_id, key, rec);
+	return docs_of(tx)->idem_put(tx, org_id, key, rec);
 }
 
 int ml_tx_template_get(struct ml_tx *tx, const char *org_id, const char *name, json_t **out)
 {
-	return tx->store->ops->template_get(tx, org_id, name, out);
+	return notify_of(tx)->template_get(tx, org_id, name, out);
 }
 
 int ml_tx_template_put(struct ml_tx *tx, const char *org_id, const char *name, json_t *tpl)
 {
-	return tx->store->ops->template_put(tx, org_id, name, tpl);
+	return notify_of(tx)->template_put(tx, org_id, name, tpl);
 }
 
 int ml_tx_template_delete(struct ml_tx *tx, const char *org_id, const char *name)
 {
-	return tx->store->ops->template_delete(tx, org_id, name);
+	return notify_of(tx)->template_delete(tx, org_id, name);
 }
 
 int ml_tx_webhook_endpoint_insert(struct ml_tx *tx, const char *org_id, json_t *ep,
 				  const char *secret)
 {
-	return tx->store->ops->webhook_endpoint_insert(tx, org_id, ep, secret);
+	return notify_of(tx)->endpoint_insert(tx, org_id, ep, secret);
 }
 
 int ml_tx_webhook_endpoint_get(struct ml_tx *tx, const char *org_id, const char *id,
 			       json_t **ep, char **secret)
 {
-	return tx->store->ops->webhook_endpoint_get(tx, org_id, id, ep, secret);
+	return notify_of(tx)->endpoint_get(tx, org_id, id, ep, secret);
 }
 
 int ml_tx_webhook_endpoint_list(struct ml_tx *tx, const char *org_id,
 				const struct ml_list_query *q, json_t **items, char **next_cursor)
 {
-	return tx->store->ops->webhook_endpoint_list(tx, org_id, q, items, next_cursor);
+	return notify_of(tx)->endpoint_list(tx, org_id, q, items, next_cursor);
 }
 
 int ml_tx_webhook_endpoint_delete(struct ml_tx *tx, const char *org_id, const char *id)
 {
-	return tx->store->ops->webhook_endpoint_delete(tx, org_id, id);
+	return notify_of(tx)->endpoint_delete(tx, org_id, id);
 }
 
 int ml_tx_webhook_delivery_insert(struct ml_tx *tx, const struct ml_webhook_delivery_new *d)
 {
-	return tx->store->ops->webhook_delivery_insert(tx, d);
+	return notify_of(tx)->delivery_insert(tx, d);
 }
 
 int ml_tx_webhook_delivery_get(struct ml_tx *tx, const char *org_id, const char *id,
 			       json_t **delivery, char **body)
 {
-	return tx->store->ops->webhook_delivery_get(tx, org_id, id, delivery, body);
+	return notify_of(tx)->delivery_get(tx, org_id, id, delivery, body);
 }
 
 int ml_tx_webhook_delivery_list(struct ml_tx *tx, const char *org_id, const char *endpoint_id,
 				const struct ml_list_query *q, json_t **items, char **next_cursor)
 {
-	return tx->store->ops->webhook_delivery_list(tx, org_id, endpoint_id, q, items,
-						     next_cursor);
+	return notify_of(tx)->delivery_list(tx, org_id, endpoint_id, q, items, next_cursor);
 }
 
 int ml_tx_webhook_attempt_record(struct ml_tx *tx, const struct ml_webhook_attempt *a)
 {
-	return tx->store->ops->webhook_attempt_record(tx, a);
+	return notify_of(tx)->attempt_record(tx, a);
 }
 
 int ml_tx_webhook_delivery_requeue(struct ml_tx *tx, const char *org_id, const char *id)
 {
-	return tx->store->ops->webhook_delivery_requeue(tx, org_id, id);
+	return notify_of(tx)->delivery_requeue(tx, org_id, id);
 }
 
 int ml_tx_webhook_endpoint_update(struct ml_tx *tx, const char *org_id, const char *id,
 				  json_t *patch)
 {
-	return tx->store->ops->webhook_endpoint_update(tx, org_id, id, patch);
+	return notify_of(tx)->endpoint_update(tx, org_id, id, patch);
 }
 
 int ml_tx_webhook_endpoint_health(struct ml_tx *tx, const char *org_id, const char *id, bool ok,
 				  int64_t at_ms, int64_t disable_after_ms, bool *disabled)
 {
-	return tx->store->ops->webhook_endpoint_health(tx, org_id, id, ok, at_ms,
-						       disable_after_ms, disabled);
+	return notify_of(tx)->endpoint_health(tx, org_id, id, ok, at_ms, disable_after_ms,
+	                                      disabled);
 }
 
 int ml_tx_webhook_delivery_skip(struct ml_tx *tx, const char *id, const char *why)
 {
-	return tx->store->ops->webhook_delivery_skip(tx, id, why);
+	return notify_of(tx)->delivery_skip(tx, id, why);
 }
 
 const char *ml_store_kind_table(enum ml_kind kind)
@@ -402,39 +427,39 @@ int ml_store_cursor_decode(const char *cursor, int64_t *created_at_ms, char id[4
 int ml_tx_conn_get(struct ml_tx *tx, const char *org_id, const char *host_id,
 		   const char *platform, struct ml_conn_row *out)
 {
-	return tx->store->ops->conn_get(tx, org_id, host_id, platform, out);
+	return conn_of(tx)->get(tx, org_id, host_id, platform, out);
 }
 
 int ml_tx_conn_get_id(struct ml_tx *tx, const char *id, struct ml_conn_row *out)
 {
-	return tx->store->ops->conn_get_id(tx, id, out);
+	return conn_of(tx)->get_id(tx, id, out);
 }
 
 int ml_tx_conn_put(struct ml_tx *tx, const struct ml_conn_row *r)
 {
-	return tx->store->ops->conn_put(tx, r);
+	return conn_of(tx)->put(tx, r);
 }
 
 int ml_tx_conn_list(struct ml_tx *tx, const char *org_id, const char *host_id,
 		    struct ml_conn_row **rows, int *n)
 {
-	return tx->store->ops->conn_list(tx, org_id, host_id, rows, n);
+	return conn_of(tx)->list(tx, org_id, host_id, rows, n);
 }
 
 int ml_tx_conn_lease(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms)
 {
-	return tx->store->ops->conn_lease(tx, id, now_ms, lease_until_ms);
+	return conn_of(tx)->lease(tx, id, now_ms, lease_until_ms);
 }
 
 int ml_tx_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r)
 {
-	return tx->store->ops->oauth_state_put(tx, r);
+	return conn_of(tx)->oauth_state_put(tx, r);
 }
 
 int ml_tx_oauth_state_take(struct ml_tx *tx, const char *state_hash, const char *cookie_hash,
 			   const char *platform, int64_t now_ms, struct ml_oauth_state_row *out)
 {
-	return tx->store->ops->oauth_state_take(tx, state_hash, cookie_hash, platform, now_ms, out);
+	return conn_of(tx)->oauth_state_take(tx, state_hash, cookie_hash, platform, now_ms, out);
 }
 
 void ml_conn_row_clear(struct ml_conn_row *r)

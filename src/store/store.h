@@ -9,6 +9,10 @@
  *
  * Resources (hosts, services, bookings) are stored as JSON documents with their queryable
  * fields (org, id, external_id, status, host, service, start) also kept as indexed columns.
+ *
+ * A backend implements this API concern by concern (store/backend.h, docs/store.md): the
+ * core (the functions up to ml_tx_store), then [docs], [jobs], [conn], [notify] and [audit],
+ * the concern each section below belongs to.
  */
 #ifndef ML_STORE_STORE_H
 #define ML_STORE_STORE_H
@@ -63,7 +67,7 @@ int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg);
 /* The store the transaction runs on. */
 struct ml_store *ml_tx_store(struct ml_tx *tx);
 
-/* --- Organizations and API keys --- */
+/* --- Organizations and API keys [docs] --- */
 
 /* Finds the organization named `name` or creates it; writes its id into org_id. */
 int ml_tx_org_ensure(struct ml_tx *tx, const char *name, char org_id[40]);
@@ -87,7 +91,7 @@ int ml_tx_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_r
 /* The rate limit stored for organization org_id (out->set false when none). */
 int ml_tx_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out);
 
-/* --- Server secrets and other sealed values (core/vault.h) --- */
+/* --- Server secrets and other sealed values (core/vault.h) [conn] --- */
 
 struct ml_vault;
 
@@ -141,7 +145,7 @@ int ml_tx_sealed_rekey(struct ml_tx *tx, int *rewrapped);
  * transaction, with no other transaction running. */
 int ml_store_scrub(struct ml_store *s);
 
-/* --- Documents --- */
+/* --- Documents [docs] --- */
 
 enum ml_kind { ML_KIND_HOST, ML_KIND_SERVICE, ML_KIND_BOOKING, ML_KIND__COUNT };
 
@@ -187,7 +191,7 @@ struct ml_list_query {
 int ml_tx_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		   const struct ml_list_query *q, json_t **items, char **next_cursor);
 
-/* --- Audit trail --- */
+/* --- Audit trail [audit] --- */
 
 struct ml_audit {
 	const char *org_id;
@@ -202,7 +206,7 @@ int ml_tx_audit_append(struct ml_tx *tx, const struct ml_audit *ev);
 int ml_tx_audit_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
 		     json_t **items);
 
-/* --- Idempotency keys --- */
+/* --- Idempotency keys [docs] --- */
 
 struct ml_idem {
 	char body_hash[65]; /* hex SHA-256 of method, path and body */
@@ -214,7 +218,7 @@ int ml_tx_idem_get(struct ml_tx *tx, const char *org_id, const char *key, struct
 int ml_tx_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 		   const struct ml_idem *rec);
 
-/* --- Jobs (the durable queue; src/queue/ drives them) --- */
+/* --- Jobs (the durable queue; src/queue/ drives them) [jobs] --- */
 
 struct ml_job_new {
 	const char *org_id;
@@ -316,7 +320,7 @@ int ml_tx_job_list(struct ml_tx *tx, const char *org_id, const char *state,
 /* Requeues a failed job now with fresh attempts; ML_ENOTFOUND, ML_ECONFLICT if not failed. */
 int ml_tx_job_retry(struct ml_tx *tx, const char *org_id, const char *id, json_t **job);
 
-/* --- The meeting pipeline (queue/meeting*.c, api/inbound.c) --- */
+/* --- The meeting pipeline (queue/meeting*.c, api/inbound.c) [docs] --- */
 
 /* Records that the provider's meeting (platform, external_id) is the booking's meeting
  * meeting_id (replacing an earlier record of the same provider id). */
@@ -330,7 +334,7 @@ int ml_tx_provider_meeting_find(struct ml_tx *tx, const char *platform, const ch
 int ml_tx_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms);
 
-/* --- Messages out: email templates, webhook endpoints and deliveries (notify/) --- */
+/* --- Messages out: email templates, webhook endpoints and deliveries (notify/) [notify] --- */
 
 /* An organization's replacement of a built-in email template, as {"subject","text","html",
  * "updated_at"} (new reference). ML_ENOTFOUND when the organization uses the default. */
@@ -397,7 +401,7 @@ int ml_tx_webhook_endpoint_health(struct ml_tx *tx, const char *org_id, const ch
  * `why` as its last error, no attempt added. */
 int ml_tx_webhook_delivery_skip(struct ml_tx *tx, const char *id, const char *why);
 
-/* --- Connections (conn/connections.h drives them) --- */
+/* --- Connections (conn/connections.h drives them) [conn] --- */
 
 /* One connection row. Secret columns are vault ciphertexts (never plaintext). Strings are
  * owned; free with ml_conn_row_clear(). host_id is "" for an organization credential. */

@@ -1,5 +1,5 @@
 /* The WAL does not grow without bound under continuous writes: the writer restarts it between
- * batches once it has passed ~64 MB (store/sqlite.c, wal_catch_up). Writing ~320 MB of frames
+ * batches once it has passed ~64 MB (store/sqlite/checkpoint.c). Writing ~320 MB of frames
  * with the writer never idle (an idle moment lets an ordinary checkpoint copy everything, and
  * SQLite then restarts the WAL by itself), it is restarted at least twice and its file stays
  * under 160 MB; without the writer's part only the blocking RESTART checkpoint, at 256 MB,

@@ -1,4 +1,4 @@
-/* The writer's VFS (store/sqlite_vfs.c) gathers WAL writes and writes them out before each
+/* The writer's VFS (store/sqlite/vfs.c) gathers WAL writes and writes them out before each
  * sync, read, truncation or close. A connection through it must leave exactly what the
  * default VFS would: every commit readable by another connection and durable once answered
  * (a process that dies right after keeps it), a transaction far larger than the buffer and
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 
 static void exec(sqlite3 *db, const char *sql)
 {

@@ -1,5 +1,5 @@
 /* Organizations' settings kept beside them in `orgs`: the request rate limit override. */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "core/error.h"
 
 int ml_sq_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate)

@@ -1,5 +1,5 @@
 /* The durable job queue on SQLite. Every function runs inside the caller's transaction. */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/json_text.h"

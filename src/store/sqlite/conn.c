@@ -1,6 +1,6 @@
 /* Connections and OAuth states on SQLite. Every function runs inside the caller's
  * transaction; secret columns are opaque vault ciphertexts here. */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"

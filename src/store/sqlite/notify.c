@@ -1,6 +1,6 @@
 /* Messages out on SQLite: email templates, webhook endpoints, deliveries and their attempts.
  * Every function runs inside the caller's transaction; every statement is prepared. */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"

@@ -10,7 +10,7 @@
  * callback runs again on the writer the ordinary way: same result as if it had never been
  * tried, only slower.
  */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "store/doc_cache.h"
 #include "core/error.h"
 #include "core/json_text.h"

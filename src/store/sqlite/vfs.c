@@ -12,7 +12,7 @@
  * same transaction) changes them there. Every other file (the database, the -shm) is the
  * default VFS's own, untouched.
  */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

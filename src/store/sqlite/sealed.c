@@ -2,7 +2,7 @@
  * secrets and OAuth PKCE verifiers, read and replaced by row for the vault's upgrade and
  * rotation (store.h, "Sealed values"). Every function but ml_sq_scrub runs inside the
  * caller's transaction; values are opaque vault ciphertexts here. */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"

@@ -1,6 +1,6 @@
 /* The meeting pipeline's tables on SQLite (migration 0005): provider meeting ids → bookings,
  * and inbound provider events already handled. Inside the caller's transaction; prepared. */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "core/error.h"
 #include "core/timeutil.h"
 
