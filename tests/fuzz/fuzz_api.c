@@ -25,6 +25,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A route of the REST API's table (the hosted pages route their own, without API keys). */
+static bool api_route(const struct ml_route *r)
+{
+	for (const struct ml_route *t = ml_api_routes; t->method; t++)
+		if (t == r)
+			return true;
+	return false;
+}
+
 static void one(void *arg, const char *text, size_t n)
 {
 	struct fz_app *a = arg;
@@ -52,7 +61,7 @@ static void one(void *arg, const char *text, size_t n)
 		fz_req_free(&r);
 		return;
 	}
-	if (foreign && r.req.route && !(r.req.route->flags & ML_ROUTE_PUBLIC) &&
+	if (foreign && api_route(r.req.route) && !(r.req.route->flags & ML_ROUTE_PUBLIC) &&
 	    resp.status >= 200 && resp.status < 300)
 		fz_fail("%s %s answered %d with a wrong API key", r.method, r.path, resp.status);
 	fz_resp_free(&resp);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define ZERO_KEY "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
@@ -146,10 +147,12 @@ struct fz_app *fz_app_get(void)
 void fz_app_input(struct fz_app *a)
 {
 	a->last_id[0] = '\0';
+	fz_curl_clear();
 	if (recycle_every && ++a->inputs % recycle_every == 0) {
 		app_close(a);
 		generation++;
 		app_open(a);
+		a->generation = generation;
 	}
 }
 
@@ -179,6 +182,15 @@ bool fz_app_send(struct fz_app *a, struct fz_req *r, struct ml_http_resp *resp)
 	if (known_defect(r))
 		return false;
 	r->req.app = &a->app;
+	/* "X-Fuzz-Provider: 200 {...}": what the provider answers this request's next call. */
+	for (int i = 0; i < r->conn.n; i++)
+		if (strcasecmp(r->conn.v[i].key, "X-Fuzz-Provider") == 0) {
+			char *end;
+			long st = strtol(r->conn.v[i].value, &end, 10);
+			if (*end == ' ')
+				end++;
+			fz_curl_answer(st, end, strlen(end));
+		}
 	ml_error_clear();
 	fz_dispatch(ml_api_dispatch, &r->req, resp);
 	fz_resp_check(resp, true);

@@ -6,7 +6,9 @@
  * Inputs name those objects with placeholders the harness replaces before parsing:
  *   $H host id, $S service id, $B booking id, $E webhook endpoint id,
  *   $N the id of the last object an earlier request of the same input created.
- * A request without an Authorization header gets the organization's key.
+ * A request without an Authorization header gets the organization's key. A header
+ * "X-Fuzz-Provider: STATUS BODY" queues what the next call to a provider answers
+ * (fz_curl_answer): credential checks, token exchanges.
  */
 #ifndef ML_TESTS_FUZZ_APP_H
 #define ML_TESTS_FUZZ_APP_H
@@ -20,6 +22,7 @@ struct fz_app {
 	char host_id[40], service_id[40], booking_id[40], endpoint_id[40];
 	char last_id[64]; /* $N */
 	unsigned long inputs;
+	unsigned generation; /* +1 each time the store is made afresh */
 };
 
 /* Builds the app once (LLVMFuzzerInitialize); every FZ_RECYCLE inputs (environment, default

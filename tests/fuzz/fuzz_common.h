@@ -6,7 +6,8 @@
  * at a struct MHD_Connection of its own (fuzz_common.c) and defines the few libmicrohttpd
  * lookup functions itself: the harness executable's definitions take precedence over the
  * shared library's, so src/ is fuzzed as it is, with no test hook in it. The same file also
- * replaces curl_easy_perform and getaddrinfo, so no harness ever reaches the network.
+ * replaces curl_easy_perform (with scripted answers: fz_curl_answer) and getaddrinfo, so no
+ * harness ever reaches the network.
  *
  * THE INPUT FORMAT (text, so seeds are written by hand and libFuzzer's mutations stay
  * meaningful):
@@ -90,6 +91,12 @@ void fz_resp_free(struct ml_http_resp *resp);
 bool fz_utf8_valid(const char *s, size_t n);
 /* The deepest nesting of [ and { in a JSON text (strings skipped). */
 int fz_json_depth(const char *s, size_t n);
+
+/* The next call of curl_easy_perform answers `status` and `body` to the handle's write
+ * callback (up to 4 queued); without one, every call fails as "could not connect". */
+void fz_curl_answer(long status, const char *body, size_t n);
+/* Forgets queued answers (call at the start of an input). */
+void fz_curl_clear(void);
 
 /* Fails the run: prints the message and aborts. */
 void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
