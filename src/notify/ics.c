@@ -125,7 +125,11 @@ static char *refold(const char *in)
 		for (;;) {
 			const char *nl = strchr(p, '\n');
 			size_t n = nl ? (size_t)(nl - p) : strlen(p);
-			size_t m = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+			size_t m = n;
+			/* Every CR before the LF: libical folds a text that ends at its fold
+			 * point between the CR and the LF of the line end ("…\r" "\r\n " "\n"). */
+			while (m > 0 && p[m - 1] == '\r')
+				m--;
 			ml_buf_append(&line, p, m);
 			p = nl ? nl + 1 : p + n;
 			if (nl && (*p == ' ' || *p == '\t')) {
