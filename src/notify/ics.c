@@ -145,10 +145,16 @@ static char *refold(const char *in)
 		size_t i = 0, room = FOLD;
 		while (i < line.len) {
 			size_t take = line.len - i < room ? line.len - i : room;
-			if (i + take < line.len)
+			if (i + take < line.len) {
+				size_t whole = take;
 				while (take > 0 &&
 				       ((unsigned char)line.data[i + take] & 0xC0) == 0x80)
 					take--;
+				/* Not UTF-8 (a run of continuation bytes longer than a line):
+				 * cut where the room ends rather than never. */
+				if (take == 0)
+					take = whole;
+			}
 			if (i > 0)
 				ml_buf_puts(&b, "\r\n ");
 			ml_buf_append(&b, line.data + i, take);

@@ -367,6 +367,29 @@ static void test_text_ending_at_a_fold(void **state)
 	}
 }
 
+/* Text that is not UTF-8 (a run of continuation bytes longer than a line) still folds: the
+ * refold looked for a character boundary that never came and looped for ever (found by
+ * tests/fuzz/fuzz_notify). */
+static void test_not_utf8_terminates(void **state)
+{
+	(void)state;
+	char junk[300];
+	memset(junk, 0x80, sizeof junk - 1);
+	junk[sizeof junk - 1] = '\0';
+	struct ml_ics_event ev = base();
+	char *s = NULL;
+	ev.summary = junk;
+	assert_int_equal(ml_ics_build(&s, &ev), 0);
+	const char *p = s;
+	while (*p) {
+		const char *crlf = strstr(p, "\r\n");
+		assert_non_null(crlf);
+		assert_true(crlf - p <= 75);
+		p = crlf + 2;
+	}
+	free(s);
+}
+
 static void test_invalid(void **state)
 {
 	(void)state;
@@ -471,6 +494,7 @@ int main(void)
 	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_escaping_and_folding),
 	    cmocka_unit_test(test_text_ending_at_a_fold),
+	    cmocka_unit_test(test_not_utf8_terminates),
 	    cmocka_unit_test(test_invalid),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
