@@ -137,8 +137,12 @@ static void ics(const uint8_t *data, size_t size)
 		return;
 	}
 	check_lines("ics", out, 75);
-	/* A fold never splits a UTF-8 sequence: a continuation never starts with one. */
-	for (const char *p = strstr(out, "\r\n "); p; p = strstr(p + 1, "\r\n "))
+	/* A fold never splits a UTF-8 sequence of UTF-8 text: a continuation never starts
+	 * inside one. */
+	bool utf8 = true;
+	for (int i = 0; i < fs.n; i++)
+		utf8 = utf8 && fz_utf8_valid(fs.f[i], strlen(fs.f[i]));
+	for (const char *p = strstr(out, "\r\n "); utf8 && p; p = strstr(p + 1, "\r\n "))
 		if (((unsigned char)p[3] & 0xC0) == 0x80)
 			fz_fail("ics: a fold inside a UTF-8 sequence");
 	icalcomponent *cal = icalparser_parse_string(out);
