@@ -517,6 +517,14 @@ char *fz_subst(const char *s, size_t *len, const char *const *from, const char *
 	size_t i = 0;
 	ml_buf_grow(&b, *len);
 	while (i < *len) {
+		/* Every placeholder starts with '$': copy up to the next one at once. */
+		const char *d = memchr(s + i, '$', *len - i);
+		size_t run = d ? (size_t)(d - (s + i)) : *len - i;
+		if (run) {
+			ml_buf_append(&b, s + i, run);
+			i += run;
+			continue;
+		}
 		size_t k;
 		for (k = 0; k < n; k++) {
 			size_t fl = strlen(from[k]);

@@ -66,7 +66,8 @@ const char *fz_req_value(const struct fz_req *r, int kind, const char *key);
 void fz_split(const uint8_t *data, size_t n, size_t max,
 	      void (*fn)(void *arg, const char *part, size_t len), void *arg);
 
-/* Replaces every occurrence of each from[i] by to[i] (n pairs). New string; *len updated. */
+/* Replaces every occurrence of each from[i] (each starting with '$') by to[i] (n pairs). New
+ * string; *len updated. */
 char *fz_subst(const char *s, size_t *len, const char *const *from, const char *const *to,
 	       size_t n);
 
