@@ -170,6 +170,10 @@ static bool known_defect(const struct fz_req *r)
 	 * valid JSON text, and ml_resp_json aborts. */
 	if (!fz_utf8_valid(r->path, strlen(r->path)))
 		return true;
+	/* A body that is not UTF-8: jansson's error text quotes the bad bytes, the invalid_json
+	 * message carries them, and ml_resp_json aborts (the JSON error bodies' fix). */
+	if (!fz_utf8_valid(r->body, r->body_len))
+		return true;
 	/* 800-deep metadata: no depth bound on request bodies yet. */
 	if (fz_json_depth(r->body, r->body_len) > 100)
 		return true;
