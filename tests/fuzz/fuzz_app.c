@@ -170,10 +170,17 @@ static bool known_defect(const struct fz_req *r)
 	 * valid JSON text, and ml_resp_json aborts. */
 	if (!fz_utf8_valid(r->path, strlen(r->path)))
 		return true;
-	/* A body that is not UTF-8: jansson's error text quotes the bad bytes, the invalid_json
-	 * message carries them, and ml_resp_json aborts (the JSON error bodies' fix). */
-	if (!fz_utf8_valid(r->body, r->body_len))
-		return true;
+	/* A body jansson refuses with an error text that is not UTF-8 (it quotes the bad bytes,
+	 * or one byte of a character): the invalid_json message carries it, and ml_resp_json
+	 * aborts (the JSON error bodies' fix). */
+	if (r->body_len) {
+		json_error_t jerr;
+		json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+		bool bad = !j && !fz_utf8_valid(jerr.text, strlen(jerr.text));
+		json_decref(j);
+		if (bad)
+			return true;
+	}
 	/* 800-deep metadata: no depth bound on request bodies yet. */
 	if (fz_json_depth(r->body, r->body_len) > 100)
 		return true;
