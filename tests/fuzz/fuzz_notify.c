@@ -195,6 +195,11 @@ static void email(const uint8_t *data, size_t size)
 	    .ics = *fs.f[8] ? fs.f[8] : NULL,
 	    .ics_method = fs.f[9],
 	};
+	/* The Message-ID is meetlink's own ("job_…@host"), never a client's: a realistic length
+	 * (one without spaces cannot be folded under 998 octets). */
+	char mid[201];
+	snprintf(mid, sizeof mid, "%s", fs.f[5]);
+	m.message_id = mid;
 	char *out = NULL;
 	int rc = ml_email_build(&out, &m);
 	ml_error_clear();
