@@ -38,11 +38,13 @@ for h in "${harnesses[@]}"; do
 	[ -f "tests/fuzz/$h.dict" ] && dict=(-dict="tests/fuzz/$h.dict")
 	if [ $merge = 1 ]; then
 		# Folds what fuzzing found (build-fuzz/out/<h>) into the committed corpus, keeping
-		# only inputs that add coverage.
+		# only inputs that reach new edges (-use_counters=0: not every new hit count, which
+		# would keep thousands of files).
 		out=${FUZZ_OUT:-$build/out/$h}
 		echo "== merge $out into $corpus"
 		mkdir -p "$out"
-		nice -n 19 "$build/tests/fuzz_$h" -merge=1 -max_len=8192 "${dict[@]}" "$corpus" "$out"
+		nice -n 19 "$build/tests/fuzz_$h" -merge=1 -use_counters=0 -max_len=8192 \
+			-timeout=20 -rss_limit_mb=4096 "${dict[@]}" "$corpus" "$out"
 		continue
 	fi
 	out=${FUZZ_OUT:-$build/out/$h}
