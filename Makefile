@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 RUN_DIR ?= var
 
-.PHONY: all bootstrap build run check test unit e2e asan browser bench chaos clean
+.PHONY: all bootstrap build run check test unit e2e asan browser bench chaos fuzz clean
 
 all: build
 
@@ -25,6 +25,13 @@ check:
 	@scripts/bootstrap.sh check
 	@scripts/check.sh
 
+# libFuzzer harnesses (tests/fuzz, docs/fuzzing.md), built with clang into build-fuzz and run
+# FUZZ_SECONDS each, one after the other, at nice 19. `make check` replays their corpora.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/bootstrap.sh fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_HARNESSES)
+
 bench:
 	@scripts/bootstrap.sh bench
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -43,4 +50,4 @@ chaos:
 	@bench/chaos.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

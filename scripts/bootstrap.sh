@@ -5,15 +5,19 @@
 #   scripts/bootstrap.sh check      + what the test suite needs
 #   scripts/bootstrap.sh bench      + what the benchmarks need
 #   scripts/bootstrap.sh chaos      + what `make chaos` needs
+#   scripts/bootstrap.sh fuzz       + what `make fuzz` needs (clang and its libFuzzer runtime)
 set -euo pipefail
 
 want=(build-essential cmake pkg-config ca-certificates tzdata
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev
       libsqlite3-dev libpq-dev libical-dev libjemalloc-dev)
 case "${1:-}" in
-check) want+=(libcmocka-dev python3 python3-jsonschema python3-aiosmtpd libclang-rt-14-dev openssl) ;;
+check) want+=(libcmocka-dev python3 python3-jsonschema python3-aiosmtpd clang libclang-rt-14-dev
+              openssl) ;;
 bench) want+=(python3 wrk curl) ;;
 chaos) want+=(python3 python3-aiosmtpd) ;;
+# /usr/bin/clang comes from Debian's `clang` (clang-14); libFuzzer's runtime from libclang-rt-14-dev.
+fuzz) want+=(clang libclang-rt-14-dev) ;;
 esac
 
 missing=()

@@ -139,7 +139,11 @@ static char *refold(const char *in)
 		for (;;) {
 			const char *nl = strchr(p, '\n');
 			size_t n = nl ? (size_t)(nl - p) : strlen(p);
-			size_t m = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+			size_t m = n;
+			/* Every CR before the LF: libical folds a text that ends at its fold
+			 * point between the CR and the LF of the line end ("…\r" "\r\n " "\n"). */
+			while (m > 0 && p[m - 1] == '\r')
+				m--;
 			ml_buf_append(&line, p, m);
 			p = nl ? nl + 1 : p + n;
 			if (nl && (*p == ' ' || *p == '\t')) {
@@ -155,10 +159,16 @@ static char *refold(const char *in)
 		size_t i = 0, room = FOLD;
 		while (i < line.len) {
 			size_t take = line.len - i < room ? line.len - i : room;
-			if (i + take < line.len)
+			if (i + take < line.len) {
+				size_t whole = take;
 				while (take > 0 &&
 				       ((unsigned char)line.data[i + take] & 0xC0) == 0x80)
 					take--;
+				/* Not UTF-8 (a run of continuation bytes longer than a line):
+				 * cut where the room ends rather than never. */
+				if (take == 0)
+					take = whole;
+			}
 			if (i > 0)
 				ml_buf_puts(&b, "\r\n ");
 			ml_buf_append(&b, line.data + i, take);

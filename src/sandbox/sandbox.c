@@ -702,6 +702,11 @@ bool ml_sb_redirect_ok(json_t *client, const char *uri)
 	json_t *list = json_object_get(client, "redirect_uris");
 	if (!uri || (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0))
 		return false;
+	/* No URI holds a control character or a space (RFC 3986); the URI is sent back as a
+	 * Location header. */
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return false;
 	if (json_array_size(list) == 0)
 		return true;
 	size_t i;

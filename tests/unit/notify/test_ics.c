@@ -420,6 +420,58 @@ static void test_escaping_and_folding(void **state)
 	free(s);
 }
 
+/* A property whose text ends exactly where libical folds: libical 3.0 folds between the CR and
+ * the LF of the line end ("…Loon\r" "\r\n " "\n"); the refold must not keep that CR (found by
+ * tests/fuzz/fuzz_notify: a bare CR before the CRLF). Every length of a link around the fold
+ * points, in the description, LOCATION, URL and CONFERENCE lines. */
+static void test_text_ending_at_a_fold(void **state)
+{
+	(void)state;
+	char url[300];
+	for (int n = 1; n < 200; n++) {
+		struct ml_ics_event ev = base();
+		char *s = NULL;
+		snprintf(url, sizeof url, "https://meet.example.test/%.*s", n,
+		         "================================================================"
+		         "================================================================"
+		         "================================================================"
+		         "==========");
+		ev.join_url = url;
+		ev.platform_label = "Ada \xe2\x80\x94 caf\xc3\xa9";
+		assert_int_equal(ml_ics_build(&s, &ev), 0);
+		check_wire(s);
+		icalcomponent *vev, *cal = parse(s, &vev);
+		icalproperty *u = icalcomponent_get_first_property(vev, ICAL_URL_PROPERTY);
+		assert_non_null(u);
+		assert_string_equal(icalproperty_get_url(u), url);
+		icalcomponent_free(cal);
+		free(s);
+	}
+}
+
+/* Text that is not UTF-8 (a run of continuation bytes longer than a line) still folds: the
+ * refold looked for a character boundary that never came and looped for ever (found by
+ * tests/fuzz/fuzz_notify). */
+static void test_not_utf8_terminates(void **state)
+{
+	(void)state;
+	char junk[300];
+	memset(junk, 0x80, sizeof junk - 1);
+	junk[sizeof junk - 1] = '\0';
+	struct ml_ics_event ev = base();
+	char *s = NULL;
+	ev.summary = junk;
+	assert_int_equal(ml_ics_build(&s, &ev), 0);
+	const char *p = s;
+	while (*p) {
+		const char *crlf = strstr(p, "\r\n");
+		assert_non_null(crlf);
+		assert_true(crlf - p <= 75);
+		p = crlf + 2;
+	}
+	free(s);
+}
+
 static void test_invalid(void **state)
 {
 	(void)state;
@@ -525,6 +577,8 @@ int main(void)
 	    cmocka_unit_test(test_time_bounds),
 	    cmocka_unit_test(test_control_characters),
 	    cmocka_unit_test(test_escaping_and_folding),
+	    cmocka_unit_test(test_text_ending_at_a_fold),
+	    cmocka_unit_test(test_not_utf8_terminates),
 	    cmocka_unit_test(test_invalid),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

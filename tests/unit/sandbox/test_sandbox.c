@@ -162,6 +162,25 @@ static void test_pick_key(void **state)
 	json_decref(o);
 }
 
+/* A redirect URI goes back as a Location header: one with CR, LF or another control character
+ * is refused even by a client that accepts any URI (found by tests/fuzz/fuzz_sandbox). */
+static void test_redirect_ok(void **state)
+{
+	(void)state;
+	json_t *any = json_object();
+	json_t *one = json_pack("{s:[s]}", "redirect_uris", "https://app.test/cb");
+	assert_true(ml_sb_redirect_ok(any, "http://127.0.0.1:8080/oauth/zoom/callback"));
+	assert_true(ml_sb_redirect_ok(one, "https://app.test/cb"));
+	assert_false(ml_sb_redirect_ok(one, "https://app.test/other"));
+	assert_false(ml_sb_redirect_ok(any, "ftp://app.test/cb"));
+	assert_false(ml_sb_redirect_ok(any, "http://1\r\nSet-Cookie: a=b"));
+	assert_false(ml_sb_redirect_ok(any, "http://app.test/\ncb"));
+	assert_false(ml_sb_redirect_ok(any, "http://app.test/a b"));
+	assert_false(ml_sb_redirect_ok(any, "http://app.test/\x7f"));
+	json_decref(any);
+	json_decref(one);
+}
+
 static void test_rand(void **state)
 {
 	(void)state;
@@ -180,7 +199,7 @@ int main(void)
 	    cmocka_unit_test(test_glob),         cmocka_unit_test(test_pkce),
 	    cmocka_unit_test(test_secret_names), cmocka_unit_test(test_redact),
 	    cmocka_unit_test(test_tokens),       cmocka_unit_test(test_rand),
-	    cmocka_unit_test(test_pick_key),
+	    cmocka_unit_test(test_pick_key),     cmocka_unit_test(test_redirect_ok),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

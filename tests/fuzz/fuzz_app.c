@@ -1,0 +1,242 @@
+/* The daemon's API in-process (see fuzz_app.h). */
+#include "fuzz_app.h"
+
+#include "api/conn_api.h"
+#include "cli/common.h"
+#include "conn/connections.h"
+#include "conn/oauth.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/vault.h"
+#include "notify/nudge.h"
+#include "notify/outbox.h"
+#include "queue/meeting.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define ZERO_KEY "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+static struct fz_app the_app;
+static unsigned long recycle_every = 100000;
+static unsigned generation;
+
+static void setup_env(void)
+{
+	static char db[256];
+	snprintf(db, sizeof db, "sqlite:%s/store-%u/meetlink.db", fz_tmpdir(), generation);
+	setenv("MEETLINK_DB", db, 1);
+	setenv("MEETLINK_LISTEN", "127.0.0.1:0", 1);
+	setenv("MEETLINK_PUBLIC_URL", "http://127.0.0.1:8080", 1);
+	/* Endpoints under a sandbox address that is never called (curl_easy_perform is
+	 * replaced): seeded OAuth clients, the sandbox's Zoom webhook secret. */
+	setenv("MEETLINK_SANDBOX_URL", "http://127.0.0.1:9", 0);
+	setenv("MEETLINK_ZOOM_WEBHOOK_SECRET", "fuzz-zoom-webhook-secret", 0);
+	setenv("MEETLINK_VAULT_KEYS", "k1:" ZERO_KEY, 1);
+	setenv("MEETLINK_LOG_LEVEL", "error", 1);
+	unsetenv("MEETLINK_SMTP_URL");
+}
+
+static const char *created_id(const struct ml_http_resp *resp)
+{
+	static char id[64];
+	json_t *j = fz_resp_json(resp);
+	const char *s = json_string_value(json_object_get(j, "id"));
+	id[0] = '\0';
+	if (s)
+		snprintf(id, sizeof id, "%s", s);
+	json_decref(j);
+	return id;
+}
+
+/* One setup request; its created id into out. */
+static void seed(struct fz_app *a, const char *text, char out[40])
+{
+	struct ml_http_resp resp;
+	if (!fz_app_request(a, text, strlen(text), &resp, false) || resp.status >= 300)
+		fz_fail("seed request failed (%d): %s\n%.*s", resp.status, text,
+			(int)resp.body_len, resp.body ? resp.body : "");
+	snprintf(out, 40, "%s", created_id(&resp));
+	fz_resp_free(&resp);
+}
+
+static void app_open(struct fz_app *a)
+{
+	struct ml_app *app = &a->app;
+	char key[64];
+
+	setup_env();
+	if (ml_cli_open(&app->cfg, &app->store) != 0)
+		fz_fail("cannot open the store: %s", ml_error_message());
+	if (ml_pipeline_new(&app->pipeline) < 0 || ml_vault_new(&app->vault, "k1:" ZERO_KEY) < 0 ||
+	    ml_oauth_config_load(&app->oauth, app->cfg) < 0)
+		fz_fail("setup: %s", ml_error_message());
+	app->platforms.public_url = app->cfg->public_url;
+	app->platforms.jitsi_domain = app->cfg->jitsi_domain;
+	app->platforms.join_early_seconds = app->cfg->join_early_seconds;
+	app->platforms.join_late_seconds = 15 * 60;
+	static uint8_t room_secret[32] = {1, 2, 3};
+	app->platforms.room_secret = room_secret;
+	app->platforms.room_secret_len = sizeof room_secret;
+	app->platforms.poll_ms = 1000;
+	app->platforms.open_lead_s = 600;
+	ml_conn_configure(app->cfg->public_url);
+	ml_notify_set_mail_configured(false);
+	ml_nudge_set_hooks(&ml_api_nudge_hooks);
+	/* A key per store: the API caches keys for 30 s, so a recycled store gets a new one. */
+	snprintf(key, sizeof key, "mlk_fuzzkey%02u0123456789abcdefghijklmnopqrstuv", generation);
+	if (ml_cli_key_create(app->store, "fuzz", key, a->key) < 0)
+		fz_fail("key: %s", ml_error_message());
+
+	seed(a,
+	     "POST /v1/hosts\nContent-Type: application/json\n\n"
+	     "{\"name\":\"Ada Lovelace\",\"email\":\"ada@example.test\",\"timezone\":\"Europe/London\"}",
+	     a->host_id);
+	char *t = ml_asprintf("POST /v1/services\nContent-Type: application/json\n\n"
+			      "{\"host_id\":\"%s\",\"name\":\"Math\",\"is_online\":true,"
+			      "\"platform\":\"jitsi\",\"duration_minutes\":50}",
+			      a->host_id);
+	seed(a, t, a->service_id);
+	free(t);
+	t = ml_asprintf("POST /v1/bookings\nContent-Type: application/json\n\n"
+			"{\"service_id\":\"%s\",\"start\":\"2030-12-01T15:00:00Z\","
+			"\"timezone\":\"Europe/London\",\"title\":\"Math with Ada\","
+			"\"customer\":{\"name\":\"Grace Hopper\",\"email\":\"grace@example.test\"},"
+			"\"attendees\":[]}",
+			a->service_id);
+	seed(a, t, a->booking_id);
+	free(t);
+	seed(a,
+	     "POST /v1/webhook-endpoints\nContent-Type: application/json\n\n"
+	     "{\"url\":\"https://hooks.example.test/meetlink\",\"description\":\"fuzz\"}",
+	     a->endpoint_id);
+}
+
+static void app_close(struct fz_app *a)
+{
+	struct ml_app *app = &a->app;
+	ml_store_close(app->store);
+	ml_pipeline_free(app->pipeline);
+	ml_vault_free(app->vault);
+	ml_oauth_config_free(app->oauth);
+	ml_conn_configure(NULL);
+	ml_config_free(app->cfg);
+	memset(app, 0, sizeof *app);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s/store-%u'", fz_tmpdir(), generation);
+	if (system(cmd) != 0)
+		fz_fail("%s", cmd);
+}
+
+struct fz_app *fz_app_get(void)
+{
+	if (!the_app.app.store) {
+		const char *r = getenv("FZ_RECYCLE");
+		if (r && *r)
+			recycle_every = strtoul(r, NULL, 10);
+		app_open(&the_app);
+	}
+	return &the_app;
+}
+
+void fz_app_input(struct fz_app *a)
+{
+	a->last_id[0] = '\0';
+	fz_curl_clear();
+	if (recycle_every && ++a->inputs % recycle_every == 0) {
+		app_close(a);
+		generation++;
+		app_open(a);
+		a->generation = generation;
+	}
+}
+
+/* Defects other changes of the same hardening issue fix (docs/fuzzing.md, "Known"): until
+ * they are merged, inputs that reach them are skipped, so that fuzzing gets past them.
+ * FZ_KNOWN=1 sends them anyway. */
+static bool known_defect(const struct fz_req *r)
+{
+	static int send = -1;
+	if (send < 0)
+		send = getenv("FZ_KNOWN") && strcmp(getenv("FZ_KNOWN"), "1") == 0;
+	if (send)
+		return false;
+	/* A path id that is not UTF-8 (/v1/hosts/%ff): the error message quoting it is not
+	 * valid JSON text, and ml_resp_json aborts. */
+	if (!fz_utf8_valid(r->path, strlen(r->path)))
+		return true;
+	/* A body jansson refuses with an error text that is not UTF-8 (it quotes the bad bytes,
+	 * or one byte of a character): the invalid_json message carries it, and ml_resp_json
+	 * aborts (the JSON error bodies' fix). */
+	if (r->body_len) {
+		json_error_t jerr;
+		json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+		bool bad = !j && !fz_utf8_valid(jerr.text, strlen(jerr.text));
+		json_decref(j);
+		if (bad)
+			return true;
+	}
+	/* 800-deep metadata: no depth bound on request bodies yet. */
+	if (fz_json_depth(r->body, r->body_len) > 100)
+		return true;
+	return false;
+}
+
+bool fz_app_send(struct fz_app *a, struct fz_req *r, struct ml_http_resp *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	if (known_defect(r))
+		return false;
+	r->req.app = &a->app;
+	/* "X-Fuzz-Provider: 200 {...}": what the provider answers this request's next call. */
+	for (int i = 0; i < r->conn.n; i++)
+		if (strcasecmp(r->conn.v[i].key, "X-Fuzz-Provider") == 0) {
+			char *end;
+			long st = strtol(r->conn.v[i].value, &end, 10);
+			if (*end == ' ')
+				end++;
+			fz_curl_answer(st, end, strlen(end));
+		}
+	ml_error_clear();
+	fz_dispatch(ml_api_dispatch, &r->req, resp);
+	fz_resp_check(resp, true);
+	if (getenv("FZ_TRACE"))
+		fprintf(stderr, "%s %s -> %d %.*s\n", r->method, r->path, resp->status,
+			(int)(resp->body_len > 300 ? 300 : resp->body_len),
+			resp->body ? resp->body : "");
+	if (resp->status == 200 || resp->status == 201 || resp->status == 202) {
+		const char *id = created_id(resp);
+		if (*id)
+			snprintf(a->last_id, sizeof a->last_id, "%s", id);
+	}
+	return true;
+}
+
+bool fz_app_request(struct fz_app *a, const char *text, size_t n, struct ml_http_resp *resp,
+		    bool no_auth)
+{
+	const char *from[] = {"$H", "$S", "$B", "$E", "$N"};
+	const char *to[] = {a->host_id, a->service_id, a->booking_id, a->endpoint_id, a->last_id};
+	struct fz_req r;
+	char *s = fz_subst(text, &n, from, to, 5);
+	bool ok = fz_req_parse(&r, s, n);
+	free(s);
+	memset(resp, 0, sizeof *resp);
+	if (!ok) {
+		fz_req_free(&r);
+		return false;
+	}
+	if (!no_auth && !fz_req_value(&r, 1 /* MHD_HEADER_KIND */, "Authorization")) {
+		char auth[96];
+		snprintf(auth, sizeof auth, "Bearer %s", a->key);
+		fz_req_header(&r, "Authorization", auth);
+	}
+	bool sent = fz_app_send(a, &r, resp);
+	fz_req_free(&r);
+	return sent;
+}
