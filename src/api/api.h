@@ -7,34 +7,17 @@
 #include "http/http.h"
 #include "http/router.h"
 #include "providers/provider.h"
+#include "queue/env.h"
 #include "store/store.h"
 
 #include <jansson.h>
-
-/* Everything the API needs, created once by `meetlink serve`. */
-struct ml_worker;
-struct ml_vault;
-struct ml_oauth_config;
-struct ml_pipeline;
-struct ml_ratelimit;
-
-struct ml_app {
-	struct ml_config *cfg;
-	struct ml_store *store;
-	struct ml_platform_settings platforms;
-	struct ml_worker *worker; /* wake it after committing work (ml_worker_notify) */
-	struct ml_vault *vault;          /* token encryption (core/vault.h); set by serve */
-	struct ml_oauth_config *oauth;   /* provider endpoints and clients (conn/oauth.h) */
-	struct ml_pipeline *pipeline;    /* the meeting pipeline's settings (queue/meeting_job.h) */
-	struct ml_ratelimit *ratelimit;  /* per API key request buckets (core/ratelimit.h); NULL: off */
-};
 
 /* Route flags. */
 enum { ML_ROUTE_PUBLIC = 1u << 0 /* no API key */ };
 
 /* The authenticated request, reachable from req->user inside handlers. */
 struct ml_api_ctx {
-	struct ml_app *app;
+	const struct ml_env *app; /* what the daemon hands its handlers (queue/env.h) */
 	char org_id[40];
 	char key_id[40];
 	json_t *body; /* parsed JSON body (an object) for POST/PUT/PATCH, else NULL */
@@ -44,7 +27,7 @@ struct ml_api_ctx {
 /* The API's route table (NULL-terminated); also read by the OpenAPI conformance test. */
 extern const struct ml_route ml_api_routes[];
 
-/* The daemon's dispatch function (set as ml_http_config.dispatch, app = struct ml_app *). */
+/* The daemon's dispatch function (set as ml_http_config.dispatch, app = struct ml_env *). */
 void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp);
 
 /* A mutation run inside one durable transaction. `fn` sets `status` and `result` (a new

@@ -4,7 +4,7 @@
 #include "core/error.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 
 #include <stdlib.h>
 #include <string.h>

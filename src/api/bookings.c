@@ -7,7 +7,7 @@
 #include "core/timeutil.h"
 #include "domain/booking.h"
 #include "domain/meeting.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 #include "notify/outbox.h"
 
 #include <string.h>

@@ -10,7 +10,7 @@
  * it has a revocation endpoint; a provider that cannot be reached does not stop the
  * disconnect), erases every token, status revoked, audit event. *out is the connection as
  * the API shows it, with "revoked_at_provider". ML_ENOTFOUND when there is no live one. */
-int ml_api_conn_disconnect(struct ml_app *app, const char *org_id, const char *host_id,
+int ml_api_conn_disconnect(const struct ml_env *app, const char *org_id, const char *host_id,
 			   const char *platform, const char *actor, const char *ip, json_t **out);
 
 /* For an online service on an OAuth platform (google_meet, zoom, teams): answers 409

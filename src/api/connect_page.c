@@ -83,7 +83,7 @@ static int secret_fn(struct ml_tx *tx, void *arg)
 }
 
 /* Verifies the link `t`; on failure answers (an HTML page, or JSON when json is set). */
-static bool link_ok(struct ml_app *app, const char *t, struct ml_conn_link *l,
+static bool link_ok(const struct ml_env *app, const char *t, struct ml_conn_link *l,
 		    struct ml_http_resp *resp, bool json)
 {
 	struct secret_call s;
@@ -110,7 +110,7 @@ static bool link_ok(struct ml_app *app, const char *t, struct ml_conn_link *l,
 	return false;
 }
 
-static char *fresh_link(struct ml_app *app, const char *org, const char *host,
+static char *fresh_link(const struct ml_env *app, const char *org, const char *host,
 			const char *platform, int64_t expires_at)
 {
 	struct secret_call s;
@@ -148,7 +148,7 @@ static void page_get(struct ml_http_req *req, struct ml_http_resp *resp)
 
 struct session_call {
 	struct ml_conn_link *l;
-	struct ml_app *app;
+	const struct ml_env *app;
 	json_t *out;
 };
 
@@ -203,7 +203,7 @@ static int session_fn(struct ml_tx *tx, void *arg)
 
 static void session_get(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	struct ml_app *app = req->app;
+	const struct ml_env *app = req->app;
 	struct ml_conn_link l;
 	if (!link_ok(app, ml_http_query(req, "t"), &l, resp, true))
 		return;
@@ -220,7 +220,7 @@ static void session_get(struct ml_http_req *req, struct ml_http_resp *resp)
 
 static void disconnect_post(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	struct ml_app *app = req->app;
+	const struct ml_env *app = req->app;
 	struct ml_conn_link l;
 	const char *ct = ml_http_header(req, "Content-Type");
 	/* JSON only: a cross-site form cannot send it without a CORS preflight we never grant. */
@@ -273,14 +273,14 @@ static char *random_token(void)
 	return ml_base64url_encode(raw, sizeof raw);
 }
 
-static bool public_https(struct ml_app *app)
+static bool public_https(const struct ml_env *app)
 {
 	return strncmp(app->cfg->public_url, "https://", 8) == 0;
 }
 
 static void oauth_start(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	struct ml_app *app = req->app;
+	const struct ml_env *app = req->app;
 	const char *platform = req->params[0];
 	struct ml_conn_link l;
 	if (!ml_conn_is_oauth_platform(platform)) {
@@ -347,7 +347,7 @@ static int take_fn(struct ml_tx *tx, void *arg)
 }
 
 struct save_call {
-	struct ml_app *app;
+	const struct ml_env *app;
 	const struct ml_oauth_state_row *st;
 	const struct ml_oauth_tokens *tok;
 	const char *email, *ip;
@@ -374,7 +374,7 @@ static int save_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
-static void clear_cookie(struct ml_app *app, struct ml_http_resp *resp, const char *platform)
+static void clear_cookie(const struct ml_env *app, struct ml_http_resp *resp, const char *platform)
 {
 	char *set = ml_asprintf("ml_oauth_%s=; Path=/oauth/%s/; Max-Age=0; HttpOnly; "
 				"SameSite=Lax%s",
@@ -385,7 +385,7 @@ static void clear_cookie(struct ml_app *app, struct ml_http_resp *resp, const ch
 
 static void oauth_callback(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	struct ml_app *app = req->app;
+	const struct ml_env *app = req->app;
 	const char *platform = req->params[0];
 	const char *state = ml_http_query(req, "state");
 	const char *code = ml_http_query(req, "code");

@@ -18,7 +18,7 @@
 
 static const char *const link_fields[] = {"platform", "expires_in_minutes", NULL};
 
-static int oauth_platform_check(struct ml_app *app, const char *platform, const char *field)
+static int oauth_platform_check(const struct ml_env *app, const char *platform, const char *field)
 {
 	if (!ml_conn_is_oauth_platform(platform))
 		return ml_error_set(ML_EINVAL, "invalid_field", field,
@@ -132,7 +132,7 @@ void ml_api_connections_list(struct ml_http_req *req, struct ml_http_resp *resp)
 /* --- disconnecting --- */
 
 struct load_call {
-	struct ml_app *app;
+	const struct ml_env *app;
 	const char *org_id, *host_id, *platform;
 	struct ml_conn_row row;
 	char *access, *refresh;
@@ -190,7 +190,7 @@ static int erase_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
-int ml_api_conn_disconnect(struct ml_app *app, const char *org_id, const char *host_id,
+int ml_api_conn_disconnect(const struct ml_env *app, const char *org_id, const char *host_id,
 			   const char *platform, const char *actor, const char *ip, json_t **out)
 {
 	struct load_call l = {app, org_id, host_id, platform, {{0}}, NULL, NULL};
@@ -322,7 +322,7 @@ static int nudge_still_broken(struct ml_tx *tx, const char *org_id, const char *
 }
 
 struct nudge_link {
-	struct ml_app *app;
+	const struct ml_env *app;
 	const char *org_id, *host_id, *platform;
 	char *url;
 };
@@ -334,7 +334,7 @@ static int nudge_link_fn(struct ml_tx *tx, void *arg)
 				 7 * 24 * 3600, &c->url, NULL);
 }
 
-static char *nudge_connect_url(void *app, const char *org_id, const char *host_id,
+static char *nudge_connect_url(const struct ml_env *app, const char *org_id, const char *host_id,
 			       const char *platform)
 {
 	struct nudge_link c = {app, org_id, host_id, platform, NULL};

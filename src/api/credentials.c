@@ -112,7 +112,7 @@ static CURL *get_easy(const char *url)
 	return e;
 }
 
-static int check_zoom(struct ml_app *app, json_t *cfg, json_t *sec, struct ml_oauth_tokens *tok)
+static int check_zoom(const struct ml_env *app, json_t *cfg, json_t *sec, struct ml_oauth_tokens *tok)
 {
 	struct ml_conn_token t = {.org_level = true};
 	snprintf(t.platform, sizeof t.platform, "zoom");
@@ -133,7 +133,7 @@ static int check_zoom(struct ml_app *app, json_t *cfg, json_t *sec, struct ml_oa
 	return 0;
 }
 
-static int check_twilio(struct ml_app *app, json_t *cfg, json_t *sec)
+static int check_twilio(const struct ml_env *app, json_t *cfg, json_t *sec)
 {
 	char *url = ml_asprintf("%s/v1/Rooms?PageSize=1", app->oauth->twilio_base);
 	CURL *e = get_easy(url);
@@ -153,7 +153,7 @@ static int check_twilio(struct ml_app *app, json_t *cfg, json_t *sec)
 	return unreachable("Twilio", status);
 }
 
-static int check_meetingbaas(struct ml_app *app, json_t *sec)
+static int check_meetingbaas(const struct ml_env *app, json_t *sec)
 {
 	char *url = ml_asprintf("%s/bots/bots_with_metadata", app->oauth->meetingbaas_base);
 	struct curl_slist *h = NULL;

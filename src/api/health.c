@@ -10,7 +10,7 @@ void ml_api_healthz(struct ml_http_req *req, struct ml_http_resp *resp)
 
 void ml_api_readyz(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	struct ml_app *app = req->app;
+	const struct ml_env *app = req->app;
 	if (ml_store_ready(app->store) == 0)
 		ml_resp_body(resp, 200, "application/json", "{\"status\":\"ready\"}", 18);
 	else

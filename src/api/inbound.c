@@ -16,7 +16,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "notify/outbox.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -74,7 +74,7 @@ struct zoom_event {
 static int deleted_fn(struct ml_tx *tx, void *arg)
 {
 	struct zoom_event *z = arg;
-	struct ml_app *app = z->ctx->app;
+	const struct ml_env *app = z->ctx->app;
 	char org[40], bkg[40], mtg[40];
 	json_t *booking = NULL, *service = NULL, *host = NULL, *events = NULL;
 	int rc = ml_tx_inbound_event_first(tx, "zoom", z->key, ml_now_ms(), 7 * 86400 * 1000LL);

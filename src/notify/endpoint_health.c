@@ -1,7 +1,7 @@
 /* Failing webhook endpoints are disabled (endpoint_health.h), and the `email.webhook_disabled`
  * job that tells their contact. */
 #include "notify/endpoint_health.h"
-#include "api/api.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/html.h"
 #include "core/mem.h"
@@ -68,14 +68,14 @@ int ml_notify_endpoint_attempt(struct ml_tx *tx, const char *org_id, json_t *end
 
 static void disabled_start(struct ml_job_run *run)
 {
-	struct ml_app *app = run->app;
+	const struct ml_env *env = run->env;
 	json_t *p = run->job.payload;
 	const char *to = str(p, "to"), *id = str(p, "endpoint_id"), *url = str(p, "url");
 	const char *since = str(p, "failing_since"), *err = str(p, "last_error");
 	if (ml_notify_mail_wait_unconfigured(run))
 		return;
 	run->state = ml_notify_mail_new(to, "webhook_disabled", NULL, run->job.id,
-	                                app->cfg->public_url);
+	                                env->cfg->public_url);
 	if (!to || !id || !url) {
 		ml_notify_mail_fail(run, "malformed email job");
 		return;
@@ -101,8 +101,8 @@ static void disabled_start(struct ml_job_run *run)
 	    "failed deliveries can then be sent again with <code>POST "
 	    "/v1/webhook-endpoints/%s/deliveries/{delivery_id}/redeliver</code>.</p>",
 	    eurl, eid, esince, eerr, eid, eid);
-	char *from_name = ml_email_addr_name(app->cfg->smtp_from);
-	char *spec = ml_email_addr_spec(app->cfg->smtp_from);
+	char *from_name = ml_email_addr_name(env->cfg->smtp_from);
+	char *spec = ml_email_addr_spec(env->cfg->smtp_from);
 	struct ml_email msg = {
 	    .from = {from_name, spec},
 	    .to = {NULL, to},

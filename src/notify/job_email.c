@@ -6,7 +6,7 @@
  * when the daemon starts with one); while the server is down it retries with backoff; the
  * outcome goes on the booking's audit trail as email.sent / email.failed.
  */
-#include "api/api.h"
+#include "core/config.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -214,8 +214,8 @@ static char *smtp_url(const char *url, long *use_ssl, bool *insecure)
 
 int ml_notify_mail_send(struct ml_job_run *run, struct mail *m, const struct ml_email *msg)
 {
-	struct ml_app *app = run->app;
-	char *spec = ml_email_addr_spec(app->cfg->smtp_from);
+	const struct ml_env *env = run->env;
+	char *spec = ml_email_addr_spec(env->cfg->smtp_from);
 	int rc;
 	if (!spec)
 		return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_SMTP_FROM",
@@ -233,7 +233,7 @@ int ml_notify_mail_send(struct ml_job_run *run, struct mail *m, const struct ml_
 
 	long use_ssl;
 	bool insecure;
-	char *url = smtp_url(app->cfg->smtp_url, &use_ssl, &insecure);
+	char *url = smtp_url(env->cfg->smtp_url, &use_ssl, &insecure);
 	CURL *easy = curl_easy_init();
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -286,7 +286,7 @@ static int failed_commit(struct ml_tx *tx, void *arg)
 void ml_notify_mail_outcome(struct ml_job_run *run, const struct ml_http_result *res)
 {
 	struct mail *m = run->state;
-	struct ml_app *app = run->app;
+	const struct ml_env *env = run->env;
 	if (res->code == CURLE_OK) {
 		struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, NULL};
 		json_t *result = json_pack("{s:s, s:s}", "message_id", m->message_id, "to", m->to);
@@ -309,7 +309,7 @@ void ml_notify_mail_outcome(struct ml_job_run *run, const struct ml_http_result 
 	}
 	uint32_t rnd;
 	ml_random(&rnd, sizeof rnd);
-	int64_t delay = ml_retry_delay_ms(run->job.attempts, app->cfg->retry_base_ms,
+	int64_t delay = ml_retry_delay_ms(run->job.attempts, env->cfg->retry_base_ms,
 	                                  ML_EMAIL_BACKOFF_CAP_MS, 0, rnd);
 	m->final = run->job.attempts >= run->job.max_attempts;
 	struct ml_job_finish f = {ML_JOB_RETRY, ml_now_ms() + delay, NULL, m->error, NULL};
@@ -343,8 +343,8 @@ struct mail *ml_notify_mail_new(const char *to, const char *tpl, const char *boo
 /* No server configured: the job parks until a daemon starts with one (serve wakes "smtp"). */
 bool ml_notify_mail_wait_unconfigured(struct ml_job_run *run)
 {
-	struct ml_app *app = run->app;
-	if (app->cfg->smtp_url)
+	const struct ml_env *env = run->env;
+	if (env->cfg->smtp_url)
 		return false;
 	struct ml_job_finish f = {ML_JOB_WAIT, 0, ML_NOTIFY_SMTP_WAIT_KEY,
 	                          ML_NOTIFY_SMTP_WAIT_REASON,
@@ -380,7 +380,7 @@ int ml_notify_smtp_wake(struct ml_store *store)
 
 static void send_start(struct ml_job_run *run)
 {
-	struct ml_app *app = run->app;
+	const struct ml_env *env = run->env;
 	json_t *p = run->job.payload;
 	json_t *booking = json_object_get(p, "booking"), *host = json_object_get(p, "host");
 	json_t *r = json_object_get(p, "recipient");
@@ -392,12 +392,12 @@ static void send_start(struct ml_job_run *run)
 	if (ml_notify_mail_wait_unconfigured(run))
 		return;
 	run->state = ml_notify_mail_new(str(r, "email"), tname ? tname : "", str(p, "booking_id"),
-	                                run->job.id, app->cfg->public_url);
+	                                run->job.id, env->cfg->public_url);
 	if (!tname || !ml_template_known(tname) || !json_is_object(booking)) {
 		ml_notify_mail_fail(run, "malformed email job");
 		return;
 	}
-	if (ml_notify_template_load(app->store, run->job.org_id, tname, &tpl) < 0) {
+	if (ml_notify_template_load(env->store, run->job.org_id, tname, &tpl) < 0) {
 		ml_job_run_retry(run, 0, "cannot read the template");
 		return;
 	}
@@ -405,7 +405,7 @@ static void send_start(struct ml_job_run *run)
 	subject = ml_template_render(str(tpl, "subject"), vars, false);
 	text = ml_template_render(str(tpl, "text"), vars, false);
 	html = ml_template_render(str(tpl, "html"), vars, true);
-	struct ml_invite inv = {booking,  host, app->cfg->public_url,
+	struct ml_invite inv = {booking,  host, env->cfg->public_url,
 	                        ml_now(), true, str(r, "join_url")};
 	int rc = ml_invite_build(&ics, &method, &inv);
 	if (rc < 0) {
@@ -413,9 +413,9 @@ static void send_start(struct ml_job_run *run)
 		goto done;
 	}
 	struct mail *m = run->state;
-	from_name = ml_email_addr_name(app->cfg->smtp_from);
+	from_name = ml_email_addr_name(env->cfg->smtp_from);
 	struct ml_email msg = {
-	    .from = {from_name, app->cfg->smtp_from},
+	    .from = {from_name, env->cfg->smtp_from},
 	    .to = {str(r, "name"), str(r, "email")},
 	    .subject = subject,
 	    .message_id = m->message_id,
@@ -425,7 +425,7 @@ static void send_start(struct ml_job_run *run)
 	    .ics = ics,
 	    .ics_method = method,
 	};
-	char *spec = ml_email_addr_spec(app->cfg->smtp_from);
+	char *spec = ml_email_addr_spec(env->cfg->smtp_from);
 	msg.from.email = spec;
 	rc = ml_notify_mail_send(run, m, &msg);
 	free(spec);

@@ -11,7 +11,7 @@
  * outcome also moves the endpoint's failure clock (notify/endpoint_health.h); a disabled
  * endpoint's deliveries are skipped.
  */
-#include "api/api.h"
+#include "core/config.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/mem.h"
@@ -95,7 +95,7 @@ static int skip_commit(struct ml_tx *tx, void *arg)
 static void start(struct ml_job_run *run)
 {
 	json_t *p = run->job.payload;
-	struct ml_app *app = run->app;
+	const struct ml_env *env = run->env;
 	struct hook *h = ml_calloc(1, sizeof *h);
 	run->state = h;
 	h->delivery_id = ml_strdup(str(p, "delivery_id") ? str(p, "delivery_id") : "");
@@ -105,7 +105,7 @@ static void start(struct ml_job_run *run)
 		skip(run, "malformed delivery job");
 		return;
 	}
-	int rc = ml_store_read(app->store, load_fn, &l);
+	int rc = ml_store_read(env->store, load_fn, &l);
 	if (rc == ML_ENOTFOUND) {
 		/* The endpoint was deleted (its log with it): nobody wants this any more. */
 		skip(run, "the endpoint was deleted");
@@ -128,7 +128,7 @@ static void start(struct ml_job_run *run)
 	if (strncmp(h->secret, "mlv1:", 5) == 0) {
 		char aad[64], *plain = NULL;
 		ml_notify_secret_aad(aad, sizeof aad, l.endpoint_id);
-		if (!app->vault || ml_vault_decrypt(app->vault, aad, h->secret, &plain, NULL) < 0) {
+		if (!env->vault || ml_vault_decrypt(env->vault, aad, h->secret, &plain, NULL) < 0) {
 			struct ml_job_finish f = {
 			    ML_JOB_FAIL, 0, NULL,
 			    "the endpoint's secret does not open with the vault", NULL};
@@ -167,7 +167,7 @@ static void start(struct ml_job_run *run)
 	curl_easy_setopt(easy, CURLOPT_URL, str(h->endpoint, "url"));
 	/* A client chose this URL: every address it resolves to is checked before connecting
 	 * (no redirects, no proxy, http(s) only). */
-	h->guard.allow_private = app->cfg->allow_private_targets;
+	h->guard.allow_private = env->cfg->allow_private_targets;
 	ml_target_guard_apply(easy, &h->guard);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(h->body));
@@ -189,7 +189,7 @@ static int attempt_commit(struct ml_tx *tx, void *arg)
 	                                    str(p, "booking_id"),  h->body};
 	struct ml_webhook_attempt a = {h->delivery_id, h->at_ms, h->status,
 	                               h->duration_ms, h->error, h->state};
-	struct ml_app *app = run->app;
+	const struct ml_env *env = run->env;
 	bool disabled = false;
 	int rc = ml_tx_webhook_delivery_insert(tx, &d);
 	if (rc == 0)
@@ -198,7 +198,7 @@ static int attempt_commit(struct ml_tx *tx, void *arg)
 	if (rc == 0)
 		rc = ml_notify_endpoint_attempt(tx, run->job.org_id, h->endpoint,
 		                                strcmp(h->state, "delivered") == 0, h->at_ms,
-		                                app->cfg->webhook_disable_after_ms, h->error,
+		                                env->cfg->webhook_disable_after_ms, h->error,
 		                                &disabled);
 	return rc;
 }
@@ -206,7 +206,7 @@ static int attempt_commit(struct ml_tx *tx, void *arg)
 static void on_http(struct ml_job_run *run, const struct ml_http_result *res)
 {
 	struct hook *h = run->state;
-	struct ml_app *app = run->app;
+	const struct ml_env *env = run->env;
 	h->status = res->code == CURLE_OK ? res->status : 0;
 	/* The duration is taken now, not when the outcome commits. */
 	h->duration_ms = ml_mono_ms() - h->started_mono;
@@ -243,7 +243,7 @@ static void on_http(struct ml_job_run *run, const struct ml_http_result *res)
 	free(ra);
 	uint32_t rnd;
 	ml_random(&rnd, sizeof rnd);
-	int64_t delay = ml_retry_delay_ms(run->job.attempts, app->cfg->retry_base_ms,
+	int64_t delay = ml_retry_delay_ms(run->job.attempts, env->cfg->retry_base_ms,
 	                                  ML_WEBHOOK_BACKOFF_CAP_MS, after, rnd);
 	h->state = run->job.attempts >= run->job.max_attempts ? "failed" : "pending";
 	struct ml_job_finish f = {ML_JOB_RETRY, ml_now_ms() + delay, NULL, h->error, NULL};

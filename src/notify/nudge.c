@@ -1,5 +1,5 @@
 #include "notify/nudge.h"
-#include "api/api.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -93,7 +93,7 @@ static int check_fn(struct ml_tx *tx, void *arg)
 
 void ml_nudge_start(struct ml_job_run *run)
 {
-	struct ml_app *app = run->app;
+	const struct ml_env *env = run->env;
 	json_t *p = run->job.payload;
 	const struct ml_nudge_hooks *h = atomic_load(&hooks);
 	char *url = NULL, *subject = NULL, *text = NULL, *html = NULL, *from_name = NULL;
@@ -101,7 +101,7 @@ void ml_nudge_start(struct ml_job_run *run)
 
 	if (h && h->still_broken) {
 		struct check c = {h, run->job.org_id, str(p, "connection_id"), 1};
-		if (ml_store_read(app->store, check_fn, &c) < 0) {
+		if (ml_store_read(env->store, check_fn, &c) < 0) {
 			ml_job_run_retry(run, 0, "cannot read the connection");
 			return;
 		}
@@ -117,9 +117,9 @@ void ml_nudge_start(struct ml_job_run *run)
 	if (ml_notify_mail_wait_unconfigured(run))
 		return;
 	run->state = ml_notify_mail_new(str(p, "host_email"), "reconnect", NULL, run->job.id,
-	                                app->cfg->public_url);
+	                                env->cfg->public_url);
 	if (h && h->connect_url)
-		url = h->connect_url(app, run->job.org_id, str(p, "host_id"), str(p, "platform"));
+		url = h->connect_url(env, run->job.org_id, str(p, "host_id"), str(p, "platform"));
 	if (!url && str(p, "connect_url"))
 		url = ml_strdup(str(p, "connect_url"));
 	if (!url || !str(p, "host_email") || !*str(p, "host_email")) {
@@ -128,7 +128,7 @@ void ml_nudge_start(struct ml_job_run *run)
 		free(url);
 		return;
 	}
-	if (ml_notify_template_load(app->store, run->job.org_id, "reconnect", &tpl) < 0) {
+	if (ml_notify_template_load(env->store, run->job.org_id, "reconnect", &tpl) < 0) {
 		free(url);
 		ml_job_run_retry(run, 0, "cannot read the template");
 		return;
@@ -140,8 +140,8 @@ void ml_nudge_start(struct ml_job_run *run)
 	subject = ml_template_render(str(tpl, "subject"), vars, false);
 	text = ml_template_render(str(tpl, "text"), vars, false);
 	html = ml_template_render(str(tpl, "html"), vars, true);
-	from_name = ml_email_addr_name(app->cfg->smtp_from);
-	char *spec = ml_email_addr_spec(app->cfg->smtp_from);
+	from_name = ml_email_addr_name(env->cfg->smtp_from);
+	char *spec = ml_email_addr_spec(env->cfg->smtp_from);
 	struct ml_email msg = {
 	    .from = {from_name, spec},
 	    .to = {str(p, "host_name"), str(p, "host_email")},

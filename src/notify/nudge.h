@@ -38,8 +38,8 @@ struct ml_nudge_hooks {
 	 * is not (reconnected, disconnected, gone), < 0 on a store error (the nudge retries). */
 	int (*still_broken)(struct ml_tx *tx, const char *org_id, const char *connection_id);
 	/* A fresh signed connect link for the host and platform (caller frees), NULL if none.
-	 * `app` is the daemon's struct ml_app. */
-	char *(*connect_url)(void *app, const char *org_id, const char *host_id,
+	 * `env` is what the nudge's job was handed (queue/env.h). */
+	char *(*connect_url)(const struct ml_env *env, const char *org_id, const char *host_id,
 	                     const char *platform);
 };
 

@@ -277,7 +277,7 @@ static int claim_fn(struct ml_tx *tx, void *arg)
 		struct ml_job_run *run = ml_calloc(1, sizeof *run);
 		run->job = c->jobs[i];
 		memset(&c->jobs[i], 0, sizeof c->jobs[i]);
-		run->app = c->w->cfg.app;
+		run->env = c->w->cfg.env;
 		run->worker = c->w;
 		c->runs[i] = run;
 		const struct ml_job_handler *h = handler_for(c->w, run->job.kind);
@@ -554,7 +554,7 @@ static void taker_deliver(void *arg, struct ml_job *job)
 	struct ml_job_run *run = ml_calloc(1, sizeof *run);
 	run->job = *job;
 	free(job);
-	run->app = w->cfg.app;
+	run->env = w->cfg.env;
 	run->worker = w;
 	pthread_mutex_lock(&w->mu);
 	run->next = w->b_handed;

@@ -11,6 +11,7 @@
 #ifndef ML_QUEUE_WORKER_H
 #define ML_QUEUE_WORKER_H
 
+#include "queue/env.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -54,7 +55,7 @@ struct ml_job_handler {
 
 struct ml_job_run {
 	struct ml_job job;  /* the claimed job (payload etc.) */
-	void *app;          /* the worker's app pointer */
+	const struct ml_env *env; /* what the handler may use (ml_worker_config.env) */
 	void *state;        /* the handler's */
 	struct ml_worker *worker;
 	/* internal */
@@ -97,7 +98,7 @@ void ml_job_run_retry(struct ml_job_run *run, int64_t retry_after_ms, const char
 
 struct ml_worker_config {
 	struct ml_store *store;
-	void *app;
+	const struct ml_env *env; /* handed to every run (run->env); may be NULL in tests */
 	const struct ml_job_handler *const *handlers; /* NULL-terminated */
 	int max_inflight;      /* jobs at once; 0: 512 */
 	int64_t lease_ms;      /* 0: 60 s */

@@ -12,7 +12,7 @@
 #include "core/vault.h"
 #include "notify/nudge.h"
 #include "notify/outbox.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +67,7 @@ static void seed(struct fz_app *a, const char *text, char out[40])
 
 static void app_open(struct fz_app *a)
 {
-	struct ml_app *app = &a->app;
+	struct ml_env *app = &a->app;
 	char key[64];
 
 	setup_env();
@@ -120,7 +120,7 @@ static void app_open(struct fz_app *a)
 
 static void app_close(struct fz_app *a)
 {
-	struct ml_app *app = &a->app;
+	struct ml_env *app = &a->app;
 	ml_store_close(app->store);
 	ml_pipeline_free(app->pipeline);
 	ml_vault_free(app->vault);

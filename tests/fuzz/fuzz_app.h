@@ -17,7 +17,7 @@
 #include "fuzz_common.h"
 
 struct fz_app {
-	struct ml_app app;
+	struct ml_env app; /* what serve hands the API (queue/env.h), minus server and worker */
 	char key[64];
 	char host_id[40], service_id[40], booking_id[40], endpoint_id[40];
 	char last_id[64]; /* $N */

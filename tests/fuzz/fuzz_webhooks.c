@@ -23,7 +23,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "notify/webhook.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 #include "sandbox/webhook_sig.h"
 
 #include <inttypes.h>

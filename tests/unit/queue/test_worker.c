@@ -232,7 +232,7 @@ static int payload_fn(struct ml_tx *tx, void *arg)
 static void handed_start(struct ml_job_run *run)
 {
 	if (json_object_get(run->job.payload, "writes"))
-		ml_store_read(((struct env *)run->app)->store, payload_fn, run);
+		ml_store_read(run->env->store, payload_fn, run);
 	atomic_store(&handed_at, (long long)ml_mono_ms());
 	atomic_fetch_add(&handed_started, 1);
 	struct ml_job_finish f = {ML_JOB_DONE, 0, NULL, NULL, NULL};
@@ -259,7 +259,8 @@ static int enq_handed_fn(struct ml_tx *tx, void *arg)
 static void test_job_handed_over_at_commit(void **state)
 {
 	struct env *e = *state;
-	struct ml_worker_config cfg = {.store = e->store, .app = e, .handlers = handed_handlers,
+	struct ml_env env = {.store = e->store};
+	struct ml_worker_config cfg = {.store = e->store, .env = &env, .handlers = handed_handlers,
 				       .max_inflight = 4, .idle_poll_ms = 10000};
 	struct ml_worker *w;
 	assert_int_equal(ml_worker_start(&w, &cfg), 0);

@@ -9,9 +9,9 @@
  * the meeting's new state, its audit entries and its notifications together with the job's
  * outcome and the driver's state: a meeting is ready exactly when its job is done.
  */
-#include "api/api.h"
 #include "conn/connections.h"
 #include "conn/links.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/utf8.h"
 #include "core/log.h"
@@ -23,7 +23,7 @@
 #include "notify/outbox.h"
 #include "providers/provider.h"
 #include "queue/limiter.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,14 +91,9 @@ static enum ml_mop op_of(const char *kind)
 	return ML_MOP_CREATE;
 }
 
-static struct ml_app *app_of(struct ml_job_run *run)
-{
-	return run->app;
-}
-
 static struct ml_pipeline *pipe_of(struct ml_job_run *run)
 {
-	return app_of(run)->pipeline;
+	return run->env->pipeline;
 }
 
 /* The meeting object `id`: the booking's current one or one in its history. */
@@ -138,7 +133,7 @@ static int load_doc(struct ml_tx *tx, enum ml_kind kind, const char *org, const 
 
 static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 {
-	struct ml_app *app = app_of(run);
+	const struct ml_env *env = run->env;
 	struct mjob *mj = ml_calloc(1, sizeof *mj);
 	const char *org = run->job.org_id;
 	bool current;
@@ -230,7 +225,7 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 	mj->needs_creds = (mj->ops->caps & (ML_CAP_OAUTH | ML_CAP_ORG_CREDS)) != 0;
 	mj->cstate = ML_CONN_VALID;
 	if (mj->needs_creds) {
-		rc = ml_conn_acquire(tx, app->vault, org, host_id, mj->ops->name, ml_now_ms(),
+		rc = ml_conn_acquire(tx, env->vault, org, host_id, mj->ops->name, ml_now_ms(),
 		                     60000, &mj->tok, &mj->cstate, &mj->busy_ms);
 		if (rc < 0)
 			return rc;
@@ -243,7 +238,7 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 /* The request for the driver, from the documents loaded by prepare (all borrowed). */
 static void fill_req(struct ml_job_run *run, struct mjob *mj)
 {
-	struct ml_app *app = app_of(run);
+	const struct ml_env *env = run->env;
 	ml_meeting_req_fill(&mj->req, run->job.org_id, mj->booking, mj->service, mj->host);
 	/* The meeting the job is about may be an archived one: its own ids and generation. */
 	json_t *m = mj->meeting;
@@ -255,7 +250,7 @@ static void fill_req(struct ml_job_run *run, struct mjob *mj)
 	mj->req.meeting_id = str(m, "id");
 	if (mj->op == ML_MOP_RECONCILE)
 		mj->req.external_id = str(mj->payload, "keep");
-	mj->cr.api_base = app->oauth ? ml_oauth_api_base(app->oauth, mj->ops->name) : NULL;
+	mj->cr.api_base = env->oauth ? ml_oauth_api_base(env->oauth, mj->ops->name) : NULL;
 	mj->cr.access_token = mj->tok.access_token;
 	mj->cr.account = mj->tok.account_email;
 	mj->cr.extra = mj->tok.extra;
@@ -272,7 +267,7 @@ static void ev(json_t *events, const char *type, json_t *data)
 static int audit_and_notify(struct ml_tx *tx, struct ml_job_run *run, json_t *booking,
                             json_t *events, struct mjob *mj)
 {
-	struct ml_app *app = app_of(run);
+	const struct ml_env *env = run->env;
 	size_t i;
 	json_t *e;
 	int rc;
@@ -286,7 +281,7 @@ static int audit_and_notify(struct ml_tx *tx, struct ml_job_run *run, json_t *bo
 	}
 	if (json_array_size(events) == 0)
 		return 0;
-	struct ml_provider_ctx cx = {&app->platforms, ml_now()};
+	struct ml_provider_ctx cx = {&env->platforms, ml_now()};
 	return ml_notify_events(tx, &cx, run->job.org_id, booking, mj->service, mj->host, events);
 }
 
@@ -332,7 +327,7 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 {
 	struct ml_job_run *run = arg;
 	struct mjob *mj = run->state;
-	struct ml_app *app = app_of(run);
+	const struct ml_env *env = run->env;
 	json_t *booking = NULL, *events = json_array();
 	const char *platform = mj->ops ? mj->ops->name : "";
 	bool current;
@@ -343,7 +338,7 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 		run->fin.payload = mj->payload;
 	switch (mj->ck) {
 	case C_REFRESHED:
-		rc = ml_conn_refreshed(tx, app->vault, mj->tok.conn_id, &mj->fresh);
+		rc = ml_conn_refreshed(tx, env->vault, mj->tok.conn_id, &mj->fresh);
 		goto done;
 	case C_REFRESH_FAILED:
 		rc = ml_conn_refresh_failed(tx, mj->tok.conn_id, mj->reauth, mj->why);
@@ -506,7 +501,7 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 			break;
 		}
 		if (mj->ck == C_FAILED) {
-			struct ml_provider_ctx cx = {&app->platforms, ml_now()};
+			struct ml_provider_ctx cx = {&env->platforms, ml_now()};
 			ml_meeting_fail(&cx, run->job.org_id, booking, mj->service, mj->host,
 			                platform, &mj->err, true, events);
 			m = json_object_get(booking, "meeting");
@@ -518,7 +513,7 @@ static int commit_fn(struct ml_tx *tx, void *arg)
 			char *url = NULL;
 			const char *host_id = str(mj->payload, "host_id");
 			if (host_id)
-				ml_conn_link_make(tx, app->cfg->public_url, run->job.org_id, host_id,
+				ml_conn_link_make(tx, env->cfg->public_url, run->job.org_id, host_id,
 				                  platform, 7 * 24 * 3600, &url, NULL);
 			json_object_set_new(m, "status", json_string("error"));
 			json_object_set_new(m, "error",
@@ -690,8 +685,8 @@ static enum ml_ptransport transport_of(CURLcode c)
 
 static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp *resp)
 {
-	struct ml_app *app = app_of(run);
-	struct ml_provider_ctx cx = {&app->platforms, ml_now()};
+	const struct ml_env *env = run->env;
+	struct ml_provider_ctx cx = {&env->platforms, ml_now()};
 	ml_pstep_clear(&mj->step);
 	memset(&mj->err, 0, sizeof mj->err);
 	int rc = mj->ops->remote_step(&cx, mj->op, &mj->req, &mj->cr, mj->state, resp, &mj->step,
@@ -754,7 +749,7 @@ static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp 
 static void mj_start(struct ml_job_run *run)
 {
 	struct mjob *mj = run->state;
-	struct ml_app *app = app_of(run);
+	const struct ml_env *env = run->env;
 	char why[300];
 
 	if (run->prepare_rc < 0 || !mj) {
@@ -773,7 +768,7 @@ static void mj_start(struct ml_job_run *run)
 		       "the connection is being refreshed", C_NONE);
 		return;
 	case ML_CONN_REFRESH: {
-		CURL *e = ml_oauth_refresh_easy(app->oauth, &mj->tok);
+		CURL *e = ml_oauth_refresh_easy(env->oauth, &mj->tok);
 		if (!e) {
 			ml_job_run_retry(run, 0, "could not build the token refresh");
 			return;

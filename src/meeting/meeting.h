@@ -8,8 +8,8 @@
  * claims it, drives the platform's sans-IO driver over the worker's curl multi, and commits
  * the meeting's new state together with the job's outcome. docs/pipeline.md tells the story.
  */
-#ifndef ML_QUEUE_MEETING_H
-#define ML_QUEUE_MEETING_H
+#ifndef ML_MEETING_MEETING_H
+#define ML_MEETING_MEETING_H
 
 #include "core/config.h"
 #include "queue/worker.h"
@@ -61,7 +61,7 @@ int ml_pipeline_plan_update(struct ml_tx *tx, const struct ml_platform_settings 
 int ml_pipeline_plan_delete(struct ml_tx *tx, const char *org_id, const char *booking_id,
                             json_t *meeting, const char *host_id);
 
-/* --- The job kinds (queue/kinds.c lists them) --- */
+/* --- The job kinds (app/handlers.c lists them) --- */
 extern const struct ml_job_handler ml_job_meeting_create;
 extern const struct ml_job_handler ml_job_meeting_update;
 extern const struct ml_job_handler ml_job_meeting_delete;

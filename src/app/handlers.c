@@ -1,6 +1,6 @@
-#include "queue/kinds.h"
+#include "app/handlers.h"
 #include "notify/jobs.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 
 /* Append a kind here when its handler file lands. */
 const struct ml_job_handler *const ml_job_handlers[] = {

@@ -4,7 +4,7 @@
 #include "core/timeutil.h"
 #include "domain/meeting.h"
 #include "providers/provider.h"
-#include "queue/meeting.h"
+#include "meeting/meeting.h"
 
 #include <pthread.h>
 #include <stdio.h>
