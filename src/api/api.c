@@ -9,6 +9,7 @@
 #include "core/ratelimit.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "meeting/booking.h"
 #include "queue/worker.h"
 
 #include <pthread.h>
@@ -448,6 +449,11 @@ void ml_api_stamp_update(json_t *obj)
 	char now[ML_RFC3339_MAX];
 	ml_time_format(ml_now(), now);
 	json_object_set_new(obj, "updated_at", json_string(now));
+}
+
+void ml_api_step_init(struct ml_api_ctx *ctx, struct ml_step *st)
+{
+	*st = (struct ml_step){&ctx->app->platforms, ctx->org_id, ctx->key_id, ctx->ip, false};
 }
 
 int ml_api_audit(struct ml_tx *tx, struct ml_api_ctx *ctx, const char *booking_id,

@@ -71,22 +71,10 @@ int ml_api_doc_load(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
 int ml_api_doc_peek(struct ml_tx *tx, struct ml_api_ctx *ctx, enum ml_kind kind,
 		    const char *id, json_t **out);
 
-/* The service and host documents of a booking (new references). A deleted service or host
- * yields a placeholder, so a booking stays workable after its service is gone. */
-int ml_api_booking_related(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *booking,
-			   json_t **service, json_t **host);
-
-/* Writes what a booking step did, in tx: the booking (inserted when `insert`, else stamped and
- * updated), one audit event per entry of `events` ({type, data}) and the emails and webhooks
- * they call for (notify/outbox.h). */
-int ml_api_booking_save(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *booking,
-			json_t *service, json_t *host, json_t *events, bool insert);
-
-/* After a service's platform or host changed (before/after: its documents): every open
- * booking of the service follows, its current meeting moved to meeting.history and deleted
- * at the provider, a new one made on the new platform/host (booking_meeting.c). */
-int ml_api_meetings_follow_service(struct ml_tx *tx, struct ml_api_write *w, json_t *before,
-				   json_t *after);
+/* What a booking step of the meeting room (meeting/booking.h) needs from the request: the
+ * organization, the platform settings, the API key as the audit trail's actor, the address. */
+struct ml_step;
+void ml_api_step_init(struct ml_api_ctx *ctx, struct ml_step *st);
 
 /* Serves the hosted pages under /web (embedded); false when the path is not one of them. */
 bool ml_api_serve_web(struct ml_http_req *req, struct ml_http_resp *resp);

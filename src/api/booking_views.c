@@ -6,6 +6,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
+#include "meeting/booking.h"
 #include "notify/invite.h"
 
 #include <stdio.h>
@@ -35,7 +36,7 @@ static int view_fn(struct ml_tx *tx, void *arg)
 	struct view *v = arg;
 	int rc = ml_api_doc_load(tx, v->ctx, ML_KIND_BOOKING, v->id, &v->booking);
 	if (rc == 0)
-		rc = ml_api_booking_related(tx, v->ctx, v->booking, &v->service, &v->host);
+		rc = ml_booking_related(tx, v->ctx->org_id, v->booking, &v->service, &v->host);
 	const char *platform = str(json_object_get(v->booking, "meeting"), "platform");
 	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
 	if (rc == 0 && v->links && ops && (ops->caps & ML_CAP_ORG_CREDS) &&

@@ -3,6 +3,7 @@
 #include "api/conn_api.h"
 #include "api/validate.h"
 #include "core/error.h"
+#include "meeting/booking.h"
 
 #include <string.h>
 
@@ -214,9 +215,13 @@ static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if ((rc = service_apply(w->ctx, w->ctx->body, doc, false)) == 0 &&
 	    (rc = host_exists(tx, w->ctx, doc)) == 0) {
 		ml_api_stamp_update(doc);
-		if ((rc = ml_tx_doc_update(tx, ML_KIND_SERVICE, w->ctx->org_id, doc)) == 0)
+		if ((rc = ml_tx_doc_update(tx, ML_KIND_SERVICE, w->ctx->org_id, doc)) == 0) {
 			/* A new platform or host moves the open bookings' meetings (pipeline). */
-			rc = ml_api_meetings_follow_service(tx, w, before, doc);
+			struct ml_step st;
+			ml_api_step_init(w->ctx, &st);
+			rc = ml_booking_follow_service(tx, &st, before, doc);
+			w->wake = w->wake || st.wake;
+		}
 	}
 	json_decref(before);
 	if (rc < 0) {

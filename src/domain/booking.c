@@ -43,19 +43,47 @@ const char *ml_booking_action_name(enum ml_booking_action action)
 	return names[action];
 }
 
+static const struct {
+	enum ml_meeting_event ev;
+	const char *from, *to;
+} meeting_moves[] = {
+	{ML_MEV_REQUEST, "none", "pending"},
+	{ML_MEV_REQUEST, "error", "pending"},
+	{ML_MEV_MADE, "pending", "ready"},
+	{ML_MEV_MADE, "error", "ready"},
+	{ML_MEV_FAILED, "pending", "error"},
+	{ML_MEV_FAILED, "error", "error"},
+	{ML_MEV_MADE_HERE, "none", "ready"},
+	{ML_MEV_MADE_HERE, "error", "ready"},
+	{ML_MEV_FAILED_HERE, "none", "error"},
+	{ML_MEV_FAILED_HERE, "error", "error"},
+	{ML_MEV_UPDATED, "ready", "ready"},
+	{ML_MEV_GONE, "ready", "error"},
+	{ML_MEV_GONE_REPORTED, "ready", "error"},
+	{ML_MEV_GONE_REPORTED, "pending", "error"},
+	{ML_MEV_CANCEL, "none", "cancelled"},
+	{ML_MEV_CANCEL, "pending", "cancelled"},
+	{ML_MEV_CANCEL, "ready", "cancelled"},
+	{ML_MEV_CANCEL, "error", "cancelled"},
+	{ML_MEV_RETRY, "error", "pending"},
+	{ML_MEV_REGENERATE, "ready", "pending"},
+	{ML_MEV_REGENERATE, "error", "pending"},
+};
+
+const char *ml_meeting_next(const char *status, enum ml_meeting_event ev)
+{
+	if (!status)
+		status = "none";
+	for (size_t i = 0; i < sizeof meeting_moves / sizeof meeting_moves[0]; i++)
+		if (meeting_moves[i].ev == ev && strcmp(meeting_moves[i].from, status) == 0)
+			return meeting_moves[i].to;
+	return NULL;
+}
+
 bool ml_meeting_can(const char *from, const char *to)
 {
-	static const struct {
-		const char *from, *to;
-	} moves[] = {
-		{"none", "pending"},    {"none", "ready"},      {"none", "error"},
-		{"pending", "ready"},   {"pending", "error"},   {"pending", "cancelled"},
-		{"ready", "cancelled"}, {"error", "cancelled"}, {"error", "pending"},
-		{"error", "ready"},     {"ready", "pending"},   {"ready", "ready"},
-		{"none", "cancelled"},
-	};
-	for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
-		if (strcmp(moves[i].from, from) == 0 && strcmp(moves[i].to, to) == 0)
+	for (size_t i = 0; i < sizeof meeting_moves / sizeof meeting_moves[0]; i++)
+		if (strcmp(meeting_moves[i].from, from) == 0 && strcmp(meeting_moves[i].to, to) == 0)
 			return true;
 	return false;
 }

@@ -21,8 +21,43 @@ bool ml_booking_status_valid(const char *status);
 /* The action's name, for error messages ("confirm"). */
 const char *ml_booking_action_name(enum ml_booking_action action);
 
-/* Meeting statuses: none → pending → ready; pending → error; ready|pending|error → cancelled;
- * error → pending (retry); ready|error → pending (regenerate). */
+/* What happens to a booking's meeting object. Each event moves it from one of a few statuses
+ * to one status (the table in booking.c is the whole machine):
+ *
+ *   REQUEST         none|error → pending   the pipeline is asked to make it
+ *   MADE            pending|error → ready  the pipeline's create (or open) finished; an error
+ *                                          meeting is resumed by a job a reconnect woke
+ *   FAILED          pending|error → error  the pipeline cannot make it (for now or for good)
+ *   MADE_HERE       none|error → ready     made at once: a local platform, a lazy link, a
+ *                                          link typed by hand
+ *   FAILED_HERE     none|error → error     a local driver or a lazy link refused
+ *   UPDATED         ready → ready          updated in place (same meeting)
+ *   GONE            ready → error          an update found it deleted at the provider
+ *   GONE_REPORTED   ready|pending → error  the provider's webhook reports it deleted
+ *   CANCEL          none|pending|ready|error → cancelled
+ *   RETRY           error → pending        POST …/meeting/retry (a local platform goes on to
+ *                                          MADE_HERE or FAILED_HERE at once)
+ *   REGENERATE      ready|error → pending  POST …/meeting/regenerate (a new meeting replaces
+ *                                          it; a local one is made at once)
+ */
+enum ml_meeting_event {
+	ML_MEV_REQUEST,
+	ML_MEV_MADE,
+	ML_MEV_FAILED,
+	ML_MEV_MADE_HERE,
+	ML_MEV_FAILED_HERE,
+	ML_MEV_UPDATED,
+	ML_MEV_GONE,
+	ML_MEV_GONE_REPORTED,
+	ML_MEV_CANCEL,
+	ML_MEV_RETRY,
+	ML_MEV_REGENERATE,
+};
+
+/* The status a meeting in `status` (may be NULL: none) moves to under `ev`, or NULL when
+ * the event does not apply to it. */
+const char *ml_meeting_next(const char *status, enum ml_meeting_event ev);
+/* True when some event moves a meeting from `from` to `to`. */
 bool ml_meeting_can(const char *from, const char *to);
 
 #endif

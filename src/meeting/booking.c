@@ -1,0 +1,278 @@
+/* The booking's lifecycle (SPEC §3): create, confirm, reschedule, cancel, reject, complete,
+ * and the one save path every step ends in (booking.h). Moved from api/bookings.c: the API
+ * parses and authorizes, this decides. */
+#include "meeting/booking.h"
+#include "core/error.h"
+#include "core/ids.h"
+#include "core/timeutil.h"
+#include "domain/meeting.h"
+#include "meeting/meeting.h"
+#include "notify/outbox.h"
+
+#include <string.h>
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+bool ml_meeting_move(json_t *meeting, enum ml_meeting_event ev)
+{
+	const char *to = ml_meeting_next(str(meeting, "status"), ev);
+	if (!to)
+		return false;
+	json_object_set_new(meeting, "status", json_string(to));
+	return true;
+}
+
+int ml_booking_related(struct ml_tx *tx, const char *org_id, json_t *booking, json_t **service,
+                       json_t **host)
+{
+	json_t *svc = NULL, *hst = NULL;
+	/* Both are only read here: shared, not copied. */
+	int rc = ml_tx_doc_peek(tx, ML_KIND_SERVICE, org_id, str(booking, "service_id"), &svc);
+	if (rc == ML_ENOTFOUND) {
+		svc = json_pack("{s:b, s:n, s:{}}", "is_online", 0, "platform", "settings");
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = ml_tx_doc_peek(tx, ML_KIND_HOST, org_id, str(booking, "host_id"), &hst);
+	if (rc == ML_ENOTFOUND) {
+		/* The host was deleted: the booking kept who organised it. */
+		json_t *org = json_object_get(booking, "organizer");
+		hst = org ? json_deep_copy(org) : json_pack("{s:s, s:s}", "name", "", "email", "");
+		rc = 0;
+	}
+	if (rc < 0) {
+		json_decref(svc);
+		return rc;
+	}
+	*service = svc;
+	*host = hst;
+	return 0;
+}
+
+int ml_booking_save(struct ml_tx *tx, const struct ml_step *st, json_t *booking, json_t *service,
+                    json_t *host, json_t *events, bool insert)
+{
+	int rc;
+	if (!insert) {
+		char now[ML_RFC3339_MAX];
+		ml_time_format(ml_now(), now);
+		json_object_set_new(booking, "updated_at", json_string(now));
+	}
+	if ((rc = insert ? ml_tx_doc_insert(tx, ML_KIND_BOOKING, st->org_id, booking)
+	                 : ml_tx_doc_update(tx, ML_KIND_BOOKING, st->org_id, booking)) < 0)
+		return rc;
+	const char *id = str(booking, "id");
+	size_t i;
+	json_t *e;
+	json_array_foreach(events, i, e)
+	{
+		struct ml_audit a = {st->org_id, id,     str(e, "type"),
+		                     st->actor,  st->ip, json_object_get(e, "data")};
+		if ((rc = ml_tx_audit_append(tx, &a)) < 0)
+			return rc;
+	}
+	if (json_array_size(events) == 0)
+		return 0;
+	/* Queues the emails and webhooks of what just happened, in the step's transaction. */
+	struct ml_provider_ctx cx = {st->platforms, ml_now()};
+	return ml_notify_events(tx, &cx, st->org_id, booking, service, host, events);
+}
+
+/* Confirms the booking (status checked by the caller): status, meeting. Remote platforms
+ * are made by the pipeline: the meeting turns pending, its create job is queued in this
+ * transaction (the API answers 202). */
+static int confirm(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *service,
+                   json_t *host, json_t *events)
+{
+	json_t *m = json_object_get(booking, "meeting");
+	json_object_set_new(booking, "status", json_string("confirmed"));
+	json_array_append_new(events,
+	                      json_pack("{s:s, s:{}}", "type", "booking.confirmed", "data"));
+	if (!json_is_true(json_object_get(service, "is_online")) ||
+	    !json_string_value(json_object_get(m, "platform")))
+		return 0;
+	/* A manual link given on the pending booking is the meeting as it stands. */
+	if (strcmp(str(m, "platform"), "manual") == 0 && str(m, "join_url")) {
+		ml_meeting_move(m, ML_MEV_MADE_HERE);
+		return 0;
+	}
+	if (ml_pipeline_remote(str(m, "platform"))) {
+		st->wake = true;
+		return ml_pipeline_plan_create(tx, st->platforms, st->org_id, booking, service,
+		                               host, events);
+	}
+	struct ml_provider_ctx cx = {st->platforms, ml_now()};
+	return ml_meeting_make(&cx, st->org_id, booking, service, host, events);
+}
+
+int ml_booking_create(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *service,
+                      json_t *host, int64_t start, int64_t end, bool has_end, bool confirmed)
+{
+	if (!has_end)
+		end = start + 60 * json_integer_value(json_object_get(service, "duration_minutes"));
+	if (!ml_time_in_range(end))
+		/* The service's duration takes the end past what an invitation can carry. */
+		return ml_error_set(ML_EINVAL, "invalid_field", "start",
+		                    "start plus the service's duration must end %s.",
+		                    ML_TIME_RANGE_TEXT);
+	json_t *events = json_array();
+	int rc = 0;
+	const char *host_id = str(service, "host_id");
+	json_object_set_new(booking, "host_id", json_string(host_id));
+	json_object_set_new(
+	    booking, "organizer",
+	    json_pack("{s:s?, s:s?}", "name", str(host, "name"), "email", str(host, "email")));
+	if (!str(booking, "title"))
+		json_object_set_new(booking, "title", json_string(str(service, "name")));
+	if (!str(booking, "timezone")) {
+		const char *tz = str(json_object_get(booking, "customer"), "timezone");
+		json_object_set_new(booking, "timezone",
+		                    json_string(tz ? tz : str(host, "timezone")));
+	}
+	char sbuf[ML_RFC3339_MAX], ebuf[ML_RFC3339_MAX], hp[ML_ID_MAX];
+	ml_time_format(start, sbuf);
+	ml_time_format(end, ebuf);
+	json_object_set_new(booking, "start", json_string(sbuf));
+	json_object_set_new(booking, "end", json_string(ebuf));
+	json_object_set_new(booking, "duration_minutes", json_integer((end - start) / 60));
+	ml_id_new(hp, "prt");
+	json_object_set_new(booking, "host_participant_id", json_string(hp));
+	json_object_set_new(booking, "sequence", json_integer(0));
+	json_object_set_new(booking, "cancel_reason", json_null());
+	bool online = json_is_true(json_object_get(service, "is_online"));
+	json_object_set_new(booking, "is_online", json_boolean(online));
+	json_object_set_new(booking, "meeting",
+	                    ml_meeting_new(online ? str(service, "platform") : NULL));
+	json_array_append_new(events, json_pack("{s:s, s:{s:s}}", "type", "booking.created", "data",
+	                                        "status", "pending"));
+	if (confirmed && (rc = confirm(tx, st, booking, service, host, events)) < 0)
+		goto done;
+	rc = ml_booking_save(tx, st, booking, service, host, events, true);
+done:
+	json_decref(events);
+	return rc;
+}
+
+static int illegal(json_t *booking, enum ml_booking_action action)
+{
+	const char *status = str(booking, "status");
+	return ml_error_set(ML_ECONFLICT, "invalid_transition", "status",
+	                    "A %s booking cannot be %s (current status: %s).", status,
+	                    action == ML_BK_CONFIRM      ? "confirmed"
+	                    : action == ML_BK_RESCHEDULE ? "rescheduled"
+	                    : action == ML_BK_CANCEL     ? "cancelled"
+	                    : action == ML_BK_REJECT     ? "rejected"
+	                                                 : "completed",
+	                    status);
+}
+
+static int reschedule(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *service,
+                      json_t *host, const struct ml_booking_change *c, json_t *events)
+{
+	int64_t old_start = 0, old_end = 0;
+	char sbuf[ML_RFC3339_MAX], ebuf[ML_RFC3339_MAX];
+
+	ml_time_parse(str(booking, "start"), &old_start);
+	ml_time_parse(str(booking, "end"), &old_end);
+	int64_t end = c->has_end ? c->end : c->start + (old_end - old_start);
+	if (!ml_time_in_range(end))
+		return ml_error_set(ML_EINVAL, "invalid_field", "start",
+		                    "start plus the booking's duration must end %s.",
+		                    ML_TIME_RANGE_TEXT);
+	if (end <= c->start)
+		return ml_error_set(ML_EINVAL, "invalid_field", "end", "end must be after start.");
+	if (end - c->start > ML_BOOKING_MAX_DURATION)
+		return ml_error_set(ML_EINVAL, "invalid_field", "end",
+		                    "A booking lasts at most 7 days.");
+	ml_time_format(c->start, sbuf);
+	ml_time_format(end, ebuf);
+	json_array_append_new(events, json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "type",
+	                                        "booking.rescheduled", "data", "from_start",
+	                                        str(booking, "start"), "from_end",
+	                                        str(booking, "end"), "start", sbuf, "end", ebuf));
+	json_object_set_new(booking, "start", json_string(sbuf));
+	json_object_set_new(booking, "end", json_string(ebuf));
+	json_object_set_new(booking, "duration_minutes", json_integer((end - c->start) / 60));
+	if (c->timezone)
+		json_object_set_new(booking, "timezone", json_string(c->timezone));
+	json_object_set_new(
+	    booking, "sequence",
+	    json_integer(json_integer_value(json_object_get(booking, "sequence")) + 1));
+	if (ml_pipeline_remote(str(json_object_get(booking, "meeting"), "platform"))) {
+		/* Updated in place by the pipeline (same link); a queued update is replaced. */
+		st->wake = true;
+		return ml_pipeline_plan_update(tx, st->platforms, st->org_id, booking, events);
+	}
+	struct ml_provider_ctx cx = {st->platforms, ml_now()};
+	return ml_meeting_update(&cx, st->org_id, booking, service, host, events);
+}
+
+static int cancel(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *service,
+                  json_t *host, const char *next, const char *reason, json_t *events)
+{
+	int rc;
+	/* previous_status: a booking cancelled while pending had no invitation to withdraw. */
+	json_array_append_new(events, json_pack("{s:s, s:{s:s?, s:s}}", "type", "booking.cancelled",
+	                                        "data", "reason", reason, "previous_status",
+	                                        str(booking, "status")));
+	json_object_set_new(booking, "status", json_string(next));
+	json_object_set_new(booking, "cancel_reason", reason ? json_string(reason) : json_null());
+	json_object_set_new(
+	    booking, "sequence",
+	    json_integer(json_integer_value(json_object_get(booking, "sequence")) + 1));
+	/* A remote meeting is deleted by the pipeline, after whatever the booking has queued
+	 * before (a create still running included). */
+	st->wake = true;
+	if ((rc = ml_pipeline_plan_delete(tx, st->org_id, str(booking, "id"),
+	                                  json_object_get(booking, "meeting"),
+	                                  str(booking, "host_id"))) < 0)
+		return rc;
+	struct ml_provider_ctx cx = {st->platforms, ml_now()};
+	return ml_meeting_cancel(&cx, st->org_id, booking, service, host, events);
+}
+
+int ml_booking_apply(struct ml_tx *tx, struct ml_step *st, json_t *booking,
+                     const struct ml_booking_change *c)
+{
+	json_t *service = NULL, *host = NULL, *events = json_array();
+	const char *next;
+	int rc;
+
+	if (!(next = ml_booking_next(str(booking, "status"), c->action))) {
+		rc = illegal(booking, c->action);
+		goto done;
+	}
+	if ((rc = ml_booking_related(tx, st->org_id, booking, &service, &host)) < 0)
+		goto done;
+	switch (c->action) {
+	case ML_BK_CONFIRM:
+		rc = confirm(tx, st, booking, service, host, events);
+		break;
+	case ML_BK_RESCHEDULE:
+		rc = reschedule(tx, st, booking, service, host, c, events);
+		break;
+	case ML_BK_CANCEL:
+		rc = cancel(tx, st, booking, service, host, next, c->reason, events);
+		break;
+	default:
+		json_object_set_new(booking, "status", json_string(next));
+		json_array_append_new(
+		    events,
+		    json_pack("{s:s, s:{s:s?}}", "type",
+		              c->action == ML_BK_REJECT ? "booking.rejected" : "booking.completed",
+		              "data", "reason", c->reason));
+		break;
+	}
+	if (rc < 0)
+		goto done;
+	rc = ml_booking_save(tx, st, booking, service, host, events, false);
+done:
+	json_decref(events);
+	json_decref(service);
+	json_decref(host);
+	return rc;
+}
