@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
-#include "notify/outbox.h"
+#include "meeting/booking.h"
 #include "meeting/meeting.h"
 
 #include <inttypes.h>
@@ -76,7 +76,7 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 	struct zoom_event *z = arg;
 	const struct ml_env *app = z->ctx->app;
 	char org[40], bkg[40], mtg[40];
-	json_t *booking = NULL, *service = NULL, *host = NULL, *events = NULL;
+	json_t *booking = NULL, *service = NULL, *host = NULL;
 	int rc = ml_tx_inbound_event_first(tx, "zoom", z->key, ml_now_ms(), 7 * 86400 * 1000LL);
 	if (rc <= 0) {
 		z->duplicate = rc == 0;
@@ -96,36 +96,7 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 		}
 		return rc;
 	}
-	json_t *m = json_object_get(booking, "meeting");
-	const char *ms = str(m, "status");
-	if (!str(m, "id") || strcmp(str(m, "id"), mtg) != 0 || !ms ||
-	    (strcmp(ms, "ready") != 0 && strcmp(ms, "pending") != 0)) {
-		/* Not the booking's live meeting (our own delete of a replaced one): nothing to
-		 * report. */
-		json_decref(booking);
-		return 0;
-	}
-	json_object_set_new(m, "status", json_string("error"));
-	json_object_set_new(
-	    m, "error",
-	    json_pack("{s:s, s:s}", "code", "meeting_deleted_at_provider", "message",
-	              "The meeting was deleted in Zoom; regenerate it or set a link "
-	              "by hand."));
-	char now[ML_RFC3339_MAX];
-	ml_time_format(ml_now(), now);
-	json_object_set_new(booking, "updated_at", json_string(now));
-	events = json_pack("[{s:s, s:{s:s, s:s, s:s}}]", "type", "meeting.deleted_at_provider",
-	                   "data", "platform", "zoom", "external_id", z->meeting_id, "detected_by",
-	                   "zoom_webhook");
-	struct ml_audit a = {org,
-	                     bkg,
-	                     "meeting.deleted_at_provider",
-	                     "provider:zoom",
-	                     z->ctx->ip,
-	                     json_object_get(json_array_get(events, 0), "data")};
-	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, org, booking)) < 0 ||
-	    (rc = ml_tx_audit_append(tx, &a)) < 0)
-		goto done;
+	/* The service and host as the notifications show them (placeholders when gone). */
 	ml_tx_doc_get(tx, ML_KIND_SERVICE, org, str(booking, "service_id"), &service);
 	ml_tx_doc_get(tx, ML_KIND_HOST, org, str(booking, "host_id"), &host);
 	ml_error_clear();
@@ -133,11 +104,9 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 		service = json_pack("{s:b, s:{}}", "is_online", 1, "settings");
 	if (!host)
 		host = json_pack("{s:s, s:s}", "name", "", "email", "");
-	struct ml_provider_ctx cx = {&app->platforms, ml_now()};
-	rc = ml_notify_events(tx, &cx, org, booking, service, host, events);
-	z->reported = rc == 0;
-done:
-	json_decref(events);
+	struct ml_step st = {&app->platforms, org, "provider:zoom", z->ctx->ip, false};
+	rc = ml_meeting_deleted_at_provider(tx, &st, booking, service, host, mtg, "zoom",
+	                                    z->meeting_id, "zoom_webhook", &z->reported);
 	json_decref(booking);
 	json_decref(service);
 	json_decref(host);

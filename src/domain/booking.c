@@ -58,6 +58,7 @@ static const struct {
 	{ML_MEV_FAILED_HERE, "none", "error"},
 	{ML_MEV_FAILED_HERE, "error", "error"},
 	{ML_MEV_UPDATED, "ready", "ready"},
+	{ML_MEV_OPENED, "ready", "ready"},
 	{ML_MEV_GONE, "ready", "error"},
 	{ML_MEV_GONE_REPORTED, "ready", "error"},
 	{ML_MEV_GONE_REPORTED, "pending", "error"},

@@ -32,6 +32,7 @@ const char *ml_booking_action_name(enum ml_booking_action action);
  *                                          link typed by hand
  *   FAILED_HERE     none|error → error     a local driver or a lazy link refused
  *   UPDATED         ready → ready          updated in place (same meeting)
+ *   OPENED          ready → ready          a lazy platform's room opened near the start
  *   GONE            ready → error          an update found it deleted at the provider
  *   GONE_REPORTED   ready|pending → error  the provider's webhook reports it deleted
  *   CANCEL          none|pending|ready|error → cancelled
@@ -47,6 +48,7 @@ enum ml_meeting_event {
 	ML_MEV_MADE_HERE,
 	ML_MEV_FAILED_HERE,
 	ML_MEV_UPDATED,
+	ML_MEV_OPENED,
 	ML_MEV_GONE,
 	ML_MEV_GONE_REPORTED,
 	ML_MEV_CANCEL,

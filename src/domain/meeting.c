@@ -17,6 +17,15 @@ static void set_str(json_t *o, const char *k, const char *v)
 	json_object_set_new(o, k, v ? json_string(v) : json_null());
 }
 
+bool ml_meeting_move(json_t *meeting, enum ml_meeting_event ev)
+{
+	const char *to = ml_meeting_next(str(meeting, "status"), ev);
+	if (!to)
+		return false;
+	json_object_set_new(meeting, "status", json_string(to));
+	return true;
+}
+
 json_t *ml_meeting_new(const char *platform)
 {
 	char id[ML_ID_MAX];

@@ -4,10 +4,16 @@
 #ifndef ML_DOMAIN_MEETING_H
 #define ML_DOMAIN_MEETING_H
 
+#include "domain/booking.h"
 #include "providers/provider.h"
 
 #include <jansson.h>
 #include <stdbool.h>
+
+/* Moves the meeting object `meeting` under `ev` by the machine of domain/booking.h: sets
+ * its status and returns true, or leaves it and returns false when `ev` does not apply to
+ * its status. How the meeting room writes a meeting's status. */
+bool ml_meeting_move(json_t *meeting, enum ml_meeting_event ev);
 
 /* The meeting object of a new booking: {"status":"none","platform":…,…}. */
 json_t *ml_meeting_new(const char *platform);

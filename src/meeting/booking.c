@@ -16,15 +16,6 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-bool ml_meeting_move(json_t *meeting, enum ml_meeting_event ev)
-{
-	const char *to = ml_meeting_next(str(meeting, "status"), ev);
-	if (!to)
-		return false;
-	json_object_set_new(meeting, "status", json_string(to));
-	return true;
-}
-
 int ml_booking_related(struct ml_tx *tx, const char *org_id, json_t *booking, json_t **service,
                        json_t **host)
 {
@@ -89,7 +80,9 @@ static int confirm(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t
                    json_t *host, json_t *events)
 {
 	json_t *m = json_object_get(booking, "meeting");
-	json_object_set_new(booking, "status", json_string("confirmed"));
+	/* (Pending, checked by the caller or just created.) */
+	json_object_set_new(booking, "status",
+	                    json_string(ml_booking_next(str(booking, "status"), ML_BK_CONFIRM)));
 	json_array_append_new(events,
 	                      json_pack("{s:s, s:{}}", "type", "booking.confirmed", "data"));
 	if (!json_is_true(json_object_get(service, "is_online")) ||

@@ -22,11 +22,6 @@
 /* A booking lasts at most this long (seconds). */
 #define ML_BOOKING_MAX_DURATION (7 * 24 * 3600)
 
-/* Moves the meeting object `meeting` under `ev` by the domain's machine (domain/booking.h):
- * sets its status and returns true, or leaves it and returns false when `ev` does not apply
- * to its status. Every meeting status the rooms write goes through here. */
-bool ml_meeting_move(json_t *meeting, enum ml_meeting_event ev);
-
 /* Who changes a booking, and what the change needs. */
 struct ml_step {
 	const struct ml_platform_settings *platforms; /* links and tokens (providers/) */

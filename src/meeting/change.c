@@ -9,6 +9,7 @@
 #include "meeting/meeting.h"
 #include "providers/provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,5 +242,42 @@ done:
 	json_decref(events);
 	json_decref(service);
 	json_decref(host);
+	return rc;
+}
+
+int ml_meeting_deleted_at_provider(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
+				   json_t *service, json_t *host, const char *meeting_id,
+				   const char *platform, const char *external_id,
+				   const char *detected_by, bool *reported)
+{
+	json_t *m = json_object_get(booking, "meeting");
+	bool by_update = strcmp(detected_by, "update") == 0;
+	char msg[200];
+	int rc;
+
+	*reported = false;
+	/* Only the booking's live meeting is reported: our own deletes (cancel, regenerate, a
+	 * platform change) concern meetings that are no longer current. */
+	if (!meeting_id || !str(m, "id") || strcmp(str(m, "id"), meeting_id) != 0 ||
+	    !ml_meeting_move(m, by_update ? ML_MEV_GONE : ML_MEV_GONE_REPORTED))
+		return 0;
+	if (by_update) {
+		snprintf(msg, sizeof msg, "The meeting was deleted or cancelled at the provider; "
+					  "regenerate it or set a link by hand.");
+	} else {
+		const struct ml_provider_ops *ops = ml_provider_find(platform);
+		snprintf(msg, sizeof msg,
+			 "The meeting was deleted in %s; regenerate it or set a link by hand.",
+			 ops ? ops->label : platform);
+	}
+	json_object_set_new(m, "error", json_pack("{s:s, s:s}", "code",
+						  "meeting_deleted_at_provider", "message", msg));
+	json_t *events = json_pack("[{s:s, s:{s:s, s:s?, s:s}}]", "type",
+				   "meeting.deleted_at_provider", "data", "platform", platform,
+				   "external_id", external_id ? external_id : str(m, "external_id"),
+				   "detected_by", detected_by);
+	rc = ml_booking_save(tx, st, booking, service, host, events, false);
+	json_decref(events);
+	*reported = rc == 0;
 	return rc;
 }

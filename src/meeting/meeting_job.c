@@ -10,7 +10,6 @@
  * outcome and the driver's state: a meeting is ready exactly when its job is done.
  */
 #include "conn/connections.h"
-#include "conn/links.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/utf8.h"
@@ -20,58 +19,13 @@
 #include "domain/meeting.h"
 #include "domain/retry.h"
 #include "http/outhdr.h"
-#include "notify/outbox.h"
 #include "providers/provider.h"
+#include "meeting/job.h"
 #include "queue/limiter.h"
 #include "meeting/meeting.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* What the commit callback will write. */
-enum commit_kind {
-	C_NONE,          /* only the job's outcome and the driver's state */
-	C_READY,         /* create/open: the meeting is ready (or its external id noted) */
-	C_UPDATED,       /* update: done in place */
-	C_PROVIDER_GONE, /* update: the provider deleted/cancelled the meeting: report it */
-	C_DELETED,       /* delete: gone at the provider */
-	C_FAILED,        /* the meeting cannot be made: fallback or error */
-	C_REAUTH,        /* the host must reconnect: error with reconnect_required, job waits */
-	C_REFRESHED,     /* new tokens to persist; the job runs again at once */
-	C_REFRESH_FAILED,
-	C_RECONCILED, /* duplicates an ambiguous create left were removed */
-};
-
-struct mjob {
-	enum ml_mop op;
-	const struct ml_provider_ops *ops;
-	json_t *payload; /* the job's payload (owned copy), with "state" */
-	json_t *state;   /* borrowed from payload: the driver's state */
-	json_t *booking, *service, *host;
-	json_t *meeting;  /* borrowed from booking: the meeting object this job is about */
-	const char *skip; /* nothing to do, and why */
-	bool needs_creds;
-	enum ml_conn_state cstate;
-	struct ml_conn_token tok;
-	int64_t busy_ms;
-	struct ml_meeting_req req;
-	struct ml_pcreds cr;
-	/* in flight */
-	bool refreshing;
-	bool holds_slot;
-	double qps; /* the connection's rate (calls per second) this job is held to, 0: none */
-	struct curl_slist *headers;
-	struct ml_pstep step;
-	/* outcome */
-	enum commit_kind ck;
-	struct ml_perr err;
-	bool final;   /* the failure ends the meeting (no more attempts) */
-	bool cleanup; /* queue a delete of whatever an ambiguous attempt may have made */
-	struct ml_oauth_tokens fresh;
-	bool reauth;
-	bool mark_reauth; /* the provider refused a token we held valid: flag the connection */
-	char why[300];
-};
 
 static const char *str(json_t *o, const char *k)
 {
@@ -96,8 +50,7 @@ static struct ml_pipeline *pipe_of(struct ml_job_run *run)
 	return run->env->pipeline;
 }
 
-/* The meeting object `id`: the booking's current one or one in its history. */
-static json_t *meeting_by_id(json_t *booking, const char *id, bool *current)
+json_t *ml_mjob_meeting_by_id(json_t *booking, const char *id, bool *current)
 {
 	json_t *m = json_object_get(booking, "meeting");
 	*current = true;
@@ -131,6 +84,22 @@ static int load_doc(struct ml_tx *tx, enum ml_kind kind, const char *org, const 
 
 /* --- prepare: in the claim's transaction, or on a read snapshot (a job handed over) --- */
 
+/* The driver's state in the job's payload (made when missing), its attempt counted. */
+static json_t *count_attempt(json_t *payload)
+{
+	json_t *state = json_object_get(payload, "state");
+	if (!json_is_object(state)) {
+		state = json_object();
+		json_object_set_new(payload, "state", state);
+	}
+	json_object_set_new(
+	    state, "attempt",
+	    json_integer(json_integer_value(json_object_get(state, "attempt")) + 1));
+	/* When this attempt began (shown in the job list; the bench measures from it). */
+	json_object_set_new(state, "claimed_at_ms", json_integer(ml_now_ms()));
+	return state;
+}
+
 static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 {
 	const struct ml_env *env = run->env;
@@ -154,7 +123,7 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 	}
 	if (rc < 0)
 		return rc;
-	mj->meeting = meeting_by_id(mj->booking, str(mj->payload, "meeting_id"), &current);
+	mj->meeting = ml_mjob_meeting_by_id(mj->booking, str(mj->payload, "meeting_id"), &current);
 	const char *ms = str(mj->meeting, "status");
 	if (!mj->meeting || !ms) {
 		mj->skip = "the meeting is gone";
@@ -165,15 +134,15 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 		/* Superseded (cancelled, regenerated, replaced by hand) before it was made: the
 		 * delete queued by that change cleans up whatever an earlier attempt made. */
 		/* (An error meeting is resumed: a job woken by a reconnect, or retried.) */
-		if (!current || (strcmp(ms, "pending") != 0 && strcmp(ms, "error") != 0))
+		if (!current || !ml_meeting_next(ms, ML_MEV_MADE))
 			mj->skip = "the meeting no longer waits to be created";
 		break;
 	case ML_MOP_UPDATE:
-		if (!current || strcmp(ms, "ready") != 0)
+		if (!current || !ml_meeting_next(ms, ML_MEV_UPDATED))
 			mj->skip = "the meeting is not ready (nothing to update)";
 		break;
 	case ML_MOP_OPEN:
-		if (!current || strcmp(ms, "ready") != 0 ||
+		if (!current || !ml_meeting_next(ms, ML_MEV_OPENED) ||
 		    strcmp(str(mj->booking, "status"), "confirmed") != 0)
 			mj->skip = "the meeting is not to be opened";
 		break;
@@ -202,17 +171,7 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 
 	/* The attempt counter is durable before any call of this attempt goes out (provider.h):
 	 * a driver seeing attempt > 1 knows an earlier one may have reached the provider. */
-	json_t *state = json_object_get(mj->payload, "state");
-	if (!json_is_object(state)) {
-		state = json_object();
-		json_object_set_new(mj->payload, "state", state);
-	}
-	mj->state = state;
-	json_object_set_new(
-	    state, "attempt",
-	    json_integer(json_integer_value(json_object_get(state, "attempt")) + 1));
-	/* When this attempt began (shown in the job list; the bench measures from it). */
-	json_object_set_new(state, "claimed_at_ms", json_integer(ml_now_ms()));
+	mj->state = count_attempt(mj->payload);
 	/* Only a driver without idempotency keys needs the count durable before it calls;
 	 * for the others it is written with the outcome (one write less per job). */
 	if (mj->ops->remote && mj->ops->remote->reconcile) {
@@ -257,292 +216,6 @@ static void fill_req(struct ml_job_run *run, struct mjob *mj)
 	mj->cr.org_level = mj->tok.org_level;
 }
 
-/* --- committing --- */
-
-static void ev(json_t *events, const char *type, json_t *data)
-{
-	json_array_append_new(events, json_pack("{s:s, s:o}", "type", type, "data", data));
-}
-
-static int audit_and_notify(struct ml_tx *tx, struct ml_job_run *run, json_t *booking,
-                            json_t *events, struct mjob *mj)
-{
-	const struct ml_env *env = run->env;
-	size_t i;
-	json_t *e;
-	int rc;
-	json_array_foreach(events, i, e)
-	{
-		struct ml_audit a = {
-		    run->job.org_id,           str(booking, "id"), str(e, "type"), "worker", NULL,
-		    json_object_get(e, "data")};
-		if ((rc = ml_tx_audit_append(tx, &a)) < 0)
-			return rc;
-	}
-	if (json_array_size(events) == 0)
-		return 0;
-	struct ml_provider_ctx cx = {&env->platforms, ml_now()};
-	return ml_notify_events(tx, &cx, run->job.org_id, booking, mj->service, mj->host, events);
-}
-
-static void set_s(json_t *o, const char *k, const char *v)
-{
-	json_object_set_new(o, k, v ? json_string(v) : json_null());
-}
-
-static int enqueue_cleanup(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
-                           json_t *booking)
-{
-	/* The meeting object now carries the fallback; what an ambiguous attempt may have made
-	 * on the requested platform is deleted by id derivation or lookup. */
-	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:b}", "booking_id", str(booking, "id"),
-	                      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
-	                      "host_id", str(mj->payload, "host_id"), "cleanup", 1);
-	struct ml_job_new j = {
-	    run->job.org_id, "meeting.delete", str(booking, "id"), NULL, p, 0, 0};
-	int rc = ml_tx_job_enqueue(tx, &j, NULL);
-	json_decref(p);
-	return rc;
-}
-
-/* A create that needed more than one attempt on a platform without idempotency: once any
- * late answer has settled (twice the call timeout), remove what it may have duplicated. */
-static int enqueue_reconcile(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
-                             json_t *booking, const char *keep)
-{
-	char group[96];
-	snprintf(group, sizeof group, "reconcile:%s", str(booking, "id"));
-	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:s?}", "booking_id", str(booking, "id"),
-	                      "meeting_id", str(mj->meeting, "id"), "platform", mj->ops->name,
-	                      "host_id", str(mj->payload, "host_id"), "keep", keep);
-	int64_t delay = pipe_of(run)->reconcile_delay_ms;
-	struct ml_job_new j = {
-	    run->job.org_id, "meeting.reconcile", group, NULL, p, ml_now_ms() + delay, 0};
-	int rc = ml_tx_job_enqueue(tx, &j, NULL);
-	json_decref(p);
-	return rc;
-}
-
-static int commit_fn(struct ml_tx *tx, void *arg)
-{
-	struct ml_job_run *run = arg;
-	struct mjob *mj = run->state;
-	const struct ml_env *env = run->env;
-	json_t *booking = NULL, *events = json_array();
-	const char *platform = mj->ops ? mj->ops->name : "";
-	bool current;
-	int rc = 0;
-
-	/* The driver's state goes with the outcome, whatever it is, in the same write. */
-	if (mj->state)
-		run->fin.payload = mj->payload;
-	switch (mj->ck) {
-	case C_REFRESHED:
-		rc = ml_conn_refreshed(tx, env->vault, mj->tok.conn_id, &mj->fresh);
-		goto done;
-	case C_REFRESH_FAILED:
-		rc = ml_conn_refresh_failed(tx, mj->tok.conn_id, mj->reauth, mj->why);
-		if (rc < 0 || !mj->reauth)
-			goto done;
-		break;
-	case C_NONE:
-		goto done;
-	case C_RECONCILED: {
-		json_int_t n = json_integer_value(json_object_get(mj->state, "duplicates_removed"));
-		if (n > 0) {
-			json_t *d = json_pack("{s:s, s:I, s:s?}", "platform", platform, "removed",
-			                      n, "kept", str(mj->payload, "keep"));
-			struct ml_audit a = {run->job.org_id,
-			                     str(mj->payload, "booking_id"),
-			                     "meeting.duplicates_removed",
-			                     "worker",
-			                     NULL,
-			                     d};
-			rc = ml_tx_audit_append(tx, &a);
-			json_decref(d);
-		}
-		goto done;
-	}
-	default:
-		break;
-	}
-	if (mj->ck == C_REAUTH && mj->mark_reauth && mj->tok.conn_id[0]) {
-		if ((rc = ml_conn_refresh_failed(tx, mj->tok.conn_id, true, mj->why)) < 0)
-			goto done;
-		/* The connection may judge the refusal stale (a token just refreshed elsewhere):
-		 * it drops the access token and stays connected. Then nobody would wake a waiting
-		 * job: run again soon instead, refreshing first (the attempt counts, so a
-		 * provider that keeps refusing fresh tokens ends the job). */
-		struct ml_conn_row row = {0};
-		if ((rc = ml_tx_conn_get_id(tx, mj->tok.conn_id, &row)) < 0)
-			goto done;
-		bool still = strcmp(row.status, "connected") == 0;
-		ml_conn_row_clear(&row);
-		if (still) {
-			run->fin.outcome = ML_JOB_RETRY;
-			run->fin.run_at_ms = ml_now_ms() + 100;
-			run->fin.wait_key = NULL;
-			goto done;
-		}
-	}
-
-	/* The booking as it is now (the API may have changed it since the claim). */
-	rc = ml_tx_doc_get(tx, ML_KIND_BOOKING, run->job.org_id, str(mj->payload, "booking_id"),
-	                   &booking);
-	if (rc == ML_ENOTFOUND) {
-		rc = 0;
-		goto done;
-	}
-	if (rc < 0)
-		goto done;
-	json_t *m = meeting_by_id(booking, str(mj->payload, "meeting_id"), &current);
-	if (!m)
-		goto done;
-	const char *ms = str(m, "status");
-	bool changed = false;
-
-	switch (mj->ck) {
-	case C_READY: {
-		struct ml_meeting *out = &mj->step.meeting;
-		bool live =
-		    current && ms && (strcmp(ms, "pending") == 0 || strcmp(ms, "error") == 0);
-		if (mj->op == ML_MOP_OPEN) {
-			char now[ML_RFC3339_MAX];
-			ml_time_format(ml_now(), now);
-			set_s(m, "opened_at", now);
-			if (out->external_id)
-				set_s(m, "room_sid", out->external_id);
-			ev(events, "meeting.opened",
-			   json_pack("{s:s, s:s?}", "platform", platform, "room_sid",
-			             out->external_id));
-			changed = true;
-			break;
-		}
-		/* Superseded meanwhile: keep what was made, so the delete queued after us finds it.
-		 */
-		set_s(m, "external_id", out->external_id);
-		if (!live) {
-			if (!str(m, "join_url"))
-				set_s(m, "join_url", out->join_url);
-			changed = true;
-			break;
-		}
-		if (mj->ops->remote && mj->ops->remote->reconcile &&
-		    json_integer_value(json_object_get(mj->state, "attempt")) > 1 &&
-		    (rc = enqueue_reconcile(tx, run, mj, booking, out->external_id)) < 0)
-			goto done;
-		/* Which booking a provider id belongs to, for providers whose webhooks report
-		 * meetings deleted on their side (Zoom). */
-		if (out->external_id && strcmp(platform, "zoom") == 0 &&
-		    (rc =
-		         ml_tx_provider_meeting_put(tx, platform, out->external_id, run->job.org_id,
-		                                    str(booking, "id"), str(m, "id"))) < 0)
-			goto done;
-		json_object_set_new(m, "status", json_string("ready"));
-		set_s(m, "join_url", out->join_url);
-		set_s(m, "host_url", out->host_url ? out->host_url : out->join_url);
-		set_s(m, "passcode", out->passcode);
-		json_object_set_new(m, "error", json_null());
-		ev(events, "meeting.ready",
-		   json_pack("{s:s, s:s?, s:s?}", "platform", platform, "meeting_id", str(m, "id"),
-		             "external_id", out->external_id));
-		changed = true;
-		break;
-	}
-	case C_UPDATED: {
-		struct ml_meeting *out = &mj->step.meeting;
-		if (!current || !ms || strcmp(ms, "ready") != 0)
-			break;
-		const char *old = str(m, "join_url");
-		bool same = !out->join_url || (old && strcmp(old, out->join_url) == 0);
-		if (out->join_url)
-			set_s(m, "join_url", out->join_url);
-		if (out->host_url)
-			set_s(m, "host_url", out->host_url);
-		ev(events, "meeting.updated",
-		   json_pack("{s:s, s:b, s:s?}", "platform", platform, "same_link", same,
-		             "external_id", str(m, "external_id")));
-		changed = true;
-		break;
-	}
-	case C_PROVIDER_GONE:
-		if (!current || !ms || strcmp(ms, "ready") != 0)
-			break;
-		json_object_set_new(m, "status", json_string("error"));
-		json_object_set_new(
-		    m, "error",
-		    json_pack("{s:s, s:s}", "code", "meeting_deleted_at_provider", "message",
-		              "The meeting was deleted or cancelled at the provider; "
-		              "regenerate it or set a link by hand."));
-		ev(events, "meeting.deleted_at_provider",
-		   json_pack("{s:s, s:s?, s:s}", "platform", platform, "external_id",
-		             str(m, "external_id"), "detected_by", "update"));
-		changed = true;
-		break;
-	case C_DELETED:
-		json_object_set_new(m, "deleted_at_provider", json_true());
-		ev(events, "meeting.deleted",
-		   json_pack("{s:s, s:s?, s:s?}", "platform", platform, "meeting_id", str(m, "id"),
-		             "external_id", str(m, "external_id")));
-		changed = true;
-		break;
-	case C_FAILED:
-	case C_REAUTH:
-	case C_REFRESH_FAILED:
-		if (mj->op != ML_MOP_CREATE || !current || !ms ||
-		    (strcmp(ms, "pending") != 0 && strcmp(ms, "error") != 0)) {
-			/* Update/delete/open failures stay on the job (GET /v1/jobs?state=failed)
-			 * and the audit trail. */
-			ev(events, "meeting.job_failed",
-			   json_pack("{s:s, s:s, s:s, s:s}", "platform", platform, "job",
-			             run->job.kind, "code", mj->err.code, "message",
-			             mj->err.message));
-			changed = true;
-			break;
-		}
-		if (mj->ck == C_FAILED) {
-			struct ml_provider_ctx cx = {&env->platforms, ml_now()};
-			ml_meeting_fail(&cx, run->job.org_id, booking, mj->service, mj->host,
-			                platform, &mj->err, true, events);
-			m = json_object_get(booking, "meeting");
-			if (mj->cleanup && json_is_true(json_object_get(m, "fallback_used")) &&
-			    (rc = enqueue_cleanup(tx, run, mj, booking)) < 0)
-				goto done;
-		} else {
-			/* SPEC §3: a reconnect error carries where the host reconnects. */
-			char *url = NULL;
-			const char *host_id = str(mj->payload, "host_id");
-			if (host_id)
-				ml_conn_link_make(tx, env->cfg->public_url, run->job.org_id, host_id,
-				                  platform, 7 * 24 * 3600, &url, NULL);
-			json_object_set_new(m, "status", json_string("error"));
-			json_object_set_new(m, "error",
-			                    json_pack("{s:s, s:s, s:s?}", "code", "reconnect_required",
-			                              "message", mj->err.message, "connect_url", url));
-			free(url);
-			ev(events, "meeting.failed",
-			   json_pack("{s:s, s:s, s:s}", "platform", platform, "code",
-			             "reconnect_required", "message", mj->err.message));
-		}
-		changed = true;
-		break;
-	default:
-		break;
-	}
-	if (!changed)
-		goto done;
-	char now[ML_RFC3339_MAX];
-	ml_time_format(ml_now(), now);
-	json_object_set_new(booking, "updated_at", json_string(now));
-	if ((rc = ml_tx_doc_update(tx, ML_KIND_BOOKING, run->job.org_id, booking)) < 0)
-		goto done;
-	rc = audit_and_notify(tx, run, booking, events, mj);
-done:
-	json_decref(events);
-	json_decref(booking);
-	return rc;
-}
-
 /* --- finishing --- */
 
 static void give_slot(struct ml_job_run *run, struct mjob *mj)
@@ -566,7 +239,7 @@ static void finish(struct ml_job_run *run, enum ml_job_outcome o, int64_t run_at
 		result = json_pack("{s:s}", "skipped", mj->skip);
 	struct ml_job_finish f = {o, run_at_ms, o == ML_JOB_WAIT ? mj->tok.conn_id : NULL, error,
 	                          result};
-	ml_job_run_finish(run, &f, mj ? commit_fn : NULL, run);
+	ml_job_run_finish(run, &f, mj ? ml_mjob_commit : NULL, run);
 	json_decref(result);
 }
 
@@ -787,7 +460,7 @@ static void mj_start(struct ml_job_run *run)
 		mj->ck = C_REAUTH;
 		{
 			struct ml_job_finish f = {ML_JOB_WAIT, 0, mj->tok.conn_id, why, NULL};
-			ml_job_run_finish(run, &f, commit_fn, run);
+			ml_job_run_finish(run, &f, ml_mjob_commit, run);
 		}
 		return;
 	case ML_CONN_MISSING:

@@ -103,7 +103,7 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 		ml_meeting_req_fill(&req, org_id, booking, service, host);
 		req.meeting_id = str(m, "id");
 		if (ops->meeting_create(&cx, &req, &out, &err) < 0) {
-			json_object_set_new(m, "status", json_string("error"));
+			ml_meeting_move(m, ML_MEV_FAILED_HERE);
 			json_object_set_new(
 			    m, "error",
 			    json_pack("{s:s, s:s}", "code", err.code, "message", err.message));
@@ -112,7 +112,7 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 			                "message", err.message));
 			return 0;
 		}
-		json_object_set_new(m, "status", json_string("ready"));
+		ml_meeting_move(m, ML_MEV_MADE_HERE);
 		json_object_set_new(m, "join_url", json_string(out.join_url));
 		json_object_set_new(m, "host_url",
 		                    json_string(out.host_url ? out.host_url : out.join_url));
@@ -123,7 +123,7 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 		      json_pack("{s:s, s:s}", "platform", platform, "meeting_id", str(m, "id")));
 		return plan_open(tx, ps, org_id, booking, m);
 	}
-	json_object_set_new(m, "status", json_string("pending"));
+	ml_meeting_move(m, ML_MEV_REQUEST);
 	json_object_set_new(m, "error", json_null());
 	json_t *p = payload_for(str(booking, "id"), m, str(booking, "host_id"));
 	rc = enqueue(tx, org_id, "meeting.create", str(booking, "id"), p, false, 0);
