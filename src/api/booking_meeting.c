@@ -192,11 +192,11 @@ static int meeting_fn(struct ml_tx *tx, struct ml_api_write *w)
 	case OP_PUT:
 		/* A link the host typed replaces whatever was there; the old one is kept. */
 		if (str(m, "join_url") || strcmp(mstatus, "none") != 0) {
-			ml_meeting_archive(booking, "manual", "manual_override");
+			ml_meeting_archive(booking, ML_PLATFORM_MANUAL, "manual_override");
 			if ((rc = delete_replaced(tx, w, booking)) < 0)
 				goto done;
 		} else
-			json_object_set_new(m, "platform", json_string("manual"));
+			json_object_set_new(m, "platform", json_string(ML_PLATFORM_MANUAL));
 		m = json_object_get(booking, "meeting");
 		json_object_set_new(m, "join_url", json_string(c->join_url));
 		json_object_set_new(m, "host_url", json_string(c->host_url ? c->host_url : c->join_url));
@@ -204,7 +204,7 @@ static int meeting_fn(struct ml_tx *tx, struct ml_api_write *w)
 		json_object_set_new(m, "manual_url", json_string(c->join_url));
 		json_object_set_new(m, "status", json_string(confirmed ? "ready" : "none"));
 		json_array_append_new(events, json_pack("{s:s, s:{s:s}}", "type", "meeting.updated",
-							"data", "platform", "manual"));
+							"data", "platform", ML_PLATFORM_MANUAL));
 		break;
 	case OP_RETRY:
 		if (strcmp(mstatus, "error") != 0) {

@@ -218,7 +218,7 @@ static int do_confirm(struct ml_tx *tx, struct ml_api_write *w, struct trio *t, 
 	    !json_string_value(json_object_get(m, "platform")))
 		return 0;
 	/* A manual link given on the pending booking is the meeting as it stands. */
-	if (strcmp(str(m, "platform"), "manual") == 0 && str(m, "join_url")) {
+	if (strcmp(str(m, "platform"), ML_PLATFORM_MANUAL) == 0 && str(m, "join_url")) {
 		json_object_set_new(m, "status", json_string("ready"));
 		return 0;
 	}
