@@ -223,6 +223,8 @@ int ml_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "meetlink: %s\n", ml_error_message());
 		goto done;
 	}
+	/* Calls made for a request (connect callback, credential checks) join its curl loop. */
+	ml_oauth_config_set_worker(app.oauth, app.worker);
 	app.ratelimit = ml_ratelimit_new();
 	struct ml_http_config hc = {
 		.listen = app.cfg->listen,

@@ -10,6 +10,8 @@
 #include "http/http.h"
 #include "http/outhdr.h"
 #include "providers/provider.h"
+#include "queue/curl_loop.h"
+#include "queue/worker.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -498,18 +500,32 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+void ml_oauth_config_set_worker(struct ml_oauth_config *c, struct ml_worker *w)
+{
+	c->worker = w;
+}
+
 int ml_oauth_perform(const struct ml_oauth_config *c, CURL *easy, long *status, char **body)
 {
-	struct ml_buf b = {0};
-	ml_buf_puts(&b, "");
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
+	if (!easy) {
+		*status = 0;
+		*body = ml_strdup("");
+		return ml_error_set(ML_EUNAVAIL, "provider_unavailable", NULL,
+				    "No request could be made.");
+	}
 	if (c) {
 		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 		curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
 				 c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
 	}
-	CURLcode cc = curl_easy_perform(easy);
+	/* The daemon's calls join the worker's multi loop; this thread only waits. */
+	if (c && c->worker)
+		return ml_worker_http_wait(c->worker, easy, status, body);
+	struct ml_buf b = {0};
+	ml_buf_puts(&b, "");
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
+	CURLcode cc = ml_curl_loop_perform(easy);
 	*status = 0;
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);

@@ -31,7 +31,8 @@ struct ml_oauth_config {
 	size_t n;
 	char *public_url; /* redirect URIs are public_url/oauth/{p}/callback */
 	bool sandbox;
-	long timeout_ms; /* per blocking call (connect callback, credential checks) */
+	long timeout_ms; /* per call made for a request (connect callback, credential checks) */
+	struct ml_worker *worker; /* makes those calls (ml_oauth_config_set_worker); NULL: tools */
 };
 
 /* Builds the endpoints from the configuration: MEETLINK_SANDBOX_URL puts every endpoint under
@@ -76,9 +77,14 @@ CURL *ml_oauth_step_easy(const struct ml_phttp *h, struct curl_slist **headers);
 CURL *ml_oauth_revoke_easy(const struct ml_oauth_config *c, const char *platform,
 			   const char *token);
 
-/* Runs a request to completion on this thread with the blocking timeouts, then frees it.
- * *status is the HTTP status (0 when no answer), *body the answer (caller frees).
- * ML_EUNAVAIL when no answer came back. */
+struct ml_worker;
+/* The worker whose curl loop makes the calls of ml_oauth_perform (the daemon sets it once
+ * the worker runs, before serving requests). */
+void ml_oauth_config_set_worker(struct ml_oauth_config *c, struct ml_worker *w);
+/* Makes a request with the per-call timeouts and waits for it, then frees it: on the
+ * worker's multi loop (this thread blocks on its answer, never on the network), or without a
+ * worker (tools) on a loop of its own. *status is the HTTP status (0 when no answer), *body
+ * the answer (caller frees). ML_EUNAVAIL when no answer came back (or easy is NULL). */
 int ml_oauth_perform(const struct ml_oauth_config *c, CURL *easy, long *status, char **body);
 
 #endif
