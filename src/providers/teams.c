@@ -7,6 +7,7 @@
  * finished) asks createOrGet for the id first, then deletes it. Graph allows 4 concurrent
  * requests per mailbox: remote.max_inflight_per_conn keeps us within it.
  */
+#include "core/json_in.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "core/url.h"
@@ -171,7 +172,7 @@ static int teams_endpoints(const struct ml_endpoint_env *env, struct ml_endpoint
 /* Graph's /me: "mail", or the sign-in name when the mailbox has no address. */
 static char *teams_parse_account(const char *body)
 {
-	json_t *j = json_loads(body ? body : "", 0, NULL);
+	json_t *j = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
 	const char *email = json_string_value(json_object_get(j, "mail"));
 	char *out = NULL;
 	if (!email)
