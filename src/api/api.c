@@ -47,7 +47,7 @@ const struct ml_route ml_api_routes[] = {
 	{"GET", "/v1/bookings/{id}/events", ml_api_bookings_events, 0},
 	{"GET", "/v1/jobs", ml_api_jobs_list, 0},
 	{"POST", "/v1/jobs/{id}/retry", ml_api_jobs_retry, 0},
-	{"POST", "/webhooks/zoom", ml_api_webhooks_zoom, ML_ROUTE_PUBLIC},
+	{"POST", "/webhooks/{platform}", ml_api_webhooks_inbound, ML_ROUTE_PUBLIC},
 	{"POST", "/v1/hosts/{id}/connect-links", ml_api_connect_links_create, 0},
 	{"GET", "/v1/hosts/{id}/connections", ml_api_connections_list, 0},
 	{"DELETE", "/v1/hosts/{id}/connections/{platform}", ml_api_connections_delete, 0},

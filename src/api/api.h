@@ -114,7 +114,7 @@ void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *
 void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_retry(struct ml_http_req *req, struct ml_http_resp *resp);
-void ml_api_webhooks_zoom(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp);
 
 /* Connections (connections.c, credentials.c) and the hosted connect page (connect_page.c). */
 void ml_api_connect_links_create(struct ml_http_req *req, struct ml_http_resp *resp);

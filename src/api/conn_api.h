@@ -13,7 +13,9 @@
 int ml_api_conn_disconnect(const struct ml_env *app, const char *org_id, const char *host_id,
 			   const char *platform, const char *actor, const char *ip, json_t **out);
 
-/* For an online service on an OAuth platform (google_meet, zoom, teams): answers 409
+/* The platforms a host connects by OAuth, "a, b, c" (for messages). Caller frees. */
+char *ml_api_oauth_platform_names(void);
+/* For an online service on an OAuth platform: answers 409
  * connection_required with a connect_url and returns true when the host (an existing host
  * of the organization) has no usable connection and, for Zoom, the organization has no
  * Server-to-Server credential either. False (nothing answered) otherwise. */

@@ -26,6 +26,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "core/vault.h"
+#include "providers/provider.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,6 @@
 #define CSP                                                                                  \
 	"default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self'; "          \
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-static const char *const platforms[] = {"google_meet", "zoom", "teams", NULL};
 
 static void page_headers(struct ml_http_resp *resp)
 {
@@ -171,14 +170,17 @@ static int session_fn(struct ml_tx *tx, void *arg)
 	char ts[ML_RFC3339_MAX];
 	ml_time_format(c->l->expires_at, ts);
 	json_t *cards = json_array();
-	for (int i = 0; platforms[i]; i++) {
-		const struct ml_oauth_platform *p = ml_oauth_platform(c->app->oauth, platforms[i]);
-		json_t *card = json_pack("{s:s, s:s, s:b, s:s, s:n, s:n}", "platform", platforms[i],
-					 "label", p->label, "configured",
-					 ml_oauth_configured(c->app->oauth, platforms[i]), "status",
+	/* One card per platform a host connects by OAuth, in the registry's order. */
+	for (const struct ml_provider_ops *const *op = ml_provider_all(); *op; op++) {
+		if (!ML_PROVIDER_HAS(*op, oauth))
+			continue;
+		const char *name = (*op)->name;
+		json_t *card = json_pack("{s:s, s:s, s:b, s:s, s:n, s:n}", "platform", name, "label",
+					 (*op)->label, "configured",
+					 ml_oauth_configured(c->app->oauth, name), "status",
 					 "not_connected", "account_email", "last_error");
 		for (int k = 0; k < n; k++) {
-			if (strcmp(rows[k].platform, platforms[i]) != 0)
+			if (strcmp(rows[k].platform, name) != 0)
 				continue;
 			json_object_set_new(card, "status", json_string(rows[k].status));
 			if (rows[k].account_email)
@@ -238,8 +240,11 @@ static void disconnect_post(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	}
 	if (!ml_conn_is_oauth_platform(platform)) {
-		ml_resp_error(resp, 400, "invalid_field", "platform",
-			      "platform must be one of google_meet, zoom, teams.");
+		char *names = ml_api_oauth_platform_names();
+		char *msg = ml_asprintf("platform must be one of %s.", names);
+		ml_resp_error(resp, 400, "invalid_field", "platform", msg);
+		free(msg);
+		free(names);
 		json_decref(body);
 		return;
 	}

@@ -18,13 +18,26 @@
 
 static const char *const link_fields[] = {"platform", "expires_in_minutes", NULL};
 
+char *ml_api_oauth_platform_names(void)
+{
+	struct ml_buf names = {0};
+	for (const struct ml_provider_ops *const *p = ml_provider_all(); *p; p++)
+		if (ML_PROVIDER_HAS(*p, oauth))
+			ml_buf_printf(&names, "%s%s", names.len ? ", " : "", (*p)->name);
+	return names.data ? ml_buf_steal(&names) : ml_strdup("");
+}
+
 static int oauth_platform_check(const struct ml_env *app, const char *platform, const char *field)
 {
-	if (!ml_conn_is_oauth_platform(platform))
-		return ml_error_set(ML_EINVAL, "invalid_field", field,
-				    "%s must be one of google_meet, zoom, teams (the platforms a "
-				    "host connects by OAuth).",
-				    field);
+	if (!ml_conn_is_oauth_platform(platform)) {
+		char *names = ml_api_oauth_platform_names();
+		int rc = ml_error_set(ML_EINVAL, "invalid_field", field,
+				      "%s must be one of %s (the platforms a host connects by "
+				      "OAuth).",
+				      field, names);
+		free(names);
+		return rc;
+	}
 	if (!ml_oauth_configured(app->oauth, platform))
 		return ml_error_set(ML_ECONFLICT, "platform_not_configured", field,
 				    "%s has no OAuth client configured on this server "
@@ -197,9 +210,9 @@ int ml_api_conn_disconnect(const struct ml_env *app, const char *org_id, const c
 	int rc = ml_store_read(app->store, load_fn, &l);
 	if (rc < 0)
 		return rc;
-	/* Revoking the refresh token revokes the whole grant at Google and Zoom; Microsoft has
-	 * no revocation endpoint for a single grant (the user removes the app in their account):
-	 * erasing the tokens is all that can be done there. */
+	/* Revoking the refresh token revokes the whole grant where the provider has a
+	 * revocation endpoint; where it has none (the user removes the app in their account),
+	 * erasing the tokens is all that can be done. */
 	bool at_provider = false;
 	const char *tok = l.refresh ? l.refresh : l.access;
 	CURL *e = tok ? ml_oauth_revoke_easy(app->oauth, platform, tok) : NULL;
@@ -233,8 +246,11 @@ void ml_api_connections_delete(struct ml_http_req *req, struct ml_http_resp *res
 	json_t *out = NULL;
 	const char *platform = req->params[1];
 	if (!ml_conn_is_oauth_platform(platform)) {
-		ml_resp_error(resp, 404, "not_found", NULL,
-			      "No such connection platform (google_meet, zoom, teams).");
+		char *names = ml_api_oauth_platform_names();
+		char *msg = ml_asprintf("No such connection platform (%s).", names);
+		ml_resp_error(resp, 404, "not_found", NULL, msg);
+		free(msg);
+		free(names);
 		return;
 	}
 	int rc = ml_api_conn_disconnect(ctx->app, ctx->org_id, req->params[0], platform,
@@ -271,8 +287,9 @@ static int need_fn(struct ml_tx *tx, void *arg)
 	    strcmp(r.status, "revoked") != 0)
 		c->usable = true;
 	ml_conn_row_clear(&r);
-	if (!c->usable && strcmp(c->platform, "zoom") == 0 &&
-	    ml_tx_conn_get(tx, c->ctx->org_id, NULL, "zoom", &r) == 0 &&
+	/* An organization credential makes meetings for every host (Server-to-Server). */
+	if (!c->usable && ml_conn_is_org_platform(c->platform) &&
+	    ml_tx_conn_get(tx, c->ctx->org_id, NULL, c->platform, &r) == 0 &&
 	    strcmp(r.status, "connected") == 0)
 		c->usable = true;
 	ml_conn_row_clear(&r);

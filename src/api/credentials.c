@@ -3,10 +3,7 @@
  * (a JaaS key pair, which no API can check, is checked by signing a token with it), stored
  * encrypted, and never shown again: answers carry only the non-secret settings.
  *
- *   zoom         Server-to-Server OAuth app: account_id, client_id, client_secret
- *   jaas         8x8 JaaS: app_id, key_id ("<app_id>/<key>"), private_key (PEM)
- *   twilio       Twilio Video: account_sid, api_key_sid, api_key_secret
- *   meetingbaas  MeetingBaas: api_key
+ * Which platforms take one, their fields and their check: each driver's ops->creds.
  */
 #include "api/api.h"
 #include "api/validate.h"
@@ -17,53 +14,34 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
-#include "http/outhdr.h"
+#include "providers/provider.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct cred_kind {
-	const char *platform, *kind;
-	const char *const *config;  /* shown back */
-	const char *const *secrets; /* encrypted, never shown */
-	size_t secret_max;
-};
-
-static const char *const zoom_cfg[] = {"account_id", "client_id", NULL};
-static const char *const zoom_sec[] = {"client_secret", NULL};
-static const char *const jaas_cfg[] = {"app_id", "key_id", NULL};
-static const char *const jaas_sec[] = {"private_key", NULL};
-static const char *const twilio_cfg[] = {"account_sid", "api_key_sid", NULL};
-static const char *const twilio_sec[] = {"api_key_secret", NULL};
-static const char *const mb_cfg[] = {NULL};
-static const char *const mb_sec[] = {"api_key", NULL};
-
-static const struct cred_kind kinds[] = {
-	{"zoom", "zoom_s2s", zoom_cfg, zoom_sec, 256},
-	{"jaas", "jaas", jaas_cfg, jaas_sec, 16384},
-	{"twilio", "twilio", twilio_cfg, twilio_sec, 256},
-	{"meetingbaas", "meetingbaas", mb_cfg, mb_sec, 256},
-	{NULL, NULL, NULL, NULL, 0},
-};
-
-static const struct cred_kind *kind_of(const char *platform)
+/* The organization credential of `platform` (its driver's ops->creds), or NULL. */
+static const struct ml_cred_info *kind_of(const char *platform)
 {
-	for (const struct cred_kind *k = kinds; k->platform; k++)
-		if (strcmp(k->platform, platform) == 0)
-			return k;
-	return NULL;
+	const struct ml_provider_ops *ops = ml_provider_find(platform);
+	return ML_PROVIDER_HAS(ops, creds) ? ops->creds : NULL;
 }
 
 static int unknown_platform(void)
 {
-	return ml_error_set(ML_ENOTFOUND, "not_found", NULL,
-			    "No such credential platform (zoom, jaas, twilio, meetingbaas).");
+	struct ml_buf names = {0};
+	for (const struct ml_provider_ops *const *p = ml_provider_all(); *p; p++)
+		if (ML_PROVIDER_HAS(*p, creds))
+			ml_buf_printf(&names, "%s%s", names.len ? ", " : "", (*p)->name);
+	int rc = ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No such credential platform (%s).",
+			      names.data ? names.data : "");
+	ml_buf_free(&names);
+	return rc;
 }
 
 static json_t *cred_json(const struct ml_conn_row *r)
 {
 	char ts[ML_RFC3339_MAX];
-	const struct cred_kind *k = kind_of(r->platform);
+	const struct ml_cred_info *k = kind_of(r->platform);
 	json_t *settings = r->config ? json_loads(r->config, 0, NULL) : NULL;
 	if (!json_is_object(settings)) {
 		json_decref(settings);
@@ -86,121 +64,105 @@ static json_t *cred_json(const struct ml_conn_row *r)
 
 /* --- checking with the provider --- */
 
-static int invalid_credentials(const char *platform, long status)
+static int invalid_credentials(const char *label, long status)
 {
 	return ml_error_set(ML_EINVAL, "invalid_credentials", NULL,
-			    "The provider rejected these %s credentials (HTTP %ld).", platform,
+			    "The provider rejected these %s credentials (HTTP %ld).", label,
 			    status);
 }
 
-static int unreachable(const char *platform, long status)
+static int unreachable(const char *label, long status)
 {
 	return ml_error_set(ML_EUNAVAIL, "provider_unavailable", NULL,
 			    "The %s API could not confirm these credentials now (HTTP %ld); try "
 			    "again later.",
-			    platform, status);
+			    label, status);
 }
 
-static CURL *get_easy(const char *url)
+/* A credential exchanged for tokens is checked by asking for one (kept: it is saved). */
+static int check_grant(const struct ml_env *app, const struct ml_provider_ops *ops, json_t *cfg,
+		       json_t *sec, struct ml_oauth_tokens *tok)
 {
-	CURL *e = curl_easy_init();
-	if (!e)
-		abort();
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	return e;
-}
-
-static int check_zoom(const struct ml_env *app, json_t *cfg, json_t *sec, struct ml_oauth_tokens *tok)
-{
-	struct ml_conn_token t = {.org_level = true};
-	snprintf(t.platform, sizeof t.platform, "zoom");
-	t.extra = json_deep_copy(cfg);
-	json_object_update(t.extra, sec);
-	CURL *e = ml_oauth_refresh_easy(app->oauth, &t);
+	json_t *cred = json_deep_copy(cfg);
+	json_object_update(cred, sec);
+	CURL *e = ml_oauth_grant_easy(app->oauth, ops->name, cred);
 	long status = 0;
 	char *body = NULL;
-	json_decref(t.extra);
-	int rc = ml_oauth_perform(app->oauth, e, &status, &body);
+	json_decref(cred);
+	int rc = e ? ml_oauth_perform(app->oauth, e, &status, &body) : ML_EINVAL;
 	if (rc == 0)
 		rc = ml_oauth_parse_tokens(status, body, tok);
 	free(body);
 	if (rc == ML_EUNAVAIL)
-		return unreachable("Zoom", status);
+		return unreachable(ops->label, status);
 	if (rc < 0)
-		return invalid_credentials("Zoom", status);
+		return invalid_credentials(ops->label, status);
 	return 0;
 }
 
-static int check_twilio(const struct ml_env *app, json_t *cfg, json_t *sec)
-{
-	char *url = ml_asprintf("%s/v1/Rooms?PageSize=1", app->oauth->twilio_base);
-	CURL *e = get_easy(url);
-	free(url);
-	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(e, CURLOPT_USERNAME, json_string_value(json_object_get(cfg, "api_key_sid")));
-	curl_easy_setopt(e, CURLOPT_PASSWORD,
-			 json_string_value(json_object_get(sec, "api_key_secret")));
-	long status = 0;
-	char *body = NULL;
-	int rc = ml_oauth_perform(app->oauth, e, &status, &body);
-	free(body);
-	if (rc == 0 && status >= 200 && status < 300)
-		return 0;
-	if (rc == 0 && (status == 401 || status == 403))
-		return invalid_credentials("Twilio", status);
-	return unreachable("Twilio", status);
-}
+/* The driver's check (sans-IO): each HTTP step it asks for is made here, the answer handed
+ * back, until it is done or has failed. */
+#define CHECK_MAX_STEPS 4
 
-static int check_meetingbaas(const struct ml_env *app, json_t *sec)
+static int check_steps(const struct ml_env *app, const struct ml_provider_ops *ops, json_t *cfg,
+		       json_t *sec)
 {
-	char *url = ml_asprintf("%s/bots/bots_with_metadata", app->oauth->meetingbaas_base);
-	struct curl_slist *h = NULL;
-	if (ml_outhdr_append(&h, "x-meeting-baas-api-key",
-			     json_string_value(json_object_get(sec, "api_key"))) < 0) {
-		free(url);
-		return ml_error_set(ML_EINVAL, "invalid_field", "api_key",
-				    "api_key must not contain control characters.");
+	struct ml_provider_ctx cx = {&app->platforms, ml_now(), NULL};
+	struct ml_pcreds cr = {.api_base = ml_oauth_api_base(app->oauth, ops->name), .org_level = true};
+	struct ml_pstep st = {0};
+	struct ml_perr err = {0};
+	struct ml_presp resp = {0};
+	const struct ml_presp *rp = NULL;
+	char *body = NULL;
+	long status = 0;
+	int rc = 0;
+
+	for (int i = 0; i < CHECK_MAX_STEPS; i++) {
+		ml_pstep_clear(&st);
+		rc = ops->creds->check(&cx, &cr, cfg, sec, rp, &st, &err);
+		free(body);
+		body = NULL;
+		if (rc < 0 || st.kind != ML_PSTEP_HTTP)
+			break;
+		struct curl_slist *h = NULL;
+		CURL *e = ml_oauth_step_easy(&st.http, &h);
+		if (!e) {
+			rc = ml_error_set(ML_EINVAL, "invalid_field", NULL,
+					  "The credentials must not contain control characters.");
+			goto done;
+		}
+		int prc = ml_oauth_perform(app->oauth, e, &status, &body);
+		curl_slist_free_all(h);
+		resp = (struct ml_presp){prc == 0 ? ML_PT_OK : ML_PT_CONNECT, status, body,
+					 strlen(body), NULL, ml_now()};
+		rp = &resp;
 	}
-	CURL *e = get_easy(url);
-	free(url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	long status = 0;
-	char *body = NULL;
-	int rc = ml_oauth_perform(app->oauth, e, &status, &body);
-	curl_slist_free_all(h);
+	if (rc == 0 && st.kind == ML_PSTEP_DONE)
+		goto done;
+	if (rc == 0)
+		rc = unreachable(ops->label, status);
+	else if (strcmp(err.code, "invalid_field") == 0)
+		rc = ML_EINVAL; /* the driver named the field (ml_error_set) */
+	else if (err.kind == ML_PERR_PERMANENT)
+		rc = invalid_credentials(ops->label, err.http_status);
+	else
+		rc = unreachable(ops->label, err.http_status);
+done:
 	free(body);
-	if (rc == 0 && status >= 200 && status < 300)
-		return 0;
-	if (rc == 0 && (status == 401 || status == 403))
-		return invalid_credentials("MeetingBaas", status);
-	return unreachable("MeetingBaas", status);
+	ml_pstep_clear(&st);
+	return rc;
 }
 
-/* No JaaS API takes a key pair: check that it signs, and that the kid names the app. */
-static int check_jaas(json_t *cfg, json_t *sec)
+static int check_cred(const struct ml_env *app, const char *platform, json_t *cfg, json_t *sec,
+		      struct ml_oauth_tokens *tok, bool *has_tok)
 {
-	const char *app_id = json_string_value(json_object_get(cfg, "app_id"));
-	const char *kid = json_string_value(json_object_get(cfg, "key_id"));
-	const char *pem = json_string_value(json_object_get(sec, "private_key"));
-	size_t n = strlen(app_id);
-	if (strncmp(kid, app_id, n) != 0 || kid[n] != '/' || !kid[n + 1])
-		return ml_error_set(ML_EINVAL, "invalid_field", "key_id",
-				    "key_id must be \"<app_id>/<key id>\" for this app_id.");
-	struct ml_jwt_key *key = NULL;
-	if (ml_jwt_key_rs256_pem(&key, pem, strlen(pem)) < 0)
-		return ml_error_set(ML_EINVAL, "invalid_field", "private_key",
-				    "private_key must be an RSA private key (PEM, 2048 bits or more).");
-	char *tok = NULL;
-	json_t *claims = json_pack("{s:s, s:s, s:s}", "aud", "jitsi", "iss", "chat", "sub", app_id);
-	int rc = ml_jwt_sign(&tok, key, kid, NULL, claims);
-	json_decref(claims);
-	free(tok);
-	ml_jwt_key_free(key);
-	return rc < 0 ? ml_error_set(ML_EINVAL, "invalid_field", "private_key",
-				     "private_key cannot sign a token.")
-		      : 0;
+	const struct ml_provider_ops *ops = ml_provider_find(platform);
+	int rc = 0;
+	if (ops->creds->check)
+		rc = check_steps(app, ops, cfg, sec);
+	else if (ops->creds->token_grant)
+		*has_tok = (rc = check_grant(app, ops, cfg, sec, tok)) == 0;
+	return rc;
 }
 
 /* A credential ends up in a header, a form or a token: a control character in it could add
@@ -222,7 +184,8 @@ static int no_controls(const char *field, const char *v)
 /* --- PUT --- */
 
 struct put_arg {
-	const struct cred_kind *k;
+	const char *platform;
+	const struct ml_cred_info *k;
 	json_t *cfg, *sec;
 	struct ml_oauth_tokens tok;
 	bool has_tok;
@@ -233,11 +196,11 @@ static int put_fn(struct ml_tx *tx, struct ml_api_write *w)
 	struct put_arg *a = w->arg;
 	struct ml_conn_row r = {0};
 	char id[40];
-	int rc = ml_conn_save_org(tx, w->ctx->app->vault, w->ctx->org_id, a->k->platform,
+	int rc = ml_conn_save_org(tx, w->ctx->app->vault, w->ctx->org_id, a->platform,
 				  a->k->kind, a->cfg, a->sec, a->has_tok ? &a->tok : NULL, id);
 	if (rc < 0 || (rc = ml_tx_conn_get_id(tx, id, &r)) < 0)
 		return rc;
-	json_t *data = json_pack("{s:s, s:s}", "credential_id", id, "platform", a->k->platform);
+	json_t *data = json_pack("{s:s, s:s}", "credential_id", id, "platform", a->platform);
 	rc = ml_api_audit(tx, w->ctx, NULL, "credential.saved", data);
 	json_decref(data);
 	w->result = cred_json(&r);
@@ -248,8 +211,8 @@ static int put_fn(struct ml_tx *tx, struct ml_api_write *w)
 void ml_api_credentials_put(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
-	const struct cred_kind *k = kind_of(req->params[0]);
-	struct put_arg a = {k, NULL, NULL, {0}, false};
+	const struct ml_cred_info *k = kind_of(req->params[0]);
+	struct put_arg a = {req->params[0], k, NULL, NULL, {0}, false};
 	const char *allowed[8];
 	int n = 0, rc;
 	if (!k) {
@@ -281,14 +244,7 @@ void ml_api_credentials_put(struct ml_http_req *req, struct ml_http_resp *resp)
 			goto fail;
 		json_object_set_new(secret ? a.sec : a.cfg, allowed[i], json_string(v));
 	}
-	if (strcmp(k->platform, "zoom") == 0)
-		rc = check_zoom(ctx->app, a.cfg, a.sec, &a.tok), a.has_tok = rc == 0;
-	else if (strcmp(k->platform, "twilio") == 0)
-		rc = check_twilio(ctx->app, a.cfg, a.sec);
-	else if (strcmp(k->platform, "meetingbaas") == 0)
-		rc = check_meetingbaas(ctx->app, a.sec);
-	else
-		rc = check_jaas(a.cfg, a.sec);
+	rc = check_cred(ctx->app, a.platform, a.cfg, a.sec, &a.tok, &a.has_tok);
 	if (rc < 0) {
 		if (rc == ML_EINVAL && strcmp(ml_error_code(), "invalid_credentials") == 0) {
 			ml_resp_errno(resp, rc);

@@ -1,90 +1,62 @@
-/* Inbound provider webhooks: POST /webhooks/zoom.
+/* Inbound provider webhooks: POST /webhooks/{platform}, for every platform whose driver has
+ * ops->inbound.
  *
- * Zoom signs every event: x-zm-signature = "v0=" + hex(HMAC-SHA256(secret, "v0:" + ts + ":" +
- * body)) with ts = x-zm-request-timestamp. We refuse a bad signature (constant-time compare)
- * and a timestamp outside the replay window (5 minutes), handle each event once (by
- * x-zm-trackingid, or a digest of the body), and answer Zoom's endpoint.url_validation
- * challenge. A `meeting.deleted` for the current meeting of a booking is reported on the
+ * The driver verifies the request (signature, replay window) and turns it into a
+ * platform-neutral event; we refuse what it refuses (401), handle each event once (by the
+ * delivery key it gives), answer challenges with its reply, and act on the event. A meeting
+ * deleted at the provider, when it is the current meeting of a booking, is reported on the
  * booking (meeting.status error, code meeting_deleted_at_provider, audit entry, webhooks
  * out): never hidden. Our own deletes (cancel, regenerate, platform change) concern meetings
  * that are no longer current and change nothing.
  */
 #include "api/api.h"
-#include "core/crypto.h"
+#include "conn/oauth.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "meeting/booking.h"
 #include "meeting/meeting.h"
+#include "providers/provider.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define REPLAY_WINDOW_S 300
-
 static const char *str(json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
 }
 
-static void hmac_hex(const char *secret, const char *msg, size_t n, char out[65])
+static const char *req_header(const void *arg, const char *name)
 {
-	uint8_t mac[32];
-	ml_hmac_sha256(secret, strlen(secret), msg, n, mac);
-	ml_hex_encode(mac, sizeof mac, out);
+	return ml_http_header(arg, name);
 }
 
-/* 0 when the request carries a valid, fresh signature. */
-static int verify(struct ml_http_req *req, const char *secret)
-{
-	const char *ts = ml_http_header(req, "x-zm-request-timestamp");
-	const char *sig = ml_http_header(req, "x-zm-signature");
-	char *end;
-	if (!ts || !sig)
-		return ml_error_set(ML_EAUTH, "invalid_signature", NULL,
-		                    "x-zm-signature and x-zm-request-timestamp are required.");
-	long long t = strtoll(ts, &end, 10);
-	if (*end || t <= 0 || llabs((long long)ml_now() - t) > REPLAY_WINDOW_S)
-		return ml_error_set(ML_EAUTH, "stale_request", NULL,
-		                    "The request timestamp is outside the replay window.");
-	struct ml_buf msg = {0};
-	ml_buf_printf(&msg, "v0:%s:", ts);
-	ml_buf_append(&msg, req->body, req->body_len);
-	char hex[65], want[70];
-	hmac_hex(secret, msg.data, msg.len, hex);
-	ml_buf_free(&msg);
-	snprintf(want, sizeof want, "v0=%s", hex);
-	if (!ml_ct_equal(want, strlen(want), sig, strlen(sig)))
-		return ml_error_set(ML_EAUTH, "invalid_signature", NULL,
-		                    "The signature does not match.");
-	return 0;
-}
-
-struct zoom_event {
+struct inbound_call {
 	struct ml_api_ctx *ctx;
-	const char *key;
-	const char *type;
-	char meeting_id[32];
+	const struct ml_provider_ops *ops;
+	const struct ml_inbound_event *ev;
 	bool duplicate, reported;
 };
 
 static int deleted_fn(struct ml_tx *tx, void *arg)
 {
-	struct zoom_event *z = arg;
+	struct inbound_call *z = arg;
 	const struct ml_env *app = z->ctx->app;
+	const char *platform = z->ops->name;
 	char org[40], bkg[40], mtg[40];
 	json_t *booking = NULL, *service = NULL, *host = NULL;
-	int rc = ml_tx_inbound_event_first(tx, "zoom", z->key, ml_now_ms(), 7 * 86400 * 1000LL);
+	int rc = ml_tx_inbound_event_first(tx, platform, z->ev->key, ml_now_ms(),
+	                                   7 * 86400 * 1000LL);
 	if (rc <= 0) {
 		z->duplicate = rc == 0;
 		return rc;
 	}
-	if (strcmp(z->type, "meeting.deleted") != 0 || !z->meeting_id[0])
+	if (z->ev->kind != ML_INBOUND_MEETING_DELETED || !z->ev->external_id[0])
 		return 0;
-	rc = ml_tx_provider_meeting_find(tx, "zoom", z->meeting_id, org, bkg, mtg);
+	rc = ml_tx_provider_meeting_find(tx, platform, z->ev->external_id, org, bkg, mtg);
 	if (rc == ML_ENOTFOUND) {
 		ml_error_clear();
 		return 0;
@@ -104,66 +76,48 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 		service = json_pack("{s:b, s:{}}", "is_online", 1, "settings");
 	if (!host)
 		host = json_pack("{s:s, s:s}", "name", "", "email", "");
-	struct ml_step st = {&app->platforms, org, "provider:zoom", z->ctx->ip, false};
-	rc = ml_meeting_deleted_at_provider(tx, &st, booking, service, host, mtg, "zoom",
-	                                    z->meeting_id, "zoom_webhook", &z->reported);
+	char actor[64], detected[64];
+	snprintf(actor, sizeof actor, "provider:%s", platform);
+	snprintf(detected, sizeof detected, "%s_webhook", platform);
+	struct ml_step st = {&app->platforms, org, actor, z->ctx->ip, false};
+	rc = ml_meeting_deleted_at_provider(tx, &st, booking, service, host, mtg, platform,
+	                                    z->ev->external_id, detected, &z->reported);
 	json_decref(booking);
 	json_decref(service);
 	json_decref(host);
 	return rc;
 }
 
-void ml_api_webhooks_zoom(struct ml_http_req *req, struct ml_http_resp *resp)
+void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
-	const char *secret = ctx->app->pipeline ? ctx->app->pipeline->zoom_webhook_secret : NULL;
+	const struct ml_provider_ops *ops = ml_provider_find(req->params[0]);
+	const struct ml_inbound_info *in = ML_PROVIDER_HAS(ops, inbound) ? ops->inbound : NULL;
+	const char *secret = in ? ml_oauth_webhook_secret(ctx->app->oauth, ops->name) : NULL;
+	struct ml_inbound_req r = {req->body, req->body_len, req_header, req, ml_now()};
+	struct ml_inbound_event ev = {0};
 	int rc;
 
-	if (!secret) {
-		ml_resp_error(resp, 404, "not_configured", NULL,
-		              "Zoom webhooks are not set up on this server "
-		              "(MEETLINK_ZOOM_WEBHOOK_SECRET).");
+	if (!in) {
+		ml_resp_error(resp, 404, "not_found", NULL, "No such webhook endpoint.");
 		return;
 	}
-	if ((rc = verify(req, secret)) < 0) {
+	if (!secret) {
+		char *msg = ml_asprintf("%s webhooks are not set up on this server (%s).", ops->label,
+		                        in->secret_setting);
+		ml_resp_error(resp, 404, "not_configured", NULL, msg);
+		free(msg);
+		return;
+	}
+	if ((rc = in->verify(secret, &r)) < 0 || (rc = in->parse(secret, &r, ctx->body, &ev)) < 0) {
 		ml_resp_errno(resp, rc);
 		return;
 	}
-	const char *type = str(ctx->body, "event");
-	json_t *payload = json_object_get(ctx->body, "payload");
-	if (!type) {
-		ml_resp_error(resp, 400, "invalid_field", "event", "event is required.");
+	if (ev.kind == ML_INBOUND_REPLY) {
+		ml_resp_json(resp, 200, ev.reply ? ev.reply : json_object());
 		return;
 	}
-	if (strcmp(type, "endpoint.url_validation") == 0) {
-		const char *plain = str(payload, "plainToken");
-		if (!plain) {
-			ml_resp_error(resp, 400, "invalid_field", "payload.plainToken",
-			              "payload.plainToken is required.");
-			return;
-		}
-		char hex[65];
-		hmac_hex(secret, plain, strlen(plain), hex);
-		ml_resp_json(resp, 200,
-		             json_pack("{s:s, s:s}", "plainToken", plain, "encryptedToken", hex));
-		return;
-	}
-	struct zoom_event z = {ctx, NULL, type, "", false, false};
-	json_t *id = json_object_get(json_object_get(payload, "object"), "id");
-	if (json_is_integer(id))
-		snprintf(z.meeting_id, sizeof z.meeting_id, "%" JSON_INTEGER_FORMAT,
-		         json_integer_value(id));
-	else if (json_is_string(id))
-		snprintf(z.meeting_id, sizeof z.meeting_id, "%s", json_string_value(id));
-	/* Zoom's delivery id when it sends one; else the signed body itself identifies it. */
-	char digest[65];
-	const char *tracking = ml_http_header(req, "x-zm-trackingid");
-	if (tracking && *tracking && strlen(tracking) < 200) {
-		z.key = tracking;
-	} else {
-		ml_sha256_hex(req->body, req->body_len, digest);
-		z.key = digest;
-	}
+	struct inbound_call z = {ctx, ops, &ev, false, false};
 	if ((rc = ml_store_write(ctx->app->store, deleted_fn, &z)) < 0) {
 		ml_resp_errno(resp, rc);
 		return;

@@ -3,7 +3,10 @@
 #include "api/conn_api.h"
 #include "api/validate.h"
 #include "core/error.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
 #include "meeting/booking.h"
+#include "providers/provider.h"
 
 #include <string.h>
 
@@ -18,19 +21,23 @@ static const char *const settings_fields[] = {"waiting_room", "join_before_host"
 static int check_platform(struct ml_api_ctx *ctx, const char *platform, const char *path)
 {
 	const struct ml_provider_ops *ops;
-	if (!ml_platform_known(platform))
-		return ml_error_set(ML_EINVAL, "unknown_platform", path,
-				    "%s must be one of jitsi, jaas, google_meet, zoom, teams, "
-				    "twilio, manual.",
-				    path);
+	if (!ml_platform_known(platform)) {
+		struct ml_buf names = {0};
+		for (const char *const *k = ml_platform_names(); *k; k++)
+			ml_buf_printf(&names, "%s%s", names.len ? ", " : "", *k);
+		int rc = ml_error_set(ML_EINVAL, "unknown_platform", path, "%s must be one of %s.",
+				      path, names.data);
+		ml_buf_free(&names);
+		return rc;
+	}
 	if (!(ops = ml_provider_find(platform)))
 		return ml_error_set(ML_ECONFLICT, "platform_unavailable", path,
 				    "The %s platform is not available on this server yet.",
 				    platform);
-	if (strcmp(platform, "jaas") == 0 && !ctx->app->platforms.jaas_key)
-		return ml_error_set(ML_ECONFLICT, "platform_not_configured", path,
-				    "JaaS needs MEETLINK_JAAS_APP_ID, MEETLINK_JAAS_KEY_ID and "
-				    "MEETLINK_JAAS_PRIVATE_KEY_FILE on the server.");
+	struct ml_provider_ctx cx = {&ctx->app->platforms, ml_now(), NULL};
+	struct ml_perr err = {0};
+	if (ML_PROVIDER_HAS(ops, ready) && ops->ready(&cx, &err) < 0)
+		return ml_error_set(ML_ECONFLICT, err.code, path, "%s", err.message);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "notify/jobs.h"
 #include "notify/outbox.h"
 #include "meeting/meeting.h"
+#include "providers/settings.h"
 #include "queue/worker.h"
 
 #include <stdio.h>
@@ -77,34 +78,15 @@ static int platforms_load(struct ml_env *env)
 {
 	struct ml_config *c = env->cfg;
 	struct ml_platform_settings *p = &env->platforms;
-	int rc;
 
 	p->public_url = c->public_url;
-	p->jitsi_domain = c->jitsi_domain;
 	p->join_early_seconds = c->join_early_seconds;
 	p->join_late_seconds = 15 * 60;
 	p->room_secret = room_secret;
 	p->room_secret_len = sizeof room_secret;
 	p->poll_ms = env_int("MEETLINK_PROVIDER_POLL_MS", 1000);
 	p->open_lead_s = env_int("MEETLINK_ROOM_OPEN_LEAD_SECONDS", 600);
-	if (c->jitsi_app_id) {
-		p->jitsi_app_id = c->jitsi_app_id;
-		if ((rc = ml_jwt_key_hs256(&p->jitsi_key, c->jitsi_app_secret,
-					   strlen(c->jitsi_app_secret))) < 0)
-			return rc;
-	}
-	if (c->jaas_app_id || c->jaas_key_id || c->jaas_private_key_file) {
-		if (!c->jaas_app_id || !c->jaas_key_id || !c->jaas_private_key_file)
-			return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_JAAS_APP_ID",
-					    "JaaS needs MEETLINK_JAAS_APP_ID, MEETLINK_JAAS_KEY_ID "
-					    "and MEETLINK_JAAS_PRIVATE_KEY_FILE together");
-		p->jaas_app_id = c->jaas_app_id;
-		p->jaas_kid = c->jaas_key_id;
-		p->jaas_domain = "8x8.vc";
-		if ((rc = ml_jwt_key_rs256_file(&p->jaas_key, c->jaas_private_key_file)) < 0)
-			return rc;
-	}
-	return 0;
+	return ml_platform_settings_load(p, c);
 }
 
 int ml_app_start(struct ml_app *app)
@@ -152,6 +134,8 @@ int ml_app_start(struct ml_app *app)
 	ml_nudge_set_hooks(&ml_api_nudge_hooks); /* before the worker runs a nudge */
 	if (ml_worker_start(&env->worker, &wc) < 0)
 		return -1;
+	/* Calls made for a request (connect callback, credential checks) join its curl loop. */
+	ml_oauth_config_set_worker(env->oauth, env->worker);
 	env->ratelimit = ml_ratelimit_new();
 	struct ml_http_config hc = {
 		.listen = env->cfg->listen,
@@ -194,8 +178,7 @@ void ml_app_stop(struct ml_app *app)
 	free(app->stale_public_url);
 	ml_oauth_config_free(env->oauth);
 	ml_conn_configure(NULL);
-	ml_jwt_key_free(env->platforms.jitsi_key);
-	ml_jwt_key_free(env->platforms.jaas_key);
+	ml_platform_settings_free(&env->platforms);
 	ml_config_free(env->cfg);
 	memset(app, 0, sizeof *app);
 }

@@ -19,6 +19,7 @@
 #include "core/vault.h"
 #include "notify/nudge.h"
 #include "notify/outbox.h"
+#include "providers/provider.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -78,15 +79,21 @@ void ml_conn_token_clear(struct ml_conn_token *t)
 
 bool ml_conn_is_oauth_platform(const char *platform)
 {
-	return platform && (strcmp(platform, "google_meet") == 0 || strcmp(platform, "zoom") == 0 ||
-			    strcmp(platform, "teams") == 0);
+	return ML_PROVIDER_HAS(ml_provider_find(platform), oauth);
 }
 
 bool ml_conn_is_org_platform(const char *platform)
 {
-	return platform && (strcmp(platform, "zoom") == 0 || strcmp(platform, "jaas") == 0 ||
-			    strcmp(platform, "twilio") == 0 ||
-			    strcmp(platform, "meetingbaas") == 0);
+	return ML_PROVIDER_HAS(ml_provider_find(platform), creds);
+}
+
+/* An organization credential of this kind is exchanged for access tokens (Server-to-Server
+ * OAuth): its driver says so with a token grant. */
+static bool mints_tokens(const char *platform, const char *kind)
+{
+	const struct ml_provider_ops *ops = ml_provider_find(platform);
+	const struct ml_cred_info *ci = ML_PROVIDER_HAS(ops, creds) ? ops->creds : NULL;
+	return ci && ci->token_grant && kind && strcmp(ci->kind, kind) == 0;
 }
 
 void ml_conn_aad(char *out, size_t n, const char *row_id, const char *column)
@@ -247,8 +254,8 @@ int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *
 	} else if (r.account_email) {
 		t.account_email = ml_strdup(r.account_email);
 	}
-	/* Credentials that are used as they are (JaaS key, Twilio key, MeetingBaas key). */
-	if (t.org_level && strcmp(r.kind, "zoom_s2s") != 0) {
+	/* Credentials that are used as they are (API keys), not exchanged for tokens. */
+	if (t.org_level && !mints_tokens(r.platform, r.kind)) {
 		*state = ML_CONN_VALID;
 		goto ok;
 	}

@@ -105,9 +105,9 @@ const char *ml_oauth_api_base(const struct ml_oauth_config *cfg, const char *pla
  * (ml_conn_refresh_failed). Call once at start (and again if it changes). */
 void ml_conn_configure(const char *public_url);
 
-/* google_meet, zoom, teams: a host connects an account by OAuth. */
+/* A host connects an account by OAuth (the driver has ops->oauth). */
 bool ml_conn_is_oauth_platform(const char *platform);
-/* zoom (Server-to-Server), jaas, twilio, meetingbaas: organization credentials. */
+/* The organization may store a credential (the driver has ops->creds). */
 bool ml_conn_is_org_platform(const char *platform);
 /* The associated data binding a ciphertext to its row and column: "<row id>/<column>". */
 void ml_conn_aad(char *out, size_t n, const char *row_id, const char *column);

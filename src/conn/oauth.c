@@ -1,4 +1,5 @@
-/* OAuth 2.0 with Google, Zoom and Microsoft: endpoints, PKCE, requests and answers. */
+/* OAuth 2.0 with the providers: endpoints and clients per platform (from each driver's
+ * ops->endpoints and ops->oauth), PKCE, requests and answers. */
 #include "conn/oauth.h"
 #include "core/json_in.h"
 #include "core/crypto.h"
@@ -7,18 +8,14 @@
 #include "core/url.h"
 #include "core/utf8.h"
 #include "http/http.h"
+#include "http/outhdr.h"
+#include "providers/provider.h"
+#include "queue/curl_loop.h"
+#include "queue/worker.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* The smallest scopes that work: Meet needs calendar.events (+ openid email to
- * record the account); Zoom's scopes live on the app (meeting write, user read for the
- * email); Graph needs OnlineMeetings and Calendars, offline_access for a refresh token and
- * User.Read for /me. */
-#define GOOGLE_SCOPES "openid email https://www.googleapis.com/auth/calendar.events"
-#define ZOOM_SCOPES "meeting:write:meeting user:read:user"
-#define TEAMS_SCOPES "offline_access User.Read OnlineMeetings.ReadWrite Calendars.ReadWrite"
 
 static char *or_default(const char *v, const char *def)
 {
@@ -27,112 +24,92 @@ static char *or_default(const char *v, const char *def)
 	return def ? ml_strdup(def) : NULL;
 }
 
+static void wipe_free(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
+static const char *cfg_setting(const void *arg, const char *name)
+{
+	return ml_config_get(arg, name);
+}
+
+/* One platform's entry: its endpoints, its OAuth client and its webhook secret, from the
+ * driver's tables and the configuration. */
+static int platform_load(struct ml_oauth_platform *p, const struct ml_provider_ops *ops,
+			 const struct ml_config *cfg, const char *sandbox)
+{
+	const struct ml_endpoint_env env = {sandbox, cfg_setting, cfg};
+	const struct ml_oauth_info *o = ops->oauth;
+	const struct ml_inbound_info *in = ops->inbound;
+
+	p->ops = ops;
+	p->name = ops->name;
+	p->label = ops->label;
+	if (ops->endpoints && ops->endpoints(&env, &p->ep) < 0)
+		return ml_error_set(ML_EINVAL, "invalid_config", NULL,
+				    "%s: its endpoints are misconfigured", ops->label);
+	if (o) {
+		/* Configured client credentials, else (sandbox only) the seeded test client. */
+		char id[96], secret[96];
+		snprintf(id, sizeof id, "MEETLINK_%s_CLIENT_ID", o->env);
+		snprintf(secret, sizeof secret, "MEETLINK_%s_CLIENT_SECRET", o->env);
+		p->client_id =
+		    or_default(ml_config_get(cfg, id), sandbox ? o->sandbox_client_id : NULL);
+		p->client_secret = or_default(ml_config_get(cfg, secret),
+					      sandbox ? o->sandbox_client_secret : NULL);
+		if (!!p->client_id != !!p->client_secret)
+			return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_*_CLIENT_SECRET",
+					    "%s needs both a client id and a client secret",
+					    ops->label);
+	}
+	if (in)
+		p->webhook_secret = or_default(ml_config_get(cfg, in->secret_setting),
+					       sandbox ? in->sandbox_secret : NULL);
+	return 0;
+}
+
 static void platform_free(struct ml_oauth_platform *p)
 {
-	free(p->authorize_url);
-	free(p->token_url);
-	free(p->revoke_url);
-	free(p->account_url);
-	free(p->api_base);
+	ml_endpoints_clear(&p->ep);
 	free(p->client_id);
-	if (p->client_secret) {
-		memset(p->client_secret, 0, strlen(p->client_secret));
-		free(p->client_secret);
-	}
+	wipe_free(p->client_secret);
+	wipe_free(p->webhook_secret);
 }
 
 int ml_oauth_config_load(struct ml_oauth_config **out, const struct ml_config *cfg)
 {
 	struct ml_oauth_config *c = ml_calloc(1, sizeof *c);
 	const char *sb = cfg->sandbox_url;
-	char *tenant = or_default(cfg->microsoft_tenant, "common");
-	size_t sblen = sb ? strlen(sb) : 0;
+	size_t sblen = sb ? strlen(sb) : 0, n = 0;
+	char *sandbox = NULL;
+	int rc = 0;
 	while (sblen && sb[sblen - 1] == '/')
 		sblen--;
-	int n = (int)sblen;
+	if (sb)
+		sandbox = ml_asprintf("%.*s", (int)sblen, sb);
 
 	c->sandbox = sb != NULL;
 	c->timeout_ms = 15000;
 	c->public_url = ml_strdup(cfg->public_url);
-
-	struct ml_oauth_platform *g = &c->google, *z = &c->zoom, *t = &c->teams;
-	g->name = "google_meet";
-	g->label = "Google Meet";
-	g->scopes = GOOGLE_SCOPES;
-	z->name = "zoom";
-	z->label = "Zoom";
-	z->scopes = ZOOM_SCOPES;
-	z->basic_auth = true;
-	t->name = "teams";
-	t->label = "Microsoft Teams";
-	t->scopes = TEAMS_SCOPES;
-	if (sb) {
-		g->authorize_url = ml_asprintf("%.*s/google/o/oauth2/v2/auth", n, sb);
-		g->token_url = ml_asprintf("%.*s/google/token", n, sb);
-		g->revoke_url = ml_asprintf("%.*s/google/revoke", n, sb);
-		g->account_url = ml_asprintf("%.*s/google/v1/userinfo", n, sb);
-		g->api_base = ml_asprintf("%.*s/google", n, sb);
-		z->authorize_url = ml_asprintf("%.*s/zoom/oauth/authorize", n, sb);
-		z->token_url = ml_asprintf("%.*s/zoom/oauth/token", n, sb);
-		z->revoke_url = ml_asprintf("%.*s/zoom/oauth/revoke", n, sb);
-		z->account_url = ml_asprintf("%.*s/zoom/v2/users/me", n, sb);
-		z->api_base = ml_asprintf("%.*s/zoom", n, sb);
-		t->authorize_url =
-			ml_asprintf("%.*s/microsoft/%s/oauth2/v2.0/authorize", n, sb, tenant);
-		t->token_url = ml_asprintf("%.*s/microsoft/%s/oauth2/v2.0/token", n, sb, tenant);
-		t->account_url = ml_asprintf("%.*s/microsoft/v1.0/me", n, sb);
-		t->api_base = ml_asprintf("%.*s/microsoft", n, sb);
-		c->twilio_base = ml_asprintf("%.*s/twilio", n, sb);
-		c->meetingbaas_base = ml_asprintf("%.*s/meetingbaas", n, sb);
-	} else {
-		g->authorize_url = ml_strdup("https://accounts.google.com/o/oauth2/v2/auth");
-		g->token_url = ml_strdup("https://oauth2.googleapis.com/token");
-		g->revoke_url = ml_strdup("https://oauth2.googleapis.com/revoke");
-		g->account_url = ml_strdup("https://openidconnect.googleapis.com/v1/userinfo");
-		g->api_base = ml_strdup("https://www.googleapis.com");
-		z->authorize_url = ml_strdup("https://zoom.us/oauth/authorize");
-		z->token_url = ml_strdup("https://zoom.us/oauth/token");
-		z->revoke_url = ml_strdup("https://zoom.us/oauth/revoke");
-		z->account_url = ml_strdup("https://api.zoom.us/v2/users/me");
-		z->api_base = ml_strdup("https://api.zoom.us");
-		t->authorize_url = ml_asprintf(
-			"https://login.microsoftonline.com/%s/oauth2/v2.0/authorize", tenant);
-		t->token_url =
-			ml_asprintf("https://login.microsoftonline.com/%s/oauth2/v2.0/token", tenant);
-		t->account_url = ml_strdup("https://graph.microsoft.com/v1.0/me");
-		t->api_base = ml_strdup("https://graph.microsoft.com");
-		c->twilio_base = ml_strdup("https://video.twilio.com");
-		c->meetingbaas_base = ml_strdup("https://api.meetingbaas.com");
+	for (const struct ml_provider_ops *const *p = ml_provider_all(); *p; p++)
+		n++;
+	c->platforms = ml_calloc(n ? n : 1, sizeof *c->platforms);
+	for (const struct ml_provider_ops *const *p = ml_provider_all(); *p; p++) {
+		if (!ML_PROVIDER_HAS(*p, endpoints) && !ML_PROVIDER_HAS(*p, oauth) &&
+		    !ML_PROVIDER_HAS(*p, inbound))
+			continue;
+		if ((rc = platform_load(&c->platforms[c->n++], *p, cfg, sandbox)) < 0)
+			break;
 	}
-	free(tenant);
-	/* Explicit base URLs win over both (a provider's regional endpoint, a local stub). */
-	if (cfg->twilio_url) {
-		free(c->twilio_base);
-		c->twilio_base = ml_strdup(cfg->twilio_url);
+	free(sandbox);
+	if (rc < 0) {
+		ml_oauth_config_free(c);
+		return rc;
 	}
-	if (cfg->meetingbaas_url) {
-		free(c->meetingbaas_base);
-		c->meetingbaas_base = ml_strdup(cfg->meetingbaas_url);
-	}
-	/* Client credentials: configured ones, else (sandbox only) the seeded test clients. */
-	g->client_id = or_default(cfg->google_client_id,
-			      sb ? "meetlink-sandbox.apps.googleusercontent.com" : NULL);
-	g->client_secret = or_default(cfg->google_client_secret, sb ? "GOCSPX-sandbox-secret" : NULL);
-	z->client_id = or_default(cfg->zoom_client_id, sb ? "zoom-sandbox-client-id" : NULL);
-	z->client_secret =
-		or_default(cfg->zoom_client_secret, sb ? "zoom-sandbox-client-secret" : NULL);
-	t->client_id = or_default(cfg->microsoft_client_id,
-			      sb ? "11111111-2222-3333-4444-555555555555" : NULL);
-	t->client_secret =
-		or_default(cfg->microsoft_client_secret, sb ? "sandbox~microsoft~secret" : NULL);
-	for (struct ml_oauth_platform *p = g; p <= t; p++)
-		if (!!p->client_id != !!p->client_secret) {
-			int rc = ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_*_CLIENT_SECRET",
-					      "%s needs both a client id and a client secret",
-					      p->label);
-			ml_oauth_config_free(c);
-			return rc;
-		}
 	*out = c;
 	return 0;
 }
@@ -141,11 +118,9 @@ void ml_oauth_config_free(struct ml_oauth_config *c)
 {
 	if (!c)
 		return;
-	platform_free(&c->google);
-	platform_free(&c->zoom);
-	platform_free(&c->teams);
-	free(c->twilio_base);
-	free(c->meetingbaas_base);
+	for (size_t i = 0; i < c->n; i++)
+		platform_free(&c->platforms[i]);
+	free(c->platforms);
 	free(c->public_url);
 	free(c);
 }
@@ -159,33 +134,38 @@ void ml_oauth_config_set_public_url(struct ml_oauth_config *c, const char *publi
 const struct ml_oauth_platform *ml_oauth_platform(const struct ml_oauth_config *c,
 						  const char *platform)
 {
-	if (!platform)
+	if (!platform || !c)
 		return NULL;
-	if (strcmp(platform, "google_meet") == 0)
-		return &c->google;
-	if (strcmp(platform, "zoom") == 0)
-		return &c->zoom;
-	if (strcmp(platform, "teams") == 0)
-		return &c->teams;
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->platforms[i].name, platform) == 0)
+			return &c->platforms[i];
 	return NULL;
+}
+
+/* The entry of a platform a host connects by OAuth. */
+static const struct ml_oauth_platform *oauth_of(const struct ml_oauth_config *c,
+						const char *platform)
+{
+	const struct ml_oauth_platform *p = ml_oauth_platform(c, platform);
+	return p && ML_PROVIDER_HAS(p->ops, oauth) ? p : NULL;
 }
 
 bool ml_oauth_configured(const struct ml_oauth_config *c, const char *platform)
 {
-	const struct ml_oauth_platform *p = ml_oauth_platform(c, platform);
+	const struct ml_oauth_platform *p = oauth_of(c, platform);
 	return p && p->client_id && p->client_secret;
 }
 
 const char *ml_oauth_api_base(const struct ml_oauth_config *cfg, const char *platform)
 {
 	const struct ml_oauth_platform *p = ml_oauth_platform(cfg, platform);
-	if (p)
-		return p->api_base;
-	if (platform && strcmp(platform, "twilio") == 0)
-		return cfg->twilio_base;
-	if (platform && strcmp(platform, "meetingbaas") == 0)
-		return cfg->meetingbaas_base;
-	return NULL;
+	return p ? p->ep.api_base : NULL;
+}
+
+const char *ml_oauth_webhook_secret(const struct ml_oauth_config *cfg, const char *platform)
+{
+	const struct ml_oauth_platform *p = ml_oauth_platform(cfg, platform);
+	return p ? p->webhook_secret : NULL;
 }
 
 void ml_oauth_pkce(char verifier[44], char challenge[44])
@@ -217,30 +197,23 @@ static void param(struct ml_buf *b, const char *name, const char *value)
 char *ml_oauth_authorize_url(const struct ml_oauth_config *c, const char *platform,
 			     const char *state, const char *challenge)
 {
-	const struct ml_oauth_platform *p = ml_oauth_platform(c, platform);
+	const struct ml_oauth_platform *p = oauth_of(c, platform);
+	const struct ml_oauth_info *o = p->ops->oauth;
 	struct ml_buf q = {0};
 	char *redirect = ml_oauth_redirect_uri(c, platform);
 
 	param(&q, "response_type", "code");
 	param(&q, "client_id", p->client_id);
 	param(&q, "redirect_uri", redirect);
-	if (p != &c->zoom) /* Zoom's scopes are the app's, not the request's */
-		param(&q, "scope", p->scopes);
+	if (!(o->flags & ML_OAUTH_APP_SCOPES))
+		param(&q, "scope", o->scopes);
 	param(&q, "state", state);
 	param(&q, "code_challenge", challenge);
 	param(&q, "code_challenge_method", "S256");
-	if (p == &c->google) {
-		/* A refresh token, and again on a reconnect (Google gives one on first consent
-		 * only unless asked). */
-		param(&q, "access_type", "offline");
-		param(&q, "prompt", "consent");
-		param(&q, "include_granted_scopes", "true");
-	} else if (p == &c->teams) {
-		param(&q, "response_mode", "query");
-		param(&q, "prompt", "select_account");
-	}
-	char *url = ml_asprintf("%s%c%s", p->authorize_url, strchr(p->authorize_url, '?') ? '&' : '?',
-				q.data);
+	for (int i = 0; o->authorize_params && o->authorize_params[i]; i += 2)
+		param(&q, o->authorize_params[i], o->authorize_params[i + 1]);
+	const char *base = p->ep.authorize_url;
+	char *url = ml_asprintf("%s%c%s", base, strchr(base, '?') ? '&' : '?', q.data);
 	ml_buf_free(&q);
 	free(redirect);
 	return url;
@@ -257,8 +230,8 @@ static void set_timeouts(CURL *e, long timeout_ms)
 
 /* A form POST to a token endpoint with the platform's client authentication. The body is
  * copied by libcurl and then wiped here: it holds secrets. */
-static CURL *token_post(const struct ml_oauth_platform *p, const char *url, struct ml_buf *form,
-			const char *client_id, const char *client_secret, bool basic)
+static CURL *token_post(const char *url, struct ml_buf *form, const char *client_id,
+			const char *client_secret, bool basic)
 {
 	CURL *e = curl_easy_init();
 	if (!e)
@@ -271,7 +244,6 @@ static CURL *token_post(const struct ml_oauth_platform *p, const char *url, stru
 		param(form, "client_id", client_id);
 		param(form, "client_secret", client_secret);
 	}
-	(void)p;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)form->len);
 	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, form->data ? form->data : "");
@@ -282,10 +254,15 @@ static CURL *token_post(const struct ml_oauth_platform *p, const char *url, stru
 	return e;
 }
 
+static bool basic_auth(const struct ml_oauth_platform *p)
+{
+	return (p->ops->oauth->flags & ML_OAUTH_BASIC_AUTH) != 0;
+}
+
 CURL *ml_oauth_code_easy(const struct ml_oauth_config *c, const char *platform,
 			 const char *code, const char *verifier)
 {
-	const struct ml_oauth_platform *p = ml_oauth_platform(c, platform);
+	const struct ml_oauth_platform *p = oauth_of(c, platform);
 	struct ml_buf f = {0};
 	if (!p)
 		return NULL;
@@ -294,10 +271,23 @@ CURL *ml_oauth_code_easy(const struct ml_oauth_config *c, const char *platform,
 	param(&f, "code", code);
 	param(&f, "redirect_uri", redirect);
 	param(&f, "code_verifier", verifier);
-	if (p == &c->teams)
-		param(&f, "scope", p->scopes);
+	if (p->ops->oauth->flags & ML_OAUTH_SCOPE_ON_TOKEN)
+		param(&f, "scope", p->ops->oauth->scopes);
 	free(redirect);
-	return token_post(p, p->token_url, &f, p->client_id, p->client_secret, p->basic_auth);
+	return token_post(p->ep.token_url, &f, p->client_id, p->client_secret, basic_auth(p));
+}
+
+CURL *ml_oauth_grant_easy(const struct ml_oauth_config *cfg, const char *platform, json_t *cred)
+{
+	const struct ml_oauth_platform *p = ml_oauth_platform(cfg, platform);
+	const struct ml_cred_info *ci = p && ML_PROVIDER_HAS(p->ops, creds) ? p->ops->creds : NULL;
+	struct ml_token_grant g = {0};
+	struct ml_buf f = {0};
+	if (!ci || !ci->token_grant || !p->ep.token_url || ci->token_grant(cred, &g) < 0)
+		return NULL;
+	for (int i = 0; g.params[i] && i + 1 < 8; i += 2)
+		param(&f, g.params[i], g.params[i + 1]);
+	return token_post(p->ep.token_url, &f, g.client_id, g.client_secret, true);
 }
 
 CURL *ml_oauth_refresh_easy(const struct ml_oauth_config *cfg, const struct ml_conn_token *t)
@@ -306,40 +296,31 @@ CURL *ml_oauth_refresh_easy(const struct ml_oauth_config *cfg, const struct ml_c
 	struct ml_buf f = {0};
 	if (!p)
 		return NULL;
-	if (t->org_level) {
-		/* Zoom Server-to-Server: a new access token for the account, no refresh token. */
-		const char *acct = json_string_value(json_object_get(t->extra, "account_id"));
-		const char *cid = json_string_value(json_object_get(t->extra, "client_id"));
-		const char *sec = json_string_value(json_object_get(t->extra, "client_secret"));
-		if (p != &cfg->zoom || !acct || !cid || !sec)
-			return NULL;
-		param(&f, "grant_type", "account_credentials");
-		param(&f, "account_id", acct);
-		return token_post(p, p->token_url, &f, cid, sec, true);
-	}
-	if (!t->refresh_token)
+	if (t->org_level)
+		/* An organization credential asks for a new token with its client secret. */
+		return ml_oauth_grant_easy(cfg, t->platform, t->extra);
+	if (!ML_PROVIDER_HAS(p->ops, oauth) || !t->refresh_token)
 		return NULL;
 	param(&f, "grant_type", "refresh_token");
 	param(&f, "refresh_token", t->refresh_token);
-	if (p == &cfg->teams)
-		param(&f, "scope", p->scopes);
-	return token_post(p, p->token_url, &f, p->client_id, p->client_secret, p->basic_auth);
+	if (p->ops->oauth->flags & ML_OAUTH_SCOPE_ON_TOKEN)
+		param(&f, "scope", p->ops->oauth->scopes);
+	return token_post(p->ep.token_url, &f, p->client_id, p->client_secret, basic_auth(p));
 }
 
 CURL *ml_oauth_revoke_easy(const struct ml_oauth_config *c, const char *platform,
 			   const char *token)
 {
-	const struct ml_oauth_platform *p = ml_oauth_platform(c, platform);
+	const struct ml_oauth_platform *p = oauth_of(c, platform);
 	struct ml_buf f = {0};
-	if (!p || !p->revoke_url || !token)
+	if (!p || !p->ep.revoke_url || !token)
 		return NULL;
 	param(&f, "token", token);
-	if (p == &c->google) {
-		/* Google's revoke takes no client authentication. */
+	if (p->ops->oauth->flags & ML_OAUTH_REVOKE_PUBLIC) {
 		CURL *e = curl_easy_init();
 		if (!e)
 			abort();
-		curl_easy_setopt(e, CURLOPT_URL, p->revoke_url);
+		curl_easy_setopt(e, CURLOPT_URL, p->ep.revoke_url);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)f.len);
 		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, f.data);
 		set_timeouts(e, 30000);
@@ -347,19 +328,19 @@ CURL *ml_oauth_revoke_easy(const struct ml_oauth_config *c, const char *platform
 		ml_buf_free(&f);
 		return e;
 	}
-	return token_post(p, p->revoke_url, &f, p->client_id, p->client_secret, true);
+	return token_post(p->ep.revoke_url, &f, p->client_id, p->client_secret, true);
 }
 
 CURL *ml_oauth_account_easy(const struct ml_oauth_config *c, const char *platform,
 			    const char *access_token)
 {
-	const struct ml_oauth_platform *p = ml_oauth_platform(c, platform);
-	if (!p)
+	const struct ml_oauth_platform *p = oauth_of(c, platform);
+	if (!p || !p->ep.account_url)
 		return NULL;
 	CURL *e = curl_easy_init();
 	if (!e)
 		abort();
-	curl_easy_setopt(e, CURLOPT_URL, p->account_url);
+	curl_easy_setopt(e, CURLOPT_URL, p->ep.account_url);
 	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 	curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, access_token);
 	set_timeouts(e, 30000);
@@ -368,22 +349,46 @@ CURL *ml_oauth_account_easy(const struct ml_oauth_config *c, const char *platfor
 
 char *ml_oauth_parse_account(const char *platform, const char *body)
 {
+	const struct ml_provider_ops *ops = ml_provider_find(platform);
+	if (ML_PROVIDER_HAS(ops, oauth) && ops->oauth->parse_account)
+		return ops->oauth->parse_account(body);
 	json_t *j = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
-	const char *email = NULL;
+	const char *email = json_string_value(json_object_get(j, "email"));
 	char *out = NULL;
-	if (!j)
-		return NULL;
-	if (platform && strcmp(platform, "teams") == 0) {
-		email = json_string_value(json_object_get(j, "mail"));
-		if (!email)
-			email = json_string_value(json_object_get(j, "userPrincipalName"));
-	} else {
-		email = json_string_value(json_object_get(j, "email"));
-	}
 	if (email && *email && strlen(email) < 320)
 		out = ml_strdup(email);
 	json_decref(j);
 	return out;
+}
+
+CURL *ml_oauth_step_easy(const struct ml_phttp *h, struct curl_slist **headers)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		abort();
+	*headers = NULL;
+	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	if (strcmp(h->method, "GET") != 0) {
+		if (strcmp(h->method, "POST") == 0)
+			curl_easy_setopt(e, CURLOPT_POST, 1L);
+		else
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(h->body ? strlen(h->body) : 0));
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, h->body ? h->body : "");
+	}
+	/* A credential with CR/LF in it would add headers of its own: never sent. */
+	if ((h->authorization && ml_outhdr_append(headers, "Authorization", h->authorization) < 0) ||
+	    (h->header_name && ml_outhdr_append(headers, h->header_name,
+						h->header_value ? h->header_value : "") < 0) ||
+	    (h->content_type && ml_outhdr_append(headers, "Content-Type", h->content_type) < 0)) {
+		curl_slist_free_all(*headers);
+		*headers = NULL;
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *headers);
+	set_timeouts(e, 30000);
+	return e;
 }
 
 void ml_oauth_tokens_clear(struct ml_oauth_tokens *t)
@@ -495,18 +500,32 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+void ml_oauth_config_set_worker(struct ml_oauth_config *c, struct ml_worker *w)
+{
+	c->worker = w;
+}
+
 int ml_oauth_perform(const struct ml_oauth_config *c, CURL *easy, long *status, char **body)
 {
-	struct ml_buf b = {0};
-	ml_buf_puts(&b, "");
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
+	if (!easy) {
+		*status = 0;
+		*body = ml_strdup("");
+		return ml_error_set(ML_EUNAVAIL, "provider_unavailable", NULL,
+				    "No request could be made.");
+	}
 	if (c) {
 		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 		curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
 				 c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
 	}
-	CURLcode cc = curl_easy_perform(easy);
+	/* The daemon's calls join the worker's multi loop; this thread only waits. */
+	if (c && c->worker)
+		return ml_worker_http_wait(c->worker, easy, status, body);
+	struct ml_buf b = {0};
+	ml_buf_puts(&b, "");
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
+	CURLcode cc = ml_curl_loop_perform(easy);
 	*status = 0;
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);

@@ -11,26 +11,28 @@
 
 #include "conn/connections.h"
 #include "core/config.h"
+#include "providers/provider.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
 
-/* One OAuth platform's endpoints and client. Strings owned by the config. */
+/* One platform's connection settings, from its driver (ops->endpoints, ops->oauth,
+ * ops->inbound) and the configuration. Strings owned by the config. */
 struct ml_oauth_platform {
-	const char *name;  /* "google_meet", "zoom", "teams" */
-	const char *label; /* "Google Meet" */
-	char *authorize_url, *token_url, *revoke_url, *account_url, *api_base;
-	char *client_id, *client_secret; /* NULL when not configured */
-	const char *scopes;              /* space-separated, the smallest that work */
-	bool basic_auth;                 /* client authentication by HTTP Basic (Zoom) */
+	const struct ml_provider_ops *ops;
+	const char *name, *label;        /* the driver's */
+	struct ml_endpoints ep;          /* NULL members where the platform has none */
+	char *client_id, *client_secret; /* OAuth client; NULL when not configured */
+	char *webhook_secret;            /* inbound webhooks' signing secret, NULL: off */
 };
 
 struct ml_oauth_config {
-	struct ml_oauth_platform google, zoom, teams;
-	char *twilio_base, *meetingbaas_base; /* organization-credential providers */
-	char *public_url;                     /* redirect URIs are public_url/oauth/{p}/callback */
+	struct ml_oauth_platform *platforms; /* every driver with endpoints, OAuth or webhooks */
+	size_t n;
+	char *public_url; /* redirect URIs are public_url/oauth/{p}/callback */
 	bool sandbox;
-	long timeout_ms; /* per blocking call (connect callback, credential checks) */
+	long timeout_ms; /* per call made for a request (connect callback, credential checks) */
+	struct ml_worker *worker; /* makes those calls (ml_oauth_config_set_worker); NULL: tools */
 };
 
 /* Builds the endpoints from the configuration: MEETLINK_SANDBOX_URL puts every endpoint under
@@ -40,11 +42,13 @@ void ml_oauth_config_free(struct ml_oauth_config *c);
 /* Replaces the public URL (the daemon learns its port after binding). */
 void ml_oauth_config_set_public_url(struct ml_oauth_config *c, const char *public_url);
 
-/* The OAuth platform called `platform`, or NULL when it is not a user-OAuth platform. */
+/* The entry of `platform`, or NULL when its driver has no endpoints, OAuth or webhooks. */
 const struct ml_oauth_platform *ml_oauth_platform(const struct ml_oauth_config *c,
 						  const char *platform);
-/* True when the platform has a client id and secret. */
+/* True when the platform is an OAuth platform with a client id and secret. */
 bool ml_oauth_configured(const struct ml_oauth_config *c, const char *platform);
+/* The platform's inbound webhook secret, NULL when its webhooks are off. Borrowed. */
+const char *ml_oauth_webhook_secret(const struct ml_oauth_config *c, const char *platform);
 
 /* PKCE (RFC 7636): a fresh 43-character verifier and its S256 challenge. */
 void ml_oauth_pkce(char verifier[44], char challenge[44]);
@@ -62,13 +66,25 @@ CURL *ml_oauth_account_easy(const struct ml_oauth_config *c, const char *platfor
 			    const char *access_token);
 /* The account email out of the identity answer. Caller frees; NULL when absent. */
 char *ml_oauth_parse_account(const char *platform, const char *body);
-/* Revocation at the provider; NULL when the provider has none (Microsoft). */
+/* The token request of an organization credential that mints tokens (ops->creds->token_grant,
+ * e.g. Server-to-Server OAuth) from `cred` (config and secret merged); NULL otherwise. */
+CURL *ml_oauth_grant_easy(const struct ml_oauth_config *c, const char *platform, json_t *cred);
+/* A driver's HTTP step (credential checks) as a request; *headers (caller frees after the
+ * request) holds its header list. NULL when a header value is unsafe (CR/LF). */
+struct ml_phttp;
+CURL *ml_oauth_step_easy(const struct ml_phttp *h, struct curl_slist **headers);
+/* Revocation at the provider; NULL when the provider has none. */
 CURL *ml_oauth_revoke_easy(const struct ml_oauth_config *c, const char *platform,
 			   const char *token);
 
-/* Runs a request to completion on this thread with the blocking timeouts, then frees it.
- * *status is the HTTP status (0 when no answer), *body the answer (caller frees).
- * ML_EUNAVAIL when no answer came back. */
+struct ml_worker;
+/* The worker whose curl loop makes the calls of ml_oauth_perform (the daemon sets it once
+ * the worker runs, before serving requests). */
+void ml_oauth_config_set_worker(struct ml_oauth_config *c, struct ml_worker *w);
+/* Makes a request with the per-call timeouts and waits for it, then frees it: on the
+ * worker's multi loop (this thread blocks on its answer, never on the network), or without a
+ * worker (tools) on a loop of its own. *status is the HTTP status (0 when no answer), *body
+ * the answer (caller frees). ML_EUNAVAIL when no answer came back (or easy is NULL). */
 int ml_oauth_perform(const struct ml_oauth_config *c, CURL *easy, long *status, char **body);
 
 #endif

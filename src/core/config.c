@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "core/mem.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,32 @@ int ml_config_load(struct ml_config **out)
 fail:
 	ml_config_free(c);
 	return rc;
+}
+
+const char *ml_config_get(const struct ml_config *c, const char *name)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} fields[] = {
+	    {"MEETLINK_PUBLIC_URL", offsetof(struct ml_config, public_url)},
+	    {"MEETLINK_SANDBOX_URL", offsetof(struct ml_config, sandbox_url)},
+	    {"MEETLINK_GOOGLE_CLIENT_ID", offsetof(struct ml_config, google_client_id)},
+	    {"MEETLINK_GOOGLE_CLIENT_SECRET", offsetof(struct ml_config, google_client_secret)},
+	    {"MEETLINK_ZOOM_CLIENT_ID", offsetof(struct ml_config, zoom_client_id)},
+	    {"MEETLINK_ZOOM_CLIENT_SECRET", offsetof(struct ml_config, zoom_client_secret)},
+	    {"MEETLINK_MICROSOFT_CLIENT_ID", offsetof(struct ml_config, microsoft_client_id)},
+	    {"MEETLINK_MICROSOFT_CLIENT_SECRET",
+	     offsetof(struct ml_config, microsoft_client_secret)},
+	    {"MEETLINK_MICROSOFT_TENANT", offsetof(struct ml_config, microsoft_tenant)},
+	    {"MEETLINK_TWILIO_URL", offsetof(struct ml_config, twilio_url)},
+	    {"MEETLINK_MEETINGBAAS_URL", offsetof(struct ml_config, meetingbaas_url)},
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return *(char *const *)((const char *)c + fields[i].off);
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
 }
 
 void ml_config_free(struct ml_config *c)

@@ -45,5 +45,9 @@ struct ml_config {
  * Returns ML_EINVAL with the variable named as the error field. */
 int ml_config_load(struct ml_config **out);
 void ml_config_free(struct ml_config *cfg);
+/* A configuration value by its variable name ("MEETLINK_ZOOM_CLIENT_ID"): the loaded field
+ * for the variables above, else the environment (platform drivers name their own variables,
+ * read once at start). NULL when unset. Borrowed. */
+const char *ml_config_get(const struct ml_config *cfg, const char *name);
 
 #endif

@@ -8,6 +8,7 @@
 #include "domain/meeting.h"
 #include "meeting/meeting.h"
 #include "notify/outbox.h"
+#include "providers/provider.h"
 
 #include <string.h>
 
@@ -89,7 +90,7 @@ static int confirm(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t
 	    !json_string_value(json_object_get(m, "platform")))
 		return 0;
 	/* A manual link given on the pending booking is the meeting as it stands. */
-	if (strcmp(str(m, "platform"), "manual") == 0 && str(m, "join_url")) {
+	if (strcmp(str(m, "platform"), ML_PLATFORM_MANUAL) == 0 && str(m, "join_url")) {
 		ml_meeting_move(m, ML_MEV_MADE_HERE);
 		return 0;
 	}

@@ -179,11 +179,11 @@ int ml_booking_meeting_change(struct ml_tx *tx, struct ml_step *st, json_t *book
 	case ML_MEETING_PUT:
 		/* A link the host typed replaces whatever was there; the old one is kept. */
 		if (str(m, "join_url") || strcmp(mstatus, "none") != 0) {
-			ml_meeting_archive(booking, "manual", "manual_override");
+			ml_meeting_archive(booking, ML_PLATFORM_MANUAL, "manual_override");
 			if ((rc = delete_replaced(tx, st, booking)) < 0)
 				goto done;
 		} else
-			json_object_set_new(m, "platform", json_string("manual"));
+			json_object_set_new(m, "platform", json_string(ML_PLATFORM_MANUAL));
 		m = json_object_get(booking, "meeting");
 		json_object_set_new(m, "join_url", json_string(c->join_url));
 		json_object_set_new(m, "host_url", json_string(c->host_url ? c->host_url : c->join_url));
@@ -193,7 +193,7 @@ int ml_booking_meeting_change(struct ml_tx *tx, struct ml_step *st, json_t *book
 		if (confirmed)
 			ml_meeting_move(m, ML_MEV_MADE_HERE);
 		json_array_append_new(events, json_pack("{s:s, s:{s:s}}", "type", "meeting.updated",
-							"data", "platform", "manual"));
+							"data", "platform", ML_PLATFORM_MANUAL));
 		break;
 	case ML_MEETING_RETRY:
 		if (!ml_meeting_next(mstatus, ML_MEV_RETRY)) {

@@ -21,6 +21,9 @@
 struct ml_platform_settings;
 struct ml_limiter;
 
+struct ml_provider_ops;
+#define ML_PIPELINE_LIMITS_MAX 16
+
 /* Settings of the pipeline (environment, read once) and its worker-thread state. */
 struct ml_pipeline {
 	long timeout_ms;        /* MEETLINK_PROVIDER_TIMEOUT_MS: one provider call, 30000 */
@@ -28,11 +31,15 @@ struct ml_pipeline {
 	int64_t defer_ms;       /* how long a job waits for a busy connection, 250 */
 	int conn_max_inflight;  /* MEETLINK_CONN_MAX_INFLIGHT: calls at once per connection
 	                         * for platforms without their own limit, 0 = no limit */
-	double zoom_qps;        /* MEETLINK_ZOOM_QPS: Zoom calls per second per connection, 10 */
-	int teams_max_inflight; /* MEETLINK_TEAMS_MAX_INFLIGHT: per mailbox, 4 */
+	/* Per-platform limits from the configuration (a driver's remote info names the
+	 * variables, e.g. calls per second per connection): a positive value wins. */
+	struct ml_pipeline_limit {
+		const struct ml_provider_ops *ops;
+		int max_inflight;
+		double qps;
+	} limits[ML_PIPELINE_LIMITS_MAX];
+	int nlimits;
 	int64_t reconcile_delay_ms; /* MEETLINK_RECONCILE_DELAY_MS: 2 x timeout + 1 s */
-	char *zoom_webhook_secret;  /* MEETLINK_ZOOM_WEBHOOK_SECRET (the sandbox's by default
-	                             * with MEETLINK_SANDBOX_URL); NULL: /webhooks/zoom is off */
 	struct ml_limiter *limiter; /* worker thread only */
 };
 

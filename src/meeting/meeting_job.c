@@ -315,6 +315,9 @@ static CURL *make_easy(struct ml_job_run *run, struct mjob *mj)
 	 * headers of its own: such a call is never made. */
 	if ((h->authorization &&
 	     ml_outhdr_append(&mj->headers, "Authorization", h->authorization) < 0) ||
+	    (h->header_name &&
+	     ml_outhdr_append(&mj->headers, h->header_name, h->header_value ? h->header_value : "") <
+	         0) ||
 	    (h->content_type && ml_outhdr_append(&mj->headers, "Content-Type", h->content_type) < 0) ||
 	    ml_outhdr_append(&mj->headers, "Accept", "application/json") < 0 ||
 	    ml_outhdr_append(&mj->headers, "Expect", "") < 0) {
@@ -482,10 +485,13 @@ static void mj_start(struct ml_job_run *run)
 	struct ml_pipeline *p = pipe_of(run);
 	int max = ri ? ri->max_inflight_per_conn : 0;
 	double qps = ri ? ri->qps_per_conn : 0;
-	if (strcmp(mj->ops->name, "teams") == 0 && p->teams_max_inflight > 0)
-		max = p->teams_max_inflight;
-	if (strcmp(mj->ops->name, "zoom") == 0 && p->zoom_qps > 0)
-		qps = p->zoom_qps;
+	for (int i = 0; i < p->nlimits; i++)
+		if (p->limits[i].ops == mj->ops) {
+			if (p->limits[i].max_inflight > 0)
+				max = p->limits[i].max_inflight;
+			if (p->limits[i].qps > 0)
+				qps = p->limits[i].qps;
+		}
 	if (max <= 0)
 		max = p->conn_max_inflight;
 	int64_t wait = ml_limiter_take(p->limiter, mj->tok.conn_id, max, qps, ml_mono_ms());
@@ -593,23 +599,43 @@ static int env_num(const char *name, double def, double lo, double hi, double *o
 	return 0;
 }
 
+/* The per-platform limits a driver lets the configuration override (its remote info's
+ * max_inflight_setting, qps_setting), read once. */
+static int limits_load(struct ml_pipeline *p)
+{
+	for (const struct ml_provider_ops *const *o = ml_provider_all(); *o; o++) {
+		const struct ml_remote_info *ri = (*o)->abi >= 2 ? (*o)->remote : NULL;
+		double m = 0, q = 0;
+		int rc;
+		if (!ri || (*o)->abi < 3 || (!ri->max_inflight_setting && !ri->qps_setting))
+			continue;
+		if (p->nlimits == ML_PIPELINE_LIMITS_MAX)
+			break;
+		if ((ri->max_inflight_setting &&
+		     (rc = env_num(ri->max_inflight_setting, ri->max_inflight_per_conn, 0, 10000,
+		                   &m)) < 0) ||
+		    (ri->qps_setting &&
+		     (rc = env_num(ri->qps_setting, ri->qps_per_conn, 0, 10000, &q)) < 0))
+			return rc;
+		p->limits[p->nlimits++] = (struct ml_pipeline_limit){*o, (int)m, q};
+	}
+	return 0;
+}
+
 int ml_pipeline_new(struct ml_pipeline **out)
 {
 	struct ml_pipeline *p = ml_calloc(1, sizeof *p);
-	double t = 0, a = 0, z = 0, tm = 0, cm = 0;
+	double t = 0, a = 0, cm = 0;
 	int rc;
 	if ((rc = env_num("MEETLINK_PROVIDER_TIMEOUT_MS", 30000, 100, 600000, &t)) < 0 ||
 	    (rc = env_num("MEETLINK_MEETING_MAX_ATTEMPTS", 8, 1, 100, &a)) < 0 ||
-	    (rc = env_num("MEETLINK_ZOOM_QPS", 10, 0, 10000, &z)) < 0 ||
-	    (rc = env_num("MEETLINK_TEAMS_MAX_INFLIGHT", 4, 0, 10000, &tm)) < 0 ||
-	    (rc = env_num("MEETLINK_CONN_MAX_INFLIGHT", 0, 0, 100000, &cm)) < 0) {
+	    (rc = env_num("MEETLINK_CONN_MAX_INFLIGHT", 0, 0, 100000, &cm)) < 0 ||
+	    (rc = limits_load(p)) < 0) {
 		free(p);
 		return rc;
 	}
 	p->timeout_ms = (long)t;
 	p->max_attempts = (int)a;
-	p->zoom_qps = z;
-	p->teams_max_inflight = (int)tm;
 	p->conn_max_inflight = (int)cm;
 	p->defer_ms = 250;
 	double rd = 0;
@@ -618,11 +644,6 @@ int ml_pipeline_new(struct ml_pipeline **out)
 		return rc;
 	}
 	p->reconcile_delay_ms = (int64_t)rd;
-	const char *zs = getenv("MEETLINK_ZOOM_WEBHOOK_SECRET");
-	if (zs && *zs)
-		p->zoom_webhook_secret = ml_strdup(zs);
-	else if (getenv("MEETLINK_SANDBOX_URL") && *getenv("MEETLINK_SANDBOX_URL"))
-		p->zoom_webhook_secret = ml_strdup("zoom-sandbox-webhook-secret");
 	p->limiter = ml_limiter_new();
 	*out = p;
 	return 0;
@@ -633,6 +654,5 @@ void ml_pipeline_free(struct ml_pipeline *p)
 	if (!p)
 		return;
 	ml_limiter_free(p->limiter);
-	free(p->zoom_webhook_secret);
 	free(p);
 }

@@ -181,8 +181,8 @@ static int ready(struct oc *o)
 	    (rc = enqueue_reconcile(o, out->external_id)) < 0)
 		return rc;
 	/* Which booking a provider id belongs to, for providers whose webhooks report meetings
-	 * deleted on their side (Zoom). */
-	if (out->external_id && strcmp(o->platform, "zoom") == 0 &&
+	 * deleted on their side (a driver with ops->inbound). */
+	if (out->external_id && ML_PROVIDER_HAS(mj->ops, inbound) &&
 	    (rc = ml_tx_provider_meeting_put(o->tx, o->platform, out->external_id,
 	                                     o->run->job.org_id, str(o->booking, "id"),
 	                                     str(o->m, "id"))) < 0)

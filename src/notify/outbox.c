@@ -76,7 +76,7 @@ const char *ml_notify_email_plan(json_t *booking, json_t *events)
 		json_t *d = json_object_get(e, "data");
 		json_t *same = json_object_get(d, "same_link");
 		/* A new link (manual override, a platform that could not keep it) is news. */
-		if (json_is_false(same) || (!same && eq(str(d, "platform"), "manual")))
+		if (json_is_false(same) || (!same && eq(str(d, "platform"), ML_PLATFORM_MANUAL)))
 			return "update";
 	}
 	return NULL;

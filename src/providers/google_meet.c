@@ -305,6 +305,43 @@ done:
 	return ml_pstep_end(out, rc, body);
 }
 
+/* --- connecting an account --- */
+
+static int gm_endpoints(const struct ml_endpoint_env *env, struct ml_endpoints *out)
+{
+	const char *sb = env->sandbox;
+	if (sb) {
+		out->authorize_url = ml_asprintf("%s/google/o/oauth2/v2/auth", sb);
+		out->token_url = ml_asprintf("%s/google/token", sb);
+		out->revoke_url = ml_asprintf("%s/google/revoke", sb);
+		out->account_url = ml_asprintf("%s/google/v1/userinfo", sb);
+		out->api_base = ml_asprintf("%s/google", sb);
+		return 0;
+	}
+	out->authorize_url = ml_strdup("https://accounts.google.com/o/oauth2/v2/auth");
+	out->token_url = ml_strdup("https://oauth2.googleapis.com/token");
+	out->revoke_url = ml_strdup("https://oauth2.googleapis.com/revoke");
+	out->account_url = ml_strdup("https://openidconnect.googleapis.com/v1/userinfo");
+	out->api_base = ml_strdup("https://www.googleapis.com");
+	return 0;
+}
+
+/* A refresh token, and again on a reconnect (Google gives one on first consent only unless
+ * asked). */
+static const char *const gm_authorize_params[] = {
+    "access_type", "offline", "prompt", "consent", "include_granted_scopes", "true", NULL,
+};
+
+/* The smallest scopes that work: calendar.events, + openid email to record the account. */
+static const struct ml_oauth_info gm_oauth = {
+    .env = "GOOGLE",
+    .sandbox_client_id = "meetlink-sandbox.apps.googleusercontent.com",
+    .sandbox_client_secret = "GOCSPX-sandbox-secret",
+    .scopes = "openid email https://www.googleapis.com/auth/calendar.events",
+    .flags = ML_OAUTH_REVOKE_PUBLIC,
+    .authorize_params = gm_authorize_params,
+};
+
 static const struct ml_remote_info info = {
     .max_inflight_per_conn = 0, /* Google limits by quota, answered as 403/429: honoured */
     .qps_per_conn = 0,
@@ -317,4 +354,6 @@ const struct ml_provider_ops ml_provider_google_meet = {
     .caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
     .remote_step = gm_step,
     .remote = &info,
+    .endpoints = gm_endpoints,
+    .oauth = &gm_oauth,
 };

@@ -2,6 +2,7 @@
  * every participant carries an RS256 JWT (header kid "<appId>/<key id>") minted when they ask
  * for their link, not eagerly: RSA signatures cost ~1 ms each (STACK.md).
  */
+#include "core/error.h"
 #include "core/jwt.h"
 #include "core/mem.h"
 #include "providers/provider.h"
@@ -123,6 +124,63 @@ static int jaas_participant_url(const struct ml_provider_ctx *cx, const struct m
 	return 0;
 }
 
+/* Services may use JaaS once the server has its key (MEETLINK_JAAS_*). */
+static int jaas_ready(const struct ml_provider_ctx *cx, struct ml_perr *err)
+{
+	if (cx->settings && cx->settings->jaas_key)
+		return 0;
+	return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
+	                   "JaaS needs MEETLINK_JAAS_APP_ID, MEETLINK_JAAS_KEY_ID and "
+	                   "MEETLINK_JAAS_PRIVATE_KEY_FILE on the server.");
+}
+
+/* No JaaS API takes a key pair: check that it signs, and that the kid names the app. */
+static int jaas_check(const struct ml_provider_ctx *cx, const struct ml_pcreds *cr,
+                      json_t *config, json_t *secret, const struct ml_presp *resp,
+                      struct ml_pstep *out, struct ml_perr *err)
+{
+	const char *app_id = json_string_value(json_object_get(config, "app_id"));
+	const char *kid = json_string_value(json_object_get(config, "key_id"));
+	const char *pem = json_string_value(json_object_get(secret, "private_key"));
+	size_t n = strlen(app_id);
+	out->kind = ML_PSTEP_FAIL;
+	if (strncmp(kid, app_id, n) != 0 || kid[n] != '/' || !kid[n + 1]) {
+		ml_error_set(ML_EINVAL, "invalid_field", "key_id",
+		             "key_id must be \"<app_id>/<key id>\" for this app_id.");
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "invalid_field", "key_id");
+	}
+	struct ml_jwt_key *key = NULL;
+	if (ml_jwt_key_rs256_pem(&key, pem, strlen(pem)) < 0) {
+		ml_error_set(ML_EINVAL, "invalid_field", "private_key",
+		             "private_key must be an RSA private key (PEM, 2048 bits or more).");
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "invalid_field", "private_key");
+	}
+	char *tok = NULL;
+	json_t *claims = json_pack("{s:s, s:s, s:s}", "aud", "jitsi", "iss", "chat", "sub", app_id);
+	int rc = ml_jwt_sign(&tok, key, kid, NULL, claims);
+	json_decref(claims);
+	free(tok);
+	ml_jwt_key_free(key);
+	if (rc < 0) {
+		ml_error_set(ML_EINVAL, "invalid_field", "private_key",
+		             "private_key cannot sign a token.");
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "invalid_field", "private_key");
+	}
+	out->kind = ML_PSTEP_DONE;
+	return 0;
+}
+
+static const char *const jaas_cred_config[] = {"app_id", "key_id", NULL};
+static const char *const jaas_cred_secrets[] = {"private_key", NULL};
+
+static const struct ml_cred_info jaas_creds = {
+    .kind = "jaas",
+    .config = jaas_cred_config,
+    .secrets = jaas_cred_secrets,
+    .secret_max = 16384,
+    .check = jaas_check,
+};
+
 const struct ml_provider_ops ml_provider_jaas = {
     .abi = ML_PROVIDER_ABI,
     .name = "jaas",
@@ -132,4 +190,6 @@ const struct ml_provider_ops ml_provider_jaas = {
     .meeting_update = jaas_update,
     .meeting_delete = ml_room_delete,
     .participant_url = jaas_participant_url,
+    .creds = &jaas_creds,
+    .ready = jaas_ready,
 };

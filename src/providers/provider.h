@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 1: local drivers. 2: remote (sans-IO) drivers: `remote_step`, `remote` below. */
-#define ML_PROVIDER_ABI 2
+/* 1: local drivers. 2: remote (sans-IO) drivers: `remote_step`, `remote` below.
+ * 3: connections and inbound webhooks: `endpoints`, `oauth`, `creds`, `inbound`, `ready`. */
+#define ML_PROVIDER_ABI 3
 
 struct ml_jwt_key; /* core/jwt.h */
 
@@ -67,6 +68,8 @@ struct ml_platform_settings {
 };
 
 struct ml_pcreds;
+struct ml_endpoint_env;
+struct ml_endpoints;
 
 struct ml_provider_ctx {
 	const struct ml_platform_settings *settings;
@@ -165,6 +168,9 @@ struct ml_phttp {
 	bool not_idempotent;     /* repeating it could duplicate (Zoom's create): never send it
 				  * on a reused connection, which HTTP clients silently resend on
 				  * when the server closed it (libcurl does, for any method) */
+	/* abi >= 3 */
+	const char *header_name; /* one more header (an API key header), or NULL */
+	char *header_value;      /* its value: a secret, never logged; ml_pstep_clear wipes it */
 };
 
 /* How a request ended. */
@@ -223,6 +229,121 @@ struct ml_remote_info {
 	int64_t open_lead_s;       /* ML_CAP_LAZY: open the room this long before the start */
 	bool reconcile;            /* no idempotency key: after a create that needed more than
 				    * one attempt, run ML_MOP_RECONCILE once late answers settled */
+	/* abi >= 3: configuration variables overriding the two limits above (a positive
+	 * value wins; NULL: not configurable). */
+	const char *max_inflight_setting;
+	const char *qps_setting;
+};
+
+/* --- Connections and inbound webhooks (abi >= 3) -------------------------------------------
+ *
+ * What the connect flow, the credentials API and the inbound webhooks need from a platform.
+ * All of it sans-IO, like remote_step: the core makes every request.
+ */
+
+/* What ops->endpoints may read. Borrowed for the call. */
+struct ml_endpoint_env {
+	const char *sandbox; /* the sandbox's base URL (no trailing slash), or NULL */
+	/* A configuration value by its variable name ("MEETLINK_TWILIO_URL"), NULL when unset. */
+	const char *(*setting)(const void *arg, const char *name);
+	const void *arg;
+};
+
+/* A platform's endpoints. Owned strings (ml_endpoints_clear); NULL where it has none. */
+struct ml_endpoints {
+	char *api_base;      /* the meetings API: "https://api.zoom.us" or "<sandbox>/zoom" */
+	char *authorize_url; /* OAuth: the browser's consent page */
+	char *token_url;     /* OAuth: code exchange, refresh, client credentials */
+	char *revoke_url;    /* OAuth: revocation, NULL when the provider has none */
+	char *account_url;   /* OAuth: the account's identity (GET with the access token) */
+};
+void ml_endpoints_clear(struct ml_endpoints *e);
+
+enum {
+	ML_OAUTH_BASIC_AUTH = 1u << 0,     /* client authentication by HTTP Basic */
+	ML_OAUTH_APP_SCOPES = 1u << 1,     /* scopes live on the app: none on the authorize URL */
+	ML_OAUTH_SCOPE_ON_TOKEN = 1u << 2, /* code exchange and refresh repeat the scope */
+	ML_OAUTH_REVOKE_PUBLIC = 1u << 3,  /* revocation takes no client authentication */
+};
+
+/* How a host connects an account (authorization code with PKCE S256). */
+struct ml_oauth_info {
+	/* Client credentials come from MEETLINK_<env>_CLIENT_ID and MEETLINK_<env>_CLIENT_SECRET;
+	 * with the sandbox, from the sandbox's seeded client unless configured. */
+	const char *env;
+	const char *sandbox_client_id, *sandbox_client_secret;
+	const char *scopes; /* space-separated, the smallest that work */
+	unsigned flags;     /* ML_OAUTH_* */
+	/* More authorize URL parameters: name, value, ..., NULL. May be NULL. */
+	const char *const *authorize_params;
+	/* The account's email out of the identity answer (caller frees), NULL when absent.
+	 * NULL member: the answer's "email". */
+	char *(*parse_account)(const char *body);
+};
+
+/* The token request an organization credential is exchanged for (Server-to-Server OAuth).
+ * Borrowed strings, valid while the credential is. */
+struct ml_token_grant {
+	const char *client_id, *client_secret;
+	const char *params[8]; /* form parameters: name, value, ..., NULL (grant_type first) */
+};
+
+/* An organization-level credential. */
+struct ml_cred_info {
+	const char *kind;              /* the stored kind ("zoom_s2s") */
+	const char *const *config;     /* non-secret fields, shown back */
+	const char *const *secrets;    /* encrypted, never shown */
+	size_t secret_max;             /* longest secret accepted */
+	/* A credential that is exchanged for access tokens at the token endpoint: fills `out`
+	 * from `cred` (config and secret members merged); 0, or ML_EINVAL when a member is
+	 * missing. NULL member: the credential is used as it is (API keys). */
+	int (*token_grant)(json_t *cred, struct ml_token_grant *out);
+	/* Checks a credential before it is saved (sans-IO, like remote_step): called with
+	 * resp == NULL, it answers DONE (checked locally) or HTTP (a request to make); called
+	 * again with the answer, DONE or FAIL. A refusal is PERMANENT invalid_credentials (or
+	 * invalid_field naming the field), a transient failure RETRY. NULL member with
+	 * token_grant: the token request is the check. */
+	int (*check)(const struct ml_provider_ctx *cx, const struct ml_pcreds *cr, json_t *config,
+		     json_t *secret, const struct ml_presp *resp, struct ml_pstep *out,
+		     struct ml_perr *err);
+};
+
+/* One webhook request from the provider. Borrowed. */
+struct ml_inbound_req {
+	const char *body;
+	size_t body_len;
+	const char *(*header)(const void *arg, const char *name); /* NULL when absent */
+	const void *arg;
+	int64_t now; /* Unix seconds */
+};
+
+enum ml_inbound_kind {
+	ML_INBOUND_IGNORE = 0,          /* verified, nothing for us (handled once all the same) */
+	ML_INBOUND_REPLY,               /* a challenge: answer `reply` (JSON), nothing else */
+	ML_INBOUND_MEETING_DELETED,     /* the meeting `external_id` was deleted at the provider */
+};
+
+/* A verified event, platform-neutral. */
+struct ml_inbound_event {
+	enum ml_inbound_kind kind;
+	char key[200];        /* the delivery's id (each event is handled once) */
+	char external_id[64]; /* the provider's meeting id */
+	json_t *reply;        /* REPLY: the answer's body (owned) */
+};
+
+/* The provider's webhooks: POST /webhooks/{platform}. */
+struct ml_inbound_info {
+	/* The signing secret: this configuration variable, else with the sandbox this value;
+	 * neither: the endpoint is off. */
+	const char *secret_setting;
+	const char *sandbox_secret;
+	/* 0 when the request is authentic and fresh; else ML_EAUTH with ml_error_set() (code
+	 * invalid_signature or stale_request). */
+	int (*verify)(const char *secret, const struct ml_inbound_req *r);
+	/* A verified request's event; ML_EINVAL (ml_error_set, naming the field) when
+	 * malformed. */
+	int (*parse)(const char *secret, const struct ml_inbound_req *r, json_t *body,
+		     struct ml_inbound_event *out);
 };
 
 struct ml_provider_ops {
@@ -247,7 +368,20 @@ struct ml_provider_ops {
 			   json_t *state, const struct ml_presp *resp, struct ml_pstep *out,
 			   struct ml_perr *err);
 	const struct ml_remote_info *remote;
+	/* abi >= 3: everything else platform-specific the core needs, each optional (NULL
+	 * when the platform lacks it; the core checks the pointer, never the name). */
+	/* Where the platform's HTTP endpoints are (the provider's, or the sandbox's). */
+	int (*endpoints)(const struct ml_endpoint_env *env, struct ml_endpoints *out);
+	const struct ml_oauth_info *oauth;     /* ML_CAP_OAUTH: a host connects an account */
+	const struct ml_cred_info *creds;      /* ML_CAP_ORG_CREDS: organization credentials */
+	const struct ml_inbound_info *inbound; /* the provider's webhooks to us */
+	/* 0 when services may use the platform with this server's settings; else a negative
+	 * code with `err` (PERMANENT platform_not_configured) saying what is missing. */
+	int (*ready)(const struct ml_provider_ctx *cx, struct ml_perr *err);
 };
+
+/* The platform the core itself stands for: a link typed by hand (override, fallback). */
+#define ML_PLATFORM_MANUAL "manual"
 
 /* The registered driver called `name`, or NULL. */
 const struct ml_provider_ops *ml_provider_find(const char *name);
@@ -255,6 +389,13 @@ const struct ml_provider_ops *ml_provider_find(const char *name);
 const struct ml_provider_ops *const *ml_provider_all(void);
 /* True for every platform name the API accepts, registered driver or not yet. */
 bool ml_platform_known(const char *name);
+/* The names ml_platform_known() accepts, NULL-terminated (for messages). */
+const char *const *ml_platform_names(void);
+/* Adds a driver after the static table (test builds: tests/fake/). Call before any thread
+ * starts; `ops` must outlive the process. ML_ECONFLICT when the name is taken. */
+int ml_provider_register(const struct ml_provider_ops *ops);
+/* The member `m` of ops when its abi has it: ML_PROVIDER_HAS(ops, ready). */
+#define ML_PROVIDER_HAS(ops, m) ((ops) && (ops)->abi >= 3 && (ops)->m)
 
 /* Fills `err` (code and message truncated to fit) and returns the negative ML_E* code for the
  * kind: RETRY -> ML_EUNAVAIL, REAUTH -> ML_EAUTH, PERMANENT -> ML_EINTERNAL,

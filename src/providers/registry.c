@@ -4,6 +4,7 @@
 #include "core/utf8.h"
 #include "providers/provider.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ extern const struct ml_provider_ops ml_provider_google_meet;
 extern const struct ml_provider_ops ml_provider_zoom;
 extern const struct ml_provider_ops ml_provider_teams;
 extern const struct ml_provider_ops ml_provider_twilio;
+extern const struct ml_provider_ops ml_provider_meetingbaas;
 
 static const struct ml_provider_ops *const registry[] = {
     &ml_provider_jitsi,
@@ -25,8 +27,14 @@ static const struct ml_provider_ops *const registry[] = {
     &ml_provider_zoom,
     &ml_provider_teams,
     &ml_provider_twilio,
+    &ml_provider_meetingbaas,
     NULL,
 };
+
+/* Drivers added at start by test builds (ml_provider_register), after the table. */
+#define EXTRA_MAX 8
+static const struct ml_provider_ops *all[sizeof registry / sizeof *registry + EXTRA_MAX];
+static size_t n_extra;
 
 /* Every platform the API accepts; those without a driver yet fail at meeting time with
  * platform_not_available rather than at validation time. */
@@ -34,19 +42,52 @@ static const char *const known[] = {
     "jitsi", "jaas", "google_meet", "zoom", "teams", "twilio", "manual", NULL,
 };
 
-const struct ml_provider_ops *ml_provider_find(const char *name)
+static const char *names_buf[sizeof known / sizeof *known + EXTRA_MAX];
+
+static void names_init(void)
 {
-	if (!name)
-		return NULL;
-	for (size_t i = 0; registry[i]; i++)
-		if (strcmp(registry[i]->name, name) == 0)
-			return registry[i];
-	return NULL;
+	size_t n = 0;
+	for (size_t i = 0; known[i]; i++)
+		names_buf[n++] = known[i];
+	for (size_t i = 0; i < n_extra; i++)
+		names_buf[n++] = all[sizeof registry / sizeof *registry - 1 + i]->name;
+	names_buf[n] = NULL;
 }
 
 const struct ml_provider_ops *const *ml_provider_all(void)
 {
-	return registry;
+	return n_extra ? all : registry;
+}
+
+const struct ml_provider_ops *ml_provider_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (const struct ml_provider_ops *const *p = ml_provider_all(); *p; p++)
+		if (strcmp((*p)->name, name) == 0)
+			return *p;
+	return NULL;
+}
+
+int ml_provider_register(const struct ml_provider_ops *ops)
+{
+	size_t n = sizeof registry / sizeof *registry - 1;
+	if (ml_provider_find(ops->name))
+		return ml_error_set(ML_ECONFLICT, "conflict", NULL, "%s is registered already.",
+				    ops->name);
+	if (n_extra == EXTRA_MAX)
+		return ml_error_set(ML_EINVAL, "invalid_config", NULL, "Too many extra drivers.");
+	if (!n_extra)
+		memcpy(all, registry, n * sizeof *registry);
+	all[n + n_extra++] = ops;
+	return 0;
+}
+
+const char *const *ml_platform_names(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, names_init);
+	return names_buf;
 }
 
 bool ml_platform_known(const char *name)
@@ -56,7 +97,23 @@ bool ml_platform_known(const char *name)
 	for (size_t i = 0; known[i]; i++)
 		if (strcmp(known[i], name) == 0)
 			return true;
+	/* A registered extra driver is known by being there. */
+	for (size_t i = 0; i < n_extra; i++)
+		if (strcmp(all[sizeof registry / sizeof *registry - 1 + i]->name, name) == 0)
+			return true;
 	return false;
+}
+
+void ml_endpoints_clear(struct ml_endpoints *e)
+{
+	if (!e)
+		return;
+	free(e->api_base);
+	free(e->authorize_url);
+	free(e->token_url);
+	free(e->revoke_url);
+	free(e->account_url);
+	memset(e, 0, sizeof *e);
 }
 
 void ml_meeting_clear(struct ml_meeting *m)

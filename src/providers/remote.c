@@ -19,8 +19,23 @@ void ml_pstep_clear(struct ml_pstep *s)
 		memset(s->http.authorization, 0, strlen(s->http.authorization));
 		free(s->http.authorization);
 	}
+	if (s->http.header_value) {
+		memset(s->http.header_value, 0, strlen(s->http.header_value));
+		free(s->http.header_value);
+	}
 	ml_meeting_clear(&s->meeting);
 	memset(s, 0, sizeof *s);
+}
+
+char *ml_endpoint_base(const struct ml_endpoint_env *env, const char *setting,
+		       const char *sandbox_path, const char *real)
+{
+	const char *v = setting && env->setting ? env->setting(env->arg, setting) : NULL;
+	if (v && *v)
+		return ml_strdup(v);
+	if (env->sandbox)
+		return ml_asprintf("%s%s", env->sandbox, sandbox_path);
+	return real ? ml_strdup(real) : NULL;
 }
 
 void ml_pstep_http(struct ml_pstep *s, const char *method, char *url_owned, char *body_owned,

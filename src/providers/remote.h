@@ -17,6 +17,12 @@ int ml_provider_key(char *out, size_t cap, const struct ml_platform_settings *s,
                     const struct ml_meeting_req *req, const char *purpose, const char *alphabet,
                     size_t len);
 
+/* ops->endpoints helpers. The base every endpoint of a platform hangs from: the override
+ * `setting` when configured (a regional endpoint, a local stub), else the sandbox's
+ * `sandbox_path` ("<sandbox>/zoom") with the sandbox, else `real` (NULL: none). Owned. */
+char *ml_endpoint_base(const struct ml_endpoint_env *env, const char *setting,
+		       const char *sandbox_path, const char *real);
+
 /* The answer's body as JSON (new reference) or NULL. */
 json_t *ml_presp_json(const struct ml_presp *r);
 /* A string member or NULL. */

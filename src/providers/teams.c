@@ -7,6 +7,7 @@
  * finished) asks createOrGet for the id first, then deletes it. Graph allows 4 concurrent
  * requests per mailbox: remote.max_inflight_per_conn keeps us within it.
  */
+#include "core/json_in.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "core/url.h"
@@ -136,9 +137,71 @@ done:
 	return ml_pstep_end(out, rc, body);
 }
 
+/* --- connecting an account --- */
+
+static const char *setting(const struct ml_endpoint_env *env, const char *name)
+{
+	const char *v = env->setting ? env->setting(env->arg, name) : NULL;
+	return v && *v ? v : NULL;
+}
+
+static int teams_endpoints(const struct ml_endpoint_env *env, struct ml_endpoints *out)
+{
+	const char *tenant = setting(env, "MEETLINK_MICROSOFT_TENANT");
+	const char *sb = env->sandbox;
+	if (!tenant)
+		tenant = "common";
+	if (sb) {
+		out->authorize_url =
+		    ml_asprintf("%s/microsoft/%s/oauth2/v2.0/authorize", sb, tenant);
+		out->token_url = ml_asprintf("%s/microsoft/%s/oauth2/v2.0/token", sb, tenant);
+		out->account_url = ml_asprintf("%s/microsoft/v1.0/me", sb);
+		out->api_base = ml_asprintf("%s/microsoft", sb);
+		return 0;
+	}
+	out->authorize_url =
+	    ml_asprintf("https://login.microsoftonline.com/%s/oauth2/v2.0/authorize", tenant);
+	out->token_url =
+	    ml_asprintf("https://login.microsoftonline.com/%s/oauth2/v2.0/token", tenant);
+	/* No revocation endpoint for a single grant: the user removes the app themselves. */
+	out->account_url = ml_strdup("https://graph.microsoft.com/v1.0/me");
+	out->api_base = ml_strdup("https://graph.microsoft.com");
+	return 0;
+}
+
+/* Graph's /me: "mail", or the sign-in name when the mailbox has no address. */
+static char *teams_parse_account(const char *body)
+{
+	json_t *j = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
+	const char *email = json_string_value(json_object_get(j, "mail"));
+	char *out = NULL;
+	if (!email)
+		email = json_string_value(json_object_get(j, "userPrincipalName"));
+	if (email && *email && strlen(email) < 320)
+		out = ml_strdup(email);
+	json_decref(j);
+	return out;
+}
+
+static const char *const teams_authorize_params[] = {
+    "response_mode", "query", "prompt", "select_account", NULL,
+};
+
+/* OnlineMeetings and Calendars, offline_access for a refresh token, User.Read for /me. */
+static const struct ml_oauth_info teams_oauth = {
+    .env = "MICROSOFT",
+    .sandbox_client_id = "11111111-2222-3333-4444-555555555555",
+    .sandbox_client_secret = "sandbox~microsoft~secret",
+    .scopes = "offline_access User.Read OnlineMeetings.ReadWrite Calendars.ReadWrite",
+    .flags = ML_OAUTH_SCOPE_ON_TOKEN,
+    .authorize_params = teams_authorize_params,
+    .parse_account = teams_parse_account,
+};
+
 static const struct ml_remote_info info = {
     .max_inflight_per_conn = 4, /* Graph: 4 concurrent requests per mailbox */
     .qps_per_conn = 0,
+    .max_inflight_setting = "MEETLINK_TEAMS_MAX_INFLIGHT",
 };
 
 const struct ml_provider_ops ml_provider_teams = {
@@ -148,4 +211,6 @@ const struct ml_provider_ops ml_provider_teams = {
     .caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
     .remote_step = teams_step,
     .remote = &info,
+    .endpoints = teams_endpoints,
+    .oauth = &teams_oauth,
 };

@@ -212,6 +212,56 @@ done:
 	return ml_pstep_end(out, rc, body);
 }
 
+/* --- the organization credential --- */
+
+static int tw_endpoints(const struct ml_endpoint_env *env, struct ml_endpoints *out)
+{
+	out->api_base = ml_endpoint_base(env, "MEETLINK_TWILIO_URL", "/twilio",
+	                                 "https://video.twilio.com");
+	return 0;
+}
+
+/* A key pair is checked by listing one room with it. */
+static int tw_check(const struct ml_provider_ctx *cx, const struct ml_pcreds *cr,
+                    json_t *config, json_t *secret, const struct ml_presp *resp,
+                    struct ml_pstep *out, struct ml_perr *err)
+{
+	if (!resp) {
+		const char *sid = json_string_value(json_object_get(config, "api_key_sid"));
+		const char *sec = json_string_value(json_object_get(secret, "api_key_secret"));
+		char *pair = ml_asprintf("%s:%s", sid ? sid : "", sec ? sec : "");
+		char *b64 = ml_base64_encode(pair, strlen(pair));
+		memset(pair, 0, strlen(pair));
+		free(pair);
+		ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms?PageSize=1", cr->api_base), NULL,
+		              NULL, ml_asprintf("Basic %s", b64));
+		memset(b64, 0, strlen(b64));
+		free(b64);
+		return 0;
+	}
+	if (resp->transport == ML_PT_OK && resp->status >= 200 && resp->status < 300) {
+		out->kind = ML_PSTEP_DONE;
+		return 0;
+	}
+	out->kind = ML_PSTEP_FAIL;
+	if (resp->transport == ML_PT_OK && (resp->status == 401 || resp->status == 403))
+		return ml_perr_set(err, ML_PERR_PERMANENT, (int)resp->status,
+		                   "invalid_credentials", "refused");
+	return ml_perr_set(err, ML_PERR_RETRY, (int)resp->status, "provider_unavailable",
+	                   "unavailable");
+}
+
+static const char *const tw_cred_config[] = {"account_sid", "api_key_sid", NULL};
+static const char *const tw_cred_secrets[] = {"api_key_secret", NULL};
+
+static const struct ml_cred_info tw_creds = {
+    .kind = "twilio",
+    .config = tw_cred_config,
+    .secrets = tw_cred_secrets,
+    .secret_max = 256,
+    .check = tw_check,
+};
+
 static const struct ml_remote_info info = {
     .max_inflight_per_conn = 0,
     .qps_per_conn = 0,
@@ -228,4 +278,6 @@ const struct ml_provider_ops ml_provider_twilio = {
     .participant_url = tw_participant_url,
     .remote_step = tw_step,
     .remote = &info,
+    .endpoints = tw_endpoints,
+    .creds = &tw_creds,
 };

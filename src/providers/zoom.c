@@ -9,6 +9,8 @@
  * Update: PATCH (same meeting, same link). Delete: DELETE; 404/410 mean already gone; a delete
  * without a known id (its create never finished) looks the marker up first.
  */
+#include "core/crypto.h"
+#include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "core/url.h"
@@ -301,10 +303,149 @@ done:
 	return ml_pstep_end(out, rc, body);
 }
 
+/* --- connecting an account, the organization credential, webhooks --- */
+
+static int zoom_endpoints(const struct ml_endpoint_env *env, struct ml_endpoints *out)
+{
+	const char *sb = env->sandbox;
+	if (sb) {
+		out->authorize_url = ml_asprintf("%s/zoom/oauth/authorize", sb);
+		out->token_url = ml_asprintf("%s/zoom/oauth/token", sb);
+		out->revoke_url = ml_asprintf("%s/zoom/oauth/revoke", sb);
+		out->account_url = ml_asprintf("%s/zoom/v2/users/me", sb);
+		out->api_base = ml_asprintf("%s/zoom", sb);
+		return 0;
+	}
+	out->authorize_url = ml_strdup("https://zoom.us/oauth/authorize");
+	out->token_url = ml_strdup("https://zoom.us/oauth/token");
+	out->revoke_url = ml_strdup("https://zoom.us/oauth/revoke");
+	out->account_url = ml_strdup("https://api.zoom.us/v2/users/me");
+	out->api_base = ml_strdup("https://api.zoom.us");
+	return 0;
+}
+
+/* Zoom's scopes live on the app (meeting write, user read for the email), not the request. */
+static const struct ml_oauth_info zoom_oauth = {
+    .env = "ZOOM",
+    .sandbox_client_id = "zoom-sandbox-client-id",
+    .sandbox_client_secret = "zoom-sandbox-client-secret",
+    .scopes = "meeting:write:meeting user:read:user",
+    .flags = ML_OAUTH_BASIC_AUTH | ML_OAUTH_APP_SCOPES,
+};
+
+/* Server-to-Server OAuth: a new access token for the account, no refresh token. */
+static int zoom_token_grant(json_t *cred, struct ml_token_grant *out)
+{
+	const char *acct = json_string_value(json_object_get(cred, "account_id"));
+	const char *cid = json_string_value(json_object_get(cred, "client_id"));
+	const char *sec = json_string_value(json_object_get(cred, "client_secret"));
+	if (!acct || !cid || !sec)
+		return ML_EINVAL;
+	*out = (struct ml_token_grant){
+	    .client_id = cid,
+	    .client_secret = sec,
+	    .params = {"grant_type", "account_credentials", "account_id", acct, NULL},
+	};
+	return 0;
+}
+
+static const char *const zoom_cred_config[] = {"account_id", "client_id", NULL};
+static const char *const zoom_cred_secrets[] = {"client_secret", NULL};
+
+static const struct ml_cred_info zoom_creds = {
+    .kind = "zoom_s2s",
+    .config = zoom_cred_config,
+    .secrets = zoom_cred_secrets,
+    .secret_max = 256,
+    .token_grant = zoom_token_grant,
+};
+
+#define REPLAY_WINDOW_S 300
+
+static void hmac_hex(const char *secret, const char *msg, size_t n, char out[65])
+{
+	uint8_t mac[32];
+	ml_hmac_sha256(secret, strlen(secret), msg, n, mac);
+	ml_hex_encode(mac, sizeof mac, out);
+}
+
+/* x-zm-signature = "v0=" + hex(HMAC-SHA256(secret, "v0:" + ts + ":" + body)) with ts =
+ * x-zm-request-timestamp, compared in constant time; a timestamp outside the replay window
+ * (5 minutes) is refused. */
+static int zoom_verify(const char *secret, const struct ml_inbound_req *r)
+{
+	const char *ts = r->header(r->arg, "x-zm-request-timestamp");
+	const char *sig = r->header(r->arg, "x-zm-signature");
+	char *end;
+	if (!ts || !sig)
+		return ml_error_set(ML_EAUTH, "invalid_signature", NULL,
+		                    "x-zm-signature and x-zm-request-timestamp are required.");
+	long long t = strtoll(ts, &end, 10);
+	if (*end || t <= 0 || llabs((long long)r->now - t) > REPLAY_WINDOW_S)
+		return ml_error_set(ML_EAUTH, "stale_request", NULL,
+		                    "The request timestamp is outside the replay window.");
+	struct ml_buf msg = {0};
+	ml_buf_printf(&msg, "v0:%s:", ts);
+	ml_buf_append(&msg, r->body, r->body_len);
+	char hex[65], want[70];
+	hmac_hex(secret, msg.data, msg.len, hex);
+	ml_buf_free(&msg);
+	snprintf(want, sizeof want, "v0=%s", hex);
+	if (!ml_ct_equal(want, strlen(want), sig, strlen(sig)))
+		return ml_error_set(ML_EAUTH, "invalid_signature", NULL,
+		                    "The signature does not match.");
+	return 0;
+}
+
+/* endpoint.url_validation is answered with the challenge; meeting.deleted names the meeting;
+ * the delivery is identified by x-zm-trackingid, or a digest of the signed body. */
+static int zoom_parse(const char *secret, const struct ml_inbound_req *r, json_t *body,
+                      struct ml_inbound_event *out)
+{
+	const char *type = json_string_value(json_object_get(body, "event"));
+	json_t *payload = json_object_get(body, "payload");
+	if (!type)
+		return ml_error_set(ML_EINVAL, "invalid_field", "event", "event is required.");
+	if (strcmp(type, "endpoint.url_validation") == 0) {
+		const char *plain = json_string_value(json_object_get(payload, "plainToken"));
+		char hex[65];
+		if (!plain)
+			return ml_error_set(ML_EINVAL, "invalid_field", "payload.plainToken",
+			                    "payload.plainToken is required.");
+		hmac_hex(secret, plain, strlen(plain), hex);
+		out->kind = ML_INBOUND_REPLY;
+		out->reply = json_pack("{s:s, s:s}", "plainToken", plain, "encryptedToken", hex);
+		return 0;
+	}
+	json_t *id = json_object_get(json_object_get(payload, "object"), "id");
+	if (json_is_integer(id))
+		snprintf(out->external_id, sizeof out->external_id, "%" JSON_INTEGER_FORMAT,
+		         json_integer_value(id));
+	else if (json_is_string(id))
+		snprintf(out->external_id, sizeof out->external_id, "%s", json_string_value(id));
+	const char *tracking = r->header(r->arg, "x-zm-trackingid");
+	if (tracking && *tracking && strlen(tracking) < sizeof out->key)
+		snprintf(out->key, sizeof out->key, "%s", tracking);
+	else
+		ml_sha256_hex(r->body, r->body_len, out->key);
+	out->kind = strcmp(type, "meeting.deleted") == 0 && out->external_id[0]
+	                ? ML_INBOUND_MEETING_DELETED
+	                : ML_INBOUND_IGNORE;
+	return 0;
+}
+
+static const struct ml_inbound_info zoom_inbound = {
+    .secret_setting = "MEETLINK_ZOOM_WEBHOOK_SECRET",
+    .sandbox_secret = "zoom-sandbox-webhook-secret",
+    .verify = zoom_verify,
+    .parse = zoom_parse,
+};
+
 static const struct ml_remote_info info = {
     .max_inflight_per_conn = 0,
     .qps_per_conn = 10, /* Zoom counts per account per second (MEETLINK_ZOOM_QPS) */
     .reconcile = true,
+    .qps_setting = "MEETLINK_ZOOM_QPS",
 };
 
 const struct ml_provider_ops ml_provider_zoom = {
@@ -314,4 +455,8 @@ const struct ml_provider_ops ml_provider_zoom = {
     .caps = ML_CAP_REMOTE | ML_CAP_OAUTH | ML_CAP_UPDATE | ML_CAP_DELETE,
     .remote_step = zoom_step,
     .remote = &info,
+    .endpoints = zoom_endpoints,
+    .oauth = &zoom_oauth,
+    .creds = &zoom_creds,
+    .inbound = &zoom_inbound,
 };

@@ -112,6 +112,33 @@ void ml_curl_loop_wake(struct ml_curl_loop *l)
 	(void)n; /* EAGAIN: the counter is already non-zero, a wakeup is pending anyway */
 }
 
+CURLcode ml_curl_loop_perform(CURL *easy)
+{
+	CURLM *multi = curl_multi_init();
+	struct ml_curl_loop *l = multi ? ml_curl_loop_new(multi) : NULL;
+	CURLcode cc = CURLE_FAILED_INIT;
+	bool done = false;
+	if (!l || curl_multi_add_handle(multi, easy) != CURLM_OK)
+		goto out;
+	/* The easy handle's own timeouts bound this loop. */
+	while (!done) {
+		CURLMsg *msg;
+		int left;
+		ml_curl_loop_run(l, 1000);
+		while ((msg = curl_multi_info_read(multi, &left)))
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
+				cc = msg->data.result;
+				done = true;
+			}
+	}
+	curl_multi_remove_handle(multi, easy);
+out:
+	if (multi)
+		curl_multi_cleanup(multi);
+	ml_curl_loop_free(l);
+	return cc;
+}
+
 void ml_curl_loop_run(struct ml_curl_loop *l, int max_wait_ms)
 {
 	int running;

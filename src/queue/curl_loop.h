@@ -30,3 +30,8 @@ void ml_curl_loop_wake(struct ml_curl_loop *l);
  * transfers it abandons at stop without letting curl write to them. NULL: none. */
 typedef void (*ml_curl_loop_sock_fn)(CURL *easy, curl_socket_t s, void *arg);
 void ml_curl_loop_on_socket(struct ml_curl_loop *l, ml_curl_loop_sock_fn fn, void *arg);
+
+/* Runs one transfer to its end on a loop of its own, on this thread: for tools without a
+ * worker (tests/tools). The daemon's calls go through the worker (ml_worker_http_wait).
+ * `easy` keeps its options and is not freed. Returns the transfer's result. */
+CURLcode ml_curl_loop_perform(CURL *easy);

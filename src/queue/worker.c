@@ -64,11 +64,29 @@ struct ml_worker {
 	bool o_queued;                /* a write is queued and has not taken them yet */
 	int o_writes;                 /* writes not yet done (ml_worker_stop waits for 0) */
 	pthread_cond_t o_cv;          /* o_writes went down */
+	/* Calls other threads wait on (ml_worker_http_wait), under x_mu: submitted (x_new),
+	 * then in flight among the transfers (http_ctx.wait) until done. */
+	pthread_mutex_t x_mu;
+	pthread_cond_t x_cv;          /* a call is done; a waiter left */
+	struct http_wait *x_new;
+	bool x_closed;                /* the loop has ended: no more calls */
+	int x_waiters;                /* threads in ml_worker_http_wait (ml_worker_stop waits) */
+};
+
+/* A call made for another thread; lives on that thread's stack. */
+struct http_wait {
+	CURL *easy;
+	bool done;
+	CURLcode code;
+	long status;
+	char *body;
+	struct http_wait *next;
 };
 
 /* Per easy handle: where the response goes. */
 struct http_ctx {
-	struct ml_job_run *run;
+	struct ml_job_run *run;       /* a job's call, or */
+	struct http_wait *wait;       /* another thread's (run NULL) */
 	CURL *easy;
 	struct ml_buf body, headers;
 	curl_socket_t sock;           /* the connection's socket while curl watches it */
@@ -115,11 +133,9 @@ char *ml_http_result_header(const struct ml_http_result *res, const char *name)
 	return NULL;
 }
 
-static struct http_ctx *transfer_new(struct ml_job_run *run, CURL *easy)
+static struct http_ctx *transfer_track(struct ml_worker *w, CURL *easy)
 {
-	struct ml_worker *w = run->worker;
 	struct http_ctx *h = ml_calloc(1, sizeof *h);
-	h->run = run;
 	h->easy = easy;
 	h->sock = CURL_SOCKET_BAD;
 	h->next = w->transfers;
@@ -132,6 +148,13 @@ static struct http_ctx *transfer_new(struct ml_job_run *run, CURL *easy)
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	return h;
+}
+
+static struct http_ctx *transfer_new(struct ml_job_run *run, CURL *easy)
+{
+	struct http_ctx *h = transfer_track(run->worker, easy);
+	h->run = run;
 	run->inflight_http++;
 	return h;
 }
@@ -184,6 +207,94 @@ static void transfer_free(struct ml_worker *w, struct http_ctx *h)
 	ml_buf_free(&h->body);
 	ml_buf_free(&h->headers);
 	free(h);
+}
+
+/* --- calls other threads wait on --- */
+
+/* Hands a call's end to the thread waiting on it. */
+static void wait_done(struct ml_worker *w, struct http_wait *x, CURLcode code, long status,
+		      const char *body)
+{
+	pthread_mutex_lock(&w->x_mu);
+	x->code = code;
+	x->status = status;
+	x->body = ml_strdup(body ? body : "");
+	x->done = true;
+	pthread_cond_broadcast(&w->x_cv);
+	pthread_mutex_unlock(&w->x_mu);
+}
+
+/* Curl thread: starts the calls submitted since the last turn. */
+static void start_waits(struct ml_worker *w)
+{
+	pthread_mutex_lock(&w->x_mu);
+	struct http_wait *x = w->x_new;
+	w->x_new = NULL;
+	pthread_mutex_unlock(&w->x_mu);
+	while (x) {
+		struct http_wait *next = x->next;
+		transfer_track(w, x->easy)->wait = x;
+		curl_multi_add_handle(w->multi, x->easy);
+		x = next;
+	}
+}
+
+/* Curl thread, as the loop ends (after the drain): no call waits for it any more. */
+static void close_waits(struct ml_worker *w)
+{
+	pthread_mutex_lock(&w->x_mu);
+	w->x_closed = true;
+	struct http_wait *x = w->x_new;
+	w->x_new = NULL;
+	pthread_mutex_unlock(&w->x_mu);
+	while (x) {
+		struct http_wait *next = x->next;
+		curl_easy_cleanup(x->easy);
+		wait_done(w, x, CURLE_ABORTED_BY_CALLBACK, 0, "");
+		x = next;
+	}
+	for (struct http_ctx *h = w->transfers, *next; h; h = next) {
+		next = h->next;
+		if (!h->wait)
+			continue;
+		struct http_wait *hw = h->wait;
+		if (h->sock != CURL_SOCKET_BAD)
+			shutdown(h->sock, SHUT_RDWR);
+		transfer_free(w, h);
+		wait_done(w, hw, CURLE_ABORTED_BY_CALLBACK, 0, "");
+	}
+}
+
+int ml_worker_http_wait(struct ml_worker *w, CURL *easy, long *status, char **body)
+{
+	struct http_wait x = {.easy = easy};
+	pthread_mutex_lock(&w->x_mu);
+	if (w->x_closed) {
+		pthread_mutex_unlock(&w->x_mu);
+		curl_easy_cleanup(easy);
+		*status = 0;
+		*body = ml_strdup("");
+		return ml_error_set(ML_EUNAVAIL, "provider_unavailable", NULL,
+				    "No call can be made: the worker is stopping.");
+	}
+	x.next = w->x_new;
+	w->x_new = &x;
+	w->x_waiters++;
+	pthread_mutex_unlock(&w->x_mu);
+	ml_curl_loop_wake(w->loop);
+	pthread_mutex_lock(&w->x_mu);
+	while (!x.done)
+		pthread_cond_wait(&w->x_cv, &w->x_mu);
+	w->x_waiters--;
+	pthread_cond_broadcast(&w->x_cv);
+	pthread_mutex_unlock(&w->x_mu);
+	*status = x.code == CURLE_OK ? x.status : 0;
+	*body = x.body;
+	if (x.code != CURLE_OK)
+		return ml_error_set(ML_EUNAVAIL, "provider_unavailable", NULL,
+				    "The provider could not be reached (%s).",
+				    curl_easy_strerror(x.code));
+	return 0;
 }
 
 void ml_job_run_finish(struct ml_job_run *run, const struct ml_job_finish *f, ml_tx_fn commit,
@@ -710,6 +821,11 @@ static void start_ready(struct ml_worker *w)
 static void transfer_done(struct ml_worker *w, struct http_ctx *h, struct ml_http_result *res)
 {
 	struct ml_job_run *run = h->run;
+	if (h->wait) {
+		wait_done(w, h->wait, res->code, res->status, res->body);
+		transfer_free(w, h);
+		return;
+	}
 	run->inflight_http--;
 	if (!run->finished) {
 		const struct ml_job_handler *hd = handler_for(w, run->job.kind);
@@ -764,8 +880,8 @@ static void abandon_overdue(struct ml_worker *w, int64_t now)
 	for (struct http_ctx *h = w->transfers, *next; h; h = next) {
 		next = h->next;
 		struct ml_job_run *run = h->run;
-		if (deadline_of(w, run) > now)
-			continue;
+		if (!run || deadline_of(w, run) > now)
+			continue; /* another thread's call ends by its own timeout */
 		if (h->aside) {
 			/* Cut on its own thread; it comes back as a timeout (complete_transfers). */
 			if (!h->cancelling)
@@ -844,6 +960,7 @@ static void *worker_main(void *arg)
 		 * waits for nothing else on this thread (starting the runs below took up to a
 		 * millisecond at 1,500 links/s). */
 		complete_transfers(w);
+		start_waits(w);
 		write_outcomes(w);
 		if (take_back(w, &full) >= 0) {
 			/* A full claim means more is due: claim again as soon as there is room for a
@@ -876,6 +993,7 @@ static void *worker_main(void *arg)
 		ml_curl_loop_run(w->loop, w->done_head ? 0 : (int)wait);
 	}
 	drain(w);
+	close_waits(w);
 	/* What finished is written; ml_worker_stop waits for it. */
 	write_outcomes(w);
 	return NULL;
@@ -919,6 +1037,8 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->o_cv, NULL);
+	pthread_mutex_init(&w->x_mu, NULL);
+	pthread_cond_init(&w->x_cv, NULL);
 	if (pthread_create(&w->committer, NULL, committer_main, w) != 0) {
 		ml_aside_stop(w->aside);
 		curl_multi_cleanup(w->multi);
@@ -960,6 +1080,11 @@ void ml_worker_stop(struct ml_worker *w)
 	atomic_store(&w->stop, true);
 	ml_curl_loop_wake(w->loop);
 	pthread_join(w->thread, NULL);
+	/* Every waiting thread has its answer (close_waits): let them leave before freeing. */
+	pthread_mutex_lock(&w->x_mu);
+	while (w->x_waiters > 0)
+		pthread_cond_wait(&w->x_cv, &w->x_mu);
+	pthread_mutex_unlock(&w->x_mu);
 	/* No job is handed over any more once this returns. */
 	ml_store_set_job_taker(w->cfg.store, NULL);
 	atomic_store(&w->taking, false);
@@ -1013,5 +1138,7 @@ void ml_worker_stop(struct ml_worker *w)
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	pthread_cond_destroy(&w->o_cv);
+	pthread_mutex_destroy(&w->x_mu);
+	pthread_cond_destroy(&w->x_cv);
 	free(w);
 }

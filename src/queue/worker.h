@@ -108,6 +108,12 @@ struct ml_worker_config {
 };
 
 int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg);
+/* From any thread but the worker's own (a request thread): makes `easy` (URL, options and
+ * timeouts set; taken over: the worker sets the write callbacks and frees it) on the worker's
+ * multi loop, with the jobs' calls, and waits for its end. 0 with *status (the HTTP status)
+ * and *body (the answer, "" when none; caller frees); ML_EUNAVAIL (ml_error_set) when no
+ * answer came back or the worker is stopping, *status 0 and *body "". */
+int ml_worker_http_wait(struct ml_worker *w, CURL *easy, long *status, char **body);
 /* Wakes the worker to look for jobs now (call after committing a change that enqueued or
  * requeued jobs). Nothing to do once the store hands jobs over to it (struct ml_job_taker). */
 void ml_worker_notify(struct ml_worker *w);

@@ -591,22 +591,22 @@ class OpenAPIConformance(unittest.TestCase):
                          "x-zm-signature": "v0=" + sig.hexdigest()}
 
         raw, h = signed({"event": "endpoint.url_validation", "payload": {"plainToken": "abc"}})
-        r = self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=200)
+        r = self.anon.post("/webhooks/{platform}", "/webhooks/zoom", raw=raw, headers=h, expect=200)
         want = hmac.new(secret, b"abc", hashlib.sha256).hexdigest()
         self.assertEqual(r.data["encryptedToken"], want)
         ev = {"event": "meeting.deleted", "event_ts": 1,
               "payload": {"account_id": "a", "object": {"id": 12345678901}}}
         raw, h = signed(ev)
-        r = self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=200)
+        r = self.anon.post("/webhooks/{platform}", "/webhooks/zoom", raw=raw, headers=h, expect=200)
         self.assertEqual((r.data["duplicate"], r.data["reported"]), (False, False))
-        r = self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=200)
+        r = self.anon.post("/webhooks/{platform}", "/webhooks/zoom", raw=raw, headers=h, expect=200)
         self.assertTrue(r.data["duplicate"])
         h["x-zm-signature"] = "v0=" + "0" * 64
-        self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=401)
+        self.anon.post("/webhooks/{platform}", "/webhooks/zoom", raw=raw, headers=h, expect=401)
         raw, h = signed(ev, ts=int(time.time()) - 3600)
-        self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=401)
+        self.anon.post("/webhooks/{platform}", "/webhooks/zoom", raw=raw, headers=h, expect=401)
         raw, h = signed({"payload": {}})
-        self.anon.post("/webhooks/zoom", "/webhooks/zoom", raw=raw, headers=h, expect=400)
+        self.anon.post("/webhooks/{platform}", "/webhooks/zoom", raw=raw, headers=h, expect=400)
 
     def test_9_every_operation_exercised(self):
         ops = set(openapi_check.check_document(self.doc))

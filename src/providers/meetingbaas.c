@@ -1,0 +1,58 @@
+/* MeetingBaas (meeting bots): an organization credential only, no meetings of its own yet.
+ * Its key is checked by listing the organization's bots with it. */
+#include "core/mem.h"
+#include "providers/remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int mb_endpoints(const struct ml_endpoint_env *env, struct ml_endpoints *out)
+{
+	out->api_base = ml_endpoint_base(env, "MEETLINK_MEETINGBAAS_URL", "/meetingbaas",
+	                                 "https://api.meetingbaas.com");
+	return 0;
+}
+
+static int mb_check(const struct ml_provider_ctx *cx, const struct ml_pcreds *cr,
+                    json_t *config, json_t *secret, const struct ml_presp *resp,
+                    struct ml_pstep *out, struct ml_perr *err)
+{
+	if (!resp) {
+		const char *key = json_string_value(json_object_get(secret, "api_key"));
+		ml_pstep_http(out, "GET", ml_asprintf("%s/bots/bots_with_metadata", cr->api_base),
+		              NULL, NULL, NULL);
+		out->http.header_name = "x-meeting-baas-api-key";
+		out->http.header_value = ml_strdup(key ? key : "");
+		return 0;
+	}
+	if (resp->transport == ML_PT_OK && resp->status >= 200 && resp->status < 300) {
+		out->kind = ML_PSTEP_DONE;
+		return 0;
+	}
+	out->kind = ML_PSTEP_FAIL;
+	if (resp->transport == ML_PT_OK && (resp->status == 401 || resp->status == 403))
+		return ml_perr_set(err, ML_PERR_PERMANENT, (int)resp->status,
+		                   "invalid_credentials", "refused");
+	return ml_perr_set(err, ML_PERR_RETRY, (int)resp->status, "provider_unavailable",
+	                   "unavailable");
+}
+
+static const char *const mb_cred_config[] = {NULL};
+static const char *const mb_cred_secrets[] = {"api_key", NULL};
+
+static const struct ml_cred_info mb_creds = {
+    .kind = "meetingbaas",
+    .config = mb_cred_config,
+    .secrets = mb_cred_secrets,
+    .secret_max = 256,
+    .check = mb_check,
+};
+
+const struct ml_provider_ops ml_provider_meetingbaas = {
+    .abi = ML_PROVIDER_ABI,
+    .name = "meetingbaas",
+    .label = "MeetingBaas",
+    .caps = ML_CAP_ORG_CREDS,
+    .endpoints = mb_endpoints,
+    .creds = &mb_creds,
+};
