@@ -21,3 +21,14 @@ char *ml_url_encode(const char *s)
 	ml_url_escape(&b, s);
 	return ml_buf_steal(&b);
 }
+
+int ml_url_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

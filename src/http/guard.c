@@ -122,25 +122,14 @@ static int raw_target_bad(const char *raw)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Whether the raw (percent-encoded) segment s[0..n) decodes to clean text. */
 static bool segment_clean(const char *s, size_t n)
 {
 	char buf[ML_HTTP_MAX_URI];
 	size_t o = 0;
 	for (size_t i = 0; i < n && o < sizeof buf; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			buf[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && ml_url_hexval(s[i + 1]) >= 0 && ml_url_hexval(s[i + 2]) >= 0) {
+			buf[o++] = (char)(ml_url_hexval(s[i + 1]) << 4 | ml_url_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			buf[o++] = s[i];

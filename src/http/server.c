@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/json_text.h"
 #include "core/log.h"
+#include "core/url.h"
 #include "core/mem.h"
 
 #include <arpa/inet.h>
@@ -161,26 +162,15 @@ int ml_http_query_each(const struct ml_http_req *req,
 }
 
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char *form_unescape(const char *s, size_t n)
 {
 	char *out = ml_malloc(n + 1), *o = out;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '+') {
 			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		} else if (s[i] == '%' && i + 2 < n && ml_url_hexval(s[i + 1]) >= 0 &&
+			   ml_url_hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(ml_url_hexval(s[i + 1]) << 4 | ml_url_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];
