@@ -11,6 +11,7 @@
  *   throttle  {upn: {window_start_ms, count}}   for the built-in mailbox limit
  */
 #include "sandbox/microsoft.h"
+#include "sandbox/sbindex.h"
 
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -211,6 +212,60 @@ static void meetings_create(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_decref(b);
 }
 
+/* Online meetings by user and externalId (lock held): createOrGet walked the user's every
+ * meeting. Only createOrGet gives a meeting an externalId, or a PATCH of one that had none
+ * (each adds it here); a delete leaves a stale id, checked away on lookup. */
+static struct ml_sb_index by_ext;
+
+static char *ext_key(const char *user, const char *ext)
+{
+	return ml_asprintf("%s\n%s", user, ext);
+}
+
+static void ext_add(json_t *root, const char *user, const json_t *m)
+{
+	json_t *users = json_object_get(root, "meetings"), *bucket, *v;
+	const char *u, *k, *e;
+	if (ml_sb_index_stale(&by_ext, root))
+		json_object_foreach(users, u, bucket)
+			json_object_foreach(bucket, k, v)
+				if ((e = ml_sb_str(v, "externalId"))) {
+					char *key = ext_key(u, e);
+					ml_sb_index_add(&by_ext, key, k);
+					free(key);
+				}
+	if (m && (e = ml_sb_str(m, "externalId"))) {
+		char *key = ext_key(user, e);
+		ml_sb_index_add(&by_ext, key, ml_sb_str(m, "id"));
+		free(key);
+	}
+}
+
+/* The user's meeting with this externalId (borrowed), NULL when none: the first in the
+ * bucket's order, as a walk of the bucket finds it. */
+static json_t *meeting_by_ext(json_t *root, const char *user, json_t *bucket, const char *ext)
+{
+	ext_add(root, user, NULL);
+	char *key = ext_key(user, ext);
+	json_t *ids = ml_sb_index_get(&by_ext, key), *id, *v, *found = NULL;
+	size_t i, n = 0;
+	const char *k, *e;
+	free(key);
+	json_array_foreach(ids, i, id) {
+		v = json_object_get(bucket, json_string_value(id));
+		if (v && (e = ml_sb_str(v, "externalId")) && !strcmp(e, ext) && !n++)
+			found = v;
+	}
+	if (n < 2)
+		return found;
+	/* Two with one externalId (a PATCH gave an older meeting the same one): the walk's
+	 * answer is the first in the bucket, which the index's order may not be. */
+	json_object_foreach(bucket, k, v)
+		if ((e = ml_sb_str(v, "externalId")) && !strcmp(e, ext))
+			return v;
+	return NULL;
+}
+
 static void meetings_create_or_get(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *root = req->user;
@@ -225,19 +280,15 @@ static void meetings_create_or_get(struct ml_http_req *req, struct ml_http_resp 
 		return;
 	}
 	json_t *bucket = user_bucket(root, "meetings", user);
-	const char *k;
-	json_t *v;
-	json_object_foreach(bucket, k, v)
-	{
-		const char *e = ml_sb_str(v, "externalId");
-		if (e && strcmp(e, ext) == 0) {
-			ml_resp_json(resp, 200, json_deep_copy(v));
-			json_decref(b);
-			return;
-		}
+	json_t *v = meeting_by_ext(root, user, bucket, ext);
+	if (v) {
+		ml_resp_json(resp, 200, json_deep_copy(v));
+		json_decref(b);
+		return;
 	}
 	json_t *m = new_meeting(root, user, b);
 	json_object_set(bucket, ml_sb_str(m, "id"), m);
+	ext_add(root, user, m);
 	ml_resp_json(resp, 201, m);
 	json_decref(b);
 }
@@ -284,6 +335,7 @@ static void meetings_patch(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	}
 	json_object_set(user_bucket(req->user, "meetings", user), req->params[0], next);
+	ext_add(req->user, user, next);
 	ml_resp_json(resp, 200, next);
 	json_decref(b);
 }

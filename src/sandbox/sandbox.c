@@ -34,6 +34,7 @@ static json_t *roots[ML_SB_MAX_PROVIDERS];
 static json_t *configs[ML_SB_MAX_PROVIDERS];
 static json_t *startup_configs[ML_SB_MAX_PROVIDERS]; /* defaults + --config: what reset restores */
 static _Atomic int64_t clock_offset;
+static _Atomic uint64_t state_gen;
 static char *state_file;
 static char base_url[128] = "http://127.0.0.1";
 
@@ -59,6 +60,11 @@ json_t *ml_sb_root(const char *provider)
 {
 	int i = ml_sb_provider_index(provider);
 	return i < 0 ? NULL : roots[i];
+}
+
+uint64_t ml_sb_state_gen(void)
+{
+	return state_gen;
 }
 
 json_t *ml_sb_config_obj(int i)
@@ -132,6 +138,7 @@ void ml_sb_reset_provider(int i)
 	configs[i] = json_deep_copy(startup_configs[i]);
 	json_decref(roots[i]);
 	roots[i] = json_object();
+	state_gen++;
 	if (ml_sb_providers[i]->seed)
 		ml_sb_providers[i]->seed(roots[i]);
 }
@@ -162,6 +169,7 @@ static int load_state(const char *path)
 		if (json_is_object(r)) {
 			json_decref(roots[i]);
 			roots[i] = json_deep_copy(r);
+			state_gen++;
 		}
 	}
 	json_t *off = json_object_get(doc, "clock_offset");
@@ -227,6 +235,7 @@ void ml_sb_shutdown(void)
 		json_decref(startup_configs[i]);
 		roots[i] = configs[i] = startup_configs[i] = NULL;
 	}
+	state_gen++;
 	free(state_file);
 	state_file = NULL;
 	ml_sb_unlock();

@@ -90,6 +90,9 @@ void ml_sb_lock(void);
 void ml_sb_unlock(void);
 /* The provider's root (borrowed; lock held). NULL for an unknown provider. */
 json_t *ml_sb_root(const char *provider);
+/* Bumped each time a reset or a --state load replaces a root: what an index kept beside a
+ * root (sbindex.h) compares to know it is stale. */
+uint64_t ml_sb_state_gen(void);
 /* Configuration values of a provider (lock held): defaults < --config < POST
  * /_sandbox/config. Reset goes back to defaults + --config. */
 json_int_t ml_sb_cfg_int(const char *provider, const char *key, json_int_t def);

@@ -15,6 +15,7 @@
 #include "sandbox/sandbox.h"
 
 #include "sandbox/outq.h"
+#include "sandbox/sbindex.h"
 #include "sandbox/webhook_sig.h"
 
 #include "core/mem.h"
@@ -33,6 +34,9 @@
 #define TW_KEY_SECRET "SandboxApiKeySecret0000000000001"
 
 static struct ml_sb_outq outq = ML_SB_OUTQ_INIT;
+/* Rooms by UniqueName (every status; lock held). A room's UniqueName never changes and rooms
+ * are never removed, so the ids under a name are in the order of root["rooms"]. */
+static struct ml_sb_index by_name;
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
@@ -276,18 +280,43 @@ static void tick(json_t *root)
 	}
 }
 
+/* Rebuilds the UniqueName index when it does not describe `root` (lock held). */
+static void index_sync(json_t *root)
+{
+	json_t *r;
+	const char *k;
+	if (ml_sb_index_stale(&by_name, root))
+		json_object_foreach(json_object_get(root, "rooms"), k, r)
+			ml_sb_index_add(&by_name, ml_sb_str(r, "unique_name"), k);
+}
+
+/* The rooms named `name`, oldest first (borrowed array of sids, or NULL); lock held. */
+static json_t *rooms_named(json_t *root, const char *name)
+{
+	index_sync(root);
+	return ml_sb_index_get(&by_name, name);
+}
+
+/* The first in-progress room named `name` (of `account`, or any when NULL); borrowed. */
+static json_t *in_progress_named(json_t *root, const char *name, const char *account)
+{
+	json_t *rooms = json_object_get(root, "rooms"), *sid, *v;
+	size_t i;
+	json_array_foreach(rooms_named(root, name), i, sid) {
+		v = json_object_get(rooms, json_string_value(sid));
+		if (v && !strcmp(ml_sb_str(v, "status"), "in-progress") &&
+		    ml_sb_str(v, "unique_name") && !strcmp(ml_sb_str(v, "unique_name"), name) &&
+		    (!account || !strcmp(ml_sb_str(v, "account_sid"), account)))
+			return v;
+	}
+	return NULL;
+}
+
 /* A room by RM sid (any status) or by the UniqueName of an in-progress room; borrowed. */
 static json_t *find_room(json_t *root, const char *name)
 {
-	json_t *rooms = json_object_get(root, "rooms"), *r = json_object_get(rooms, name), *v;
-	const char *k;
-	if (r)
-		return r;
-	json_object_foreach(rooms, k, v)
-		if (!strcmp(ml_sb_str(v, "status"), "in-progress") && ml_sb_str(v, "unique_name") &&
-		    !strcmp(ml_sb_str(v, "unique_name"), name))
-			return v;
-	return NULL;
+	json_t *r = json_object_get(json_object_get(root, "rooms"), name);
+	return r ? r : in_progress_named(root, name, NULL);
 }
 
 /* The room a path names for this account: an RM sid (any status) or the UniqueName of an
@@ -355,7 +384,6 @@ static void create_room(struct ml_http_req *req, struct ml_http_resp *resp)
 		   *mpd = ml_sb_str(f, "MaxParticipantDuration"), *codecs = ml_sb_str(f, "VideoCodecs");
 	long max = 0, empty = 5, unused = 5, maxdur = 14400, cap;
 	bool rec_on = false, audio_only = false, turn = true, large = false;
-	const char *k;
 	json_t *r;
 
 	if (!type)
@@ -418,15 +446,9 @@ static void create_room(struct ml_http_req *req, struct ml_http_resp *resp)
 			goto done;
 		}
 	}
-	if (un) {
-		json_object_foreach(json_object_get(root, "rooms"), k, r) {
-			if (!strcmp(ml_sb_str(r, "status"), "in-progress") &&
-			    !strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) &&
-			    ml_sb_str(r, "unique_name") && !strcmp(ml_sb_str(r, "unique_name"), un)) {
-				tw_err(resp, 400, 53113, "Unable to create Room: Room exists");
-				goto done;
-			}
-		}
+	if (un && in_progress_named(root, un, ml_sb_str(acct, "sid"))) {
+		tw_err(resp, 400, 53113, "Unable to create Room: Room exists");
+		goto done;
 	}
 
 	char *sid = ml_sb_rand("RM", 32, ML_SB_HEX);
@@ -466,7 +488,9 @@ static void create_room(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_object_set_new(r, "_created", json_integer(now));
 	json_object_set_new(r, "_joined", json_false());
 	json_object_set_new(r, "_sequence", json_integer(0));
+	index_sync(root);
 	json_object_set_new(json_object_get(root, "rooms"), sid, r);
+	ml_sb_index_add(&by_name, ml_sb_str(r, "unique_name"), sid);
 	callback(root, r, "room-created", NULL);
 	ml_resp_json(resp, 201, public(r));
 	free(sid);
@@ -576,6 +600,13 @@ static bool created_in(struct ml_http_req *req, const json_t *o)
 	return true;
 }
 
+static bool list_match(struct ml_http_req *req, const json_t *acct, const char *st,
+		       const json_t *r)
+{
+	return !strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) &&
+	       (!st || !strcmp(ml_sb_str(r, "status"), st)) && created_in(req, r);
+}
+
 static void list_rooms(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *acct = auth(req, resp), *r;
@@ -588,14 +619,18 @@ static void list_rooms(struct ml_http_req *req, struct ml_http_resp *resp)
 		tw_err(resp, 400, 20001, "Invalid Status: %s", st);
 		return;
 	}
-	json_t *items = json_array();
-	json_object_foreach(json_object_get(req->user, "rooms"), k, r) {
-		if (strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) != 0 ||
-		    (st && strcmp(ml_sb_str(r, "status"), st) != 0) ||
-		    (un && strcmp(ml_sb_str(r, "unique_name"), un) != 0) || !created_in(req, r))
-			continue;
-		json_array_append(items, r);
-	}
+	json_t *items = json_array(), *rooms = json_object_get(req->user, "rooms"), *sid;
+	size_t i;
+	/* With a UniqueName, only the rooms of that name (the index keeps the rooms' order). */
+	if (un)
+		json_array_foreach(rooms_named(req->user, un), i, sid)
+			if ((r = json_object_get(rooms, json_string_value(sid))) &&
+			    !strcmp(ml_sb_str(r, "unique_name"), un) && list_match(req, acct, st, r))
+				json_array_append(items, r);
+	if (!un)
+		json_object_foreach(rooms, k, r)
+			if (list_match(req, acct, st, r))
+				json_array_append(items, r);
 	answer_list(resp, "rooms", api_url("/Rooms"), items, size, page);
 }
 

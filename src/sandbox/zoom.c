@@ -10,6 +10,7 @@
  * webhook (validation status) and events (every event emitted, delivered or not). */
 #include "sandbox/zoom_internal.h"
 
+#include "sandbox/sbindex.h"
 #include "sandbox/schema.h"
 #include "sandbox/tzlocal.h"
 #include "sandbox/zoom_schemas.h"
@@ -298,6 +299,21 @@ static void merge(json_t *dst, const json_t *src)
 	}
 }
 
+/* Meetings by host (lock held): listing a host's meetings walked the account's every meeting
+ * for each page. Meetings are never removed (a delete marks them) and a host's ids are in
+ * the order of root["meetings"], as the walk found them; an update that names a host_id
+ * drops the index (rebuilt on the next list). */
+static struct ml_sb_index by_host;
+
+static void host_index_sync(json_t *root)
+{
+	json_t *rec;
+	const char *k;
+	if (ml_sb_index_stale(&by_host, root))
+		json_object_foreach(json_object_get(root, "meetings"), k, rec)
+			ml_sb_index_add(&by_host, ml_sb_str(json_object_get(rec, "object"), "host_id"), k);
+}
+
 static json_int_t new_meeting_id(json_t *meetings)
 {
 	for (;;) {
@@ -490,9 +506,11 @@ static void create_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 		json_object_set(m, "tracking_fields", json_object_get(b, "tracking_fields"));
 	normalize(m, start);
 
+	host_index_sync(root);
 	json_object_set_new(meetings, key,
 			    json_pack("{s:O, s:s, s:b, s:b}", "object", m, "account_id",
 				      ml_sb_str(u, "account_id"), "deleted", 0, "expired", 0));
+	ml_sb_index_add(&by_host, ml_sb_str(m, "host_id"), key);
 	json_t *ev = json_deep_copy(m);
 	json_object_del(ev, "start_url");
 	ml_zoom_emit(root, "meeting.created", ev,
@@ -584,14 +602,17 @@ static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 			return;
 		}
 	}
-	json_t *page = json_array(), *rec, *m;
-	const char *k;
+	json_t *page = json_array(), *meetings = json_object_get(root, "meetings"), *rec, *m, *id;
+	size_t i;
 	int64_t now = ml_sb_now();
 	size_t total = 0;
 	/* Only the page's items are built: building every match for each page made a lookup
 	 * through a host's N meetings cost N²/page_size (make chaos: 2,500 meetings per user
-	 * saturated the sandbox). */
-	json_object_foreach(json_object_get(root, "meetings"), k, rec) {
+	 * saturated the sandbox). Only the host's meetings are walked (by_host). */
+	host_index_sync(root);
+	json_array_foreach(ml_sb_index_get(&by_host, ml_sb_str(u, "id")), i, id) {
+		if (!(rec = json_object_get(meetings, json_string_value(id))))
+			continue;
 		m = json_object_get(rec, "object");
 		if (json_is_true(json_object_get(rec, "deleted")) ||
 		    json_is_true(json_object_get(rec, "expired")) ||
@@ -661,6 +682,8 @@ static void update_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 		json_object_set_new(now_obj, k, json_deep_copy(json_object_get(m, k)));
 	}
 	normalize(m, start);
+	if (json_object_get(b, "host_id"))
+		ml_sb_index_drop(&by_host);
 	if (json_object_get(b, "start_time"))
 		json_object_set(now_obj, "start_time", json_object_get(m, "start_time"));
 	json_object_set(now_obj, "id", json_object_get(m, "id"));
