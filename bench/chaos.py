@@ -324,6 +324,9 @@ def run(bin_, outdir, workdir, procs):
         "MEETLINK_MEETING_MAX_ATTEMPTS": "40",
         "MEETLINK_ZOOM_QPS": "200",
         "MEETLINK_LOG_LEVEL": "warn",
+        # The webhook receiver is on 127.0.0.1: refused unless private targets are allowed
+        # (the SSRF defence, as in the e2e tests).
+        "MEETLINK_ALLOW_PRIVATE_TARGETS": "1",
     })
     if os.environ.get("CHAOS_NO_MAIL") == "1":  # to tell mail's effect on the rest apart
         del env["MEETLINK_SMTP_URL"]
