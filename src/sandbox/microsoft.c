@@ -212,56 +212,67 @@ static void meetings_create(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_decref(b);
 }
 
-/* Online meetings by user and externalId (lock held): createOrGet walked the user's every
- * meeting. Only createOrGet gives a meeting an externalId, or a PATCH of one that had none
- * (each adds it here); a delete leaves a stale id, checked away on lookup. */
-static struct ml_sb_index by_ext;
+/* Objects by user and a client key (lock held): createOrGet walked the user's every meeting
+ * for its externalId, events.create every event for its transactionId. Only createOrGet
+ * gives a meeting an externalId, or a PATCH of one that had none; an event's transactionId
+ * is set when it is made and cannot change (each adds it here). A delete leaves a stale
+ * id, checked away on lookup. */
+struct keyed {
+	struct ml_sb_index ix;
+	const char *kind;  /* root member: {user: {id: object}} */
+	const char *field; /* the object's member indexed */
+};
+static struct keyed by_ext = {.kind = "meetings", .field = "externalId"};
+static struct keyed by_tx = {.kind = "events", .field = "transactionId"};
 
-static char *ext_key(const char *user, const char *ext)
+static char *keyed_key(const char *user, const char *value)
 {
-	return ml_asprintf("%s\n%s", user, ext);
+	return ml_asprintf("%s\n%s", user, value);
 }
 
-static void ext_add(json_t *root, const char *user, const json_t *m)
+/* Brings the index up to date with root and adds obj (NULL: none) of user. */
+static void keyed_add(struct keyed *x, json_t *root, const char *user, const json_t *obj)
 {
-	json_t *users = json_object_get(root, "meetings"), *bucket, *v;
+	json_t *users = json_object_get(root, x->kind), *bucket, *v;
 	const char *u, *k, *e;
-	if (ml_sb_index_stale(&by_ext, root))
+	char *key;
+	if (ml_sb_index_stale(&x->ix, root))
 		json_object_foreach(users, u, bucket)
 			json_object_foreach(bucket, k, v)
-				if ((e = ml_sb_str(v, "externalId"))) {
-					char *key = ext_key(u, e);
-					ml_sb_index_add(&by_ext, key, k);
+				if ((e = ml_sb_str(v, x->field))) {
+					key = keyed_key(u, e);
+					ml_sb_index_add(&x->ix, key, k);
 					free(key);
 				}
-	if (m && (e = ml_sb_str(m, "externalId"))) {
-		char *key = ext_key(user, e);
-		ml_sb_index_add(&by_ext, key, ml_sb_str(m, "id"));
+	if (obj && (e = ml_sb_str(obj, x->field))) {
+		key = keyed_key(user, e);
+		ml_sb_index_add(&x->ix, key, ml_sb_str(obj, "id"));
 		free(key);
 	}
 }
 
-/* The user's meeting with this externalId (borrowed), NULL when none: the first in the
- * bucket's order, as a walk of the bucket finds it. */
-static json_t *meeting_by_ext(json_t *root, const char *user, json_t *bucket, const char *ext)
+/* The first object of the user's bucket whose field is `value` (borrowed), NULL when none:
+ * what a walk of the bucket finds. */
+static json_t *keyed_find(struct keyed *x, json_t *root, const char *user, json_t *bucket,
+                          const char *value)
 {
-	ext_add(root, user, NULL);
-	char *key = ext_key(user, ext);
-	json_t *ids = ml_sb_index_get(&by_ext, key), *id, *v, *found = NULL;
+	keyed_add(x, root, user, NULL);
+	char *key = keyed_key(user, value);
+	json_t *ids = ml_sb_index_get(&x->ix, key), *id, *v, *found = NULL;
 	size_t i, n = 0;
 	const char *k, *e;
 	free(key);
 	json_array_foreach(ids, i, id) {
 		v = json_object_get(bucket, json_string_value(id));
-		if (v && (e = ml_sb_str(v, "externalId")) && !strcmp(e, ext) && !n++)
+		if (v && (e = ml_sb_str(v, x->field)) && !strcmp(e, value) && !n++)
 			found = v;
 	}
 	if (n < 2)
 		return found;
-	/* Two with one externalId (a PATCH gave an older meeting the same one): the walk's
+	/* Two with one key (a PATCH gave an older meeting the same externalId): the walk's
 	 * answer is the first in the bucket, which the index's order may not be. */
 	json_object_foreach(bucket, k, v)
-		if ((e = ml_sb_str(v, "externalId")) && !strcmp(e, ext))
+		if ((e = ml_sb_str(v, x->field)) && !strcmp(e, value))
 			return v;
 	return NULL;
 }
@@ -280,7 +291,7 @@ static void meetings_create_or_get(struct ml_http_req *req, struct ml_http_resp 
 		return;
 	}
 	json_t *bucket = user_bucket(root, "meetings", user);
-	json_t *v = meeting_by_ext(root, user, bucket, ext);
+	json_t *v = keyed_find(&by_ext, root, user, bucket, ext);
 	if (v) {
 		ml_resp_json(resp, 200, json_deep_copy(v));
 		json_decref(b);
@@ -288,7 +299,7 @@ static void meetings_create_or_get(struct ml_http_req *req, struct ml_http_resp 
 	}
 	json_t *m = new_meeting(root, user, b);
 	json_object_set(bucket, ml_sb_str(m, "id"), m);
-	ext_add(root, user, m);
+	keyed_add(&by_ext, root, user, m);
 	ml_resp_json(resp, 201, m);
 	json_decref(b);
 }
@@ -335,7 +346,7 @@ static void meetings_patch(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	}
 	json_object_set(user_bucket(req->user, "meetings", user), req->params[0], next);
-	ext_add(req->user, user, next);
+	keyed_add(&by_ext, req->user, user, next);
 	ml_resp_json(resp, 200, next);
 	json_decref(b);
 }
@@ -434,16 +445,20 @@ static void events_create(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *bucket = user_bucket(root, "events", user);
 	const char *tx = ml_sb_str(b, "transactionId");
 	if (tx) {
-		/* A retried create with the same transactionId gets the event it made. */
+		/* A retried create with the same transactionId gets the event it made. An empty
+		 * one also matches events without any: walked, as before. */
+		json_t *v = NULL, *e;
 		const char *k;
-		json_t *v;
-		json_object_foreach(bucket, k, v)
-		{
-			if (strcmp(nz(ml_sb_str(v, "transactionId")), tx) == 0) {
-				ml_resp_json(resp, 201, json_deep_copy(v));
-				json_decref(b);
-				return;
-			}
+		if (*tx)
+			v = keyed_find(&by_tx, root, user, bucket, tx);
+		else
+			json_object_foreach(bucket, k, e)
+				if (!v && !*nz(ml_sb_str(e, "transactionId")))
+					v = e;
+		if (v) {
+			ml_resp_json(resp, 201, json_deep_copy(v));
+			json_decref(b);
+			return;
 		}
 	}
 	json_t *u = json_object_get(json_object_get(root, "users"), user);
@@ -502,6 +517,7 @@ static void events_create(struct ml_http_req *req, struct ml_http_resp *resp)
 	attach_online_meeting(root, user, ev);
 	set_modified(ev);
 	json_object_set(bucket, id, ev);
+	keyed_add(&by_tx, root, user, ev);
 	ml_resp_json(resp, 201, ev);
 	free(r);
 	free(id);

@@ -555,14 +555,16 @@ static bool in_list(const char *type, const json_t *rec, const json_t *m, int64_
 	const char *st = ml_sb_str(m, "start_time"), *status = ml_sb_str(m, "status");
 	int64_t t = 0;
 	json_int_t mtype = json_integer_value(json_object_get(m, "type"));
-	if (st)
-		ml_time_parse(st, &t);
 	if (!strcmp(type, "live"))
 		return status && !strcmp(status, "started");
 	if (!strcmp(type, "previous_meetings"))
 		return json_object_get(rec, "ended_at") != NULL;
-	if (!strcmp(type, "upcoming") || !strcmp(type, "upcoming_meetings"))
+	if (!strcmp(type, "upcoming") || !strcmp(type, "upcoming_meetings")) {
+		/* Parsed only here: a list parsed every meeting's start for each page. */
+		if (st)
+			ml_time_parse(st, &t);
 		return mtype == 3 || (st && t + 60 * json_integer_value(json_object_get(m, "duration")) >= now);
+	}
 	return mtype != 1; /* scheduled: every unexpired non-instant meeting */
 }
 

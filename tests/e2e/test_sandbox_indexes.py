@@ -1,7 +1,7 @@
 """The sandbox's lookup indexes (src/sandbox/sbindex.h) answer as the walks they replaced:
 Twilio rooms by UniqueName (fetch, the 53113 check, the list filter) across completions and
-re-creations, Teams createOrGet by externalId across deletes, a PATCH that gives one, and
-users, Zoom's meeting list by host across deletes; and each after a reset and after a
+re-creations, Teams createOrGet by externalId and Outlook events by transactionId across
+deletes and PATCH, Zoom's meeting list by host across deletes; and each after a reset and after a
 --state load, when the index is rebuilt from the state."""
 
 import base64
@@ -20,6 +20,9 @@ ZOOM_S2S = {"Authorization": "Basic " + base64.b64encode(
 ZOOM_ACCOUNT = "SbxZoomAccount00000001"
 ADA_MS = "eyJ0eXAiOiJKV1QiLCJzYiI6MX0.sandbox-ada"
 ADA_ZM, GRACE_ZM = "ada@zoom.sandbox.test", "grace@zoom.sandbox.test"
+EVENT = {"subject": "Math", "body": {"contentType": "HTML", "content": "Booking"},
+         "start": {"dateTime": "2026-12-01T15:00:00", "timeZone": "UTC"},
+         "end": {"dateTime": "2026-12-01T15:50:00", "timeZone": "UTC"}}
 MEETING = {"startDateTime": "2026-12-01T15:00:00Z", "endDateTime": "2026-12-01T15:50:00Z",
            "subject": "Math"}
 
@@ -121,6 +124,25 @@ class Indexes(SandboxTest):
         self.assertEqual(self.c.post("/_sandbox/reset").status, 200)
         fresh = g.post(path + "/createOrGet", dict(MEETING, externalId="idx-1"))
         self.assertEqual(fresh.status, 201, fresh)
+
+    def test_outlook_event_by_transaction_id(self):
+        g = self.client(ADA_MS)
+        path = "/microsoft/v1.0/me/events"
+        a = g.post(path, dict(EVENT, transactionId="idx-tx"))
+        self.assertEqual(a.status, 201, a)
+        self.assertEqual(g.post(path, dict(EVENT, transactionId="idx-tx")).json["id"], a.json["id"])
+        other = g.post(path, dict(EVENT, transactionId="idx-tx-2"))
+        self.assertNotEqual(other.json["id"], a.json["id"])
+        # Deleted: a retry makes a new event, then finds that one.
+        self.assertEqual(g.delete(path + "/" + a.json["id"]).status, 204)
+        b = g.post(path, dict(EVENT, transactionId="idx-tx"))
+        self.assertNotEqual(b.json["id"], a.json["id"])
+        self.assertEqual(g.post(path, dict(EVENT, transactionId="idx-tx")).json["id"], b.json["id"])
+        self.assertEqual(len(g.get(path).json["value"]), 2)
+        self.assertEqual(self.c.post("/_sandbox/reset").status, 200)
+        fresh = g.post(path, dict(EVENT, transactionId="idx-tx"))
+        self.assertNotEqual(fresh.json["id"], b.json["id"])
+        self.assertEqual(len(g.get(path).json["value"]), 1)
 
     def test_zoom_list_by_host(self):
         z = self.client(zoom_token(self.c))
