@@ -305,6 +305,16 @@ static void merge(json_t *dst, const json_t *src)
  * drops the index (rebuilt on the next list). */
 static struct ml_sb_index by_host;
 
+/* Bumped by every handler that may change a meeting: a kept "scheduled" list
+ * (host_matches) is valid while it stays the same. */
+static uint64_t zoom_writes;
+static struct {
+	const json_t *root;
+	uint64_t gen, writes;
+	char *host;
+	json_t *ids;
+} sched;
+
 static void host_index_sync(json_t *root)
 {
 	json_t *rec;
@@ -439,6 +449,7 @@ json_t *ml_zoom_event_object(const json_t *m)
 
 static void create_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 {
+	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *u, *b;
 	int64_t now = ml_sb_now(), start = now;
 
@@ -568,6 +579,44 @@ static bool in_list(const char *type, const json_t *rec, const json_t *m, int64_
 	return mtype != 1; /* scheduled: every unexpired non-instant meeting */
 }
 
+/* The ids of the host's meetings in a list of `type`, in the order of root["meetings"] (a new
+ * reference). Only the host's meetings are walked (by_host). A "scheduled" list (what a
+ * client pages through to find its meeting: 9 pages at 2,500 meetings) is kept until a
+ * meeting changes (zoom_writes), so the pages after the first cost their own size: each
+ * walking the host's every meeting saturated the sandbox in make chaos at 20,000. */
+static json_t *host_matches(json_t *root, const json_t *u, const char *type)
+{
+	const char *host = ml_sb_str(u, "id");
+	bool cacheable = !strcmp(type, "scheduled");
+	if (cacheable && sched.ids && sched.root == root && sched.gen == ml_sb_state_gen() &&
+	    sched.writes == zoom_writes && !strcmp(sched.host, host))
+		return json_incref(sched.ids);
+	json_t *meetings = json_object_get(root, "meetings"), *out = json_array(), *rec, *m, *id;
+	size_t i;
+	int64_t now = ml_sb_now();
+	host_index_sync(root);
+	json_array_foreach(ml_sb_index_get(&by_host, host), i, id) {
+		if (!(rec = json_object_get(meetings, json_string_value(id))))
+			continue;
+		m = json_object_get(rec, "object");
+		if (json_is_true(json_object_get(rec, "deleted")) ||
+		    json_is_true(json_object_get(rec, "expired")) ||
+		    strcmp(ml_sb_str(m, "host_id"), host) != 0 || !in_list(type, rec, m, now))
+			continue;
+		json_array_append(out, id);
+	}
+	if (cacheable) {
+		json_decref(sched.ids);
+		free(sched.host);
+		sched.root = root;
+		sched.gen = ml_sb_state_gen();
+		sched.writes = zoom_writes;
+		sched.host = ml_strdup(host);
+		sched.ids = json_incref(out);
+	}
+	return out;
+}
+
 static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *u;
@@ -604,34 +653,25 @@ static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 			return;
 		}
 	}
-	json_t *page = json_array(), *meetings = json_object_get(root, "meetings"), *rec, *m, *id;
-	size_t i;
-	int64_t now = ml_sb_now();
-	size_t total = 0;
+	json_t *page = json_array(), *meetings = json_object_get(root, "meetings"), *m, *id;
+	json_t *match = host_matches(root, u, type);
+	size_t total = json_array_size(match);
 	/* Only the page's items are built: building every match for each page made a lookup
 	 * through a host's N meetings cost N²/page_size (make chaos: 2,500 meetings per user
-	 * saturated the sandbox). Only the host's meetings are walked (by_host). */
-	host_index_sync(root);
-	json_array_foreach(ml_sb_index_get(&by_host, ml_sb_str(u, "id")), i, id) {
-		if (!(rec = json_object_get(meetings, json_string_value(id))))
-			continue;
-		m = json_object_get(rec, "object");
-		if (json_is_true(json_object_get(rec, "deleted")) ||
-		    json_is_true(json_object_get(rec, "expired")) ||
-		    strcmp(ml_sb_str(m, "host_id"), ml_sb_str(u, "id")) != 0 ||
-		    !in_list(type, rec, m, now))
-			continue;
-		if (total++ < (size_t)from || total > (size_t)(from + size))
-			continue;
+	 * saturated the sandbox). */
+	for (size_t i = (size_t)from; i < total && i < (size_t)(from + size); i++) {
+		id = json_array_get(match, i);
+		m = json_object_get(json_object_get(meetings, json_string_value(id)), "object");
 		json_t *item = json_object();
 		static const char *const keys[] = {"uuid", "id", "host_id", "topic", "type",
 						   "start_time", "duration", "timezone", "agenda",
 						   "created_at", "join_url", NULL};
-		for (int i = 0; keys[i]; i++)
-			if (json_object_get(m, keys[i]))
-				json_object_set(item, keys[i], json_object_get(m, keys[i]));
+		for (int k = 0; keys[k]; k++)
+			if (json_object_get(m, keys[k]))
+				json_object_set(item, keys[k], json_object_get(m, keys[k]));
 		json_array_append_new(page, item);
 	}
+	json_decref(match);
 	char next[24] = "";
 	if ((size_t)(from + size) < total)
 		snprintf(next, sizeof next, "%ld", from + size);
@@ -645,6 +685,7 @@ static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 
 static void update_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 {
+	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec, *b;
 	int64_t start;
 
@@ -702,6 +743,7 @@ done:
 
 static void delete_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 {
+	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec;
 	const char *occ = ml_http_query(req, "occurrence_id");
 
@@ -762,6 +804,7 @@ static void end_meeting(json_t *root, json_t *rec, json_t *m)
 
 static void meeting_status(struct ml_http_req *req, struct ml_http_resp *resp)
 {
+	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec, *b;
 	const char *id = req->params[0];
 

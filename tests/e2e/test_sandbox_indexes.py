@@ -153,6 +153,20 @@ class Indexes(SandboxTest):
         self.assertEqual(z.delete("/zoom/v2/meetings/%d" % ada[2]).status, 204)
         self.assertEqual(zoom_list(z, ADA_ZM), (ada[:2] + ada[3:], 4))
         self.assertEqual(zoom_list(z, ADA_ZM, 300), (ada[:2] + ada[3:], 4))
+        # A list kept between pages is dropped when a meeting changes: a create, a delete
+        # or an update between two pages shows in the next one.
+        first = z.get("/zoom/v2/users/%s/meetings?type=scheduled&page_size=2" % ADA_ZM)
+        self.assertEqual(first.json["total_records"], 4)
+        late = zoom_create(z, ADA_ZM, "between pages")
+        nxt = z.get("/zoom/v2/users/%s/meetings?type=scheduled&page_size=2&next_page_token=%s"
+                    % (ADA_ZM, first.json["next_page_token"]))
+        self.assertEqual(nxt.json["total_records"], 5)
+        self.assertEqual([m["id"] for m in nxt.json["meetings"]], [ada[3], ada[4]])
+        self.assertEqual(z.delete("/zoom/v2/meetings/%d" % ada[0]).status, 204)
+        self.assertEqual(zoom_list(z, ADA_ZM), (ada[1:2] + ada[3:] + [late], 4))
+        self.assertEqual(z.patch("/zoom/v2/meetings/%d" % ada[1], {"type": 1}).status, 204)
+        self.assertEqual(zoom_list(z, ADA_ZM), (ada[3:] + [late], 3))
+        self.assertEqual(zoom_list(z, GRACE_ZM), (grace, 3))
         self.assertEqual(self.c.post("/_sandbox/reset").status, 200)
         z = self.client(zoom_token(self.c))
         self.assertEqual(zoom_list(z, ADA_ZM), ([], 0))
