@@ -173,6 +173,10 @@ def start_daemon(env=None, workdir=None, api_key="ml_test_bootstrap_key_01234567
         # Tests deliver webhooks to receivers on 127.0.0.1: allowed here, refused in
         # production. Tests of the SSRF defence pass "0".
         "MEETLINK_ALLOW_PRIVATE_TARGETS": "1",
+        # Tests drive one API key harder than any client should (thousands of requests in a
+        # burst on a quiet machine): the per-key rate limit is off here; test_rate_limit.py
+        # turns it on.
+        "MEETLINK_RATE_LIMIT": "0",
     }
     e.update(env or {})
     own = workdir is None
