@@ -327,6 +327,8 @@ def run(bin_, outdir, workdir, procs):
         # The webhook receiver is on 127.0.0.1: refused unless private targets are allowed
         # (the SSRF defence, as in the e2e tests).
         "MEETLINK_ALLOW_PRIVATE_TARGETS": "1",
+        # One key drives the whole run, as in the benchmarks: the per-key limit is off.
+        "MEETLINK_RATE_LIMIT": "0",
     })
     if os.environ.get("CHAOS_NO_MAIL") == "1":  # to tell mail's effect on the rest apart
         del env["MEETLINK_SMTP_URL"]
