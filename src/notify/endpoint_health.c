@@ -101,21 +101,7 @@ static void disabled_start(struct ml_job_run *run)
 	    "failed deliveries can then be sent again with <code>POST "
 	    "/v1/webhook-endpoints/%s/deliveries/{delivery_id}/redeliver</code>.</p>",
 	    eurl, eid, esince, eerr, eid, eid);
-	char *from_name = ml_email_addr_name(env->cfg->smtp_from);
-	char *spec = ml_email_addr_spec(env->cfg->smtp_from);
-	struct ml_email msg = {
-	    .from = {from_name, spec},
-	    .to = {NULL, to},
-	    .subject = subject,
-	    .message_id = ml_notify_mail_id(run->state),
-	    .date = ml_now(),
-	    .text = text,
-	    .html = html,
-	};
-	if (ml_notify_mail_send(run, run->state, &msg) < 0)
-		ml_notify_mail_fail(run, ml_error_message());
-	free(spec);
-	free(from_name);
+	ml_notify_mail_notice(run, NULL, to, subject, text, html);
 	free(subject);
 	free(text);
 	free(html);

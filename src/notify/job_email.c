@@ -353,6 +353,27 @@ bool ml_notify_mail_wait_unconfigured(struct ml_job_run *run)
 	return true;
 }
 
+void ml_notify_mail_notice(struct ml_job_run *run, const char *to_name, const char *to,
+                           const char *subject, const char *text, const char *html)
+{
+	const struct ml_env *env = run->env;
+	char *from_name = ml_email_addr_name(env->cfg->smtp_from);
+	char *spec = ml_email_addr_spec(env->cfg->smtp_from);
+	struct ml_email msg = {
+	    .from = {from_name, spec},
+	    .to = {to_name, to},
+	    .subject = subject,
+	    .message_id = ml_notify_mail_id(run->state),
+	    .date = ml_now(),
+	    .text = text,
+	    .html = html,
+	};
+	if (ml_notify_mail_send(run, run->state, &msg) < 0)
+		ml_notify_mail_fail(run, ml_error_message());
+	free(spec);
+	free(from_name);
+}
+
 void ml_notify_mail_fail(struct ml_job_run *run, const char *why)
 {
 	struct mail *m = run->state;

@@ -33,6 +33,10 @@ struct mail *ml_notify_mail_new(const char *to, const char *tpl, const char *boo
                                 const char *job_id, const char *public_url);
 /* Builds msg and hands it to SMTP on the worker's multi; the outcome comes to on_http. */
 int ml_notify_mail_send(struct ml_job_run *run, struct mail *m, const struct ml_email *msg);
+/* Sends one notice (not a booking's invitation) from the configured sender to `to` (name may
+ * be NULL), as the mail in run->state; a message that cannot be built fails the job. */
+void ml_notify_mail_notice(struct ml_job_run *run, const char *to_name, const char *to,
+                           const char *subject, const char *text, const char *html);
 /* Finishes the job from the SMTP outcome: done, retry with backoff, or failed (on the trail). */
 void ml_notify_mail_outcome(struct ml_job_run *run, const struct ml_http_result *res);
 /* Parks the job when no SMTP server is configured; true when it did. */

@@ -96,7 +96,7 @@ void ml_nudge_start(struct ml_job_run *run)
 	const struct ml_env *env = run->env;
 	json_t *p = run->job.payload;
 	const struct ml_nudge_hooks *h = atomic_load(&hooks);
-	char *url = NULL, *subject = NULL, *text = NULL, *html = NULL, *from_name = NULL;
+	char *url = NULL, *subject = NULL, *text = NULL, *html = NULL;
 	json_t *tpl = NULL, *vars = NULL;
 
 	if (h && h->still_broken) {
@@ -140,25 +140,11 @@ void ml_nudge_start(struct ml_job_run *run)
 	subject = ml_template_render(str(tpl, "subject"), vars, false);
 	text = ml_template_render(str(tpl, "text"), vars, false);
 	html = ml_template_render(str(tpl, "html"), vars, true);
-	from_name = ml_email_addr_name(env->cfg->smtp_from);
-	char *spec = ml_email_addr_spec(env->cfg->smtp_from);
-	struct ml_email msg = {
-	    .from = {from_name, spec},
-	    .to = {str(p, "host_name"), str(p, "host_email")},
-	    .subject = subject,
-	    .message_id = ml_notify_mail_id(run->state),
-	    .date = ml_now(),
-	    .text = text,
-	    .html = html,
-	};
-	if (ml_notify_mail_send(run, run->state, &msg) < 0)
-		ml_notify_mail_fail(run, ml_error_message());
-	free(spec);
+	ml_notify_mail_notice(run, str(p, "host_name"), str(p, "host_email"), subject, text, html);
 	free(url);
 	free(subject);
 	free(text);
 	free(html);
-	free(from_name);
 	json_decref(tpl);
 	json_decref(vars);
 }

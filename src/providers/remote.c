@@ -167,3 +167,17 @@ void ml_pphase(json_t *state, const char *phase)
 {
 	json_object_set_new(state, "phase", json_string(phase));
 }
+
+int ml_pcheck_answer(const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
+{
+	if (resp->transport == ML_PT_OK && resp->status >= 200 && resp->status < 300) {
+		out->kind = ML_PSTEP_DONE;
+		return 0;
+	}
+	out->kind = ML_PSTEP_FAIL;
+	if (resp->transport == ML_PT_OK && (resp->status == 401 || resp->status == 403))
+		return ml_perr_set(err, ML_PERR_PERMANENT, (int)resp->status,
+		                   "invalid_credentials", "refused");
+	return ml_perr_set(err, ML_PERR_RETRY, (int)resp->status, "provider_unavailable",
+	                   "unavailable");
+}

@@ -48,5 +48,8 @@ void ml_pstep_json(struct ml_pstep *s, const char *method, char *url_owned, json
 /* How a driver's on_response ends: a failure (rc < 0) makes the step FAIL; the parsed
  * answer `body` (may be NULL) is released. Returns rc. */
 int ml_pstep_end(struct ml_pstep *out, int rc, json_t *body);
+/* A credential check's one answer judged: 2xx done; 401/403 failed, permanent
+ * (invalid_credentials); anything else failed, retry (provider_unavailable). */
+int ml_pcheck_answer(const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err);
 
 #endif

@@ -239,16 +239,7 @@ static int tw_check(const struct ml_provider_ctx *cx, const struct ml_pcreds *cr
 		free(b64);
 		return 0;
 	}
-	if (resp->transport == ML_PT_OK && resp->status >= 200 && resp->status < 300) {
-		out->kind = ML_PSTEP_DONE;
-		return 0;
-	}
-	out->kind = ML_PSTEP_FAIL;
-	if (resp->transport == ML_PT_OK && (resp->status == 401 || resp->status == 403))
-		return ml_perr_set(err, ML_PERR_PERMANENT, (int)resp->status,
-		                   "invalid_credentials", "refused");
-	return ml_perr_set(err, ML_PERR_RETRY, (int)resp->status, "provider_unavailable",
-	                   "unavailable");
+	return ml_pcheck_answer(resp, out, err);
 }
 
 static const char *const tw_cred_config[] = {"account_sid", "api_key_sid", NULL};
