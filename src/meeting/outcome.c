@@ -70,6 +70,9 @@ struct oc {
 	json_t *events;
 };
 
+/* The cleanup and the reconcile get the meeting jobs' budget (MEETLINK_MEETING_MAX_ATTEMPTS),
+ * as every job the plan queues: they used the store's default (8), and a reconcile that walks
+ * a long list under faults may need more than the create it follows. */
 static int enqueue_cleanup(struct oc *o)
 {
 	/* The meeting object now carries the fallback; what an ambiguous attempt may have made
@@ -77,8 +80,13 @@ static int enqueue_cleanup(struct oc *o)
 	json_t *p = json_pack("{s:s, s:s?, s:s, s:s?, s:b}", "booking_id", str(o->booking, "id"),
 	                      "meeting_id", str(o->mj->meeting, "id"), "platform", o->platform,
 	                      "host_id", str(o->mj->payload, "host_id"), "cleanup", 1);
-	struct ml_job_new j = {
-	    o->run->job.org_id, "meeting.delete", str(o->booking, "id"), NULL, p, 0, 0};
+	struct ml_job_new j = {o->run->job.org_id,
+	                       "meeting.delete",
+	                       str(o->booking, "id"),
+	                       NULL,
+	                       p,
+	                       0,
+	                       o->run->env->pipeline->max_attempts};
 	int rc = ml_tx_job_enqueue(o->tx, &j, NULL);
 	json_decref(p);
 	return rc;
@@ -94,8 +102,13 @@ static int enqueue_reconcile(struct oc *o, const char *keep)
 	                      "meeting_id", str(o->mj->meeting, "id"), "platform", o->platform,
 	                      "host_id", str(o->mj->payload, "host_id"), "keep", keep);
 	int64_t delay = o->run->env->pipeline->reconcile_delay_ms;
-	struct ml_job_new j = {
-	    o->run->job.org_id, "meeting.reconcile", group, NULL, p, ml_now_ms() + delay, 0};
+	struct ml_job_new j = {o->run->job.org_id,
+	                       "meeting.reconcile",
+	                       group,
+	                       NULL,
+	                       p,
+	                       ml_now_ms() + delay,
+	                       o->run->env->pipeline->max_attempts};
 	int rc = ml_tx_job_enqueue(o->tx, &j, NULL);
 	json_decref(p);
 	return rc;

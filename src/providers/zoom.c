@@ -8,6 +8,15 @@
  * or a 5xx) first lists the host's scheduled meetings and adopts the one with the marker.
  * Update: PATCH (same meeting, same link). Delete: DELETE; 404/410 mean already gone; a delete
  * without a known id (its create never finished) looks the marker up first.
+ *
+ * The lookup (a walk through the host's list, 300 a page) keeps where it is in the job's
+ * state: "page" (the next page's token) and "page_at" (when Zoom issued it), and a reconcile
+ * the duplicates found so far ("extra") and whether its walk is over ("walked"). A retry
+ * resumes at the page that failed instead of walking from page 1 again, which at thousands
+ * of meetings per host and a few percent of failed calls rarely got through every page in
+ * one attempt. Zoom's page tokens live 15 minutes: an older one is not tried, and a 400 to a
+ * request carrying a token restarts the walk from page 1 (at most PAGE_RESTARTS_MAX times
+ * per job; then the 400 stands).
  */
 #include "core/crypto.h"
 #include "core/error.h"
@@ -21,6 +30,8 @@
 #include <string.h>
 
 #define NAME "Zoom"
+#define PAGE_TTL_S (14 * 60)   /* a resume token older than this is not tried (Zoom: 15 min) */
+#define PAGE_RESTARTS_MAX 3    /* walks restarted after a refused page token, per job */
 
 static const char *base(const struct ml_pcreds *cr)
 {
@@ -97,14 +108,18 @@ static void req_create(struct ml_pstep *out, const struct ml_meeting_req *req,
 	if (pw && strlen(pw) <= 10)
 		json_object_set_new(b, "password", json_string(pw));
 	char *path = user_path(cr, req);
+	json_object_del(state, "page"); /* a walk before this create is over */
+	json_object_del(state, "page_at");
 	ml_pphase(state, "create");
 	ml_pstep_json(out, "POST", ml_asprintf("%s%s/meetings", base(cr), path), b, cr);
 	out->http.not_idempotent = true;
 	free(path);
 }
 
+/* One page of the host's scheduled list; `page` NULL: the first. Where the walk is goes in
+ * the state, for a retry to resume there (see the top of the file). */
 static void req_lookup(struct ml_pstep *out, const struct ml_meeting_req *req,
-                       const struct ml_pcreds *cr, json_t *state, const char *page)
+                       const struct ml_pcreds *cr, json_t *state, const char *page, int64_t now)
 {
 	struct ml_buf url = {0};
 	char *path = user_path(cr, req);
@@ -113,9 +128,41 @@ static void req_lookup(struct ml_pstep *out, const struct ml_meeting_req *req,
 	if (page && *page) {
 		ml_buf_puts(&url, "&next_page_token=");
 		ml_url_escape(&url, page);
+		/* (page may be the state's own string: copied before it is replaced) */
+		json_object_set_new(state, "page", json_string(page));
+		json_object_set_new(state, "page_at", json_integer(now));
+	} else {
+		json_object_del(state, "page");
+		json_object_del(state, "page_at");
 	}
 	ml_pphase(state, "lookup");
 	ml_pstep_http(out, "GET", ml_buf_steal(&url), NULL, NULL, ml_pbearer(cr));
+}
+
+/* The token to resume an interrupted walk at, or NULL to start at page 1. */
+static const char *resume_page(json_t *state, int64_t now)
+{
+	const char *ph = ml_pjs(state, "phase"), *page = ml_pjs(state, "page");
+	json_int_t at = json_integer_value(json_object_get(state, "page_at"));
+	if (!ph || strcmp(ph, "lookup") != 0 || !page || !*page || now - at > PAGE_TTL_S)
+		return NULL;
+	return page;
+}
+
+/* A 400 to a page request with a token: the token expired or is unknown to Zoom. The walk
+ * starts over from page 1 (bounded); true when it did. */
+static bool restart_walk(struct ml_pstep *out, const struct ml_meeting_req *req,
+                         const struct ml_pcreds *cr, json_t *state, const struct ml_presp *r,
+                         int64_t now)
+{
+	const char *page = ml_pjs(state, "page");
+	json_int_t n = json_integer_value(json_object_get(state, "page_restarts"));
+	if (r->transport != ML_PT_OK || r->status != 400 || !page || !*page ||
+	    n >= PAGE_RESTARTS_MAX)
+		return false;
+	json_object_set_new(state, "page_restarts", json_integer(n + 1));
+	req_lookup(out, req, cr, state, NULL, now);
+	return true;
 }
 
 /* The meeting's id as text (Zoom ids pass 2^32: kept exact). */
@@ -165,125 +212,157 @@ static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
 	return ml_perr_from_resp(err, r, NAME, code ? c : NULL, msg);
 }
 
+/* The reconcile's duplicates: the ids with our marker but the one the booking keeps, each
+ * once (a walk restarted from page 1 sees again what it had found). */
+static void collect_extra(const struct ml_meeting_req *req, json_t *state, json_t *body)
+{
+	char mk[96];
+	marker(req, mk);
+	json_t *extra = json_object_get(state, "extra"), *m, *v;
+	size_t i, j;
+	json_array_foreach(json_object_get(body, "meetings"), i, m)
+	{
+		const char *agenda = ml_pjs(m, "agenda");
+		char id[32];
+		bool seen = false;
+		if (!agenda || !strstr(agenda, mk) || id_text(m, id) < 0 ||
+		    (req->external_id && strcmp(id, req->external_id) == 0))
+			continue;
+		json_array_foreach(extra, j, v)
+		{
+			if (strcmp(json_string_value(v), id) == 0)
+				seen = true;
+		}
+		if (!seen)
+			json_array_append_new(extra, json_string(id));
+	}
+}
+
+/* The reconcile's next duplicate to delete (the first of "extra", removed from it only once
+ * Zoom confirmed: a failed delete is tried again by the next attempt), or DONE. */
+static void reconcile_next(struct ml_pstep *out, const struct ml_pcreds *cr, json_t *state)
+{
+	json_t *extra = json_object_get(state, "extra");
+	if (json_array_size(extra) == 0) {
+		out->kind = ML_PSTEP_DONE;
+		return;
+	}
+	ml_pphase(state, "delete");
+	ml_pstep_http(out, "DELETE", meeting_url(cr, json_string_value(json_array_get(extra, 0))),
+	              NULL, NULL, ml_pbearer(cr));
+}
+
+/* The first step of an attempt (resp == NULL). */
+static void zoom_begin(enum ml_mop op, const struct ml_meeting_req *req,
+                       const struct ml_pcreds *cr, json_t *state, int64_t now,
+                       struct ml_pstep *out)
+{
+	switch (op) {
+	case ML_MOP_CREATE:
+	case ML_MOP_OPEN:
+		/* An earlier attempt may have made it: look before making another. */
+		if (json_integer_value(json_object_get(state, "attempt")) > 1)
+			req_lookup(out, req, cr, state, resume_page(state, now), now);
+		else
+			req_create(out, req, cr, state);
+		return;
+	case ML_MOP_UPDATE:
+		ml_pphase(state, "update");
+		ml_pstep_json(out, "PATCH", meeting_url(cr, req->external_id ? req->external_id : "0"),
+		              schedule(req), cr);
+		return;
+	case ML_MOP_RECONCILE:
+		if (!json_is_array(json_object_get(state, "extra")))
+			json_object_set_new(state, "extra", json_array());
+		if (json_is_true(json_object_get(state, "walked")))
+			reconcile_next(out, cr, state);
+		else
+			req_lookup(out, req, cr, state, resume_page(state, now), now);
+		return;
+	case ML_MOP_DELETE:
+		if (!req->external_id) {
+			req_lookup(out, req, cr, state, resume_page(state, now), now);
+			return;
+		}
+		ml_pphase(state, "delete");
+		ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
+		              ml_pbearer(cr));
+		return;
+	}
+}
+
+/* A page of the lookup for create, open or delete: the meeting with our marker is adopted
+ * (fetched: the list lacks start_url and password) or deleted; none on the last page means
+ * nothing was made before. */
+static void lookup_page(enum ml_mop op, const struct ml_meeting_req *req,
+                        const struct ml_pcreds *cr, json_t *state, json_t *body, int64_t now,
+                        struct ml_pstep *out)
+{
+	char mk[96];
+	marker(req, mk);
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(body, "meetings"), i, m)
+	{
+		const char *agenda = ml_pjs(m, "agenda");
+		char id[32];
+		if (agenda && strstr(agenda, mk) && id_text(m, id) == 0) {
+			ml_pphase(state, op == ML_MOP_DELETE ? "delete" : "get");
+			ml_pstep_http(out, op == ML_MOP_DELETE ? "DELETE" : "GET",
+			              meeting_url(cr, id), NULL, NULL, ml_pbearer(cr));
+			return;
+		}
+	}
+	const char *next = ml_pjs(body, "next_page_token");
+	if (next && *next)
+		req_lookup(out, req, cr, state, next, now);
+	else if (op == ML_MOP_DELETE)
+		out->kind = ML_PSTEP_DONE;
+	else
+		req_create(out, req, cr, state);
+}
+
 static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
                      const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
                      const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
 {
-	(void)cx;
 	memset(out, 0, sizeof *out);
-	const char *ph = ml_pjs(state, "phase");
+	int64_t now = cx ? cx->now : 0;
 	int rc = 0;
 
 	if (!resp) {
-		json_object_del(state, "page");
-		switch (op) {
-		case ML_MOP_CREATE:
-		case ML_MOP_OPEN:
-			/* An earlier attempt may have made it: look before making another. */
-			if (json_integer_value(json_object_get(state, "attempt")) > 1)
-				req_lookup(out, req, cr, state, NULL);
-			else
-				req_create(out, req, cr, state);
-			return 0;
-		case ML_MOP_UPDATE: {
-			json_t *b = schedule(req);
-			ml_pphase(state, "update");
-			ml_pstep_json(out, "PATCH",
-			              meeting_url(cr, req->external_id ? req->external_id : "0"), b, cr);
-			return 0;
-		}
-		case ML_MOP_RECONCILE:
-			json_object_set_new(state, "extra", json_array());
-			req_lookup(out, req, cr, state, NULL);
-			return 0;
-		case ML_MOP_DELETE:
-			if (!req->external_id) {
-				req_lookup(out, req, cr, state, NULL);
-				return 0;
-			}
-			ml_pphase(state, "delete");
-			ml_pstep_http(out, "DELETE", meeting_url(cr, req->external_id), NULL, NULL,
-			              ml_pbearer(cr));
-			return 0;
-		}
+		zoom_begin(op, req, cr, state, now, out);
+		return 0;
 	}
-
 	json_t *body = ml_presp_json(resp);
 	bool ok = ml_presp_ok(resp);
+	const char *ph = ml_pjs(state, "phase");
 	ph = ph ? ph : "";
 
+	if (strcmp(ph, "lookup") == 0 && !ok && restart_walk(out, req, cr, state, resp, now))
+		goto done;
 	if (op == ML_MOP_RECONCILE && strcmp(ph, "lookup") == 0 && ok) {
-		/* Collect every meeting with our marker but the one the booking keeps. */
-		char mk[96];
-		marker(req, mk);
-		json_t *extra = json_object_get(state, "extra");
-		size_t i;
-		json_t *m;
-		json_array_foreach(json_object_get(body, "meetings"), i, m)
-		{
-			const char *agenda = ml_pjs(m, "agenda");
-			char id[32];
-			if (agenda && strstr(agenda, mk) && id_text(m, id) == 0 &&
-			    (!req->external_id || strcmp(id, req->external_id) != 0))
-				json_array_append_new(extra, json_string(id));
-		}
+		collect_extra(req, state, body);
 		const char *next = ml_pjs(body, "next_page_token");
 		if (next && *next) {
-			req_lookup(out, req, cr, state, next);
+			req_lookup(out, req, cr, state, next, now);
 			goto done;
 		}
-		goto reconcile_next;
+		json_object_set_new(state, "walked", json_true());
+		json_object_del(state, "page");
+		json_object_del(state, "page_at");
+		reconcile_next(out, cr, state);
+		goto done;
 	}
 	if (op == ML_MOP_RECONCILE && strcmp(ph, "delete") == 0 && (ok || ml_presp_gone(resp))) {
-	reconcile_next:;
-		json_t *extra = json_object_get(state, "extra");
-		if (json_array_size(extra) == 0) {
-			out->kind = ML_PSTEP_DONE;
-			goto done;
-		}
-		char *id = ml_strdup(json_string_value(json_array_get(extra, 0)));
-		json_array_remove(extra, 0);
+		json_array_remove(json_object_get(state, "extra"), 0);
 		json_int_t n = json_integer_value(json_object_get(state, "duplicates_removed"));
 		json_object_set_new(state, "duplicates_removed", json_integer(n + 1));
-		ml_pphase(state, "delete");
-		ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL, NULL, ml_pbearer(cr));
-		free(id);
+		reconcile_next(out, cr, state);
 		goto done;
 	}
 	if (strcmp(ph, "lookup") == 0 && ok) {
-		char mk[96];
-		marker(req, mk);
-		size_t i;
-		json_t *m;
-		json_array_foreach(json_object_get(body, "meetings"), i, m)
-		{
-			const char *agenda = ml_pjs(m, "agenda");
-			char id[32];
-			if (agenda && strstr(agenda, mk) && id_text(m, id) == 0) {
-				if (op == ML_MOP_DELETE) {
-					ml_pphase(state, "delete");
-					ml_pstep_http(out, "DELETE", meeting_url(cr, id), NULL,
-					              NULL, ml_pbearer(cr));
-				} else {
-					/* The list lacks start_url and password: fetch the meeting.
-					 */
-					ml_pphase(state, "get");
-					ml_pstep_http(out, "GET", meeting_url(cr, id), NULL, NULL,
-					              ml_pbearer(cr));
-				}
-				goto done;
-			}
-		}
-		const char *next = ml_pjs(body, "next_page_token");
-		if (next && *next) {
-			req_lookup(out, req, cr, state, next);
-			goto done;
-		}
-		/* Not there: nothing was made before. */
-		if (op == ML_MOP_DELETE)
-			out->kind = ML_PSTEP_DONE;
-		else
-			req_create(out, req, cr, state);
+		lookup_page(op, req, cr, state, body, now, out);
 		goto done;
 	}
 	if ((strcmp(ph, "create") == 0 || strcmp(ph, "get") == 0) && ok) {

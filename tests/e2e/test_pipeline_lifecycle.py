@@ -129,6 +129,33 @@ class Lifecycle(unittest.TestCase):
         b = self.ready(bid)
         self.assertEqual(len(zoom_meetings(e)[bid]), 1)
 
+    def test_cleanup_and_reconcile_get_the_configured_attempts(self):
+        # The jobs an outcome queues (the cleanup after a fallback, the reconcile after an
+        # ambiguous create) get MEETLINK_MEETING_MAX_ATTEMPTS (3 here), not the store's 8.
+        e = self.e
+        create = dict(provider="zoom", method="POST", path="/zoom/v2/users/*/meetings")
+        lookup = dict(provider="zoom", method="GET", path="/zoom/v2/users/*/meetings")
+        h, s = e.setup("zoom", settings={"fallback": "jitsi"})
+        e.fault(drop_after=True, count=1, **create)  # made at Zoom, the answer lost
+        e.fault(status=503, count=2, **lookup)       # both lookups after it fail
+        bid = e.book(s["id"]).json["id"]
+        b = self.ready(bid)
+        self.assertTrue(b["meeting"]["fallback_used"])
+        e.wait_idle()
+        cleanup = [j for j in e.jobs(booking_id=bid) if j["kind"] == "meeting.delete"]
+        self.assertEqual([(j["max_attempts"], j["state"]) for j in cleanup], [(3, "done")])
+        self.assertEqual(zoom_meetings(e).get(bid, []), [])
+
+        h, s = e.setup("zoom")
+        e.fault(drop_after=True, count=1, **create)
+        bid = e.book(s["id"]).json["id"]
+        self.ready(bid)
+        rec = [j for j in e.jobs() if j["group_key"] == "reconcile:" + bid]
+        self.assertEqual([(j["kind"], j["max_attempts"]) for j in rec],
+                         [("meeting.reconcile", 3)])
+        e.wait_idle()
+        self.assertEqual(len(zoom_meetings(e)[bid]), 1)
+
     def test_retries_exhausted_then_job_retry(self):
         e = self.e
         h, s = e.setup("teams")

@@ -175,6 +175,115 @@ static void test_zoom_lookup_pages_and_escapes(void **st)
 	json_decref(state);
 }
 
+/* A reconcile whose walk or delete fails resumes where it stopped: the next attempt asks for
+ * the page that failed (not page 1), keeps the duplicates found before it, and tries again
+ * the delete that failed without listing again. */
+static void test_zoom_reconcile_resumes_across_attempts(void **st)
+{
+	(void)st;
+	struct ml_pcreds cr = {.api_base = "http://sb/zoom", .access_token = "t"};
+	struct ml_meeting_req r = req();
+	r.external_id = "81234567890";
+	struct ml_pstep s = {0};
+	struct ml_perr e;
+	json_t *state = json_pack("{s:i}", "attempt", 1);
+
+	assert_int_equal(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_null(strstr(s.http.url, "next_page_token"));
+	struct ml_presp a = answer(200, "{\"next_page_token\":\"tok2\",\"meetings\":["
+	                                "{\"id\":85555555555,\"agenda\":\"meetlink:bkg_1:0\"},"
+	                                "{\"id\":81234567890,\"agenda\":\"meetlink:bkg_1:0\"}]}");
+	assert_int_equal(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, &a, &s, &e), 0);
+	assert_non_null(strstr(s.http.url, "&next_page_token=tok2"));
+	a = answer(503, "{\"code\":0,\"message\":\"unavailable\"}");
+	assert_true(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, &a, &s, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_RETRY);
+
+	/* The next attempt (the state as the job persisted it) resumes at page 2. */
+	json_object_set_new(state, "attempt", json_integer(2));
+	assert_int_equal(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "GET");
+	assert_non_null(strstr(s.http.url, "&next_page_token=tok2"));
+	a = answer(200, "{\"next_page_token\":\"\",\"meetings\":["
+	                "{\"id\":86666666666,\"agenda\":\"x\\n\\nmeetlink:bkg_1:0\"}]}");
+	assert_int_equal(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, &a, &s, &e), 0);
+	/* The duplicate of page 1, found by the attempt before, is deleted first. */
+	assert_string_equal(s.http.method, "DELETE");
+	assert_string_equal(s.http.url, "http://sb/zoom/v2/meetings/85555555555");
+	a = answer(502, "{\"code\":0,\"message\":\"bad gateway\"}");
+	assert_true(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, &a, &s, &e) < 0);
+
+	/* A failed delete is tried again, without walking the list again. */
+	json_object_set_new(state, "attempt", json_integer(3));
+	assert_int_equal(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "DELETE");
+	assert_string_equal(s.http.url, "http://sb/zoom/v2/meetings/85555555555");
+	a = answer(204, "");
+	assert_int_equal(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.url, "http://sb/zoom/v2/meetings/86666666666");
+	a = answer(404, "{\"code\":3001,\"message\":\"Meeting does not exist\"}");
+	assert_int_equal(step("zoom", ML_MOP_RECONCILE, &r, &cr, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	assert_int_equal(json_integer_value(json_object_get(state, "duplicates_removed")), 2);
+	ml_pstep_clear(&s);
+	json_decref(state);
+}
+
+/* A create's lookup resumes too; a page token Zoom refuses (expired: they live 15 minutes)
+ * restarts the walk from page 1, a bounded number of times; a token older than that is not
+ * tried. */
+static void test_zoom_lookup_resume_and_expired_token(void **st)
+{
+	(void)st;
+	struct ml_pcreds cr = {.api_base = "http://sb/zoom", .access_token = "t"};
+	struct ml_meeting_req r = req();
+	struct ml_pstep s = {0};
+	struct ml_perr e;
+	json_t *state = json_pack("{s:i}", "attempt", 2);
+	const char *p1 = "{\"next_page_token\":\"tok2\",\"meetings\":["
+	                 "{\"id\":1,\"agenda\":\"meetlink:bkg_9:0\"}]}";
+	const char *expired = "{\"code\":300,\"message\":\"The next page token is invalid or "
+	                      "expired.\"}";
+
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
+	struct ml_presp a = answer(200, p1);
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_non_null(strstr(s.http.url, "&next_page_token=tok2"));
+	struct ml_presp t = {ML_PT_TIMEOUT, 0, "", 0, NULL, 1700000000};
+	assert_true(step("zoom", ML_MOP_CREATE, &r, &cr, state, &t, &s, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_RETRY);
+	json_object_set_new(state, "attempt", json_integer(3));
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_non_null(strstr(s.http.url, "&next_page_token=tok2"));
+
+	/* Refused: page 1 again, in the same attempt; at most three times per job. */
+	for (int i = 0; i < 3; i++) {
+		a = answer(400, expired);
+		assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+		assert_string_equal(s.http.method, "GET");
+		assert_null(strstr(s.http.url, "next_page_token"));
+		a = answer(200, p1);
+		assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+		assert_non_null(strstr(s.http.url, "&next_page_token=tok2"));
+	}
+	a = answer(400, expired);
+	assert_true(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_PERMANENT);
+
+	/* A token kept longer than Zoom keeps it is not tried: the walk starts at page 1. */
+	json_object_set_new(state, "page_at", json_integer(1700000000 - 15 * 60));
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_null(strstr(s.http.url, "next_page_token"));
+	/* The walk over without a match: created, and the next attempt walks from page 1. */
+	a = answer(200, "{\"next_page_token\":\"\",\"meetings\":[]}");
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "POST");
+	assert_int_equal(step("zoom", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_null(strstr(s.http.url, "next_page_token"));
+	ml_pstep_clear(&s);
+	json_decref(state);
+}
+
 static void test_teams_create_or_get(void **st)
 {
 	(void)st;
@@ -343,6 +452,8 @@ int main(void)
 	    cmocka_unit_test(test_teams_create_or_get),
 	    cmocka_unit_test(test_teams_update_and_delete_by_id),
 	    cmocka_unit_test(test_zoom_lookup_pages_and_escapes),
+	    cmocka_unit_test(test_zoom_reconcile_resumes_across_attempts),
+	    cmocka_unit_test(test_zoom_lookup_resume_and_expired_token),
 	    cmocka_unit_test(test_twilio_unique_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
