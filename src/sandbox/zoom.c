@@ -299,21 +299,12 @@ static void merge(json_t *dst, const json_t *src)
 	}
 }
 
-/* Meetings by host (lock held): listing a host's meetings walked the account's every meeting
- * for each page. Meetings are never removed (a delete marks them) and a host's ids are in
- * the order of root["meetings"], as the walk found them; an update that names a host_id
- * drops the index (rebuilt on the next list). */
+/* Meetings by host (lock held), for the lists other than "scheduled" (zoom_sched.c keeps
+ * that one): listing a host's meetings walked the account's every meeting for each page.
+ * Meetings are never removed (a delete marks them) and a host's ids are in the order of
+ * root["meetings"], as the walk found them; an update that names a host_id drops the index
+ * (rebuilt on the next list). */
 static struct ml_sb_index by_host;
-
-/* Bumped by every handler that may change a meeting: a kept "scheduled" list
- * (host_matches) is valid while it stays the same. */
-static uint64_t zoom_writes;
-static struct {
-	const json_t *root;
-	uint64_t gen, writes;
-	char *host;
-	json_t *ids;
-} sched;
 
 static void host_index_sync(json_t *root)
 {
@@ -449,7 +440,6 @@ json_t *ml_zoom_event_object(const json_t *m)
 
 static void create_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *u, *b;
 	int64_t now = ml_sb_now(), start = now;
 
@@ -522,6 +512,7 @@ static void create_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 			    json_pack("{s:O, s:s, s:b, s:b}", "object", m, "account_id",
 				      ml_sb_str(u, "account_id"), "deleted", 0, "expired", 0));
 	ml_sb_index_add(&by_host, ml_sb_str(m, "host_id"), key);
+	ml_zoom_sched_created(root, json_object_get(meetings, key));
 	json_t *ev = json_deep_copy(m);
 	json_object_del(ev, "start_url");
 	ml_zoom_emit(root, "meeting.created", ev,
@@ -579,18 +570,11 @@ static bool in_list(const char *type, const json_t *rec, const json_t *m, int64_
 	return mtype != 1; /* scheduled: every unexpired non-instant meeting */
 }
 
-/* The ids of the host's meetings in a list of `type`, in the order of root["meetings"] (a new
- * reference). Only the host's meetings are walked (by_host). A "scheduled" list (what a
- * client pages through to find its meeting: 9 pages at 2,500 meetings) is kept until a
- * meeting changes (zoom_writes), so the pages after the first cost their own size: each
- * walking the host's every meeting saturated the sandbox in make chaos at 20,000. */
+/* The ids of the host's meetings in a list of `type` other than "scheduled", in the order of
+ * root["meetings"] (a new reference). Only the host's meetings are walked (by_host). */
 static json_t *host_matches(json_t *root, const json_t *u, const char *type)
 {
 	const char *host = ml_sb_str(u, "id");
-	bool cacheable = !strcmp(type, "scheduled");
-	if (cacheable && sched.ids && sched.root == root && sched.gen == ml_sb_state_gen() &&
-	    sched.writes == zoom_writes && !strcmp(sched.host, host))
-		return json_incref(sched.ids);
 	json_t *meetings = json_object_get(root, "meetings"), *out = json_array(), *rec, *m, *id;
 	size_t i;
 	int64_t now = ml_sb_now();
@@ -604,15 +588,6 @@ static json_t *host_matches(json_t *root, const json_t *u, const char *type)
 		    strcmp(ml_sb_str(m, "host_id"), host) != 0 || !in_list(type, rec, m, now))
 			continue;
 		json_array_append(out, id);
-	}
-	if (cacheable) {
-		json_decref(sched.ids);
-		free(sched.host);
-		sched.root = root;
-		sched.gen = ml_sb_state_gen();
-		sched.writes = zoom_writes;
-		sched.host = ml_strdup(host);
-		sched.ids = json_incref(out);
 	}
 	return out;
 }
@@ -645,6 +620,11 @@ static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 		if (size > 300)
 			size = 300;
 	}
+	if (!strcmp(type, "scheduled")) {
+		/* The list a client pages through: kept up to date, paged by cursor. */
+		ml_zoom_sched_page(resp, root, ml_sb_str(u, "id"), size, npt);
+		return;
+	}
 	if (npt && *npt) {
 		char *end;
 		from = strtol(npt, &end, 10);
@@ -656,20 +636,11 @@ static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *page = json_array(), *meetings = json_object_get(root, "meetings"), *m, *id;
 	json_t *match = host_matches(root, u, type);
 	size_t total = json_array_size(match);
-	/* Only the page's items are built: building every match for each page made a lookup
-	 * through a host's N meetings cost N²/page_size (make chaos: 2,500 meetings per user
-	 * saturated the sandbox). */
+	/* Only the page's items are built. */
 	for (size_t i = (size_t)from; i < total && i < (size_t)(from + size); i++) {
 		id = json_array_get(match, i);
 		m = json_object_get(json_object_get(meetings, json_string_value(id)), "object");
-		json_t *item = json_object();
-		static const char *const keys[] = {"uuid", "id", "host_id", "topic", "type",
-						   "start_time", "duration", "timezone", "agenda",
-						   "created_at", "join_url", NULL};
-		for (int k = 0; keys[k]; k++)
-			if (json_object_get(m, keys[k]))
-				json_object_set(item, keys[k], json_object_get(m, keys[k]));
-		json_array_append_new(page, item);
+		json_array_append_new(page, ml_zoom_list_item(m));
 	}
 	json_decref(match);
 	char next[24] = "";
@@ -685,7 +656,6 @@ static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 
 static void update_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec, *b;
 	int64_t start;
 
@@ -727,6 +697,8 @@ static void update_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 	normalize(m, start);
 	if (json_object_get(b, "host_id"))
 		ml_sb_index_drop(&by_host);
+	if (json_object_get(b, "host_id") || json_object_get(b, "type"))
+		ml_zoom_sched_drop(); /* in or out of a host's scheduled list: rebuilt */
 	if (json_object_get(b, "start_time"))
 		json_object_set(now_obj, "start_time", json_object_get(m, "start_time"));
 	json_object_set(now_obj, "id", json_object_get(m, "id"));
@@ -743,7 +715,6 @@ done:
 
 static void delete_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec;
 	const char *occ = ml_http_query(req, "occurrence_id");
 
@@ -776,6 +747,7 @@ static void delete_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 	} else {
 		json_object_set_new(rec, "deleted", json_true());
 		json_object_set_new(rec, "deleted_at", json_integer(ml_sb_now()));
+		ml_zoom_sched_removed(root, m);
 	}
 	ml_zoom_emit(root, "meeting.deleted", obj,
 	     json_pack("{s:s, s:s, s:s}", "operator", ml_sb_str(host, "email"), "operator_id",
@@ -791,8 +763,10 @@ static void end_meeting(json_t *root, json_t *rec, json_t *m)
 	fmt_time(ml_sb_now(), ts);
 	json_object_set_new(rec, "ended_at", json_integer(ml_sb_now()));
 	set_str(m, "status", "waiting");
-	if (json_integer_value(json_object_get(m, "type")) == 1)
+	if (json_integer_value(json_object_get(m, "type")) == 1) {
 		json_object_set_new(rec, "expired", json_true());
+		ml_zoom_sched_removed(root, m);
+	}
 	json_t *obj = ml_zoom_event_object(m);
 	/* Zoom sends the meeting id as a string in meeting.started/ended. */
 	char id[24];
@@ -804,7 +778,6 @@ static void end_meeting(json_t *root, json_t *rec, json_t *m)
 
 static void meeting_status(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	zoom_writes++; /* invalidates a kept list (host_matches) */
 	json_t *root = req->user, *tok = ml_zoom_auth(req, resp), *m, *rec, *b;
 	const char *id = req->params[0];
 
@@ -832,6 +805,7 @@ static void meeting_status(struct ml_http_req *req, struct ml_http_resp *resp)
 			goto done;
 		}
 		json_object_set_new(rec, "deleted", json_false());
+		ml_zoom_sched_drop(); /* back in its host's list, in its place: rebuilt */
 		ml_zoom_emit(root, "meeting.recovered", ml_zoom_event_object(m), NULL);
 		ml_resp_body(resp, 204, "application/json", "", 0);
 		goto done;

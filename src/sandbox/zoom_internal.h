@@ -19,6 +19,18 @@ json_t *ml_zoom_user_find(json_t *root, const char *id_or_email);
 json_t *ml_zoom_find_meeting(json_t *root, const char *id, json_t **obj);
 json_t *ml_zoom_event_object(const json_t *m);
 
+/* zoom_sched.c: each host's "scheduled" list, kept up to date (lock held). A create calls
+ * created() with the new record (last in root["meetings"]); a delete or an expiry removed()
+ * with the meeting; a change that moves a meeting in or out of a list (type, host, recover)
+ * drop(). page() answers GET …/meetings?type=scheduled (next_page_token: a cursor, 15
+ * minutes). list_item() is a meeting as a list shows it (a new reference). */
+void ml_zoom_sched_created(json_t *root, const json_t *rec);
+void ml_zoom_sched_removed(json_t *root, const json_t *m);
+void ml_zoom_sched_drop(void);
+void ml_zoom_sched_page(struct ml_http_resp *resp, json_t *root, const char *host_id, long size,
+			const char *token);
+json_t *ml_zoom_list_item(const json_t *m);
+
 /* zoom_limits.c: the bearer token's record, or NULL after Zoom's 401 (code 124). */
 json_t *ml_zoom_auth(struct ml_http_req *req, struct ml_http_resp *resp);
 /* Rate limits of `category` ("Light", "Medium", "Heavy") for the token's account, and with

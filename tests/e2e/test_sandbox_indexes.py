@@ -1,7 +1,8 @@
 """The sandbox's lookup indexes (src/sandbox/sbindex.h) answer as the walks they replaced:
 Twilio rooms by UniqueName (fetch, the 53113 check, the list filter) across completions and
 re-creations, Teams createOrGet by externalId and Outlook events by transactionId across
-deletes and PATCH, Zoom's meeting list by host across deletes; and each after a reset and after a
+deletes and PATCH, Zoom's meeting list by host across deletes, and its scheduled list paged by
+cursor at 1,000 meetings while meetings come and go; and each after a reset and after a
 --state load, when the index is rebuilt from the state."""
 
 import base64
@@ -172,6 +173,48 @@ class Indexes(SandboxTest):
         self.assertEqual(zoom_list(z, ADA_ZM), ([], 0))
         one = zoom_create(z, ADA_ZM, "after reset")
         self.assertEqual(zoom_list(z, ADA_ZM), ([one], 1))
+
+    def test_zoom_scheduled_list_pages_by_cursor_at_scale(self):
+        # 1,000 meetings of one host, paged 300 at a time while meetings are deleted and
+        # created between the pages: nothing skipped, nothing twice, the new one last. An
+        # offset token skipped a meeting once one before it was deleted.
+        self.config("zoom", rate_limit_medium=100000, rate_limit_light=100000,
+                    daily_meeting_writes_per_user=100000)
+        z = self.client(zoom_token(self.c))
+        ada = []
+        for i in range(1000):
+            ada.append(zoom_create(z, ADA_ZM, "s%d" % i))
+            if i % 250 == 0:
+                zoom_create(z, GRACE_ZM, "g%d" % i)
+        self.assertEqual(zoom_list(z, ADA_ZM, 300), (ada, 1000))
+        path = "/zoom/v2/users/%s/meetings?type=scheduled&page_size=300" % ADA_ZM
+        first = z.get(path)
+        self.assertEqual([m["id"] for m in first.json["meetings"]], ada[:300])
+        self.assertEqual((first.json["page_count"], first.json["page_number"]), (4, 1))
+        self.assertEqual(z.delete("/zoom/v2/meetings/%d" % ada[10]).status, 204)
+        self.assertEqual(z.delete("/zoom/v2/meetings/%d" % ada[500]).status, 204)
+        late = zoom_create(z, ADA_ZM, "between pages")
+        rest, tok, totals = [], first.json["next_page_token"], set()
+        while tok:
+            r = z.get(path + "&next_page_token=" + tok)
+            self.assertEqual(r.status, 200, r)
+            rest += [m["id"] for m in r.json["meetings"]]
+            totals.add(r.json["total_records"])
+            tok = r.json["next_page_token"]
+        self.assertEqual(rest, [x for x in ada[300:] if x != ada[500]] + [late])
+        self.assertEqual(totals, {999})
+        # A token lives 15 minutes, as Zoom's; one from before a reset is unknown.
+        tok = z.get(path).json["next_page_token"]
+        self.assertEqual(z.get(path + "&next_page_token=" + tok).status, 200)
+        self.assertEqual(self.c.post("/_sandbox/clock", {"advance_seconds": 16 * 60}).status, 200)
+        r = z.get(path + "&next_page_token=" + tok)
+        self.assertEqual((r.status, r.json["code"]), (400, 300), r)
+        tok = z.get(path).json["next_page_token"]
+        self.assertEqual(self.c.post("/_sandbox/reset").status, 200)
+        z = self.client(zoom_token(self.c))
+        for bad in (tok, "300", "x"):
+            r = z.get(path + "&next_page_token=" + bad)
+            self.assertEqual((r.status, r.json["code"]), (400, 300), r)
 
 
 class IndexesAfterStateLoad(SandboxTest):
