@@ -388,164 +388,188 @@ static void clear_cookie(const struct ml_env *app, struct ml_http_resp *resp, co
 	free(set);
 }
 
+/* Spends the sign-in's state (only for the browser that started it: its HTTP-only cookie,
+ * compared in constant time by the store, so anyone else who got hold of the state value
+ * cannot burn the host's sign-in). On a refusal, answers the page and returns false. */
+static bool take_state(struct ml_http_req *req, struct ml_http_resp *resp, const char *platform,
+                       struct take_call *t)
+{
+	const char *state = ml_http_query(req, "state");
+	char hash[65], cname[40], chash[65] = "";
+	if (!state || !*state || strlen(state) > 256) {
+		message_page(resp, 400, "Sign-in failed",
+		             "The answer from the provider is missing its state. Nothing was "
+		             "connected; start again from your connect link.",
+		             NULL);
+		return false;
+	}
+	ml_sha256_hex(state, strlen(state), hash);
+	snprintf(cname, sizeof cname, "ml_oauth_%s", platform);
+	const char *cookie = ml_http_cookie(req, cname);
+	if (cookie)
+		ml_sha256_hex(cookie, strlen(cookie), chash);
+	t->hash = hash;
+	t->cookie_hash = chash;
+	t->platform = platform;
+	int rc = ml_store_write(((const struct ml_env *)req->app)->store, take_fn, t);
+	t->hash = t->cookie_hash = NULL; /* (on this stack frame) */
+	if (rc == ML_ENOTFOUND)
+		message_page(resp, 400, "Sign-in failed",
+		             "This sign-in answer does not belong to a sign-in we started. Nothing "
+		             "was connected; start again from your connect link.",
+		             NULL);
+	else if (rc == ML_EAUTH)
+		/* (The cookie is left alone: it may be the host's, for the real callback.) */
+		message_page(resp, 400, "Sign-in failed",
+		             "This sign-in did not start in this browser. Nothing was connected; "
+		             "start again from your connect link.",
+		             NULL);
+	else if (rc == ML_ECONFLICT)
+		message_page(resp, 400, "Sign-in already used",
+		             "This sign-in answer was already used. Nothing more was connected; "
+		             "start again from your connect link if you need to.",
+		             NULL);
+	else if (rc < 0)
+		message_page(resp, 503, "Please try again", "Something went wrong on our side.",
+		             NULL);
+	return rc >= 0;
+}
+
+/* What the provider sent back with the browser: in time, not an error, with a code. On a
+ * refusal, answers the page (with `back`, a fresh connect link) and returns NULL. */
+static const char *answer_code(struct ml_http_req *req, struct ml_http_resp *resp,
+                               const struct ml_oauth_state_row *row, const char *back)
+{
+	const char *code = ml_http_query(req, "code");
+	const char *error = ml_http_query(req, "error");
+	if (row->expires_at < ml_now_ms()) {
+		message_page(resp, 400, "Sign-in took too long",
+		             "The sign-in expired before it came back. Nothing was connected; try "
+		             "again.",
+		             back);
+		return NULL;
+	}
+	if (error) {
+		bool denied = strcmp(error, "access_denied") == 0;
+		message_page(resp, denied ? 403 : 502,
+		             denied ? "Access was not granted" : "The provider refused",
+		             denied
+		                 ? "You declined access, so nothing was connected. You can try "
+		                   "again whenever you like."
+		                 : "The provider answered with an error, so nothing was connected. "
+		                   "Please try again.",
+		             back);
+		return NULL;
+	}
+	if (!code || !*code || strlen(code) > 2048) {
+		message_page(resp, 400, "Sign-in failed",
+		             "The provider's answer has no authorization code. Nothing was "
+		             "connected.",
+		             back);
+		return NULL;
+	}
+	return code;
+}
+
+/* The code exchange and the account lookup. Both wait on the worker's curl loop
+ * (ml_oauth_perform): this thread makes no call itself. On a failure, answers the page and
+ * returns NULL; else the account's email (the tokens in *tok). */
+static char *exchange_code(const struct ml_env *app, struct ml_http_resp *resp,
+                           const struct ml_oauth_state_row *row, const char *code, const char *back,
+                           struct ml_oauth_tokens *tok)
+{
+	const char *platform = row->platform;
+	char aad[96], *verifier = NULL, *body = NULL, *email = NULL;
+	long status = 0;
+	ml_conn_aad(aad, sizeof aad, row->state_hash, "verifier");
+	if (ml_vault_decrypt(app->vault, aad, row->verifier, &verifier, NULL) < 0) {
+		message_page(resp, 500, "Please try again", "Something went wrong on our side.",
+		             back);
+		return NULL;
+	}
+	int rc = ml_oauth_perform(
+	    app->oauth, ml_oauth_code_easy(app->oauth, platform, code, verifier), &status, &body);
+	ml_vault_wipe_free(verifier, 0);
+	if (rc == 0)
+		rc = ml_oauth_parse_tokens(status, body, tok);
+	free(body);
+	body = NULL;
+	if (rc < 0) {
+		ml_warn("connect: %s code exchange failed (HTTP %ld): %s", platform, status,
+		        ml_error_code());
+		message_page(resp, 502, "The provider refused",
+		             "The provider did not accept the sign-in, so nothing was connected. "
+		             "Please try again.",
+		             back);
+		return NULL;
+	}
+	rc = ml_oauth_perform(app->oauth,
+	                      ml_oauth_account_easy(app->oauth, platform, tok->access_token),
+	                      &status, &body);
+	if (rc == 0 && status == 200)
+		email = ml_oauth_parse_account(platform, body);
+	free(body);
+	if (!email) {
+		ml_warn("connect: %s account lookup failed (HTTP %ld)", platform, status);
+		message_page(resp, 502, "The provider refused",
+		             "The provider did not tell us which account this is, so nothing was "
+		             "connected. Please try again.",
+		             back);
+	}
+	return email;
+}
+
 static void oauth_callback(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	const struct ml_env *app = req->app;
 	const char *platform = req->params[0];
-	const char *state = ml_http_query(req, "state");
-	const char *code = ml_http_query(req, "code");
-	const char *error = ml_http_query(req, "error");
 	struct take_call t = {NULL, NULL, NULL, {{0}}};
-	char hash[65], *back = NULL, *verifier = NULL, *body = NULL, *email = NULL;
 	struct ml_oauth_tokens tok = {0};
-	long status = 0;
-	int rc;
+	char *back = NULL, *email = NULL;
+	const char *code;
 
 	if (!ml_conn_is_oauth_platform(platform)) {
 		message_page(resp, 404, "Unknown platform", "There is no such platform.", NULL);
 		return;
 	}
-	if (!state || !*state || strlen(state) > 256) {
-		message_page(resp, 400, "Sign-in failed",
-			     "The answer from the provider is missing its state. Nothing was "
-			     "connected; start again from your connect link.",
-			     NULL);
+	if (!take_state(req, resp, platform, &t))
 		return;
-	}
-	ml_sha256_hex(state, strlen(state), hash);
-	/* The state is spent only by the browser that started the sign-in (its HTTP-only
-	 * cookie, compared in constant time by the store): anyone else who got hold of the
-	 * state value cannot burn the host's sign-in. */
-	char cname[40], chash[65] = "";
-	snprintf(cname, sizeof cname, "ml_oauth_%s", platform);
-	const char *cookie = ml_http_cookie(req, cname);
-	if (cookie)
-		ml_sha256_hex(cookie, strlen(cookie), chash);
-	t.hash = hash;
-	t.cookie_hash = chash;
-	t.platform = platform;
-	rc = ml_store_write(app->store, take_fn, &t);
-	if (rc == ML_ENOTFOUND) {
-		message_page(resp, 400, "Sign-in failed",
-			     "This sign-in answer does not belong to a sign-in we started. Nothing "
-			     "was connected; start again from your connect link.",
-			     NULL);
-		return;
-	}
-	if (rc == ML_EAUTH) {
-		/* (The cookie is left alone: it may be the host's, for the real callback.) */
-		message_page(resp, 400, "Sign-in failed",
-			     "This sign-in did not start in this browser. Nothing was connected; "
-			     "start again from your connect link.",
-			     NULL);
-		return;
-	}
-	if (rc == ML_ECONFLICT) {
-		message_page(resp, 400, "Sign-in already used",
-			     "This sign-in answer was already used. Nothing more was connected; "
-			     "start again from your connect link if you need to.",
-			     NULL);
-		return;
-	}
-	if (rc < 0) {
-		message_page(resp, 503, "Please try again", "Something went wrong on our side.",
-			     NULL);
-		return;
-	}
 	clear_cookie(app, resp, platform);
 	back = fresh_link(app, t.row.org_id, t.row.host_id, t.row.platform, t.row.link_expires);
-	if (t.row.expires_at < ml_now_ms()) {
-		message_page(resp, 400, "Sign-in took too long",
-			     "The sign-in expired before it came back. Nothing was connected; try "
-			     "again.",
-			     back);
+	if (!(code = answer_code(req, resp, &t.row, back)) ||
+	    !(email = exchange_code(app, resp, &t.row, code, back, &tok)))
 		goto done;
-	}
-	if (error) {
-		bool denied = strcmp(error, "access_denied") == 0;
-		message_page(resp, denied ? 403 : 502,
-			     denied ? "Access was not granted" : "The provider refused",
-			     denied ? "You declined access, so nothing was connected. You can try "
-				      "again whenever you like."
-				    : "The provider answered with an error, so nothing was connected. "
-				      "Please try again.",
-			     back);
-		goto done;
-	}
-	if (!code || !*code || strlen(code) > 2048) {
-		message_page(resp, 400, "Sign-in failed",
-			     "The provider's answer has no authorization code. Nothing was "
-			     "connected.",
-			     back);
-		goto done;
-	}
-	char aad[96];
-	ml_conn_aad(aad, sizeof aad, t.row.state_hash, "verifier");
-	if (ml_vault_decrypt(app->vault, aad, t.row.verifier, &verifier, NULL) < 0) {
-		message_page(resp, 500, "Please try again", "Something went wrong on our side.",
-			     back);
-		goto done;
-	}
-	/* The exchange blocks this page's thread: a hosted page, seldom used, with timeouts. */
-	rc = ml_oauth_perform(app->oauth, ml_oauth_code_easy(app->oauth, platform, code, verifier),
-			      &status, &body);
-	if (rc == 0)
-		rc = ml_oauth_parse_tokens(status, body, &tok);
-	if (rc < 0) {
-		ml_warn("connect: %s code exchange failed (HTTP %ld): %s", platform, status,
-			ml_error_code());
-		message_page(resp, 502, "The provider refused",
-			     "The provider did not accept the sign-in, so nothing was connected. "
-			     "Please try again.",
-			     back);
-		goto done;
-	}
-	free(body);
-	body = NULL;
-	rc = ml_oauth_perform(app->oauth, ml_oauth_account_easy(app->oauth, platform, tok.access_token),
-			      &status, &body);
-	if (rc == 0 && status == 200)
-		email = ml_oauth_parse_account(platform, body);
-	if (!email) {
-		ml_warn("connect: %s account lookup failed (HTTP %ld)", platform, status);
-		message_page(resp, 502, "The provider refused",
-			     "The provider did not tell us which account this is, so nothing was "
-			     "connected. Please try again.",
-			     back);
-		goto done;
-	}
 	struct save_call s = {app, &t.row, &tok, email, req->remote_ip, ""};
-	rc = ml_store_write(app->store, save_fn, &s);
+	int rc = ml_store_write(app->store, save_fn, &s);
 	if (rc < 0) {
 		message_page(resp, rc == ML_ENOTFOUND ? 404 : 503, "Nothing was connected",
-			     rc == ML_ENOTFOUND ? "This host no longer exists."
-						: "Something went wrong on our side. Please try again.",
-			     NULL);
+		             rc == ML_ENOTFOUND
+		                 ? "This host no longer exists."
+		                 : "Something went wrong on our side. Please try again.",
+		             NULL);
 		goto done;
 	}
 	ml_info("connect: host %s connected %s", t.row.host_id, platform);
 	char *loc = back ? ml_asprintf("%s&connected=%s", back, platform)
-			 : ml_asprintf("%s/connect", app->cfg->public_url);
+	                 : ml_asprintf("%s/connect", app->cfg->public_url);
 	ml_resp_redirect(resp, 303, loc);
 	ml_resp_header(resp, "Cache-Control", "no-store");
 	ml_resp_header(resp, "Referrer-Policy", "no-referrer");
 	free(loc);
 done:
-	ml_vault_wipe_free(verifier, 0);
 	ml_oauth_tokens_clear(&tok);
 	free(t.row.verifier);
-	free(body);
 	free(email);
 	free(back);
 }
 
 static const struct ml_route page_routes[] = {
-	{"GET", "/connect", page_get, 0},
-	{"GET", "/connect/session", session_get, 0},
-	{"POST", "/connect/disconnect", disconnect_post, 0},
-	{"GET", "/oauth/{platform}/start", oauth_start, 0},
-	{"GET", "/oauth/{platform}/callback", oauth_callback, 0},
-	{NULL, NULL, NULL, 0},
+    {"GET", "/connect", page_get, 0},
+    {"GET", "/connect/session", session_get, 0},
+    {"POST", "/connect/disconnect", disconnect_post, 0},
+    {"GET", "/oauth/{platform}/start", oauth_start, 0},
+    {"GET", "/oauth/{platform}/callback", oauth_callback, 0},
+    {NULL, NULL, NULL, 0},
 };
 
 bool ml_api_serve_pages(struct ml_http_req *req, struct ml_http_resp *resp)
