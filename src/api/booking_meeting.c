@@ -20,9 +20,7 @@ static int meeting_fn(struct ml_tx *tx, struct ml_api_write *w)
 	w->wake = st.wake;
 	if (rc == 0) {
 		/* A meeting left to the pipeline is answered 202. */
-		const char *ms = json_string_value(
-		    json_object_get(json_object_get(booking, "meeting"), "status"));
-		if (ms && strcmp(ms, "pending") == 0)
+		if (ml_meeting_is_pending(json_object_get(booking, "meeting")))
 			w->status = 202;
 		w->result = json_incref(booking);
 	}

@@ -62,6 +62,7 @@ static int person(json_t *in, const char *path, json_t **out)
 struct create_in {
 	json_t *doc;
 	const char *status;
+	bool confirm; /* created confirmed (status "confirmed" asked for) */
 	bool has_end;
 	int64_t start, end;
 };
@@ -86,7 +87,7 @@ static int parse_create(json_t *body, struct create_in *in)
 		return rc;
 	if (tz && (rc = ml_v_timezone(tz, "timezone")) < 0)
 		return rc;
-	if (in->status && strcmp(in->status, "pending") != 0 && strcmp(in->status, "confirmed") != 0)
+	if (in->status && !ml_booking_create_status(in->status, &in->confirm))
 		return ml_error_set(ML_EINVAL, "invalid_field", "status",
 				    "status must be pending or confirmed when creating a booking.");
 	if (in->has_end && in->end <= in->start)
@@ -103,7 +104,7 @@ static int parse_create(json_t *body, struct create_in *in)
 				    "A booking has at most %d attendees.", MAX_ATTENDEES);
 
 	json_t *doc = json_pack("{s:s, s:s, s:s}", "object", "booking", "service_id", service_id,
-				"status", "pending");
+				"status", ml_booking_status_new());
 	json_object_set_new(doc, "external_id", ext ? json_string(ext) : json_null());
 	if (title)
 		json_object_set_new(doc, "title", json_string(title));
@@ -133,8 +134,7 @@ static int parse_create(json_t *body, struct create_in *in)
 /* The answer to a confirm: 202 while the pipeline makes the meeting. */
 static int confirm_status(json_t *booking)
 {
-	const char *ms = str(json_object_get(booking, "meeting"), "status");
-	return strcmp(ms, "pending") == 0 ? 202 : 200;
+	return ml_meeting_is_pending(json_object_get(booking, "meeting")) ? 202 : 200;
 }
 
 static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
@@ -154,7 +154,7 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if ((rc = ml_api_doc_peek(tx, w->ctx, ML_KIND_HOST, str(service, "host_id"), &host)) < 0)
 		goto done;
 	ml_api_step_init(w->ctx, &st);
-	bool confirm = in->status && strcmp(in->status, "confirmed") == 0;
+	bool confirm = in->confirm;
 	if ((rc = ml_booking_create(tx, &st, in->doc, service, host, in->start, in->end,
 				    in->has_end, confirm)) < 0)
 		goto done;

@@ -281,14 +281,14 @@ void ml_api_services_update(struct ml_http_req *req, struct ml_http_resp *resp)
 
 static int delete_fn(struct ml_tx *tx, struct ml_api_write *w)
 {
-	static const char *const live[] = {"pending", "confirmed", "in_progress", NULL};
 	const char *id = w->req->params[0];
 	json_t *doc;
 	int rc = ml_api_doc_load(tx, w->ctx, ML_KIND_SERVICE, id, &doc);
 	if (rc < 0)
 		return rc;
 	json_decref(doc);
-	rc = ml_tx_doc_count_ref(tx, ML_KIND_BOOKING, w->ctx->org_id, "service_id", id, live);
+	rc = ml_tx_doc_count_ref(tx, ML_KIND_BOOKING, w->ctx->org_id, "service_id", id,
+				ml_booking_live);
 	if (rc < 0)
 		return rc;
 	if (rc > 0)

@@ -36,6 +36,19 @@ bool ml_booking_status_valid(const char *status)
 	return false;
 }
 
+bool ml_booking_create_status(const char *status, bool *confirm)
+{
+	*confirm = strcmp(status, "confirmed") == 0;
+	return *confirm || strcmp(status, "pending") == 0;
+}
+
+const char *ml_booking_status_new(void)
+{
+	return "pending";
+}
+
+const char *const ml_booking_live[] = {"pending", "confirmed", "in_progress", NULL};
+
 const char *ml_booking_action_name(enum ml_booking_action action)
 {
 	static const char *names[] = {"confirm", "reschedule", "cancel",
@@ -87,4 +100,20 @@ bool ml_meeting_can(const char *from, const char *to)
 		if (strcmp(meeting_moves[i].from, from) == 0 && strcmp(meeting_moves[i].to, to) == 0)
 			return true;
 	return false;
+}
+
+static bool meeting_status_is(json_t *meeting, const char *status)
+{
+	const char *s = json_string_value(json_object_get(meeting, "status"));
+	return s && strcmp(s, status) == 0;
+}
+
+bool ml_meeting_is_ready(json_t *meeting)
+{
+	return meeting_status_is(meeting, "ready");
+}
+
+bool ml_meeting_is_pending(json_t *meeting)
+{
+	return meeting_status_is(meeting, "pending");
 }

@@ -2,6 +2,7 @@
 #ifndef ML_DOMAIN_BOOKING_H
 #define ML_DOMAIN_BOOKING_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 enum ml_booking_action {
@@ -18,6 +19,14 @@ enum ml_booking_action {
 const char *ml_booking_next(const char *status, enum ml_booking_action action);
 /* True for a status name the API knows. */
 bool ml_booking_status_valid(const char *status);
+/* A booking is created pending, or confirmed at once when its create asks for it: true for a
+ * status a create may ask for (pending, confirmed); *confirm says which. */
+bool ml_booking_create_status(const char *status, bool *confirm);
+/* The status every new booking starts in (pending). */
+const char *ml_booking_status_new(void);
+/* The statuses of a booking still to come or under way (pending, confirmed, in_progress),
+ * NULL-terminated: a service or host with such bookings is in use. */
+extern const char *const ml_booking_live[];
 /* The action's name, for error messages ("confirm"). */
 const char *ml_booking_action_name(enum ml_booking_action action);
 
@@ -61,5 +70,10 @@ enum ml_meeting_event {
 const char *ml_meeting_next(const char *status, enum ml_meeting_event ev);
 /* True when some event moves a meeting from `from` to `to`. */
 bool ml_meeting_can(const char *from, const char *to);
+
+/* What a meeting object's status says, for the rooms that only read it (the API's answer
+ * code, the mail plan, the invitation); NULL or a meeting without a status is neither. */
+bool ml_meeting_is_ready(json_t *meeting);   /* its link works */
+bool ml_meeting_is_pending(json_t *meeting); /* the pipeline is making (or remaking) it */
 
 #endif

@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "domain/booking.h"
 #include "notify/ics.h"
 #include "providers/provider.h"
 
@@ -33,7 +34,6 @@ int ml_invite_build(char **out, const char **method, const struct ml_invite *inv
 	const char *platform = str(m, "platform");
 	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
 	bool cancelled = status && strcmp(status, "cancelled") == 0;
-	const char *mstatus = str(m, "status");
 
 	json_t *att = json_object_get(b, "attendees");
 	size_t n = 1 + json_array_size(att);
@@ -52,7 +52,7 @@ int ml_invite_build(char **out, const char **method, const struct ml_invite *inv
 	const char *join = NULL;
 	if (inv->personal)
 		join = inv->join_url;
-	else if ((mstatus && strcmp(mstatus, "ready") == 0) || (cancelled && str(m, "join_url")))
+	else if (ml_meeting_is_ready(m) || (cancelled && str(m, "join_url")))
 		join = str(m, "join_url");
 	struct ml_ics_event ev = {
 	    .method = cancelled ? "CANCEL" : "REQUEST",

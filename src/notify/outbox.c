@@ -47,7 +47,6 @@ const char *ml_notify_email_plan(json_t *booking, json_t *events)
 {
 	const char *status = str(booking, "status");
 	json_t *m = json_object_get(booking, "meeting");
-	const char *ms = str(m, "status");
 	bool online = json_is_true(json_object_get(booking, "is_online")) && str(m, "platform");
 	json_t *e;
 
@@ -61,18 +60,18 @@ const char *ml_notify_email_plan(json_t *booking, json_t *events)
 	if (find(events, "booking.confirmed")) {
 		/* Online: the invitation carries the link, so it waits for meeting.ready (a
 		 * remote platform makes the meeting later; a failure sends nothing yet). */
-		if (!online || eq(ms, "ready"))
+		if (!online || ml_meeting_is_ready(m))
 			return "invitation";
 		return NULL;
 	}
 	if (find(events, "booking.rescheduled")) {
-		if (!online || eq(ms, "ready") || (eq(ms, "pending") && str(m, "join_url")))
+		if (!online || ml_meeting_is_ready(m) || (ml_meeting_is_pending(m) && str(m, "join_url")))
 			return "update";
 		return NULL;
 	}
 	if (find(events, "meeting.ready"))
 		return find(events, "meeting.regenerated") ? "update" : "invitation";
-	if ((e = find(events, "meeting.updated")) && eq(ms, "ready")) {
+	if ((e = find(events, "meeting.updated")) && ml_meeting_is_ready(m)) {
 		json_t *d = json_object_get(e, "data");
 		json_t *same = json_object_get(d, "same_link");
 		/* A new link (manual override, a platform that could not keep it) is news. */
