@@ -205,31 +205,40 @@ static bool refresh_too_soon(const struct ml_conn_row *r, const struct refresh_w
 	       now_ms - r->refreshed_at < w->floor * 1000 && (left > 0 || w->life > 0);
 }
 
+/* The connection a call on `platform` uses: the host's own (a user grant), or else the
+ * organization's credential for the platform, if any (Zoom Server-to-Server makes meetings
+ * for the host by email). A revoked one is none. ML_ENOTFOUND when there is none. */
+static int find_row(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    const char *platform, struct ml_conn_row *r)
+{
+	int rc = ML_ENOTFOUND;
+	if (host_id && ml_conn_is_oauth_platform(platform)) {
+		rc = ml_tx_conn_get(tx, org_id, host_id, platform, r);
+		if (rc == 0 && strcmp(r->status, "revoked") == 0) {
+			ml_conn_row_clear(r);
+			rc = ML_ENOTFOUND;
+		}
+	}
+	if (rc == ML_ENOTFOUND && ml_conn_is_org_platform(platform)) {
+		rc = ml_tx_conn_get(tx, org_id, NULL, platform, r);
+		if (rc == 0 && strcmp(r->status, "revoked") == 0) {
+			ml_conn_row_clear(r);
+			rc = ML_ENOTFOUND;
+		}
+	}
+	return rc;
+}
+
 int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *org_id,
 		    const char *host_id, const char *platform, int64_t now_ms, int64_t lease_ms,
 		    struct ml_conn_token *out, enum ml_conn_state *state, int64_t *retry_ms)
 {
 	struct ml_conn_row r = {0};
 	struct ml_conn_token t = {0};
-	int rc = ML_ENOTFOUND;
+	int rc;
 
 	*retry_ms = 0;
-	if (host_id && ml_conn_is_oauth_platform(platform)) {
-		rc = ml_tx_conn_get(tx, org_id, host_id, platform, &r);
-		if (rc == 0 && strcmp(r.status, "revoked") == 0) {
-			ml_conn_row_clear(&r);
-			rc = ML_ENOTFOUND;
-		}
-	}
-	/* No host connection: the organization's credential for the platform, if any (Zoom
-	 * Server-to-Server makes meetings for the host by email). */
-	if (rc == ML_ENOTFOUND && ml_conn_is_org_platform(platform)) {
-		rc = ml_tx_conn_get(tx, org_id, NULL, platform, &r);
-		if (rc == 0 && strcmp(r.status, "revoked") == 0) {
-			ml_conn_row_clear(&r);
-			rc = ML_ENOTFOUND;
-		}
-	}
+	rc = find_row(tx, org_id, host_id, platform, &r);
 	if (rc == ML_ENOTFOUND) {
 		ml_error_clear();
 		*state = ML_CONN_MISSING;

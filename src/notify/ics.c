@@ -211,6 +211,62 @@ static int check(const struct ml_ics_event *ev)
 	return 0;
 }
 
+/* The event's description and its link (location, URL, and the RFC 7986 conference). */
+static void add_link(icalcomponent *vev, const struct ml_ics_event *ev)
+{
+	const char *label =
+	    ev->platform_label && *ev->platform_label ? ev->platform_label : "Online meeting";
+	struct ml_buf desc = {0};
+	if (ev->description && *ev->description) {
+		char *d = clean(ev->description, true);
+		ml_buf_puts(&desc, d);
+		free(d);
+	}
+	if (ev->join_url && *ev->join_url) {
+		if (desc.len)
+			ml_buf_puts(&desc, "\n\n");
+		ml_buf_printf(&desc, "Join %s: %s", label, ev->join_url);
+	}
+	if (desc.len)
+		icalcomponent_add_property(vev, icalproperty_new_description(desc.data));
+	ml_buf_free(&desc);
+
+	if (ev->join_url && *ev->join_url) {
+		char *url = clean(ev->join_url, false);
+		icalcomponent_add_property(vev, icalproperty_new_location(url));
+		icalcomponent_add_property(vev, icalproperty_new_url(url));
+		icalproperty *conf = icalproperty_new_conference(url);
+		icalproperty_add_parameter(conf, icalparameter_new_value(ICAL_VALUE_URI));
+		icalproperty_add_parameter(conf, icalparameter_new_feature(ICAL_FEATURE_VIDEO));
+		char *cl = clean(label, false);
+		icalproperty_add_parameter(conf, icalparameter_new_label(cl));
+		free(cl);
+		icalcomponent_add_property(vev, conf);
+		free(url);
+	}
+}
+
+/* The organizer and every attendee, each asked to answer unless the event is cancelled. */
+static void add_people(icalcomponent *vev, const struct ml_ics_event *ev, bool cancel)
+{
+	char *addr = ml_asprintf("mailto:%s", ev->organizer.email);
+	icalcomponent_add_property(vev, person(icalproperty_new_organizer(addr), &ev->organizer));
+	free(addr);
+	for (size_t i = 0; i < ev->nattendees; i++) {
+		const struct ml_ics_person *a = &ev->attendees[i];
+		addr = ml_asprintf("mailto:%s", a->email);
+		icalproperty *p = person(icalproperty_new_attendee(addr), a);
+		icalproperty_add_parameter(p, icalparameter_new_cutype(ICAL_CUTYPE_INDIVIDUAL));
+		icalproperty_add_parameter(p, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
+		icalproperty_add_parameter(p,
+		                           icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
+		icalproperty_add_parameter(
+		    p, icalparameter_new_rsvp(cancel ? ICAL_RSVP_FALSE : ICAL_RSVP_TRUE));
+		icalcomponent_add_property(vev, p);
+		free(addr);
+	}
+}
+
 int ml_ics_build(char **out, const struct ml_ics_event *ev)
 {
 	struct icaltimetype ls, le;
@@ -263,53 +319,8 @@ int ml_ics_build(char **out, const struct ml_ics_event *ev)
 	icalcomponent_add_property(vev, icalproperty_new_summary(summary));
 	free(summary);
 
-	const char *label =
-	    ev->platform_label && *ev->platform_label ? ev->platform_label : "Online meeting";
-	struct ml_buf desc = {0};
-	if (ev->description && *ev->description) {
-		char *d = clean(ev->description, true);
-		ml_buf_puts(&desc, d);
-		free(d);
-	}
-	if (ev->join_url && *ev->join_url) {
-		if (desc.len)
-			ml_buf_puts(&desc, "\n\n");
-		ml_buf_printf(&desc, "Join %s: %s", label, ev->join_url);
-	}
-	if (desc.len)
-		icalcomponent_add_property(vev, icalproperty_new_description(desc.data));
-	ml_buf_free(&desc);
-
-	if (ev->join_url && *ev->join_url) {
-		char *url = clean(ev->join_url, false);
-		icalcomponent_add_property(vev, icalproperty_new_location(url));
-		icalcomponent_add_property(vev, icalproperty_new_url(url));
-		icalproperty *conf = icalproperty_new_conference(url);
-		icalproperty_add_parameter(conf, icalparameter_new_value(ICAL_VALUE_URI));
-		icalproperty_add_parameter(conf, icalparameter_new_feature(ICAL_FEATURE_VIDEO));
-		char *cl = clean(label, false);
-		icalproperty_add_parameter(conf, icalparameter_new_label(cl));
-		free(cl);
-		icalcomponent_add_property(vev, conf);
-		free(url);
-	}
-
-	char *addr = ml_asprintf("mailto:%s", ev->organizer.email);
-	icalcomponent_add_property(vev, person(icalproperty_new_organizer(addr), &ev->organizer));
-	free(addr);
-	for (size_t i = 0; i < ev->nattendees; i++) {
-		const struct ml_ics_person *a = &ev->attendees[i];
-		addr = ml_asprintf("mailto:%s", a->email);
-		icalproperty *p = person(icalproperty_new_attendee(addr), a);
-		icalproperty_add_parameter(p, icalparameter_new_cutype(ICAL_CUTYPE_INDIVIDUAL));
-		icalproperty_add_parameter(p, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
-		icalproperty_add_parameter(p,
-		                           icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
-		icalproperty_add_parameter(
-		    p, icalparameter_new_rsvp(cancel ? ICAL_RSVP_FALSE : ICAL_RSVP_TRUE));
-		icalcomponent_add_property(vev, p);
-		free(addr);
-	}
+	add_link(vev, ev);
+	add_people(vev, ev, cancel);
 	icalcomponent_add_property(
 	    vev, icalproperty_new_status(cancel ? ICAL_STATUS_CANCELLED : ICAL_STATUS_CONFIRMED));
 	icalcomponent_add_property(vev, icalproperty_new_transp(ICAL_TRANSP_OPAQUE));
