@@ -1,5 +1,6 @@
 /* Google emulator: Calendar v3 events (specs/google/google-calendar-v3.api-summary.json,
- * google-calendar-errors.json) and the route table for OAuth (google_oauth.c).
+ * google-calendar-errors.json) and the route table for OAuth (google_oauth.c); listing
+ * events and calendars is in google_list.c.
  *
  * State (root):
  *   clients   {client_id: {client_secret, name, redirect_uris[]}}
@@ -55,7 +56,7 @@ static void time_ms(int64_t ms, char out[ML_RFC3339_MAX + 4])
 	out[n + 5] = '\0';
 }
 
-static void set_now(json_t *ev, const char *key)
+void ml_sb_gcal_set_now(json_t *ev, const char *key)
 {
 	char ts[ML_RFC3339_MAX + 4];
 	time_ms(ml_sb_now_ms(), ts);
@@ -111,7 +112,7 @@ static json_t *body_object(struct ml_http_req *req, struct ml_http_resp *resp)
 }
 
 /* The access token's account when it may use Calendar; otherwise answers and NULL. */
-static const char *authorize_calendar(struct ml_http_req *req, struct ml_http_resp *resp,
+const char *ml_sb_gcal_authorize(struct ml_http_req *req, struct ml_http_resp *resp,
                                       bool write)
 {
 	json_t *root = req->user;
@@ -148,7 +149,7 @@ static const char *authorize_calendar(struct ml_http_req *req, struct ml_http_re
 }
 
 /* The events object of calendarId for this account ("primary" or the account's email). */
-static json_t *calendar_events(json_t *root, const char *account, const char *cal,
+json_t *ml_sb_gcal_events_of(json_t *root, const char *account, const char *cal,
                                struct ml_http_resp *resp, const char **cal_key)
 {
 	if (strcmp(cal, "primary") == 0)
@@ -235,7 +236,7 @@ static char *pending_key(const char *cal, const char *id)
 
 /* A conference still pending becomes success (or the configured failure) once its time is
  * up: the client sees it by polling events.get, as at Google. */
-static void settle(json_t *root, const char *cal, json_t *ev)
+void ml_sb_gcal_settle(json_t *root, const char *cal, json_t *ev)
 {
 	json_t *pending = json_object_get(root, "pending");
 	if (!json_object_size(pending))
@@ -322,7 +323,7 @@ static void fill_attendees(json_t *ev)
 
 /* The `fields` parameter (a partial response), parsed before the request acts: NULL in *out
  * when absent or empty. A bad selector answers Google's 400 invalidParameter. */
-static bool fields_param(struct ml_http_req *req, struct ml_http_resp *resp,
+bool ml_sb_gcal_fields_param(struct ml_http_req *req, struct ml_http_resp *resp,
                          struct ml_sb_fields **out)
 {
 	const char *sel = ml_http_query(req, "fields");
@@ -351,7 +352,7 @@ static void answer_event(struct ml_http_resp *resp, json_t *ev, const struct ml_
 
 /* An answer built for the request: itself without a selection, else the selection of it
  * (takes the reference of v). */
-static json_t *answer_select(json_t *v, const struct ml_sb_fields *fields)
+json_t *ml_sb_gcal_select(json_t *v, const struct ml_sb_fields *fields)
 {
 	if (!fields)
 		return v;
@@ -365,14 +366,14 @@ static json_t *answer_select(json_t *v, const struct ml_sb_fields *fields)
 static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *root = req->user;
-	const char *account = authorize_calendar(req, resp, true), *cal, *su;
+	const char *account = ml_sb_gcal_authorize(req, resp, true), *cal, *su;
 	bool v1;
 	struct ml_sb_fields *fields = NULL;
 	if (!account || !ml_sb_gcal_mutation_params(req, resp, &v1, &su) ||
-	    !fields_param(req, resp, &fields))
+	    !ml_sb_gcal_fields_param(req, resp, &fields))
 		return;
 	json_t *body = NULL;
-	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
+	json_t *events = ml_sb_gcal_events_of(root, account, req->params[0], resp, &cal);
 	if (!events || !(body = body_object(req, resp)))
 		goto done;
 	json_t *ev = body;
@@ -402,8 +403,8 @@ static void events_insert(struct ml_http_req *req, struct ml_http_resp *resp)
 		json_object_set_new(ev, "status", json_string("confirmed"));
 	json_object_set_new(ev, "htmlLink",
 	                    str_cat("https://www.google.com/calendar/event?eid=", id));
-	set_now(ev, "created");
-	set_now(ev, "updated");
+	ml_sb_gcal_set_now(ev, "created");
+	ml_sb_gcal_set_now(ev, "updated");
 	json_t *creator = obj_str("email", cal), *organizer = obj_str("email", cal);
 	json_object_set_new_nocheck(creator, "self", json_true());
 	json_object_set_new_nocheck(organizer, "self", json_true());
@@ -444,10 +445,10 @@ static json_t *find_event(struct ml_http_req *req, struct ml_http_resp *resp, bo
                           const char **cal_out, struct ml_sb_fields **fields)
 {
 	json_t *root = req->user;
-	const char *account = authorize_calendar(req, resp, write), *cal;
-	if (!account || !fields_param(req, resp, fields))
+	const char *account = ml_sb_gcal_authorize(req, resp, write), *cal;
+	if (!account || !ml_sb_gcal_fields_param(req, resp, fields))
 		return NULL;
-	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
+	json_t *events = ml_sb_gcal_events_of(root, account, req->params[0], resp, &cal);
 	if (!events)
 		return NULL;
 	json_t *ev = json_object_get(events, req->params[1]);
@@ -455,7 +456,7 @@ static json_t *find_event(struct ml_http_req *req, struct ml_http_resp *resp, bo
 		ml_sb_gerr(resp, 404, "notFound", "Not Found");
 		return NULL;
 	}
-	settle(root, cal, ev);
+	ml_sb_gcal_settle(root, cal, ev);
 	/* Conditional writes: If-Match with a stale etag answers 412 conditionNotMet. */
 	const char *im = write ? ml_http_header(req, "If-Match") : NULL;
 	if (im && strcmp(im, "*") != 0 && strcmp(im, nz(ml_sb_str(ev, "etag"))) != 0) {
@@ -565,7 +566,7 @@ static void events_modify(struct ml_http_req *req, struct ml_http_resp *resp, bo
 		    json_integer(json_integer_value(json_object_get(ev, "sequence")) + 1));
 	fill_attendees(next);
 	new_etag(next);
-	set_now(next, "updated");
+	ml_sb_gcal_set_now(next, "updated");
 	json_object_set_new(next, "kind", json_string("calendar#event"));
 	json_t *events =
 	    json_object_get(json_object_get(json_object_get(root, "calendars"), cal), "events");
@@ -608,196 +609,10 @@ static void events_delete(struct ml_http_req *req, struct ml_http_resp *resp)
 	/* Deleted events linger as cancelled (visible with showDeleted=true; the id stays
 	 * taken, so re-inserting it answers 409). */
 	json_object_set_new(ev, "status", json_string("cancelled"));
-	set_now(ev, "updated");
+	ml_sb_gcal_set_now(ev, "updated");
 	new_etag(ev);
 	notify(root, "cancelled", cal, ev, su);
 	ml_resp_body(resp, 204, "application/json", "", 0);
-}
-
-struct sortable {
-	json_t *ev;
-	int64_t key;
-	size_t pos;
-};
-
-/* The event's start or end (`which`) in seconds: its dateTime, or midnight UTC of its date
- * (all-day events). */
-static int64_t time_of(json_t *ev, const char *which)
-{
-	json_t *s = json_object_get(ev, which);
-	int64_t t = 0;
-	const char *dt = ml_sb_str(s, "dateTime"), *d = ml_sb_str(s, "date");
-	if (dt && ml_time_parse(dt, &t) == 0)
-		return t;
-	if (d) {
-		char buf[32];
-		snprintf(buf, sizeof buf, "%.10sT00:00:00Z", d);
-		ml_time_parse(buf, &t);
-	}
-	return t;
-}
-
-static int cmp_sortable(const void *a, const void *b)
-{
-	const struct sortable *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-static bool contains_ci(const char *hay, const char *needle)
-{
-	return hay && strcasestr(hay, needle);
-}
-
-static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, const char *account,
-                        const struct ml_sb_fields *fields)
-{
-	json_t *root = req->user;
-	const char *cal;
-	json_t *events = calendar_events(root, account, req->params[0], resp, &cal);
-	if (!events)
-		return;
-	const char *q = ml_http_query(req, "q"), *uid = ml_http_query(req, "iCalUID"),
-	           *order = ml_http_query(req, "orderBy"), *tmin = ml_http_query(req, "timeMin"),
-	           *tmax = ml_http_query(req, "timeMax"), *pt = ml_http_query(req, "pageToken"),
-	           *mr = ml_http_query(req, "maxResults"), *sd = ml_http_query(req, "showDeleted"),
-	           *single = ml_http_query(req, "singleEvents"),
-	           *pep = ml_http_query(req, "privateExtendedProperty");
-	int64_t min = 0, max = 0;
-	long max_results = 250, offset = 0;
-	char *end;
-	if (tmin && ml_time_parse(tmin, &min) < 0) {
-		ml_sb_gerr_param(resp, "badRequest", "Bad Request", "timeMin");
-		return;
-	}
-	if (tmax && ml_time_parse(tmax, &max) < 0) {
-		ml_sb_gerr_param(resp, "badRequest", "Bad Request", "timeMax");
-		return;
-	}
-	if (tmin && tmax && max <= min) {
-		ml_sb_gerr_full(resp, 400, "calendar", "timeRangeEmpty",
-		                "The specified time range is empty.", "parameter", "timeMax");
-		return;
-	}
-	if (mr) {
-		max_results = strtol(mr, &end, 10);
-		if (*end || max_results < 1) {
-			ml_sb_gerr_param(resp, "invalid", "Invalid value for: maxResults",
-			                 "maxResults");
-			return;
-		}
-		if (max_results > 2500)
-			max_results = 2500;
-	}
-	if (pt) {
-		offset = strtol(pt[0] == 'p' ? pt + 1 : "x", &end, 10);
-		if (pt[0] != 'p' || *end || offset < 0) {
-			ml_sb_gerr_param(resp, "invalid", "Invalid page token.", "pageToken");
-			return;
-		}
-	}
-	if (order && strcmp(order, "startTime") != 0 && strcmp(order, "updated") != 0) {
-		ml_sb_gerr_param(resp, "invalid", "Invalid value for: orderBy", "orderBy");
-		return;
-	}
-	if (order && strcmp(order, "startTime") == 0 && !(single && strcmp(single, "true") == 0)) {
-		ml_sb_gerr(resp, 400, "badRequest",
-		           "The requested ordering is not available for the particular query.");
-		return;
-	}
-	bool show_deleted = sd && strcmp(sd, "true") == 0;
-	size_t n = json_object_size(events), m = 0;
-	struct sortable *v = ml_calloc(n ? n : 1, sizeof *v);
-	const char *k;
-	json_t *ev;
-	json_object_foreach(events, k, ev)
-	{
-		settle(root, cal, ev);
-		const char *st = ml_sb_str(ev, "status");
-		if (!show_deleted && st && strcmp(st, "cancelled") == 0)
-			continue;
-		if (uid && strcmp(uid, nz(ml_sb_str(ev, "iCalUID"))) != 0)
-			continue;
-		if (tmin && time_of(ev, "end") <= min)
-			continue;
-		if (tmax && time_of(ev, "start") >= max)
-			continue;
-		if (q && !contains_ci(ml_sb_str(ev, "summary"), q) &&
-		    !contains_ci(ml_sb_str(ev, "description"), q) &&
-		    !contains_ci(ml_sb_str(ev, "location"), q))
-			continue;
-		if (pep) {
-			const char *eq = strchr(pep, '=');
-			json_t *priv =
-			    json_object_get(json_object_get(ev, "extendedProperties"), "private");
-			char *name = eq ? ml_strndup(pep, (size_t)(eq - pep)) : ml_strdup(pep);
-			const char *val = ml_sb_str(priv, name);
-			bool ok = eq && val && strcmp(val, eq + 1) == 0;
-			free(name);
-			if (!ok)
-				continue;
-		}
-		v[m].ev = ev;
-		v[m].pos = m;
-		v[m].key = 0;
-		if (order && strcmp(order, "startTime") == 0)
-			v[m].key = time_of(ev, "start");
-		else if (order) {
-			int64_t t = 0;
-			char buf[40];
-			snprintf(buf, sizeof buf, "%.19sZ", nz(ml_sb_str(ev, "updated")));
-			ml_time_parse(buf, &t);
-			v[m].key = t;
-		}
-		m++;
-	}
-	if (order)
-		qsort(v, m, sizeof *v, cmp_sortable);
-	json_t *items = json_array();
-	/* With a selection, the list is selected as a whole (`items(id),nextPageToken`): its
-	 * items are the stored events, shared until then. */
-	for (size_t i = (size_t)offset; i < m && (long)json_array_size(items) < max_results; i++)
-		json_array_append_new(items, json_incref(v[i].ev));
-	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "kind", "calendar#events",
-	                        "etag", "\"p32sb\"", "summary", cal, "timeZone", "UTC",
-	                        "accessRole", "owner", "defaultReminders");
-	set_now(out, "updated");
-	json_object_set_new(out, "items", items);
-	if ((size_t)offset + json_array_size(items) < m) {
-		char *tok = ml_asprintf("p%zu", (size_t)offset + json_array_size(items));
-		json_object_set_new(out, "nextPageToken", json_string(tok));
-		free(tok);
-	}
-	free(v);
-	ml_resp_json(resp, 200, answer_select(out, fields));
-}
-
-static void events_list(struct ml_http_req *req, struct ml_http_resp *resp)
-{
-	struct ml_sb_fields *fields = NULL;
-	const char *account = authorize_calendar(req, resp, false);
-	if (!account || !fields_param(req, resp, &fields))
-		return;
-	list_answer(req, resp, account, fields);
-	ml_sb_fields_free(fields);
-}
-
-/* GET /calendar/v3/users/me/calendarList: just the primary calendar. */
-static void calendar_list(struct ml_http_req *req, struct ml_http_resp *resp)
-{
-	struct ml_sb_fields *fields = NULL;
-	const char *account = authorize_calendar(req, resp, false);
-	if (!account || !fields_param(req, resp, &fields))
-		return;
-	json_t *list =
-	    json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:b, s:s, s:{s:[s]}}]}", "kind",
-	              "calendar#calendarList", "etag", "\"p32sb\"", "items", "kind",
-	              "calendar#calendarListEntry", "id", account, "summary", account, "timeZone",
-	              "UTC", "primary", 1, "accessRole", "owner", "conferenceProperties",
-	              "allowedConferenceSolutionTypes", "hangoutsMeet");
-	ml_resp_json(resp, 200, answer_select(list, fields));
-	ml_sb_fields_free(fields);
 }
 
 /* ---- seed and registry -------------------------------------------------------------- */
@@ -862,9 +677,9 @@ static const struct ml_route routes[] = {
     {"GET", "/oauth2/v2/userinfo", ml_sb_google_userinfo, 0},
     {"GET", "/.well-known/openid-configuration", ml_sb_google_discovery, 0},
     /* Calendar v3 (www.googleapis.com) */
-    {"GET", "/calendar/v3/users/me/calendarList", calendar_list, 0},
+    {"GET", "/calendar/v3/users/me/calendarList", ml_sb_gcal_calendar_list, 0},
     {"POST", "/calendar/v3/calendars/{calendarId}/events", events_insert, 0},
-    {"GET", "/calendar/v3/calendars/{calendarId}/events", events_list, 0},
+    {"GET", "/calendar/v3/calendars/{calendarId}/events", ml_sb_gcal_events_list, 0},
     {"GET", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_get, 0},
     {"PATCH", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_patch, 0},
     {"PUT", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_update, 0},

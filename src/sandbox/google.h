@@ -4,6 +4,8 @@
 
 #include "sandbox/sandbox.h"
 
+struct ml_sb_fields;
+
 static inline const char *nz(const char *s)
 {
 	return s ? s : "";
@@ -29,6 +31,22 @@ bool ml_sb_gcal_validate_event(json_t *ev, bool conf_v1, struct ml_http_resp *re
  * mutation; answers 400 on a bad value. *send_updates is "all", "externalOnly" or "none". */
 bool ml_sb_gcal_mutation_params(struct ml_http_req *req, struct ml_http_resp *resp, bool *conf_v1,
                                 const char **send_updates);
+
+/* google.c, shared with google_list.c: the current time in an event member; the token's
+ * account when it may use Calendar (else answers, NULL); the events object of a calendar
+ * (else answers, NULL; *cal its id); a pending conference settled once its time is up; the
+ * `fields` parameter parsed (false after answering); an answer's selection (takes v). */
+void ml_sb_gcal_set_now(json_t *ev, const char *key);
+const char *ml_sb_gcal_authorize(struct ml_http_req *req, struct ml_http_resp *resp, bool write);
+json_t *ml_sb_gcal_events_of(json_t *root, const char *account, const char *cal,
+			     struct ml_http_resp *resp, const char **cal_key);
+void ml_sb_gcal_settle(json_t *root, const char *cal, json_t *ev);
+bool ml_sb_gcal_fields_param(struct ml_http_req *req, struct ml_http_resp *resp,
+			     struct ml_sb_fields **out);
+json_t *ml_sb_gcal_select(json_t *v, const struct ml_sb_fields *fields);
+/* google_list.c: GET .../events and GET .../users/me/calendarList. */
+void ml_sb_gcal_events_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_gcal_calendar_list(struct ml_http_req *req, struct ml_http_resp *resp);
 
 void ml_sb_google_authorize(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_sb_google_decision(struct ml_http_req *req, struct ml_http_resp *resp);

@@ -238,6 +238,125 @@ static json_t *token_response(json_t *root, const char *cid, const char *user, c
 	return out;
 }
 
+/* client_credentials: an app token for a /.default scope. */
+static void app_grant(json_t *root, struct ml_http_resp *resp, json_t *f, const char *app_key)
+{
+	const char *scope = ml_sb_str(f, "scope");
+	if (!scope || !strstr(scope, "/.default")) {
+		aad_error(resp, 400, "invalid_scope", 1002012,
+		          "The provided value for scope is not valid. Client credential flows "
+		          "must have a scope value with /.default suffixed to the resource "
+		          "identifier (application ID URI).");
+		return;
+	}
+	char *grant = ml_sb_rand("app-", 12, NULL);
+	json_t *out = token_response(
+	    root, app_key, NULL, "Calendars.ReadWrite OnlineMeetings.ReadWrite.All", grant, false);
+	json_object_set_new(out, "scope", json_string(scope));
+	free(grant);
+	ml_resp_json(resp, 200, out);
+}
+
+/* authorization_code: the code spent once, by its client, with its redirect URI and PKCE. */
+static void code_grant(json_t *root, struct ml_http_resp *resp, json_t *f, const char *app_key)
+{
+	const char *code = ml_sb_str(f, "code");
+	if (!code || !*code) {
+		aad_error(resp, 400, "invalid_request", 900144,
+		          "The request body must contain the following parameter: 'code'.");
+		return;
+	}
+	json_t *rec = json_object_get(json_object_get(root, "codes"), code);
+	if (!rec) {
+		aad_error(resp, 400, "invalid_grant", 9002313,
+		          "Invalid request. Request is malformed or invalid.");
+		return;
+	}
+	if (json_is_true(json_object_get(rec, "used"))) {
+		aad_error(resp, 400, "invalid_grant", 54005,
+		          "OAuth2 Authorization code was already redeemed, please retry with "
+		          "a new valid code or use an existing refresh token.");
+		return;
+	}
+	if (json_integer_value(json_object_get(rec, "expires_at")) <= ml_sb_now()) {
+		aad_error(resp, 400, "invalid_grant", 70008,
+		          "The provided authorization code or refresh token has expired due "
+		          "to inactivity. Send a new interactive authorization request for this "
+		          "user and resource.");
+		return;
+	}
+	if (strcmp(nz(ml_sb_str(rec, "client_id")), app_key) != 0) {
+		aad_error(resp, 400, "invalid_grant", 70000,
+		          "Provided grant is invalid or malformed.");
+		return;
+	}
+	if (strcmp(nz(ml_sb_str(rec, "redirect_uri")), nz(ml_sb_str(f, "redirect_uri"))) != 0) {
+		aad_error(resp, 400, "invalid_grant", 500112,
+		          "The reply address does not match the reply address provided when "
+		          "requesting Authorization code.");
+		return;
+	}
+	const char *ch = ml_sb_str(rec, "code_challenge"), *ver = ml_sb_str(f, "code_verifier");
+	if (ch && !ver) {
+		aad_error(resp, 400, "invalid_grant", 50148,
+		          "The code_verifier does not match the code_challenge supplied in "
+		          "the authorization request for PKCE.");
+		return;
+	}
+	if (ch && !ml_sb_pkce_verify(ver, ch, ml_sb_str(rec, "code_challenge_method"))) {
+		aad_error(resp, 400, "invalid_grant", 501481,
+		          "The Code_Verifier does not match the code_challenge supplied in "
+		          "the authorization request.");
+		return;
+	}
+	char *grant = ml_sb_rand("grant-", 16, NULL);
+	json_object_set_new(rec, "used", json_true());
+	json_object_set_new(rec, "grant", json_string(grant));
+	const char *scope = ml_sb_str(rec, "scope");
+	ml_resp_json(resp, 200,
+	             token_response(root, app_key, ml_sb_str(rec, "user"), scope, grant,
+	                            has_word(scope, "offline_access")));
+	free(grant);
+}
+
+/* refresh_token: a new refresh token comes back each time; the old one stays valid
+ * (Microsoft does not revoke it on use). */
+static void refresh_grant(json_t *root, struct ml_http_resp *resp, json_t *f, const char *app_key)
+{
+	const char *rt = ml_sb_str(f, "refresh_token");
+	if (!rt || !*rt) {
+		aad_error(
+		    resp, 400, "invalid_request", 900144,
+		    "The request body must contain the following parameter: 'refresh_token'.");
+		return;
+	}
+	const char *why = NULL;
+	json_t *rec = ml_sb_token_check(root, rt, "refresh", &why);
+	if (!rec) {
+		if (strcmp(why, "revoked") == 0)
+			aad_error(
+			    resp, 400, "invalid_grant", 50173,
+			    "The provided grant has expired due to it being revoked, a fresh "
+			    "auth token is needed. The user might have changed or reset their "
+			    "password.");
+		else if (strcmp(why, "expired") == 0)
+			aad_error(resp, 400, "invalid_grant", 700082,
+			          "The refresh token has expired due to inactivity.");
+		else
+			aad_error(resp, 400, "invalid_grant", 9002313,
+			          "Invalid request. Request is malformed or invalid.");
+		return;
+	}
+	if (strcmp(nz(ml_sb_str(rec, "client_id")), app_key) != 0) {
+		aad_error(resp, 400, "invalid_grant", 70000,
+		          "Provided grant is invalid or malformed.");
+		return;
+	}
+	ml_resp_json(resp, 200,
+	             token_response(root, app_key, ml_sb_str(rec, "account"),
+	                            ml_sb_str(rec, "scope"), ml_sb_str(rec, "grant"), true));
+}
+
 /* POST /{tenant}/oauth2/v2.0/token */
 void ml_sb_ms_token(struct ml_http_req *req, struct ml_http_resp *resp)
 {
@@ -281,124 +400,12 @@ void ml_sb_ms_token(struct ml_http_req *req, struct ml_http_resp *resp)
 	}
 	const char *app_key =
 	    json_object_iter_key(json_object_iter_at(json_object_get(root, "apps"), cid));
-	if (strcmp(gt, "client_credentials") == 0) {
-		const char *scope = ml_sb_str(f, "scope");
-		if (!scope || !strstr(scope, "/.default")) {
-			aad_error(
-			    resp, 400, "invalid_scope", 1002012,
-			    "The provided value for scope is not valid. Client credential flows "
-			    "must have a scope value with /.default suffixed to the resource "
-			    "identifier (application ID URI).");
-			goto done;
-		}
-		char *grant = ml_sb_rand("app-", 12, NULL);
-		json_t *out = token_response(root, app_key, NULL,
-		                             "Calendars.ReadWrite OnlineMeetings.ReadWrite.All",
-		                             grant, false);
-		json_object_set_new(out, "scope", json_string(scope));
-		free(grant);
-		ml_resp_json(resp, 200, out);
-		goto done;
-	}
-	if (strcmp(gt, "authorization_code") == 0) {
-		const char *code = ml_sb_str(f, "code");
-		if (!code || !*code) {
-			aad_error(resp, 400, "invalid_request", 900144,
-			          "The request body must contain the following parameter: 'code'.");
-			goto done;
-		}
-		json_t *rec = json_object_get(json_object_get(root, "codes"), code);
-		if (!rec) {
-			aad_error(resp, 400, "invalid_grant", 9002313,
-			          "Invalid request. Request is malformed or invalid.");
-			goto done;
-		}
-		if (json_is_true(json_object_get(rec, "used"))) {
-			aad_error(
-			    resp, 400, "invalid_grant", 54005,
-			    "OAuth2 Authorization code was already redeemed, please retry with "
-			    "a new valid code or use an existing refresh token.");
-			goto done;
-		}
-		if (json_integer_value(json_object_get(rec, "expires_at")) <= ml_sb_now()) {
-			aad_error(
-			    resp, 400, "invalid_grant", 70008,
-			    "The provided authorization code or refresh token has expired due "
-			    "to inactivity. Send a new interactive authorization request for this "
-			    "user and resource.");
-			goto done;
-		}
-		if (strcmp(nz(ml_sb_str(rec, "client_id")), app_key) != 0) {
-			aad_error(resp, 400, "invalid_grant", 70000,
-			          "Provided grant is invalid or malformed.");
-			goto done;
-		}
-		if (strcmp(nz(ml_sb_str(rec, "redirect_uri")), nz(ml_sb_str(f, "redirect_uri"))) !=
-		    0) {
-			aad_error(
-			    resp, 400, "invalid_grant", 500112,
-			    "The reply address does not match the reply address provided when "
-			    "requesting Authorization code.");
-			goto done;
-		}
-		const char *ch = ml_sb_str(rec, "code_challenge"),
-		           *ver = ml_sb_str(f, "code_verifier");
-		if (ch && !ver) {
-			aad_error(resp, 400, "invalid_grant", 50148,
-			          "The code_verifier does not match the code_challenge supplied in "
-			          "the authorization request for PKCE.");
-			goto done;
-		}
-		if (ch && !ml_sb_pkce_verify(ver, ch, ml_sb_str(rec, "code_challenge_method"))) {
-			aad_error(resp, 400, "invalid_grant", 501481,
-			          "The Code_Verifier does not match the code_challenge supplied in "
-			          "the authorization request.");
-			goto done;
-		}
-		char *grant = ml_sb_rand("grant-", 16, NULL);
-		json_object_set_new(rec, "used", json_true());
-		json_object_set_new(rec, "grant", json_string(grant));
-		const char *scope = ml_sb_str(rec, "scope");
-		ml_resp_json(resp, 200,
-		             token_response(root, app_key, ml_sb_str(rec, "user"), scope, grant,
-		                            has_word(scope, "offline_access")));
-		free(grant);
-		goto done;
-	}
-	/* refresh_token: a new refresh token comes back each time; the old one stays valid
-	 * (Microsoft does not revoke it on use). */
-	const char *rt = ml_sb_str(f, "refresh_token");
-	if (!rt || !*rt) {
-		aad_error(
-		    resp, 400, "invalid_request", 900144,
-		    "The request body must contain the following parameter: 'refresh_token'.");
-		goto done;
-	}
-	const char *why = NULL;
-	json_t *rec = ml_sb_token_check(root, rt, "refresh", &why);
-	if (!rec) {
-		if (strcmp(why, "revoked") == 0)
-			aad_error(
-			    resp, 400, "invalid_grant", 50173,
-			    "The provided grant has expired due to it being revoked, a fresh "
-			    "auth token is needed. The user might have changed or reset their "
-			    "password.");
-		else if (strcmp(why, "expired") == 0)
-			aad_error(resp, 400, "invalid_grant", 700082,
-			          "The refresh token has expired due to inactivity.");
-		else
-			aad_error(resp, 400, "invalid_grant", 9002313,
-			          "Invalid request. Request is malformed or invalid.");
-		goto done;
-	}
-	if (strcmp(nz(ml_sb_str(rec, "client_id")), app_key) != 0) {
-		aad_error(resp, 400, "invalid_grant", 70000,
-		          "Provided grant is invalid or malformed.");
-		goto done;
-	}
-	ml_resp_json(resp, 200,
-	             token_response(root, app_key, ml_sb_str(rec, "account"),
-	                            ml_sb_str(rec, "scope"), ml_sb_str(rec, "grant"), true));
+	if (strcmp(gt, "client_credentials") == 0)
+		app_grant(root, resp, f, app_key);
+	else if (strcmp(gt, "authorization_code") == 0)
+		code_grant(root, resp, f, app_key);
+	else
+		refresh_grant(root, resp, f, app_key);
 done:
 	free(cid);
 	free(secret);

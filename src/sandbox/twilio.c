@@ -10,9 +10,11 @@
  * POST /twilio/v1/Rooms/{Room}/Participants/{Sid} Status=disconnected (the real API)
  * disconnects it.
  *
+ * Listing rooms (paging, filters) is in twilio_list.c.
+ *
  * Error codes 53xxx follow Twilio's error dictionary as recalled (53113 is noted in the
  * specs as widely reported); they are not verified against Twilio's own pages. */
-#include "sandbox/sandbox.h"
+#include "sandbox/twilio_internal.h"
 
 #include "sandbox/outq.h"
 #include "sandbox/sbindex.h"
@@ -27,11 +29,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TP "twilio"
-#define TW_ACCOUNT "AC00000000000000000000000000000001"
-#define TW_TOKEN "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-#define TW_KEY "SK00000000000000000000000000000001"
-#define TW_KEY_SECRET "SandboxApiKeySecret0000000000001"
 
 static struct ml_sb_outq outq = ML_SB_OUTQ_INIT;
 /* Rooms by UniqueName (every status; lock held). A room's UniqueName never changes and rooms
@@ -40,9 +37,7 @@ static struct ml_sb_index by_name;
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-static void tw_err(struct ml_http_resp *resp, int status, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void tw_err(struct ml_http_resp *resp, int status, int code, const char *fmt, ...)
+void ml_tw_err(struct ml_http_resp *resp, int status, int code, const char *fmt, ...)
 {
 	char msg[512], more[96];
 	va_list ap;
@@ -66,8 +61,7 @@ static void set_time(json_t *o, const char *k, int64_t t)
 	set_str(o, k, ts);
 }
 
-static char *api_url(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *api_url(const char *fmt, ...)
+char *ml_tw_api_url(const char *fmt, ...)
 {
 	char tail[512];
 	va_list ap;
@@ -104,7 +98,7 @@ static void twilio_seed(json_t *root)
 
 /* The account the request authenticates as (Basic AccountSid:AuthToken or KeySid:Secret),
  * or NULL after Twilio's 401. */
-static json_t *auth(struct ml_http_req *req, struct ml_http_resp *resp)
+json_t *ml_tw_auth(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *root = req->user, *acct = NULL;
 	char *user = NULL, *pass = NULL;
@@ -123,7 +117,7 @@ static json_t *auth(struct ml_http_req *req, struct ml_http_resp *resp)
 	free(pass);
 	if (!acct) {
 		ml_resp_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
-		tw_err(resp, 401, 20003, "Authenticate");
+		ml_tw_err(resp, 401, 20003, "Authenticate");
 	}
 	return acct;
 }
@@ -246,7 +240,7 @@ static bool any_connected(json_t *root, const char *rsid)
 
 /* Applies the timeouts lazily (lock held): a room nobody joined completes UnusedRoomTimeout
  * minutes after creation, one everybody left EmptyRoomTimeout minutes after the last left. */
-static void tick(json_t *root)
+void ml_tw_tick(json_t *root)
 {
 	json_t *room;
 	const char *k;
@@ -291,7 +285,7 @@ static void index_sync(json_t *root)
 }
 
 /* The rooms named `name`, oldest first (borrowed array of sids, or NULL); lock held. */
-static json_t *rooms_named(json_t *root, const char *name)
+json_t *ml_tw_rooms_named(json_t *root, const char *name)
 {
 	index_sync(root);
 	return ml_sb_index_get(&by_name, name);
@@ -302,7 +296,7 @@ static json_t *in_progress_named(json_t *root, const char *name, const char *acc
 {
 	json_t *rooms = json_object_get(root, "rooms"), *sid, *v;
 	size_t i;
-	json_array_foreach(rooms_named(root, name), i, sid) {
+	json_array_foreach(ml_tw_rooms_named(root, name), i, sid) {
 		v = json_object_get(rooms, json_string_value(sid));
 		if (v && !strcmp(ml_sb_str(v, "status"), "in-progress") &&
 		    ml_sb_str(v, "unique_name") && !strcmp(ml_sb_str(v, "unique_name"), name) &&
@@ -327,7 +321,7 @@ static json_t *path_room(struct ml_http_req *req, struct ml_http_resp *resp, con
 	json_t *r = find_room(req->user, name);
 
 	if (!r || strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) != 0) {
-		tw_err(resp, 404, 20404, "The requested resource %s was not found",
+		ml_tw_err(resp, 404, 20404, "The requested resource %s was not found",
 		       req->path);
 		return NULL;
 	}
@@ -335,7 +329,7 @@ static json_t *path_room(struct ml_http_req *req, struct ml_http_resp *resp, con
 }
 
 /* The public form of a stored room or participant: members starting with '_' are ours. */
-static json_t *public(const json_t *o)
+json_t *ml_tw_public(const json_t *o)
 {
 	json_t *out = json_object(), *v;
 	const char *k;
@@ -356,7 +350,7 @@ static bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
-static bool parse_int(const char *s, long *out)
+bool ml_tw_parse_int(const char *s, long *out)
 {
 	char *end;
 	if (!*s)
@@ -370,129 +364,157 @@ static bool http_url(const char *s)
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
 }
 
-static void create_room(struct ml_http_req *req, struct ml_http_resp *resp)
-{
-	json_t *root = req->user, *acct = auth(req, resp), *f;
-	if (!acct)
-		return;
-	tick(root);
-	f = ml_sb_form_body(req);
-	const char *type = ml_sb_str(f, "Type"), *un = ml_sb_str(f, "UniqueName"),
-		   *cb = ml_sb_str(f, "StatusCallback"), *cbm = ml_sb_str(f, "StatusCallbackMethod"),
-		   *mp = ml_sb_str(f, "MaxParticipants"), *ert = ml_sb_str(f, "EmptyRoomTimeout"),
-		   *urt = ml_sb_str(f, "UnusedRoomTimeout"), *region = ml_sb_str(f, "MediaRegion"),
-		   *mpd = ml_sb_str(f, "MaxParticipantDuration"), *codecs = ml_sb_str(f, "VideoCodecs");
-	long max = 0, empty = 5, unused = 5, maxdur = 14400, cap;
-	bool rec_on = false, audio_only = false, turn = true, large = false;
-	json_t *r;
+/* A new room's parameters (the form of POST /v1/Rooms), with Twilio's defaults. */
+struct room_params {
+	const char *type, *un, *cb, *cbm, *region, *codecs;
+	long max, empty, unused, maxdur;
+	bool rec_on, audio_only, turn, large;
+};
 
-	if (!type)
-		type = "group";
-	if (!strcmp(type, "group"))
+/* Reads and checks the form; false after answering Twilio's 400. */
+static bool room_params(struct ml_http_resp *resp, json_t *f, struct room_params *p)
+{
+	const char *mp = ml_sb_str(f, "MaxParticipants"), *ert = ml_sb_str(f, "EmptyRoomTimeout"),
+	           *urt = ml_sb_str(f, "UnusedRoomTimeout"),
+	           *mpd = ml_sb_str(f, "MaxParticipantDuration");
+	long cap;
+	*p = (struct room_params){.type = ml_sb_str(f, "Type"),
+	                          .un = ml_sb_str(f, "UniqueName"),
+	                          .cb = ml_sb_str(f, "StatusCallback"),
+	                          .cbm = ml_sb_str(f, "StatusCallbackMethod"),
+	                          .region = ml_sb_str(f, "MediaRegion"),
+	                          .codecs = ml_sb_str(f, "VideoCodecs"),
+	                          .empty = 5,
+	                          .unused = 5,
+	                          .maxdur = 14400,
+	                          .turn = true};
+	if (!p->type)
+		p->type = "group";
+	if (!strcmp(p->type, "group"))
 		cap = 50;
-	else if (!strcmp(type, "peer-to-peer"))
+	else if (!strcmp(p->type, "peer-to-peer"))
 		cap = 10;
-	else if (!strcmp(type, "group-small"))
+	else if (!strcmp(p->type, "group-small"))
 		cap = 4;
-	else if (!strcmp(type, "go"))
+	else if (!strcmp(p->type, "go"))
 		cap = 2;
 	else {
-		tw_err(resp, 400, 53108, "RoomType is not valid");
-		goto done;
+		ml_tw_err(resp, 400, 53108, "RoomType is not valid");
+		return false;
 	}
-	max = cap;
-	if (un && strlen(un) > 128) {
-		tw_err(resp, 400, 53102, "Room name is too long");
-		goto done;
+	p->max = cap;
+	if (p->un && strlen(p->un) > 128) {
+		ml_tw_err(resp, 400, 53102, "Room name is too long");
+		return false;
 	}
-	if (mp && (!parse_int(mp, &max) || max < 1 || max > cap)) {
-		tw_err(resp, 400, 53107, "MaxParticipants is out of range");
-		goto done;
+	if (mp && (!ml_tw_parse_int(mp, &p->max) || p->max < 1 || p->max > cap)) {
+		ml_tw_err(resp, 400, 53107, "MaxParticipants is out of range");
+		return false;
 	}
-	if ((ert && (!parse_int(ert, &empty) || empty < 1 || empty > 60)) ||
-	    (urt && (!parse_int(urt, &unused) || unused < 1 || unused > 60))) {
-		tw_err(resp, 400, 53109, "Timeout is out of range");
-		goto done;
+	if ((ert && (!ml_tw_parse_int(ert, &p->empty) || p->empty < 1 || p->empty > 60)) ||
+	    (urt && (!ml_tw_parse_int(urt, &p->unused) || p->unused < 1 || p->unused > 60))) {
+		ml_tw_err(resp, 400, 53109, "Timeout is out of range");
+		return false;
 	}
-	if (mpd && (!parse_int(mpd, &maxdur) || maxdur < 600 || maxdur > 86400)) {
-		tw_err(resp, 400, 53123, "MaxParticipantDuration is out of range");
-		goto done;
+	if (mpd && (!ml_tw_parse_int(mpd, &p->maxdur) || p->maxdur < 600 || p->maxdur > 86400)) {
+		ml_tw_err(resp, 400, 53123, "MaxParticipantDuration is out of range");
+		return false;
 	}
-	if (cbm && strcmp(cbm, "POST") && strcmp(cbm, "GET")) {
-		tw_err(resp, 400, 53110, "StatusCallbackMethod is invalid");
-		goto done;
+	if (p->cbm && strcmp(p->cbm, "POST") && strcmp(p->cbm, "GET")) {
+		ml_tw_err(resp, 400, 53110, "StatusCallbackMethod is invalid");
+		return false;
 	}
-	if (cb && !http_url(cb)) {
-		tw_err(resp, 400, 53111, "StatusCallback is invalid");
-		goto done;
+	if (p->cb && !http_url(p->cb)) {
+		ml_tw_err(resp, 400, 53111, "StatusCallback is invalid");
+		return false;
 	}
-	if (region && !strstr(" us1 us2 au1 br1 de1 ie1 in1 jp1 sg1 gll ", region)) {
-		tw_err(resp, 400, 53115, "MediaRegion is invalid");
-		goto done;
+	if (p->region && !strstr(" us1 us2 au1 br1 de1 ie1 in1 jp1 sg1 gll ", p->region)) {
+		ml_tw_err(resp, 400, 53115, "MediaRegion is invalid");
+		return false;
 	}
-	if (codecs && strcmp(codecs, "VP8") && strcmp(codecs, "H264")) {
-		tw_err(resp, 400, 20001, "Invalid VideoCodecs: %s", codecs);
-		goto done;
+	if (p->codecs && strcmp(p->codecs, "VP8") && strcmp(p->codecs, "H264")) {
+		ml_tw_err(resp, 400, 20001, "Invalid VideoCodecs: %s", p->codecs);
+		return false;
 	}
-	static const char *const bools[] = {"RecordParticipantsOnConnect", "AudioOnly",
-					    "EnableTurn", "LargeRoom",
-					    "TranscribeParticipantsOnConnect", NULL};
-	bool *dst[] = {&rec_on, &audio_only, &turn, &large, NULL};
+	static const char *const bools[] = {
+	    "RecordParticipantsOnConnect",     "AudioOnly", "EnableTurn", "LargeRoom",
+	    "TranscribeParticipantsOnConnect", NULL};
+	bool *dst[] = {&p->rec_on, &p->audio_only, &p->turn, &p->large, NULL};
 	for (int i = 0; bools[i]; i++) {
 		const char *v = ml_sb_str(f, bools[i]);
 		bool tmp;
 		if (v && !parse_bool(v, dst[i] ? dst[i] : &tmp)) {
-			tw_err(resp, 400, 20001, "Invalid %s: %s", bools[i], v);
-			goto done;
+			ml_tw_err(resp, 400, 20001, "Invalid %s: %s", bools[i], v);
+			return false;
 		}
 	}
-	if (un && in_progress_named(root, un, ml_sb_str(acct, "sid"))) {
-		tw_err(resp, 400, 53113, "Unable to create Room: Room exists");
-		goto done;
-	}
+	return true;
+}
 
-	char *sid = ml_sb_rand("RM", 32, ML_SB_HEX);
-	int64_t now = ml_sb_now();
-	r = json_object();
+/* The stored room `sid` made from checked parameters. */
+static json_t *room_new(const json_t *acct, const struct room_params *p, const char *sid,
+                        int64_t now)
+{
+	json_t *r = json_object();
 	set_str(r, "sid", sid);
 	set_str(r, "status", "in-progress");
 	set_time(r, "date_created", now);
 	set_time(r, "date_updated", now);
 	set_str(r, "account_sid", ml_sb_str(acct, "sid"));
-	json_object_set_new(r, "enable_turn", json_boolean(turn));
-	set_str(r, "unique_name", un ? un : sid);
-	set_str(r, "status_callback", cb);
-	set_str(r, "status_callback_method", cbm ? cbm : "POST");
+	json_object_set_new(r, "enable_turn", json_boolean(p->turn));
+	set_str(r, "unique_name", p->un ? p->un : sid);
+	set_str(r, "status_callback", p->cb);
+	set_str(r, "status_callback_method", p->cbm ? p->cbm : "POST");
 	json_object_set_new(r, "end_time", json_null());
 	json_object_set_new(r, "duration", json_null());
-	set_str(r, "type", type);
-	json_object_set_new(r, "max_participants", json_integer(max));
-	json_object_set_new(r, "max_participant_duration", json_integer(maxdur));
+	set_str(r, "type", p->type);
+	json_object_set_new(r, "max_participants", json_integer(p->max));
+	json_object_set_new(r, "max_participant_duration", json_integer(p->maxdur));
 	json_object_set_new(r, "max_concurrent_published_tracks",
-			    !strcmp(type, "group") ? json_integer(170) : json_null());
-	json_object_set_new(r, "record_participants_on_connect", json_boolean(rec_on));
-	json_object_set_new(r, "video_codecs", codecs ? json_pack("[s]", codecs)
-						      : json_pack("[s, s]", "VP8", "H264"));
-	set_str(r, "media_region", region ? region : "us1");
-	json_object_set_new(r, "audio_only", json_boolean(audio_only));
-	json_object_set_new(r, "empty_room_timeout", json_integer(empty));
-	json_object_set_new(r, "unused_room_timeout", json_integer(unused));
-	json_object_set_new(r, "large_room", json_boolean(large));
-	set_url(r, "url", api_url("/Rooms/%s", sid));
+	                    !strcmp(p->type, "group") ? json_integer(170) : json_null());
+	json_object_set_new(r, "record_participants_on_connect", json_boolean(p->rec_on));
+	json_object_set_new(r, "video_codecs",
+	                    p->codecs ? json_pack("[s]", p->codecs)
+	                              : json_pack("[s, s]", "VP8", "H264"));
+	set_str(r, "media_region", p->region ? p->region : "us1");
+	json_object_set_new(r, "audio_only", json_boolean(p->audio_only));
+	json_object_set_new(r, "empty_room_timeout", json_integer(p->empty));
+	json_object_set_new(r, "unused_room_timeout", json_integer(p->unused));
+	json_object_set_new(r, "large_room", json_boolean(p->large));
+	set_url(r, "url", ml_tw_api_url("/Rooms/%s", sid));
 	json_t *links = json_object();
-	set_url(links, "participants", api_url("/Rooms/%s/Participants", sid));
-	set_url(links, "recordings", api_url("/Rooms/%s/Recordings", sid));
-	set_url(links, "recording_rules", api_url("/Rooms/%s/RecordingRules", sid));
-	set_url(links, "transcriptions", api_url("/Rooms/%s/Transcriptions", sid));
+	set_url(links, "participants", ml_tw_api_url("/Rooms/%s/Participants", sid));
+	set_url(links, "recordings", ml_tw_api_url("/Rooms/%s/Recordings", sid));
+	set_url(links, "recording_rules", ml_tw_api_url("/Rooms/%s/RecordingRules", sid));
+	set_url(links, "transcriptions", ml_tw_api_url("/Rooms/%s/Transcriptions", sid));
 	json_object_set_new(r, "links", links);
 	json_object_set_new(r, "_created", json_integer(now));
 	json_object_set_new(r, "_joined", json_false());
 	json_object_set_new(r, "_sequence", json_integer(0));
+	return r;
+}
+
+static void create_room(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *acct = ml_tw_auth(req, resp), *f;
+	struct room_params p;
+	if (!acct)
+		return;
+	ml_tw_tick(root);
+	f = ml_sb_form_body(req);
+	if (!room_params(resp, f, &p))
+		goto done;
+	if (p.un && in_progress_named(root, p.un, ml_sb_str(acct, "sid"))) {
+		ml_tw_err(resp, 400, 53113, "Unable to create Room: Room exists");
+		goto done;
+	}
+	char *sid = ml_sb_rand("RM", 32, ML_SB_HEX);
+	json_t *r = room_new(acct, &p, sid, ml_sb_now());
 	index_sync(root);
 	json_object_set_new(json_object_get(root, "rooms"), sid, r);
 	ml_sb_index_add(&by_name, ml_sb_str(r, "unique_name"), sid);
 	callback(root, r, "room-created", NULL);
-	ml_resp_json(resp, 201, public(r));
+	ml_resp_json(resp, 201, ml_tw_public(r));
 	free(sid);
 done:
 	json_decref(f);
@@ -500,138 +522,35 @@ done:
 
 static void fetch_room(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	json_t *acct = auth(req, resp), *r;
+	json_t *acct = ml_tw_auth(req, resp), *r;
 	if (!acct)
 		return;
-	tick(req->user);
+	ml_tw_tick(req->user);
 	if ((r = path_room(req, resp, acct, req->params[0])))
-		ml_resp_json(resp, 200, public(r));
+		ml_resp_json(resp, 200, ml_tw_public(r));
 }
 
 static void update_room(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	json_t *acct = auth(req, resp), *r, *f;
+	json_t *acct = ml_tw_auth(req, resp), *r, *f;
 	if (!acct)
 		return;
-	tick(req->user);
+	ml_tw_tick(req->user);
 	if (!(r = path_room(req, resp, acct, req->params[0])))
 		return;
 	f = ml_sb_form_body(req);
 	const char *st = ml_sb_str(f, "Status");
 	if (!st) {
-		tw_err(resp, 400, 20001, "Missing required parameter Status in the post body");
+		ml_tw_err(resp, 400, 20001, "Missing required parameter Status in the post body");
 	} else if (strcmp(st, "completed") != 0) {
-		tw_err(resp, 400, 53112, "Status is invalid");
+		ml_tw_err(resp, 400, 53112, "Status is invalid");
 	} else if (strcmp(ml_sb_str(r, "status"), "in-progress") != 0) {
-		tw_err(resp, 400, 53118, "Room %s is not in-progress", ml_sb_str(r, "sid"));
+		ml_tw_err(resp, 400, 53118, "Room %s is not in-progress", ml_sb_str(r, "sid"));
 	} else {
 		complete(req->user, r, ml_sb_now());
-		ml_resp_json(resp, 202, public(r));
+		ml_resp_json(resp, 202, ml_tw_public(r));
 	}
 	json_decref(f);
-}
-
-/* Twilio paging: PageSize (1–1000, default 50), Page (0-based); meta with absolute URLs. */
-static bool paging(struct ml_http_req *req, struct ml_http_resp *resp, long *size, long *page)
-{
-	const char *ps = ml_http_query(req, "PageSize"), *pg = ml_http_query(req, "Page");
-	*size = 50;
-	*page = 0;
-	if ((ps && (!parse_int(ps, size) || *size < 1 || *size > 1000)) ||
-	    (pg && (!parse_int(pg, page) || *page < 0))) {
-		tw_err(resp, 400, 20001, "Invalid paging parameters");
-		return false;
-	}
-	return true;
-}
-
-static json_t *meta(const char *key, const char *base, long size, long page, bool more)
-{
-	char *first = ml_asprintf("%s?PageSize=%ld&Page=0", base, size);
-	char *self = ml_asprintf("%s?PageSize=%ld&Page=%ld", base, size, page);
-	char *prev = page > 0 ? ml_asprintf("%s?PageSize=%ld&Page=%ld", base, size, page - 1) : NULL;
-	char *next = more ? ml_asprintf("%s?PageSize=%ld&Page=%ld", base, size, page + 1) : NULL;
-	json_t *m = json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:s}", "page", (json_int_t)page,
-			      "page_size", (json_int_t)size, "first_page_url", first,
-			      "previous_page_url", prev, "url", self, "next_page_url", next, "key",
-			      key);
-	free(first);
-	free(self);
-	free(prev);
-	free(next);
-	return m;
-}
-
-static int by_created_desc(const void *a, const void *b)
-{
-	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "_created"));
-	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "_created"));
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* Pages `items` (an array of stored objects) into {key: [...], meta}. */
-static void answer_list(struct ml_http_resp *resp, const char *key, char *base, json_t *items,
-			long size, long page)
-{
-	size_t n = json_array_size(items);
-	json_t **v = ml_calloc(n ? n : 1, sizeof *v), *out = json_array();
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_array_get(items, i);
-	qsort(v, n, sizeof *v, by_created_desc);
-	size_t from = (size_t)(size * page);
-	for (size_t i = from; i < n && i < from + (size_t)size; i++)
-		json_array_append_new(out, public(v[i]));
-	ml_resp_json(resp, 200, json_pack("{s:o, s:o}", key, out, "meta",
-					  meta(key, base, size, page, from + (size_t)size < n)));
-	free(v);
-	free(base);
-	json_decref(items);
-}
-
-static bool created_in(struct ml_http_req *req, const json_t *o)
-{
-	const char *after = ml_http_query(req, "DateCreatedAfter"),
-		   *before = ml_http_query(req, "DateCreatedBefore");
-	int64_t t = json_integer_value(json_object_get(o, "_created")), lim;
-	if (after && ml_time_parse(after, &lim) == 0 && t < lim)
-		return false;
-	if (before && ml_time_parse(before, &lim) == 0 && t > lim)
-		return false;
-	return true;
-}
-
-static bool list_match(struct ml_http_req *req, const json_t *acct, const char *st,
-		       const json_t *r)
-{
-	return !strcmp(ml_sb_str(r, "account_sid"), ml_sb_str(acct, "sid")) &&
-	       (!st || !strcmp(ml_sb_str(r, "status"), st)) && created_in(req, r);
-}
-
-static void list_rooms(struct ml_http_req *req, struct ml_http_resp *resp)
-{
-	json_t *acct = auth(req, resp), *r;
-	const char *st = ml_http_query(req, "Status"), *un = ml_http_query(req, "UniqueName"), *k;
-	long size, page;
-	if (!acct || !paging(req, resp, &size, &page))
-		return;
-	tick(req->user);
-	if (st && strcmp(st, "in-progress") && strcmp(st, "completed") && strcmp(st, "failed")) {
-		tw_err(resp, 400, 20001, "Invalid Status: %s", st);
-		return;
-	}
-	json_t *items = json_array(), *rooms = json_object_get(req->user, "rooms"), *sid;
-	size_t i;
-	/* With a UniqueName, only the rooms of that name (the index keeps the rooms' order). */
-	if (un)
-		json_array_foreach(rooms_named(req->user, un), i, sid)
-			if ((r = json_object_get(rooms, json_string_value(sid))) &&
-			    !strcmp(ml_sb_str(r, "unique_name"), un) && list_match(req, acct, st, r))
-				json_array_append(items, r);
-	if (!un)
-		json_object_foreach(rooms, k, r)
-			if (list_match(req, acct, st, r))
-				json_array_append(items, r);
-	answer_list(resp, "rooms", api_url("/Rooms"), items, size, page);
 }
 
 /* ---- participants --------------------------------------------------------------------- */
@@ -648,7 +567,7 @@ static json_t *path_participant(struct ml_http_req *req, struct ml_http_resp *re
 			    !strcmp(ml_sb_str(v, "status"), "connected"))
 				p = v;
 	if (!p || strcmp(ml_sb_str(p, "room_sid"), rsid) != 0) {
-		tw_err(resp, 404, 20404, "The requested resource %s was not found", req->path);
+		ml_tw_err(resp, 404, 20404, "The requested resource %s was not found", req->path);
 		return NULL;
 	}
 	return p;
@@ -656,16 +575,16 @@ static json_t *path_participant(struct ml_http_req *req, struct ml_http_resp *re
 
 static void list_participants(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	json_t *acct = auth(req, resp), *room, *p;
+	json_t *acct = ml_tw_auth(req, resp), *room, *p;
 	const char *st = ml_http_query(req, "Status"), *id = ml_http_query(req, "Identity"), *k;
 	long size, page;
-	if (!acct || !paging(req, resp, &size, &page))
+	if (!acct || !ml_tw_paging(req, resp, &size, &page))
 		return;
-	tick(req->user);
+	ml_tw_tick(req->user);
 	if (!(room = path_room(req, resp, acct, req->params[0])))
 		return;
 	if (st && strcmp(st, "connected") && strcmp(st, "disconnected") && strcmp(st, "reconnecting")) {
-		tw_err(resp, 400, 20001, "Invalid Status: %s", st);
+		ml_tw_err(resp, 400, 20001, "Invalid Status: %s", st);
 		return;
 	}
 	/* Twilio's default: connected participants of an in-progress room; a completed room
@@ -676,42 +595,42 @@ static void list_participants(struct ml_http_req *req, struct ml_http_resp *resp
 	json_object_foreach(json_object_get(req->user, "participants"), k, p) {
 		if (strcmp(ml_sb_str(p, "room_sid"), ml_sb_str(room, "sid")) != 0 ||
 		    strcmp(ml_sb_str(p, "status"), st) != 0 ||
-		    (id && strcmp(ml_sb_str(p, "identity"), id) != 0) || !created_in(req, p))
+		    (id && strcmp(ml_sb_str(p, "identity"), id) != 0) || !ml_tw_created_in(req, p))
 			continue;
 		json_array_append(items, p);
 	}
-	answer_list(resp, "participants", api_url("/Rooms/%s/Participants", ml_sb_str(room, "sid")),
+	ml_tw_answer_list(resp, "participants", ml_tw_api_url("/Rooms/%s/Participants", ml_sb_str(room, "sid")),
 		    items, size, page);
 }
 
 static void fetch_participant(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	json_t *acct = auth(req, resp), *room, *p;
+	json_t *acct = ml_tw_auth(req, resp), *room, *p;
 	if (!acct)
 		return;
-	tick(req->user);
+	ml_tw_tick(req->user);
 	if ((room = path_room(req, resp, acct, req->params[0])) &&
 	    (p = path_participant(req, resp, room, req->params[1])))
-		ml_resp_json(resp, 200, public(p));
+		ml_resp_json(resp, 200, ml_tw_public(p));
 }
 
 static void update_participant(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	json_t *acct = auth(req, resp), *room, *p, *f;
+	json_t *acct = ml_tw_auth(req, resp), *room, *p, *f;
 	if (!acct)
 		return;
-	tick(req->user);
+	ml_tw_tick(req->user);
 	if (!(room = path_room(req, resp, acct, req->params[0])) ||
 	    !(p = path_participant(req, resp, room, req->params[1])))
 		return;
 	f = ml_sb_form_body(req);
 	const char *st = ml_sb_str(f, "Status");
 	if (st && strcmp(st, "disconnected") != 0) {
-		tw_err(resp, 400, 20001, "Invalid Status: %s", st);
+		ml_tw_err(resp, 400, 20001, "Invalid Status: %s", st);
 	} else {
 		if (st && !strcmp(ml_sb_str(p, "status"), "connected"))
 			disconnect(req->user, room, p, ml_sb_now());
-		ml_resp_json(resp, 202, public(p));
+		ml_resp_json(resp, 202, ml_tw_public(p));
 	}
 	json_decref(f);
 }
@@ -722,20 +641,20 @@ static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	json_t *root = req->user, *room, *f, *p;
 	const char *k;
-	tick(root);
+	ml_tw_tick(root);
 	room = find_room(root, req->params[0]);
 	if (!room) {
-		tw_err(resp, 404, 53106, "Room not found");
+		ml_tw_err(resp, 404, 53106, "Room not found");
 		return;
 	}
 	if (strcmp(ml_sb_str(room, "status"), "in-progress") != 0) {
-		tw_err(resp, 400, 53118, "Room completed");
+		ml_tw_err(resp, 400, 53118, "Room completed");
 		return;
 	}
 	f = ml_sb_form_body(req);
 	const char *id = ml_sb_str(f, "Identity");
 	if (!id || !*id) {
-		tw_err(resp, 400, 20001, "Missing required parameter Identity in the post body");
+		ml_tw_err(resp, 400, 20001, "Missing required parameter Identity in the post body");
 		goto done;
 	}
 	size_t connected = 0;
@@ -744,7 +663,7 @@ static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
 		    !strcmp(ml_sb_str(p, "status"), "connected"))
 			connected++;
 	if ((json_int_t)connected >= json_integer_value(json_object_get(room, "max_participants"))) {
-		tw_err(resp, 400, 53105, "Room contains too many Participants");
+		ml_tw_err(resp, 400, 53105, "Room contains too many Participants");
 		goto done;
 	}
 	char *sid = ml_sb_rand("PA", 32, ML_SB_HEX);
@@ -761,15 +680,15 @@ static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
 	set_time(p, "start_time", now);
 	json_object_set_new(p, "end_time", json_null());
 	json_object_set_new(p, "duration", json_null());
-	set_url(p, "url", api_url("/Rooms/%s/Participants/%s", rsid, sid));
+	set_url(p, "url", ml_tw_api_url("/Rooms/%s/Participants/%s", rsid, sid));
 	json_t *links = json_object();
 	set_url(links, "published_tracks",
-		api_url("/Rooms/%s/Participants/%s/PublishedTracks", rsid, sid));
+		ml_tw_api_url("/Rooms/%s/Participants/%s/PublishedTracks", rsid, sid));
 	set_url(links, "subscribed_tracks",
-		api_url("/Rooms/%s/Participants/%s/SubscribedTracks", rsid, sid));
+		ml_tw_api_url("/Rooms/%s/Participants/%s/SubscribedTracks", rsid, sid));
 	set_url(links, "subscribe_rules",
-		api_url("/Rooms/%s/Participants/%s/SubscribeRules", rsid, sid));
-	set_url(links, "anonymize", api_url("/Rooms/%s/Participants/%s/Anonymize", rsid, sid));
+		ml_tw_api_url("/Rooms/%s/Participants/%s/SubscribeRules", rsid, sid));
+	set_url(links, "anonymize", ml_tw_api_url("/Rooms/%s/Participants/%s/Anonymize", rsid, sid));
 	json_object_set_new(p, "links", links);
 	json_object_set_new(p, "_created", json_integer(now));
 	json_object_set_new(p, "_start", json_integer(now));
@@ -778,7 +697,7 @@ static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *extra = json_object();
 	participant_extra(extra, p);
 	callback(root, room, "participant-connected", extra);
-	ml_resp_json(resp, 201, public(p));
+	ml_resp_json(resp, 201, ml_tw_public(p));
 	free(sid);
 done:
 	json_decref(f);
@@ -789,25 +708,25 @@ done:
 static void twilio_error(struct ml_http_resp *resp, int status, const char *message)
 {
 	if (status == 429)
-		tw_err(resp, 429, 20429, "Too Many Requests");
+		ml_tw_err(resp, 429, 20429, "Too Many Requests");
 	else if (status == 401)
-		tw_err(resp, 401, 20003, "Authenticate");
+		ml_tw_err(resp, 401, 20003, "Authenticate");
 	else if (status >= 500)
-		tw_err(resp, status, 20500, "%s", message ? message : "Internal Server Error");
+		ml_tw_err(resp, status, 20500, "%s", message ? message : "Internal Server Error");
 	else
-		tw_err(resp, status, status == 404 ? 20404 : 20001, "%s", message ? message : "Error");
+		ml_tw_err(resp, status, status == 404 ? 20404 : 20001, "%s", message ? message : "Error");
 }
 
 static void twilio_not_found(struct ml_http_req *req, struct ml_http_resp *resp, bool mismatch)
 {
 	if (mismatch)
-		tw_err(resp, 405, 20004, "Method not allowed");
+		ml_tw_err(resp, 405, 20004, "Method not allowed");
 	else
-		tw_err(resp, 404, 20404, "The requested resource %s was not found", req->path);
+		ml_tw_err(resp, 404, 20404, "The requested resource %s was not found", req->path);
 }
 
 static const struct ml_route twilio_routes[] = {
-	{"GET", "/v1/Rooms", list_rooms, 0},
+	{"GET", "/v1/Rooms", ml_tw_list_rooms, 0},
 	{"POST", "/v1/Rooms", create_room, 0},
 	{"GET", "/v1/Rooms/{Sid}", fetch_room, 0},
 	{"POST", "/v1/Rooms/{Sid}", update_room, 0},

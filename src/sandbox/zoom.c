@@ -2,8 +2,8 @@
  * (the request schemas of specs/zoom/zoom-meetings-core.openapi.json, see zoom_schemas.h),
  * error bodies {code, message}, rate-limit headers and both kinds of 429, and event webhooks
  * signed with x-zm-signature after the endpoint.url_validation handshake. OAuth is in
- * zoom_oauth.c, bearer auth and rate limits in zoom_limits.c, webhooks and the simulated
- * start/join pages in zoom_events.c.
+ * zoom_oauth.c, bearer auth, users and rate limits in zoom_limits.c, the request checks in
+ * zoom_validate.c, webhooks and the simulated start/join pages in zoom_events.c.
  *
  * State (the provider root): accounts, apps (OAuth clients), users, meetings (by id: the
  * public object under "object" plus bookkeeping), tokens, rate (rate-limit windows),
@@ -11,8 +11,6 @@
 #include "sandbox/zoom_internal.h"
 
 #include "sandbox/sbindex.h"
-#include "sandbox/schema.h"
-#include "sandbox/tzlocal.h"
 #include "sandbox/zoom_schemas.h"
 
 #include "core/mem.h"
@@ -37,23 +35,6 @@ void ml_zoom_err(struct ml_http_resp *resp, int status, int code, const char *fm
 	ml_resp_json(resp, status, json_pack("{s:i, s:s}", "code", code, "message", msg));
 }
 
-
-json_t *ml_zoom_user_find(json_t *root, const char *s)
-{
-	json_t *users = json_object_get(root, "users"), *u;
-	const char *k;
-
-	if (!s || !*s)
-		return NULL;
-	if ((u = json_object_get(users, s)))
-		return u;
-	json_object_foreach(users, k, u) {
-		const char *e = ml_sb_str(u, "email");
-		if (e && !strcasecmp(e, s))
-			return u;
-	}
-	return NULL;
-}
 
 static char *url(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *url(const char *fmt, ...)
@@ -167,101 +148,6 @@ static void get_user(struct ml_http_req *req, struct ml_http_resp *resp)
 	set_url(out, "personal_meeting_url",
 		url("/j/%lld", (long long)json_integer_value(json_object_get(u, "pmi"))));
 	ml_resp_json(resp, 200, out);
-}
-
-/* ---- meetings: validation ------------------------------------------------------------- */
-
-/* A JSON object body, or NULL after Zoom's answer to a missing or malformed one. */
-static json_t *json_body(struct ml_http_req *req, struct ml_http_resp *resp)
-{
-	json_t *b = ml_sb_json_body(req);
-	if (!json_is_object(b)) {
-		json_decref(b);
-		ml_zoom_err(resp, 400, 300, "Request Body should be a valid JSON object.");
-		return NULL;
-	}
-	return b;
-}
-
-static void invalid_field(struct ml_http_resp *resp, const char *field)
-{
-	ml_resp_json(resp, 400,
-		     json_pack("{s:i, s:s, s:[{s:s, s:s}]}", "code", 300, "message",
-			       "Validation Failed.", "errors", "field", field, "message",
-			       "Invalid field."));
-}
-
-/* Validates `b` against the embedded schema text; false after answering. */
-static bool validate(struct ml_http_resp *resp, const char *schema_text, const json_t *b)
-{
-	json_t *schema = json_loads(schema_text, 0, NULL);
-	char path[256];
-	int rc = ml_sb_schema_check(schema, b, path, sizeof path, NULL);
-	json_decref(schema);
-	if (rc < 0)
-		invalid_field(resp, path[0] ? path : "body");
-	return rc == 0;
-}
-
-/* Zoom's start_time: "yyyy-MM-ddTHH:mm:ssZ" (GMT) or "yyyy-MM-ddTHH:mm:ss" in `timezone`. */
-static bool parse_start(const char *s, const char *tz, int64_t *out)
-{
-	int y, mo, d, h, mi, se, n = 0;
-	if (ml_time_parse(s, out) == 0)
-		return true;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
-	    s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return false;
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-			.tm_min = mi, .tm_sec = se};
-	int64_t local = (int64_t)timegm(&tm);
-	return ml_sb_tz_local_to_utc(tz && *tz ? tz : "UTC", local, out);
-}
-
-static bool password_ok(const char *p)
-{
-	size_t n = strlen(p);
-	if (n > 10)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
-		      (p[i] >= '0' && p[i] <= '9') || strchr("@-_*", p[i])))
-			return false;
-	return true;
-}
-
-/* Checks beyond the schema that Zoom makes; false after answering. */
-static bool check_fields(struct ml_http_resp *resp, const json_t *b, const char *tz_fallback,
-			 int64_t *start)
-{
-	const char *tz = ml_sb_str(b, "timezone"), *st = ml_sb_str(b, "start_time"),
-		   *pw = ml_sb_str(b, "password"), *topic = ml_sb_str(b, "topic");
-	json_t *dur = json_object_get(b, "duration");
-	long off;
-
-	if (tz && *tz && !ml_sb_tz_offset(tz, 0, &off)) {
-		invalid_field(resp, "timezone");
-		return false;
-	}
-	if (st && !parse_start(st, tz && *tz ? tz : tz_fallback, start)) {
-		invalid_field(resp, "start_time");
-		return false;
-	}
-	if (pw && !password_ok(pw)) {
-		ml_zoom_err(resp, 400, 300,
-			    "Password can only contain the following characters: [a-z A-Z 0-9 @ - _ "
-			    "*] and can be up to 10 characters.");
-		return false;
-	}
-	if (topic && strlen(topic) > 200) {
-		invalid_field(resp, "topic");
-		return false;
-	}
-	if (json_is_integer(dur) && (json_integer_value(dur) < 0 || json_integer_value(dur) > 1440 * 365)) {
-		invalid_field(resp, "duration");
-		return false;
-	}
-	return true;
 }
 
 /* ---- meetings: objects ---------------------------------------------------------------- */
@@ -449,15 +335,15 @@ static void create_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	if (!ml_zoom_rate(req, resp, tok, "Medium", ml_sb_str(u, "id")))
 		return;
-	if (!(b = json_body(req, resp)))
+	if (!(b = ml_zoom_json_body(req, resp)))
 		return;
-	if (!validate(resp, ZOOM_SCHEMA_MEETING_CREATE, b) ||
-	    !check_fields(resp, b, ml_sb_str(u, "timezone"), &start))
+	if (!ml_zoom_validate(resp, ZOOM_SCHEMA_MEETING_CREATE, b) ||
+	    !ml_zoom_check_fields(resp, b, ml_sb_str(u, "timezone"), &start))
 		goto done;
 	json_int_t type = json_is_integer(json_object_get(b, "type"))
 				  ? json_integer_value(json_object_get(b, "type")) : 2;
 	if (type == 8 && !json_is_object(json_object_get(b, "recurrence"))) {
-		invalid_field(resp, "recurrence");
+		ml_zoom_invalid_field(resp, "recurrence");
 		goto done;
 	}
 	if (type == 1)
@@ -607,14 +493,14 @@ static void list_meetings(struct ml_http_req *req, struct ml_http_resp *resp)
 		type = "scheduled";
 	if (strcmp(type, "scheduled") && strcmp(type, "live") && strcmp(type, "upcoming") &&
 	    strcmp(type, "upcoming_meetings") && strcmp(type, "previous_meetings")) {
-		invalid_field(resp, "type");
+		ml_zoom_invalid_field(resp, "type");
 		return;
 	}
 	if (ps) {
 		char *end;
 		size = strtol(ps, &end, 10);
 		if (*end || size < 1) {
-			invalid_field(resp, "page_size");
+			ml_zoom_invalid_field(resp, "page_size");
 			return;
 		}
 		if (size > 300)
@@ -663,20 +549,20 @@ static void update_meeting(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	if (!ml_zoom_rate(req, resp, tok, "Light", ml_sb_str(m, "host_id")))
 		return;
-	if (!(b = json_body(req, resp)))
+	if (!(b = ml_zoom_json_body(req, resp)))
 		return;
 	json_t *host = ml_zoom_user_find(root, ml_sb_str(m, "host_id"));
 	if (ml_time_parse(ml_sb_str(m, "start_time") ? ml_sb_str(m, "start_time") : "", &start) != 0)
 		start = ml_sb_now();
 	const char *tz = ml_sb_str(b, "timezone") ? ml_sb_str(b, "timezone") : ml_sb_str(m, "timezone");
-	if (!validate(resp, ZOOM_SCHEMA_MEETING_UPDATE, b) || !check_fields(resp, b, tz, &start))
+	if (!ml_zoom_validate(resp, ZOOM_SCHEMA_MEETING_UPDATE, b) || !ml_zoom_check_fields(resp, b, tz, &start))
 		goto done;
 	json_int_t type = json_is_integer(json_object_get(b, "type"))
 				  ? json_integer_value(json_object_get(b, "type"))
 				  : json_integer_value(json_object_get(m, "type"));
 	if (type == 8 && !json_is_object(json_object_get(b, "recurrence")) &&
 	    !json_is_object(json_object_get(m, "recurrence"))) {
-		invalid_field(resp, "recurrence");
+		ml_zoom_invalid_field(resp, "recurrence");
 		goto done;
 	}
 	json_t *old = json_object(), *now_obj = json_object();
@@ -783,13 +669,13 @@ static void meeting_status(struct ml_http_req *req, struct ml_http_resp *resp)
 
 	if (!tok || !ml_zoom_rate(req, resp, tok, "Light", NULL))
 		return;
-	if (!(b = json_body(req, resp)))
+	if (!(b = ml_zoom_json_body(req, resp)))
 		return;
-	if (!validate(resp, ZOOM_SCHEMA_MEETING_STATUS, b))
+	if (!ml_zoom_validate(resp, ZOOM_SCHEMA_MEETING_STATUS, b))
 		goto done;
 	const char *action = ml_sb_str(b, "action");
 	if (!action) {
-		invalid_field(resp, "action");
+		ml_zoom_invalid_field(resp, "action");
 		goto done;
 	}
 	if (!strcmp(action, "recover")) {

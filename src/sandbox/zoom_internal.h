@@ -1,5 +1,7 @@
-/* Shared between the Zoom emulator's files: zoom.c (REST, webhooks, seed) and zoom_oauth.c
- * (authorize, token, revoke). */
+/* Shared between the Zoom emulator's files: zoom.c (REST, seed), zoom_validate.c (request
+ * checks), zoom_limits.c (auth, rate limits), zoom_events.c (webhooks, pages), zoom_sched.c (the
+ * hosts' scheduled lists) and
+ * zoom_oauth.c (authorize, token, revoke). */
 #ifndef ML_SANDBOX_ZOOM_INTERNAL_H
 #define ML_SANDBOX_ZOOM_INTERNAL_H
 
@@ -30,6 +32,16 @@ void ml_zoom_sched_drop(void);
 void ml_zoom_sched_page(struct ml_http_resp *resp, json_t *root, const char *host_id, long size,
 			const char *token);
 json_t *ml_zoom_list_item(const json_t *m);
+
+/* zoom_validate.c: a JSON object body, or NULL after Zoom's answer to a missing or malformed
+ * one; Zoom's 400 naming a field; the body checked against a request schema's text, then
+ * against the rules beyond it (start is set from start_time, read in its timezone or
+ * tz_fallback). The checks return false after answering. */
+json_t *ml_zoom_json_body(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_zoom_invalid_field(struct ml_http_resp *resp, const char *field);
+bool ml_zoom_validate(struct ml_http_resp *resp, const char *schema_text, const json_t *b);
+bool ml_zoom_check_fields(struct ml_http_resp *resp, const json_t *b, const char *tz_fallback,
+			  int64_t *start);
 
 /* zoom_limits.c: the bearer token's record, or NULL after Zoom's 401 (code 124). */
 json_t *ml_zoom_auth(struct ml_http_req *req, struct ml_http_resp *resp);

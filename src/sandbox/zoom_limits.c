@@ -1,4 +1,5 @@
-/* Zoom REST authentication (bearer tokens: 124), the user a path names, and rate limits:
+/* Zoom REST authentication (bearer tokens: 124), users (by id or email, the one a path names),
+ * and rate limits:
  * X-RateLimit-* headers on every answer, the per-second 429 (Retry-After in seconds) and the
  * daily 429 (Retry-After an ISO-8601 date). */
 #include "sandbox/zoom_internal.h"
@@ -9,6 +10,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* A user of the sandbox by id or email (case-insensitive); borrowed or NULL. */
+json_t *ml_zoom_user_find(json_t *root, const char *s)
+{
+	json_t *users = json_object_get(root, "users"), *u;
+	const char *k;
+
+	if (!s || !*s)
+		return NULL;
+	if ((u = json_object_get(users, s)))
+		return u;
+	json_object_foreach(users, k, u) {
+		const char *e = ml_sb_str(u, "email");
+		if (e && !strcasecmp(e, s))
+			return u;
+	}
+	return NULL;
+}
 
 /* ---- authentication and rate limits --------------------------------------------------- */
 
