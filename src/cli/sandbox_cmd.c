@@ -46,6 +46,8 @@ static unsigned pool_size(void)
 	return n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
 }
 
+/* long: the command's whole life read top to bottom: its options, the emulators and their
+ * server, the wait for a signal, the state saved at the end. */
 int ml_cmd_sandbox(int argc, char **argv)
 {
 	const char *listen = getenv("MEETLINK_SANDBOX_LISTEN");

@@ -235,6 +235,9 @@ static void body_too_large(const struct ml_http_server *srv, struct ml_http_resp
 	ml_resp_error(resp, 413, "body_too_large", NULL, msg);
 }
 
+/* long: libmicrohttpd calls this several times per request (the head, each piece of the
+ * body, the end, again after a resume); its branches are those calls, in the order they
+ * come, sharing the connection's context. */
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
