@@ -3,7 +3,8 @@
  * error bodies {code, message}, rate-limit headers and both kinds of 429, and event webhooks
  * signed with x-zm-signature after the endpoint.url_validation handshake. OAuth is in
  * zoom_oauth.c, bearer auth, users and rate limits in zoom_limits.c, the request checks in
- * zoom_validate.c, webhooks and the simulated start/join pages in zoom_events.c.
+ * zoom_validate.c, the hosts' scheduled lists in zoom_sched.c, webhooks and the simulated
+ * start/join pages in zoom_events.c.
  *
  * State (the provider root): accounts, apps (OAuth clients), users, meetings (by id: the
  * public object under "object" plus bookkeeping), tokens, rate (rate-limit windows),

@@ -1,7 +1,6 @@
 /* Shared between the Zoom emulator's files: zoom.c (REST, seed), zoom_validate.c (request
- * checks), zoom_limits.c (auth, rate limits), zoom_events.c (webhooks, pages), zoom_sched.c (the
- * hosts' scheduled lists) and
- * zoom_oauth.c (authorize, token, revoke). */
+ * checks), zoom_limits.c (auth, users, rate limits), zoom_events.c (webhooks, pages),
+ * zoom_sched.c (the hosts' scheduled lists) and zoom_oauth.c (authorize, token, revoke). */
 #ifndef ML_SANDBOX_ZOOM_INTERNAL_H
 #define ML_SANDBOX_ZOOM_INTERNAL_H
 
