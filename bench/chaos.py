@@ -29,6 +29,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -436,6 +437,16 @@ def run(bin_, outdir, workdir, procs):
                 continue
             results[i] = (b["id"], p)
 
+    # The machine is shared: the load average is part of every figure.
+    loads, stop_loads = [], threading.Event()
+
+    def load_sampler():
+        while True:
+            loads.append(os.getloadavg()[0])
+            if stop_loads.wait(10):
+                return
+    threading.Thread(target=load_sampler, daemon=True).start()
+
     t_load = time.time()
     threads = [threading.Thread(target=killer), threading.Thread(target=burster)]
     threads += [threading.Thread(target=driver) for _ in range(THREADS)]
@@ -563,6 +574,15 @@ def run(bin_, outdir, workdir, procs):
             if g is not None]
     widest = round(max(gaps), 2) if gaps else None
     daemon_rc = daemon.stop()
+    stop_loads.set()
+    # Jobs retried, read from the store once the daemon stopped (jobs are never deleted).
+    jobs = {}
+    db = sqlite3.connect(os.path.join(workdir, "meetlink.db"))
+    for kind, n, retried, att, mx in db.execute(
+            "SELECT kind, count(*), sum(attempts > 1), sum(attempts), max(attempts) "
+            "FROM jobs GROUP BY kind ORDER BY kind"):
+        jobs[kind] = {"jobs": n, "retried": retried, "attempts": att, "max_attempts_used": mx}
+    db.close()
     errors = [l for l in open(os.path.join(workdir, "serve.log"), errors="replace")
               if l.split(" ", 2)[1:2] == ["error"]]
     res = {
@@ -587,6 +607,9 @@ def run(bin_, outdir, workdir, procs):
         "repeat_first_delivery_to_kill_max_s": widest,
         "hook_events_with_two_ids": len(hook_ev_multi),
         "daemon_error_lines": len(errors), "daemon_exit_status": daemon_rc,
+        "jobs_by_kind": jobs,
+        "load_average_1m": {"min": round(min(loads), 1), "max": round(max(loads), 1),
+                            "mean": round(sum(loads) / len(loads), 1)},
         "kill_times": kills,
         "examples": {"no_live": none[:5], "extra": extra[:5], "hook_lost": hooks_lost[:5],
                      "failed_jobs": [(j["kind"], j["last_error"]) for j in failed_jobs[:5]],
@@ -616,6 +639,12 @@ def run(bin_, outdir, workdir, procs):
               crash_hook, len(hook_ev_multi)))
     print("  widest gap from a repeat's first delivery to the kill after it   %s s" % widest)
     print("  daemon error lines %d, exit status at the end %s" % (len(errors), daemon_rc))
+    for kind, j in jobs.items():
+        print("  jobs %-22s %6d, retried %5d, attempts %6d, most attempts of one %d" % (
+            kind, j["jobs"], j["retried"] or 0, j["attempts"] or 0, j["max_attempts_used"] or 0))
+    print("  load average (1 min) during the run: min %.1f, mean %.1f, max %.1f" % (
+        res["load_average_1m"]["min"], res["load_average_1m"]["mean"],
+        res["load_average_1m"]["max"]))
     ok = (res["drained"] and not none and not extra and mail_lost == 0 and not hooks_lost
           and not stray and not hook_ev_multi and not failed_jobs and len(ids) == N
           and len(every) == N and not double_booked
