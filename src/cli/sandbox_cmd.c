@@ -138,6 +138,7 @@ int ml_cmd_sandbox(int argc, char **argv)
 		snprintf(host, sizeof host, "127.0.0.1");
 	char *url = ml_asprintf("http://%s:%d", host, ml_http_port(srv));
 	ml_sb_set_base_url(url);
+	ml_sb_ticker_start();
 	printf("meetlink: listening on %s\n", url);
 	fflush(stdout);
 	free(url);

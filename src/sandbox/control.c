@@ -214,6 +214,7 @@ static void post_clock(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	}
 	json_decref(b);
+	ml_sb_tick_all(); /* what became due happens now, before the answer */
 	ml_resp_json(resp, 200, clock_json());
 }
 

@@ -5,7 +5,12 @@
  * drop_after}. The first active matching rule applies. A rule with a status answers for the
  * provider; one with only latency delays the real answer; `drop` closes the connection
  * without acting, `drop_after` lets the provider act and then closes the connection (the
- * ambiguous failure every driver must survive). */
+ * ambiguous failure every driver must survive).
+ *
+ * A rule with "direction": "out" applies to the webhooks a provider sends instead (only
+ * MeetingBaas consults them today): `event` is a glob on the event's name, `drop` loses the
+ * delivery, `latency_ms` makes it late, `duplicate` sends it twice, `reorder` holds it until
+ * the next delivery to the same place has gone. */
 #include "sandbox/sb_internal.h"
 
 #include "core/crypto.h"
@@ -19,7 +24,9 @@
 
 struct rule {
 	int id;
-	char *provider, *method, *path;
+	char *provider, *method, *path, *event;
+	bool out; /* "direction": "out": an outbound webhook rule */
+	bool duplicate, reorder;
 	int status;
 	json_t *body, *headers;
 	char *content_type, *retry_after;
@@ -41,6 +48,7 @@ static void rule_free(struct rule *r)
 	free(r->provider);
 	free(r->method);
 	free(r->path);
+	free(r->event);
 	json_decref(r->body);
 	json_decref(r->headers);
 	free(r->content_type);
@@ -66,6 +74,10 @@ static json_t *rule_json(const struct rule *r)
 	                    r->remaining < 0 ? json_null() : json_integer(r->remaining));
 	json_object_set_new(o, "probability", json_real(r->probability));
 	json_object_set_new(o, "active", json_boolean(r->remaining != 0));
+	if (r->out)
+		json_object_update_new(o, json_pack("{s:s, s:s?, s:b, s:b}", "direction", "out",
+		                                    "event", r->event, "duplicate", r->duplicate,
+		                                    "reorder", r->reorder));
 	return o;
 }
 
@@ -144,7 +156,25 @@ json_t *ml_sb_fault_add(const json_t *spec, const char **err)
 	}
 	r->drop = json_is_true(json_object_get(spec, "drop"));
 	r->drop_after = json_is_true(json_object_get(spec, "drop_after"));
-	if (!r->status && !r->latency_ms && !r->drop && !r->drop_after) {
+	const char *dir = ml_sb_str(spec, "direction");
+	if (dir && strcmp(dir, "out") != 0 && strcmp(dir, "in") != 0) {
+		*err = "direction must be \"in\" or \"out\"";
+		goto fail;
+	}
+	if (dir && strcmp(dir, "out") == 0) {
+		r->out = true;
+		r->event = opt_str(spec, "event");
+		r->duplicate = json_is_true(json_object_get(spec, "duplicate"));
+		r->reorder = json_is_true(json_object_get(spec, "reorder"));
+		if (r->status || r->drop_after || r->method || r->path) {
+			*err = "an outbound fault takes event, drop, latency_ms, duplicate or reorder";
+			goto fail;
+		}
+		if (!r->latency_ms && !r->drop && !r->duplicate && !r->reorder) {
+			*err = "an outbound fault needs drop, latency_ms, duplicate or reorder";
+			goto fail;
+		}
+	} else if (!r->status && !r->latency_ms && !r->drop && !r->drop_after) {
 		*err = "a fault needs a status, latency_ms, drop or drop_after";
 		goto fail;
 	}
@@ -219,7 +249,7 @@ bool ml_sb_fault_pick(const char *provider, const char *method, const char *path
 		return false;
 	pthread_mutex_lock(&fault_mu);
 	for (struct rule *r = rules; r; r = r->next) {
-		if (r->remaining == 0)
+		if (r->remaining == 0 || r->out)
 			continue;
 		if (r->provider && strcmp(r->provider, provider) != 0)
 			continue;
@@ -242,6 +272,37 @@ bool ml_sb_fault_pick(const char *provider, const char *method, const char *path
 		out->body = r->body ? json_deep_copy(r->body) : NULL;
 		out->headers = r->headers ? json_deep_copy(r->headers) : NULL;
 		out->content_type = r->content_type ? ml_strdup(r->content_type) : NULL;
+		hit = true;
+		break;
+	}
+	pthread_mutex_unlock(&fault_mu);
+	return hit;
+}
+
+bool ml_sb_fault_pick_out(const char *provider, const char *event, struct ml_sb_fault_hit *out)
+{
+	bool hit = false;
+	if (nrules == 0)
+		return false;
+	pthread_mutex_lock(&fault_mu);
+	for (struct rule *r = rules; r; r = r->next) {
+		if (r->remaining == 0 || !r->out)
+			continue;
+		if (r->provider && strcmp(r->provider, provider) != 0)
+			continue;
+		if (r->event && !ml_sb_glob(r->event, event))
+			continue;
+		if (r->probability < 1.0 && rand_unit() >= r->probability)
+			continue;
+		if (r->remaining > 0)
+			r->remaining--;
+		r->hits++;
+		memset(out, 0, sizeof *out);
+		out->id = r->id;
+		out->latency_ms = r->latency_ms;
+		out->drop = r->drop;
+		out->duplicate = r->duplicate;
+		out->reorder = r->reorder;
 		hit = true;
 		break;
 	}

@@ -23,7 +23,7 @@
 
 /* The registry: one line per provider. */
 const struct ml_sb_provider *const ml_sb_providers[] = {
-    &ml_sb_google, &ml_sb_microsoft, &ml_sb_zoom, &ml_sb_twilio, NULL,
+    &ml_sb_google, &ml_sb_microsoft, &ml_sb_zoom, &ml_sb_twilio, &ml_sb_meetingbaas, NULL,
 };
 
 /* One global lock for every provider's state: handlers are microseconds long and a single
@@ -227,6 +227,7 @@ int ml_sb_init(const struct ml_sb_options *opt)
 
 void ml_sb_shutdown(void)
 {
+	ml_sb_ticker_stop();
 	ml_sb_webhook_shutdown();
 	ml_sb_lock();
 	for (int i = 0; ml_sb_providers[i]; i++) {
@@ -331,6 +332,10 @@ bool ml_sb_is_secret(const char *name)
 		return true;
 	if (n > 6 &&
 	    (strcasecmp(name + n - 6, "_token") == 0 || strcasecmp(name + n - 6, "-token") == 0))
+		return true;
+	/* x-meeting-baas-api-key, speech_to_text_api_key */
+	if (n > 8 &&
+	    (strcasecmp(name + n - 8, "-api-key") == 0 || strcasecmp(name + n - 8, "_api_key") == 0))
 		return true;
 	return false;
 }
@@ -691,6 +696,8 @@ void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 		const struct ml_route *r = ml_router_match(p->routes, req, &mismatch);
 		ml_sb_lock();
 		req->user = roots[idx];
+		if (p->tick)
+			p->tick(roots[idx]);
 		if (r)
 			r->fn(req, resp);
 		else

@@ -61,6 +61,11 @@ struct ml_sb_provider {
 	/* Optional: the provider's own error body for `status` (used by faults that give a
 	 * status but no body, e.g. 429 in the Google envelope). Default: {"error": message}. */
 	void (*error)(struct ml_http_resp *resp, int status, const char *message);
+	/* Optional: moves the provider's simulated world to the sandbox clock's now (bots that
+	 * join, record and leave on their own). Called with the lock held before each of its
+	 * requests, after POST /_sandbox/clock, and a few times a second by the ticker thread
+	 * of `meetlink sandbox` (ml_sb_ticker_start). Must not block. */
+	void (*tick)(json_t *root);
 };
 
 /* The registry (sandbox.c), NULL-terminated. */
@@ -79,6 +84,12 @@ struct ml_sb_options {
 int ml_sb_init(const struct ml_sb_options *opt);
 /* Waits for outbound webhooks in flight (bounded), frees everything. */
 void ml_sb_shutdown(void);
+/* Starts the thread that calls every provider's tick a few times a second, so a simulated
+ * world moves without requests (ml_sb_shutdown stops it). The CLI starts it; the fuzz
+ * harness does not, and ticks happen only on requests there. */
+void ml_sb_ticker_start(void);
+/* Calls every provider's tick now (takes the lock). */
+void ml_sb_tick_all(void);
 /* Writes every provider's state to the --state file (atomically). 0 or ML_EINTERNAL. */
 int ml_sb_save(void);
 /* The HTTP dispatch function: control API, faults, providers, recording. */
@@ -214,5 +225,6 @@ extern const struct ml_sb_provider ml_sb_google;
 extern const struct ml_sb_provider ml_sb_microsoft;
 extern const struct ml_sb_provider ml_sb_zoom;
 extern const struct ml_sb_provider ml_sb_twilio;
+extern const struct ml_sb_provider ml_sb_meetingbaas;
 
 #endif

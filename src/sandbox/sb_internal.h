@@ -16,6 +16,9 @@ int64_t ml_sb_clock_offset(void);
 void ml_sb_provider_error(const struct ml_sb_provider *p, struct ml_http_resp *resp, int status,
                           const char *message);
 
+/* The ticker thread (ticker.c). */
+void ml_sb_ticker_stop(void);
+
 /* The control API (control.c). */
 void ml_sb_control(struct ml_http_req *req, struct ml_http_resp *resp);
 
@@ -45,10 +48,16 @@ struct ml_sb_fault_hit {
 	json_t *body;       /* owned or NULL: JSON, or a string sent as text */
 	json_t *headers;    /* owned or NULL: {"Name": "value"} */
 	char *content_type; /* owned or NULL */
+	bool duplicate;     /* outbound: deliver twice */
+	bool reorder;       /* outbound: hold until the next delivery has gone */
 };
 /* Picks the first active rule for this request and consumes one of its uses. */
 bool ml_sb_fault_pick(const char *provider, const char *method, const char *path,
                       struct ml_sb_fault_hit *out);
+/* The same for an outbound webhook (rules with "direction": "out"): `event` is the event's
+ * name ("complete", "bot.status_change"), matched by the rule's `event` glob. A hit's drop
+ * means lost, latency_ms late, duplicate and reorder as named. */
+bool ml_sb_fault_pick_out(const char *provider, const char *event, struct ml_sb_fault_hit *out);
 void ml_sb_fault_respond(const struct ml_sb_provider *p, const struct ml_sb_fault_hit *f,
                          struct ml_http_resp *resp);
 void ml_sb_fault_hit_free(struct ml_sb_fault_hit *f);

@@ -67,6 +67,8 @@ static void test_secret_names(void **state)
 	                        "X-Api-Key",
 	                        "webhook_secret",
 	                        "AuthToken",
+	                        "x-meeting-baas-api-key",
+	                        "speech_to_text_api_key",
 	                        NULL};
 	const char *plain[] = {"token_type",   "grant_type",   "client_id",  "scope", "state",
 	                       "Content-Type", "redirect_uri", "expires_in", NULL};
