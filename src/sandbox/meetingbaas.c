@@ -195,6 +195,16 @@ const char *ml_mb_platform(const char *url)
 	return NULL;
 }
 
+bool ml_mb_url_ok(const char *url)
+{
+	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return false;
+	return strlen(url) <= 2048;
+}
+
 json_int_t ml_mb_int(const json_t *o, const char *key, json_int_t def)
 {
 	json_t *v = json_object_get(o, key);
@@ -235,7 +245,7 @@ void ml_mb_webhook_url_post(struct ml_http_req *req, struct ml_http_resp *resp)
 		ml_mb_bad(resp, "", "must be object");
 	else if (!url)
 		ml_mb_bad(resp, "webhook_url", "must be string");
-	else if (*url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+	else if (*url && !ml_mb_url_ok(url))
 		ml_mb_bad(resp, "webhook_url", "must be an http(s) URL");
 	else {
 		ml_mb_set_str(acct, "webhook_url", *url ? url : NULL);

@@ -55,6 +55,8 @@ json_t *ml_mb_time_ms(int64_t ms);
 bool ml_mb_parse_time(const char *s, int64_t *out);
 /* The "sandbox" platform of a meeting URL: "google_meet", "zoom", "teams" or NULL. */
 const char *ml_mb_platform(const char *url);
+/* An http(s) URL without spaces or control characters (a webhook target: it reaches curl). */
+bool ml_mb_url_ok(const char *url);
 /* A member as an integer (default when absent or not an integer). */
 json_int_t ml_mb_int(const json_t *o, const char *key, json_int_t def);
 /* Sets o[k] to a string or null. */

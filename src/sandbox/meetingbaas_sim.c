@@ -179,7 +179,7 @@ void ml_mb_sim_accounts(struct ml_http_req *req, struct ml_http_resp *resp)
 		sim_bad(resp, "api_key", "1 to 200 printable characters, no spaces.");
 	else if (taken)
 		sim_bad(resp, "api_key", "An account has this key already.");
-	else if (hook && strncmp(hook, "http://", 7) && strncmp(hook, "https://", 8))
+	else if (hook && !ml_mb_url_ok(hook))
 		sim_bad(resp, "webhook_url", "An http(s) URL.");
 	else {
 		json_int_t id = (json_int_t)json_object_size(json_object_get(root, "accounts")) + 1;

@@ -51,7 +51,7 @@ const char *ml_mb_stt_provider(const json_t *stt)
 
 static bool is_url(const char *s)
 {
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+	return ml_mb_url_ok(s);
 }
 
 /* Range checks of automatic_leave's members (descriptions in the schema). */

@@ -27,13 +27,11 @@ def injected(requests):
 class HeaderInjection(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        # MeetingBaas has no emulator, and the sandbox logs only requests under a provider's
-        # prefix: its base URL is put under /twilio/mb so that every request meetlink makes
-        # to "MeetingBaas" shows in /_sandbox/requests with its headers (it answers 404).
+        # MeetingBaas is the sandbox's emulator under /meetingbaas: every request meetlink
+        # makes to it shows in /_sandbox/requests with its headers.
         cls.sb = harness.start_sandbox()
         cls.d = harness.start_daemon(env={
-            "MEETLINK_SANDBOX_URL": cls.sb.url, "MEETLINK_VAULT_KEYS": cf.VAULT_KEYS,
-            "MEETLINK_MEETINGBAAS_URL": cls.sb.url + "/twilio/mb"})
+            "MEETLINK_SANDBOX_URL": cls.sb.url, "MEETLINK_VAULT_KEYS": cf.VAULT_KEYS})
         cls.api = harness.Client(cls.d.host, cls.d.port, cls.d.api_key)
 
     @classmethod
@@ -69,16 +67,22 @@ class HeaderInjection(unittest.TestCase):
         reqs = cf.sandbox_requests(self.sb, limit=100000)
         self.assertEqual(injected(reqs), [])
         # Nothing reached MeetingBaas at all: the key was refused before any call.
-        self.assertEqual([q for q in reqs if q.get("path", "").startswith("/twilio/mb")], [])
+        self.assertEqual([q for q in reqs if q.get("path", "").startswith("/meetingbaas")], [])
 
         # The log does show what a clean key sends (so the checks above are not vacuous):
-        # the key in its own header, nothing else added. The emulator answers 404: 503.
+        # the key in its own header (redacted by the log), nothing else added. An unknown
+        # key is refused by the emulator (422), the sandbox's own key accepted.
         r = self.api.put("/v1/credentials/meetingbaas", {"api_key": "mb-key-1"})
-        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.status, 422, r)
+        r = self.api.put("/v1/credentials/meetingbaas", {"api_key": "mb-sandbox-api-key"})
+        self.assertEqual(r.status, 200, r)
         reqs = [q for q in cf.sandbox_requests(self.sb, limit=100000)
-                if q.get("path", "").startswith("/twilio/mb")]
-        self.assertEqual(len(reqs), 1, reqs)
-        self.assertEqual(reqs[0]["headers"].get("x-meeting-baas-api-key"), "mb-key-1")
+                if q.get("path", "").startswith("/meetingbaas")]
+        self.assertEqual([(q["path"], q["status"]) for q in reqs],
+                         [("/meetingbaas/bots/bots_with_metadata", 401),
+                          ("/meetingbaas/bots/bots_with_metadata", 200)])
+        self.assertEqual([q["headers"].get("x-meeting-baas-api-key") for q in reqs],
+                         ["[redacted]", "[redacted]"])
         self.assertEqual(injected(reqs), [])
 
 

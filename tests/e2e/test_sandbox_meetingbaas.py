@@ -414,6 +414,8 @@ class MeetingBaasSandbox(unittest.TestCase):
               "automatic_leave": {"silence_timeout": 5000}}, "automatic_leave/silence_timeout"),
             ({"meeting_url": MEET, "bot_name": "x", "start_time": -1}, "start_time"),
             ({"meeting_url": MEET, "bot_name": "x", "webhook_url": "ftp://x"}, "webhook_url"),
+            ({"meeting_url": MEET, "bot_name": "x", "webhook_url": "http://h/\r\nX-A: b"},
+             "webhook_url"),
             ({"meeting_url": MEET, "bot_name": "x", "colour": "red"}, "colour"),
             ({"meeting_url": MEET, "bot_name": "x", "streaming": {"audio_frequency": "8khz"}},
              "streaming/audio_frequency"),
@@ -427,6 +429,8 @@ class MeetingBaasSandbox(unittest.TestCase):
                                  key=None), 401, "INVALID_API_KEY")
         self.check_error(self.mb("GET", "/bots/bots_with_metadata", key="wrong"), 401)
         self.check_error(self.mb("GET", "/bots/meeting_data"), 400)
+        self.check_error(self.mb("POST", "/accounts/webhook_url", {"webhook_url": "http://a b"}),
+                         400, field="webhook_url")
         self.check_error(self.mb("GET", "/nope"), 404)
         self.check_error(self.mb("PUT", "/bots/"), 405)
         self.assertEqual(self.c.get("/meetingbaas/_sandbox/bots").json["bots"], [])
