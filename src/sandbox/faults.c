@@ -87,6 +87,31 @@ static char *opt_str(const json_t *spec, const char *key)
 	return s && *s && strcmp(s, "*") != 0 ? ml_strdup(s) : NULL;
 }
 
+/* "direction": "out" makes an outbound webhook rule (its own members and needs). */
+static bool direction_ok(struct rule *r, const json_t *spec, const char **err)
+{
+	const char *dir = ml_sb_str(spec, "direction");
+	if (dir && strcmp(dir, "out") != 0 && strcmp(dir, "in") != 0) {
+		*err = "direction must be \"in\" or \"out\"";
+		return false;
+	}
+	if (!dir || strcmp(dir, "out") != 0)
+		return true;
+	r->out = true;
+	r->event = opt_str(spec, "event");
+	r->duplicate = json_is_true(json_object_get(spec, "duplicate"));
+	r->reorder = json_is_true(json_object_get(spec, "reorder"));
+	if (r->status || r->drop_after || r->method || r->path) {
+		*err = "an outbound fault takes event, drop, latency_ms, duplicate or reorder";
+		return false;
+	}
+	if (!r->latency_ms && !r->drop && !r->duplicate && !r->reorder) {
+		*err = "an outbound fault needs drop, latency_ms, duplicate or reorder";
+		return false;
+	}
+	return true;
+}
+
 json_t *ml_sb_fault_add(const json_t *spec, const char **err)
 {
 	json_t *v;
@@ -156,25 +181,9 @@ json_t *ml_sb_fault_add(const json_t *spec, const char **err)
 	}
 	r->drop = json_is_true(json_object_get(spec, "drop"));
 	r->drop_after = json_is_true(json_object_get(spec, "drop_after"));
-	const char *dir = ml_sb_str(spec, "direction");
-	if (dir && strcmp(dir, "out") != 0 && strcmp(dir, "in") != 0) {
-		*err = "direction must be \"in\" or \"out\"";
+	if (!direction_ok(r, spec, err))
 		goto fail;
-	}
-	if (dir && strcmp(dir, "out") == 0) {
-		r->out = true;
-		r->event = opt_str(spec, "event");
-		r->duplicate = json_is_true(json_object_get(spec, "duplicate"));
-		r->reorder = json_is_true(json_object_get(spec, "reorder"));
-		if (r->status || r->drop_after || r->method || r->path) {
-			*err = "an outbound fault takes event, drop, latency_ms, duplicate or reorder";
-			goto fail;
-		}
-		if (!r->latency_ms && !r->drop && !r->duplicate && !r->reorder) {
-			*err = "an outbound fault needs drop, latency_ms, duplicate or reorder";
-			goto fail;
-		}
-	} else if (!r->status && !r->latency_ms && !r->drop && !r->drop_after) {
+	if (!r->out && !r->status && !r->latency_ms && !r->drop && !r->drop_after) {
 		*err = "a fault needs a status, latency_ms, drop or drop_after";
 		goto fail;
 	}

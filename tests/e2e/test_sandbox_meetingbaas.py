@@ -608,6 +608,40 @@ class MeetingBaasSandbox(unittest.TestCase):
         self.check("/calendar_events/{uuid}/bot", "delete", 200, r)
         self.assertTrue(all(e["bot_param"] is None for e in r.json))
 
+    def microsoft_refresh_token(self):
+        """A Microsoft refresh token as a host gets one: the sandbox's consent (auto), then
+        the code exchanged at the token endpoint."""
+        app = ("11111111-2222-3333-4444-555555555555", "sandbox~microsoft~secret")
+        q = urllib.parse.urlencode({"client_id": app[0], "redirect_uri": "http://127.0.0.1/cb",
+                                    "response_type": "code", "state": "s",
+                                    "scope": "offline_access Calendars.ReadWrite",
+                                    "sandbox_auto": "allow"})
+        r = self.c.get("/microsoft/common/oauth2/v2.0/authorize?" + q)
+        self.assertEqual(r.status, 302, r)
+        code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.header("Location")).query)["code"][0]
+        form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
+                                       "redirect_uri": "http://127.0.0.1/cb",
+                                       "client_id": app[0], "client_secret": app[1]})
+        r = self.c.request("POST", "/microsoft/common/oauth2/v2.0/token", raw=form.encode(),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 200, r)
+        return app, r.json["refresh_token"]
+
+    def test_microsoft_calendar(self):
+        app, rt = self.microsoft_refresh_token()
+        body = {"oauth_client_id": app[0], "oauth_client_secret": app[1],
+                "oauth_refresh_token": rt, "platform": "Microsoft"}
+        r = self.mb("POST", "/calendars/", body)
+        self.check("/calendars/", "post", 200, r)
+        self.assertEqual(r.json["calendar"]["email"], "ada@sandbox.onmicrosoft.com")
+        # A Google client with a Microsoft token, or the token under "Google": refused.
+        self.check_error(self.mb("POST", "/calendars/raw", dict(body, platform="Google")), 401)
+        self.check_error(self.mb("POST", "/calendars/raw",
+                                 dict(body, oauth_client_id=GOOGLE_CLIENT[0])), 401)
+        events = self.mb("GET", "/calendar_events/?calendar_id=" + r.json["calendar"]["uuid"])
+        self.check("/calendar_events/", "get", 200, events)
+        self.assertEqual(len(events.json["data"]), 8)
+
     def test_calendar_changes_resync_and_delete(self):
         cal = self.calendar()
         self.hooks(1)
