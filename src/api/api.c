@@ -44,6 +44,8 @@ const struct ml_route ml_api_routes[] = {
 	{"POST", "/v1/bookings/{id}/meeting/regenerate", ml_api_meeting_regenerate, 0},
 	{"GET", "/v1/bookings/{id}/invite.ics", ml_api_bookings_invite, 0},
 	{"GET", "/v1/bookings/{id}/participants", ml_api_bookings_participants, 0},
+	{"POST", "/v1/bookings/{id}/participants", ml_api_participants_create, 0},
+	{"DELETE", "/v1/bookings/{id}/participants/{participant_id}", ml_api_participants_delete, 0},
 	{"GET", "/v1/bookings/{id}/events", ml_api_bookings_events, 0},
 	{"GET", "/v1/jobs", ml_api_jobs_list, 0},
 	{"POST", "/v1/jobs/{id}/retry", ml_api_jobs_retry, 0},
@@ -241,6 +243,9 @@ void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 	/* The hosted connect page and its OAuth round trip: HTML and page-internal JSON, outside
 	 * the REST API (no API key; signed links instead). */
 	if (!r && !mismatch && ml_api_serve_pages(req, resp))
+		return;
+	/* The join gateway's pages (/j/{token}…, /video/{room}): public, the token is the key. */
+	if (!r && !mismatch && ml_api_serve_gateway(req, resp))
 		return;
 	if (!r) {
 		if (mismatch)

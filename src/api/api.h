@@ -78,6 +78,8 @@ void ml_api_step_init(struct ml_api_ctx *ctx, struct ml_step *st);
 
 /* Serves the hosted pages under /web (embedded); false when the path is not one of them. */
 bool ml_api_serve_web(struct ml_http_req *req, struct ml_http_resp *resp);
+/* The join gateway's public pages (api/gateway_page.c): true when it answered. */
+bool ml_api_serve_gateway(struct ml_http_req *req, struct ml_http_resp *resp);
 
 #define ML_API_CTX(req) ((struct ml_api_ctx *)(req)->user)
 
@@ -111,6 +113,8 @@ void ml_api_meeting_retry(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_meeting_regenerate(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_invite(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_participants_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_participants_delete(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_retry(struct ml_http_req *req, struct ml_http_resp *resp);

@@ -15,7 +15,40 @@ static const char *const service_fields[] = {"external_id", "host_id",          
 					     "settings",    "metadata",         NULL};
 static const char *const settings_fields[] = {"waiting_room", "join_before_host", "passcode",
 					      "recording",    "fallback",         "manual_url",
-					      NULL};
+					      "join_window_minutes", "join_grace_minutes",
+					      "video_page_url", NULL};
+
+/* The join gateway's settings (docs/gateway.md): its window and Twilio's video page. */
+static int gateway_settings(json_t *in, json_t *out)
+{
+	static const char *const mins[] = {"join_window_minutes", "join_grace_minutes"};
+	const char *page;
+	bool given;
+	int rc;
+	for (size_t i = 0; i < sizeof mins / sizeof mins[0]; i++) {
+		char path[64];
+		int64_t v;
+		bool present;
+		snprintf(path, sizeof path, "settings.%s", mins[i]);
+		if ((rc = ml_v_int(in, mins[i], path, 0, 1440, &v, &present)) < 0)
+			return rc;
+		if (present)
+			json_object_set_new(out, mins[i], json_integer(v));
+	}
+	if ((rc = ml_v_string_or_null(in, "video_page_url", "settings.video_page_url", 2048, &page,
+				      &given)) < 0 ||
+	    (page && (rc = ml_v_url(page, "settings.video_page_url")) < 0))
+		return rc;
+	if (page && strchr(page, '#'))
+		return ml_error_set(ML_EINVAL, "invalid_field", "settings.video_page_url",
+				    "settings.video_page_url must not have a fragment: the gateway "
+				    "adds the access token there.");
+	if (json_is_null(json_object_get(in, "video_page_url")))
+		json_object_set_new(out, "video_page_url", json_null());
+	if (page)
+		json_object_set_new(out, "video_page_url", json_string(page));
+	return 0;
+}
 
 /* A platform the service may name now: known, with a driver, configured. */
 static int check_platform(struct ml_api_ctx *ctx, const char *platform, const char *path)
@@ -85,7 +118,7 @@ static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)
 			return rc;
 		json_object_set_new(out, "manual_url", json_string(manual));
 	}
-	return 0;
+	return gateway_settings(in, out);
 }
 
 static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool create)

@@ -35,6 +35,7 @@ static int64_t env_int(const char *name, int64_t def)
 }
 
 static uint8_t room_secret[32];
+static uint8_t gateway_secret[32];
 
 static int secret_fn(struct ml_tx *tx, void *arg)
 {
@@ -51,7 +52,11 @@ static int secret_fn(struct ml_tx *tx, void *arg)
 	memset(link, 0, sizeof link);
 	if (rc < 0)
 		return rc;
-	return ml_tx_secret_ensure(tx, "room_secret", room_secret, sizeof room_secret);
+	rc = ml_tx_secret_ensure(tx, "room_secret", room_secret, sizeof room_secret);
+	if (rc < 0)
+		return rc;
+	/* The join gateway's link tokens are HMACs under it (meeting/gateway.h). */
+	return ml_tx_secret_ensure(tx, "gateway_secret", gateway_secret, sizeof gateway_secret);
 }
 
 /* The server secrets, sealed by the vault (loaded first). */
@@ -84,6 +89,8 @@ static int platforms_load(struct ml_env *env)
 	p->join_late_seconds = 15 * 60;
 	p->room_secret = room_secret;
 	p->room_secret_len = sizeof room_secret;
+	p->gateway_secret = gateway_secret;
+	p->gateway_secret_len = sizeof gateway_secret;
 	p->poll_ms = env_int("MEETLINK_PROVIDER_POLL_MS", 1000);
 	p->open_lead_s = env_int("MEETLINK_ROOM_OPEN_LEAD_SECONDS", 600);
 	return ml_platform_settings_load(p, c);

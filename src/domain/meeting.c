@@ -247,9 +247,9 @@ void ml_meeting_archive(json_t *booking, const char *platform, const char *reaso
 	json_object_set_new(booking, "meeting", fresh);
 }
 
-char *ml_meeting_participant_url(const struct ml_provider_ctx *cx, const char *org_id,
-				 json_t *booking, json_t *service, json_t *host,
-				 const struct ml_participant_ref *p)
+static char *participant_url(const struct ml_provider_ctx *cx, const char *org_id,
+			     json_t *booking, json_t *service, json_t *host,
+			     const struct ml_participant_ref *p, int64_t ttl_s)
 {
 	json_t *m = json_object_get(booking, "meeting");
 	const char *platform = str(m, "platform");
@@ -266,9 +266,33 @@ char *ml_meeting_participant_url(const struct ml_provider_ctx *cx, const char *o
 		struct ml_meeting cur = {(char *)str(m, "external_id"), (char *)join,
 					 (char *)hosturl, (char *)str(m, "passcode")};
 		ml_meeting_req_fill(&req, org_id, booking, service, host);
-		if (ops->participant_url(cx, &req, &cur, p, &url, &err) == 0)
+		struct ml_platform_settings now_s;
+		struct ml_provider_ctx now_cx = *cx;
+		if (ttl_s > 0) {
+			/* The window the drivers compute becomes [now - 60 s, now + ttl]. */
+			now_s = *cx->settings;
+			now_s.join_early_seconds = 60;
+			now_s.join_late_seconds = ttl_s;
+			now_cx.settings = &now_s;
+			req.start = req.end = cx->now;
+		}
+		if (ops->participant_url(&now_cx, &req, &cur, p, &url, &err) == 0)
 			return url;
 		return NULL;
 	}
 	return ml_strdup(moderator && hosturl ? hosturl : join);
+}
+
+char *ml_meeting_participant_url(const struct ml_provider_ctx *cx, const char *org_id,
+				 json_t *booking, json_t *service, json_t *host,
+				 const struct ml_participant_ref *p)
+{
+	return participant_url(cx, org_id, booking, service, host, p, 0);
+}
+
+char *ml_meeting_participant_url_ttl(const struct ml_provider_ctx *cx, const char *org_id,
+				     json_t *booking, json_t *service, json_t *host,
+				     const struct ml_participant_ref *p, int64_t ttl_s)
+{
+	return participant_url(cx, org_id, booking, service, host, p, ttl_s);
 }

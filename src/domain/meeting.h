@@ -55,4 +55,10 @@ char *ml_meeting_participant_url(const struct ml_provider_ctx *cx, const char *o
 				 json_t *booking, json_t *service, json_t *host,
 				 const struct ml_participant_ref *p);
 
+/* The same, minted for someone entering now (the join gateway): a personal token is valid
+ * from a minute before cx->now until ttl_s after it, instead of the meeting's window. */
+char *ml_meeting_participant_url_ttl(const struct ml_provider_ctx *cx, const char *org_id,
+				     json_t *booking, json_t *service, json_t *host,
+				     const struct ml_participant_ref *p, int64_t ttl_s);
+
 #endif

@@ -6,6 +6,7 @@
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "domain/meeting.h"
+#include "meeting/gateway.h"
 #include "meeting/meeting.h"
 #include "notify/outbox.h"
 #include "providers/provider.h"
@@ -54,8 +55,18 @@ int ml_booking_save(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
 		ml_time_format(ml_now(), now);
 		json_object_set_new(booking, "updated_at", json_string(now));
 	}
+	/* The platform's own link, under its own name for integrators who bypass the gateway
+	 * (meeting.join_url stays the same link: docs/gateway.md). */
+	json_t *m = json_object_get(booking, "meeting");
+	if (json_is_object(m))
+		json_object_set(m, "platform_url",
+		                json_object_get(m, "join_url") ? json_object_get(m, "join_url")
+		                                               : json_null());
 	if ((rc = insert ? ml_tx_doc_insert(tx, ML_KIND_BOOKING, st->org_id, booking)
 	                 : ml_tx_doc_update(tx, ML_KIND_BOOKING, st->org_id, booking)) < 0)
+		return rc;
+	/* Every participant's gateway link is known to the store by its hash. */
+	if ((rc = ml_gateway_links_sync(tx, st->platforms, st->org_id, booking, host)) < 0)
 		return rc;
 	const char *id = str(booking, "id");
 	size_t i;

@@ -5,6 +5,7 @@
 #include "meeting/booking.h"
 #include "core/error.h"
 #include "core/timeutil.h"
+#include "domain/gateway.h"
 #include "domain/meeting.h"
 #include "meeting/meeting.h"
 #include "providers/provider.h"
@@ -226,6 +227,11 @@ int ml_booking_meeting_change(struct ml_tx *tx, struct ml_step *st, json_t *book
 			free(p);
 		}
 		if ((rc = delete_replaced(tx, st, booking)) < 0)
+			goto done;
+		/* Every personal gateway link is revoked: new ones (next generation) are recorded
+		 * when the booking is saved, and mailed with the update. */
+		ml_gateway_generations_bump(booking, host);
+		if ((rc = ml_tx_gateway_link_revoke(tx, st->org_id, str(booking, "id"), NULL)) < 0)
 			goto done;
 		json_array_append_new(events, json_pack("{s:s, s:{}}", "type", "meeting.regenerated", "data"));
 		rc = make(tx, st, booking, service, host, events);

@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "domain/retry.h"
+#include "domain/gateway.h"
 #include "notify/email.h"
 #include "notify/ics.h"
 #include "notify/invite.h"
@@ -421,6 +422,14 @@ static void send_start(struct ml_job_run *run)
 	if (ml_notify_template_load(env->store, run->job.org_id, tname, &tpl) < 0) {
 		ml_job_run_retry(run, 0, "cannot read the template");
 		return;
+	}
+	/* The recipient's gateway link, made now from its generation (never stored). */
+	if (json_is_integer(json_object_get(r, "gateway_link_generation"))) {
+		char *gw = ml_gateway_url_of(
+		    &env->platforms, run->job.org_id, str(p, "booking_id"), str(r, "participant_id"),
+		    json_integer_value(json_object_get(r, "gateway_link_generation")));
+		json_object_set_new(r, "join_url", gw ? json_string(gw) : json_null());
+		free(gw);
 	}
 	vars = ml_notify_booking_vars(booking, host, r);
 	subject = ml_template_render(str(tpl, "subject"), vars, false);

@@ -4,6 +4,7 @@
 #include "core/json_text.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "domain/gateway.h"
 #include "domain/meeting.h"
 #include "notify/endpoints.h"
 #include "notify/jobs.h"
@@ -150,6 +151,16 @@ static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, con
 	/* A cancellation carries no link: the meeting is gone. */
 	if (strcmp(tpl, "cancellation") != 0)
 		url = ml_meeting_participant_url(cx, org_id, booking, service, host, &ref);
+	/* Once the meeting has a link, each recipient is sent their own gateway link (the
+	 * platform's link and any token stay behind the gateway, minted when they enter). The
+	 * job carries only the link's generation: the link itself is made when the mail is
+	 * written (job_email.c), so no token is kept in the store. */
+	bool gateway = false;
+	if (url && r->id && cx->settings && cx->settings->gateway_secret) {
+		free(url);
+		url = NULL;
+		gateway = true;
+	}
 	const char *bid = str(booking, "id");
 	struct ml_buf b = {0};
 	ml_buf_puts(&b, "{\"template\":");
@@ -168,6 +179,9 @@ static int enqueue_email(struct ml_tx *tx, const struct ml_provider_ctx *cx, con
 	ml_json_text_string(&b, r->email);
 	ml_buf_puts(&b, ",\"join_url\":");
 	ml_json_text_string(&b, url);
+	if (gateway)
+		ml_buf_printf(&b, ",\"gateway_link_generation\":%lld",
+		              (long long)ml_gateway_generation(booking, r->id));
 	ml_buf_puts(&b, "},\"host\":{\"name\":");
 	ml_json_text_string(&b, str(host, "name") ? str(host, "name") : "");
 	ml_buf_puts(&b, ",\"email\":");
@@ -207,6 +221,14 @@ static int queue_emails(struct ml_tx *tx, const struct ml_provider_ctx *cx, cons
 		struct recipient at = {"attendee", str(a, "id"), str(a, "name"), str(a, "email")};
 		if (rc == 0)
 			rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &at);
+	}
+	/* Co-hosts and further customers added through the API are written to as well;
+	 * admins are not (they are not the booking's guests). */
+	json_array_foreach(json_object_get(booking, "extra_participants"), i, a)
+	{
+		struct recipient ex = {str(a, "role"), str(a, "id"), str(a, "name"), str(a, "email")};
+		if (rc == 0 && ex.role && strcmp(ex.role, "admin") != 0)
+			rc = enqueue_email(tx, cx, org_id, tpl, booking, snap, service, host, &ex);
 	}
 	free(snap);
 	return rc;

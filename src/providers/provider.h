@@ -62,6 +62,10 @@ struct ml_platform_settings {
 	 * jaas (without it they answer PERMANENT platform_not_configured). */
 	const uint8_t *room_secret;
 	size_t room_secret_len;
+	/* Server secret the join gateway's personal link tokens are HMACs under
+	 * (domain/gateway.h); NULL: no gateway links. */
+	const uint8_t *gateway_secret;
+	size_t gateway_secret_len;
 	/* Remote drivers (abi >= 2). */
 	int64_t poll_ms;               /* how soon to look again at a pending conference */
 	int64_t open_lead_s;           /* lazy rooms (Twilio): open this long before the start */

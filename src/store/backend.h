@@ -29,7 +29,7 @@
 
 /* --- Documents and idempotency --- */
 
-#define ML_STORE_DOCS_VERSION 1
+#define ML_STORE_DOCS_VERSION 2
 #define ML_STORE_DOCS_INIT {ML_STORE_DOCS_VERSION}
 
 struct ml_store_docs_ops {
@@ -76,6 +76,13 @@ struct ml_store_docs_ops {
 				     char booking_id[40], char meeting_id[40]);
 	int (*inbound_event_first)(struct ml_tx *tx, const char *provider, const char *key,
 				   int64_t now_ms, int64_t keep_ms);
+
+	/* version 2: the join gateway's links, by the hash of their token (ml_tx_gateway_*). */
+	int (*gateway_link_put)(struct ml_tx *tx, const struct ml_gateway_link *l);
+	int (*gateway_link_find)(struct ml_tx *tx, const char *token_hash,
+				 struct ml_gateway_link *out);
+	int (*gateway_link_revoke)(struct ml_tx *tx, const char *org_id, const char *booking_id,
+				   const char *participant_id);
 };
 
 /* --- Jobs and leases --- */

@@ -45,6 +45,9 @@ static const struct op_desc docs_ops[] = {
 	OP(ml_store_docs_ops, provider_meeting_put),
 	OP(ml_store_docs_ops, provider_meeting_find),
 	OP(ml_store_docs_ops, inbound_event_first),
+	OP(ml_store_docs_ops, gateway_link_put),
+	OP(ml_store_docs_ops, gateway_link_find),
+	OP(ml_store_docs_ops, gateway_link_revoke),
 };
 COVERS(ml_store_docs_ops, org_ensure, docs_ops);
 

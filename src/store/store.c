@@ -150,6 +150,22 @@ int ml_tx_inbound_event_first(struct ml_tx *tx, const char *provider, const char
 	return docs_of(tx)->inbound_event_first(tx, provider, key, now_ms, keep_ms);
 }
 
+int ml_tx_gateway_link_put(struct ml_tx *tx, const struct ml_gateway_link *l)
+{
+	return docs_of(tx)->gateway_link_put(tx, l);
+}
+
+int ml_tx_gateway_link_find(struct ml_tx *tx, const char *token_hash, struct ml_gateway_link *out)
+{
+	return docs_of(tx)->gateway_link_find(tx, token_hash, out);
+}
+
+int ml_tx_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			      const char *participant_id)
+{
+	return docs_of(tx)->gateway_link_revoke(tx, org_id, booking_id, participant_id);
+}
+
 int ml_tx_job_recover(struct ml_tx *tx)
 {
 	return jobs_of(tx)->recover(tx);

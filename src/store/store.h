@@ -334,6 +334,25 @@ int ml_tx_provider_meeting_find(struct ml_tx *tx, const char *platform, const ch
 int ml_tx_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms);
 
+/* --- The join gateway's personal links (meeting/gateway.h) [docs] --- */
+
+/* One link: the hex SHA-256 of its token (the token itself is never stored) and what it
+ * lets in. */
+struct ml_gateway_link {
+	char token_hash[65];
+	char org_id[40], booking_id[40], participant_id[40];
+	char role[16];
+	int64_t generation;
+};
+/* Records a link; a link already recorded (same hash) is left as it is. */
+int ml_tx_gateway_link_put(struct ml_tx *tx, const struct ml_gateway_link *l);
+/* The link whose token hashes to token_hash (hex); ML_ENOTFOUND when unknown or revoked. */
+int ml_tx_gateway_link_find(struct ml_tx *tx, const char *token_hash, struct ml_gateway_link *out);
+/* Revokes the links of one participant of a booking, or of every participant when
+ * participant_id is NULL. */
+int ml_tx_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			      const char *participant_id);
+
 /* --- Messages out: email templates, webhook endpoints and deliveries (notify/) [notify] --- */
 
 /* An organization's replacement of a built-in email template, as {"subject","text","html",

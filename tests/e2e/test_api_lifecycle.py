@@ -2,6 +2,7 @@
 the public API of the real daemon on a fresh store (SPEC §3, §10)."""
 
 import os
+import re
 import sys
 import unittest
 
@@ -142,14 +143,20 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(r.status, 200)
         people = r.json["data"]
         self.assertEqual([p["role"] for p in people], ["host", "customer", "attendee", "attendee"])
-        self.assertTrue(all(p["join_url"] is None for p in people), "no link before confirm")
+        self.assertTrue(all(p["platform_url"] is None for p in people), "no link before confirm")
+        # The gateway links exist from the start, and stay the same after the confirm.
+        before = [p["join_url"] for p in people]
+        self.assertTrue(all(re.fullmatch(re.escape(self.d.url) + r"/j/[A-Za-z0-9_-]{43}", u)
+                            for u in before), before)
         c.post("/v1/bookings/%s/confirm" % b["id"])
         people = c.get("/v1/bookings/%s/participants" % b["id"]).json["data"]
-        links = [p["join_url"] for p in people]
+        self.assertEqual([p["join_url"] for p in people], before)
+        self.assertEqual(len(set(before)), 4, before)
+        links = [p["platform_url"] for p in people]
         self.assertEqual(len(set(links)), 4, links)
         room = c.get("/v1/bookings/%s" % b["id"]).json["meeting"]["join_url"]
         for p in people:
-            self.assertTrue(p["join_url"].startswith(room), p)
+            self.assertTrue(p["platform_url"].startswith(room), p)
             self.assertTrue(p["id"].startswith("prt_"))
         self.assertIn("Alan%20Turing", links[2])
 

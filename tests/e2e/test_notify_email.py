@@ -30,13 +30,6 @@ def b64d(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def token_email(url):
-    """The e-mail claim of the personal Jitsi token in a join link."""
-    q = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
-    claims = json.loads(b64d(q["jwt"][0].split(".")[1]))
-    return claims["context"]["user"]["email"]
-
-
 def smtp_url(port):
     return "smtp://%s:%s@127.0.0.1:%d" % (urllib.parse.quote(USER, safe=""),
                                           urllib.parse.quote(PASSWORD, safe=""), port)
@@ -108,11 +101,12 @@ class InvitationEmails(unittest.TestCase):
         self.assertEqual(attendees, want)
         self.assertEqual(ics["ORGANIZER"], ["mailto:" + booking["organizer"]["email"]])
         if method == "REQUEST":
-            # Each participant gets their own link: a token naming them, in the body and
-            # in the calendar.
-            links = [w for w in text.split() if w.startswith("https://meet.school.test/")]
+            # Each participant gets their own gateway link, in the body and in the
+            # calendar; the platform's link (and its token) stays behind the gateway.
+            links = [w for w in text.split() if w.startswith(self.d.url + "/j/")]
             self.assertEqual(len(links), 1, text)
-            self.assertEqual(token_email(links[0]), rcpt)
+            self.assertEqual(links[0], person["join_url"])
+            self.assertNotIn("https://meet.school.test/", text)
             self.assertIn(links[0].replace("&", "&amp;"), html)
             self.assertEqual(ics["URL"], [links[0]])
             return links[0]
@@ -213,7 +207,7 @@ class InvitationEmails(unittest.TestCase):
             self.assertEqual(str(m.msg["Subject"]), "Hallo %s — Math with Ada" % EVIL)
             self.assertIn(b"Subject: =?UTF-8?B?", m.raw)
             text, html, _ = mailutil.parts(m.msg)
-            self.assertTrue(text.startswith("Servus %s: https://meet.school.test/" % EVIL))
+            self.assertTrue(text.startswith("Servus %s: %s/j/" % (EVIL, self.d.url)))
             self.assertTrue(html.startswith("<h1>&lt;script&gt;alert(1)&lt;/script&gt; Grace</h1>"),
                             html)
         finally:

@@ -288,6 +288,19 @@ class OpenAPIConformance(unittest.TestCase):
         self.assertEqual([x["role"] for x in r.data["data"]],
                          ["host", "customer", "attendee", "attendee"])
         self.assertTrue(all(x["join_url"] for x in r.data["data"]))
+        self.assertTrue(all(x["platform_url"] for x in r.data["data"]))
+        r = a.post("/v1/bookings/{id}/participants", p + "/participants", expect=201,
+                   body={"role": "admin", "name": "Ops", "email": "ops@example.test"},
+                   headers={"Idempotency-Key": "add-" + bid})
+        pid = r.data["id"]
+        a.post("/v1/bookings/{id}/participants", p + "/participants", expect=400,
+               body={"role": "owner", "name": "X", "email": "x@example.test"})
+        a.delete("/v1/bookings/{id}/participants/{participant_id}",
+                 p + "/participants/" + pid, expect=200)
+        a.delete("/v1/bookings/{id}/participants/{participant_id}",
+                 p + "/participants/" + pid, expect=404)
+        a.delete("/v1/bookings/{id}/participants/{participant_id}",
+                 p + "/participants/" + b["host_participant_id"], expect=409)
         r = a.get("/v1/bookings/{id}/invite.ics", p + "/invite.ics", expect=200)
         self.assertIn("METHOD:REQUEST", r.data)
         r = a.post("/v1/bookings/{id}/meeting/regenerate", p + "/meeting/regenerate",
@@ -316,7 +329,7 @@ class OpenAPIConformance(unittest.TestCase):
         r = a.get("/v1/bookings/{id}/invite.ics", p + "/invite.ics", expect=200)
         self.assertIn("METHOD:CANCEL", r.data)
         r = a.get("/v1/bookings/{id}/participants", p + "/participants", expect=200)
-        self.assertTrue(all(x["join_url"] is None for x in r.data["data"]))
+        self.assertTrue(all(x["platform_url"] is None for x in r.data["data"]))
         r = a.get("/v1/bookings/{id}/events", p + "/events", expect=200)
         types = [e["type"] for e in r.data["data"]]
         for t in ("booking.created", "booking.confirmed", "meeting.ready",

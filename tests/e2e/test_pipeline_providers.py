@@ -195,7 +195,7 @@ class Twilio(Base, unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         seen = set()
         for p in r.json["data"]:
-            url, _, frag = p["join_url"].partition("#access_token=")
+            url, _, frag = p["platform_url"].partition("#access_token=")
             self.assertEqual(url, b["meeting"]["join_url"])
             head, body, sig = frag.split(".")
             pad = lambda x: x + "=" * (-len(x) % 4)

@@ -59,7 +59,7 @@ class JitsiTokenAuth(unittest.TestCase):
         start, end = epoch(b["start"]), epoch(b["end"])
         seen = set()
         for p in people:
-            url = urllib.parse.urlparse(p["join_url"])
+            url = urllib.parse.urlparse(p["platform_url"])
             self.assertEqual(url.netloc, "meet.school.test")
             self.assertEqual(url.path, "/" + room)
             token = urllib.parse.parse_qs(url.query)["jwt"][0]
@@ -121,7 +121,7 @@ class JaaS(unittest.TestCase):
         self.assertTrue(m["join_url"].startswith("https://8x8.vc/%s/" % self.app), m)
         people = c.get("/v1/bookings/%s/participants" % b["id"]).json["data"]
         for p in people:
-            token = urllib.parse.parse_qs(urllib.parse.urlparse(p["join_url"]).query)["jwt"][0]
+            token = urllib.parse.parse_qs(urllib.parse.urlparse(p["platform_url"]).query)["jwt"][0]
             header, claims, signed, sig = jwt_parts(token)
             self.assertEqual(header["alg"], "RS256")
             self.assertEqual(header["kid"], self.app + "/4f4910")

@@ -121,7 +121,7 @@ class SealedSecrets(unittest.TestCase):
                                        "IS NULL").fetchall())
             hooks = [r[0] for r in con.execute("SELECT secret FROM webhook_endpoints")]
             con.close()
-            self.assertEqual(sorted(secrets), ["connect_link", "room_secret"])
+            self.assertEqual(sorted(secrets), ["connect_link", "gateway_secret", "room_secret"])
             for v in list(secrets.values()) + hooks:
                 self.assertTrue(v.startswith("mlv1:t1:"), v[:12])
             data = store_bytes(db)

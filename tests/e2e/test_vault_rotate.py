@@ -93,10 +93,11 @@ class VaultRotate(unittest.TestCase):
             p = subprocess.run([harness.BIN, "vault", "rotate"], env=renv, capture_output=True)
             self.assertEqual(p.returncode, 0, p.stderr)
             # Google: access + refresh token; Twilio: its secret; Zoom S2S: its secret and
-            # token; the webhook endpoint's secret; the two server secrets; the verifiers of
-            # the two Google sign-ins (the finished one is kept a day after its use).
-            self.assertIn(b"re-encrypted 10 secret(s) under key k2", p.stdout)
-            self.assertEqual(len(before), 10, [t for t, _ in before])
+            # token; the webhook endpoint's secret; the three server secrets (connect links,
+            # room names, the join gateway's link tokens); the verifiers of the two Google
+            # sign-ins (the finished one is kept a day after its use).
+            self.assertIn(b"re-encrypted 11 secret(s) under key k2", p.stdout)
+            self.assertEqual(len(before), 11, [t for t, _ in before])
             p = subprocess.run([harness.BIN, "vault", "rotate"], env=renv, capture_output=True)
             self.assertIn(b"re-encrypted 0 secret(s)", p.stdout)
             after = sealed_values(db)

@@ -129,6 +129,9 @@ static const struct ml_store_docs_ops sq_docs = {
 	.provider_meeting_put = ml_sq_provider_meeting_put,
 	.provider_meeting_find = ml_sq_provider_meeting_find,
 	.inbound_event_first = ml_sq_inbound_event_first,
+	.gateway_link_put = ml_sq_gateway_link_put,
+	.gateway_link_find = ml_sq_gateway_link_find,
+	.gateway_link_revoke = ml_sq_gateway_link_revoke,
 };
 
 /* Jobs and leases: jobs.c, the hand-over in writer.c. */

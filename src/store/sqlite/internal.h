@@ -243,6 +243,17 @@ int ml_sq_provider_meeting_find(struct ml_tx *tx, const char *platform, const ch
 int ml_sq_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms);
 
+/* The join gateway's links (gateway.c); a put in a recording run is recorded
+ * (ml_sq_rec_gateway_link, occ.c) and applied on the writer. */
+int ml_sq_rec_gateway_link(struct ml_tx *tx, const struct ml_gateway_link *l);
+int ml_sq_gateway_link_apply(struct sq_conn *c, const char *hash, const char *org_id,
+			     const char *booking_id, const char *pid, const char *role,
+			     int64_t generation);
+int ml_sq_gateway_link_put(struct ml_tx *tx, const struct ml_gateway_link *l);
+int ml_sq_gateway_link_find(struct ml_tx *tx, const char *token_hash, struct ml_gateway_link *out);
+int ml_sq_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			      const char *participant_id);
+
 /* The job queue (jobs.c). */
 /* Handing jobs to the process's worker as the batch that wrote them commits (store.h,
  * struct ml_job_taker): before COMMIT, the jobs noted since the batch began are claimed for

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum wtype { W_DOC, W_AUDIT, W_IDEM, W_JOB };
+enum wtype { W_DOC, W_AUDIT, W_IDEM, W_JOB, W_LINK };
 
 struct rec_read {
 	enum ml_kind kind;
@@ -34,9 +34,10 @@ struct rec_write {
 	int64_t expect_version; /* W_DOC update */
 	struct ml_sq_doc_row row;
 	json_t *doc;            /* W_DOC: what later reads in this run see */
-	/* W_AUDIT, W_IDEM, W_JOB */
+	/* W_AUDIT, W_IDEM, W_JOB, W_LINK */
 	char *a, *b, *c, *d, *e, *f;
 	int status;
+	int64_t n; /* W_LINK: the generation */
 	struct ml_job_new job;
 };
 
@@ -275,6 +276,18 @@ int ml_sq_rec_job(struct ml_tx *tx, const struct ml_job_new *j, const char *id,
 	return 0;
 }
 
+int ml_sq_rec_gateway_link(struct ml_tx *tx, const struct ml_gateway_link *l)
+{
+	struct rec_write *w = add_write(rec_of(tx), W_LINK);
+	w->a = ml_strdup(l->token_hash);
+	w->b = ml_strdup(l->org_id);
+	w->c = ml_strdup(l->booking_id);
+	w->d = ml_strdup(l->participant_id);
+	w->e = ml_strdup(l->role);
+	w->n = l->generation;
+	return 0;
+}
+
 /* The version of a host or service already checked in this writer transaction, if any
  * (sq_conn.checked): found 0, else -1. Ids compare with their organization (rd->org_id is
  * part of the row's key, so the same id under another organization is another row). */
@@ -350,6 +363,9 @@ int ml_sq_rec_write(struct sq_conn *c, struct sq_rec *r)
 			break;
 		case W_JOB:
 			rc = ml_sq_job_apply(c, &w->job, w->a, w->b, NULL);
+			break;
+		case W_LINK:
+			rc = ml_sq_gateway_link_apply(c, w->a, w->b, w->c, w->d, w->e, w->n);
 			break;
 		}
 		if (rc < 0)
