@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# What the suite needs (quick when present): a tree checked without `make check` (land.sh,
+# a worktree whose browser packages were not installed) gets them too.
+scripts/bootstrap.sh check
 
 echo "== build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
