@@ -29,9 +29,10 @@ done
 # as it is: Debian's npm package would conflict with it.
 if [ "${1:-}" = check ]; then
 	dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok installed' || missing+=(chromium)
-	command -v node >/dev/null || missing+=(nodejs)
-	command -v npm >/dev/null || missing+=(npm)
 fi
+# npm also installs the JavaScript the daemon serves (vendor/: the twilio-video SDK).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "bootstrap: installing ${missing[*]}" >&2
 	sudo=""
@@ -47,4 +48,12 @@ if [ "${1:-}" = check ]; then
 		echo "bootstrap: installing playwright-core (tests/browser, no browser download)" >&2
 		(cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 	fi
+fi
+
+# The JavaScript the daemon serves to its pages (vendor/, docs/gateway.md), from npm: never a
+# CDN at run time.
+vendor_dir="$(dirname "$0")/../vendor"
+if [ ! -f "$vendor_dir/node_modules/twilio-video/dist/twilio-video.min.js" ]; then
+	echo "bootstrap: installing the pages' JavaScript (vendor/: twilio-video)" >&2
+	(cd "$vendor_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -245,7 +245,7 @@ void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 	if (!r && !mismatch && ml_api_serve_pages(req, resp))
 		return;
 	/* The join gateway's pages (/j/{token}…, /video/{room}): public, the token is the key. */
-	if (!r && !mismatch && ml_api_serve_gateway(req, resp))
+	if (!r && !mismatch && (ml_api_serve_gateway(req, resp) || ml_api_serve_video(req, resp)))
 		return;
 	if (!r) {
 		if (mismatch)

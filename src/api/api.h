@@ -80,6 +80,8 @@ void ml_api_step_init(struct ml_api_ctx *ctx, struct ml_step *st);
 bool ml_api_serve_web(struct ml_http_req *req, struct ml_http_resp *resp);
 /* The join gateway's public pages (api/gateway_page.c): true when it answered. */
 bool ml_api_serve_gateway(struct ml_http_req *req, struct ml_http_resp *resp);
+/* meetlink's own Twilio video page and its SDK (api/video_page.c): true when it answered. */
+bool ml_api_serve_video(struct ml_http_req *req, struct ml_http_resp *resp);
 
 #define ML_API_CTX(req) ((struct ml_api_ctx *)(req)->user)
 

@@ -165,22 +165,55 @@ static bool hold(struct ml_http_req *req, struct ml_http_resp *resp,
 	return false;
 }
 
+/* A Twilio room being opened for the first arrival: the request is answered later (the
+ * connection waits without a thread in the pool), OPEN_TRIES times OPEN_WAIT_MS at most. */
+#define OPEN_WAIT_MS 100
+#define OPEN_TRIES 100
+
+static void tries_free(void *p)
+{
+	free(p);
+}
+
+static void not_ready_page(struct ml_http_resp *resp, const struct ml_gateway_who *w)
+{
+	struct page p = {503, "not_ready", "Your meeting is being prepared",
+	                 "The meeting room is not ready yet. This page tries again by itself.", w};
+	ml_resp_header(resp, "Retry-After", "5");
+	page_send(resp, &p);
+}
+
+/* The pass; `tries` (owned) counts the waits for a room being opened, NULL at first. */
 static void pass(struct ml_http_req *req, struct ml_http_resp *resp,
-                 const struct ml_gateway_who *w)
+                 const struct ml_gateway_who *w, int *tries)
 {
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
-	struct ml_gateway_visit v = {req->remote_ip, ml_http_header(req, "User-Agent")};
+	struct ml_gateway_visit v = {req->remote_ip, ml_http_header(req, "User-Agent"),
+	                             tries != NULL};
 	struct ml_gateway_dest d = {0};
 	int rc = ml_gateway_pass(ctx->app, w, &v, &d);
 	if (rc < 0) {
-		struct page p = {503, "not_ready", "Your meeting is being prepared",
-		                 "The meeting room is not ready yet. This page tries again by itself.",
-		                 w};
 		ml_error_clear();
-		ml_resp_header(resp, "Retry-After", "5");
-		page_send(resp, &p);
+		free(tries);
+		not_ready_page(resp, w);
 		return;
 	}
+	if (!d.url) {
+		/* The room is being opened: ask again shortly. */
+		if (!tries)
+			tries = ml_calloc(1, sizeof *tries);
+		if (++*tries > OPEN_TRIES) {
+			free(tries);
+			not_ready_page(resp, w);
+		} else {
+			req->pending = tries;
+			req->pending_free = tries_free;
+			resp->defer_ms = OPEN_WAIT_MS;
+		}
+		ml_gateway_dest_clear(&d);
+		return;
+	}
+	free(tries);
 	ml_resp_redirect(resp, 303, d.url);
 	page_headers(resp);
 	ml_gateway_dest_clear(&d);
@@ -190,8 +223,12 @@ static void gateway(struct ml_http_req *req, struct ml_http_resp *resp, bool go)
 {
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
 	struct ml_gateway_who w;
+	/* Back after a wait for a room being opened: the count of waits so far. */
+	int *tries = req->pending;
+	req->pending = NULL;
 	int rc = ml_gateway_resolve(ctx->app, req->params[0], &w);
 	if (rc < 0) {
+		free(tries);
 		ml_error_clear();
 		if (rc == ML_ENOTFOUND)
 			not_found_page(resp);
@@ -200,7 +237,9 @@ static void gateway(struct ml_http_req *req, struct ml_http_resp *resp, bool go)
 		return;
 	}
 	if (!gate_page(resp, &w) && !hold(req, resp, &w, go))
-		pass(req, resp, &w);
+		pass(req, resp, &w, tries);
+	else
+		free(tries);
 	ml_gateway_who_clear(&w);
 }
 

@@ -9,6 +9,7 @@
 #include "core/utf8.h"
 #include "domain/meeting.h"
 #include "meeting/booking.h"
+#include "meeting/meeting.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,7 @@ struct pass_call {
 	const struct ml_gateway_who *who;
 	const struct ml_gateway_visit *visit;
 	struct ml_gateway_dest dest;
+	bool wake; /* work was queued: wake the worker once committed */
 };
 
 /* The user agent as it is kept: at most 200 bytes, cut on a character boundary, control
@@ -235,6 +237,16 @@ static int pass_fn(struct ml_tx *tx, void *arg)
 	json_t *m = json_object_get(booking, "meeting");
 	const char *platform = str(m, "platform");
 	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
+	if (ops && (ops->caps & ML_CAP_LAZY) && !str(m, "opened_at")) {
+		/* The room is not open at the provider yet: its open job runs now, and the
+		 * caller waits for it (the request is answered later, never blocked on a call). */
+		c->dest.kind = "opening";
+		if (!c->visit || !c->visit->again) {
+			c->wake = true;
+			rc = ml_pipeline_plan_open_now(tx, w->org_id, booking);
+		}
+		goto done;
+	}
 	bool has_cr = org_creds(tx, c->env, w->org_id, booking, ops, &tok, &cr);
 	struct ml_provider_ctx cx = {&c->env->platforms, ml_now(), has_cr ? &cr : NULL};
 	struct ml_participant_ref p = {w->participant_id, w->role, w->name, w->email};
@@ -282,12 +294,14 @@ done:
 int ml_gateway_pass(const struct ml_env *env, const struct ml_gateway_who *who,
                     const struct ml_gateway_visit *visit, struct ml_gateway_dest *out)
 {
-	struct pass_call c = {env, who, visit, {0}};
+	struct pass_call c = {env, who, visit, {0}, false};
 	int rc = ml_store_write(env->store, pass_fn, &c);
 	if (rc < 0) {
 		ml_gateway_dest_clear(&c.dest);
 		return rc;
 	}
+	if (c.wake)
+		ml_worker_notify(env->worker);
 	*out = c.dest;
 	return 0;
 }

@@ -56,10 +56,11 @@ int ml_gateway_resolve(const struct ml_env *env, const char *token, struct ml_ga
 
 /* Where a participant goes after the gate. */
 struct ml_gateway_dest {
-	char *url;        /* owned: the 303's Location */
+	char *url;        /* owned: the 303's Location; NULL while kind is "opening" */
 	const char *kind; /* "host_url", "platform_url", "personal_token" (Jitsi/JaaS JWT,
 	                   * minted now), "video_page" (Twilio: a video page, the access token
-	                   * in the fragment) */
+	                   * in the fragment); "opening": a lazy platform's room (Twilio) is
+	                   * being opened now, nothing was recorded: ask again shortly */
 };
 
 void ml_gateway_dest_clear(struct ml_gateway_dest *d);
@@ -69,13 +70,16 @@ struct ml_gateway_visit {
 	const char *ip;         /* remote address, may be NULL */
 	const char *user_agent; /* as sent, may be NULL: cut to 200 bytes, control characters
 	                         * replaced, before it is stored */
+	bool again;             /* asking again after an "opening": the open was asked for */
 };
 
 /* The pass: works out where `who` goes now (the host to the host/start URL; a personal
  * JWT or Twilio access token minted at this moment, valid ML_GATEWAY_TOKEN_TTL_S; a Twilio
  * room opened first when it is not yet), and records it: the audit entry
  * participant.passed {participant_id, role, destination, user_agent} with the visit's
- * address, actor "participant:<id>". The caller checked the gate and the hold.
+ * address, actor "participant:<id>". The caller checked the gate and the hold. A Twilio
+ * room not open yet is opened first: out->kind "opening" (no url, no pass recorded), and
+ * the caller asks again shortly (api/gateway_page.c defers the request).
  * ML_EUNAVAIL (ml_error_set) when the meeting cannot be entered right now. */
 int ml_gateway_pass(const struct ml_env *env, const struct ml_gateway_who *who,
                     const struct ml_gateway_visit *visit, struct ml_gateway_dest *out);

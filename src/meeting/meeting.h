@@ -62,6 +62,9 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 /* The booking moved: the meeting is updated in place (coalesced with a queued update). */
 int ml_pipeline_plan_update(struct ml_tx *tx, const struct ml_platform_settings *ps,
                             const char *org_id, json_t *booking, json_t *events);
+/* A lazy platform's room is wanted now (someone arrived at the gateway before the open
+ * planned near the start): the booking's meeting.open job runs at once. */
+int ml_pipeline_plan_open_now(struct ml_tx *tx, const char *org_id, json_t *booking);
 /* The meeting object `meeting` (the current one, or one just moved to history) must go:
  * meeting.delete is queued after whatever the booking has queued before it. host_id is the
  * host whose connection made it. */

@@ -80,6 +80,16 @@ static int plan_open(struct ml_tx *tx, const struct ml_platform_settings *ps, co
 	return rc;
 }
 
+int ml_pipeline_plan_open_now(struct ml_tx *tx, const char *org_id, json_t *booking)
+{
+	json_t *m = json_object_get(booking, "meeting");
+	json_t *p = payload_for(str(booking, "id"), m, str(booking, "host_id"));
+	/* Coalesced with the open queued for later: it runs now instead. */
+	int rc = enqueue(tx, org_id, "meeting.open", str(booking, "id"), p, true, 0);
+	json_decref(p);
+	return rc;
+}
+
 int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings *ps,
                             const char *org_id, json_t *booking, json_t *service, json_t *host,
                             json_t *events)

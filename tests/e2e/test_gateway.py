@@ -17,6 +17,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 from harness import Client, error_lines, main, start_daemon  # noqa: E402
+from pipeline import Env, twilio_rooms  # noqa: E402
 
 SECRET = "prosody-shared-secret-for-tests"
 
@@ -356,6 +357,107 @@ class Gateway(unittest.TestCase):
         for u in theirs:
             self.assertEqual(self.go(u).status, 303)
         self.assertEqual(self.passes(b["id"]), [], "their passes are not on our booking")
+
+
+class GatewayTwilio(unittest.TestCase):
+    """A Twilio booking's emailed link works end to end against the sandbox: the room is
+    opened on the first arrival, the access token is minted now and handed to a video page
+    in the URL fragment."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.e = Env()
+        cls.pub = Client(cls.e.d.host, cls.e.d.port)
+        cls.e.credentials("twilio", {"account_sid": "AC00000000000000000000000000000001",
+                                     "api_key_sid": "SK00000000000000000000000000000001",
+                                     "api_key_secret": "SandboxApiKeySecret0000000000001"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e.close()
+
+    def book(self, **settings):
+        settings.setdefault("join_window_minutes", 120)
+        _, s = self.e.setup("twilio", connect=False, settings=settings)
+        # An hour ahead: the room's own open (ten minutes before the start) is far off.
+        r = self.e.book(s["id"], start=iso(time.time() + 3600))
+        self.assertIn(r.status, (200, 202), r)
+        b = self.e.booking(r.json["id"])
+        self.assertEqual(b["meeting"]["status"], "ready", b["meeting"])
+        ppl = {p["role"]: p for p in self.e.c.get(
+            "/v1/bookings/%s/participants" % b["id"]).json["data"]}
+        return b, ppl
+
+    def go(self, url):
+        return self.pub.get(urllib.parse.urlparse(url).path, headers={"Accept": "text/html"})
+
+    def creates(self):
+        """How many rooms were asked for at the sandbox's Twilio so far."""
+        return len([q for q in self.e.sb_requests(provider="twilio", method="POST",
+                                                  path="/twilio/v1/Rooms", limit=1000)
+                    if q["method"] == "POST"])
+
+    def test_first_arrival_opens_the_room_and_gets_a_token(self):
+        b, ppl = self.book()
+        room = b["meeting"]["external_id"]
+        self.assertEqual(twilio_rooms(self.e, {room: b["id"]}), {}, "not open yet")
+        n0 = self.creates()
+        r = self.go(ppl["customer"]["join_url"])
+        self.assertEqual(r.status, 303, r)
+        loc = r.header("Location")
+        page, _, frag = loc.partition("#")
+        self.assertEqual(page, self.e.d.url + "/video/" + room)
+        self.assertNotIn("?", loc, "the token never travels in a query")
+        tok = urllib.parse.parse_qs(frag)["access_token"][0]
+        h, p, sig = tok.split(".")
+        want = hmac.new(b"SandboxApiKeySecret0000000000001", (h + "." + p).encode(),
+                        hashlib.sha256).digest()
+        self.assertTrue(hmac.compare_digest(want, b64d(sig)))
+        claims = json.loads(b64d(p))
+        self.assertEqual(claims["grants"]["identity"], ppl["customer"]["id"])
+        self.assertEqual(claims["grants"]["video"]["room"], room)
+        self.assertLessEqual(claims["exp"] - time.time(), 600 + 5, "minted now, short-lived")
+        # The room was opened at Twilio (the sandbox) before the answer.
+        rooms = twilio_rooms(self.e, {room: b["id"]})
+        self.assertEqual(len(rooms.get(b["id"], [])), 1, rooms)
+        self.assertEqual(self.creates(), n0 + 1)
+        # The participant joins the room with that identity at the sandbox.
+        r = self.e.sbc.post("/twilio/_sandbox/Rooms/%s/Participants" % room,
+                            raw=("Identity=" + ppl["customer"]["id"]).encode(),
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertIn(r.status, (200, 201), r)
+        # A second arrival does not open it again.
+        self.assertEqual(self.go(ppl["host"]["join_url"]).status, 303)
+        self.assertEqual(self.creates(), n0 + 1)
+        # The video page the link leads to is served (it was a 404 before the gateway).
+        r = self.pub.get("/video/" + room, headers={"Accept": "text/html"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b"/web/video.js", r.body)
+        self.assertIn("connect-src", r.header("Content-Security-Policy"))
+        self.assertEqual(self.pub.get("/video/bad%20room").status, 404)
+        sdk = self.pub.get("/web/vendor/twilio-video.min.js")
+        self.assertEqual(sdk.status, 200, "the SDK from npm (vendor/) is served")
+        self.assertGreater(len(sdk.body), 100000)
+        passes = [e for e in self.e.c.get("/v1/bookings/%s/events" % b["id"]).json["data"]
+                  if e["type"] == "participant.passed"]
+        self.assertEqual([x["data"]["destination"] for x in passes], ["video_page"] * 2)
+
+    def test_the_platforms_own_video_page(self):
+        b, ppl = self.book(video_page_url="https://video.example.test/room")
+        r = self.go(ppl["attendee"]["join_url"] if "attendee" in ppl else
+                    ppl["customer"]["join_url"])
+        self.assertEqual(r.status, 303, r)
+        page, _, frag = r.header("Location").partition("#")
+        self.assertEqual(page, "https://video.example.test/room")
+        q = urllib.parse.parse_qs(frag)
+        self.assertEqual(q["room"], [b["meeting"]["external_id"]])
+        self.assertTrue(q["access_token"][0].count(".") == 2)
+        bad = self.e.c.post("/v1/services", {"host_id": b["host_id"], "name": "x",
+                                             "is_online": True, "platform": "twilio",
+                                             "duration_minutes": 30,
+                                             "settings": {"video_page_url": "https://v.test/#x"}})
+        self.assertEqual((bad.status, bad.json["error"]["field"]),
+                         (400, "settings.video_page_url"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,254 @@
+// The join gateway in a real browser (docs/gateway.md): Debian's headless chromium driven by
+// playwright-core (no browser download), axe-core from npm run in each page.
+//   - the page before the window shows the start in the viewer's own time zone and counts
+//     down, on the server's clock even when this device's clock is an hour wrong, then lets
+//     the guest in by itself;
+//   - an admin bypasses the gate while the customer waits;
+//   - a Twilio booking's link, end to end against the sandbox: the gateway opens the room,
+//     mints the access token, meetlink's video page loads the twilio-video SDK (served by the
+//     daemon from npm), starts camera and microphone, and the SDK tries to connect.
+// Nothing leaves 127.0.0.1: every request to another host is intercepted (playwright routes,
+// WebSockets included), the host resolver maps every other name to nothing, and WebRTC may
+// not use UDP without a proxy. Starts its own sandbox and daemon, stops them by PID.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BIN = process.env.MEETLINK_BIN || join(here, '..', '..', 'build', 'meetlink');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const API_KEY = 'ml_browser_bootstrap_key_0123456789';
+const PLATFORM = 'meet.school.test';
+const children = [];
+const dirs = [];
+
+function start(args, env, cwd) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(BIN, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const rec = { p, log: '', exited: null };
+    children.push(rec);
+    p.stderr.on('data', (d) => { rec.log += d; });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${rec.log}`)), 20000);
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (m && !rec.url) {
+        rec.url = m[1];
+        clearTimeout(timer);
+        resolve(rec);
+      }
+    });
+    p.on('exit', (code, sig) => {
+      rec.exited = { code, sig };
+      if (!rec.url) { clearTimeout(timer); reject(new Error(`${args[0]} exited ${code}:\n${rec.log}`)); }
+    });
+  });
+}
+
+async function stop(rec) {
+  if (rec.exited) return rec.exited;
+  const done = new Promise((r) => rec.p.on('exit', (code, sig) => r({ code, sig })));
+  rec.p.kill('SIGTERM'); // by PID: this child only
+  const t = setTimeout(() => rec.p.kill('SIGKILL'), 15000);
+  const res = await done;
+  clearTimeout(t);
+  return res;
+}
+
+async function api(d, method, path, body) {
+  const r = await fetch(d.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const j = await r.json();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
+  return j;
+}
+
+function check(cond, msg) {
+  if (!cond) throw new Error('assertion failed: ' + msg);
+}
+
+function iso(ms) {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+async function axe(page, what) {
+  await page.evaluate(AXE); // through the DevTools protocol: the page's CSP still holds for it
+  const res = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `${what}: axe violations ${JSON.stringify(bad.map((v) => [v.id, v.nodes.map((n) => n.target)]))}`);
+  console.log(`ok - ${what}: axe-core, no serious or critical violation (${res.violations.length} minor)`);
+}
+
+async function booking(d, serviceSettings, startMs, platform = 'jitsi') {
+  const host = await api(d, 'POST', '/v1/hosts', { name: 'Ada Lovelace', email: `ada${startMs}@example.test` });
+  const svc = await api(d, 'POST', '/v1/services', {
+    host_id: host.id, name: 'Math tutoring', is_online: true, platform, duration_minutes: 30,
+    settings: serviceSettings,
+  });
+  const b = await api(d, 'POST', '/v1/bookings', {
+    service_id: svc.id, start: iso(startMs), timezone: 'Europe/London', title: 'Math with Ada',
+    customer: { name: 'Grace Hopper', email: 'grace@example.test' }, status: 'confirmed',
+  });
+  const people = await api(d, 'GET', `/v1/bookings/${b.id}/participants`);
+  const by = Object.fromEntries(people.data.map((p) => [p.role, p]));
+  return { b, by };
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'ml-browser-'));
+  dirs.push(work);
+  const sb = await start(['sandbox', '--listen', '127.0.0.1:0'], {}, work);
+  const d = await start(['serve'], {
+    MEETLINK_LISTEN: '127.0.0.1:0',
+    MEETLINK_DB: 'sqlite:' + join(work, 'meetlink.db'),
+    MEETLINK_BOOTSTRAP_API_KEY: API_KEY,
+    MEETLINK_SANDBOX_URL: sb.url,
+    MEETLINK_VAULT_KEYS: 'b1:' + 'C'.repeat(43) + '=',
+    MEETLINK_JITSI_DOMAIN: PLATFORM,
+    MEETLINK_RATE_LIMIT: '0',
+  }, work);
+
+  const profile = mkdtempSync(join(tmpdir(), 'ml-chromium-'));
+  dirs.push(profile);
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    timezoneId: 'Asia/Tokyo', // the viewer's own zone, not the booking's (Europe/London)
+    locale: 'en-US',
+    permissions: ['camera', 'microphone'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      '--force-webrtc-ip-handling-policy=disable_non_proxied_udp'],
+  });
+  const external = [];
+  const sockets = [];
+  await ctx.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.hostname === '127.0.0.1') return route.continue();
+    external.push(u.href);
+    if (u.hostname === PLATFORM) {
+      return route.fulfill({ status: 200, contentType: 'text/html',
+        body: '<!doctype html><html lang="en"><title>Platform</title><h1 id="platform">The platform</h1></html>' });
+    }
+    return route.abort();
+  });
+  // The SDK's signalling connection (wss://global.vss.twilio.com/signaling): recorded, never
+  // connected anywhere.
+  await ctx.routeWebSocket(/.*/, (ws) => { sockets.push(ws.url()); ws.close(); });
+  const cspErrors = [];
+  const watch = (page) => page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+  });
+  try {
+    // 1. The countdown turns into the join by itself, on the server's clock.
+    const opensIn = 8000;
+    const { b, by } = await booking(d, { join_window_minutes: 0 }, Date.now() + opensIn);
+    const page = await ctx.newPage();
+    watch(page);
+    page.setDefaultTimeout(30000);
+    // This device's clock is an hour behind: the page must not trust it.
+    await page.clock.install({ time: Date.now() - 3600 * 1000 });
+    await page.goto(by.customer.join_url);
+    await page.locator('main[data-state="early"]').waitFor();
+    await page.locator('#countdown:not([hidden])').waitFor();
+    const startText = await page.textContent('#start');
+    check(/GMT\+9/.test(startText), `start shown in the viewer's zone (got ${startText})`);
+    const left = await page.textContent('#countdown');
+    check(/^00:00:0\d$/.test(left), `countdown on the server's clock (got ${left})`);
+    await axe(page, 'gateway: before the window');
+    const t0 = Date.now();
+    await page.waitForURL((u) => u.hostname === PLATFORM, { timeout: opensIn + 15000 });
+    check(await page.locator('#platform').isVisible(), 'on the platform');
+    const waited = Date.now() - t0;
+    check(waited < opensIn + 5000, `entered by itself when the window opened (${waited} ms)`);
+    const passes = (await api(d, 'GET', `/v1/bookings/${b.id}/participants`)).data
+      .find((p) => p.role === 'customer').passes;
+    check(passes.length === 1 && passes[0].destination === 'platform_url', 'one pass recorded');
+    console.log(`ok - countdown page (device clock an hour off) let the guest in by itself after ${waited} ms`);
+
+    // 2. The admin bypasses the gate; the customer is held.
+    const later = await booking(d, {}, Date.now() + 2 * 3600 * 1000);
+    const admin = await api(d, 'POST', `/v1/bookings/${later.b.id}/participants`,
+      { role: 'admin', name: 'Ops', email: 'ops@example.test' });
+    const held = await ctx.newPage();
+    watch(held);
+    await held.goto(later.by.customer.join_url);
+    await held.locator('main[data-state="early"]').waitFor();
+    const adminPage = await ctx.newPage();
+    watch(adminPage);
+    await adminPage.goto(admin.join_url);
+    await adminPage.waitForURL((u) => u.hostname === PLATFORM);
+    check(/jwt=|#/.test(adminPage.url()) || adminPage.url().startsWith(`https://${PLATFORM}/`), 'admin on the platform');
+    console.log('ok - the admin bypasses the gate while the customer waits');
+
+    // An ended meeting and an unknown link: clear pages, accessible.
+    const ended = await booking(d, {}, Date.now() - 3 * 3600 * 1000);
+    const endedResp = await held.goto(ended.by.customer.join_url);
+    check(endedResp.status() === 410, 'ended: 410');
+    await held.locator('main[data-state="ended"]').waitFor();
+    await axe(held, 'gateway: ended');
+    const unknown = await held.goto(d.url + '/j/' + 'A'.repeat(43));
+    check(unknown.status() === 404, 'unknown link: 404');
+    await axe(held, 'gateway: unknown link');
+
+    // 3. Twilio, end to end against the sandbox.
+    await api(d, 'PUT', '/v1/credentials/twilio', {
+      account_sid: 'AC00000000000000000000000000000001',
+      api_key_sid: 'SK00000000000000000000000000000001',
+      api_key_secret: 'SandboxApiKeySecret0000000000001',
+    });
+    const tw = await booking(d, { join_window_minutes: 120 }, Date.now() + 3600 * 1000, 'twilio');
+    const video = await ctx.newPage();
+    watch(video);
+    video.setDefaultTimeout(30000);
+    await video.goto(tw.by.customer.join_url);
+    await video.waitForURL(/\/video\//);
+    const room = tw.b.meeting.external_id;
+    check(new URL(video.url()).pathname === `/video/${room}`, 'on meetlink\'s video page');
+    check(new URL(video.url()).hash === '', 'the token is taken out of the address bar');
+    await video.locator('#local video').waitFor();
+    const deadline = Date.now() + 20000;
+    while (!sockets.some((u) => /twilio\.com/.test(u)) && Date.now() < deadline) await video.waitForTimeout(200);
+    check(sockets.some((u) => /twilio\.com/.test(u)), `the SDK tried to connect to Twilio (${sockets.join(', ')})`);
+    await axe(video, 'video page');
+    const rooms = await (await fetch(`${sb.url}/_sandbox/state?provider=twilio`)).json();
+    const all = Object.values((rooms.twilio || rooms).rooms || {});
+    check(all.some((r) => r.unique_name === room && r.status === 'in-progress'), 'the room was opened on arrival');
+    console.log(`ok - Twilio: link → room opened → video page → camera on → SDK connect attempt (${sockets.length} socket(s), all intercepted)`);
+
+    check(external.every((u) => new URL(u).hostname === PLATFORM || /twilio\.com/.test(u)),
+      'only the platform stub and Twilio were asked for: ' + external.join(', '));
+    check(cspErrors.length === 0, 'no CSP violations: ' + cspErrors.join('; '));
+  } finally {
+    await ctx.close();
+  }
+}
+
+let failed = false;
+try {
+  await main();
+} catch (e) {
+  failed = true;
+  console.error('not ok -', e.stack || e);
+}
+for (const c of children.reverse()) {
+  const r = await stop(c);
+  if (r.code !== 0) {
+    failed = true;
+    console.error(`meetlink ${c.p.spawnargs[1]} exited uncleanly (${JSON.stringify(r)}):\n${c.log.slice(-4000)}`);
+  }
+}
+for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+process.exit(failed ? 1 : 0);
