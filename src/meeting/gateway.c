@@ -207,15 +207,17 @@ static bool org_creds(struct ml_tx *tx, const struct ml_env *env, const char *or
 	return ok;
 }
 
-static const char *dest_kind(const struct ml_provider_ops *ops, bool moderator, json_t *m,
-                             const char *url)
+/* What kind of place the destination is, for the record. */
+static const char *dest_kind(bool moderator, json_t *m, const char *url)
 {
-	if (ops && (ops->caps & ML_CAP_PERSONAL)) {
-		if (strchr(url, '#'))
-			return "video_page";
+	if (strstr(url, "#access_token="))
+		return "video_page";
+	if (strstr(url, "?jwt=") || strstr(url, "&jwt="))
 		return "personal_token";
-	}
-	return moderator && str(m, "host_url") ? "host_url" : "platform_url";
+	if (moderator && str(m, "host_url") && strcmp(url, str(m, "host_url")) == 0 &&
+	    !(str(m, "join_url") && strcmp(url, str(m, "join_url")) == 0))
+		return "host_url";
+	return "platform_url";
 }
 
 static int pass_fn(struct ml_tx *tx, void *arg)
@@ -272,7 +274,7 @@ static int pass_fn(struct ml_tx *tx, void *arg)
 		url = ml_buf_steal(&b);
 	}
 	c->dest.url = url;
-	c->dest.kind = dest_kind(ops, moderator, m, url);
+	c->dest.kind = dest_kind(moderator, m, url);
 	char *ua = ua_cut(c->visit ? c->visit->user_agent : NULL);
 	json_t *data = json_pack("{s:s, s:s, s:s, s:s?}", "participant_id", w->participant_id,
 	                         "role", w->role, "destination", c->dest.kind, "user_agent", ua);

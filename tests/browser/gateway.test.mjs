@@ -77,6 +77,22 @@ function check(cond, msg) {
   if (!cond) throw new Error('assertion failed: ' + msg);
 }
 
+// The next request of `page` to the platform (a redirect's target: playwright's routes see
+// only the first URL of a redirect chain, so it is not fulfilled, and the host resolver rule
+// keeps it on this machine: it fails with ERR_NAME_NOT_RESOLVED, which is fine).
+function platformRequest(page, timeout) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no request to the platform')), timeout);
+    const on = (r) => {
+      if (new URL(r.url()).hostname !== PLATFORM) return;
+      clearTimeout(t);
+      page.off('request', on);
+      resolve(r.url());
+    };
+    page.on('request', on);
+  });
+}
+
 function iso(ms) {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
@@ -138,10 +154,6 @@ async function main() {
     const u = new URL(route.request().url());
     if (u.hostname === '127.0.0.1') return route.continue();
     external.push(u.href);
-    if (u.hostname === PLATFORM) {
-      return route.fulfill({ status: 200, contentType: 'text/html',
-        body: '<!doctype html><html lang="en"><title>Platform</title><h1 id="platform">The platform</h1></html>' });
-    }
     return route.abort();
   });
   // The SDK's signalling connection (wss://global.vss.twilio.com/signaling): recorded, never
@@ -154,7 +166,8 @@ async function main() {
   try {
     // 1. The countdown turns into the join by itself, on the server's clock.
     const opensIn = 8000;
-    const { b, by } = await booking(d, { join_window_minutes: 0 }, Date.now() + opensIn);
+    const opensAt = Date.now() + opensIn;
+    const { b, by } = await booking(d, { join_window_minutes: 0 }, opensAt);
     const page = await ctx.newPage();
     watch(page);
     page.setDefaultTimeout(30000);
@@ -169,13 +182,14 @@ async function main() {
     check(/^00:00:0\d$/.test(left), `countdown on the server's clock (got ${left})`);
     await axe(page, 'gateway: before the window');
     const t0 = Date.now();
-    await page.waitForURL((u) => u.hostname === PLATFORM, { timeout: opensIn + 15000 });
-    check(await page.locator('#platform').isVisible(), 'on the platform');
+    const went = await platformRequest(page, opensIn + 15000);
+    check(went.startsWith(`https://${PLATFORM}/`), `sent to the platform (${went})`);
     const waited = Date.now() - t0;
-    check(waited < opensIn + 5000, `entered by itself when the window opened (${waited} ms)`);
+    check(Date.now() >= opensAt - 1000, 'not let in before the window opened');
+    check(Date.now() < opensAt + 5000, `entered by itself when the window opened (${waited} ms)`);
     const passes = (await api(d, 'GET', `/v1/bookings/${b.id}/participants`)).data
       .find((p) => p.role === 'customer').passes;
-    check(passes.length === 1 && passes[0].destination === 'platform_url', 'one pass recorded');
+    check(passes.length === 1 && passes[0].destination === 'platform_url', 'one pass recorded: ' + JSON.stringify(passes));
     console.log(`ok - countdown page (device clock an hour off) let the guest in by itself after ${waited} ms`);
 
     // 2. The admin bypasses the gate; the customer is held.
@@ -188,9 +202,10 @@ async function main() {
     await held.locator('main[data-state="early"]').waitFor();
     const adminPage = await ctx.newPage();
     watch(adminPage);
-    await adminPage.goto(admin.join_url);
-    await adminPage.waitForURL((u) => u.hostname === PLATFORM);
-    check(/jwt=|#/.test(adminPage.url()) || adminPage.url().startsWith(`https://${PLATFORM}/`), 'admin on the platform');
+    const adminWent = platformRequest(adminPage, 15000);
+    await adminPage.goto(admin.join_url).catch(() => {}); // the platform itself is out of reach
+    check((await adminWent).startsWith(`https://${PLATFORM}/`), 'the admin is sent to the platform');
+    check(await held.locator('main[data-state="early"]').isVisible(), 'the customer is still held');
     console.log('ok - the admin bypasses the gate while the customer waits');
 
     // An ended meeting and an unknown link: clear pages, accessible.
@@ -212,13 +227,16 @@ async function main() {
     const tw = await booking(d, { join_window_minutes: 120 }, Date.now() + 3600 * 1000, 'twilio');
     const video = await ctx.newPage();
     watch(video);
+    const pageErrors = [];
+    video.on('pageerror', (e) => pageErrors.push(String(e)));
     video.setDefaultTimeout(30000);
     await video.goto(tw.by.customer.join_url);
     await video.waitForURL(/\/video\//);
     const room = tw.b.meeting.external_id;
     check(new URL(video.url()).pathname === `/video/${room}`, 'on meetlink\'s video page');
     check(new URL(video.url()).hash === '', 'the token is taken out of the address bar');
-    await video.locator('#local video').waitFor();
+    await video.locator('#local video').waitFor(); // camera on (chromium's fake device)
+    check(pageErrors.length === 0, 'the SDK loads under the strict CSP: ' + pageErrors.join('; '));
     const deadline = Date.now() + 20000;
     while (!sockets.some((u) => /twilio\.com/.test(u)) && Date.now() < deadline) await video.waitForTimeout(200);
     check(sockets.some((u) => /twilio\.com/.test(u)), `the SDK tried to connect to Twilio (${sockets.join(', ')})`);
