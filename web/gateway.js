@@ -46,6 +46,8 @@ function countdown() {
   const skew = now - Date.now();
   let spoken = '';
   el.hidden = false;
+  const label = document.getElementById('opens');
+  if (label) label.hidden = false;
   const tick = () => {
     const ms = opens - (Date.now() + skew);
     if (ms <= 0) {

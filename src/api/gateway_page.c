@@ -94,7 +94,8 @@ static void page_send(struct ml_http_resp *resp, const struct page *p)
 	ml_html_escape_buf(&b, p->message);
 	ml_buf_puts(&b, "</p>");
 	if (strcmp(p->state, "early") == 0)
-		ml_buf_puts(&b, "<p class=\"countdown\" id=\"countdown\" role=\"timer\" "
+		ml_buf_puts(&b, "<p class=\"opens\" id=\"opens\" hidden>Opens in</p>"
+		                "<p class=\"countdown\" id=\"countdown\" role=\"timer\" "
 		                "aria-live=\"off\" hidden></p><p class=\"sr\" id=\"announce\" "
 		                "aria-live=\"polite\"></p>");
 	ml_buf_puts(&b, "</main></body></html>");
