@@ -359,6 +359,70 @@ class Gateway(unittest.TestCase):
         self.assertEqual(self.passes(b["id"]), [], "their passes are not on our booking")
 
 
+class GatewayJaaS(unittest.TestCase):
+    """JaaS through the gateway: the RS256 token is minted at the pass, short-lived,
+    moderator for the host and an admin, verified here with the openssl command line."""
+
+    @classmethod
+    def setUpClass(cls):
+        import subprocess
+        import tempfile
+        cls.tmp = tempfile.mkdtemp(prefix="ml-gw-jaas-")
+        cls.key = os.path.join(cls.tmp, "jaas.pem")
+        cls.pubkey = os.path.join(cls.tmp, "jaas.pub")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", cls.key], check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", cls.key, "-pubout", "-out", cls.pubkey],
+                       check=True, capture_output=True)
+        cls.app = "vpaas-magic-cookie-0123456789abcdef0123456789abcdef"
+        cls.d = start_daemon(env={"MEETLINK_JAAS_APP_ID": cls.app,
+                                  "MEETLINK_JAAS_KEY_ID": cls.app + "/4f4910",
+                                  "MEETLINK_JAAS_PRIVATE_KEY_FILE": cls.key})
+        cls.c = Client(cls.d.host, cls.d.port, cls.d.api_key)
+        cls.pub = Client(cls.d.host, cls.d.port)
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        cls.d.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def verify(self, token):
+        import subprocess
+        h, p, sig = token.split(".")
+        data, sigf = os.path.join(self.tmp, "data"), os.path.join(self.tmp, "sig")
+        with open(data, "wb") as f:
+            f.write((h + "." + p).encode())
+        with open(sigf, "wb") as f:
+            f.write(b64d(sig))
+        r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", self.pubkey, "-signature",
+                            sigf, data], capture_output=True, text=True)
+        self.assertIn("Verified OK", r.stdout)
+        return json.loads(b64d(h)), json.loads(b64d(p))
+
+    def test_tokens_minted_at_the_pass(self):
+        h = fx.host(self.c)
+        s = fx.service(self.c, h["id"], platform="jaas")
+        b = fx.booking(self.c, s["id"], start=iso(time.time() + 60), status="confirmed")
+        r = self.c.post("/v1/bookings/%s/participants" % b["id"],
+                        {"role": "admin", "name": "Ops", "email": "ops@example.test"})
+        self.assertEqual(r.status, 201, r)
+        ppl = {p["role"]: p for p in self.c.get(
+            "/v1/bookings/%s/participants" % b["id"]).json["data"]}
+        for role in ("host", "customer", "admin"):
+            now = time.time()
+            r = self.pub.get(urllib.parse.urlparse(ppl[role]["join_url"]).path)
+            self.assertEqual(r.status, 303, r)
+            loc = urllib.parse.urlparse(r.header("Location"))
+            self.assertEqual("https://%s%s" % (loc.netloc, loc.path), b["meeting"]["join_url"])
+            hdr, claims = self.verify(urllib.parse.parse_qs(loc.query)["jwt"][0])
+            self.assertEqual(hdr["kid"], self.app + "/4f4910")
+            self.assertEqual(claims["context"]["user"]["moderator"],
+                             "true" if role in ("host", "admin") else "false")
+            self.assertLessEqual(claims["exp"] - now, 600 + 5)
+            self.assertLessEqual(abs(claims["nbf"] - (now - 60)), 5)
+
+
 class GatewayTwilio(unittest.TestCase):
     """A Twilio booking's emailed link works end to end against the sandbox: the room is
     opened on the first arrival, the access token is minted now and handed to a video page
