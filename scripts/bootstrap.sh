@@ -44,8 +44,9 @@ fi
 
 if [ "${1:-}" = check ]; then
 	browser_dir="$(dirname "$0")/../tests/browser"
-	if [ ! -f "$browser_dir/node_modules/playwright-core/package.json" ]; then
-		echo "bootstrap: installing playwright-core (tests/browser, no browser download)" >&2
+	if [ ! -f "$browser_dir/node_modules/playwright-core/package.json" ] ||
+	   [ ! -f "$browser_dir/node_modules/axe-core/axe.min.js" ]; then
+		echo "bootstrap: installing playwright-core and axe-core (tests/browser, no browser download)" >&2
 		(cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 	fi
 fi
