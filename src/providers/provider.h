@@ -382,6 +382,20 @@ struct ml_provider_ops {
 	/* 0 when services may use the platform with this server's settings; else a negative
 	 * code with `err` (PERMANENT platform_not_configured) saying what is missing. */
 	int (*ready)(const struct ml_provider_ctx *cx, struct ml_perr *err);
+	/* meetlink's own video page for the platform (GET /video/{room}, web/video.html), or
+	 * NULL: where the join gateway sends participants whose service names no page. */
+	const struct ml_video_page_info *video_page;
+};
+
+/* The browser SDK such a page loads: from npm (vendor/, installed by scripts/bootstrap.sh),
+ * served by the daemon at /web/vendor/<sdk_name>, never from a CDN. */
+struct ml_video_page_info {
+	const char *sdk_name;    /* "x.min.js": served as /web/vendor/<sdk_name> */
+	const char *sdk_path;    /* the file under the vendor directory's node_modules */
+	const char *connect_src; /* what the page's CSP lets it connect to, besides 'self' */
+	/* One text replacement made in the SDK as it is loaded (NULL: none): what in it a
+	 * strict CSP would refuse. */
+	const char *sdk_from, *sdk_to;
 };
 
 /* The platform the core itself stands for: a link typed by hand (override, fallback). */

@@ -259,6 +259,17 @@ static const struct ml_remote_info info = {
     .open_lead_s = 600,
 };
 
+/* meetlink's own video page (docs/gateway.md): the twilio-video SDK from npm. Its dynamic
+ * import() is made with `new Function`, which the page's CSP (no 'unsafe-eval') refuses and
+ * which fails the whole SDK at load: the same import as an arrow function instead. */
+static const struct ml_video_page_info tw_video_page = {
+    .sdk_name = "twilio-video.min.js",
+    .sdk_path = "twilio-video/dist/twilio-video.min.js",
+    .connect_src = "https://*.twilio.com wss://*.twilio.com",
+    .sdk_from = "new Function(\"url\",\"return import(url);\")",
+    .sdk_to = "(url=>import(url))",
+};
+
 const struct ml_provider_ops ml_provider_twilio = {
     .abi = ML_PROVIDER_ABI,
     .name = "twilio",
@@ -271,4 +282,5 @@ const struct ml_provider_ops ml_provider_twilio = {
     .remote = &info,
     .endpoints = tw_endpoints,
     .creds = &tw_creds,
+    .video_page = &tw_video_page,
 };
