@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "meeting/booking.h"
+#include "meeting/waitbus.h"
 #include "queue/worker.h"
 
 #include <pthread.h>
@@ -69,6 +70,14 @@ const struct ml_route ml_api_routes[] = {
 	{"GET", "/v1/templates/{name}", ml_api_templates_get, 0},
 	{"PUT", "/v1/templates/{name}", ml_api_templates_put, 0},
 	{"DELETE", "/v1/templates/{name}", ml_api_templates_delete, 0},
+	{"GET", "/v1/bookings/{id}/waiting-room", ml_api_waiting_room_get, 0},
+	{"POST", "/v1/bookings/{id}/waiting-room/admit-all", ml_api_waiting_room_admit_all, 0},
+	{"POST", "/v1/bookings/{id}/participants/{participant_id}/admit", ml_api_participant_admit,
+	 0},
+	{"POST", "/v1/bookings/{id}/participants/{participant_id}/reject",
+	 ml_api_participant_reject, 0},
+	{"GET", "/v1/organization/settings", ml_api_org_settings_get, 0},
+	{"PATCH", "/v1/organization/settings", ml_api_org_settings_update, 0},
 	{NULL, NULL, NULL, 0},
 };
 
@@ -419,6 +428,8 @@ void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 	}
 	if (w->wake)
 		ml_worker_notify(w->ctx->app->worker);
+	if (w->changed_booking)
+		ml_waiting_changed(w->ctx->app->waitbus, w->ctx->org_id, w->changed_booking);
 	if (c.replayed) {
 		json_decref(w->result);
 		w->result = NULL;

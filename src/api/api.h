@@ -40,6 +40,9 @@ struct ml_api_write {
 	int status;
 	json_t *result;
 	bool wake; /* fn queued background work: wake the worker once it is committed */
+	/* fn changed this booking's waiting room or status: its live pages are told once it is
+	 * committed (meeting/waitbus.h). */
+	const char *changed_booking;
 };
 
 /* Runs w->fn in a write transaction, honouring the Idempotency-Key header on POST: the same
@@ -144,5 +147,16 @@ void ml_api_templates_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_templates_get(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_templates_put(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_templates_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+
+/* The waiting room (waiting_room.c) and the organization's settings (org_settings.c). */
+void ml_api_waiting_room_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_participant_admit(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_participant_reject(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_waiting_room_admit_all(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_org_settings_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_org_settings_update(struct ml_http_req *req, struct ml_http_resp *resp);
+/* A refused waiting-room step as the API and the pages answer it: 409 with the error and the
+ * participant's current row ({"error":…, "participant":…}); row borrowed. */
+json_t *ml_api_waiting_conflict(json_t *row);
 
 #endif

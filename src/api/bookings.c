@@ -213,6 +213,7 @@ static int step_fn(struct ml_tx *tx, struct ml_api_write *w)
 	ml_api_step_init(w->ctx, &st);
 	rc = ml_booking_apply(tx, &st, booking, c);
 	w->wake = st.wake;
+	w->changed_booking = w->req->params[0]; /* a closed booking closes its waiting room */
 	if (rc < 0)
 		goto done;
 	if (c->action == ML_BK_CONFIRM)

@@ -85,6 +85,11 @@ static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		char path[64];
 		bool v, present;
+		/* waiting_room null: the organization's waiting_room_default decides. */
+		if (i == 0 && json_is_null(json_object_get(in, flags[i]))) {
+			json_object_set_new(out, flags[i], json_null());
+			continue;
+		}
 		snprintf(path, sizeof path, "settings.%s", flags[i]);
 		if ((rc = ml_v_bool(in, flags[i], path, &v, &present)) < 0)
 			return rc;
@@ -158,7 +163,7 @@ static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool
 		json_object_set_new(doc, "duration_minutes", json_integer(duration));
 	if (create)
 		json_object_set_new(doc, "settings",
-				    json_pack("{s:b, s:b, s:n, s:b, s:n}", "waiting_room", 0,
+				    json_pack("{s:n, s:b, s:n, s:b, s:n}", "waiting_room",
 					      "join_before_host", 0, "passcode", "recording", 0,
 					      "fallback"));
 	if (settings && (rc = settings_apply(ctx, settings, json_object_get(doc, "settings"))) < 0)

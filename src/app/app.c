@@ -16,6 +16,7 @@
 #include "notify/jobs.h"
 #include "notify/outbox.h"
 #include "meeting/meeting.h"
+#include "meeting/waitbus.h"
 #include "providers/settings.h"
 #include "queue/worker.h"
 
@@ -144,6 +145,7 @@ int ml_app_start(struct ml_app *app)
 	/* Calls made for a request (connect callback, credential checks) join its curl loop. */
 	ml_oauth_config_set_worker(env->oauth, env->worker);
 	env->ratelimit = ml_ratelimit_new();
+	env->waitbus = ml_waitbus_new();
 	struct ml_http_config hc = {
 		.listen = env->cfg->listen,
 		.max_body = env->cfg->max_body,
@@ -180,6 +182,7 @@ void ml_app_stop(struct ml_app *app)
 	ml_worker_stop(env->worker);
 	ml_pipeline_free(env->pipeline);
 	ml_ratelimit_free(env->ratelimit);
+	ml_waitbus_free(env->waitbus); /* after the server: its live pages are closed */
 	ml_store_close(env->store);
 	ml_vault_free(env->vault);
 	free(app->stale_public_url);

@@ -22,6 +22,23 @@
 
 struct MHD_Connection;
 struct ml_route;
+struct ml_http_stream;
+
+/* A streamed answer (Server-Sent Events): its body is produced piece by piece, for as long
+ * as the stream lasts, without holding a thread of the pool while nothing is to be sent.
+ * The server calls the ops, never two at once for one stream. */
+struct ml_http_stream_ops {
+	/* Once the server holds the stream, before the first read: the handle to wake. */
+	void (*attach)(void *arg, struct ml_http_stream *s);
+	/* Writes what is to be sent now into buf (at most max bytes) and returns its length;
+	 * 0: nothing now (the stream sleeps until ml_http_stream_wake, or until it has been
+	 * quiet for the server's idle time: then read is called with idle true, the moment for
+	 * a keep-alive); < 0: the end. */
+	long (*read)(void *arg, char *buf, size_t max, bool idle);
+	/* The stream is over (ended, the client went away, the server stops): called once,
+	 * after every other call; arg is the callee's to free. */
+	void (*close)(void *arg);
+};
 
 struct ml_http_req {
 	const char *method; /* "GET", "POST", ... */
@@ -56,6 +73,9 @@ struct ml_http_resp {
 	/* Answer later: nothing set here is sent, and the same request is dispatched again
 	 * after defer_ms milliseconds (sooner while the server stops), with req->pending. */
 	int64_t defer_ms;
+	/* A streamed body (ml_resp_stream) instead of `body`. */
+	const struct ml_http_stream_ops *stream;
+	void *stream_arg;
 };
 
 typedef void (*ml_http_handler)(struct ml_http_req *req, struct ml_http_resp *resp);
@@ -70,6 +90,8 @@ struct ml_http_config {
 	/* Optional (NULL-method terminated, http/router.h): when a path is refused for bytes
 	 * that are not clean text, the {param} they fall in is named in the error's field. */
 	const struct ml_route *routes;
+	/* Streams quiet this long are asked for a keep-alive (0: 15000 ms). */
+	int stream_idle_ms;
 };
 
 struct ml_http_server;
@@ -108,6 +130,13 @@ void ml_resp_error(struct ml_http_resp *resp, int status, const char *code, cons
 /* The error body for a negative ML_E* code, from the thread-local error detail. */
 void ml_resp_errno(struct ml_http_resp *resp, int err);
 void ml_resp_redirect(struct ml_http_resp *resp, int status, const char *location);
+/* Answers with a stream (see struct ml_http_stream_ops): the server owns arg from here and
+ * always ends with ops->close(arg), even when the stream never starts. */
+void ml_resp_stream(struct ml_http_resp *resp, int status, const char *content_type,
+		    const struct ml_http_stream_ops *ops, void *arg);
+/* Something is to be sent on s: its read runs soon (on a server thread). Thread-safe; only
+ * between attach and close. */
+void ml_http_stream_wake(struct ml_http_stream *s);
 
 /* Decodes application/x-www-form-urlencoded into a JSON object of strings (a repeated key
  * keeps the last value). */

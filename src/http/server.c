@@ -1,6 +1,7 @@
 #include "http/http.h"
 #include "http/defer.h"
 #include "http/guard.h"
+#include "http/stream.h"
 #include "core/error.h"
 #include "core/json_text.h"
 #include "core/log.h"
@@ -23,6 +24,7 @@ struct ml_http_server {
 	struct MHD_Daemon *mhd;
 	struct ml_http_config cfg;
 	struct ml_http_defer *defer; /* the pool's deferred requests; NULL per connection */
+	struct ml_http_streams *streams; /* streamed answers (Server-Sent Events) */
 	int fd;
 	int port;
 };
@@ -110,6 +112,16 @@ void ml_resp_errno(struct ml_http_resp *resp, int err)
 	if (!*msg)
 		msg = status == 500 ? "Something went wrong on our side." : "The request failed.";
 	ml_resp_error(resp, status, code, ml_error_field(), msg);
+}
+
+void ml_resp_stream(struct ml_http_resp *resp, int status, const char *content_type,
+		    const struct ml_http_stream_ops *ops, void *arg)
+{
+	resp_reset_body(resp);
+	resp->status = status;
+	snprintf(resp->content_type, sizeof resp->content_type, "%s", content_type);
+	resp->stream = ops;
+	resp->stream_arg = arg;
 }
 
 void ml_resp_redirect(struct ml_http_resp *resp, int status, const char *location)
@@ -203,12 +215,28 @@ json_t *ml_form_decode(const char *body, size_t n)
 	return obj;
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, struct ml_http_resp *resp)
+static enum MHD_Result send_resp(struct ml_http_server *srv, struct MHD_Connection *conn,
+				 struct ml_http_resp *resp)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
+	if (resp->stream) {
+		const struct ml_http_stream_ops *ops = resp->stream;
+		resp->stream = NULL; /* the stream's now, closed by it */
+		r = ml_http_stream_response(srv->streams, conn, ops, resp->stream_arg);
+		if (!r) {
+			/* Stopping: the stream was closed already. */
+			ml_resp_error(resp, 503, "unavailable", NULL, "The server is stopping.");
+			return send_resp(srv, conn, resp);
+		}
+		/* A proxy must neither buffer nor transform an event stream. */
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+		MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	} else {
+		r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+						    MHD_RESPMEM_MUST_FREE);
+	}
 	resp->body = NULL;
 	if (resp->content_type[0])
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
@@ -221,6 +249,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct ml_http_res
 
 static void resp_free(struct ml_http_resp *resp)
 {
+	if (resp->stream)
+		resp->stream->close(resp->stream_arg); /* never started */
 	free(resp->body);
 	for (int i = 0; i < resp->nheaders; i++) {
 		free(resp->headers[i].name);
@@ -272,7 +302,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		}
 		ctx->refused = true;
 		ml_resp_header(&resp, "Connection", "close");
-		ret = send_resp(conn, &resp);
+		ret = send_resp(srv, conn, &resp);
 		resp_free(&resp);
 		return ret;
 	}
@@ -339,7 +369,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (!resp.body && !resp.content_type[0])
 		ml_resp_body(&resp, resp.status, "text/plain; charset=utf-8", "", 0);
-	ret = send_resp(conn, &resp);
+	ret = send_resp(srv, conn, &resp);
 	resp_free(&resp);
 	return ret;
 }
@@ -441,12 +471,15 @@ int ml_http_start(struct ml_http_server **out, const struct ml_http_config *cfg)
 	};
 	if (cfg->pool)
 		srv->defer = ml_http_defer_start();
+	srv->streams = ml_http_streams_start(cfg->pool != 0, cfg->stream_idle_ms);
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET,
 				    fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 				    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
 				    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!srv->mhd) {
 		ml_http_defer_stop(srv->defer);
+		ml_http_streams_stop(srv->streams);
+		ml_http_streams_free(srv->streams);
 		close(fd);
 		free(srv);
 		return ml_error_set(ML_EUNAVAIL, "listen_failed", NULL,
@@ -466,7 +499,9 @@ void ml_http_stop(struct ml_http_server *srv)
 	if (!srv)
 		return;
 	ml_http_defer_stop(srv->defer); /* MHD must not stop with suspended connections */
+	ml_http_streams_stop(srv->streams); /* the same, and no stream may outlive it */
 	MHD_stop_daemon(srv->mhd);
+	ml_http_streams_free(srv->streams);
 	close(srv->fd);
 	free(srv);
 }

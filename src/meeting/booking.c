@@ -8,6 +8,7 @@
 #include "domain/meeting.h"
 #include "meeting/gateway.h"
 #include "meeting/meeting.h"
+#include "meeting/waiting.h"
 #include "notify/outbox.h"
 #include "providers/provider.h"
 
@@ -273,6 +274,11 @@ int ml_booking_apply(struct ml_tx *tx, struct ml_step *st, json_t *booking,
 		break;
 	}
 	if (rc < 0)
+		goto done;
+	/* A booking that stops being open tells whoever waits to be let in. */
+	if ((c->action == ML_BK_CANCEL || c->action == ML_BK_REJECT ||
+	     c->action == ML_BK_COMPLETE) &&
+	    (rc = ml_waiting_close(tx, st, booking)) < 0)
 		goto done;
 	rc = ml_booking_save(tx, st, booking, service, host, events, false);
 done:

@@ -21,6 +21,9 @@ const char *const ml_webhook_event_types[] = {"booking.created",
                                               "meeting.fallback_used",
                                               "connection.reauth_required",
                                               "webhook_endpoint.disabled",
+                                              "participant.waiting",
+                                              "participant.admitted",
+                                              "participant.rejected",
                                               NULL};
 
 bool ml_webhook_event_known(const char *type)

@@ -19,6 +19,7 @@ struct ml_vault;
 struct ml_oauth_config;
 struct ml_pipeline;
 struct ml_ratelimit;
+struct ml_waitbus;
 
 struct ml_env {
 	struct ml_config *cfg;
@@ -30,6 +31,7 @@ struct ml_env {
 	struct ml_pipeline *pipeline;  /* the meeting pipeline's settings (meeting/meeting.h) */
 	struct ml_ratelimit *ratelimit; /* per API key request buckets (core/ratelimit.h); NULL:
 	                                 * off */
+	struct ml_waitbus *waitbus; /* the waiting rooms' change signal (meeting/waitbus.h) */
 };
 
 #endif

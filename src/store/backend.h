@@ -29,7 +29,7 @@
 
 /* --- Documents and idempotency --- */
 
-#define ML_STORE_DOCS_VERSION 2
+#define ML_STORE_DOCS_VERSION 3
 #define ML_STORE_DOCS_INIT {ML_STORE_DOCS_VERSION}
 
 struct ml_store_docs_ops {
@@ -83,6 +83,16 @@ struct ml_store_docs_ops {
 				 struct ml_gateway_link *out);
 	int (*gateway_link_revoke)(struct ml_tx *tx, const char *org_id, const char *booking_id,
 				   const char *participant_id);
+	/* Version 3: organization settings and the waiting room's admissions
+	 * (ml_tx_org_settings_*, ml_tx_admission_*). */
+	int (*org_settings_get)(struct ml_tx *tx, const char *org_id, json_t **out);
+	int (*org_settings_put)(struct ml_tx *tx, const char *org_id, json_t *settings);
+	int (*admission_get)(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			     const char *participant_id, json_t **out);
+	int (*admission_put)(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			     json_t *row);
+	int (*admission_list)(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			      int64_t after_seq, json_t **out);
 };
 
 /* --- Jobs and leases --- */

@@ -48,6 +48,11 @@ static const struct op_desc docs_ops[] = {
 	OP(ml_store_docs_ops, gateway_link_put),
 	OP(ml_store_docs_ops, gateway_link_find),
 	OP(ml_store_docs_ops, gateway_link_revoke),
+	OP(ml_store_docs_ops, org_settings_get),
+	OP(ml_store_docs_ops, org_settings_put),
+	OP(ml_store_docs_ops, admission_get),
+	OP(ml_store_docs_ops, admission_put),
+	OP(ml_store_docs_ops, admission_list),
 };
 COVERS(ml_store_docs_ops, org_ensure, docs_ops);
 

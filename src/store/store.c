@@ -249,6 +249,34 @@ int ml_tx_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate 
 	return docs_of(tx)->org_rate_get(tx, org_id, out);
 }
 
+int ml_tx_org_settings_get(struct ml_tx *tx, const char *org_id, json_t **out)
+{
+	return docs_of(tx)->org_settings_get(tx, org_id, out);
+}
+
+int ml_tx_org_settings_put(struct ml_tx *tx, const char *org_id, json_t *settings)
+{
+	return docs_of(tx)->org_settings_put(tx, org_id, settings);
+}
+
+int ml_tx_admission_get(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			const char *participant_id, json_t **out)
+{
+	return docs_of(tx)->admission_get(tx, org_id, booking_id, participant_id, out);
+}
+
+int ml_tx_admission_put(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			json_t *row)
+{
+	return docs_of(tx)->admission_put(tx, org_id, booking_id, row);
+}
+
+int ml_tx_admission_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			 int64_t after_seq, json_t **out)
+{
+	return docs_of(tx)->admission_list(tx, org_id, booking_id, after_seq, out);
+}
+
 int ml_tx_doc_insert(struct ml_tx *tx, enum ml_kind kind, const char *org_id, json_t *doc)
 {
 	return docs_of(tx)->insert(tx, kind, org_id, doc);

@@ -90,6 +90,24 @@ struct ml_org_rate {
 int ml_tx_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate);
 /* The rate limit stored for organization org_id (out->set false when none). */
 int ml_tx_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out);
+/* The organization's settings (a new object; {} when none were ever set). */
+int ml_tx_org_settings_get(struct ml_tx *tx, const char *org_id, json_t **out);
+/* Replaces the organization's settings with `settings` (an object, borrowed). */
+int ml_tx_org_settings_put(struct ml_tx *tx, const char *org_id, json_t *settings);
+
+/* --- The waiting room's admissions (meeting/waiting.h) [docs] --- */
+
+/* One participant's admission row of a booking (a new object: participant_id, seq, and what
+ * the meeting room keeps there). ML_ENOTFOUND when the participant never asked to join. */
+int ml_tx_admission_get(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			const char *participant_id, json_t **out);
+/* Inserts or replaces the row of row.participant_id, giving it the booking's next seq
+ * (written into row as "seq"). */
+int ml_tx_admission_put(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			json_t *row);
+/* The booking's rows changed after `after_seq` (0: all), by seq (a new array). */
+int ml_tx_admission_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			 int64_t after_seq, json_t **out);
 
 /* --- Server secrets and other sealed values (core/vault.h) [conn] --- */
 

@@ -132,6 +132,11 @@ static const struct ml_store_docs_ops sq_docs = {
 	.gateway_link_put = ml_sq_gateway_link_put,
 	.gateway_link_find = ml_sq_gateway_link_find,
 	.gateway_link_revoke = ml_sq_gateway_link_revoke,
+	.org_settings_get = ml_sq_org_settings_get,
+	.org_settings_put = ml_sq_org_settings_put,
+	.admission_get = ml_sq_admission_get,
+	.admission_put = ml_sq_admission_put,
+	.admission_list = ml_sq_admission_list,
 };
 
 /* Jobs and leases: jobs.c, the hand-over in writer.c. */

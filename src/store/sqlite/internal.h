@@ -178,6 +178,14 @@ int ml_sq_ready(struct ml_store *s);
 /* Organizations and API keys (keys.c), organizations' settings (orgs.c). */
 int ml_sq_org_rate_set(struct ml_tx *tx, const char *name, const struct ml_org_rate *rate);
 int ml_sq_org_rate_get(struct ml_tx *tx, const char *org_id, struct ml_org_rate *out);
+int ml_sq_org_settings_get(struct ml_tx *tx, const char *org_id, json_t **out);
+int ml_sq_org_settings_put(struct ml_tx *tx, const char *org_id, json_t *settings);
+int ml_sq_admission_get(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			const char *participant_id, json_t **out);
+int ml_sq_admission_put(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			json_t *row);
+int ml_sq_admission_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			 int64_t after_seq, json_t **out);
 int ml_sq_org_ensure(struct ml_tx *tx, const char *name, char org_id[40]);
 int ml_sq_key_insert(struct ml_tx *tx, const char *key_id, const char *org_id,
 		     const char *hash_hex, const char *prefix);
