@@ -38,8 +38,9 @@ bool ml_booking_participant(json_t *booking, const char *pid, struct ml_particip
 			return true;
 		}
 	}
-	/* Participants added after the booking was made, with their own role. */
-	json_array_foreach(json_object_get(booking, "participants"), i, p) {
+	/* Participants added after the booking was made, with their own role (host,
+	 * customer, admin: the gateway's extra_participants). */
+	json_array_foreach(json_object_get(booking, "extra_participants"), i, p) {
 		if (eq(str(p, "id"), pid) && !json_is_true(json_object_get(p, "removed"))) {
 			*out = (struct ml_participant_ref){pid, str(p, "role") ? str(p, "role")
 			                                                       : "attendee",

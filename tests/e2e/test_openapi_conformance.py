@@ -549,6 +549,43 @@ class OpenAPIConformance(unittest.TestCase):
         self.assertTrue(r.data["is_default"])
         a.delete("/v1/templates/{name}", "/v1/templates/nope", expect=404)
 
+    def test_8y_waiting_room_and_organization(self):
+        a = self.api
+        r = a.get("/v1/organization/settings", "/v1/organization/settings", expect=200)
+        self.assertFalse(r.data["waiting_room_default"])
+        a.patch("/v1/organization/settings", "/v1/organization/settings",
+                body={"waiting_room_default": "yes"}, expect=400)
+        r = a.patch("/v1/organization/settings", "/v1/organization/settings",
+                    body={"waiting_room_default": True}, expect=200)
+        self.assertTrue(r.data["waiting_room_default"])
+        a.patch("/v1/organization/settings", "/v1/organization/settings",
+                body={"waiting_room_default": False}, expect=200)
+        h = self.new_host()
+        s = self.new_service(h["id"], settings={"waiting_room": True})
+        b = self.new_booking(s["id"], status="confirmed")
+        p = "/v1/bookings/" + b["id"]
+        r = a.get("/v1/bookings/{id}/waiting-room", p + "/waiting-room", expect=200)
+        self.assertEqual((r.data["enabled"], r.data["waiting"]), (True, []))
+        a.get("/v1/bookings/{id}/waiting-room", "/v1/bookings/bkg_missing/waiting-room",
+              expect=404)
+        cust = b["customer"]["id"]
+        tpl = "/v1/bookings/{id}/participants/{participant_id}/admit"
+        # Nobody asked yet: not found; a stranger's id: not found.
+        a.post(tpl, p + "/participants/%s/admit" % cust, expect=404)
+        a.post(tpl, p + "/participants/prt_missing/admit", expect=404)
+        a.post(tpl, p + "/participants/%s/admit" % cust, body={"x": 1}, expect=400)
+        rt = "/v1/bookings/{id}/participants/{participant_id}/reject"
+        a.post(rt, p + "/participants/%s/reject" % cust, body={"reason": 5}, expect=400)
+        a.post(rt, p + "/participants/%s/reject" % cust, body={"reason": "x" * 501},
+               expect=400)
+        a.post(rt, p + "/participants/%s/reject" % cust, body={"reason": "full"}, expect=404)
+        at = "/v1/bookings/{id}/waiting-room/admit-all"
+        r = a.post(at, p + "/waiting-room/admit-all", expect=200)
+        self.assertEqual(r.data["data"], [])
+        a.post(at, "/v1/bookings/bkg_missing/waiting-room/admit-all", expect=404)
+        a.post("/v1/bookings/{id}/cancel", p + "/cancel", expect=200)
+        a.post(at, p + "/waiting-room/admit-all", expect=409)
+
     def test_8z_connections_and_credentials(self):
         import subprocess
         a = self.api
