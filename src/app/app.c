@@ -150,6 +150,7 @@ int ml_app_start(struct ml_app *app)
 		.listen = env->cfg->listen,
 		.max_body = env->cfg->max_body,
 		.pool = env->cfg->http_pool,
+		.stream_idle_ms = env->cfg->sse_keepalive_ms,
 		.dispatch = ml_api_dispatch,
 		.app = env,
 		.routes = ml_api_routes, /* names the {param} of a path refused for its bytes */

@@ -93,6 +93,10 @@ int ml_config_load(struct ml_config **out)
 	if ((rc = env_num("MEETLINK_HTTP_POOL", 0, 0, 256, &n)) < 0)
 		goto fail;
 	c->http_pool = (unsigned)n;
+	/* Live pages (Server-Sent Events): a keep-alive comment after this much quiet. */
+	if ((rc = env_num("MEETLINK_SSE_KEEPALIVE_MS", 15000, 100, 600000, &n)) < 0)
+		goto fail;
+	c->sse_keepalive_ms = (int)n;
 	if ((rc = env_num("MEETLINK_JOIN_EARLY_MINUTES", 15, 0, 24 * 60, &n)) < 0)
 		goto fail;
 	c->join_early_seconds = n * 60;

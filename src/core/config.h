@@ -24,6 +24,7 @@ struct ml_config {
 	int public_url_default;  /* 1 when MEETLINK_PUBLIC_URL was not set (derived from listen) */
 	size_t max_body;        /* MEETLINK_MAX_BODY bytes, default 1 MiB */
 	unsigned http_pool;     /* MEETLINK_HTTP_POOL: 0 thread per connection, N epoll threads */
+	int sse_keepalive_ms;   /* MEETLINK_SSE_KEEPALIVE_MS: live pages' keep-alive, 15000 */
 	char *jitsi_domain;     /* MEETLINK_JITSI_DOMAIN, "meet.jit.si" */
 	char *jitsi_app_id;     /* MEETLINK_JITSI_APP_ID (self-hosted token auth) */
 	char *jitsi_app_secret; /* MEETLINK_JITSI_APP_SECRET */
