@@ -256,6 +256,9 @@ void ml_api_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 	/* The join gateway's pages (/j/{token}…, /video/{room}): public, the token is the key. */
 	if (!r && !mismatch && (ml_api_serve_gateway(req, resp) || ml_api_serve_video(req, resp)))
 		return;
+	/* The waiting room's pages (/j/{token}/wait, /events, /panel…): the token is the key. */
+	if (!r && !mismatch && ml_api_serve_waiting(req, resp))
+		return;
 	if (!r) {
 		if (mismatch)
 			ml_resp_error(resp, 405, "method_not_allowed", NULL,

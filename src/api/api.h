@@ -155,6 +155,14 @@ void ml_api_participant_reject(struct ml_http_req *req, struct ml_http_resp *res
 void ml_api_waiting_room_admit_all(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_org_settings_get(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_org_settings_update(struct ml_http_req *req, struct ml_http_resp *resp);
+/* The waiting room's pages (/j/{token}/wait, /events, /panel…): true when it answered. */
+bool ml_api_serve_waiting(struct ml_http_req *req, struct ml_http_resp *resp);
+/* The gateway's hold step: true, with the answer in resp, when the participant must wait
+ * (a guest not yet admitted: the waiting page) or, a host on a booking with a waiting room,
+ * gets the panel instead of the meeting (go: the host's own "join", which passes). */
+struct ml_gateway_who;
+bool ml_api_waiting_hold(struct ml_http_req *req, struct ml_http_resp *resp,
+			 const struct ml_gateway_who *w, bool go);
 /* A refused waiting-room step as the API and the pages answer it: 409 with the error and the
  * participant's current row ({"error":…, "participant":…}); row borrowed. */
 json_t *ml_api_waiting_conflict(json_t *row);

@@ -15,6 +15,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "meeting/gateway.h"
+#include "meeting/waitbus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,18 +153,13 @@ static bool gate_page(struct ml_http_resp *resp, const struct ml_gateway_who *w)
 	return true;
 }
 
-/* The hold step: the waiting room. True when this participant must wait, with the answer
- * in resp (the waiting page, or for /go a way back to it). The one place it goes: until the
- * waiting room exists nobody is held, and everyone passes through. Hosts and admins are
- * never held. */
+/* The hold step: the waiting room (api/waiting_page.c). True when this participant must
+ * wait, with the answer in resp (the waiting page, or the host's panel). Hosts and admins
+ * are never held. */
 static bool hold(struct ml_http_req *req, struct ml_http_resp *resp,
                  const struct ml_gateway_who *w, bool go)
 {
-	(void)req;
-	(void)resp;
-	(void)w;
-	(void)go;
-	return false;
+	return ml_api_waiting_hold(req, resp, w, go);
 }
 
 /* A Twilio room being opened for the first arrival: the request is answered later (the
@@ -215,6 +211,8 @@ static void pass(struct ml_http_req *req, struct ml_http_resp *resp,
 		return;
 	}
 	free(tries);
+	/* The host panel lists who passed: tell it (meeting/waitbus.h). */
+	ml_waiting_changed(ctx->app->waitbus, w->org_id, w->booking_id);
 	ml_resp_redirect(resp, 303, d.url);
 	page_headers(resp);
 	ml_gateway_dest_clear(&d);
