@@ -5,9 +5,12 @@
 // platform's URL. Another guest is rejected with a reason, asks again, and is admitted.
 // axe-core finds no serious or critical violation on either page; no CSP violation.
 //
-// Nothing leaves 127.0.0.1: every request to another host is intercepted (playwright route),
-// the platform (meet.jit.si) answered by a stub page, anything else aborted.
+// Nothing leaves 127.0.0.1: the service is on the `manual` platform with its link on a stub
+// platform served here on loopback (a playwright route cannot follow the gateway's 303 to
+// an outside host), and every request to another host is intercepted (playwright route) and
+// aborted.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -73,17 +76,24 @@ function check(cond, msg) {
   if (!cond) throw new Error('assertion failed: ' + msg);
 }
 
-// Only loopback goes out; the platform gets a stub page; everything else is aborted.
-async function fence(ctx, platformHits) {
+// Only loopback goes out; everything else is aborted.
+async function fence(ctx) {
   await ctx.route('**/*', (route) => {
     const u = new URL(route.request().url());
     if (u.hostname === '127.0.0.1' || u.hostname === 'localhost') return route.continue();
-    if (u.hostname === 'meet.jit.si') {
-      platformHits.push(u.href);
-      return route.fulfill({ status: 200, contentType: 'text/html',
-        body: '<!doctype html><html lang="en"><title>Platform</title><h1>In the meeting</h1></html>' });
-    }
     return route.abort();
+  });
+}
+
+// The stub platform: records the paths it is asked for.
+function platform(hits) {
+  return new Promise((resolve) => {
+    const srv = createServer((req, res) => {
+      hits.push(req.url);
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><html lang="en"><title>Platform</title><h1>In the meeting</h1></html>');
+    });
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
   });
 }
 
@@ -109,9 +119,13 @@ async function main() {
     MEETLINK_VAULT_KEYS: 'b1:' + 'C'.repeat(43) + '=',
   }, work);
 
+  const hits = [];
+  const plat = await platform(hits);
+  const room = `http://127.0.0.1:${plat.address().port}/room-42`;
   const host = await api(d, 'POST', '/v1/hosts', { name: 'Ada Lovelace', email: 'ada@example.test' });
   const svc = await api(d, 'POST', '/v1/services', { host_id: host.id, name: 'Math tutoring',
-    is_online: true, platform: 'jitsi', duration_minutes: 50, settings: { waiting_room: true } });
+    is_online: true, platform: 'manual', duration_minutes: 50,
+    settings: { waiting_room: true, manual_url: room } });
   const start5 = new Date(Date.now() + 5 * 60000).toISOString().replace(/\.\d+Z$/, 'Z');
   const bk = await api(d, 'POST', '/v1/bookings', { service_id: svc.id, start: start5, status: 'confirmed',
     title: 'Math <with> Ada', customer: { name: 'Grace Hopper', email: 'grace@example.test' },
@@ -127,12 +141,11 @@ async function main() {
   });
   const cspErrors = [];
   try {
-    const hits = [];
     // The guest on a phone-sized screen; the host on a desktop one.
     const guestCtx = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const hostCtx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    await fence(guestCtx, hits);
-    await fence(hostCtx, hits);
+    await fence(guestCtx);
+    await fence(hostCtx);
     const guest = await guestCtx.newPage();
     const hostPage = await hostCtx.newPage();
     for (const p of [guest, hostPage]) { p.setDefaultTimeout(15000); watchCsp(p, cspErrors); }
@@ -167,10 +180,10 @@ async function main() {
     // Admit: the guest is on the platform within a second or so.
     const t0 = Date.now();
     await hostPage.click('#waiting li button.admit');
-    await guest.waitForURL(/^https:\/\/meet\.jit\.si\//, { timeout: 5000 });
+    await guest.waitForURL(room, { timeout: 5000 });
     const took = Date.now() - t0;
     check(took < 2000, `admitted guest on the platform in ${took} ms`);
-    check(hits.some((u) => u.startsWith('https://meet.jit.si/')), 'the platform URL was reached (stubbed)');
+    check(hits.includes('/room-42'), 'the platform URL was reached (the stub on loopback)');
     console.log(`ok - admitted: the guest landed on the platform URL in ${took} ms`);
     await hostPage.locator('#decided li', { hasText: 'admitted' }).waitFor();
     await hostPage.locator('#passes li', { hasText: 'Grace' }).waitFor();
@@ -178,7 +191,7 @@ async function main() {
 
     // Reject with a reason, ask again, admit.
     const guest2Ctx = await browser.newContext({ viewport: { width: 375, height: 740 } });
-    await fence(guest2Ctx, hits);
+    await fence(guest2Ctx);
     const guest2 = await guest2Ctx.newPage();
     guest2.setDefaultTimeout(15000);
     watchCsp(guest2, cspErrors);
@@ -198,7 +211,7 @@ async function main() {
     await guest2.locator('#ask-button', { hasText: 'Ask again' }).click();
     await guest2.locator('#waiting:not([hidden])').waitFor();
     await hostPage.locator('#waiting li', { hasText: 'Alan Turing' }).locator('button.admit').click();
-    await guest2.waitForURL(/^https:\/\/meet\.jit\.si\//, { timeout: 5000 });
+    await guest2.waitForURL(room, { timeout: 5000 });
     console.log('ok - rejected with a reason, asked again, admitted, landed');
 
     const w = await api(d, 'GET', `/v1/bookings/${bk.id}/waiting-room`);
@@ -206,6 +219,7 @@ async function main() {
     check(cspErrors.length === 0, 'no CSP violations: ' + cspErrors.join('; '));
   } finally {
     await browser.close();
+    plat.close();
   }
 }
 
