@@ -1,7 +1,13 @@
 /* The waiting room's live event streams (waiting_pages.h): the change bus wakes a stream,
  * the stream marks itself dirty and wakes its HTTP connection, and the next read re-reads
  * the store and writes the events that are new. Several signals before a read make one
- * read. */
+ * read.
+ *
+ * The guests of one booking share that read: a per-booking room (struct room) keeps the
+ * booking's rows as last read and the count of signals they reflect; the first guest stream
+ * to find them stale reads the rows changed since from the store, under the room's lock, and
+ * the others take their own row from it. An admit-all of 50 guests is then one store read,
+ * not 50. */
 #include "api/waiting_pages.h"
 #include "core/error.h"
 #include "core/json_text.h"
@@ -12,12 +18,68 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The rows of one booking, shared by its guests' streams. */
+struct room {
+	char key[96];
+	int refs;
+	pthread_mutex_t mu;   /* the fields below; held across the store read */
+	uint64_t signalled;   /* signals of the bus seen (atomically bumped by streams) */
+	uint64_t loaded;      /* the value of signalled the rows reflect; UINT64_MAX: none */
+	int64_t seq;          /* the highest seq read */
+	json_t *rows;         /* participant_id -> row */
+	struct room *next;
+};
+
+static pthread_mutex_t rooms_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct room *rooms;
+
+static struct room *room_take(const char *org_id, const char *booking_id)
+{
+	char key[96];
+	snprintf(key, sizeof key, "%s/%s", org_id, booking_id);
+	pthread_mutex_lock(&rooms_mu);
+	struct room *r = rooms;
+	while (r && strcmp(r->key, key) != 0)
+		r = r->next;
+	if (!r) {
+		r = ml_calloc(1, sizeof *r);
+		memcpy(r->key, key, sizeof key);
+		pthread_mutex_init(&r->mu, NULL);
+		r->loaded = UINT64_MAX;
+		r->rows = json_object();
+		r->next = rooms;
+		rooms = r;
+	}
+	r->refs++;
+	pthread_mutex_unlock(&rooms_mu);
+	return r;
+}
+
+static void room_give(struct room *r)
+{
+	pthread_mutex_lock(&rooms_mu);
+	if (--r->refs > 0) {
+		pthread_mutex_unlock(&rooms_mu);
+		return;
+	}
+	struct room **p = &rooms;
+	while (*p != r)
+		p = &(*p)->next;
+	*p = r->next;
+	pthread_mutex_unlock(&rooms_mu);
+	json_decref(r->rows);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
 struct wstream {
 	const struct ml_env *env;
+	struct room *room; /* guests' streams */
 	char org_id[40], booking_id[40], participant_id[40]; /* "" for the host panel */
 	int64_t last_seq;
 	size_t passes_sent; /* the panel: how many passes it has shown */
@@ -48,6 +110,8 @@ int64_t ml_api_last_event_id(const char *h)
 static void on_change(void *arg)
 {
 	struct wstream *w = arg;
+	if (w->room)
+		__atomic_add_fetch(&w->room->signalled, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&w->mu);
 	w->dirty = true;
 	if (w->hs)
@@ -72,20 +136,12 @@ struct reread {
 	json_t *rows, *booking, *audit;
 };
 
+/* The panel's read: the rows changed after its last id, the booking, the audit trail. */
 static int reread_fn(struct ml_tx *tx, void *arg)
 {
 	struct reread *r = arg;
 	struct wstream *w = r->w;
 	int rc;
-	if (*w->participant_id) {
-		json_t *row = NULL;
-		rc = ml_tx_admission_get(tx, w->org_id, w->booking_id, w->participant_id, &row);
-		if (rc == ML_ENOTFOUND)
-			return 0;
-		if (rc == 0)
-			json_array_append_new(r->rows = json_array(), row);
-		return rc;
-	}
 	if ((rc = ml_tx_admission_list(tx, w->org_id, w->booking_id, w->last_seq, &r->rows)) < 0)
 		return rc;
 	if ((rc = ml_tx_doc_peek(tx, ML_KIND_BOOKING, w->org_id, w->booking_id, &r->booking)) < 0)
@@ -112,9 +168,61 @@ static json_t *passes_of(json_t *audit, json_t *booking)
 	return out;
 }
 
+struct room_read {
+	struct wstream *w;
+	struct room *room;
+	json_t *rows;
+};
+
+static int room_read_fn(struct ml_tx *tx, void *arg)
+{
+	struct room_read *r = arg;
+	return ml_tx_admission_list(tx, r->w->org_id, r->w->booking_id, r->room->seq, &r->rows);
+}
+
+/* The guest's row from the booking's shared rows, read again first when a signal came
+ * since they were read. A new reference, or NULL. */
+static json_t *room_row(struct wstream *w)
+{
+	struct room *room = w->room;
+	json_t *row;
+	pthread_mutex_lock(&room->mu);
+	uint64_t sig = __atomic_load_n(&room->signalled, __ATOMIC_SEQ_CST);
+	if (room->loaded != sig) {
+		struct room_read r = {w, room, NULL};
+		if (ml_store_read(w->env->store, room_read_fn, &r) == 0) {
+			json_t *x;
+			size_t i;
+			json_array_foreach(r.rows, i, x) {
+				json_object_set(room->rows, str(x, "participant_id"), x);
+				room->seq = json_integer_value(json_object_get(x, "seq"));
+			}
+			room->loaded = sig;
+		} else {
+			ml_error_clear(); /* the next signal or keep-alive tries again */
+		}
+		json_decref(r.rows);
+	}
+	row = json_incref(json_object_get(room->rows, w->participant_id));
+	pthread_mutex_unlock(&room->mu);
+	return row;
+}
+
 static void refill(struct wstream *w)
 {
 	struct reread r = {w, NULL, NULL, NULL};
+	if (w->room) {
+		json_t *row = room_row(w);
+		int64_t seq = json_integer_value(json_object_get(row, "seq"));
+		if (row && seq > w->last_seq) {
+			json_t *v = ml_waiting_row_view(row);
+			event(w, "state", seq, v);
+			json_decref(v);
+			w->last_seq = seq;
+		}
+		json_decref(row);
+		return;
+	}
 	if (ml_store_read(w->env->store, reread_fn, &r) < 0) {
 		/* The store failed: the next signal or keep-alive tries again. */
 		ml_error_clear();
@@ -127,18 +235,16 @@ static void refill(struct wstream *w)
 		if (seq <= w->last_seq)
 			continue;
 		json_t *v = ml_waiting_row_view(row);
-		event(w, *w->participant_id ? "state" : "participant", seq, v);
+		event(w, "participant", seq, v);
 		json_decref(v);
 		w->last_seq = seq;
 	}
-	if (!*w->participant_id) {
-		json_t *passes = passes_of(r.audit, r.booking);
-		if (json_array_size(passes) != w->passes_sent || !w->hello) {
-			w->passes_sent = json_array_size(passes);
-			event(w, "passes", 0, passes);
-		}
-		json_decref(passes);
+	json_t *passes = passes_of(r.audit, r.booking);
+	if (json_array_size(passes) != w->passes_sent || !w->hello) {
+		w->passes_sent = json_array_size(passes);
+		event(w, "passes", 0, passes);
 	}
+	json_decref(passes);
 done:
 	json_decref(r.rows);
 	json_decref(r.booking);
@@ -190,6 +296,8 @@ static void s_close(void *arg)
 {
 	struct wstream *w = arg;
 	ml_waitbus_unsubscribe(w->sub); /* no wake runs after this */
+	if (w->room)
+		room_give(w->room);
 	ml_buf_free(&w->out);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
@@ -209,6 +317,8 @@ void ml_api_waiting_stream(struct ml_http_resp *resp, const struct ml_env *env,
 		 participant_id ? participant_id : "");
 	w->last_seq = last_id;
 	pthread_mutex_init(&w->mu, NULL);
+	if (participant_id)
+		w->room = room_take(org_id, booking_id);
 	/* Subscribed before the first read: a change committed after it is never missed. */
 	w->sub = ml_waitbus_subscribe(env->waitbus, org_id, booking_id, on_change, w);
 	ml_resp_stream(resp, 200, "text/event-stream; charset=utf-8", &wstream_ops, w);

@@ -465,6 +465,11 @@ int ml_http_start(struct ml_http_server **out, const struct ml_http_config *cfg)
 	struct MHD_OptionItem ops[] = {
 		{MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit ? cfg->conn_limit : 10000, NULL},
 		{MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+		/* Each connection's memory pool (request line, headers, buffers) is touched whole
+		 * by libmicrohttpd: 32 KiB by default was ~37 KB of RSS per keep-alive connection
+		 * and ~30 KB per live page (a waiting guest, bench/README.md). 12 KiB holds a
+		 * target up to our 8192-byte limit and a few KiB of headers; more answers 431. */
+		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 12 * 1024, NULL},
 		{cfg->pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_THREAD_STACK_SIZE,
 		 cfg->pool ? (intptr_t)cfg->pool : 256 * 1024, NULL},
 		{MHD_OPTION_END, 0, NULL},

@@ -17,10 +17,16 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 
+#include <dlfcn.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ml_http_stream {
 	struct ml_http_streams *ss;
@@ -30,6 +36,7 @@ struct ml_http_stream {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool woken, idle_due, suspended, stopping;
+	bool shed; /* thread per connection: shed_thread_memory() done */
 	int64_t last_ms; /* the last bytes sent */
 	struct ml_http_stream *prev, *next;
 };
@@ -114,6 +121,58 @@ struct ml_http_streams *ml_http_streams_start(bool pool, int idle_ms)
 	return ss;
 }
 
+/* Before a connection's own thread sleeps for a long time (a waiting guest): give back what
+ * answering its request left it holding. The allocator's per-thread cache (jemalloc keeps
+ * freed blocks per thread: found at run time, nothing to do with another allocator), and the
+ * pages of its stack below this frame (the request's handling, SQLite's included, touched
+ * them; nothing lives below the stack pointer, and a page used again comes back zeroed).
+ * Measured: ~160 KB of RSS per sleeping stream without, bench/README.md. */
+static int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+static pthread_once_t mallctl_once = PTHREAD_ONCE_INIT;
+
+static void mallctl_find(void)
+{
+	void *f = dlsym(RTLD_DEFAULT, "mallctl");
+	memcpy(&mallctl_fn, &f, sizeof f); /* an object pointer to a function pointer */
+}
+
+static void shed_thread_memory(void)
+{
+	pthread_once(&mallctl_once, mallctl_find);
+	if (mallctl_fn) {
+		/* What it cached goes back to the thread's arena, and the arena's free pages
+		 * back to the system (else they stay resident until jemalloc's decay). */
+		unsigned arena;
+		size_t len = sizeof arena;
+		char name[64];
+		bool off = false;
+		/* Its cache is also its structure (a stack of slots per size class, tens of
+		 * KB): turned off, not only flushed; this thread allocates little from now on. */
+		mallctl_fn("thread.tcache.enabled", NULL, NULL, &off, sizeof off);
+		if (mallctl_fn("thread.arena", &arena, &len, NULL, 0) == 0) {
+			snprintf(name, sizeof name, "arena.%u.purge", arena);
+			mallctl_fn(name, NULL, NULL, NULL, 0);
+		}
+	}
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return;
+	int rc = pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_destroy(&a);
+	if (rc != 0)
+		return;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	char here;
+	/* A page kept below this frame for the calls that follow (the wait); deeper calls
+	 * fault fresh pages in. */
+	uintptr_t top = ((uintptr_t)&here - page) & ~(page - 1);
+	uintptr_t low = ((uintptr_t)lo + page - 1) & ~(page - 1);
+	if (top > low)
+		madvise((void *)low, top - low, MADV_DONTNEED);
+}
+
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct ml_http_stream *s = cls;
@@ -142,6 +201,13 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 			MHD_suspend_connection(s->conn);
 			pthread_mutex_unlock(&s->mu);
 			return 0; /* called again once resumed */
+		}
+		if (!s->shed) {
+			s->shed = true;
+			pthread_mutex_unlock(&s->mu);
+			shed_thread_memory();
+			pthread_mutex_lock(&s->mu);
+			continue; /* a wake may have come meanwhile */
 		}
 		pthread_cond_wait(&s->cv, &s->mu);
 	}
@@ -199,7 +265,7 @@ struct MHD_Response *ml_http_stream_response(struct ml_http_streams *ss,
 		ops->attach(arg, s);
 	/* Small blocks: an event is a few hundred bytes, and the buffer comes from the
 	 * connection's own memory pool. */
-	return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 2048, reader, s, stream_free);
+	return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, reader, s, stream_free);
 }
 
 void ml_http_streams_stop(struct ml_http_streams *ss)
