@@ -40,6 +40,8 @@ bench:
 	@bench/pipeline.sh $(BUILD)
 	@echo
 	@bench/sandbox_bench.sh $(BUILD) || echo "sandbox bench: below its floor (see above)"
+	@echo
+	@bench/waiting.sh $(BUILD) || echo "waiting room bench: below its floor (see above)"
 
 # Not a test (never in `make check`): 20,000 bookings through faults while the daemon is
 # SIGKILLed every 2-5 s, then every meeting, mail and webhook counted (bench/README.md, "Chaos").

@@ -232,9 +232,18 @@ def run(pool):
         cpu0 = cpu_ticks(p.pid)
         time.sleep(2.0)  # quiet: what do 1,000 waiting guests cost?
         cpu1 = cpu_ticks(p.pid)
+        prof = None
+        if os.environ.get("BENCH_WAITING_PERF"):  # a profile of the admits: perf record
+            prof = subprocess.Popen(["perf", "record", "-g", "-F", "2999", "-a", "-o",
+                                     os.environ["BENCH_WAITING_PERF"]],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
         cpu2 = cpu_ticks(p.pid)
         lat, missing, api_ms = admit_all(host, port, bookings, streams, sel)
         cpu3 = cpu_ticks(p.pid)
+        if prof:
+            prof.send_signal(signal.SIGINT)
+            prof.wait()
         n = len(streams)
         n2 = len(more)
         return {
