@@ -175,14 +175,31 @@ def admit_all(host, port, bookings, streams, sel):
                "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
                "Content-Length: %d\r\n\r\n" % (bid, host, port, KEY, len(body))).encode() + body
         conns.append((s, req))
-    sent = []
-    for s, req in conns:
-        sent.append(time.perf_counter())
-        s.sendall(req)
+    sent = [None] * len(conns)
+    stagger = os.environ.get("BENCH_WAITING_STAGGER") == "1"
+    if not stagger:
+        for i, (s, req) in enumerate(conns):
+            sent[i] = time.perf_counter()
+            s.sendall(req)
+    else:
+        # One booking at a time: each admit-all goes out once the previous one's guests all
+        # have their event (1,000 guests still waiting on the others).
+        for i, (s, req) in enumerate(conns):
+            sent[i] = time.perf_counter()
+            s.sendall(req)
+            mine = [r for r in streams if r["booking"] == i]
+            end = time.time() + 30
+            while any(r["admitted_at"] is None for r in mine) and time.time() < end:
+                for key, _ in sel.select(1.0):
+                    rec = key.data
+                    now = time.perf_counter()
+                    rec["buf"] += rec["sock"].recv(65536)
+                    if rec["admitted_at"] is None and b'"state":"admitted"' in rec["buf"]:
+                        rec["admitted_at"] = now
     answered = {}
     for i, (s, _) in enumerate(conns):
         sel.register(s, selectors.EVENT_READ, {"api": i, "sock": s, "buf": b""})
-    left = len(streams)
+    left = sum(1 for r in streams if r["admitted_at"] is None)
     deadline = time.time() + 60
     while (left or len(answered) < len(conns)) and time.time() < deadline:
         for key, _ in sel.select(1.0):
