@@ -21,6 +21,9 @@
 
 /* How many times one guest may ask to be let in (the first ask included). */
 #define ML_WAITING_MAX_ASKS 3
+/* How many times one guest may move themselves (ask, leave) in all: a guest toggling
+ * leave and ask writes an audit entry and a webhook each time, so it is bounded too. */
+#define ML_WAITING_MAX_GUEST_STEPS 20
 /* A rejection's reason, at most this many bytes. */
 #define ML_WAITING_REASON_MAX 500
 

@@ -152,6 +152,10 @@ static int refuse(const char *why, json_t *row, const char *pid)
 		return ml_error_set(ML_ECONFLICT, "asks_exhausted", "participant_id",
 		                    "This participant was turned away and has asked %d times "
 		                    "already.", ML_WAITING_MAX_ASKS);
+	if (eq(why, "too_many_steps"))
+		return ml_error_set(ML_ECONFLICT, "too_many_steps", "participant_id",
+		                    "This participant has come and gone %d times already.",
+		                    ML_WAITING_MAX_GUEST_STEPS);
 	if (eq(why, "closed"))
 		return ml_error_set(ML_ECONFLICT, "booking_closed", "participant_id",
 		                    "The booking is no longer open.");
@@ -190,9 +194,17 @@ int ml_waiting_apply(struct ml_tx *tx, const struct ml_step *st, json_t *booking
 		v = ML_WR_REFUSE;
 		why = "closed";
 	}
+	int steps = (int)json_integer_value(json_object_get(row, "steps"));
+	bool guest = c->action == ML_WR_ASK || c->action == ML_WR_LEAVE;
+	if (v == ML_WR_MOVE && guest && steps >= ML_WAITING_MAX_GUEST_STEPS) {
+		v = ML_WR_REFUSE;
+		why = "too_many_steps";
+	}
 	if (v == ML_WR_REFUSE) {
 		rc = refuse(why, row, c->participant_id);
 	} else if (v == ML_WR_MOVE) {
+		if (guest)
+			json_object_set_new(row, "steps", json_integer(steps + 1));
 		if (c->action == ML_WR_ASK) {
 			/* A first ask, or again after a rejection, counts; coming back after
 			 * leaving is the same ask. */

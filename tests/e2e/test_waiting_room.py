@@ -193,6 +193,15 @@ class WaitingRoom(unittest.TestCase):
                     what="three rejected webhooks")
         self.assertEqual(self.hooks(b["id"], "participant.rejected")[0]["reason"],
                          "Not on the list\nsorry")
+        # Coming and going is bounded too (each move is an audit entry and maybe a webhook).
+        pid2, path2 = self.guests(self.booking(attendees=0)[1])[0]
+        codes = []
+        for i in range(15):
+            codes.append(self.page_post(path2 + "/wait", {"action": "ask", "name": "G"}).status)
+            codes.append(self.page_post(path2 + "/wait", {"action": "leave"}).status)
+        self.assertEqual(codes[:20], [200] * 20)
+        r = self.page_post(path2 + "/wait", {"action": "ask", "name": "G"})
+        self.assertEqual((r.status, r.json["error"]["code"]), (409, "too_many_steps"))
         # Bad input names the field.
         r = self.c.post(url, {"reason": "x" * 501})
         self.assertEqual((r.status, r.json["error"]["field"]), (400, "reason"))
