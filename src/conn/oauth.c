@@ -505,6 +505,14 @@ void ml_oauth_config_set_worker(struct ml_oauth_config *c, struct ml_worker *w)
 	c->worker = w;
 }
 
+void ml_oauth_config_set_transport(struct ml_oauth_config *c,
+				   int (*fn)(void *ctx, CURL *easy, long *status, char **body),
+				   void *ctx)
+{
+	c->transport = fn;
+	c->transport_ctx = ctx;
+}
+
 int ml_oauth_perform(const struct ml_oauth_config *c, CURL *easy, long *status, char **body)
 {
 	if (!easy) {
@@ -518,6 +526,8 @@ int ml_oauth_perform(const struct ml_oauth_config *c, CURL *easy, long *status, 
 		curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
 				 c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
 	}
+	if (c && c->transport)
+		return c->transport(c->transport_ctx, easy, status, body);
 	/* The daemon's calls join the worker's multi loop; this thread only waits. */
 	if (c && c->worker)
 		return ml_worker_http_wait(c->worker, easy, status, body);

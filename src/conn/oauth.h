@@ -33,6 +33,10 @@ struct ml_oauth_config {
 	bool sandbox;
 	long timeout_ms; /* per call made for a request (connect callback, credential checks) */
 	struct ml_worker *worker; /* makes those calls (ml_oauth_config_set_worker); NULL: tools */
+	/* Tests only (ml_oauth_config_set_transport; no setting reaches it): answers the calls
+	 * in place of the network. NULL in the daemon and the tools. */
+	int (*transport)(void *ctx, CURL *easy, long *status, char **body);
+	void *transport_ctx;
 };
 
 /* Builds the endpoints from the configuration: MEETLINK_SANDBOX_URL puts every endpoint under
@@ -81,6 +85,13 @@ struct ml_worker;
 /* The worker whose curl loop makes the calls of ml_oauth_perform (the daemon sets it once
  * the worker runs, before serving requests). */
 void ml_oauth_config_set_worker(struct ml_oauth_config *c, struct ml_worker *w);
+/* For in-process tests (the fuzz harnesses): every call of ml_oauth_perform goes to `fn`
+ * instead of the worker or the network. `fn` answers as ml_oauth_perform does (*status,
+ * *body the caller frees, ML_EUNAVAIL when there is no answer) and frees `easy`. Set by code
+ * only: no configuration value reaches it. */
+void ml_oauth_config_set_transport(struct ml_oauth_config *c,
+				   int (*fn)(void *ctx, CURL *easy, long *status, char **body),
+				   void *ctx);
 /* Makes a request with the per-call timeouts and waits for it, then frees it: on the
  * worker's multi loop (this thread blocks on its answer, never on the network), or without a
  * worker (tools) on a loop of its own. *status is the HTTP status (0 when no answer), *body

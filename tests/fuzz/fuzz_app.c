@@ -17,19 +17,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ZERO_KEY "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 static struct fz_app the_app;
-static unsigned long recycle_every = 100000;
-static unsigned generation;
+/* Inputs add hosts, bookings, jobs...: lists grow (up to 200 documents an answer, each
+ * parsed and printed), so the store starts again from its seeded copy this often. A restart
+ * costs a few milliseconds (fz_app_input), an input of six requests about one. */
+static unsigned long recycle_every = 1000;
+static bool trace;
 
 static void setup_env(void)
 {
 	static char db[256];
-	snprintf(db, sizeof db, "sqlite:%s/store-%u/meetlink.db", fz_tmpdir(), generation);
+	snprintf(db, sizeof db, "sqlite:%s/live/meetlink.db", fz_tmpdir());
 	setenv("MEETLINK_DB", db, 1);
 	setenv("MEETLINK_LISTEN", "127.0.0.1:0", 1);
 	setenv("MEETLINK_PUBLIC_URL", "http://127.0.0.1:8080", 1);
@@ -65,6 +72,86 @@ static void seed(struct fz_app *a, const char *text, char out[40])
 	fz_resp_free(&resp);
 }
 
+/* Copies file `name` from directory `from` to `to` (absent: nothing). */
+static void copy_file(const char *from, const char *to, const char *name)
+{
+	char src[300], dst[300], buf[65536];
+	snprintf(src, sizeof src, "%s/%s", from, name);
+	snprintf(dst, sizeof dst, "%s/%s", to, name);
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return;
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+	if (out < 0)
+		fz_fail("create %s", dst);
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			fz_fail("write %s", dst);
+	close(in);
+	close(out);
+}
+
+static void copy_store(const char *from, const char *to)
+{
+	fz_rm_tree(to);
+	if (mkdir(to, 0700) < 0)
+		fz_fail("mkdir %s", to);
+	copy_file(from, to, "meetlink.db");
+	copy_file(from, to, "meetlink.db-wal");
+}
+
+/* The store's writer thread asks for nice -10 (store/sqlite/writer.c), which root gets: a
+ * harness started at nice 19 would then take a core from everyone else. Every thread of the
+ * process back to the process's own niceness. */
+static void renice_threads(void)
+{
+	int nice = getpriority(PRIO_PROCESS, 0);
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			setpriority(PRIO_PROCESS, (id_t)atoi(e->d_name), nice);
+	closedir(d);
+}
+
+/* (After the migration: it ran on the writer thread, so that thread has set its priority.) */
+static void store_open(struct fz_app *a)
+{
+	struct ml_env *app = &a->app;
+	if (ml_store_open(&app->store, app->cfg->db) < 0 || ml_store_migrate(app->store) < 0)
+		fz_fail("cannot open the store: %s", ml_error_message());
+	ml_store_set_vault(app->store, app->vault);
+	renice_threads();
+}
+
+/* The store as it was once seeded: closed, a copy of the seeded files put back, opened.
+ * Ids, the key and the link secret are the same again, so $H…$E and links stay valid. */
+static void store_restart(struct fz_app *a)
+{
+	char live[256], seeded[256];
+	snprintf(live, sizeof live, "%s/live", fz_tmpdir());
+	snprintf(seeded, sizeof seeded, "%s/seeded", fz_tmpdir());
+	ml_store_close(a->app.store);
+	a->app.store = NULL;
+	copy_store(seeded, live);
+	store_open(a);
+}
+
+/* Keeps a copy of the seeded store to start again from. */
+static void app_seed_copy(struct fz_app *a)
+{
+	char live[256], seeded[256];
+	snprintf(live, sizeof live, "%s/live", fz_tmpdir());
+	snprintf(seeded, sizeof seeded, "%s/seeded", fz_tmpdir());
+	ml_store_close(a->app.store);
+	a->app.store = NULL;
+	copy_store(live, seeded);
+	store_open(a);
+}
+
 static void app_open(struct fz_app *a)
 {
 	struct ml_env *app = &a->app;
@@ -73,10 +160,14 @@ static void app_open(struct fz_app *a)
 	setup_env();
 	if (ml_cli_open(&app->cfg, &app->store) != 0)
 		fz_fail("cannot open the store: %s", ml_error_message());
+	renice_threads();
 	if (ml_pipeline_new(&app->pipeline) < 0 || ml_vault_new(&app->vault, "k1:" ZERO_KEY) < 0 ||
 	    ml_oauth_config_load(&app->oauth, app->cfg) < 0)
 		fz_fail("setup: %s", ml_error_message());
 	ml_store_set_vault(app->store, app->vault); /* seals the server secrets, as serve does */
+	/* The OAuth calls (code exchange, identity, credential checks) get the queued answers
+	 * (X-Fuzz-Provider, the oauth harness's token and identity parts). */
+	ml_oauth_config_set_transport(app->oauth, fz_curl_transport, NULL);
 	app->platforms.public_url = app->cfg->public_url;
 	app->platforms.jitsi_domain = app->cfg->jitsi_domain;
 	app->platforms.join_early_seconds = app->cfg->join_early_seconds;
@@ -89,8 +180,7 @@ static void app_open(struct fz_app *a)
 	ml_conn_configure(app->cfg->public_url);
 	ml_notify_set_mail_configured(false);
 	ml_nudge_set_hooks(&ml_api_nudge_hooks);
-	/* A key per store: the API caches keys for 30 s, so a recycled store gets a new one. */
-	snprintf(key, sizeof key, "mlk_fuzzkey%02u0123456789abcdefghijklmnopqrstuv", generation);
+	snprintf(key, sizeof key, "mlk_fuzzkey000123456789abcdefghijklmnopqrstuv");
 	if (ml_cli_key_create(app->store, "fuzz", key, a->key) < 0)
 		fz_fail("key: %s", ml_error_message());
 
@@ -118,25 +208,10 @@ static void app_open(struct fz_app *a)
 	     a->endpoint_id);
 }
 
-static void app_close(struct fz_app *a)
-{
-	struct ml_env *app = &a->app;
-	ml_store_close(app->store);
-	ml_pipeline_free(app->pipeline);
-	ml_vault_free(app->vault);
-	ml_oauth_config_free(app->oauth);
-	ml_conn_configure(NULL);
-	ml_config_free(app->cfg);
-	memset(app, 0, sizeof *app);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s/store-%u'", fz_tmpdir(), generation);
-	if (system(cmd) != 0)
-		fz_fail("%s", cmd);
-}
-
 struct fz_app *fz_app_get(void)
 {
 	if (!the_app.app.store) {
+		trace = getenv("FZ_TRACE") != NULL;
 		const char *r = getenv("FZ_RECYCLE");
 		if (r && *r)
 			recycle_every = strtoul(r, NULL, 10);
@@ -149,12 +224,14 @@ void fz_app_input(struct fz_app *a)
 {
 	a->last_id[0] = '\0';
 	fz_curl_clear();
-	if (recycle_every && ++a->inputs % recycle_every == 0) {
-		app_close(a);
-		generation++;
-		app_open(a);
-		a->generation = generation;
+	/* The copy is taken at the first input: after the harness's own setup (fuzz_oauth's
+	 * connect links make the store's link secret). */
+	if (!a->seeded_copy) {
+		app_seed_copy(a);
+		a->seeded_copy = true;
 	}
+	if (recycle_every && ++a->inputs % recycle_every == 0)
+		store_restart(a);
 }
 
 bool fz_app_send(struct fz_app *a, struct fz_req *r, struct ml_http_resp *resp)
@@ -172,16 +249,15 @@ bool fz_app_send(struct fz_app *a, struct fz_req *r, struct ml_http_resp *resp)
 		}
 	ml_error_clear();
 	fz_dispatch(ml_api_dispatch, &r->req, resp);
-	fz_resp_check(resp, true);
-	if (getenv("FZ_TRACE"))
+	json_t *j = fz_resp_check_json(resp, true);
+	if (trace)
 		fprintf(stderr, "%s %s -> %d %.*s\n", r->method, r->path, resp->status,
 			(int)(resp->body_len > 300 ? 300 : resp->body_len),
 			resp->body ? resp->body : "");
-	if (resp->status == 200 || resp->status == 201 || resp->status == 202) {
-		const char *id = created_id(resp);
-		if (*id)
-			snprintf(a->last_id, sizeof a->last_id, "%s", id);
-	}
+	const char *id = json_string_value(json_object_get(j, "id"));
+	if ((resp->status == 200 || resp->status == 201 || resp->status == 202) && id && *id)
+		snprintf(a->last_id, sizeof a->last_id, "%s", id);
+	json_decref(j);
 	return true;
 }
 

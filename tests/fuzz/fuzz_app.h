@@ -1,6 +1,6 @@
 /* The daemon's API in-process for the harnesses that drive it (fuzz_api, fuzz_webhooks,
- * fuzz_oauth): what `meetlink serve` builds, minus the HTTP server and the worker, on a fresh
- * SQLite store in a scratch directory, with one organization, its API key and a few objects
+ * fuzz_oauth): what `meetlink serve` builds, minus the HTTP server and the worker (the OAuth
+ * calls go to fz_curl_transport instead), on a fresh SQLite store in a scratch directory, with one organization, its API key and a few objects
  * (a host, a jitsi service, a booking, a webhook endpoint) to aim at.
  *
  * Inputs name those objects with placeholders the harness replaces before parsing:
@@ -22,12 +22,13 @@ struct fz_app {
 	char host_id[40], service_id[40], booking_id[40], endpoint_id[40];
 	char last_id[64]; /* $N */
 	unsigned long inputs;
-	unsigned generation; /* +1 each time the store is made afresh */
+	bool seeded_copy; /* the seeded store is saved (at the first input) */
 };
 
-/* Builds the app once (LLVMFuzzerInitialize); every FZ_RECYCLE inputs (environment, default
- * 100000; 0: never) fz_app_input() starts again on a fresh store so it does not grow without
- * bound. */
+/* Builds the app once (LLVMFuzzerInitialize) and keeps a copy of its seeded store; every
+ * FZ_RECYCLE inputs (environment, default 1000; 0: never) fz_app_input() puts that copy back,
+ * so the store (and every list answer) stays small. The copy has the same ids, key and
+ * secrets: placeholders and connect links stay valid. */
 struct fz_app *fz_app_get(void);
 /* Call at the start of every input: counts it, recycles the store when due, clears $N. */
 void fz_app_input(struct fz_app *a);

@@ -1,10 +1,11 @@
 /* The seam and the checks the harnesses share (see fuzz_common.h). */
-#include "fuzz_common.h"
-
-#include "core/mem.h"
-
 /* curl_easy_setopt is defined below: without its type-checking macro. */
 #define CURL_DISABLE_TYPECHECK 1
+#include "fuzz_common.h"
+
+#include "core/error.h"
+#include "core/mem.h"
+
 #include <curl/curl.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -287,6 +288,27 @@ CURLcode curl_easy_perform(CURL *easy)
 	return rc;
 }
 
+int fz_curl_transport(void *ctx, CURL *easy, long *status, char **body)
+{
+	(void)ctx;
+	pthread_mutex_lock(&curl_mu);
+	bool have = nscript > 0;
+	if (have) {
+		*status = script[0].status;
+		*body = script[0].body;
+		memmove(script, script + 1, (size_t)(nscript - 1) * sizeof *script);
+		nscript--;
+	}
+	pthread_mutex_unlock(&curl_mu);
+	curl_easy_cleanup(easy);
+	if (have)
+		return 0;
+	*status = 0;
+	*body = ml_strdup("");
+	return ml_error_set(ML_EUNAVAIL, "provider_unavailable", NULL,
+			    "The provider could not be reached (fuzz: no answer queued).");
+}
+
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
 		struct addrinfo **res)
 {
@@ -564,10 +586,10 @@ static void check_text(const char *what, const char *s)
 			fz_fail("%s carries a CR or LF: \"%s\"", what, s);
 }
 
-void fz_resp_check(const struct ml_http_resp *resp, bool api_errors)
+json_t *fz_resp_check_json(const struct ml_http_resp *resp, bool api_errors)
 {
 	if (resp->drop)
-		return;
+		return NULL;
 	if (resp->status < 100 || resp->status > 599)
 		fz_fail("status %d", resp->status);
 	if (resp->body_len && !resp->body)
@@ -584,9 +606,9 @@ void fz_resp_check(const struct ml_http_resp *resp, bool api_errors)
 	}
 	if (strncasecmp(resp->content_type, "application/json", 16) != 0 &&
 	    strncasecmp(resp->content_type, "application/problem+json", 24) != 0)
-		return;
+		return NULL;
 	if (resp->status == 204 || resp->status == 304)
-		return;
+		return NULL;
 	json_error_t jerr;
 	json_t *j = json_loadb(resp->body ? resp->body : "", resp->body_len,
 			       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -602,7 +624,12 @@ void fz_resp_check(const struct ml_http_resp *resp, bool api_errors)
 				resp->status, (int)(resp->body_len > 2000 ? 2000 : resp->body_len),
 				resp->body);
 	}
-	json_decref(j);
+	return j;
+}
+
+void fz_resp_check(const struct ml_http_resp *resp, bool api_errors)
+{
+	json_decref(fz_resp_check_json(resp, api_errors));
 }
 
 json_t *fz_resp_json(const struct ml_http_resp *resp)
@@ -634,7 +661,7 @@ void fz_resp_free(struct ml_http_resp *resp)
 
 static char tmpdir[128];
 
-static int rm_entry(const char *dir)
+int fz_rm_tree(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -647,7 +674,7 @@ static int rm_entry(const char *dir)
 		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
 		struct stat st;
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_entry(p);
+			fz_rm_tree(p);
 		else
 			unlink(p);
 	}
@@ -658,7 +685,7 @@ static int rm_entry(const char *dir)
 static void tmpdir_remove(void)
 {
 	if (tmpdir[0])
-		rm_entry(tmpdir);
+		fz_rm_tree(tmpdir);
 }
 
 const char *fz_tmpdir(void)

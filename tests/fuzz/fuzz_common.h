@@ -28,6 +28,7 @@
 #include "http/http.h"
 
 #include <jansson.h>
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,9 @@ void fz_dispatch(ml_http_handler dispatch, struct ml_http_req *req, struct ml_ht
  * api_errors: a JSON error answer (status >= 400) has {"error":{"code": string,
  * "message": string}} (the REST API's contract; the sandbox's providers have their own). */
 void fz_resp_check(const struct ml_http_resp *resp, bool api_errors);
+/* The same, and the JSON answer it parsed (the caller's reference), so that a harness does
+ * not parse a large answer twice; NULL when the answer is not JSON. */
+json_t *fz_resp_check_json(const struct ml_http_resp *resp, bool api_errors);
 /* The answer's JSON body (new reference) or NULL. */
 json_t *fz_resp_json(const struct ml_http_resp *resp);
 /* The value of the answer's header `name` (case-insensitive), or NULL. */
@@ -98,6 +102,9 @@ int fz_json_depth(const char *s, size_t n);
 void fz_curl_answer(long status, const char *body, size_t n);
 /* Forgets queued answers (call at the start of an input). */
 void fz_curl_clear(void);
+/* The OAuth calls' stand-in for the network (ml_oauth_config_set_transport): the next queued
+ * answer, else ML_EUNAVAIL as an unreachable provider; frees `easy`. `ctx` unused. */
+int fz_curl_transport(void *ctx, CURL *easy, long *status, char **body);
 
 /* Fails the run: prints the message and aborts. */
 void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -105,5 +112,7 @@ void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn
 /* A scratch directory for a harness's store, on tmpfs when the machine has one (every commit
  * of the store syncs; tmpfs makes that free). Removed at exit. */
 const char *fz_tmpdir(void);
+/* Removes a directory and everything in it (in-process: no shell). */
+int fz_rm_tree(const char *dir);
 
 #endif

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *const platforms[] = {"google_meet", "zoom", "teams"};
 static char link_token[3][512];
@@ -56,23 +57,42 @@ static void make_links(struct fz_app *a)
 	}
 }
 
-static unsigned links_generation = ~0u;
-
 static struct fz_app *app(void)
 {
+	static bool made;
 	struct fz_app *a = fz_app_get();
-	/* A recycled store has another link secret and host. */
-	if (links_generation != a->generation) {
+	/* (A recycled store is the seeded copy again: the same link secret and host.) */
+	if (!made) {
 		make_links(a);
-		links_generation = a->generation;
+		made = true;
 	}
 	return a;
+}
+
+/* Callbacks that connected (303 with connected=), and how many must have (environment
+ * FZ_EXPECT_CONNECTS: the CTest entry fuzz/oauth_connects replays the rt_*_ok seeds with it,
+ * so the connected path stays reachable; it was not while the exchange bypassed the
+ * harness's scripted answers). */
+static unsigned long connects, expect_connects;
+
+static void check_connects(void)
+{
+	if (connects < expect_connects) {
+		fprintf(stderr, "fuzz_oauth: %lu callbacks connected, %lu expected\n", connects,
+			expect_connects);
+		_exit(1);
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	const char *e = getenv("FZ_EXPECT_CONNECTS");
+	if (e && *e) {
+		expect_connects = strtoul(e, NULL, 10);
+		atexit(check_connects); /* (first registered: runs after the scratch dir's removal) */
+	}
 	app();
 	return 0;
 }
@@ -194,6 +214,7 @@ static void round_trip(struct fz_app *a, const uint8_t *data, size_t size)
 		    strcmp(ck, c.cookie) != 0)
 			fz_fail("connected with state %s, cookie %s on %s", st ? st : "-",
 				ck ? ck : "-", c.req.path);
+		connects++;
 	}
 	fz_resp_free(&resp);
 	fz_req_free(&c.req);
