@@ -68,10 +68,14 @@ int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *
 struct ml_oauth_tokens {
 	char *access_token;
 	char *refresh_token; /* NULL when the provider did not rotate it */
-	int64_t expires_in;  /* seconds */
+	int64_t expires_in;  /* seconds, 1..ML_OAUTH_EXPIRES_MAX */
 	char *scope;
 };
 void ml_oauth_tokens_clear(struct ml_oauth_tokens *t);
+/* The longest token lifetime believed (a year): a provider's larger expires_in (or a
+ * non-expiring token's huge one) counts as this much, so that now + expires_in never
+ * overflows and the token is still refreshed now and then. */
+#define ML_OAUTH_EXPIRES_MAX ((int64_t)366 * 24 * 3600)
 
 /* Persists refreshed tokens (rotated refresh token first) and releases the refresh lease. */
 int ml_conn_refreshed(struct ml_tx *tx, const struct ml_vault *vault, const char *conn_id,

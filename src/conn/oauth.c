@@ -458,6 +458,8 @@ int ml_oauth_parse_tokens(long status, const char *body, struct ml_oauth_tokens 
 						       : 3600;
 		if (out->expires_in <= 0)
 			out->expires_in = 3600;
+		if (out->expires_in > ML_OAUTH_EXPIRES_MAX)
+			out->expires_in = ML_OAUTH_EXPIRES_MAX;
 		const char *sc = json_string_value(json_object_get(j, "scope"));
 		if (sc)
 			out->scope = ml_strdup(sc);

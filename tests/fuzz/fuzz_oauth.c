@@ -247,6 +247,8 @@ static void tokens(const uint8_t *data, size_t size)
 	int rc = ml_oauth_parse_tokens(status, body, &t);
 	if (rc == 0 && (!t.access_token || !*t.access_token))
 		fz_fail("tokens accepted without an access token");
+	if (rc == 0 && (t.expires_in < 1 || t.expires_in > ML_OAUTH_EXPIRES_MAX))
+		fz_fail("tokens accepted with expires_in %lld", (long long)t.expires_in);
 	if (rc < 0 && (t.access_token || t.refresh_token || t.scope))
 		fz_fail("tokens refused (%d) but *out was set", rc);
 	ml_error_clear();

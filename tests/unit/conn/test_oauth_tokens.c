@@ -47,11 +47,40 @@ static void test_ordinary_tokens_pass(void **state)
 	ml_oauth_tokens_clear(&t);
 }
 
+/* A lifetime no token has (found by fuzz_oauth: expires_in "3599444…" saturated strtoll and
+ * now + expires_in overflowed when the connection was saved): bounded to a year, as a number
+ * or a string; none or a non-positive one is an hour. */
+static void test_expires_in_bounded(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		int64_t want;
+	} cases[] = {
+	    {"{\"access_token\":\"a\",\"expires_in\":\"359944444444444444444444444444\"}",
+	     ML_OAUTH_EXPIRES_MAX},
+	    {"{\"access_token\":\"a\",\"expires_in\":9223372036854775807}", ML_OAUTH_EXPIRES_MAX},
+	    {"{\"access_token\":\"a\",\"expires_in\":31622401}", ML_OAUTH_EXPIRES_MAX},
+	    {"{\"access_token\":\"a\",\"expires_in\":31622400}", 31622400},
+	    {"{\"access_token\":\"a\",\"expires_in\":\"3600\"}", 3600},
+	    {"{\"access_token\":\"a\",\"expires_in\":-5}", 3600},
+	    {"{\"access_token\":\"a\"}", 3600},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ml_oauth_tokens t = {0};
+		assert_int_equal(ml_oauth_parse_tokens(200, cases[i].body, &t), 0);
+		if (t.expires_in != cases[i].want)
+			fail_msg("%s: expires_in %lld", cases[i].body, (long long)t.expires_in);
+		ml_oauth_tokens_clear(&t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_malformed_tokens_refused),
 	    cmocka_unit_test(test_ordinary_tokens_pass),
+	    cmocka_unit_test(test_expires_in_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
