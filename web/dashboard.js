@@ -94,9 +94,72 @@ async function showBooking(id) {
     }));
     $("#action-result").textContent = "";
     $("#detail").hidden = false;
+    await showRecording(id);
   } catch (e) {
     say(e.message);
   }
+}
+
+// Seconds as m:ss.
+function clock(s) {
+  if (typeof s !== "number") return "";
+  const t = Math.floor(s);
+  return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, "0")}`;
+}
+
+// Only web links become links (a provider's URL is not trusted to be one).
+function webLink(url, text) {
+  if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return document.createTextNode("—");
+  const a = document.createElement("a");
+  a.href = url;
+  a.rel = "noreferrer";
+  a.target = "_blank";
+  a.textContent = text;
+  return a;
+}
+
+// The booking's latest recording: its state, media and transcript.
+async function showRecording(bookingId) {
+  const section = $("#recording");
+  const list = await api("GET", `/v1/bookings/${bookingId}/recordings`);
+  const last = list.data[list.data.length - 1];
+  section.hidden = !last;
+  if (!last) return;
+  const rec = await api("GET", `/v1/recordings/${last.id}`);
+  const facts = $("#recording-facts");
+  facts.replaceChildren();
+  for (const [k, v] of [["State", rec.state], ["Problem", rec.failure ? `${rec.failure.reason}: ${rec.failure.message}` : null],
+    ["Bot", rec.options?.bot_name], ["Length", rec.duration_seconds != null ? clock(rec.duration_seconds) : null],
+    ["Recording", webLink(rec.media_url, "open")], ["Transcript", rec.transcript_state]]) {
+    const dt = document.createElement("dt");
+    const dd = document.createElement("dd");
+    dt.textContent = k;
+    if (v instanceof Node) dd.append(v);
+    else dd.textContent = v ?? "—";
+    facts.append(dt, dd);
+  }
+  $("#transcript").replaceChildren(...(rec.transcript || []).map((seg) => {
+    const li = document.createElement("li");
+    const t = document.createElement("span");
+    t.className = "t";
+    t.textContent = clock(seg.start);
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = seg.speaker;
+    li.append(t, who, document.createTextNode(seg.text));
+    return li;
+  }));
+  const vtt = $("#vtt");
+  vtt.hidden = rec.transcript_state !== "ready";
+  vtt.onclick = async () => {
+    const r = await fetch(`/v1/recordings/${rec.id}/transcript.vtt`, { headers: { Authorization: `Bearer ${apiKey}` } });
+    if (!r.ok) return say(`transcript: HTTP ${r.status}`);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = `${rec.id}.vtt`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
 }
 
 async function act(action) {

@@ -143,6 +143,20 @@ void ml_api_webhook_endpoints_delete(struct ml_http_req *req, struct ml_http_res
 void ml_api_webhook_endpoints_update(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_webhook_deliveries_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_webhook_deliveries_redeliver(struct ml_http_req *req, struct ml_http_resp *resp);
+/* Recordings (recordings.c). */
+void ml_api_booking_recordings(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recordings_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recordings_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recordings_vtt(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recordings_retranscribe(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recordings_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+/* Calendar recordings (recording_calendars.c). */
+void ml_api_recording_calendars_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recording_calendars_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recording_calendars_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recording_calendar_events(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recording_calendar_event_record(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_recording_calendar_event_unrecord(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_templates_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_templates_get(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_templates_put(struct ml_http_req *req, struct ml_http_resp *resp);

@@ -17,6 +17,9 @@
 #include "core/timeutil.h"
 #include "meeting/booking.h"
 #include "meeting/meeting.h"
+#include "meeting/recording.h"
+#include "conn/connections.h"
+#include "core/vault.h"
 #include "providers/provider.h"
 
 #include <inttypes.h>
@@ -54,6 +57,16 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 		z->duplicate = rc == 0;
 		return rc;
 	}
+	if (z->ev->kind == ML_INBOUND_RECORDING || z->ev->kind == ML_INBOUND_CALENDAR) {
+		rc = z->ev->kind == ML_INBOUND_CALENDAR
+		         ? ml_recording_calendar_event(tx, platform, z->ev)
+		         : ml_recording_on_event(tx, platform, z->ev, z->ctx->ip, &z->reported);
+		if (rc == ML_ENOTFOUND) {
+			ml_error_clear();
+			rc = 0;
+		}
+		return rc;
+	}
 	if (z->ev->kind != ML_INBOUND_MEETING_DELETED || !z->ev->external_id[0])
 		return 0;
 	rc = ml_tx_provider_meeting_find(tx, platform, z->ev->external_id, org, bkg, mtg);
@@ -88,14 +101,79 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
+static void inbound_verified(struct ml_api_ctx *ctx, struct ml_http_resp *resp,
+                             const struct ml_provider_ops *ops, const char *secret,
+                             const struct ml_inbound_req *r);
+
+/* A platform that signs with the organization's own credential (ml_inbound_info.cred_secret):
+ * the organization that owns the request's subject, and that credential's secret. */
+struct owner_call {
+	const struct ml_env *app;
+	const struct ml_provider_ops *ops;
+	const char *subject;
+	char *secret;
+};
+
+static int owner_fn(struct ml_tx *tx, void *arg)
+{
+	struct owner_call *c = arg;
+	char org[40];
+	struct ml_conn_token tok = {0};
+	enum ml_conn_state state;
+	int64_t busy;
+	int rc = ml_recording_owner(tx, c->ops->name, c->subject, org);
+	if (rc < 0)
+		return rc;
+	rc = ml_conn_acquire(tx, c->app->vault, org, NULL, c->ops->name, ml_now_ms(), 0, &tok,
+	                     &state, &busy);
+	const char *s = json_string_value(json_object_get(tok.extra, c->ops->inbound->cred_secret));
+	if (rc == 0 && state == ML_CONN_VALID && s)
+		c->secret = ml_strdup(s);
+	ml_conn_token_clear(&tok);
+	return rc < 0 ? rc : 0;
+}
+
+static char *owner_secret(struct ml_api_ctx *ctx, const struct ml_provider_ops *ops)
+{
+	char subject[64];
+	if (!json_is_object(ctx->body) ||
+	    ops->inbound->subject(ctx->body, subject, sizeof subject) < 0)
+		return NULL;
+	struct owner_call c = {ctx->app, ops, subject, NULL};
+	if (ml_store_read(ctx->app->store, owner_fn, &c) < 0) {
+		ml_error_clear();
+		free(c.secret);
+		return NULL;
+	}
+	return c.secret;
+}
+
 void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
 	const struct ml_provider_ops *ops = ml_provider_find(req->params[0]);
 	const struct ml_inbound_info *in = ML_PROVIDER_HAS(ops, inbound) ? ops->inbound : NULL;
+	if (in && in->cred_secret) {
+		char *s = owner_secret(ctx, ops);
+		struct ml_inbound_req r = {req->body, req->body_len, req_header, req, ml_now()};
+		/* Unknown subject, or no credential: nothing can vouch for the request. */
+		int rc = s ? 0
+		           : ml_error_set(ML_EAUTH, "invalid_signature", NULL,
+		                          "The request could not be authenticated.");
+		if (rc == 0)
+			rc = in->verify(s, &r);
+		if (rc < 0) {
+			if (s)
+				ml_vault_wipe_free(s, 0);
+			ml_resp_errno(resp, rc);
+			return;
+		}
+		inbound_verified(ctx, resp, ops, s, &r);
+		ml_vault_wipe_free(s, 0);
+		return;
+	}
 	const char *secret = in ? ml_oauth_webhook_secret(ctx->app->oauth, ops->name) : NULL;
 	struct ml_inbound_req r = {req->body, req->body_len, req_header, req, ml_now()};
-	struct ml_inbound_event ev = {0};
 	int rc;
 
 	if (!in) {
@@ -109,7 +187,22 @@ void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp)
 		free(msg);
 		return;
 	}
-	if ((rc = in->verify(secret, &r)) < 0 || (rc = in->parse(secret, &r, ctx->body, &ev)) < 0) {
+	if ((rc = in->verify(secret, &r)) < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	inbound_verified(ctx, resp, ops, secret, &r);
+}
+
+/* A verified request: parsed, handled once, answered. */
+static void inbound_verified(struct ml_api_ctx *ctx, struct ml_http_resp *resp,
+                             const struct ml_provider_ops *ops, const char *secret,
+                             const struct ml_inbound_req *r)
+{
+	const struct ml_inbound_info *in = ops->inbound;
+	struct ml_inbound_event ev = {0};
+	int rc;
+	if ((rc = in->parse(secret, r, ctx->body, &ev)) < 0) {
 		ml_resp_errno(resp, rc);
 		return;
 	}

@@ -6,6 +6,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "meeting/booking.h"
+#include "meeting/recording.h"
 #include "providers/provider.h"
 
 #include <string.h>
@@ -16,7 +17,7 @@ static const char *const service_fields[] = {"external_id", "host_id",          
 static const char *const settings_fields[] = {"waiting_room", "join_before_host", "passcode",
 					      "recording",    "fallback",         "manual_url",
 					      "join_window_minutes", "join_grace_minutes",
-					      "video_page_url", NULL};
+					      "video_page_url", "recording_options", NULL};
 
 /* The join gateway's settings (docs/gateway.md): its window and Twilio's video page. */
 static int gateway_settings(json_t *in, json_t *out)
@@ -123,6 +124,13 @@ static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)
 			return rc;
 		json_object_set_new(out, "manual_url", json_string(manual));
 	}
+	json_t *ro = json_object_get(in, "recording_options");
+	if (ro) {
+		json_t *opts = NULL;
+		if (!json_is_null(ro) && (rc = ml_recording_options(ro, &opts)) < 0)
+			return rc;
+		json_object_set_new(out, "recording_options", opts ? opts : json_null());
+	}
 	return gateway_settings(in, out);
 }
 
@@ -189,7 +197,34 @@ static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool
 	if (fb && platform && strcmp(fb, platform) == 0)
 		return ml_error_set(ML_EINVAL, "invalid_field", "settings.fallback",
 				    "settings.fallback must differ from platform.");
+	/* A recording bot joins only the platforms it can (the driver's ML_CAP_BOT_JOINS). */
+	if (json_is_true(json_object_get(json_object_get(doc, "settings"), "recording")) &&
+	    (rc = ml_recording_allowed(online ? platform : NULL)) < 0)
+		return rc;
 	return 0;
+}
+
+/* Turning recording on needs the organization's recorder credential: 409 naming it. */
+static int recorder_credential(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *doc)
+{
+	const struct ml_provider_ops *rec = ml_provider_recorder();
+	json_t *rv = json_object_get(json_object_get(ctx->body, "settings"), "recording");
+	if (!rec || !json_is_true(rv) ||
+	    !json_is_true(json_object_get(json_object_get(doc, "settings"), "recording")))
+		return 0;
+	struct ml_conn_row r = {0};
+	int rc = ml_tx_conn_get(tx, ctx->org_id, NULL, rec->name, &r);
+	bool ok = rc == 0 && strcmp(r.status, "connected") == 0;
+	ml_conn_row_clear(&r);
+	if (rc < 0 && rc != ML_ENOTFOUND)
+		return rc;
+	ml_error_clear();
+	if (ok)
+		return 0;
+	return ml_error_set(ML_ECONFLICT, "credential_required", "settings.recording",
+			    "Recording needs the organization's %s credential: save it with PUT "
+			    "/v1/credentials/%s, then try again.",
+			    rec->label, rec->name);
 }
 
 static int host_exists(struct ml_tx *tx, struct ml_api_ctx *ctx, json_t *doc)
@@ -209,6 +244,7 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 	json_t *doc = w->arg;
 	int rc;
 	if ((rc = host_exists(tx, w->ctx, doc)) < 0 ||
+	    (rc = recorder_credential(tx, w->ctx, doc)) < 0 ||
 	    (rc = ml_tx_doc_insert(tx, ML_KIND_SERVICE, w->ctx->org_id, doc)) < 0)
 		return rc;
 	w->status = 201;
@@ -258,7 +294,8 @@ static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
 		return rc;
 	json_t *before = json_deep_copy(doc);
 	if ((rc = service_apply(w->ctx, w->ctx->body, doc, false)) == 0 &&
-	    (rc = host_exists(tx, w->ctx, doc)) == 0) {
+	    (rc = host_exists(tx, w->ctx, doc)) == 0 &&
+	    (rc = recorder_credential(tx, w->ctx, doc)) == 0) {
 		ml_api_stamp_update(doc);
 		if ((rc = ml_tx_doc_update(tx, ML_KIND_SERVICE, w->ctx->org_id, doc)) == 0) {
 			/* A new platform or host moves the open bookings' meetings (pipeline). */

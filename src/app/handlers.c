@@ -1,6 +1,7 @@
 #include "app/handlers.h"
 #include "notify/jobs.h"
 #include "meeting/meeting.h"
+#include "meeting/recording.h"
 
 /* Append a kind here when its handler file lands. */
 const struct ml_job_handler *const ml_job_handlers[] = {
@@ -13,5 +14,10 @@ const struct ml_job_handler *const ml_job_handlers[] = {
 	&ml_job_meeting_delete,
 	&ml_job_meeting_open,
 	&ml_job_meeting_reconcile,
+	&ml_job_recording_dispatch,
+	&ml_job_recording_leave,
+	&ml_job_recording_sync,
+	&ml_job_recording_retranscribe,
+	&ml_job_recording_delete,
 	NULL,
 };

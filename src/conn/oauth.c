@@ -66,7 +66,8 @@ static int platform_load(struct ml_oauth_platform *p, const struct ml_provider_o
 					    "%s needs both a client id and a client secret",
 					    ops->label);
 	}
-	if (in)
+	/* (A platform signing with each organization's own credential has no setting.) */
+	if (in && in->secret_setting)
 		p->webhook_secret = or_default(ml_config_get(cfg, in->secret_setting),
 					       sandbox ? in->sandbox_secret : NULL);
 	return 0;

@@ -9,6 +9,7 @@
 #include "meeting/gateway.h"
 #include "meeting/meeting.h"
 #include "meeting/waiting.h"
+#include "meeting/recording.h"
 #include "notify/outbox.h"
 #include "providers/provider.h"
 
@@ -68,6 +69,9 @@ int ml_booking_save(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
 		return rc;
 	/* Every participant's gateway link is known to the store by its hash. */
 	if ((rc = ml_gateway_links_sync(tx, st->platforms, st->org_id, booking, host)) < 0)
+		return rc;
+	/* Its recording bot follows the booking (sent, moved, taken out). */
+	if ((rc = ml_recording_plan(tx, st, booking, service)) < 0)
 		return rc;
 	const char *id = str(booking, "id");
 	size_t i;

@@ -24,6 +24,9 @@ const char *const ml_webhook_event_types[] = {"booking.created",
                                               "participant.waiting",
                                               "participant.admitted",
                                               "participant.rejected",
+                                              "recording.ready",
+                                              "recording.failed",
+                                              "transcript.ready",
                                               NULL};
 
 bool ml_webhook_event_known(const char *type)

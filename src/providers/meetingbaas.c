@@ -1,6 +1,8 @@
-/* MeetingBaas (meeting bots): an organization credential only, no meetings of its own yet.
- * Its key is checked by listing the organization's bots with it. */
+/* MeetingBaas (meeting bots): no meetings of its own; an organization credential (its key
+ * is checked by listing the organization's bots with it), recording bots sent into the
+ * meetings of the platforms it joins, and their webhooks (meetingbaas_bot.c). */
 #include "core/mem.h"
+#include "providers/meetingbaas.h"
 #include "providers/remote.h"
 
 #include <stdlib.h>
@@ -39,6 +41,19 @@ static const struct ml_cred_info mb_creds = {
     .check = mb_check,
 };
 
+static const struct ml_recorder_info mb_recorder = {
+    .step = ml_mb_bot_step,
+    .calendar_step = ml_mb_cal_step,
+};
+
+/* Webhooks carry the organization's own API key (not a server-wide secret). */
+static const struct ml_inbound_info mb_inbound = {
+    .verify = ml_mb_verify,
+    .parse = ml_mb_parse,
+    .cred_secret = "api_key",
+    .subject = ml_mb_subject,
+};
+
 const struct ml_provider_ops ml_provider_meetingbaas = {
     .abi = ML_PROVIDER_ABI,
     .name = "meetingbaas",
@@ -46,4 +61,6 @@ const struct ml_provider_ops ml_provider_meetingbaas = {
     .caps = ML_CAP_ORG_CREDS,
     .endpoints = mb_endpoints,
     .creds = &mb_creds,
+    .inbound = &mb_inbound,
+    .recorder = &mb_recorder,
 };

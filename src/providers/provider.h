@@ -28,6 +28,7 @@ enum {
 	ML_CAP_ORG_CREDS = 1u << 5,  /* needs organization-level credentials */
 	ML_CAP_REMOTE = 1u << 6,     /* made through provider HTTP calls: remote_step (abi >= 2) */
 	ML_CAP_LAZY = 1u << 7,       /* the provider-side room is opened shortly before the start */
+	ML_CAP_BOT_JOINS = 1u << 8,  /* a recording bot (ops->recorder) can join its meetings */
 };
 
 enum ml_perr_kind {
@@ -325,6 +326,8 @@ enum ml_inbound_kind {
 	ML_INBOUND_IGNORE = 0,          /* verified, nothing for us (handled once all the same) */
 	ML_INBOUND_REPLY,               /* a challenge: answer `reply` (JSON), nothing else */
 	ML_INBOUND_MEETING_DELETED,     /* the meeting `external_id` was deleted at the provider */
+	ML_INBOUND_RECORDING,           /* the recording bot `external_id` moved: `state` */
+	ML_INBOUND_CALENDAR,            /* the recording calendar `external_id` changed */
 };
 
 /* A verified event, platform-neutral. */
@@ -333,6 +336,14 @@ struct ml_inbound_event {
 	char key[200];        /* the delivery's id (each event is handled once) */
 	char external_id[64]; /* the provider's meeting id */
 	json_t *reply;        /* REPLY: the answer's body (owned) */
+	/* RECORDING (appended): the bot's new state ("joining", "waiting_room", "recording",
+	 * "processing", "failed"; "" when nothing moves), the failure's reason, and what to
+	 * fetch now ("recording": the media and transcript are ready; "transcript": a new
+	 * transcript is; "" nothing). */
+	char state[24];
+	char reason[64];
+	char message[200];
+	char fetch[16];
 };
 
 /* The provider's webhooks: POST /webhooks/{platform}. */
@@ -348,6 +359,85 @@ struct ml_inbound_info {
 	 * malformed. */
 	int (*parse)(const char *secret, const struct ml_inbound_req *r, json_t *body,
 		     struct ml_inbound_event *out);
+	/* Appended: a request signed with the organization's own credential instead of a
+	 * server-wide secret (NULL: the settings above). subject() names what the request is
+	 * about (a bot or calendar id, out of the unverified body: used only to find the
+	 * organization, whose credential member `cred_secret` verify() then gets). ML_EINVAL
+	 * when there is none. */
+	const char *cred_secret;
+	int (*subject)(json_t *body, char *out, size_t n);
+};
+
+/* --- Recording bots (appended to abi 3) --------------------------------------------------
+ *
+ * A platform that sends bots into other platforms' meetings (ML_CAP_BOT_JOINS on those)
+ * and records them. Sans-IO like remote_step: the recording jobs make every request. What a
+ * step learns goes into `state` (the job persists it): DISPATCH sets state.bot_id; FETCH
+ * sets state.result, a platform-neutral object:
+ *   {"status": "ready"|"processing"|"failed", "reason", "media_url", "audio_url",
+ *    "duration_seconds", "speakers": [..], "transcript": [{"speaker", "start", "end",
+ *    "text", "words": [{"start", "end", "text"}]}]}
+ * A bot the provider no longer knows is GONE.
+ */
+enum ml_rop {
+	ML_ROP_DISPATCH = 1, /* send the bot (exactly once per key: state.attempt > 1 looks
+			      * for an earlier attempt's bot first) */
+	ML_ROP_LEAVE,        /* take the bot out of the meeting */
+	ML_ROP_FETCH,        /* the bot's status, media and transcript */
+	ML_ROP_RETRANSCRIBE, /* transcribe the recording again */
+	ML_ROP_DELETE,       /* delete the recording's data at the provider */
+};
+
+/* What a bot is asked to do. Borrowed. */
+struct ml_bot_req {
+	const char *meeting_url;
+	const char *bot_name;
+	const char *recording_mode;  /* "speaker_view", "gallery_view", "audio_only" */
+	const char *transcription;   /* speech-to-text provider, NULL: no transcript */
+	int waiting_room_timeout;    /* seconds; 0: the provider's default */
+	int noone_joined_timeout;
+	int silence_timeout;
+	int64_t start_time;          /* Unix seconds the bot joins at; 0: at once */
+	const char *dedup_key;       /* the same for every attempt of one recording */
+	const char *webhook_url;     /* where the provider reports, NULL: the account's */
+	const char *recording_id;    /* meetlink's id, echoed by the provider */
+	const char *bot_id;          /* LEAVE, FETCH, RETRANSCRIBE, DELETE */
+};
+
+/* Calendar recordings: a host's calendar registered with the recorder, which then sends
+ * bots to the events it is told to record. */
+enum ml_cop {
+	ML_COP_CREATE = 1, /* register: state.calendar = {id, email, name} */
+	ML_COP_DELETE,     /* unregister (a calendar already gone is done) */
+	ML_COP_EVENTS,     /* state.events = [{id, name, start, end, meeting_url, is_recurring,
+			    * recurring_event_id, recording}], state.next: a cursor or absent */
+	ML_COP_SCHEDULE,   /* record the event (all occurrences): state.events as they now are */
+	ML_COP_UNSCHEDULE, /* stop recording it */
+};
+
+/* Borrowed. */
+struct ml_cal_req {
+	const char *platform;      /* CREATE: the host's connected calendar platform's name */
+	const char *client_id;     /* CREATE: meetlink's OAuth client of that platform */
+	const char *client_secret; /* CREATE: secret, never logged */
+	const char *refresh_token; /* CREATE: the host's, secret, only ever sent to the recorder */
+	const char *raw_calendar_id; /* CREATE: NULL: the account's primary calendar */
+	const char *calendar_id;   /* the recorder's id of the calendar */
+	const char *event_id;      /* SCHEDULE, UNSCHEDULE */
+	bool all_occurrences;      /* SCHEDULE, UNSCHEDULE: every occurrence of a recurring one */
+	const char *cursor;        /* EVENTS: the next page, NULL: the first */
+	const struct ml_bot_req *bot; /* SCHEDULE: the bot's settings */
+};
+
+struct ml_recorder_info {
+	int (*step)(const struct ml_provider_ctx *cx, enum ml_rop op, const struct ml_bot_req *req,
+		    const struct ml_pcreds *cr, json_t *state, const struct ml_presp *resp,
+		    struct ml_pstep *out, struct ml_perr *err);
+	/* NULL: no calendar recordings. A CREATE refusing the platform is PERMANENT
+	 * invalid_field after ml_error_set() naming "platform". */
+	int (*calendar_step)(const struct ml_provider_ctx *cx, enum ml_cop op,
+			     const struct ml_cal_req *req, const struct ml_pcreds *cr, json_t *state,
+			     const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err);
 };
 
 struct ml_provider_ops {
@@ -385,6 +475,8 @@ struct ml_provider_ops {
 	/* meetlink's own video page for the platform (GET /video/{room}, web/video.html), or
 	 * NULL: where the join gateway sends participants whose service names no page. */
 	const struct ml_video_page_info *video_page;
+	/* Appended: recording bots (see above); NULL for a platform without them. */
+	const struct ml_recorder_info *recorder;
 };
 
 /* The browser SDK such a page loads: from npm (vendor/, installed by scripts/bootstrap.sh),
@@ -412,6 +504,8 @@ const char *const *ml_platform_names(void);
 /* Adds a driver after the static table (test builds: tests/fake/). Call before any thread
  * starts; `ops` must outlive the process. ML_ECONFLICT when the name is taken. */
 int ml_provider_register(const struct ml_provider_ops *ops);
+/* The platform that records meetings (the first driver with ops->recorder), or NULL. */
+const struct ml_provider_ops *ml_provider_recorder(void);
 /* The member `m` of ops when its abi has it: ML_PROVIDER_HAS(ops, ready). */
 #define ML_PROVIDER_HAS(ops, m) ((ops) && (ops)->abi >= 3 && (ops)->m)
 

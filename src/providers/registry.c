@@ -69,6 +69,14 @@ const struct ml_provider_ops *ml_provider_find(const char *name)
 	return NULL;
 }
 
+const struct ml_provider_ops *ml_provider_recorder(void)
+{
+	for (const struct ml_provider_ops *const *p = ml_provider_all(); *p; p++)
+		if (ML_PROVIDER_HAS(*p, recorder))
+			return *p;
+	return NULL;
+}
+
 int ml_provider_register(const struct ml_provider_ops *ops)
 {
 	size_t n = sizeof registry / sizeof *registry - 1;

@@ -29,7 +29,7 @@
 
 /* --- Documents and idempotency --- */
 
-#define ML_STORE_DOCS_VERSION 3
+#define ML_STORE_DOCS_VERSION 4
 #define ML_STORE_DOCS_INIT {ML_STORE_DOCS_VERSION}
 
 struct ml_store_docs_ops {
@@ -93,6 +93,19 @@ struct ml_store_docs_ops {
 			     json_t *row);
 	int (*admission_list)(struct ml_tx *tx, const char *org_id, const char *booking_id,
 			      int64_t after_seq, json_t **out);
+	/* Version 4: recordings and recording calendars (ml_tx_recording_*). */
+	int (*recording_put)(struct ml_tx *tx, const char *org_id, json_t *doc);
+	int (*recording_get)(struct ml_tx *tx, const char *org_id, const char *id, json_t **out);
+	int (*recording_list)(struct ml_tx *tx, const char *org_id,
+			      const struct ml_recording_query *q, json_t **items,
+			      char **next_cursor);
+	/* Recording calendars (ml_tx_recording_calendar_*). */
+	int (*recording_calendar_put)(struct ml_tx *tx, const char *org_id, json_t *doc);
+	int (*recording_calendar_get)(struct ml_tx *tx, const char *org_id, const char *id,
+				      json_t **out);
+	int (*recording_calendar_list)(struct ml_tx *tx, const char *org_id, const char *host_id,
+				       json_t **items);
+	int (*recording_calendar_delete)(struct ml_tx *tx, const char *org_id, const char *id);
 };
 
 /* --- Jobs and leases --- */

@@ -53,6 +53,13 @@ static const struct op_desc docs_ops[] = {
 	OP(ml_store_docs_ops, admission_get),
 	OP(ml_store_docs_ops, admission_put),
 	OP(ml_store_docs_ops, admission_list),
+	OP(ml_store_docs_ops, recording_put),
+	OP(ml_store_docs_ops, recording_get),
+	OP(ml_store_docs_ops, recording_list),
+	OP(ml_store_docs_ops, recording_calendar_put),
+	OP(ml_store_docs_ops, recording_calendar_get),
+	OP(ml_store_docs_ops, recording_calendar_list),
+	OP(ml_store_docs_ops, recording_calendar_delete),
 };
 COVERS(ml_store_docs_ops, org_ensure, docs_ops);
 

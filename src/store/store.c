@@ -144,6 +144,44 @@ int ml_tx_provider_meeting_find(struct ml_tx *tx, const char *platform, const ch
 	                                          meeting_id);
 }
 
+int ml_tx_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc)
+{
+	return docs_of(tx)->recording_put(tx, org_id, doc);
+}
+
+int ml_tx_recording_get(struct ml_tx *tx, const char *org_id, const char *id, json_t **out)
+{
+	return docs_of(tx)->recording_get(tx, org_id, id, out);
+}
+
+int ml_tx_recording_list(struct ml_tx *tx, const char *org_id, const struct ml_recording_query *q,
+			 json_t **items, char **next_cursor)
+{
+	return docs_of(tx)->recording_list(tx, org_id, q, items, next_cursor);
+}
+
+int ml_tx_recording_calendar_put(struct ml_tx *tx, const char *org_id, json_t *doc)
+{
+	return docs_of(tx)->recording_calendar_put(tx, org_id, doc);
+}
+
+int ml_tx_recording_calendar_get(struct ml_tx *tx, const char *org_id, const char *id,
+				 json_t **out)
+{
+	return docs_of(tx)->recording_calendar_get(tx, org_id, id, out);
+}
+
+int ml_tx_recording_calendar_list(struct ml_tx *tx, const char *org_id, const char *host_id,
+				  json_t **items)
+{
+	return docs_of(tx)->recording_calendar_list(tx, org_id, host_id, items);
+}
+
+int ml_tx_recording_calendar_delete(struct ml_tx *tx, const char *org_id, const char *id)
+{
+	return docs_of(tx)->recording_calendar_delete(tx, org_id, id);
+}
+
 int ml_tx_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms)
 {

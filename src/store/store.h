@@ -370,6 +370,35 @@ int ml_tx_gateway_link_find(struct ml_tx *tx, const char *token_hash, struct ml_
  * participant_id is NULL. */
 int ml_tx_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *booking_id,
 			      const char *participant_id);
+/* --- Recordings (meeting/recording*.c, api/recordings.c) [docs] --- */
+
+/* Inserts or replaces the recording `doc` ("id", "booking_id", "meeting_id", "state" and
+ * "created_at" required; "host_id", "bot_id" indexed). ML_ECONFLICT when the meeting has
+ * another recording. */
+int ml_tx_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc);
+/* One recording (new reference); ML_ENOTFOUND when absent or another organization's. */
+int ml_tx_recording_get(struct ml_tx *tx, const char *org_id, const char *id, json_t **out);
+
+struct ml_recording_query {
+	int limit;          /* 1..200 */
+	const char *cursor; /* opaque, from a previous page */
+	const char *booking_id, *meeting_id, *host_id, *state; /* filters, NULL for none */
+	int64_t created_from, created_to; /* Unix seconds */
+	bool has_from, has_to;
+};
+/* A page of recordings in creation order (as ml_tx_doc_list). */
+int ml_tx_recording_list(struct ml_tx *tx, const char *org_id, const struct ml_recording_query *q,
+			 json_t **items, char **next_cursor);
+
+/* A host's calendar registered with the recorder ("id", "host_id", "external_id" (the
+ * recorder's id), "created_at"): insert or replace; one; the host's (a new array, at most
+ * 200, oldest first); delete. ML_ENOTFOUND when absent or another organization's. */
+int ml_tx_recording_calendar_put(struct ml_tx *tx, const char *org_id, json_t *doc);
+int ml_tx_recording_calendar_get(struct ml_tx *tx, const char *org_id, const char *id,
+				 json_t **out);
+int ml_tx_recording_calendar_list(struct ml_tx *tx, const char *org_id, const char *host_id,
+				  json_t **items);
+int ml_tx_recording_calendar_delete(struct ml_tx *tx, const char *org_id, const char *id);
 
 /* --- Messages out: email templates, webhook endpoints and deliveries (notify/) [notify] --- */
 

@@ -658,6 +658,62 @@ class OpenAPIConformance(unittest.TestCase):
         raw, h = signed({"payload": {}})
         self.anon.post("/webhooks/{platform}", "/webhooks/zoom", raw=raw, headers=h, expect=400)
 
+    def test_8x_recordings(self):
+        # The whole life of a recording is test_recordings.py's (against the MeetingBaas
+        # sandbox); here: the lists, the refusals, and the settings' shapes.
+        a = self.api
+        h = self.new_host()
+        # Recording only where a bot joins: jitsi is refused naming the field.
+        r = a.post("/v1/services", "/v1/services", body={
+            "host_id": h["id"], "name": "Rec", "is_online": True, "platform": "jitsi",
+            "duration_minutes": 30, "settings": {"recording": True}}, expect=400)
+        self.assertEqual(r.data["error"]["field"], "settings.recording")
+        r = a.post("/v1/services", "/v1/services", body={
+            "host_id": h["id"], "name": "Rec", "is_online": True, "platform": "jitsi",
+            "duration_minutes": 30,
+            "settings": {"recording_options": {"recording_mode": "film"}}}, expect=400,
+            check_request=False)
+        self.assertEqual(r.data["error"]["field"], "settings.recording_options.recording_mode")
+        s = self.new_service(h["id"], settings={"recording_options": {
+            "bot_name": "Notes", "dispatch_lead_seconds": 60}})
+        self.assertEqual(s["settings"]["recording_options"]["bot_name"], "Notes")
+        self.assertEqual(s["settings"]["recording_options"]["recording_mode"], "speaker_view")
+        b = self.new_booking(s["id"])
+        p = "/v1/bookings/%s/recordings" % b["id"]
+        r = a.get("/v1/bookings/{id}/recordings", p, expect=200)
+        self.assertEqual(r.data["data"], [])
+        a.get("/v1/bookings/{id}/recordings", "/v1/bookings/bkg_missing/recordings",
+              expect=404)
+        r = a.get("/v1/recordings", "/v1/recordings?state=ready&limit=5", expect=200)
+        self.assertEqual(r.data["data"], [])
+        a.get("/v1/recordings", "/v1/recordings?state=nope", expect=400)
+        a.get("/v1/recordings", "/v1/recordings?created_from=yesterday", expect=400)
+        a.get("/v1/recordings/{id}", "/v1/recordings/rec_missing", expect=404)
+        a.get("/v1/recordings/{id}/transcript.vtt", "/v1/recordings/rec_missing/transcript.vtt",
+              expect=404)
+        a.post("/v1/recordings/{id}/retranscribe", "/v1/recordings/rec_missing/retranscribe",
+               expect=404)
+        a.delete("/v1/recordings/{id}", "/v1/recordings/rec_missing", expect=404)
+        # Calendar recordings (their life: test_recordings.py).
+        hp = "/v1/hosts/%s/recording-calendars" % h["id"]
+        r = a.get("/v1/hosts/{id}/recording-calendars", hp, expect=200)
+        self.assertEqual(r.data["data"], [])
+        a.get("/v1/hosts/{id}/recording-calendars", "/v1/hosts/hst_missing/recording-calendars",
+              expect=404)
+        a.post("/v1/hosts/{id}/recording-calendars", hp, body={"platform": "jitsi"},
+               expect=400, check_request=False)
+        r = a.post("/v1/hosts/{id}/recording-calendars", hp, body={"platform": "google_meet"},
+                   expect=409)
+        self.assertEqual(r.data["error"]["code"], "connection_required")
+        a.delete("/v1/recording-calendars/{id}", "/v1/recording-calendars/rcal_missing",
+                 expect=404)
+        a.get("/v1/recording-calendars/{id}/events", "/v1/recording-calendars/rcal_x/events",
+              expect=404)
+        ep = "/v1/recording-calendars/rcal_x/events/ev1/recording"
+        a.put("/v1/recording-calendars/{id}/events/{event_id}/recording", ep,
+              body={"all_occurrences": True}, expect=404)
+        a.delete("/v1/recording-calendars/{id}/events/{event_id}/recording", ep, expect=404)
+
     def test_9_every_operation_exercised(self):
         ops = set(openapi_check.check_document(self.doc))
         done = {(m, t) for (m, t, _) in self.seen}

@@ -15,6 +15,10 @@
  *   7    endpoint event filters (ml_webhook_filter_check / _match): line event type, then a
  *        JSON filter; an accepted filter of "*" or the exact type matches.
  *   8    base64 and base64url: decode(encode(x)) == x, and decoding arbitrary text.
+ *   9    MeetingBaas: the input is a webhook body. The driver's subject, verify and parse
+ *        directly (a recording event names its bot and a known state; the same body gives
+ *        the same key), then POST /webhooks/meetingbaas with an API key header: no
+ *        organization owns any bot here, so never a 2xx.
  */
 #include "fuzz_app.h"
 
@@ -23,6 +27,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "notify/webhook.h"
+#include "providers/provider.h"
 #include "meeting/meeting.h"
 #include "sandbox/webhook_sig.h"
 
@@ -238,6 +243,63 @@ static void base64(const char *p, size_t n)
 	free(ml_base64url_decode(p, n, &m));
 }
 
+static const char *mb_header(const void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "x-meeting-baas-api-key") == 0 ? "fuzz-mb-key" : NULL;
+}
+
+static void meetingbaas(struct fz_app *a, const char *body, size_t n)
+{
+	static const char *const states[] = {"",           "joining",   "waiting_room", "recording",
+	                                     "processing", "failed",    NULL};
+	const struct ml_provider_ops *ops = ml_provider_find("meetingbaas");
+	const struct ml_inbound_info *in = ML_PROVIDER_HAS(ops, inbound) ? ops->inbound : NULL;
+	if (!in)
+		fz_fail("the meetingbaas driver has no inbound webhooks");
+	char *text = ml_strndup(body, n);
+	json_t *j = json_loadb(text, n, JSON_REJECT_DUPLICATES, NULL);
+	struct ml_inbound_req ir = {text, n, mb_header, NULL, ml_now()};
+	char sub[64];
+	if (j && in->subject(j, sub, sizeof sub) == 0 && (!sub[0] || strlen(sub) >= 64))
+		fz_fail("subject %s", sub);
+	if (in->verify("fuzz-mb-key", &ir) != 0 || in->verify("fuzz-mb-kez", &ir) == 0)
+		fz_fail("the API key header is not what decides");
+	struct ml_inbound_event ev = {0}, ev2 = {0};
+	if (j && json_is_object(j) && in->parse("fuzz-mb-key", &ir, j, &ev) == 0) {
+		bool known = false;
+		for (int i = 0; states[i]; i++)
+			known = known || strcmp(states[i], ev.state) == 0;
+		if (!known || (ev.kind == ML_INBOUND_RECORDING && !ev.external_id[0]) ||
+		    strlen(ev.key) != 64)
+			fz_fail("event kind %d state %s bot %s key %s", ev.kind, ev.state,
+				ev.external_id, ev.key);
+		if (in->parse("fuzz-mb-key", &ir, j, &ev2) != 0 || strcmp(ev.key, ev2.key) != 0)
+			fz_fail("the same body parsed twice differs");
+		json_decref(ev.reply);
+		json_decref(ev2.reply);
+	}
+	ml_error_clear();
+	json_decref(j);
+
+	struct fz_req r;
+	struct ml_http_resp resp;
+	const char *head = "POST /webhooks/meetingbaas\nContent-Type: application/json\n\n";
+	fz_req_parse(&r, head, strlen(head));
+	free(r.body);
+	r.body = text;
+	r.body_len = r.req.body_len = n;
+	r.req.body = r.body;
+	fz_req_header(&r, "x-meeting-baas-api-key", "fuzz-mb-key");
+	if (fz_app_send(a, &r, &resp)) {
+		if (resp.status >= 200 && resp.status < 300)
+			fz_fail("answered %d to a webhook no organization can vouch for",
+				resp.status);
+		fz_resp_free(&resp);
+	}
+	fz_req_free(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_app *a = fz_app_get();
@@ -245,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *p = (const char *)data + 1, *end = (const char *)data + size;
 	fz_app_input(a);
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0:
 	case 1:
 	case 2:
@@ -266,6 +328,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 8:
 		base64(p, (size_t)(end - p));
+		break;
+	case 9:
+		meetingbaas(a, p, (size_t)(end - p));
 		break;
 	}
 	return 0;

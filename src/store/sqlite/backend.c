@@ -137,6 +137,13 @@ static const struct ml_store_docs_ops sq_docs = {
 	.admission_get = ml_sq_admission_get,
 	.admission_put = ml_sq_admission_put,
 	.admission_list = ml_sq_admission_list,
+	.recording_put = ml_sq_recording_put,
+	.recording_get = ml_sq_recording_get,
+	.recording_list = ml_sq_recording_list,
+	.recording_calendar_put = ml_sq_recording_calendar_put,
+	.recording_calendar_get = ml_sq_recording_calendar_get,
+	.recording_calendar_list = ml_sq_recording_calendar_list,
+	.recording_calendar_delete = ml_sq_recording_calendar_delete,
 };
 
 /* Jobs and leases: jobs.c, the hand-over in writer.c. */

@@ -206,6 +206,18 @@ int ml_sq_doc_count_ref(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 int ml_sq_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 		   const struct ml_list_query *q, json_t **items, char **next_cursor);
 
+/* Recordings (recordings.c). */
+int ml_sq_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc);
+int ml_sq_recording_get(struct ml_tx *tx, const char *org_id, const char *id, json_t **out);
+int ml_sq_recording_list(struct ml_tx *tx, const char *org_id, const struct ml_recording_query *q,
+			 json_t **items, char **next_cursor);
+int ml_sq_recording_calendar_put(struct ml_tx *tx, const char *org_id, json_t *doc);
+int ml_sq_recording_calendar_get(struct ml_tx *tx, const char *org_id, const char *id,
+				 json_t **out);
+int ml_sq_recording_calendar_list(struct ml_tx *tx, const char *org_id, const char *host_id,
+				  json_t **items);
+int ml_sq_recording_calendar_delete(struct ml_tx *tx, const char *org_id, const char *id);
+
 /* Idempotency records (idem.c) and the audit trail (audit.c). */
 int ml_sq_idem_get(struct ml_tx *tx, const char *org_id, const char *key, struct ml_idem *out);
 int ml_sq_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
