@@ -443,7 +443,14 @@ class MeetingBaasSandbox(unittest.TestCase):
         self.assertEqual(entry["body"]["speech_to_text"]["api_key"], "[redacted]")
         self.assertEqual(entry["status"], 200)
         self.hooks(1)
-        out = self.c.get("/_sandbox/requests?provider=meetingbaas&direction=out").json
+        # The delivery's log entry is written once its answer is in, which may be just after
+        # the receiver saw it: looked for until it is there.
+        deadline = time.time() + 10
+        while True:
+            out = self.c.get("/_sandbox/requests?provider=meetingbaas&direction=out").json
+            if out["requests"] or time.time() > deadline:
+                break
+            time.sleep(0.05)
         self.assertTrue(out["requests"])
         self.assertNotIn(KEY, json.dumps(out))
 
