@@ -170,6 +170,8 @@ static int jaas_check(const struct ml_provider_ctx *cx, const struct ml_pcreds *
 	return 0;
 }
 
+extern const struct ml_inbound_info ml_jaas_inbound; /* jaas_inbound.c */
+
 static const char *const jaas_cred_config[] = {"app_id", "key_id", NULL};
 static const char *const jaas_cred_secrets[] = {"private_key", NULL};
 
@@ -192,4 +194,5 @@ const struct ml_provider_ops ml_provider_jaas = {
     .participant_url = jaas_participant_url,
     .creds = &jaas_creds,
     .ready = jaas_ready,
+    .inbound = &ml_jaas_inbound,
 };

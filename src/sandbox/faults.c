@@ -8,7 +8,7 @@
  * ambiguous failure every driver must survive).
  *
  * A rule with "direction": "out" applies to the webhooks a provider sends instead (only
- * MeetingBaas consults them today): `event` is a glob on the event's name, `drop` loses the
+ * MeetingBaas and JaaS consult them): `event` is a glob on the event's name, `drop` loses the
  * delivery, `latency_ms` makes it late, `duplicate` sends it twice, `reorder` holds it until
  * the next delivery to the same place has gone. */
 #include "sandbox/sb_internal.h"

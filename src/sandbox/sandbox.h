@@ -226,5 +226,6 @@ extern const struct ml_sb_provider ml_sb_microsoft;
 extern const struct ml_sb_provider ml_sb_zoom;
 extern const struct ml_sb_provider ml_sb_twilio;
 extern const struct ml_sb_provider ml_sb_meetingbaas;
+extern const struct ml_sb_provider ml_sb_jaas;
 
 #endif

@@ -65,3 +65,18 @@ char *ml_sbx_twilio_signature(const char *auth_token, const char *url, const jso
 	free(keys);
 	return sig;
 }
+
+char *ml_sbx_jaas_signature(const char *secret, long long t, const char *body, size_t body_len)
+{
+	struct ml_buf msg = {0};
+	uint8_t mac[32];
+
+	ml_buf_printf(&msg, "%lld.", t);
+	ml_buf_append(&msg, body, body_len);
+	ml_hmac_sha256(secret, strlen(secret), msg.data, msg.len, mac);
+	ml_buf_free(&msg);
+	char *b64 = ml_base64_encode(mac, sizeof mac);
+	char *out = ml_asprintf("t=%lld,v1=%s", t, b64);
+	free(b64);
+	return out;
+}

@@ -1,6 +1,6 @@
 /* Signatures the emulated providers put on the webhooks they send, as pure functions so the
  * unit tests can check them against the vectors in specs/ (zoom-auth-webhooks-ratelimits.json,
- * twilio-video-notes.json). */
+ * twilio-video-notes.json, jitsi-notes.json). */
 #ifndef ML_SANDBOX_WEBHOOK_SIG_H
 #define ML_SANDBOX_WEBHOOK_SIG_H
 
@@ -17,5 +17,9 @@ void ml_sbx_zoom_url_token(const char *secret, const char *plain_token, char out
 /* Twilio: base64(HMAC-SHA1(auth_token, url + for each param sorted by name: name + value)).
  * `params` is a JSON object of strings (other values are skipped). Caller frees. */
 char *ml_sbx_twilio_signature(const char *auth_token, const char *url, const json_t *params);
+
+/* JaaS: "t=<t>,v1=" + base64(HMAC-SHA256(secret, t + "." + body)) (X-Jaas-Signature).
+ * Caller frees. */
+char *ml_sbx_jaas_signature(const char *secret, long long t, const char *body, size_t body_len);
 
 #endif

@@ -19,6 +19,11 @@
  *        directly (a recording event names its bot and a known state; the same body gives
  *        the same key), then POST /webhooks/meetingbaas with an API key header: no
  *        organization owns any bot here, so never a 2xx.
+ *   'J'  POST /webhooks/jaas, the body signed as the sandbox signs JaaS events
+ *        (ml_sbx_jaas_signature, now): never 401. (Tested before the switch: no seed of the
+ *        cases above starts with 'J' or 'j'.)
+ *   'j'  the same route with the input as a whole request: never a 2xx unless some v1 of
+ *        X-Jaas-Signature is the one the sandbox computes for its t.
  */
 #include "fuzz_app.h"
 
@@ -39,12 +44,14 @@
 #include <string.h>
 
 #define ZOOM_SECRET "fuzz-zoom-webhook-secret"
+#define JAAS_SECRET "fuzz-jaas-webhook-secret"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	setenv("MEETLINK_ZOOM_WEBHOOK_SECRET", ZOOM_SECRET, 1);
+	setenv("MEETLINK_JAAS_WEBHOOK_SECRET", JAAS_SECRET, 1);
 	fz_app_get();
 	return 0;
 }
@@ -122,6 +129,70 @@ static void zoom_raw(struct fz_app *a, const char *text, size_t n)
 			ml_sbx_zoom_signature(ZOOM_SECRET, ts, r.body, r.body_len, want);
 		if (resp.status >= 200 && resp.status < 300 && (!sig || strcmp(sig, want) != 0))
 			fz_fail("answered %d to a request without a valid signature", resp.status);
+		fz_resp_free(&resp);
+	}
+	fz_req_free(&r);
+}
+
+static void jaas_signed(struct fz_app *a, const char *body, size_t n)
+{
+	struct fz_req r;
+	struct ml_http_resp resp;
+	const char *head = "POST /webhooks/jaas\nContent-Type: application/json\n\n";
+
+	fz_req_parse(&r, head, strlen(head));
+	free(r.body);
+	r.body = ml_malloc(n + 1);
+	memcpy(r.body, body, n);
+	r.body[n] = '\0';
+	r.body_len = r.req.body_len = n;
+	r.req.body = r.body;
+	char *sig = ml_sbx_jaas_signature(JAAS_SECRET, (long long)ml_now(), body, n);
+	fz_req_header(&r, "x-jaas-signature", sig);
+	free(sig);
+	if (fz_app_send(a, &r, &resp)) {
+		if (resp.status == 401)
+			fz_fail("a JaaS body signed as the sandbox signs it was refused: %.*s",
+				(int)resp.body_len, resp.body);
+		fz_resp_free(&resp);
+	}
+	fz_req_free(&r);
+}
+
+/* Whether some v1 of the header is what the sandbox computes for its t and this body. */
+static bool jaas_sig_valid(const char *h, const char *body, size_t n)
+{
+	const char *t = h && strncmp(h, "t=", 2) == 0 ? h : NULL;
+	for (const char *c = h ? strchr(h, ',') : NULL; c && !t; c = strchr(c + 1, ','))
+		if (strncmp(c + 1, "t=", 2) == 0)
+			t = c + 1;
+	if (!t)
+		return false;
+	char *want = ml_sbx_jaas_signature(JAAS_SECRET, strtoll(t + 2, NULL, 10), body, n);
+	const char *v1 = strstr(want, ",v1=") + 4;
+	bool ok = false;
+	for (const char *p = strstr(h, "v1="); p; p = strstr(p + 3, "v1="))
+		ok |= strncmp(p + 3, v1, strlen(v1)) == 0;
+	free(want);
+	return ok;
+}
+
+static void jaas_raw(struct fz_app *a, const char *text, size_t n)
+{
+	struct fz_req r;
+	struct ml_http_resp resp;
+	if (!fz_req_parse(&r, text, n)) {
+		fz_req_free(&r);
+		return;
+	}
+	snprintf(r.method, sizeof r.method, "POST");
+	free(r.path);
+	r.path = ml_strdup("/webhooks/jaas");
+	r.req.path = r.path;
+	if (fz_app_send(a, &r, &resp)) {
+		const char *sig = fz_req_value(&r, 1, "x-jaas-signature");
+		if (resp.status >= 200 && resp.status < 300 && !jaas_sig_valid(sig, r.body, r.body_len))
+			fz_fail("answered %d to a JaaS request without a valid signature", resp.status);
 		fz_resp_free(&resp);
 	}
 	fz_req_free(&r);
@@ -307,6 +378,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *p = (const char *)data + 1, *end = (const char *)data + size;
 	fz_app_input(a);
+	if (data[0] == 'J' || data[0] == 'j') {
+		if (data[0] == 'J')
+			jaas_signed(a, p, (size_t)(end - p));
+		else
+			jaas_raw(a, p, (size_t)(end - p));
+		return 0;
+	}
 	switch (data[0] % 10) {
 	case 0:
 	case 1:
