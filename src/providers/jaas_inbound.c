@@ -104,11 +104,11 @@ static int jaas_parse(const char *secret, const struct ml_inbound_req *r, json_t
 {
 	(void)secret;
 	(void)r;
+	if (!json_is_object(body))
+		return ml_error_set(ML_EINVAL, "invalid_field", "body", "The body must be a JSON object.");
 	const char *key = json_string_value(json_object_get(body, "idempotencyKey"));
 	const char *type = json_string_value(json_object_get(body, "eventType"));
 	const char *fqn = json_string_value(json_object_get(body, "fqn"));
-	if (!json_is_object(body))
-		return ml_error_set(ML_EINVAL, "invalid_field", "body", "The body must be a JSON object.");
 	if (!key || !clean(key, sizeof out->key))
 		return ml_error_set(ML_EINVAL, "invalid_field", "idempotencyKey",
 		                    "idempotencyKey is required (printable, under 200 characters).");

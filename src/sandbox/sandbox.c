@@ -23,7 +23,8 @@
 
 /* The registry: one line per provider. */
 const struct ml_sb_provider *const ml_sb_providers[] = {
-    &ml_sb_google, &ml_sb_microsoft, &ml_sb_zoom, &ml_sb_twilio, &ml_sb_meetingbaas, &ml_sb_jaas, NULL,
+    &ml_sb_google, &ml_sb_microsoft, &ml_sb_zoom, &ml_sb_twilio, &ml_sb_meetingbaas,
+    &ml_sb_jaas,   NULL,
 };
 
 /* One global lock for every provider's state: handlers are microseconds long and a single
