@@ -486,7 +486,8 @@ void ml_api_stamp_update(json_t *obj)
 
 void ml_api_step_init(struct ml_api_ctx *ctx, struct ml_step *st)
 {
-	*st = (struct ml_step){&ctx->app->platforms, ctx->org_id, ctx->key_id, ctx->ip, false};
+	*st = (struct ml_step){&ctx->app->platforms, ctx->org_id, ctx->key_id, ctx->ip, false,
+				 ctx->app->vault};
 }
 
 int ml_api_audit(struct ml_tx *tx, struct ml_api_ctx *ctx, const char *booking_id,

@@ -92,7 +92,7 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 	char actor[64], detected[64];
 	snprintf(actor, sizeof actor, "provider:%s", platform);
 	snprintf(detected, sizeof detected, "%s_webhook", platform);
-	struct ml_step st = {&app->platforms, org, actor, z->ctx->ip, false};
+	struct ml_step st = {&app->platforms, org, actor, z->ctx->ip, false, app->vault};
 	rc = ml_meeting_deleted_at_provider(tx, &st, booking, service, host, mtg, platform,
 	                                    z->ev->external_id, detected, &z->reported);
 	json_decref(booking);

@@ -67,7 +67,7 @@ static int pview_load(struct ml_tx *tx, struct pview *v, const char *id, bool ev
 		rc = ml_tx_audit_list(tx, v->ctx->org_id, id, &v->events);
 	const char *platform = str(json_object_get(v->booking, "meeting"), "platform");
 	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
-	if (rc == 0 && ops && (ops->caps & ML_CAP_ORG_CREDS) && (ops->caps & ML_CAP_PERSONAL)) {
+	if (rc == 0 && ML_PROVIDER_HAS(ops, creds) && (ops->caps & ML_CAP_PERSONAL)) {
 		/* An organization key is used as it is: a read, no refresh. */
 		enum ml_conn_state st;
 		int64_t retry;

@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "api/conn_api.h"
 #include "api/validate.h"
+#include "conn/connections.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -51,6 +52,22 @@ static int gateway_settings(json_t *in, json_t *out)
 	return 0;
 }
 
+struct org_cred {
+	struct ml_api_ctx *ctx;
+	const char *platform;
+	struct ml_conn_token tok;
+	struct ml_pcreds cr;
+	bool has;
+};
+
+static int org_cred_fn(struct ml_tx *tx, void *arg)
+{
+	struct org_cred *o = arg;
+	o->has = ml_conn_org_pcreds(tx, o->ctx->app->vault, o->ctx->org_id, NULL, o->platform,
+				    &o->tok, &o->cr);
+	return 0;
+}
+
 /* A platform the service may name now: known, with a driver, configured. */
 static int check_platform(struct ml_api_ctx *ctx, const char *platform, const char *path)
 {
@@ -68,11 +85,22 @@ static int check_platform(struct ml_api_ctx *ctx, const char *platform, const ch
 		return ml_error_set(ML_ECONFLICT, "platform_unavailable", path,
 				    "The %s platform is not available on this server yet.",
 				    platform);
+	struct org_cred oc = {.ctx = ctx, .platform = platform};
 	struct ml_provider_ctx cx = {&ctx->app->platforms, ml_now(), NULL};
 	struct ml_perr err = {0};
-	if (ML_PROVIDER_HAS(ops, ready) && ops->ready(&cx, &err) < 0)
-		return ml_error_set(ML_ECONFLICT, err.code, path, "%s", err.message);
-	return 0;
+	int rc = 0;
+	if (ML_PROVIDER_HAS(ops, ready) && ops->ready(&cx, &err) < 0) {
+		/* The organization's own credential may be what the server lacks (JaaS). */
+		if (ML_PROVIDER_HAS(ops, creds) &&
+		    ml_store_read(ctx->app->store, org_cred_fn, &oc) == 0 && oc.has) {
+			cx.creds = &oc.cr;
+			memset(&err, 0, sizeof err);
+		}
+		if (ops->ready(&cx, &err) < 0)
+			rc = ml_error_set(ML_ECONFLICT, err.code, path, "%s", err.message);
+	}
+	ml_conn_token_clear(&oc.tok);
+	return rc;
 }
 
 static int settings_apply(struct ml_api_ctx *ctx, json_t *in, json_t *out)

@@ -692,3 +692,27 @@ json_t *ml_conn_row_json(const struct ml_conn_row *r, const char *connect_url)
 	json_object_set_new(o, "updated_at", json_string(ts));
 	return o;
 }
+
+bool ml_conn_org_pcreds(struct ml_tx *tx, const struct ml_vault *vault, const char *org_id,
+			const char *host_id, const char *platform, struct ml_conn_token *tok,
+			struct ml_pcreds *cr)
+{
+	enum ml_conn_state st = ML_CONN_MISSING;
+	int64_t retry;
+	memset(tok, 0, sizeof *tok);
+	memset(cr, 0, sizeof *cr);
+	if (!vault || !platform || !ml_conn_is_org_platform(platform))
+		return false;
+	/* An organization key is used as it is: a read, no refresh. */
+	if (ml_conn_acquire(tx, vault, org_id, host_id, platform, ml_now_ms(), 0, tok, &st,
+			    &retry) != 0 ||
+	    st != ML_CONN_VALID || !tok->org_level || !tok->extra) {
+		ml_conn_token_clear(tok);
+		memset(tok, 0, sizeof *tok);
+		ml_error_clear();
+		return false;
+	}
+	cr->extra = tok->extra;
+	cr->org_level = true;
+	return true;
+}

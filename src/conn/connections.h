@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 struct ml_vault;
+struct ml_pcreds;
 
 enum ml_conn_state {
 	ML_CONN_VALID,
@@ -63,6 +64,15 @@ void ml_conn_token_clear(struct ml_conn_token *t);
 int ml_conn_acquire(struct ml_tx *tx, const struct ml_vault *vault, const char *org_id,
 		    const char *host_id, const char *platform, int64_t now_ms, int64_t lease_ms,
 		    struct ml_conn_token *out, enum ml_conn_state *state, int64_t *retry_ms);
+
+/* For a driver that computes with the organization's credential locally (JaaS and Twilio
+ * tokens in participant_url, the JaaS app id in the link): when `platform` takes one
+ * (ops->creds) and the organization has it connected, fills *tok and *cr (cr->extra: its
+ * settings and secrets, decrypted) and returns true; else false, with nothing to free.
+ * A read: usable in any transaction. Clear *tok with ml_conn_token_clear(). */
+bool ml_conn_org_pcreds(struct ml_tx *tx, const struct ml_vault *vault, const char *org_id,
+			const char *host_id, const char *platform, struct ml_conn_token *tok,
+			struct ml_pcreds *cr);
 
 /* Tokens as a provider's token endpoint returned them. */
 struct ml_oauth_tokens {

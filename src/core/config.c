@@ -83,6 +83,7 @@ int ml_config_load(struct ml_config **out)
 	c->jitsi_domain = env_dup("MEETLINK_JITSI_DOMAIN", "meet.jit.si");
 	c->jitsi_app_id = env_dup("MEETLINK_JITSI_APP_ID", NULL);
 	c->jitsi_app_secret = env_dup("MEETLINK_JITSI_APP_SECRET", NULL);
+	c->jitsi_audience = env_dup("MEETLINK_JITSI_AUDIENCE", "jitsi");
 	c->jaas_app_id = env_dup("MEETLINK_JAAS_APP_ID", NULL);
 	c->jaas_key_id = env_dup("MEETLINK_JAAS_KEY_ID", NULL);
 	c->jaas_private_key_file = env_dup("MEETLINK_JAAS_PRIVATE_KEY_FILE", NULL);
@@ -189,6 +190,7 @@ void ml_config_free(struct ml_config *c)
 	free(c->jitsi_domain);
 	free(c->jitsi_app_id);
 	free(c->jitsi_app_secret);
+	free(c->jitsi_audience);
 	free(c->jaas_app_id);
 	free(c->jaas_key_id);
 	free(c->jaas_private_key_file);

@@ -28,6 +28,7 @@ struct ml_config {
 	char *jitsi_domain;     /* MEETLINK_JITSI_DOMAIN, "meet.jit.si" */
 	char *jitsi_app_id;     /* MEETLINK_JITSI_APP_ID (self-hosted token auth) */
 	char *jitsi_app_secret; /* MEETLINK_JITSI_APP_SECRET */
+	char *jitsi_audience;   /* MEETLINK_JITSI_AUDIENCE, "jitsi" (the tokens' aud) */
 	char *jaas_app_id;      /* MEETLINK_JAAS_APP_ID */
 	char *jaas_key_id;      /* MEETLINK_JAAS_KEY_ID: the kid, "<appId>/<key id>" */
 	char *jaas_private_key_file; /* MEETLINK_JAAS_PRIVATE_KEY_FILE (PEM) */

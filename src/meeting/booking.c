@@ -2,6 +2,7 @@
  * and the one save path every step ends in (booking.h). Moved from api/bookings.c: the API
  * parses and authorizes, this decides. */
 #include "meeting/booking.h"
+#include "conn/connections.h"
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/timeutil.h"
@@ -18,6 +19,28 @@
 static const char *str(json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
+}
+
+/* A local platform's driver context: with the organization's credential when the platform
+ * takes one and the organization has set it (JaaS: its app id and key, over the server's). */
+struct org_ctx {
+	struct ml_provider_ctx cx;
+	struct ml_conn_token tok;
+	struct ml_pcreds cr;
+};
+
+static const struct ml_provider_ctx *org_ctx(struct ml_tx *tx, const struct ml_step *st,
+                                             json_t *booking, struct org_ctx *o)
+{
+	const char *platform = str(json_object_get(booking, "meeting"), "platform");
+	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
+	memset(o, 0, sizeof *o);
+	o->cx = (struct ml_provider_ctx){st->platforms, ml_now(), NULL};
+	if (ops && (ops->caps & ML_CAP_LOCAL) &&
+	    ml_conn_org_pcreds(tx, st->vault, st->org_id, str(booking, "host_id"), ops->name,
+	                       &o->tok, &o->cr))
+		o->cx.creds = &o->cr;
+	return &o->cx;
 }
 
 int ml_booking_related(struct ml_tx *tx, const char *org_id, json_t *booking, json_t **service,
@@ -86,8 +109,11 @@ int ml_booking_save(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
 	if (json_array_size(events) == 0)
 		return 0;
 	/* Queues the emails and webhooks of what just happened, in the step's transaction. */
-	struct ml_provider_ctx cx = {st->platforms, ml_now()};
-	return ml_notify_events(tx, &cx, st->org_id, booking, service, host, events);
+	struct org_ctx o;
+	rc = ml_notify_events(tx, org_ctx(tx, st, booking, &o), st->org_id, booking, service,
+	                      host, events);
+	ml_conn_token_clear(&o.tok);
+	return rc;
 }
 
 /* Confirms the booking (status checked by the caller): status, meeting. Remote platforms
@@ -115,8 +141,11 @@ static int confirm(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t
 		return ml_pipeline_plan_create(tx, st->platforms, st->org_id, booking, service,
 		                               host, events);
 	}
-	struct ml_provider_ctx cx = {st->platforms, ml_now()};
-	return ml_meeting_make(&cx, st->org_id, booking, service, host, events);
+	struct org_ctx o;
+	int rc = ml_meeting_make(org_ctx(tx, st, booking, &o), st->org_id, booking, service, host,
+	                      events);
+	ml_conn_token_clear(&o.tok);
+	return rc;
 }
 
 int ml_booking_create(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *service,
@@ -217,8 +246,11 @@ static int reschedule(struct ml_tx *tx, struct ml_step *st, json_t *booking, jso
 		st->wake = true;
 		return ml_pipeline_plan_update(tx, st->platforms, st->org_id, booking, events);
 	}
-	struct ml_provider_ctx cx = {st->platforms, ml_now()};
-	return ml_meeting_update(&cx, st->org_id, booking, service, host, events);
+	struct org_ctx o;
+	int rc = ml_meeting_update(org_ctx(tx, st, booking, &o), st->org_id, booking, service, host,
+	                      events);
+	ml_conn_token_clear(&o.tok);
+	return rc;
 }
 
 static int cancel(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *service,

@@ -29,6 +29,9 @@ struct ml_step {
 	const char *actor; /* on the audit trail: an API key id, "worker", "provider:zoom" */
 	const char *ip;    /* the request's address, or NULL */
 	bool wake;         /* out: work was queued; wake the worker once it is committed */
+	/* The organization credentials of local platforms (JaaS: its app id and key), or NULL
+	 * (then only the server's settings are used). */
+	const struct ml_vault *vault;
 };
 
 /* The service and host documents of a booking (new references). A deleted service or host

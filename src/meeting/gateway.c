@@ -187,14 +187,14 @@ static char *ua_cut(const char *ua)
 	return s;
 }
 
-/* The organization's platform credential, for the drivers that mint with it (Twilio). */
+/* The organization's platform credential, for the drivers that mint with it (Twilio, JaaS). */
 static bool org_creds(struct ml_tx *tx, const struct ml_env *env, const char *org_id,
                       json_t *booking, const struct ml_provider_ops *ops,
                       struct ml_conn_token *tok, struct ml_pcreds *cr)
 {
 	enum ml_conn_state st;
 	int64_t retry;
-	if (!ops || !(ops->caps & ML_CAP_ORG_CREDS) || !(ops->caps & ML_CAP_PERSONAL))
+	if (!ML_PROVIDER_HAS(ops, creds) || !(ops->caps & ML_CAP_PERSONAL))
 		return false;
 	bool ok = ml_conn_acquire(tx, env->vault, org_id, str(booking, "host_id"), ops->name,
 	                          ml_now_ms(), 0, tok, &st, &retry) == 0 &&

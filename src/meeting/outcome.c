@@ -286,7 +286,8 @@ static int failed(struct oc *o)
 static int on_booking(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
                       const char *platform)
 {
-	struct ml_step st = {&run->env->platforms, run->job.org_id, "worker", NULL, false};
+	struct ml_step st = {&run->env->platforms, run->job.org_id, "worker", NULL, false,
+			      run->env->vault};
 	struct oc o = {tx, run, mj, platform, NULL, NULL, false, NULL};
 	int rc = ml_tx_doc_get(tx, ML_KIND_BOOKING, run->job.org_id, str(mj->payload, "booking_id"),
 	                       &o.booking);

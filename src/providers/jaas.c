@@ -18,37 +18,76 @@ static const char *domain(const struct ml_platform_settings *s)
 	return s->jaas_domain && *s->jaas_domain ? s->jaas_domain : DEFAULT_DOMAIN;
 }
 
-static int not_configured(const struct ml_platform_settings *s, struct ml_perr *err)
+/* The account the links and tokens are made for: the organization's credential (PUT
+ * /v1/credentials/jaas, lent in cx->creds) when it has one, else the server's
+ * (MEETLINK_JAAS_*). The key is parsed only when a token is signed (`want_key`). */
+struct account {
+	const char *app_id, *kid;
+	struct ml_jwt_key *key;   /* borrowed or `owned` */
+	struct ml_jwt_key *owned; /* parsed from the credential: ml_jwt_key_free() */
+	bool org;
+};
+
+static const char *cred_str(const struct ml_provider_ctx *cx, const char *name)
 {
+	return cx->creds ? json_string_value(json_object_get(cx->creds->extra, name)) : NULL;
+}
+
+static int account(const struct ml_provider_ctx *cx, bool want_key, struct account *a,
+		   struct ml_perr *err)
+{
+	const struct ml_platform_settings *s = cx->settings;
 	const char *what = NULL;
-	if (!s || !s->jaas_app_id || !*s->jaas_app_id)
+	memset(a, 0, sizeof *a);
+	if (cred_str(cx, "app_id")) {
+		a->org = true;
+		a->app_id = cred_str(cx, "app_id");
+		a->kid = cred_str(cx, "key_id");
+		const char *pem = cred_str(cx, "private_key");
+		if (want_key && pem && ml_jwt_key_rs256_pem(&a->owned, pem, strlen(pem)) == 0)
+			a->key = a->owned;
+	} else if (s) {
+		a->app_id = s->jaas_app_id;
+		a->kid = s->jaas_kid;
+		a->key = s->jaas_key;
+	}
+	if (!a->app_id || !*a->app_id)
 		what = "the JaaS app id";
-	else if (!s->jaas_kid || !*s->jaas_kid)
+	else if (!a->kid || !*a->kid)
 		what = "the JaaS key id (kid)";
-	else if (!s->jaas_key)
+	else if (a->org ? !cred_str(cx, "private_key") || (want_key && !a->key) : !a->key)
 		what = "the JaaS private key";
-	else if (!s->room_secret || !s->room_secret_len)
+	else if (!s || !s->room_secret || !s->room_secret_len)
 		what = "the room secret";
 	if (!what)
 		return 0;
 	return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
-	                   "jaas is not configured on this server: %s is missing", what);
+			   "jaas is not configured %s: %s is missing",
+			   a->org ? "in the organization's credential" : "on this server", what);
+}
+
+static void account_clear(struct account *a)
+{
+	ml_jwt_key_free(a->owned);
+	memset(a, 0, sizeof *a);
 }
 
 static int jaas_create(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
                        struct ml_meeting *out, struct ml_perr *err)
 {
 	const struct ml_platform_settings *s = cx->settings;
+	struct account a;
 	char room[ML_ROOM_MAX];
 	int rc;
 
-	if ((rc = not_configured(s, err)) < 0)
+	if ((rc = account(cx, false, &a, err)) < 0)
 		return rc;
 	if (ml_room_name(room, s, req) < 0)
-		return not_configured(NULL, err);
+		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
+				   "jaas is not configured on this server: the room secret is missing");
 	memset(out, 0, sizeof(*out));
 	out->external_id = ml_strdup(room);
-	out->join_url = ml_asprintf("https://%s/%s/%s", domain(s), s->jaas_app_id, room);
+	out->join_url = ml_asprintf("https://%s/%s/%s", domain(s), a.app_id, room);
 	out->host_url = ml_strdup(out->join_url);
 	return 0;
 }
@@ -67,7 +106,7 @@ static bool setting_true(json_t *settings, const char *name)
 /* Claims per developer.8x8.com/jaas/docs/api-keys-jwt; JaaS wants moderator and the feature
  * flags as the strings "true"/"false", and honours features only for moderators. */
 static json_t *claims(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
-                      const char *room, const struct ml_participant_ref *p)
+                      const char *app_id, const char *room, const struct ml_participant_ref *p)
 {
 	const struct ml_platform_settings *s = cx->settings;
 	bool mod = ml_role_is_moderator(p->role);
@@ -92,30 +131,33 @@ static json_t *claims(const struct ml_provider_ctx *cx, const struct ml_meeting_
 	}
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:o}", "aud", "jitsi", "iss", "chat",
 	                 "iat", (json_int_t)cx->now, "nbf", (json_int_t)nbf, "exp", (json_int_t)exp,
-	                 "sub", s->jaas_app_id, "room", room, "context", context);
+	                 "sub", app_id, "room", room, "context", context);
 }
 
 static int jaas_participant_url(const struct ml_provider_ctx *cx, const struct ml_meeting_req *req,
                                 const struct ml_meeting *m, const struct ml_participant_ref *p,
                                 char **url, struct ml_perr *err)
 {
-	const struct ml_platform_settings *s = cx->settings;
+	struct account a;
 	char *tok = NULL;
 	int rc;
 
-	if ((rc = not_configured(s, err)) < 0)
-		return rc;
 	if (!m->join_url)
 		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "meeting_not_ready",
 		                   "the meeting has no link yet");
+	if ((rc = account(cx, true, &a, err)) < 0) {
+		account_clear(&a);
+		return rc;
+	}
 	const char *room = m->external_id;
 	if (!room || !*room) {
 		const char *slash = strrchr(m->join_url, '/');
 		room = slash ? slash + 1 : "";
 	}
-	json_t *c = claims(cx, req, room, p);
-	rc = ml_jwt_sign(&tok, s->jaas_key, s->jaas_kid, NULL, c);
+	json_t *c = claims(cx, req, a.app_id, room, p);
+	rc = ml_jwt_sign(&tok, a.key, a.kid, NULL, c);
 	json_decref(c);
+	account_clear(&a);
 	if (rc < 0)
 		return ml_perr_set(err, ML_PERR_RETRY, 0, "token_failed",
 		                   "could not sign the jaas token");
@@ -124,13 +166,15 @@ static int jaas_participant_url(const struct ml_provider_ctx *cx, const struct m
 	return 0;
 }
 
-/* Services may use JaaS once the server has its key (MEETLINK_JAAS_*). */
+/* Services may use JaaS once the organization has its credential (PUT /v1/credentials/jaas,
+ * lent in cx->creds) or the server has a key (MEETLINK_JAAS_*). */
 static int jaas_ready(const struct ml_provider_ctx *cx, struct ml_perr *err)
 {
-	if (cx->settings && cx->settings->jaas_key)
+	if ((cx->settings && cx->settings->jaas_key) || cred_str(cx, "app_id"))
 		return 0;
 	return ml_perr_set(err, ML_PERR_PERMANENT, 0, "platform_not_configured",
-	                   "JaaS needs MEETLINK_JAAS_APP_ID, MEETLINK_JAAS_KEY_ID and "
+	                   "JaaS needs the organization's credential (PUT /v1/credentials/jaas) "
+	                   "or MEETLINK_JAAS_APP_ID, MEETLINK_JAAS_KEY_ID and "
 	                   "MEETLINK_JAAS_PRIVATE_KEY_FILE on the server.");
 }
 

@@ -69,7 +69,8 @@ static json_t *claims(const struct ml_provider_ctx *cx, const struct ml_meeting_
 	/* mod_token_affiliation reads this; the top-level claim serves token_moderation. */
 	json_object_set_new(user, "affiliation", json_string(mod ? "owner" : "member"));
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:{s:o}, s:b}", "aud", s->jitsi_app_id,
+	const char *aud = s->jitsi_audience && *s->jitsi_audience ? s->jitsi_audience : "jitsi";
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:{s:o}, s:b}", "aud", aud,
 	                 "iss", s->jitsi_app_id, "sub", domain(s), "room", room, "exp",
 	                 (json_int_t)exp, "nbf", (json_int_t)nbf, "context", "user", user,
 	                 "moderator", mod);

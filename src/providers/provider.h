@@ -70,6 +70,9 @@ struct ml_platform_settings {
 	/* Remote drivers (abi >= 2). */
 	int64_t poll_ms;               /* how soon to look again at a pending conference */
 	int64_t open_lead_s;           /* lazy rooms (Twilio): open this long before the start */
+	/* The Jitsi tokens' aud (MEETLINK_JITSI_AUDIENCE); NULL or "": "jitsi", the value
+	 * prosody's token_verification accepts by default (lib-jitsi-meet doc/tokens.md). */
+	const char *jitsi_audience;
 };
 
 struct ml_pcreds;

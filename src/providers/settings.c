@@ -13,6 +13,7 @@ int ml_platform_settings_load(struct ml_platform_settings *p, const struct ml_co
 	p->jitsi_domain = c->jitsi_domain;
 	if (c->jitsi_app_id) {
 		p->jitsi_app_id = c->jitsi_app_id;
+		p->jitsi_audience = c->jitsi_audience;
 		if ((rc = ml_jwt_key_hs256(&p->jitsi_key, c->jitsi_app_secret,
 					   strlen(c->jitsi_app_secret))) < 0)
 			return rc;

@@ -210,11 +210,86 @@ static void test_not_configured(void **state)
 	ml_meeting_clear(&ok);
 }
 
+/* The organization's credential (cx->creds: config and secrets merged) wins over the server's
+ * key: its app id in the link, its kid, its key signing (verified with its public half). */
+static void test_org_credential(void **state)
+{
+	(void)state;
+	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem;
+	PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL);
+	long n = BIO_get_mem_data(b, &pem);
+	json_t *extra = json_pack("{s:s, s:s, s:s%}", "app_id", "vpaas-magic-cookie-org",
+				  "key_id", "vpaas-magic-cookie-org/k1", "private_key", pem,
+				  (size_t)n);
+	BIO_free(b);
+	struct ml_pcreds cr = {.extra = extra, .org_level = true};
+	struct ml_platform_settings s = settings();
+	struct ml_provider_ctx cx = {&s, 1799990000, &cr};
+	struct ml_meeting_req r = req("bkg_1", NULL);
+	struct ml_meeting m = {0};
+	struct ml_perr err = {0};
+	struct ml_participant_ref cust = {"prt_c", "customer", "Carl", NULL};
+	char *url = NULL;
+	json_t *h = NULL, *c = NULL;
+
+	assert_non_null(drv()->ready);
+	assert_int_equal(drv()->ready(&cx, &err), 0);
+	assert_int_equal(drv()->meeting_create(&cx, &r, &m, &err), 0);
+	assert_non_null(strstr(m.join_url, "https://8x8.vc/vpaas-magic-cookie-org/"));
+	assert_int_equal(drv()->participant_url(&cx, &r, &m, &cust, &url, &err), 0);
+	const char *tok = strstr(url, "?jwt=") + 5;
+	assert_int_equal(ml_jwt_decode(&h, &c, tok), 0);
+	assert_string_equal(json_string_value(json_object_get(h, "kid")),
+			    "vpaas-magic-cookie-org/k1");
+	assert_string_equal(json_string_value(json_object_get(c, "sub")), "vpaas-magic-cookie-org");
+	/* Signed by the organization's key, not the server's. */
+	const char *dot = strrchr(tok, '.');
+	size_t siglen;
+	uint8_t *sig = ml_base64url_decode(dot + 1, strlen(dot + 1), &siglen);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk), 1);
+	assert_int_equal(EVP_DigestVerify(md, sig, siglen, (const uint8_t *)tok, (size_t)(dot - tok)),
+			 1);
+	EVP_MD_CTX_free(md);
+	md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub), 1);
+	assert_int_not_equal(
+	    EVP_DigestVerify(md, sig, siglen, (const uint8_t *)tok, (size_t)(dot - tok)), 1);
+	EVP_MD_CTX_free(md);
+	free(sig);
+	json_decref(h);
+	json_decref(c);
+	free(url);
+	url = NULL;
+
+	/* Without a server key the credential alone is enough; a broken one names what. */
+	s.jaas_app_id = NULL;
+	s.jaas_kid = NULL;
+	s.jaas_key = NULL;
+	assert_int_equal(drv()->ready(&cx, &err), 0);
+	json_object_set_new(extra, "private_key", json_string("not a key"));
+	assert_true(drv()->participant_url(&cx, &r, &m, &cust, &url, &err) < 0);
+	assert_null(url);
+	assert_string_equal(err.code, "platform_not_configured");
+	assert_non_null(strstr(err.message, "private key"));
+	cx.creds = NULL;
+	memset(&err, 0, sizeof err);
+	assert_true(drv()->ready(&cx, &err) < 0);
+	assert_non_null(strstr(err.message, "/v1/credentials/jaas"));
+
+	ml_meeting_clear(&m);
+	json_decref(extra);
+	EVP_PKEY_free(pk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_and_tokens),
 	    cmocka_unit_test(test_not_configured),
+	    cmocka_unit_test(test_org_credential),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -200,7 +200,7 @@ static void test_public_personal_links(void **state)
 }
 
 static void check_token(const char *url, const struct ml_meeting *m, struct ml_jwt_key *k,
-                        const char *name, bool moderator)
+                        const char *name, bool moderator, const char *aud)
 {
 	size_t n = strlen(m->join_url);
 	assert_int_equal(strncmp(url, m->join_url, n), 0);
@@ -211,7 +211,7 @@ static void check_token(const char *url, const struct ml_meeting *m, struct ml_j
 	assert_string_equal(json_string_value(json_object_get(h, "alg")), "HS256");
 	assert_null(json_object_get(h, "kid"));
 	assert_string_equal(json_string_value(json_object_get(c, "iss")), "my_app_id");
-	assert_string_equal(json_string_value(json_object_get(c, "aud")), "my_app_id");
+	assert_string_equal(json_string_value(json_object_get(c, "aud")), aud);
 	assert_string_equal(json_string_value(json_object_get(c, "sub")), "meet.example.com");
 	assert_string_equal(json_string_value(json_object_get(c, "room")), m->external_id);
 	assert_int_equal(json_integer_value(json_object_get(c, "nbf")), 1800000000 - 900);
@@ -252,10 +252,22 @@ static void test_token_auth(void **state)
 	assert_int_equal(drv()->participant_url(&cx, &r, &m, &host, &uh, &err), 0);
 	assert_int_equal(drv()->participant_url(&cx, &r, &m, &cust, &uc, &err), 0);
 	assert_int_equal(drv()->participant_url(&cx, &r, &m, &adm, &ua, &err), 0);
-	check_token(uh, &m, k, "Ada", true);
-	check_token(uc, &m, k, "Bob", false);
-	check_token(ua, &m, k, "Root", true);
+	/* The audience prosody accepts by default (MEETLINK_JITSI_AUDIENCE unset). */
+	check_token(uh, &m, k, "Ada", true, "jitsi");
+	check_token(uc, &m, k, "Bob", false, "jitsi");
+	check_token(ua, &m, k, "Root", true, "jitsi");
 	assert_string_not_equal(uh, uc);
+
+	/* A deployment that negotiated another audience. */
+	char *uo = NULL;
+	s.jitsi_audience = "meet.example.com";
+	assert_int_equal(drv()->participant_url(&cx, &r, &m, &cust, &uo, &err), 0);
+	check_token(uo, &m, k, "Bob", false, "meet.example.com");
+	free(uo);
+	s.jitsi_audience = "";
+	assert_int_equal(drv()->participant_url(&cx, &r, &m, &cust, &uo, &err), 0);
+	check_token(uo, &m, k, "Bob", false, "jitsi");
+	free(uo);
 
 	/* A token from another secret does not verify. */
 	struct ml_jwt_key *other;
