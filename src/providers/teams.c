@@ -23,13 +23,32 @@ static const char *base(const struct ml_pcreds *cr)
 	return cr->api_base ? cr->api_base : "https://graph.microsoft.com";
 }
 
+/* The service's meeting settings in Graph's onlineMeeting terms (msgraph v1.0 types):
+ * waiting_room -> lobbyBypassSettings {scope, isDialInBypassEnabled}: everyone but the
+ * organizer waits in the lobby, dial-in callers too; without it everyone bypasses it.
+ * passcode -> joinMeetingIdSettings.isPasscodeRequired (Graph makes the passcode itself and
+ * answers it: it becomes the meeting's passcode). join_before_host has no onlineMeeting
+ * property: Teams lets people in before the organizer unless the lobby holds them. */
+static void settings(json_t *b, const struct ml_meeting_req *req)
+{
+	bool lobby = json_is_true(json_object_get(req->settings, "waiting_room"));
+	const char *pw = json_string_value(json_object_get(req->settings, "passcode"));
+	json_object_set_new(b, "lobbyBypassSettings",
+	                    json_pack("{s:s, s:b}", "scope", lobby ? "organizer" : "everyone",
+	                              "isDialInBypassEnabled", !lobby));
+	json_object_set_new(b, "joinMeetingIdSettings",
+	                    json_pack("{s:b}", "isPasscodeRequired", pw && *pw));
+}
+
 static json_t *times(const struct ml_meeting_req *req)
 {
 	char s[ML_RFC3339_MAX], e[ML_RFC3339_MAX];
 	ml_time_format(req->start, s);
 	ml_time_format(req->end, e);
-	return json_pack("{s:s, s:s, s:s}", "subject", req->title ? req->title : "Meeting",
-	                 "startDateTime", s, "endDateTime", e);
+	json_t *b = json_pack("{s:s, s:s, s:s}", "subject", req->title ? req->title : "Meeting",
+	                      "startDateTime", s, "endDateTime", e);
+	settings(b, req);
+	return b;
 }
 
 static void req_create_or_get(struct ml_pstep *out, const struct ml_meeting_req *req,

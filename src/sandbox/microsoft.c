@@ -133,6 +133,36 @@ static void me(struct ml_http_req *req, struct ml_http_resp *resp)
 
 /* ---- Graph: onlineMeetings ----------------------------------------------------------- */
 
+/* A client's onlineMeeting properties over a meeting: complex types (lobbyBypassSettings,
+ * joinMeetingIdSettings) member by member, so the meeting keeps what Graph made (its
+ * joinMeetingId); a passcode that is not required is none, one required has one. id and
+ * joinWebUrl are Graph's. */
+static void merge_meeting(json_t *m, json_t *b)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(b, k, v)
+	{
+		json_t *cur = json_object_get(m, k);
+		if (strcmp(k, "id") == 0 || strcmp(k, "joinWebUrl") == 0)
+			continue;
+		if (json_is_object(cur) && json_is_object(v) &&
+		    (strcmp(k, "lobbyBypassSettings") == 0 || strcmp(k, "joinMeetingIdSettings") == 0))
+			json_object_update(cur, v);
+		else
+			json_object_set(m, k, v);
+	}
+	json_t *join = json_object_get(m, "joinMeetingIdSettings");
+	const char *pw = json_string_value(json_object_get(join, "passcode"));
+	if (json_is_false(json_object_get(join, "isPasscodeRequired"))) {
+		json_object_set_new(join, "passcode", json_null());
+	} else if (join && (!pw || !*pw)) {
+		char *pass = ml_sb_rand("", 6, ML_SB_ALNUM);
+		json_object_set_new(join, "passcode", json_string(pass));
+		free(pass);
+	}
+}
+
 static json_t *new_meeting(json_t *root, const char *user, json_t *b)
 {
 	json_t *u = json_object_get(json_object_get(root, "users"), user);
@@ -167,10 +197,7 @@ static json_t *new_meeting(json_t *root, const char *user, json_t *b)
 	    "lobbyBypassSettings", "scope", "organization", "isDialInBypassEnabled", 0,
 	    "joinMeetingIdSettings", "joinMeetingId", jmid, "passcode", pass, "isPasscodeRequired",
 	    1, "audioConferencing", "videoTeleconferenceId");
-	const char *k;
-	json_t *v;
-	json_object_foreach(b, k, v) if (strcmp(k, "id") != 0 && strcmp(k, "joinWebUrl") != 0)
-	    json_object_set(m, k, v);
+	merge_meeting(m, b);
 	free(rand);
 	free(id);
 	free(thread);
@@ -335,9 +362,7 @@ static void meetings_patch(struct ml_http_req *req, struct ml_http_resp *resp)
 		return;
 	}
 	json_t *next = json_deep_copy(m);
-	json_object_update(next, b);
-	json_object_set(next, "id", json_object_get(m, "id"));
-	json_object_set(next, "joinWebUrl", json_object_get(m, "joinWebUrl"));
+	merge_meeting(next, b);
 	if (json_object_get(m, "externalId"))
 		json_object_set(next, "externalId", json_object_get(m, "externalId"));
 	if (!ml_sb_ms_validate_meeting(next, resp)) {

@@ -5,6 +5,7 @@
 #include "core/timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 void ml_sb_ms_graph_time(int64_t t, char out[40])
@@ -109,6 +110,46 @@ static const char *const lobby_scopes[] = {
 static const char *const presenters[] = {"everyone",  "organization",       "roleIsPresenter",
                                          "organizer", "unknownFutureValue", NULL};
 
+/* The members of a complex type (msgraph v1.0 types) and their types: anything else is
+ * refused as Graph's OData reader does. */
+struct member {
+	const char *name;
+	json_type type; /* JSON_TRUE: a boolean */
+};
+static const struct member lobby_members[] = {
+    {"scope", JSON_STRING}, {"isDialInBypassEnabled", JSON_TRUE}, {NULL, 0}};
+static const struct member join_members[] = {{"isPasscodeRequired", JSON_TRUE},
+                                             {"joinMeetingId", JSON_STRING},
+                                             {"passcode", JSON_STRING},
+                                             {NULL, 0}};
+
+static bool check_members(json_t *o, const struct member *m, struct ml_http_resp *resp)
+{
+	const char *k;
+	json_t *v;
+	if (!o)
+		return true;
+	json_object_foreach(o, k, v)
+	{
+		int i = 0;
+		while (m[i].name && strcmp(m[i].name, k) != 0)
+			i++;
+		bool ok = m[i].name && (json_is_null(v) ||
+		                        (m[i].type == JSON_TRUE ? json_is_boolean(v)
+		                                                : json_typeof(v) == m[i].type));
+		if (!ok) {
+			char *msg = ml_asprintf("The property '%s' does not exist on type "
+			                        "'microsoft.graph.%s' or its value is not valid.",
+			                        k, m == lobby_members ? "lobbyBypassSettings"
+			                                              : "joinMeetingIdSettings");
+			ml_sb_ms_gerr(resp, 400, "RequestBodyRead", msg);
+			free(msg);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool ml_sb_ms_validate_meeting(json_t *b, struct ml_http_resp *resp)
 {
 	static const char *const strs[] = {"subject",    "startDateTime",     "endDateTime",
@@ -120,7 +161,9 @@ bool ml_sb_ms_validate_meeting(json_t *b, struct ml_http_resp *resp)
 	if (!check_types(b, strs, JSON_STRING, resp) || !check_types(b, objs, JSON_OBJECT, resp) ||
 	    !check_types(b, bools, JSON_TRUE, resp) ||
 	    !check_enum(b, "allowedPresenters", presenters, resp) ||
-	    !check_enum(json_object_get(b, "lobbyBypassSettings"), "scope", lobby_scopes, resp))
+	    !check_enum(json_object_get(b, "lobbyBypassSettings"), "scope", lobby_scopes, resp) ||
+	    !check_members(json_object_get(b, "lobbyBypassSettings"), lobby_members, resp) ||
+	    !check_members(json_object_get(b, "joinMeetingIdSettings"), join_members, resp))
 		return false;
 	int64_t s = 0, e = 0;
 	const char *ss = ml_sb_str(b, "startDateTime"), *es = ml_sb_str(b, "endDateTime");

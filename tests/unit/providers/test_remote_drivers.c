@@ -298,6 +298,16 @@ static void test_teams_create_or_get(void **st)
 	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/onlineMeetings/createOrGet");
 	assert_non_null(strstr(s.http.body, "\"externalId\":\"meetlink-bkg_1-0\""));
 	assert_false(s.http.not_idempotent);
+	/* No waiting room, no passcode: everyone bypasses the lobby, no passcode asked. */
+	json_t *b = json_loads(s.http.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(b, "lobbyBypassSettings"), "scope")),
+			    "everyone");
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(b, "lobbyBypassSettings"), "isDialInBypassEnabled")));
+	assert_true(json_is_false(
+	    json_object_get(json_object_get(b, "joinMeetingIdSettings"), "isPasscodeRequired")));
+	json_decref(b);
 	struct ml_presp a =
 	    answer(200, "{\"id\":\"MSo1\",\"joinWebUrl\":\"https://teams.example/l/1\","
 	                "\"joinMeetingIdSettings\":{\"passcode\":\"p1\"}}");
@@ -329,6 +339,8 @@ static void test_teams_update_and_delete_by_id(void **st)
 	(void)st;
 	struct ml_pcreds cr = {.api_base = "http://sb/microsoft", .access_token = "t"};
 	struct ml_meeting_req r = req();
+	json_t *set = json_pack("{s:b, s:s}", "waiting_room", 1, "passcode", "271828");
+	r.settings = set;
 	r.external_id = "MSo/x+y=";
 	struct ml_pstep s = {0};
 	struct ml_perr e;
@@ -340,6 +352,9 @@ static void test_teams_update_and_delete_by_id(void **st)
 	                    "http://sb/microsoft/v1.0/me/onlineMeetings/MSo%2Fx%2By%3D");
 	assert_string_equal(s.http.authorization, "Bearer t");
 	assert_non_null(strstr(s.http.body, "\"startDateTime\":\"2026-12-01T15:00:00Z\""));
+	assert_non_null(strstr(s.http.body, "\"lobbyBypassSettings\":{\"scope\":\"organizer\","
+	                                    "\"isDialInBypassEnabled\":false}"));
+	assert_non_null(strstr(s.http.body, "\"joinMeetingIdSettings\":{\"isPasscodeRequired\":true}"));
 	struct ml_presp a = answer(200, "{\"id\":\"MSo/x+y=\"}");
 	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e), 0);
 	assert_int_equal(s.kind, ML_PSTEP_DONE);
@@ -368,6 +383,7 @@ static void test_teams_update_and_delete_by_id(void **st)
 	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, &a, &s, &e), 0);
 	assert_int_equal(s.kind, ML_PSTEP_DONE);
 	ml_pstep_clear(&s);
+	json_decref(set);
 	json_decref(state);
 }
 
