@@ -151,8 +151,8 @@ class JaaS(unittest.TestCase):
         people = c.get("/v1/bookings/%s/participants" % b["id"]).json["data"]
         self.assertEqual(len(people), 2)
         for p in people:
-            self.assertTrue(p["join_url"].startswith(m["join_url"] + "?jwt="), p)
-            token = urllib.parse.parse_qs(urllib.parse.urlparse(p["join_url"]).query)["jwt"][0]
+            self.assertTrue(p["platform_url"].startswith(m["join_url"] + "?jwt="), p)
+            token = urllib.parse.parse_qs(urllib.parse.urlparse(p["platform_url"]).query)["jwt"][0]
             header, claims, signed, sig = jwt_parts(token)
             self.assertEqual(header["kid"], app + "/k1")
             self.assertEqual(claims["sub"], app)
@@ -161,7 +161,7 @@ class JaaS(unittest.TestCase):
         # The credential is gone: back to the server's key.
         self.assertEqual(c.delete("/v1/credentials/jaas").status, 200)
         people = c.get("/v1/bookings/%s/participants" % b["id"]).json["data"]
-        token = urllib.parse.parse_qs(urllib.parse.urlparse(people[0]["join_url"]).query)["jwt"][0]
+        token = urllib.parse.parse_qs(urllib.parse.urlparse(people[0]["platform_url"]).query)["jwt"][0]
         header, _, signed, sig = jwt_parts(token)
         self.assertEqual(header["kid"], self.app + "/4f4910")
         self.assertTrue(self.verify_rs256(signed, sig))
@@ -228,7 +228,7 @@ class JaaSOrgOnly(unittest.TestCase):
         self.assertTrue(m["join_url"].startswith("https://8x8.vc/%s/" % app), m)
         people = c.get("/v1/bookings/%s/participants" % b["id"]).json["data"]
         for p in people:
-            token = urllib.parse.parse_qs(urllib.parse.urlparse(p["join_url"]).query)["jwt"][0]
+            token = urllib.parse.parse_qs(urllib.parse.urlparse(p["platform_url"]).query)["jwt"][0]
             header, claims, signed, sig = jwt_parts(token)
             self.assertEqual(header["alg"], "RS256")
             self.assertEqual(header["kid"], app + "/k")
@@ -240,7 +240,7 @@ class JaaSOrgOnly(unittest.TestCase):
                                            "private_key": open(other).read()})
         self.assertEqual(r.status, 200, r)
         people = c.get("/v1/bookings/%s/participants" % b["id"]).json["data"]
-        token = urllib.parse.parse_qs(urllib.parse.urlparse(people[0]["join_url"]).query)["jwt"][0]
+        token = urllib.parse.parse_qs(urllib.parse.urlparse(people[0]["platform_url"]).query)["jwt"][0]
         header, _, signed, sig = jwt_parts(token)
         self.assertEqual(header["kid"], app + "/k2")
         self.assertFalse(self.verify(pub, signed, sig))
