@@ -79,6 +79,13 @@ static int secrets_load(struct ml_env *env)
 	return 0;
 }
 
+/* The store's listener thread: jobs were made due on some node. */
+static void jobs_signalled(void *arg, const char *payload)
+{
+	(void)payload;
+	ml_worker_notify(arg);
+}
+
 /* Loads the platform settings once: keys parsed here, never per request. */
 static int platforms_load(struct ml_env *env)
 {
@@ -142,6 +149,9 @@ int ml_app_start(struct ml_app *app)
 	ml_nudge_set_hooks(&ml_api_nudge_hooks); /* before the worker runs a nudge */
 	if (ml_worker_start(&env->worker, &wc) < 0)
 		return -1;
+	/* On a shared store, a job enqueued on any node wakes this node's worker (NOTIFY). */
+	if (ml_store_subscribe(env->store, "jobs", jobs_signalled, env->worker) < 0)
+		ml_warn("store: no job signals (%s); the worker polls", ml_error_message());
 	/* Calls made for a request (connect callback, credential checks) join its curl loop. */
 	ml_oauth_config_set_worker(env->oauth, env->worker);
 	env->ratelimit = ml_ratelimit_new();
@@ -180,6 +190,8 @@ void ml_app_stop(struct ml_app *app)
 {
 	struct ml_env *env = &app->env;
 	ml_http_stop(app->srv);
+	if (env->store)
+		ml_store_unsubscribe(env->store, "jobs", jobs_signalled, env->worker);
 	ml_worker_stop(env->worker);
 	ml_pipeline_free(env->pipeline);
 	ml_ratelimit_free(env->ratelimit);

@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+struct release {
+	const char *worker;
+	int *n;
+};
+
+static int release_fn(struct ml_tx *tx, void *arg)
+{
+	struct release *r = arg;
+	int n = ml_tx_job_release(tx, r->worker);
+	if (n > 0)
+		*r->n = n;
+	return n < 0 ? n : 0;
+}
+
 /* Stopping: nothing new starts (no claim, no run started), but the transfers in flight get
  * up to stop_grace_ms to finish, and their outcomes are written like any other: a mail the
  * server is accepting is recorded as sent, not sent again after the restart. What is still
@@ -90,6 +104,12 @@ void ml_worker_stop(struct ml_worker *w)
 	}
 	curl_multi_cleanup(w->multi); /* may still tell the loop to forget sockets */
 	ml_curl_loop_free(w->loop);
+	/* Nothing of this worker runs any more: on a shared store its jobs go back to the
+	 * queue now, for any node, rather than when their leases run out. */
+	int released = 0;
+	if (ml_store_write(w->cfg.store, release_fn, &(struct release){w->name, &released}) == 0 &&
+	    released > 0)
+		ml_info("worker: %d job(s) cut by the stop are queued again", released);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	pthread_cond_destroy(&w->o_cv);

@@ -110,7 +110,7 @@ struct ml_store_docs_ops {
 
 /* --- Jobs and leases --- */
 
-#define ML_STORE_JOBS_VERSION 1
+#define ML_STORE_JOBS_VERSION 2
 #define ML_STORE_JOBS_INIT {ML_STORE_JOBS_VERSION}
 
 struct ml_store_jobs_ops {
@@ -131,6 +131,9 @@ struct ml_store_jobs_ops {
 	int (*retry)(struct ml_tx *tx, const char *org_id, const char *id, json_t **job);
 	/* Optional, and outside any transaction: jobs are then only claimed. */
 	int (*set_taker)(struct ml_store *s, const struct ml_job_taker *t);
+	/* Optional (version 2): requeues the jobs `worker` still holds (a clean stop on a
+	 * shared store); without it they wait for recover or their leases. */
+	int (*release)(struct ml_tx *tx, const char *worker);
 };
 
 /* --- Connections and secrets --- */
@@ -217,12 +220,13 @@ struct ml_store_audit_ops {
 
 /* --- The core: transactions, migrations, readiness, and the concerns --- */
 
-#define ML_STORE_BACKEND_VERSION 1
+#define ML_STORE_BACKEND_VERSION 2
 #define ML_STORE_BACKEND_INIT {ML_STORE_BACKEND_VERSION}
 
 struct ml_store_backend {
 	unsigned version;
-	const char *name; /* "sqlite" */
+	const char *name; /* "sqlite", "postgres" */
+	bool shared;      /* several processes may share the store (version 2) */
 	void (*close)(struct ml_store *s);
 	int (*migrate)(struct ml_store *s);
 	int (*ready)(struct ml_store *s);
@@ -239,6 +243,14 @@ struct ml_store_backend {
 	bool (*writable)(struct ml_tx *tx);
 	/* Optional: nothing is left behind by the backend. */
 	int (*scrub)(struct ml_store *s);
+	/* Optional (version 2): signals between nodes (store.h, ml_store_subscribe); NULL on
+	 * a one-node store, where they do nothing. */
+	int (*subscribe)(struct ml_store *s, const char *channel, ml_store_signal_fn fn,
+			 void *arg);
+	int (*unsubscribe)(struct ml_store *s, const char *channel, ml_store_signal_fn fn,
+			   void *arg);
+	int (*signal)(struct ml_store *s, const char *channel, const char *payload);
+	int (*tx_signal)(struct ml_tx *tx, const char *channel, const char *payload);
 
 	const struct ml_store_docs_ops *docs;
 	const struct ml_store_jobs_ops *jobs;
@@ -263,6 +275,8 @@ struct ml_tx {
 };
 
 int ml_store_sqlite_open(struct ml_store **out, const char *path);
+/* url: "postgres://..." or "postgresql://..." (libpq's URI). */
+int ml_store_pg_open(struct ml_store **out, const char *url);
 
 /* Shared by backends: the table behind a kind, cursor encoding. */
 const char *ml_store_kind_table(enum ml_kind kind);

@@ -75,6 +75,7 @@ static const struct op_desc jobs_ops[] = {
 	OP(ml_store_jobs_ops, list),
 	OP(ml_store_jobs_ops, retry),
 	OPT(ml_store_jobs_ops, set_taker),
+	OPT(ml_store_jobs_ops, release),
 };
 COVERS(ml_store_jobs_ops, enqueue, jobs_ops);
 
@@ -129,6 +130,10 @@ static const struct op_desc core_ops[] = {
 	OPT(ml_store_backend, write_async),
 	OPT(ml_store_backend, writable),
 	OPT(ml_store_backend, scrub),
+	OPT(ml_store_backend, subscribe),
+	OPT(ml_store_backend, unsubscribe),
+	OPT(ml_store_backend, signal),
+	OPT(ml_store_backend, tx_signal),
 };
 _Static_assert(offsetof(struct ml_store_backend, docs) ==
 		   offsetof(struct ml_store_backend, close) +

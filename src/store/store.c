@@ -39,8 +39,7 @@ int ml_store_open(struct ml_store **out, const char *url)
 	if (strncmp(url, "sqlite:", 7) == 0)
 		return ml_store_sqlite_open(out, url + 7);
 	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-		return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_DB",
-				    "the PostgreSQL store is not built yet; use sqlite:PATH");
+		return ml_store_pg_open(out, url);
 	return ml_error_set(ML_EINVAL, "invalid_config", "MEETLINK_DB",
 			    "MEETLINK_DB must be sqlite:PATH or a postgres:// URL");
 }
@@ -91,6 +90,39 @@ int ml_store_read(struct ml_store *s, ml_tx_fn fn, void *arg)
 struct ml_store *ml_tx_store(struct ml_tx *tx)
 {
 	return tx->store;
+}
+
+int ml_store_subscribe(struct ml_store *s, const char *channel, ml_store_signal_fn fn,
+		       void *arg)
+{
+	return s->backend->subscribe ? s->backend->subscribe(s, channel, fn, arg) : 0;
+}
+
+int ml_store_unsubscribe(struct ml_store *s, const char *channel, ml_store_signal_fn fn,
+			 void *arg)
+{
+	return s->backend->unsubscribe ? s->backend->unsubscribe(s, channel, fn, arg) : 0;
+}
+
+int ml_store_signal(struct ml_store *s, const char *channel, const char *payload)
+{
+	return s->backend->signal ? s->backend->signal(s, channel, payload) : 0;
+}
+
+int ml_tx_signal(struct ml_tx *tx, const char *channel, const char *payload)
+{
+	const struct ml_store_backend *b = tx->store->backend;
+	return b->tx_signal ? b->tx_signal(tx, channel, payload) : 0;
+}
+
+const char *ml_store_backend_name(struct ml_store *s)
+{
+	return s->backend->name;
+}
+
+bool ml_store_shared(struct ml_store *s)
+{
+	return s->backend->shared;
 }
 
 int ml_store_set_job_taker(struct ml_store *s, const struct ml_job_taker *t)
@@ -207,6 +239,11 @@ int ml_tx_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *
 int ml_tx_job_recover(struct ml_tx *tx)
 {
 	return jobs_of(tx)->recover(tx);
+}
+
+int ml_tx_job_release(struct ml_tx *tx, const char *worker)
+{
+	return jobs_of(tx)->release ? jobs_of(tx)->release(tx, worker) : 0;
 }
 
 int ml_tx_job_wake(struct ml_tx *tx, const char *wait_key)

@@ -67,6 +67,29 @@ int ml_tx_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg);
 /* The store the transaction runs on. */
 struct ml_store *ml_tx_store(struct ml_tx *tx);
 
+/* Signals between the nodes sharing a store (PostgreSQL's LISTEN/NOTIFY). A signal on
+ * `channel` (a short name of [a-z_]) reaches the subscribers of every OTHER node (this one's
+ * callers act locally); a node that lost the store's connection calls its subscribers once
+ * with payload NULL after reconnecting (a signal may have been missed). On a one-node store
+ * (SQLite) they do nothing. Subscribers run on the store's listener thread and must not
+ * block. "jobs" is the store's own: it is signalled to every node, this one included, when a
+ * transaction that enqueued or requeued a job due now commits. */
+typedef void (*ml_store_signal_fn)(void *arg, const char *payload);
+int ml_store_subscribe(struct ml_store *s, const char *channel, ml_store_signal_fn fn,
+		       void *arg);
+/* Removes that subscription; once it returns, fn is not running and is not called again. */
+int ml_store_unsubscribe(struct ml_store *s, const char *channel, ml_store_signal_fn fn,
+			 void *arg);
+/* Outside any transaction (after the change it announces committed). payload <= 7000 bytes,
+ * may be NULL. */
+int ml_store_signal(struct ml_store *s, const char *channel, const char *payload);
+/* Inside a write: sent when (and only if) the transaction commits. */
+int ml_tx_signal(struct ml_tx *tx, const char *channel, const char *payload);
+/* The backend's name ("sqlite", "postgres"); shared stores need a vault ring, etc. */
+const char *ml_store_backend_name(struct ml_store *s);
+/* True when several processes may share the store (PostgreSQL). */
+bool ml_store_shared(struct ml_store *s);
+
 /* --- Organizations and API keys [docs] --- */
 
 /* Finds the organization named `name` or creates it; writes its id into org_id. */
@@ -325,6 +348,10 @@ int ml_tx_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 /* Makes jobs orphaned by a process that died runnable again, at start-up: on SQLite (one node
  * by definition) every running job; a shared store relies on leases instead. */
 int ml_tx_job_recover(struct ml_tx *tx);
+/* Requeues the jobs `worker` still holds running (its process stops cleanly with calls cut):
+ * on a shared store they run again at once on any node instead of when their leases run out.
+ * Returns how many; 0 where recover does it at the next start (SQLite). */
+int ml_tx_job_release(struct ml_tx *tx, const char *worker);
 /* Requeues every job waiting on wait_key; returns how many. */
 int ml_tx_job_wake(struct ml_tx *tx, const char *wait_key);
 /* Cancels queued/waiting jobs of a group and kind (e.g. a create superseded by a cancel). */

@@ -18,6 +18,81 @@ BIN = os.environ.get("MEETLINK_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "meetlink")
 SPECS = os.environ.get("ML_SPECS") or os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "shared", "specs")
+# The store the daemons of this run use: "sqlite" (a file per daemon), or "postgres" (a fresh
+# database per daemon on the server tests/e2e/pgserver.py started: CTest's e2e-pg/ entries).
+STORE = os.environ.get("ML_TEST_STORE", "sqlite")
+# The key ring the daemons get on PostgreSQL, where a key file beside the store cannot be.
+PG_VAULT_KEYS = "tpg:" + "B" * 43 + "="
+
+
+def new_db_url(workdir):
+    """A fresh store for a daemon: a SQLite file in workdir, or a new PostgreSQL database."""
+    if STORE == "postgres":
+        import pgserver
+        return pgserver.new_database(pgserver.server_url())
+    return "sqlite:" + os.path.join(workdir, "meetlink.db")
+
+
+def store_blobs(db_url):
+    """Everything a store holds at rest, as (name, bytes): a SQLite store's files (database,
+    WAL), or a PostgreSQL database's every row (pg_dump --data-only)."""
+    if db_url.startswith("sqlite:"):
+        import glob
+        out = []
+        for path in glob.glob(db_url[len("sqlite:"):] + "*"):
+            with open(path, "rb") as f:
+                out.append((path, f.read()))
+        return out
+    import subprocess
+    r = subprocess.run(["pg_dump", "--data-only", db_url], capture_output=True, timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError("pg_dump: %s" % r.stderr.decode(errors="replace"))
+    return [("pg_dump", r.stdout)]
+
+
+def store_query(db_url, sql, args=()):
+    """Rows of a query on a daemon's store, SQLite or PostgreSQL ('?' placeholders; values as
+    the backend returns them: on PostgreSQL every value is text or None)."""
+    if db_url.startswith("sqlite:"):
+        import sqlite3
+        con = sqlite3.connect("file:%s?mode=ro" % db_url[len("sqlite:"):], uri=True)
+        try:
+            return [tuple(r) for r in con.execute(sql, args)]
+        finally:
+            con.close()
+    parts = sql.split("?")
+    assert len(parts) == len(args) + 1, sql
+    text = parts[0]
+    for a, rest in zip(args, parts[1:]):
+        text += ("'%s'" % str(a).replace("'", "''")) + rest
+    # One row per record, fields split by a unit separator, NULL as a marker no value has.
+    import subprocess
+    r = subprocess.run(["psql", db_url, "-X", "-q", "-A", "-t", "-F", "\x1f", "-R", "\x1e",
+                        "-P", "null=\x02NULL", "-v", "ON_ERROR_STOP=1", "-c", text],
+                       capture_output=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("psql: %s" % r.stderr.decode(errors="replace"))
+    out = []
+    for rec in r.stdout.decode().rstrip("\n").split("\x1e"):
+        if rec == "":
+            continue
+        out.append(tuple(None if v == "\x02NULL" else v for v in rec.split("\x1f")))
+    return out
+
+
+def store_tables(db_url):
+    """The store's table names."""
+    if db_url.startswith("sqlite:"):
+        return [t for (t,) in store_query(db_url, "SELECT name FROM sqlite_master "
+                                          "WHERE type = 'table'")]
+    return [t for (t,) in store_query(db_url, "SELECT table_name FROM information_schema.tables "
+                                      "WHERE table_schema = 'public'")]
+
+
+def psql(db_url, sql):
+    """SQL on a daemon's PostgreSQL store (tests that look inside the store on both)."""
+    import pgserver
+    return pgserver.psql(db_url, sql)
 
 
 class Proc:
@@ -166,7 +241,7 @@ def start_sandbox(extra_args=None, env=None):
 
 
 def start_daemon(env=None, workdir=None, api_key="ml_test_bootstrap_key_0123456789abcdef"):
-    """Starts `meetlink serve` on a fresh SQLite store with a bootstrap API key."""
+    """Starts `meetlink serve` on a fresh store (new_db_url) with a bootstrap API key."""
     e = {
         "MEETLINK_LISTEN": "127.0.0.1:0",
         "MEETLINK_BOOTSTRAP_API_KEY": api_key,
@@ -182,7 +257,18 @@ def start_daemon(env=None, workdir=None, api_key="ml_test_bootstrap_key_01234567
     own = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="ml-e2e-")
     if "MEETLINK_DB" not in e:
-        e["MEETLINK_DB"] = "sqlite:" + os.path.join(workdir, "meetlink.db")
+        # A daemon started again in the same workdir finds the same store (on PostgreSQL its
+        # database's URL is kept there).
+        keep = os.path.join(workdir, "db_url")
+        if os.path.exists(keep):
+            with open(keep) as f:
+                e["MEETLINK_DB"] = f.read().strip()
+        else:
+            e["MEETLINK_DB"] = new_db_url(workdir)
+            with open(keep, "w") as f:
+                f.write(e["MEETLINK_DB"] + "\n")
+    if e["MEETLINK_DB"].startswith("postgres") and "MEETLINK_VAULT_KEYS" not in e:
+        e["MEETLINK_VAULT_KEYS"] = PG_VAULT_KEYS
     d = Proc(["serve"], env=e, workdir=workdir)
     d.own_workdir = own
     d.api_key = api_key

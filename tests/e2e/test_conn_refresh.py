@@ -9,7 +9,6 @@ uses the connection the way the pipeline's jobs do, on the daemon's own store.
   and wakes the job parked on it.
 - Neither the store files nor the logs hold any token the sandbox issued."""
 
-import glob
 import json
 import os
 import subprocess
@@ -149,11 +148,7 @@ class ConnRefresh(unittest.TestCase):
                 if len(tok) >= 16:
                     issued.add(tok)
         self.assertGreater(len(issued), 5)
-        workdir = os.path.dirname(self.d.env["MEETLINK_DB"].split(":", 1)[1])
-        blobs = []
-        for path in glob.glob(os.path.join(workdir, "meetlink.db*")):
-            with open(path, "rb") as f:
-                blobs.append((path, f.read()))
+        blobs = harness.store_blobs(self.d.env["MEETLINK_DB"])
         blobs.append(("daemon log", self.d.logs().encode()))
         for i, e in enumerate(self.tool_logs):
             blobs.append(("conn_tool stderr %d" % i, e))

@@ -12,7 +12,6 @@ leave the ring and the daemon still uses every one of them:
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,22 +30,15 @@ OLD_KID = cf.VAULT_KEYS.split(":", 1)[0]
 
 def sealed_values(db):
     """Every text value of every table that is a vault ciphertext, as (table, value)."""
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     out = []
-    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        for row in con.execute("SELECT * FROM %s" % table):
+    for table in harness.store_tables(db):
+        for row in harness.store_query(db, "SELECT * FROM %s" % table):
             out += [(table, v) for v in row if isinstance(v, str) and "mlv1:" in v]
-    con.close()
     return out
 
 
 def store_bytes(db):
-    data = b""
-    for suffix in ("", "-wal"):
-        if os.path.exists(db + suffix):
-            with open(db + suffix, "rb") as f:
-                data += f.read()
-    return data
+    return b"".join(data for _, data in harness.store_blobs(db))
 
 
 class VaultRotate(unittest.TestCase):
@@ -85,10 +77,10 @@ class VaultRotate(unittest.TestCase):
             old_port = d.port
             d.close()
 
-            db = os.path.join(work, "meetlink.db")
+            db = d.env["MEETLINK_DB"]
             before = sealed_values(db)
             self.assertTrue(all(v.startswith("mlv1:%s:" % OLD_KID) for _, v in before), before)
-            renv = dict(os.environ, MEETLINK_DB="sqlite:" + db,
+            renv = dict(os.environ, MEETLINK_DB=db,
                         MEETLINK_VAULT_KEYS=NEW + "," + cf.VAULT_KEYS)
             p = subprocess.run([harness.BIN, "vault", "rotate"], env=renv, capture_output=True)
             self.assertEqual(p.returncode, 0, p.stderr)

@@ -11,7 +11,7 @@ MEETLINK_WEBHOOK_DISABLE_AFTER_HOURS=0.0005 (1.8 s) against a loopback receiver 
 
 import json
 import os
-import sqlite3
+
 import sys
 import time
 import unittest
@@ -19,6 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures as fx  # noqa: E402
 import mailutil  # noqa: E402
+import harness  # noqa: E402
 from harness import Client, main, start_daemon  # noqa: E402
 from test_webhooks_out import Receiver, verify  # noqa: E402
 
@@ -46,13 +47,9 @@ class WebhookDisable(unittest.TestCase):
         return r.json
 
     def audit(self, type_):
-        db = sqlite3.connect("file:%s?mode=ro" % self.d.env["MEETLINK_DB"][len("sqlite:"):],
-                             uri=True)
-        try:
-            return [(actor, json.loads(data)) for actor, data in db.execute(
-                "SELECT actor, data FROM audit_events WHERE type = ?", (type_,))]
-        finally:
-            db.close()
+        return [(actor, json.loads(data)) for actor, data in harness.store_query(
+            self.d.env["MEETLINK_DB"], "SELECT actor, data FROM audit_events WHERE type = ?",
+            (type_,))]
 
     def test_failing_endpoint_is_disabled_told_and_enabled_again(self):
         a, rx = self.a, self.rx

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import json
 import os
-import sqlite3
+
 import sys
 import threading
 import time
@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures as fx  # noqa: E402
+import harness  # noqa: E402
 from harness import Client, main, start_daemon  # noqa: E402
 
 
@@ -129,10 +130,8 @@ class WebhooksOut(unittest.TestCase):
             self.assertNotIn(ep_a["secret"], r.body.decode())
             self.assertNotIn("secret", r.body.decode())
         # At rest the secret is sealed by the vault (AES-256-GCM), never stored as is.
-        db = sqlite3.connect("file:%s?mode=ro" % self.d.env["MEETLINK_DB"][len("sqlite:"):],
-                             uri=True)
-        stored = [row[0] for row in db.execute("SELECT secret FROM webhook_endpoints")]
-        db.close()
+        stored = [row[0] for row in harness.store_query(self.d.env["MEETLINK_DB"],
+                                                        "SELECT secret FROM webhook_endpoints")]
         self.assertGreaterEqual(len(stored), 3)
         for sealed in stored:
             self.assertTrue(sealed.startswith("mlv1:"), sealed[:8])

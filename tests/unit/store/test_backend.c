@@ -28,7 +28,7 @@ static void test_complete(void **state)
 	const struct ml_store_backend *b = backend_of(state);
 	if (ml_store_backend_check(b) < 0)
 		fail_msg("%s backend: %s", b->name, ml_error_message());
-	assert_string_equal(b->name, "sqlite");
+	assert_string_equal(b->name, tmpstore_pg() ? "postgres" : "sqlite");
 	assert_int_equal(b->docs->version, ML_STORE_DOCS_VERSION);
 	assert_int_equal(b->jobs->version, ML_STORE_JOBS_VERSION);
 	assert_int_equal(b->conn->version, ML_STORE_CONN_VERSION);
