@@ -12,10 +12,12 @@ want=(build-essential cmake pkg-config ca-certificates tzdata
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev
       libsqlite3-dev libpq-dev libical-dev libjemalloc-dev)
 case "${1:-}" in
+# postgresql: the server the e2e-pg/ and unit-pg/ tests and the benchmarks start themselves
+# (initdb + pg_ctl into a temporary directory; Debian's package also brings psql and pg_dump).
 check) want+=(libcmocka-dev python3 python3-jsonschema python3-aiosmtpd clang libclang-rt-14-dev
-              openssl) ;;
-bench) want+=(python3 wrk curl) ;;
-chaos) want+=(python3 python3-aiosmtpd) ;;
+              openssl postgresql) ;;
+bench) want+=(python3 wrk curl postgresql) ;;
+chaos) want+=(python3 python3-aiosmtpd postgresql) ;;
 # /usr/bin/clang comes from Debian's `clang` (clang-14); libFuzzer's runtime from libclang-rt-14-dev.
 fuzz) want+=(clang libclang-rt-14-dev) ;;
 esac

@@ -44,7 +44,10 @@ def store_blobs(db_url):
                 out.append((path, f.read()))
         return out
     import subprocess
-    r = subprocess.run(["pg_dump", "--data-only", db_url], capture_output=True, timeout=120)
+    args = ["pg_dump", "--data-only", db_url]
+    if "search_path%3D" in db_url:  # the test store's own schema (pgserver.new_database)
+        args.append("--schema=" + db_url.rsplit("search_path%3D", 1)[1])
+    r = subprocess.run(args, capture_output=True, timeout=120)
     if r.returncode != 0:
         raise RuntimeError("pg_dump: %s" % r.stderr.decode(errors="replace"))
     return [("pg_dump", r.stdout)]
@@ -86,7 +89,7 @@ def store_tables(db_url):
         return [t for (t,) in store_query(db_url, "SELECT name FROM sqlite_master "
                                           "WHERE type = 'table'")]
     return [t for (t,) in store_query(db_url, "SELECT table_name FROM information_schema.tables "
-                                      "WHERE table_schema = 'public'")]
+                                      "WHERE table_schema = current_schema()")]
 
 
 def psql(db_url, sql):

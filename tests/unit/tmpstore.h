@@ -30,7 +30,7 @@ static inline bool tmpstore_pg(void)
 	return s && strcmp(s, "postgres") == 0;
 }
 
-/* A new database on the test server: its URL in url. */
+/* A new schema in the test server's database "ml": its URL (search_path set) in url. */
 static inline void tmpstore_pg_url(char *url, size_t n)
 {
 	char path[512], server[256] = "", sql[96], name[40];
@@ -42,17 +42,17 @@ static inline void tmpstore_pg_url(char *url, size_t n)
 	assert_non_null(fgets(server, sizeof server, f));
 	fclose(f);
 	server[strcspn(server, "\n")] = '\0';
-	snprintf(path, sizeof path, "%s/postgres", server);
+	snprintf(path, sizeof path, "%s/ml", server);
 	PGconn *c = PQconnectdb(path);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	static unsigned seq;
 	snprintf(name, sizeof name, "ml_unit_%d_%u", (int)getpid(), ++seq);
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	snprintf(sql, sizeof sql, "CREATE SCHEMA %s", name);
 	PGresult *r = PQexec(c, sql);
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 	PQfinish(c);
-	snprintf(url, n, "%s/%s", server, name);
+	snprintf(url, n, "%s/ml?options=-csearch_path%%3D%s", server, name);
 }
 
 static int tmpstore_setup(void **state)

@@ -261,7 +261,7 @@ int ml_pg_q(struct ml_tx *tx, const char *sql, const struct pg_args *a, PGresult
 int ml_pg_changes(PGresult *r)
 {
 	const char *n = PQcmdTuples(r);
-	return n && *n ? atoi(n) : 0;
+	return n && *n ? (int)strtol(n, NULL, 10) : 0;
 }
 
 const char *ml_pg_text(PGresult *r, int row, int col)
