@@ -103,7 +103,7 @@ void ml_api_webhook_endpoints_create(struct ml_http_req *req, struct ml_http_res
 	}
 	struct ml_api_write w = {ctx, req, &c, create_fn, 0, NULL};
 	ml_api_write_run(&w, resp);
-	ml_notify_endpoints_changed(); /* committed (or not), and not answered yet */
+	ml_notify_endpoints_changed_everywhere(ctx->app->store); /* committed (or not), not answered yet */
 	json_decref(c.ep);
 	free(c.sealed);
 	ml_vault_wipe_free(c.secret, 0);
@@ -178,7 +178,7 @@ void ml_api_webhook_endpoints_delete(struct ml_http_req *req, struct ml_http_res
 {
 	struct ml_api_write w = {ML_API_CTX(req), req, NULL, delete_fn, 0, NULL};
 	ml_api_write_run(&w, resp);
-	ml_notify_endpoints_changed();
+	ml_notify_endpoints_changed_everywhere(w.ctx->app->store);
 }
 
 /* --- update: enable, disable, contact, description, events --- */
@@ -235,7 +235,7 @@ void ml_api_webhook_endpoints_update(struct ml_http_req *req, struct ml_http_res
 	}
 	struct ml_api_write w = {ctx, req, ctx->body, update_fn, 0, NULL};
 	ml_api_write_run(&w, resp);
-	ml_notify_endpoints_changed();
+	ml_notify_endpoints_changed_everywhere(ctx->app->store);
 }
 
 /* --- deliveries --- */

@@ -13,6 +13,7 @@
 #include "conn/connections.h"
 #include "conn/links.h"
 #include "conn/oauth.h"
+#include "notify/endpoints.h"
 #include "notify/jobs.h"
 #include "notify/outbox.h"
 #include "meeting/meeting.h"
@@ -86,6 +87,14 @@ static void jobs_signalled(void *arg, const char *payload)
 	ml_worker_notify(arg);
 }
 
+/* Another node changed an organization's webhook endpoints. */
+static void endpoints_signalled(void *arg, const char *payload)
+{
+	(void)arg;
+	(void)payload;
+	ml_notify_endpoints_changed();
+}
+
 /* Loads the platform settings once: keys parsed here, never per request. */
 static int platforms_load(struct ml_env *env)
 {
@@ -135,7 +144,9 @@ int ml_app_start(struct ml_app *app)
 		.store = env->store,
 		.env = env,
 		.handlers = ml_job_handlers,
-		.lease_ms = lease > 60000 ? lease : 60000,
+		/* MEETLINK_JOB_LEASE_MS (per node): how long a job claimed by a node that died
+		 * waits before another node takes it over. */
+		.lease_ms = env_int("MEETLINK_JOB_LEASE_MS", lease > 60000 ? lease : 60000),
 		.backoff_base_ms = env->cfg->retry_base_ms,
 		.stop_grace_ms = env->cfg->stop_grace_ms,
 	};
@@ -150,8 +161,9 @@ int ml_app_start(struct ml_app *app)
 	if (ml_worker_start(&env->worker, &wc) < 0)
 		return -1;
 	/* On a shared store, a job enqueued on any node wakes this node's worker (NOTIFY). */
-	if (ml_store_subscribe(env->store, "jobs", jobs_signalled, env->worker) < 0)
-		ml_warn("store: no job signals (%s); the worker polls", ml_error_message());
+	if (ml_store_subscribe(env->store, "jobs", jobs_signalled, env->worker) < 0 ||
+	    ml_store_subscribe(env->store, "endpoints", endpoints_signalled, NULL) < 0)
+		ml_warn("store: no signals from other nodes (%s)", ml_error_message());
 	/* Calls made for a request (connect callback, credential checks) join its curl loop. */
 	ml_oauth_config_set_worker(env->oauth, env->worker);
 	env->ratelimit = ml_ratelimit_new();
@@ -192,6 +204,8 @@ void ml_app_stop(struct ml_app *app)
 	ml_http_stop(app->srv);
 	if (env->store)
 		ml_store_unsubscribe(env->store, "jobs", jobs_signalled, env->worker);
+	if (env->store)
+		ml_store_unsubscribe(env->store, "endpoints", endpoints_signalled, NULL);
 	ml_worker_stop(env->worker);
 	ml_pipeline_free(env->pipeline);
 	ml_ratelimit_free(env->ratelimit);

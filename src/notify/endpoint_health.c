@@ -61,6 +61,8 @@ int ml_notify_endpoint_attempt(struct ml_tx *tx, const char *org_id, json_t *end
 	/* The cached lists are read again (at the latest a second later anyway); a delivery
 	 * queued meanwhile is skipped when it comes up. */
 	ml_notify_endpoints_changed();
+	if (rc >= 0)
+		rc = ml_tx_signal(tx, "endpoints", NULL); /* the other nodes, once committed */
 	return rc;
 }
 

@@ -93,3 +93,9 @@ void ml_notify_endpoints_changed(void)
 {
 	atomic_fetch_add(&generation, 1);
 }
+
+void ml_notify_endpoints_changed_everywhere(struct ml_store *store)
+{
+	ml_notify_endpoints_changed();
+	ml_store_signal(store, "endpoints", NULL); /* (a failure: the others' 1 s bound holds) */
+}

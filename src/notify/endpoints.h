@@ -22,5 +22,8 @@
 int ml_notify_endpoints(struct ml_store *store, const char *org_id, json_t **out);
 /* After a committed change of any organization's endpoints. */
 void ml_notify_endpoints_changed(void);
+/* The same, after a change committed by an API request: every other node sharing the store
+ * hears of it too (the store's "endpoints" signal; app.c subscribes it to the above). */
+void ml_notify_endpoints_changed_everywhere(struct ml_store *store);
 
 #endif
