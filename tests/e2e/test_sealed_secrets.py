@@ -88,8 +88,7 @@ def store_bytes(db):
 
 class SealedSecrets(unittest.TestCase):
     # A store that kept its secrets raw (before migration 0010) exists on SQLite only: a
-    # PostgreSQL store seals them from its first migration (and `meetlink migrate` seals
-    # what it copies: test_migrate_store.py).
+    # PostgreSQL store seals them from its first migration.
     @unittest.skipIf(harness.STORE == "postgres", "stores from before 0010 are SQLite's")
     def test_upgrade_from_0009(self):
         work = tempfile.mkdtemp(prefix="ml-sealed-")
