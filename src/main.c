@@ -13,7 +13,9 @@ static const struct {
 } commands[] = {
 	{"serve", ml_cmd_serve, "run the daemon"},
 	{"sandbox", ml_cmd_sandbox, "run the offline provider emulators"},
-	{"migrate", ml_cmd_migrate, "apply store migrations and exit"},
+	{"migrate", ml_cmd_migrate,
+	 "apply store migrations and exit; --from sqlite:PATH --to postgres://...: copy a "
+	 "SQLite store into an empty PostgreSQL one"},
 	{"keys", ml_cmd_keys,
 	 "keys create --org NAME: print a new API key once; keys limit --org NAME --rps N "
 	 "[--burst M] | --default: the organization's request rate limit per key"},

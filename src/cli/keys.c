@@ -133,17 +133,3 @@ int ml_cmd_keys(int argc, char **argv)
 	}
 	return keys_limit(org, rps, burst, clear);
 }
-
-int ml_cmd_migrate(int argc, char **argv)
-{
-	struct ml_config *cfg = NULL;
-	struct ml_store *store = NULL;
-	(void)argc;
-	(void)argv;
-	int rc = ml_cli_open(&cfg, &store);
-	if (rc == 0)
-		printf("meetlink: store is up to date\n");
-	ml_store_close(store);
-	ml_config_free(cfg);
-	return rc;
-}

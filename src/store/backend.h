@@ -277,6 +277,8 @@ struct ml_tx {
 int ml_store_sqlite_open(struct ml_store **out, const char *path);
 /* url: "postgres://..." or "postgresql://..." (libpq's URI). */
 int ml_store_pg_open(struct ml_store **out, const char *url);
+/* store.h ml_store_import_sqlite, on a PostgreSQL store. */
+int ml_pg_import_sqlite(struct ml_store *dst, const char *path, long *rows);
 
 /* Shared by backends: the table behind a kind, cursor encoding. */
 const char *ml_store_kind_table(enum ml_kind kind);

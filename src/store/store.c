@@ -44,6 +44,14 @@ int ml_store_open(struct ml_store **out, const char *url)
 			    "MEETLINK_DB must be sqlite:PATH or a postgres:// URL");
 }
 
+int ml_store_import_sqlite(struct ml_store *dst, const char *path, long *rows)
+{
+	if (strcmp(dst->backend->name, "postgres") != 0)
+		return ml_error_set(ML_EINVAL, "invalid_config", "--to",
+				    "a store is moved into PostgreSQL only");
+	return ml_pg_import_sqlite(dst, path, rows);
+}
+
 void ml_store_close(struct ml_store *s)
 {
 	if (s)

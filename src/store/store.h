@@ -37,6 +37,13 @@ int ml_store_ready(struct ml_store *s);
 
 typedef int (*ml_tx_fn)(struct ml_tx *tx, void *arg);
 
+/* Copies the SQLite store at `path` into dst, an empty PostgreSQL store already migrated
+ * (`meetlink migrate --from --to`): every table both schemas have, every value as stored
+ * (secrets stay sealed), identity sequences moved past the rows, job leases reset (a job
+ * the SQLite node was running is queued). *rows counts the rows copied. ML_EINVAL when dst
+ * is not PostgreSQL, not empty, or lacks a table the SQLite store has. */
+int ml_store_import_sqlite(struct ml_store *dst, const char *path, long *rows);
+
 /* Runs fn inside a durable write transaction; returns fn's result (>= 0 commits, < 0 rolls
  * back fn's changes) or ML_ESTORE when the commit itself failed. fn must not block or call
  * ml_store_write/ml_store_read. */

@@ -297,8 +297,12 @@ int ml_pg_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 		return rc;
 	int n = ml_pg_changes(r);
 	PQclear(r);
-	if (n == 0)
+	if (n == 0) {
+		/* Taken by a request that committed meanwhile (on any node): an optimistic write
+		 * runs again and finds it, so this request is answered as the first was. */
+		((struct pg_tx *)tx)->retry = true;
 		return ml_error_set(ML_ECONFLICT, "idempotency_key_taken", "Idempotency-Key",
 				    "Another request with this Idempotency-Key was just made.");
+	}
 	return 0;
 }
