@@ -16,9 +16,18 @@ pipeline to drain and counts, independently of the daemon's own view:
   - every webhook (`booking.confirmed`, `meeting.ready`) delivered exactly once (a loopback
     receiver counting per webhook-id and per event and booking).
 
+Many nodes (bench/many_nodes.sh, CHAOS_NODES=3): the same, with that many daemons on one
+PostgreSQL database (a server of its own, tests/e2e/pgserver.py); the drivers spread their
+requests over the nodes and move on to another when one does not answer. Instead of the
+periodic kills, one node is SIGKILLed a third of the way through the confirms (and stays
+down: its jobs are taken over when their leases run out, CHAOS_LEASE_MS) and another is
+stopped and started again at two thirds.
+
 Usage: chaos.py BUILD_DIR OUT_DIR. Knobs: CHAOS_N (20000), CHAOS_THREADS (12 driver
 threads), CHAOS_KILL_MIN/MAX (2, 5 s), CHAOS_KILL_DRAIN_S (15: kills go on this long after the
-last confirm), CHAOS_DRAIN_TIMEOUT_S (3600), CHAOS_HOSTS (4 per platform).
+last confirm), CHAOS_DRAIN_TIMEOUT_S (3600), CHAOS_HOSTS (4 per platform), CHAOS_PLATFORMS
+(all four, comma-separated), CHAOS_NODES (1: SQLite; more: PostgreSQL), CHAOS_LEASE_MS
+(15000, many nodes).
 All traffic stays on 127.0.0.1; every process it starts is stopped by its PID.
 Exit status 0 when nothing was lost or doubled, 1 otherwise."""
 
@@ -50,7 +59,9 @@ KILL_DRAIN_S = float(os.environ.get("CHAOS_KILL_DRAIN_S", "15"))
 DRAIN_TIMEOUT = float(os.environ.get("CHAOS_DRAIN_TIMEOUT_S", "3600"))
 HOSTS = int(os.environ.get("CHAOS_HOSTS", "4"))
 KEY = "ml_chaos_bootstrap_key_0123456789abcdef"
-PLATFORMS = ["google_meet", "zoom", "teams", "twilio"]
+PLATFORMS = os.environ.get("CHAOS_PLATFORMS", "google_meet,zoom,teams,twilio").split(",")
+NODES = int(os.environ.get("CHAOS_NODES", "1"))
+LEASE_MS = int(os.environ.get("CHAOS_LEASE_MS", "15000"))
 SB_NAME = {"google_meet": "google", "zoom": "zoom", "teams": "microsoft", "twilio": "twilio"}
 API_PATH = {"google": "/google/calendar/*", "microsoft": "/microsoft/v1.0/*",
             "zoom": "/zoom/v2/*", "twilio": "/twilio/v1/*"}
@@ -157,6 +168,7 @@ class Daemon:
 
     def __init__(self, bin_, workdir, env):
         self.bin, self.workdir, self.env = bin_, workdir, env
+        self.port = int(env["MEETLINK_LISTEN"].rsplit(":", 1)[1])
         self.log = open(os.path.join(workdir, "serve.log"), "ab")
         self.p = None
         self.kills = []  # times of each SIGKILL
@@ -166,14 +178,28 @@ class Daemon:
         self.p = subprocess.Popen([self.bin, "serve"], stdout=self.log, stderr=self.log,
                                   env=self.env, cwd=self.workdir)
 
-    def kill(self):
+    def kill(self, sig=signal.SIGKILL, restart=True):
         with self.lock:
             self.kills.append(time.time())
             with open(os.path.join(self.workdir, "kills.txt"), "a") as f:
-                f.write("%.3f\n" % self.kills[-1])
-            self.p.send_signal(signal.SIGKILL)
+                f.write("%.3f %d\n" % (self.kills[-1], sig))
+            self.p.send_signal(sig)
             self.p.wait()
-            self.start()
+            if restart:
+                self.start()
+
+    def wait_ready(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % self.port,
+                                            timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("node on port %d not ready" % self.port)
 
     def stop(self):
         if self.p and self.p.poll() is None:
@@ -191,7 +217,9 @@ class Api:
     after a short pause, until an answer that is not one."""
 
     def __init__(self, port, token=KEY):
-        self.port, self.token, self.conn = port, token, None
+        # One port, or the nodes' ports: a node that does not answer is left for the next.
+        self.ports = list(port) if isinstance(port, (list, tuple)) else [port]
+        self.port, self.token, self.conn = self.ports[0], token, None
 
     def call(self, method, path, body=None, headers=None, retry=True):
         h = {"Accept": "application/json", "Authorization": "Bearer " + self.token}
@@ -218,6 +246,7 @@ class Api:
                 self.conn = None
                 if not retry:
                     raise
+                self.port = self.ports[(self.ports.index(self.port) + 1) % len(self.ports)]
                 time.sleep(0.05 if tries < 20 else 0.2)
 
 
@@ -269,6 +298,9 @@ def main():
         for p in procs:
             if isinstance(p, Daemon):
                 p.stop()
+            elif isinstance(p, str):  # a PostgreSQL server's state directory
+                import pgserver
+                pgserver.stop(p)
             elif p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 try:
@@ -279,7 +311,9 @@ def main():
 
 
 def run(bin_, outdir, workdir, procs):
-    smtp_port, hook_port, api_port = free_port(), free_port(), free_port()
+    smtp_port, hook_port = free_port(), free_port()
+    ports = [free_port() for _ in range(NODES)]
+    api_port = ports[0]
     mail_log, hook_log = os.path.join(workdir, "mail.jsonl"), os.path.join(workdir, "hooks.jsonl")
     me = os.path.abspath(__file__)
     for flag, port, path in (("--smtp-sink", smtp_port, mail_log),
@@ -333,10 +367,29 @@ def run(bin_, outdir, workdir, procs):
     })
     if os.environ.get("CHAOS_NO_MAIL") == "1":  # to tell mail's effect on the rest apart
         del env["MEETLINK_SMTP_URL"]
-    daemon = Daemon(bin_, workdir, env)
-    procs.insert(0, daemon)
-    daemon.start()
-    api = Api(api_port)
+    daemons = []
+    if NODES > 1:
+        # One PostgreSQL database for every node, on a server of this run's own.
+        import pgserver
+        state = os.path.join(workdir, "pg")
+        procs.append(state)
+        pg_url, _ = pgserver.start(state, fsync=True)
+        env.update({"MEETLINK_DB": pgserver.new_database(pg_url),
+                    "MEETLINK_VAULT_KEYS": "chaos:" + "C" * 43 + "=",
+                    "MEETLINK_JOB_LEASE_MS": str(LEASE_MS)})
+        log("%d nodes on PostgreSQL %s" % (NODES, pg_url))
+    for k, port in enumerate(ports):
+        d_env = dict(env, MEETLINK_LISTEN="127.0.0.1:%d" % port)
+        d_dir = workdir if NODES == 1 else os.path.join(workdir, "node%d" % k)
+        os.makedirs(d_dir, exist_ok=True)
+        d = Daemon(bin_, d_dir, d_env)
+        procs.insert(0, d)
+        d.start()
+        if NODES > 1:
+            d.wait_ready()  # one after the other: the first applies the migrations
+        daemons.append(d)
+    daemon = daemons[0]
+    api = Api(ports)
     daemon_url = "http://127.0.0.1:%d" % api_port
     log("store, logs and sink records in %s" % workdir)
 
@@ -392,8 +445,21 @@ def run(bin_, outdir, workdir, procs):
                 pass
 
     def killer():
-        while not stop_kills.wait(random.uniform(KILL_MIN, KILL_MAX)):
-            daemon.kill()
+        if NODES == 1:
+            while not stop_kills.wait(random.uniform(KILL_MIN, KILL_MAX)):
+                daemon.kill()
+            return
+        # Many nodes: node 1 SIGKILLed at a third of the confirms (and left down), node 2
+        # stopped and started again at two thirds.
+        for frac, node, sig, restart in ((1 / 3, 1, signal.SIGKILL, False),
+                                         (2 / 3, 2, signal.SIGTERM, True)):
+            while sum(1 for r in results if r) < frac * N:
+                if stop_kills.wait(0.2):
+                    return
+            daemons[node].kill(sig, restart)
+            log("node %d %s at %d confirms" % (
+                node, "SIGKILLed" if not restart else "restarted",
+                sum(1 for r in results if r)))
 
     # --- load: create + confirm with Idempotency-Keys, retried until answered ---
     results = [None] * N
@@ -401,13 +467,13 @@ def run(bin_, outdir, workdir, procs):
     clock = threading.Lock()
     next_i = [0]
 
-    def driver():
+    def driver(k):
         # The load generator yields to the daemon and the sandbox (the sinks keep up).
         try:
             os.nice(5)
         except OSError:
             pass
-        a = Api(api_port)
+        a = Api(ports[k % len(ports):] + ports[:k % len(ports)])
         while True:
             with clock:
                 i = next_i[0]
@@ -449,7 +515,7 @@ def run(bin_, outdir, workdir, procs):
 
     t_load = time.time()
     threads = [threading.Thread(target=killer), threading.Thread(target=burster)]
-    threads += [threading.Thread(target=driver) for _ in range(THREADS)]
+    threads += [threading.Thread(target=driver, args=(k,)) for k in range(THREADS)]
     for t in threads:
         t.start()
     last_report = time.time()
@@ -458,17 +524,19 @@ def run(bin_, outdir, workdir, procs):
         if time.time() - last_report >= 15:
             last_report = time.time()
             log("%d/%d bookings confirmed, %d kills so far" % (
-                sum(1 for r in results if r), N, len(daemon.kills)))
+                sum(1 for r in results if r), N, sum(len(d.kills) for d in daemons)))
     t_confirmed = time.time()
     log("all %d confirms answered in %.1f s (%d kills); kills go on for %.0f s" % (
-        N, t_confirmed - t_load, len(daemon.kills), KILL_DRAIN_S))
-    time.sleep(KILL_DRAIN_S)
+        N, t_confirmed - t_load, sum(len(d.kills) for d in daemons),
+        KILL_DRAIN_S if NODES == 1 else 0))
+    if NODES == 1:
+        time.sleep(KILL_DRAIN_S)
     stop_kills.set()
     stop_bursts.set()
     threads[0].join()
     threads[1].join()
     t_calm = time.time()
-    kills = list(daemon.kills)
+    kills = sorted(k for d in daemons for k in d.kills)
     log("kills stopped after %d; draining" % len(kills))
 
     # --- drain ---
@@ -573,17 +641,26 @@ def run(bin_, outdir, workdir, procs):
     gaps = [g for g in (to_kill(v) for v in list(mail_dups.values()) + list(hook_dups.values()))
             if g is not None]
     widest = round(max(gaps), 2) if gaps else None
-    daemon_rc = daemon.stop()
+    daemon_rc = [d.stop() for d in daemons]
+    daemon_rc = daemon_rc[0] if NODES == 1 else daemon_rc
     stop_loads.set()
-    # Jobs retried, read from the store once the daemon stopped (jobs are never deleted).
+    # Jobs retried, read from the store once the daemons stopped (jobs are never deleted).
     jobs = {}
-    db = sqlite3.connect(os.path.join(workdir, "meetlink.db"))
-    for kind, n, retried, att, mx in db.execute(
-            "SELECT kind, count(*), sum(attempts > 1), sum(attempts), max(attempts) "
-            "FROM jobs GROUP BY kind ORDER BY kind"):
-        jobs[kind] = {"jobs": n, "retried": retried, "attempts": att, "max_attempts_used": mx}
-    db.close()
-    errors = [l for l in open(os.path.join(workdir, "serve.log"), errors="replace")
+    q = ("SELECT kind, count(*), sum(CASE WHEN attempts > 1 THEN 1 ELSE 0 END), "
+         "sum(attempts), max(attempts) FROM jobs GROUP BY kind ORDER BY kind")
+    if NODES == 1:
+        db = sqlite3.connect(os.path.join(workdir, "meetlink.db"))
+        rows = list(db.execute(q))
+        db.close()
+    else:
+        import pgserver
+        rows = [line.split("\t") for line in
+                pgserver.psql(env["MEETLINK_DB"], q).splitlines() if line]
+    for kind, n, retried, att, mx in rows:
+        jobs[kind] = {"jobs": int(n), "retried": int(retried), "attempts": int(att),
+                      "max_attempts_used": int(mx)}
+    errors = [l for d in daemons
+              for l in open(os.path.join(d.workdir, "serve.log"), errors="replace")
               if l.split(" ", 2)[1:2] == ["error"]]
     res = {
         "bookings": N, "confirmed_by_driver": len(ids), "bookings_in_store": len(every),
@@ -615,6 +692,8 @@ def run(bin_, outdir, workdir, procs):
                      "failed_jobs": [(j["kind"], j["last_error"]) for j in failed_jobs[:5]],
                      "stray": stray[:5], "errors": errors[:5]},
     }
+    res["nodes"] = NODES
+    res["platforms"] = PLATFORMS
     with open(os.path.join(outdir, "chaos_results.json"), "w") as f:
         json.dump(res, f, indent=1)
     print()

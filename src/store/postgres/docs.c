@@ -257,13 +257,22 @@ int ml_pg_doc_list(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 
 int ml_pg_idem_get(struct ml_tx *tx, const char *org_id, const char *key, struct ml_idem *out)
 {
-	/* No lock: the later put's primary key catches a racing request, on any node. */
 	struct pg_args a = {0};
 	PGresult *r;
+	int rc;
 	ml_pg_arg(&a, org_id);
 	ml_pg_arg(&a, key);
-	int rc = ml_pg_q(tx, "SELECT body_hash, status, response FROM idempotency_keys "
-			     "WHERE org_id = $1 AND key = $2", &a, &r);
+	/* In a write, requests with the same key take turns (a transaction advisory lock on the
+	 * key): a retry sent to another node while the first request is still committing (its
+	 * node died after sending COMMIT) waits for it, then reads its record and replays its
+	 * answer, instead of acting on what the first one changed. The put's primary key is the
+	 * backstop. */
+	if (ml_pg_writable(tx) &&
+	    (rc = ml_pg_q(tx, "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))",
+			  &a, NULL)) < 0)
+		return rc;
+	rc = ml_pg_q(tx, "SELECT body_hash, status, response FROM idempotency_keys "
+			 "WHERE org_id = $1 AND key = $2", &a, &r);
 	if (rc < 0)
 		return rc;
 	if (PQntuples(r) == 0) {
