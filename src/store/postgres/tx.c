@@ -124,6 +124,14 @@ int ml_pg_nested(struct ml_tx *tx, ml_tx_fn fn, void *arg)
 		if (rc >= 0)
 			rc = ml_error_set(ML_ESTORE, "store_error", NULL,
 					  "The store failed; try again.");
+		if (t->retry) {
+			/* A deadlock or serialization failure: the locks taken before the savepoint
+			 * are part of the cycle, so rolling back to it would only meet it again
+			 * (the worker's outcomes did, once a second for minutes). The whole
+			 * transaction stays failed and rolls back; the caller runs it again. */
+			t->depth--;
+			return rc;
+		}
 		snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT n%d", depth);
 		if (ml_pg_exec(t->c, sql) == 0) {
 			/* The savepoint undid the failure: the transaction goes on. A deadlock
@@ -166,7 +174,11 @@ static void *async_main(void *arg)
 		/* The worker's outcomes may be written again (worker.h): a deadlock is retried. */
 		bool retry = false;
 		int rc = 0;
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < OCC_TRIES; i++) {
+			if (i > 0) {
+				struct timespec ts = {0, (long)(1 + rand() % (2 << i)) * 1000000L};
+				nanosleep(&ts, NULL);
+			}
 			rc = write_once(s, op->fn, op->arg, &retry);
 			if (!retry)
 				break;
