@@ -98,6 +98,11 @@ static const struct ml_store_docs_ops pg_docs = {
 	.provider_meeting_put = ml_pg_provider_meeting_put,
 	.provider_meeting_find = ml_pg_provider_meeting_find,
 	.inbound_event_first = ml_pg_inbound_event_first,
+#if ML_STORE_DOCS_VERSION >= 2
+	.gateway_link_put = ml_pg_gateway_link_put,
+	.gateway_link_find = ml_pg_gateway_link_find,
+	.gateway_link_revoke = ml_pg_gateway_link_revoke,
+#endif
 };
 
 /* Jobs and leases: jobs.c (no hand-over at commit: workers are woken by NOTIFY and claim). */

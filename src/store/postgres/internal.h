@@ -167,6 +167,14 @@ int ml_pg_provider_meeting_find(struct ml_tx *tx, const char *platform, const ch
 int ml_pg_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms);
 
+#if ML_STORE_DOCS_VERSION >= 2 /* gateway.c: the join gateway's links */
+int ml_pg_gateway_link_put(struct ml_tx *tx, const struct ml_gateway_link *l);
+int ml_pg_gateway_link_find(struct ml_tx *tx, const char *token_hash,
+			    struct ml_gateway_link *out);
+int ml_pg_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			      const char *participant_id);
+#endif
+
 /* --- jobs.c --- */
 int ml_pg_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
 int ml_pg_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
