@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 RUN_DIR ?= var
 
-.PHONY: all bootstrap build run check test unit e2e asan browser bench chaos fuzz clean
+.PHONY: all bootstrap build run check test unit e2e asan browser bench chaos many-nodes fuzz clean
 
 all: build
 
@@ -39,6 +39,8 @@ bench:
 	@bench/run.sh $(BUILD)
 	@bench/pipeline.sh $(BUILD)
 	@echo
+	@bench/pg_bench.sh $(BUILD)
+	@echo
 	@bench/sandbox_bench.sh $(BUILD) || echo "sandbox bench: below its floor (see above)"
 	@echo
 	@bench/waiting.sh $(BUILD) || echo "waiting room bench: below its floor (see above)"
@@ -50,6 +52,15 @@ chaos:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 	@bench/chaos.sh $(BUILD)
+
+# Not a test either: three daemons on one PostgreSQL database, 5,000 Google Meet bookings under
+# faults, one node SIGKILLed and another restarted mid-run, then everything counted
+# (bench/README.md, "Many nodes").
+many-nodes:
+	@scripts/bootstrap.sh chaos
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+	@bench/many_nodes.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -27,7 +27,7 @@ Usage: chaos.py BUILD_DIR OUT_DIR. Knobs: CHAOS_N (20000), CHAOS_THREADS (12 dri
 threads), CHAOS_KILL_MIN/MAX (2, 5 s), CHAOS_KILL_DRAIN_S (15: kills go on this long after the
 last confirm), CHAOS_DRAIN_TIMEOUT_S (3600), CHAOS_HOSTS (4 per platform), CHAOS_PLATFORMS
 (all four, comma-separated), CHAOS_NODES (1: SQLite; more: PostgreSQL), CHAOS_LEASE_MS
-(15000, many nodes).
+(60000, many nodes: the daemon's default).
 All traffic stays on 127.0.0.1; every process it starts is stopped by its PID.
 Exit status 0 when nothing was lost or doubled, 1 otherwise."""
 
@@ -61,7 +61,7 @@ HOSTS = int(os.environ.get("CHAOS_HOSTS", "4"))
 KEY = "ml_chaos_bootstrap_key_0123456789abcdef"
 PLATFORMS = os.environ.get("CHAOS_PLATFORMS", "google_meet,zoom,teams,twilio").split(",")
 NODES = int(os.environ.get("CHAOS_NODES", "1"))
-LEASE_MS = int(os.environ.get("CHAOS_LEASE_MS", "15000"))
+LEASE_MS = int(os.environ.get("CHAOS_LEASE_MS", "60000"))
 SB_NAME = {"google_meet": "google", "zoom": "zoom", "teams": "microsoft", "twilio": "twilio"}
 API_PATH = {"google": "/google/calendar/*", "microsoft": "/microsoft/v1.0/*",
             "zoom": "/zoom/v2/*", "twilio": "/twilio/v1/*"}
@@ -300,6 +300,13 @@ def main():
                 p.stop()
             elif isinstance(p, str):  # a PostgreSQL server's state directory
                 import pgserver
+                import shutil
+                try:  # its log stays with the run's
+                    with open(os.path.join(p, "dir")) as f:
+                        shutil.copy(os.path.join(f.read().strip(), "server.log"),
+                                    os.path.join(workdir, "postgres.log"))
+                except OSError:
+                    pass
                 pgserver.stop(p)
             elif p.poll() is None:
                 p.send_signal(signal.SIGTERM)
