@@ -13,8 +13,8 @@ the same run as the SQLite figures of bench/run.sh and bench/pipeline.sh:
      call's measured latency).
 
 Usage: pg_bench.py BUILD_DIR OUT_DIR. Knobs: BENCH_DURATION (10), BENCH_WARMUP (2),
-BENCH_CONNS (64), BENCH_PG_PIPELINE_N (10000), BENCH_PIPELINE_LATENCY_MS (150),
-BENCH_PIPELINE_INFLIGHT (512). Loopback only; every process it starts is stopped by its PID."""
+BENCH_CONNS (64), BENCH_PG_PIPELINE (0; 1 runs part 3), BENCH_PG_PIPELINE_N (10000),
+BENCH_PIPELINE_LATENCY_MS (150), BENCH_PIPELINE_INFLIGHT (512). Loopback only; every process it starts is stopped by its PID."""
 
 import http.cookiejar
 import json
@@ -85,7 +85,7 @@ def stop(p):
 
 def nodes(n, db, extra, tag):
     env = {"MEETLINK_LISTEN": "127.0.0.1:0", "MEETLINK_DB": db, "MEETLINK_VAULT_KEYS": VAULT,
-           "MEETLINK_BOOTSTRAP_API_KEY": KEY, "MEETLINK_RATE_LIMIT": "0",
+           "MEETLINK_BOOTSTRAP_API_KEY": KEY, "MEETLINK_RATE_LIMIT": "0", "MEETLINK_DB_POOL": "32",
            "MEETLINK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "warn")}
     env.update(extra)
     # One after the other: the first applies the migrations and makes the key.
@@ -166,7 +166,7 @@ def pipeline(pg_url, n):
     seq0 = int(pgserver.psql(db, "SELECT coalesce(max(seq), 0) FROM jobs").strip())
     t0 = time.time()
     ts = [threading.Thread(target=run, args=([PLOAD, "confirm", ds[k][1], KEY, parts[k],
-                                               max(1, 256 // n), 0],)) for k in range(n)]
+                                               max(1, 64 // n), 0],)) for k in range(n)]
     for t in ts:
         t.start()
     for t in ts:
@@ -174,7 +174,7 @@ def pipeline(pg_url, n):
     q = ("SELECT count(*), min(created_at), max(updated_at) FROM jobs WHERE "
          "kind = 'meeting.create' AND state = 'done' AND seq > %d" % seq0)
     while True:
-        done, first, last = pgserver.psql(db, q).strip().split("\t")
+        done, first, last = pgserver.psql(db, q).rstrip("\n").split("\t")
         if int(done) >= N:
             break
         if time.time() - t0 > 900:
@@ -205,7 +205,9 @@ def main():
             print("bench: PostgreSQL main job, %d node(s), %d connections, %ds" % (
                 n, CONNS, DURATION))
             res["pairs_%d" % n] = main_job(pg_url, n)
-        for n in (1, 3):
+        # The pipeline part is off by default: at this machine's load it stopped on
+        # "every store connection is busy" (bench/README.md, "PostgreSQL").
+        for n in (1, 3) if os.environ.get("BENCH_PG_PIPELINE") == "1" else ():
             print("bench: PostgreSQL pipeline, %d node(s), %d bookings, %d ms latency" % (
                 n, N, LAT))
             res["pipeline_%d" % n] = pipeline(pg_url, n)
@@ -240,7 +242,7 @@ def report(r):
             p["pair_p99_ms"], p["errors"])))
         lines.append("%-52s %12.2f" % ("  pairs/s ÷ ceiling (8 connections)",
                                        p["pairs_per_s"] / r["ceiling_8"]))
-    for n in (1, 3):
+    for n in (1, 3) if "pipeline_1" in r else ():
         p = r["pipeline_%d" % n]
         lines.append("%-52s %12.0f" % ("pipeline, %d node%s: links/s" % (
             n, "s" if n > 1 else ""), p["links_per_s"]))
