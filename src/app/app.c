@@ -87,6 +87,13 @@ static void jobs_signalled(void *arg, const char *payload)
 	ml_worker_notify(arg);
 }
 
+/* Another node changed a booking's waiting room (payload "org_id/booking_id"; NULL: maybe
+ * several, while the listener was away). */
+static void waiting_signalled(void *arg, const char *payload)
+{
+	ml_waitbus_remote(arg, payload);
+}
+
 /* Another node changed an organization's webhook endpoints. */
 static void endpoints_signalled(void *arg, const char *payload)
 {
@@ -168,6 +175,10 @@ int ml_app_start(struct ml_app *app)
 	ml_oauth_config_set_worker(env->oauth, env->worker);
 	env->ratelimit = ml_ratelimit_new();
 	env->waitbus = ml_waitbus_new();
+	/* A guest's page on one node sees the host's admit made on another (docs/many-nodes.md). */
+	ml_waitbus_set_store(env->waitbus, env->store);
+	if (ml_store_subscribe(env->store, "waiting", waiting_signalled, env->waitbus) < 0)
+		ml_warn("store: no waiting-room signals from other nodes (%s)", ml_error_message());
 	struct ml_http_config hc = {
 		.listen = env->cfg->listen,
 		.max_body = env->cfg->max_body,
@@ -206,6 +217,8 @@ void ml_app_stop(struct ml_app *app)
 		ml_store_unsubscribe(env->store, "jobs", jobs_signalled, env->worker);
 	if (env->store)
 		ml_store_unsubscribe(env->store, "endpoints", endpoints_signalled, NULL);
+	if (env->store && env->waitbus)
+		ml_store_unsubscribe(env->store, "waiting", waiting_signalled, env->waitbus);
 	ml_worker_stop(env->worker);
 	ml_pipeline_free(env->pipeline);
 	ml_ratelimit_free(env->ratelimit);

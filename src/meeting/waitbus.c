@@ -2,6 +2,9 @@
  * one booking wakes its watchers without holding up the others. */
 #include "meeting/waitbus.h"
 #include "core/mem.h"
+#include "store/store.h"
+
+#include <stdio.h>
 
 #include <pthread.h>
 #include <stdint.h>
@@ -28,6 +31,7 @@ struct ml_waitbus {
 	struct bucket b[BUCKETS];
 	pthread_mutex_t count_mu;
 	size_t count;
+	struct ml_store *store; /* the other nodes hear of each change through it */
 };
 
 static unsigned hash(const char *s)
@@ -66,12 +70,47 @@ void ml_waitbus_free(struct ml_waitbus *bus)
 	free(bus);
 }
 
+static void wake_key(struct ml_waitbus *bus, const char *key)
+{
+	struct bucket *b = &bus->b[hash(key)];
+	pthread_mutex_lock(&b->mu);
+	for (struct ml_waitsub *s = b->head; s; s = s->next)
+		if (strcmp(s->key, key) == 0)
+			s->wake(s->arg);
+	pthread_mutex_unlock(&b->mu);
+}
+
+void ml_waitbus_set_store(struct ml_waitbus *bus, struct ml_store *store)
+{
+	bus->store = store;
+}
+
+void ml_waitbus_remote(struct ml_waitbus *bus, const char *key)
+{
+	if (!bus)
+		return;
+	if (key) {
+		wake_key(bus, key);
+		return;
+	}
+	/* What changed while the store's listener was away is unknown: every watcher looks. */
+	for (int i = 0; i < BUCKETS; i++) {
+		pthread_mutex_lock(&bus->b[i].mu);
+		for (struct ml_waitsub *s = bus->b[i].head; s; s = s->next)
+			s->wake(s->arg);
+		pthread_mutex_unlock(&bus->b[i].mu);
+	}
+}
+
 void ml_waiting_changed(struct ml_waitbus *bus, const char *org_id, const char *booking_id)
 {
 	char key[96];
 	if (!bus || !org_id || !booking_id)
 		return;
 	key_of(key, org_id, booking_id);
+	/* The watchers on the other nodes sharing the store (a no-op on SQLite). */
+	if (bus->store)
+		ml_store_signal(bus->store, "waiting", key);
 	struct bucket *b = &bus->b[hash(key)];
 	pthread_mutex_lock(&b->mu);
 	for (struct ml_waitsub *s = b->head; s; s = s->next)

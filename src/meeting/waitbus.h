@@ -27,6 +27,14 @@ void ml_waitbus_free(struct ml_waitbus *bus);
  * only hand the signal on). Cheap when nobody watches. bus may be NULL (no live pages). */
 void ml_waiting_changed(struct ml_waitbus *bus, const char *org_id, const char *booking_id);
 
+/* Several daemons on one store: ml_waiting_changed also signals the other nodes (the store's
+ * "waiting" signal, payload "org_id/booking_id"), whose subscription to it calls
+ * ml_waitbus_remote(bus, payload): their local watchers of that booking are woken (all of
+ * them with key NULL: after a reconnect, what changed meanwhile is unknown). */
+struct ml_store;
+void ml_waitbus_set_store(struct ml_waitbus *bus, struct ml_store *store);
+void ml_waitbus_remote(struct ml_waitbus *bus, const char *key);
+
 /* Watches booking_id of org_id: wake(arg) after each ml_waiting_changed of it. */
 struct ml_waitsub *ml_waitbus_subscribe(struct ml_waitbus *bus, const char *org_id,
                                         const char *booking_id, void (*wake)(void *arg),

@@ -8,7 +8,6 @@ import hmac
 import json
 import os
 import re
-import sqlite3
 import sys
 import time
 import unittest
@@ -16,6 +15,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
+import harness  # noqa: E402
 from harness import Client, error_lines, main, start_daemon  # noqa: E402
 from pipeline import Env, twilio_rooms  # noqa: E402
 
@@ -53,7 +53,7 @@ class Gateway(unittest.TestCase):
                                   "MEETLINK_JITSI_APP_SECRET": SECRET})
         cls.c = Client(cls.d.host, cls.d.port, cls.d.api_key)
         cls.pub = Client(cls.d.host, cls.d.port)  # no API key: what a guest's browser has
-        cls.db = cls.d.env["MEETLINK_DB"].split(":", 1)[1]
+        cls.db = cls.d.env["MEETLINK_DB"]
 
     @classmethod
     def tearDownClass(cls):
@@ -100,24 +100,18 @@ class Gateway(unittest.TestCase):
         again = self.people(b["id"])
         self.assertEqual({r: p["join_url"] for r, p in again.items()},
                          {r: p["join_url"] for r, p in ppl.items()})
-        con = sqlite3.connect(self.db)
-        try:
-            rows = con.execute("SELECT token_hash, org_id, booking_id, participant_id, role "
-                               "FROM gateway_links WHERE booking_id = ?", (b["id"],)).fetchall()
-        finally:
-            con.close()
+        rows = harness.store_query(self.db, "SELECT token_hash, org_id, booking_id, "
+                                   "participant_id, role FROM gateway_links WHERE booking_id = ?",
+                                   (b["id"],))
         by_hash = {r[0]: r for r in rows}
         for role, p in ppl.items():
             h = hashlib.sha256(token_of(p["join_url"]).encode()).hexdigest()
             self.assertIn(h, by_hash)
             self.assertEqual(by_hash[h][3:], (p["id"], role))
         # No token anywhere in the store's files (the database and its WAL).
-        for f in (self.db, self.db + "-wal"):
-            if os.path.exists(f):
-                with open(f, "rb") as fh:
-                    data = fh.read()
-                for t in toks:
-                    self.assertFalse(t.encode() in data, "a token is in " + f)
+        for f, data in harness.store_blobs(self.db):
+            for t in toks:
+                self.assertFalse(t.encode() in data, "a token is in " + f)
         # ...nor in the log.
         logs = self.d.logs()
         for t in toks:
@@ -284,11 +278,9 @@ class Gateway(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json, {"id": kurt["id"], "object": "participant", "deleted": True})
         self.assertEqual(self.go(kurt["join_url"]).status, 404)
-        con = sqlite3.connect(self.db)
-        n = con.execute("SELECT count(*) FROM gateway_links WHERE participant_id = ?",
-                        (kurt["id"],)).fetchone()[0]
-        con.close()
-        self.assertEqual(n, 0)
+        n = harness.store_query(self.db, "SELECT count(*) FROM gateway_links WHERE "
+                                "participant_id = ?", (kurt["id"],))[0][0]
+        self.assertEqual(int(n), 0)
         self.assertEqual(c.delete(path + "/" + kurt["id"]).status, 404)
         r = c.delete(path + "/" + b["host_participant_id"])
         self.assertEqual((r.status, r.json["error"]["code"]), (409, "participant_required"))

@@ -103,6 +103,13 @@ static const struct ml_store_docs_ops pg_docs = {
 	.gateway_link_find = ml_pg_gateway_link_find,
 	.gateway_link_revoke = ml_pg_gateway_link_revoke,
 #endif
+#if ML_STORE_DOCS_VERSION >= 3
+	.org_settings_get = ml_pg_org_settings_get,
+	.org_settings_put = ml_pg_org_settings_put,
+	.admission_get = ml_pg_admission_get,
+	.admission_put = ml_pg_admission_put,
+	.admission_list = ml_pg_admission_list,
+#endif
 };
 
 /* Jobs and leases: jobs.c (no hand-over at commit: workers are woken by NOTIFY and claim). */

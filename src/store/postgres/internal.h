@@ -175,6 +175,17 @@ int ml_pg_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *
 			      const char *participant_id);
 #endif
 
+#if ML_STORE_DOCS_VERSION >= 3 /* admissions.c: the waiting room, organization settings */
+int ml_pg_org_settings_get(struct ml_tx *tx, const char *org_id, json_t **out);
+int ml_pg_org_settings_put(struct ml_tx *tx, const char *org_id, json_t *settings);
+int ml_pg_admission_get(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			const char *participant_id, json_t **out);
+int ml_pg_admission_put(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			json_t *row);
+int ml_pg_admission_list(struct ml_tx *tx, const char *org_id, const char *booking_id,
+			 int64_t after_seq, json_t **out);
+#endif
+
 /* --- jobs.c --- */
 int ml_pg_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
 int ml_pg_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
