@@ -110,6 +110,15 @@ static const struct ml_store_docs_ops pg_docs = {
 	.admission_put = ml_pg_admission_put,
 	.admission_list = ml_pg_admission_list,
 #endif
+#if ML_STORE_DOCS_VERSION >= 4
+	.recording_put = ml_pg_recording_put,
+	.recording_get = ml_pg_recording_get,
+	.recording_list = ml_pg_recording_list,
+	.recording_calendar_put = ml_pg_recording_calendar_put,
+	.recording_calendar_get = ml_pg_recording_calendar_get,
+	.recording_calendar_list = ml_pg_recording_calendar_list,
+	.recording_calendar_delete = ml_pg_recording_calendar_delete,
+#endif
 };
 
 /* Jobs and leases: jobs.c (no hand-over at commit: workers are woken by NOTIFY and claim). */

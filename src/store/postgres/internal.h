@@ -186,6 +186,19 @@ int ml_pg_admission_list(struct ml_tx *tx, const char *org_id, const char *booki
 			 int64_t after_seq, json_t **out);
 #endif
 
+#if ML_STORE_DOCS_VERSION >= 4 /* recordings.c */
+int ml_pg_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc);
+int ml_pg_recording_get(struct ml_tx *tx, const char *org_id, const char *id, json_t **out);
+int ml_pg_recording_list(struct ml_tx *tx, const char *org_id,
+			 const struct ml_recording_query *q, json_t **items, char **next_cursor);
+int ml_pg_recording_calendar_put(struct ml_tx *tx, const char *org_id, json_t *doc);
+int ml_pg_recording_calendar_get(struct ml_tx *tx, const char *org_id, const char *id,
+				 json_t **out);
+int ml_pg_recording_calendar_list(struct ml_tx *tx, const char *org_id, const char *host_id,
+				  json_t **items);
+int ml_pg_recording_calendar_delete(struct ml_tx *tx, const char *org_id, const char *id);
+#endif
+
 /* --- jobs.c --- */
 int ml_pg_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
 int ml_pg_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
