@@ -55,9 +55,19 @@ static int copy_table(sqlite3 *db, struct pg_conn *c, const char *table, long *r
 				    "the SQLite store has a table '%s' the PostgreSQL store lacks "
 				    "(is this meetlink older than the SQLite store?)", table);
 	}
-	/* SQLite's documents page by rowid; PostgreSQL's keep it as seq. */
+	/* SQLite's documents page by rowid; PostgreSQL's keep it as seq (unless the SQLite table
+	 * has a seq of its own: then it is copied as it is, and a WITHOUT ROWID table has none). */
 	bool rowid_seq = find_col(cols, "seq") >= 0;
 	char sql[256];
+	if (rowid_seq) {
+		sqlite3_stmt *probe = NULL;
+		snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" LIMIT 0", table);
+		if (sqlite3_prepare_v2(db, sql, -1, &probe, NULL) == SQLITE_OK)
+			for (int i = 0; i < sqlite3_column_count(probe); i++)
+				if (strcmp(sqlite3_column_name(probe, i), "seq") == 0)
+					rowid_seq = false;
+		sqlite3_finalize(probe);
+	}
 	snprintf(sql, sizeof sql, "SELECT %s* FROM \"%s\"", rowid_seq ? "rowid AS \"seq\", " : "",
 		 table);
 	sqlite3_stmt *st = NULL;
