@@ -164,8 +164,10 @@ class Env:
         """Until no meeting job is queued, running or waiting."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            busy = [j for s in ("queued", "running") for j in self.jobs(s)
-                    if j["kind"].startswith(kinds)]
+            # One listing of every state: with one per state, a job retried between the two
+            # (running, then queued again) was in neither.
+            busy = [j for j in self.jobs() if j["state"] in ("queued", "running")
+                    and j["kind"].startswith(kinds)]
             if not busy:
                 return
             time.sleep(0.1)
