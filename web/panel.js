@@ -1,5 +1,6 @@
 // The host panel (/j/{token}/panel): who waits and since when, admit or reject (with an
-// optional reason) or admit everyone, who has passed the gateway. Live through an event
+// optional reason) or admit everyone, who has passed the gateway, and ending the meeting for
+// everyone (asked twice). Live through an event
 // stream (no polling); a notice when someone starts waiting: the count in the tab's title,
 // and a short sound when the host turned it on. Values are set as text, never as HTML.
 const main = document.getElementById('panel');
@@ -115,7 +116,7 @@ function render() {
   }
   el('count').textContent = String(waiting.length);
   el('empty').hidden = waiting.length > 0;
-  el('admit-all').disabled = waiting.length === 0;
+  if (el('admit-all')) el('admit-all').disabled = waiting.length === 0;
   document.title = waiting.length ? `(${waiting.length}) ${pageTitle}` : pageTitle;
 }
 
@@ -145,5 +146,44 @@ stream.addEventListener('passes', (e) => {
   }));
   loaded = true; // the first batch is the room as it was: no notice for it
 });
-el('admit-all').addEventListener('click', () => act('admit-all', {}, 'Everyone'));
+if (el('admit-all')) el('admit-all').addEventListener('click', () => act('admit-all', {}, 'Everyone'));
+
+// Ending: nothing to join or admit afterwards; the answer says what the platform did.
+function ended(info) {
+  for (const id of ['join', 'admit-all', 'end']) if (el(id)) el(id).remove();
+  el('end-confirm').hidden = true;
+  const said = info && info.message ? ` ${info.message}`
+    : info && info.platform_status === 'pending' ? ' The platform is being told to end it.' : '';
+  el('status').textContent = `The meeting has ended for everyone.${said}`;
+}
+
+if (el('end')) {
+  el('end').addEventListener('click', () => {
+    el('end-confirm').hidden = false;
+    el('end-yes').focus();
+  });
+  el('end-no').addEventListener('click', () => {
+    el('end-confirm').hidden = true;
+    el('end').focus();
+  });
+  el('end-yes').addEventListener('click', async () => {
+    el('end-yes').disabled = true;
+    el('error').textContent = '';
+    try {
+      const r = await fetch(base + '/panel/end', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+        credentials: 'same-origin',
+      });
+      let j = {};
+      try { j = await r.json(); } catch { /* no body */ }
+      if (r.status === 200) { ended(j.ended); return; }
+      el('error').textContent = (j.error && j.error.message) || 'That did not work; try again.';
+    } catch {
+      el('error').textContent = 'No connection; try again.';
+    }
+    el('end-yes').disabled = false;
+  });
+}
 void main;

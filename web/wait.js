@@ -54,7 +54,10 @@ function apply(row) {
     }
     case 'closed':
       if (stream) stream.close();
-      el('refused-message').textContent = 'This meeting was cancelled; there is nothing to wait for.';
+      // The reason says whether it ended or was cancelled.
+      el('refused-message').textContent = row.reason
+        ? `${row.reason} There is nothing to wait for.`
+        : 'This meeting was cancelled; there is nothing to wait for.';
       el('reason').hidden = true;
       show('refused');
       return;

@@ -40,6 +40,7 @@ const struct ml_route ml_api_routes[] = {
 	{"POST", "/v1/bookings/{id}/cancel", ml_api_bookings_cancel, 0},
 	{"POST", "/v1/bookings/{id}/reject", ml_api_bookings_reject, 0},
 	{"POST", "/v1/bookings/{id}/complete", ml_api_bookings_complete, 0},
+	{"POST", "/v1/bookings/{id}/end", ml_api_bookings_end, 0},
 	{"PUT", "/v1/bookings/{id}/meeting", ml_api_meeting_put, 0},
 	{"POST", "/v1/bookings/{id}/meeting/retry", ml_api_meeting_retry, 0},
 	{"POST", "/v1/bookings/{id}/meeting/regenerate", ml_api_meeting_regenerate, 0},

@@ -113,6 +113,7 @@ void ml_api_bookings_reschedule(struct ml_http_req *req, struct ml_http_resp *re
 void ml_api_bookings_cancel(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_reject(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_complete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_api_bookings_end(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_meeting_put(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_meeting_retry(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_meeting_regenerate(struct ml_http_req *req, struct ml_http_resp *resp);

@@ -277,3 +277,41 @@ void ml_api_bookings_complete(struct ml_http_req *req, struct ml_http_resp *resp
 {
 	step(req, resp, ML_BK_COMPLETE);
 }
+
+/* --- end for all (meeting/end.c) --- */
+
+static int end_fn(struct ml_tx *tx, struct ml_api_write *w)
+{
+	json_t *booking = NULL;
+	struct ml_step st;
+	bool again = false;
+	int rc;
+
+	if ((rc = ml_api_doc_load(tx, w->ctx, ML_KIND_BOOKING, w->req->params[0], &booking)) < 0)
+		return rc;
+	ml_api_step_init(w->ctx, &st);
+	if ((rc = ml_booking_end(tx, &st, booking, w->arg, &again)) == 0) {
+		w->wake = st.wake;
+		if (!again)
+			w->changed_booking = w->req->params[0]; /* its waiting room closed */
+		w->result = json_incref(booking);
+	}
+	json_decref(booking);
+	return rc;
+}
+
+void ml_api_bookings_end(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	static const char *const fields[] = {"reason", NULL};
+	struct ml_api_ctx *ctx = ML_API_CTX(req);
+	const char *reason = NULL;
+	int rc = ml_v_known(ctx->body, NULL, fields);
+	if (rc == 0)
+		rc = ml_v_text(ctx->body, "reason", "reason", false, 1000, &reason);
+	if (rc < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	struct ml_api_write w = {ctx, req, (void *)reason, end_fn, 0, NULL};
+	ml_api_write_run(&w, resp);
+}

@@ -10,6 +10,7 @@
  *   POST /j/{token}/panel/admit       {"participant_id":…}
  *   POST /j/{token}/panel/reject      {"participant_id":…, "reason":…}
  *   POST /j/{token}/panel/admit-all   {}
+ *   POST /j/{token}/panel/end         {} ends the meeting for everyone (meeting/end.c)
  *
  * The POSTs are the pages' own: JSON only and an Origin that is PUBLIC_URL's (a form on
  * another site can send neither), so no other site can act with a link it does not hold.
@@ -23,9 +24,11 @@
 #include "core/json_in.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "meeting/booking.h"
 #include "meeting/gateway.h"
 #include "meeting/waitbus.h"
 #include "meeting/waiting.h"
+#include "queue/worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,9 +222,24 @@ static void panel_page(struct ml_http_resp *resp, const struct ml_gateway_who *w
 	attr(&b, "data-title", w->title);
 	ml_buf_puts(&b, "><h1 id=\"heading\">Waiting room</h1>");
 	title_and_time(&b, w);
-	ml_buf_puts(&b, "<p class=\"controls\"><a class=\"button\" id=\"join\" href=\"go\">Join the "
-			"meeting</a><button type=\"button\" id=\"admit-all\" disabled>Admit everyone"
-			"</button></p>");
+	json_t *ended = json_object_get(booking, "ended");
+	if (ended) {
+		/* Over: nothing to join or admit any more. */
+		ml_buf_puts(&b, "<p class=\"ended\" id=\"ended\" role=\"status\">This meeting has "
+				"ended.</p>");
+	} else {
+		ml_buf_puts(&b, "<p class=\"controls\"><a class=\"button\" id=\"join\" "
+				"href=\"go\">Join the meeting</a><button type=\"button\" "
+				"id=\"admit-all\" disabled>Admit everyone</button><button "
+				"type=\"button\" id=\"end\" class=\"danger\">End the meeting for "
+				"everyone</button></p><section id=\"end-confirm\" class=\"confirm\" "
+				"hidden aria-labelledby=\"end-confirm-heading\"><h2 "
+				"id=\"end-confirm-heading\">End the meeting for everyone?</h2><p>Nobody "
+				"can join again, whoever waits is told, and the platform ends the meeting "
+				"where it can.</p><p class=\"controls\"><button type=\"button\" "
+				"id=\"end-yes\" class=\"danger\">End it now</button><button "
+				"type=\"button\" id=\"end-no\">Keep it going</button></p></section>");
+	}
 	if (link) {
 		ml_buf_puts(&b, "<p class=\"link\">The meeting's link: <a id=\"meeting-link\" "
 				"rel=\"noreferrer noopener\" target=\"_blank\"");
@@ -507,6 +525,75 @@ static void panel_admit_all(struct ml_http_req *req, struct ml_http_resp *resp)
 	panel_post(req, resp, 2);
 }
 
+/* The panel's "End the meeting for everyone": the API's end (POST …/end), by the host. */
+struct end_call {
+	const struct ml_gateway_who *who;
+	const struct ml_env *env;
+	const char *ip;
+	bool wake, again;
+	json_t *booking;
+};
+
+static int end_fn(struct ml_tx *tx, void *arg)
+{
+	struct end_call *e = arg;
+	char actor[64];
+	json_t *booking = NULL;
+	json_decref(e->booking); /* (a run before, rolled back) */
+	e->booking = NULL;
+	int rc = ml_tx_doc_get(tx, ML_KIND_BOOKING, e->who->org_id, e->who->booking_id, &booking);
+	if (rc < 0)
+		return rc;
+	snprintf(actor, sizeof actor, "host:%s", e->who->participant_id);
+	struct ml_step st = {&e->env->platforms, e->who->org_id, actor, e->ip, false,
+			     e->env->vault};
+	if ((rc = ml_booking_end(tx, &st, booking, NULL, &e->again)) == 0) {
+		e->wake = st.wake;
+		e->booking = booking;
+	} else {
+		json_decref(booking);
+	}
+	return rc;
+}
+
+static void panel_end(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	struct ml_api_ctx *ctx = ML_API_CTX(req);
+	struct ml_gateway_who w;
+	json_t *body = NULL;
+	if (!page_post(req, resp, &body))
+		return;
+	int rc = ml_v_none(body);
+	json_decref(body);
+	if (rc < 0) {
+		ml_resp_errno(resp, rc);
+		return;
+	}
+	if (!resolve(req, resp, &w))
+		return;
+	if (!is_host(&w)) {
+		ml_resp_error(resp, 403, "forbidden", NULL, "Only a host ends the meeting.");
+		ml_gateway_who_clear(&w);
+		return;
+	}
+	struct end_call e = {&w, ctx->app, req->remote_ip, false, false, NULL};
+	rc = ml_store_write(ctx->app->store, end_fn, &e);
+	if (rc == 0) {
+		if (e.wake)
+			ml_worker_notify(ctx->app->worker);
+		if (!e.again)
+			ml_waiting_changed(ctx->app->waitbus, w.org_id, w.booking_id);
+		json_t *ended = json_object_get(e.booking, "ended");
+		ml_resp_json(resp, 200, json_pack("{s:s?, s:O?}", "status", str(e.booking, "status"),
+						  "ended", ended));
+	} else {
+		ml_resp_errno(resp, rc);
+	}
+	json_decref(e.booking);
+	ml_resp_header(resp, "Cache-Control", "no-store");
+	ml_gateway_who_clear(&w);
+}
+
 static const struct ml_route waiting_routes[] = {
 	{"GET", "/j/{token}/wait", wait_get, ML_ROUTE_PUBLIC},
 	{"POST", "/j/{token}/wait", wait_post, ML_ROUTE_PUBLIC},
@@ -516,6 +603,7 @@ static const struct ml_route waiting_routes[] = {
 	{"POST", "/j/{token}/panel/admit", panel_admit, ML_ROUTE_PUBLIC},
 	{"POST", "/j/{token}/panel/reject", panel_reject, ML_ROUTE_PUBLIC},
 	{"POST", "/j/{token}/panel/admit-all", panel_admit_all, ML_ROUTE_PUBLIC},
+	{"POST", "/j/{token}/panel/end", panel_end, ML_ROUTE_PUBLIC},
 	{NULL, NULL, NULL, 0},
 };
 

@@ -14,6 +14,7 @@ const struct ml_job_handler *const ml_job_handlers[] = {
 	&ml_job_meeting_delete,
 	&ml_job_meeting_open,
 	&ml_job_meeting_reconcile,
+	&ml_job_meeting_end,
 	&ml_job_recording_dispatch,
 	&ml_job_recording_leave,
 	&ml_job_recording_sync,

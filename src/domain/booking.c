@@ -16,6 +16,9 @@ static const struct {
 	{ML_BK_START, "confirmed", "in_progress"},
 	{ML_BK_COMPLETE, "confirmed", "completed"},
 	{ML_BK_COMPLETE, "in_progress", "completed"},
+	{ML_BK_END, "confirmed", "completed"},
+	{ML_BK_END, "in_progress", "completed"},
+	{ML_BK_END, "completed", "completed"},
 };
 
 const char *ml_booking_next(const char *status, enum ml_booking_action action)
@@ -51,8 +54,8 @@ const char *const ml_booking_live[] = {"pending", "confirmed", "in_progress", NU
 
 const char *ml_booking_action_name(enum ml_booking_action action)
 {
-	static const char *names[] = {"confirm", "reschedule", "cancel",
-				      "reject",  "start",      "complete"};
+	static const char *names[] = {"confirm", "reschedule", "cancel", "reject",
+				      "start",   "complete",   "end"};
 	return names[action];
 }
 

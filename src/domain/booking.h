@@ -12,6 +12,8 @@ enum ml_booking_action {
 	ML_BK_REJECT,
 	ML_BK_START,
 	ML_BK_COMPLETE,
+	ML_BK_END, /* the meeting ended for everyone (POST …/end): completed, and a completed
+		    * booking stays so (ending is idempotent) */
 };
 
 /* The status a booking in `status` moves to under `action`, or NULL when the transition is

@@ -147,6 +147,8 @@ enum ml_gate ml_gate_decide(const struct ml_gate_in *in)
 	if (is(in->booking_status, "cancelled") || is(in->booking_status, "rejected") ||
 	    is(in->meeting_status, "cancelled"))
 		return ML_GATE_CANCELLED;
+	if (in->ended)
+		return ML_GATE_ENDED;
 	if (!exempt) {
 		if (is(in->booking_status, "completed") || in->now > in->end + in->grace_s)
 			return ML_GATE_ENDED;

@@ -73,10 +73,12 @@ struct ml_gate_in {
 	int64_t start, end, now;    /* Unix seconds */
 	int64_t window_s;           /* the gate opens this long before the start */
 	int64_t grace_s;            /* and closes this long after the end */
+	bool ended;                 /* the meeting was ended for everyone: closed to all */
 };
 
-/* Where a participant stands at `now`. Cancelled wins over everything; then the time (for
- * customers and attendees only); then the meeting's own state. */
+/* Where a participant stands at `now`. Cancelled wins over everything; then a meeting ended
+ * for everyone (hosts and admins included); then the time (for customers and attendees
+ * only); then the meeting's own state. */
 enum ml_gate ml_gate_decide(const struct ml_gate_in *in);
 
 /* "open", "early", "ended", "cancelled", "not_ready", "failed". */

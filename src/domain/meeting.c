@@ -262,6 +262,9 @@ static char *participant_url(const struct ml_provider_ctx *cx, const char *org_i
 
 	if (strcmp(str(m, "status"), "ready") != 0 || !join)
 		return NULL;
+	/* A meeting ended for everyone mints no more links or tokens. */
+	if (json_object_get(booking, "ended"))
+		return NULL;
 	if (ops && ops->participant_url) {
 		struct ml_meeting cur = {(char *)str(m, "external_id"), (char *)join,
 					 (char *)hosturl, (char *)str(m, "passcode")};

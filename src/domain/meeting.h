@@ -50,7 +50,8 @@ int ml_meeting_cancel(const struct ml_provider_ctx *cx, const char *org_id, json
  * `platform`, bumping meeting.generation so a local room changes. */
 void ml_meeting_archive(json_t *booking, const char *platform, const char *reason);
 
-/* The personal link of one participant (caller frees), or NULL when the meeting has none. */
+/* The personal link of one participant (caller frees), or NULL when the meeting has none
+ * (not ready, or ended for everyone: no more tokens). */
 char *ml_meeting_participant_url(const struct ml_provider_ctx *cx, const char *org_id,
 				 json_t *booking, json_t *service, json_t *host,
 				 const struct ml_participant_ref *p);

@@ -66,6 +66,16 @@ struct ml_booking_change {
 int ml_booking_apply(struct ml_tx *tx, struct ml_step *st, json_t *booking,
                      const struct ml_booking_change *c);
 
+/* Ends the booking's meeting for everyone (end.c; POST …/end and the host panel): the
+ * booking turns completed, booking.ended records the end (and what the platform can do:
+ * end.c, docs/providers.md), the join gateway closes, the waiting room is told, a platform
+ * with an end call gets a meeting.end job (st->wake), one whose end is settled at once the
+ * meeting.ended event; saved. *again: it was ended before, nothing is written and `booking`
+ * stands as it is. ML_ECONFLICT booking_cancelled (cancelled or rejected),
+ * invalid_transition (pending), no_meeting (not online). `reason` may be NULL. */
+int ml_booking_end(struct ml_tx *tx, struct ml_step *st, json_t *booking, const char *reason,
+                   bool *again);
+
 /* What the API does to a booking's meeting by hand (change.c). */
 enum ml_meeting_op {
 	ML_MEETING_PUT,        /* a link typed by hand replaces the meeting */

@@ -136,7 +136,7 @@ static int resolve_fn(struct ml_tx *tx, void *arg)
 	w->waiting_room =
 	    json_is_true(json_object_get(json_object_get(service, "settings"), "waiting_room"));
 	struct ml_gate_in g = {str(booking, "status"), str(m, "status"), w->role, w->start, w->end,
-	                       w->now, window, grace};
+	                       w->now, window, grace, json_object_get(booking, "ended") != NULL};
 	w->gate = ml_gate_decide(&g);
 done:
 	json_decref(booking);

@@ -25,6 +25,7 @@ enum commit_kind {
 	C_REFRESHED,     /* new tokens to persist; the job runs again at once */
 	C_REFRESH_FAILED,
 	C_RECONCILED, /* duplicates an ambiguous create left were removed */
+	C_ENDED,      /* end: the meeting is over at the provider (or there was none) */
 };
 
 struct mjob {
@@ -61,6 +62,12 @@ struct mjob {
 /* The meeting object `id`: the booking's current one or one in its history (borrowed), and
  * whether it is the current one. */
 json_t *ml_mjob_meeting_by_id(json_t *booking, const char *id, bool *current);
+
+/* The end for all settles (end.c): booking.ended records what the platform did (`over`: the
+ * provider ended it, or had nothing to end; else it could not, `message` says why) and the
+ * meeting.ended event is appended to `events`. */
+void ml_end_settle(json_t *booking, const char *label, bool over, const char *message,
+                   json_t *events);
 
 /* The commit callback of every meeting job's outcome (arg: the struct ml_job_run; its state
  * is a struct mjob with ck set). Contract and outcomes: outcome.c. */

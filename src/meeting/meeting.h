@@ -71,11 +71,17 @@ int ml_pipeline_plan_open_now(struct ml_tx *tx, const char *org_id, json_t *book
 int ml_pipeline_plan_delete(struct ml_tx *tx, const char *org_id, const char *booking_id,
                             json_t *meeting, const char *host_id);
 
+/* The booking's meeting is to be ended at the provider (POST …/end, ML_END_CALL): a queued
+ * open (a lazy room not opened yet) is cancelled, and meeting.end is queued after whatever
+ * the booking has queued before it (a create still running: the end follows it). */
+int ml_pipeline_plan_end(struct ml_tx *tx, const char *org_id, json_t *booking);
+
 /* --- The job kinds (app/handlers.c lists them) --- */
 extern const struct ml_job_handler ml_job_meeting_create;
 extern const struct ml_job_handler ml_job_meeting_update;
 extern const struct ml_job_handler ml_job_meeting_delete;
 extern const struct ml_job_handler ml_job_meeting_open;
 extern const struct ml_job_handler ml_job_meeting_reconcile;
+extern const struct ml_job_handler ml_job_meeting_end;
 
 #endif

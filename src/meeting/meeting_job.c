@@ -1,6 +1,7 @@
-/* The meeting jobs: meeting.create, meeting.update, meeting.delete, meeting.open.
+/* The meeting jobs: meeting.create, meeting.update, meeting.delete, meeting.open,
+ * meeting.reconcile, meeting.end.
  *
- * One shape for all four. In the claim's transaction (prepare): load the booking, find the
+ * One shape for all. In the claim's transaction (prepare): load the booking, find the
  * meeting the job is about (the current one, or one already moved to history), decide
  * whether there is still anything to do, count the attempt in the driver's state, and take
  * the connection's token (conn/connections.h). On the worker (start, on_http): refresh the
@@ -42,6 +43,8 @@ static enum ml_mop op_of(const char *kind)
 		return ML_MOP_OPEN;
 	if (strcmp(kind, "meeting.reconcile") == 0)
 		return ML_MOP_RECONCILE;
+	if (strcmp(kind, "meeting.end") == 0)
+		return ML_MOP_END;
 	return ML_MOP_CREATE;
 }
 
@@ -145,6 +148,12 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 		if (!current || !ml_meeting_next(ms, ML_MEV_OPENED) ||
 		    strcmp(str(mj->booking, "status"), "confirmed") != 0)
 			mj->skip = "the meeting is not to be opened";
+		break;
+	case ML_MOP_END:
+		/* Only a meeting the provider made (a create that failed made none) can be
+		 * ended there; the outcome says so either way. */
+		if (!current || !ml_meeting_is_ready(mj->meeting))
+			mj->skip = "no meeting at the provider to end";
 		break;
 	case ML_MOP_DELETE:
 	case ML_MOP_RECONCILE:
@@ -262,6 +271,10 @@ static void on_fail(struct ml_job_run *run, struct mjob *mj, const char *retry_a
 
 	if (e->kind == ML_PERR_GONE && mj->op == ML_MOP_DELETE) {
 		finish(run, ML_JOB_DONE, 0, NULL, C_DELETED);
+		return;
+	}
+	if (e->kind == ML_PERR_GONE && mj->op == ML_MOP_END) {
+		finish(run, ML_JOB_DONE, 0, NULL, C_ENDED); /* nothing left to end */
 		return;
 	}
 	if (e->kind == ML_PERR_GONE && mj->op == ML_MOP_UPDATE) {
@@ -411,6 +424,9 @@ static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp 
 		case ML_MOP_RECONCILE:
 			finish(run, ML_JOB_DONE, 0, NULL, C_RECONCILED);
 			return;
+		case ML_MOP_END:
+			finish(run, ML_JOB_DONE, 0, NULL, C_ENDED);
+			return;
 		}
 		break;
 	default:
@@ -433,7 +449,8 @@ static void mj_start(struct ml_job_run *run)
 		return;
 	}
 	if (mj->skip) {
-		finish(run, ML_JOB_DONE, 0, NULL, C_NONE);
+		/* An end with nothing to end still settles the booking's end. */
+		finish(run, ML_JOB_DONE, 0, NULL, mj->op == ML_MOP_END ? C_ENDED : C_NONE);
 		return;
 	}
 	switch (mj->cstate) {
@@ -580,6 +597,7 @@ HANDLER(ml_job_meeting_update, "meeting.update");
 HANDLER(ml_job_meeting_delete, "meeting.delete");
 HANDLER(ml_job_meeting_open, "meeting.open");
 HANDLER(ml_job_meeting_reconcile, "meeting.reconcile");
+HANDLER(ml_job_meeting_end, "meeting.end");
 
 /* --- settings --- */
 

@@ -194,3 +194,28 @@ int ml_pipeline_plan_delete(struct ml_tx *tx, const char *org_id, const char *bo
 	json_decref(p);
 	return rc;
 }
+
+int ml_pipeline_plan_end(struct ml_tx *tx, const char *org_id, json_t *booking)
+{
+	json_t *m = json_object_get(booking, "meeting");
+	const char *platform = str(m, "platform");
+	const char *booking_id = str(booking, "id");
+	const struct ml_provider_ops *ops = ml_provider_find(platform);
+	int rc;
+
+	if (!ml_pipeline_remote(platform))
+		return ml_error_set(ML_EINVAL, "platform_unavailable", "platform",
+		                    "The %s platform is not made by the pipeline.",
+		                    platform ? platform : "(none)");
+	/* A room to be opened near the start never will be: its open, queued for then, would
+	 * hold the end back until that time. An update has nothing left to do either. */
+	if ((ops->caps & ML_CAP_LAZY) &&
+	    (rc = ml_tx_job_cancel_group(tx, booking_id, "meeting.open")) < 0)
+		return rc;
+	if ((rc = ml_tx_job_cancel_group(tx, booking_id, "meeting.update")) < 0)
+		return rc;
+	json_t *p = payload_for(booking_id, m, str(booking, "host_id"));
+	rc = enqueue(tx, org_id, "meeting.end", booking_id, p, false, 0);
+	json_decref(p);
+	return rc;
+}

@@ -28,6 +28,9 @@
  *                       failure goes on the trail only (meeting.job_failed)
  *       REAUTH          the host must reconnect: error reconnect_required with a fresh
  *                       connect link (REFRESH_FAILED with reauth lands here too)
+ *       ENDED           end for all done at the provider (or nothing was there to end):
+ *                       booking.ended settles, meeting.ended (an end that fails for good
+ *                       settles as FAILED, the meeting itself untouched)
  *   - A changed booking goes through the one save path (ml_booking_save, actor "worker").
  */
 #include "conn/links.h"
@@ -240,6 +243,21 @@ static int deleted(struct oc *o)
 	return 1;
 }
 
+/* ENDED: the provider ended the meeting for everyone, or had none to end. */
+static int ended(struct oc *o)
+{
+	const char *label = o->mj->ops ? o->mj->ops->label : o->platform;
+	char msg[300];
+	if (!json_object_get(o->booking, "ended"))
+		return 0; /* (an end is only queued with it) */
+	if (o->mj->skip)
+		snprintf(msg, sizeof msg, "There was no meeting at %s to end.", label);
+	else
+		snprintf(msg, sizeof msg, "%s ended the meeting for everyone in it.", label);
+	ml_end_settle(o->booking, label, true, msg, o->events);
+	return 1;
+}
+
 /* FAILED, REAUTH, REFRESH_FAILED (with reauth): the job could not do its work. */
 static int failed(struct oc *o)
 {
@@ -247,6 +265,15 @@ static int failed(struct oc *o)
 	const char *ms = str(o->m, "status");
 	int rc;
 
+	if (mj->op == ML_MOP_END && mj->ck == C_FAILED && json_object_get(o->booking, "ended")) {
+		const char *label = mj->ops ? mj->ops->label : o->platform;
+		char msg[700];
+		snprintf(msg, sizeof msg, "%s could not end the meeting (%s: %s); the join gateway "
+		         "is closed, but whoever is in the meeting stays.",
+		         label, mj->err.code, mj->err.message);
+		ml_end_settle(o->booking, label, false, msg, o->events);
+		return 1;
+	}
 	if (mj->op != ML_MOP_CREATE || !o->current || !ms || !ml_meeting_next(ms, ML_MEV_FAILED)) {
 		/* Update/delete/open failures stay on the job (GET /v1/jobs?state=failed) and the
 		 * audit trail. */
@@ -317,6 +344,9 @@ static int on_booking(struct ml_tx *tx, struct ml_job_run *run, struct mjob *mj,
 	}
 	case C_DELETED:
 		rc = deleted(&o);
+		break;
+	case C_ENDED:
+		rc = ended(&o);
 		break;
 	case C_FAILED:
 	case C_REAUTH:

@@ -132,6 +132,8 @@ static int move(struct ml_tx *tx, const struct ml_step *st, json_t *booking, jso
 		json_object_set_new(row, "decided_at", json_string(now));
 		if (c && c->reason && *c->reason)
 			json_object_set_new(row, "reason", json_string(c->reason));
+	} else if (eq(next, "closed") && c && c->reason) {
+		json_object_set_new(row, "reason", json_string(c->reason)); /* why, for the page */
 	}
 	int rc = ml_tx_admission_put(tx, st->org_id, str(booking, "id"), row);
 	if (rc == 0)
@@ -258,9 +260,13 @@ int ml_waiting_close(struct ml_tx *tx, const struct ml_step *st, json_t *booking
 	int rc = ml_tx_admission_list(tx, st->org_id, str(booking, "id"), 0, &rows);
 	if (rc < 0)
 		return rc;
+	/* The guest's page says why there is nothing more to wait for. */
+	struct ml_waiting_change c = {.reason = eq(str(booking, "status"), "completed")
+	                                            ? "This meeting has ended."
+	                                            : "This meeting was cancelled."};
 	json_array_foreach(rows, i, row) {
 		if (eq(str(row, "state"), "waiting") &&
-		    (rc = move(tx, st, booking, row, "closed", NULL)) < 0)
+		    (rc = move(tx, st, booking, row, "closed", &c)) < 0)
 			break;
 	}
 	json_decref(rows);

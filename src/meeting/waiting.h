@@ -46,8 +46,9 @@ int ml_waiting_apply(struct ml_tx *tx, const struct ml_step *st, json_t *booking
 int ml_waiting_admit_all(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
                          json_t **rows);
 
-/* The booking stopped being open (cancelled, rejected, completed): everyone waiting is told
- * (their rows turn closed). Called by ml_booking_apply. */
+/* The booking stopped being open (cancelled, rejected, completed, ended): everyone waiting
+ * is told (their rows turn closed, the reason saying whether the meeting ended or was
+ * cancelled). Called by ml_booking_apply and ml_booking_end. */
 int ml_waiting_close(struct ml_tx *tx, const struct ml_step *st, json_t *booking);
 
 /* A row as the API and the pages show it (a new object): participant_id, role, name,

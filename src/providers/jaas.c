@@ -227,6 +227,9 @@ static const struct ml_cred_info jaas_creds = {
     .check = jaas_check,
 };
 
+/* Ending: JaaS admits only with a token the gateway mints. */
+static const struct ml_end_info jaas_end = {ML_END_TOKENS, NULL};
+
 const struct ml_provider_ops ml_provider_jaas = {
     .abi = ML_PROVIDER_ABI,
     .name = "jaas",
@@ -239,4 +242,5 @@ const struct ml_provider_ops ml_provider_jaas = {
     .creds = &jaas_creds,
     .ready = jaas_ready,
     .inbound = &ml_jaas_inbound,
+    .end = &jaas_end,
 };

@@ -119,6 +119,15 @@ static int jitsi_participant_url(const struct ml_provider_ctx *cx, const struct 
 	return 0;
 }
 
+/* Ending: with token auth nobody enters without a token the gateway mints; a public room
+ * stays open to whoever has its address. */
+static bool jitsi_tokens_required(const struct ml_provider_ctx *cx)
+{
+	return cx && cx->settings && token_auth(cx->settings);
+}
+
+static const struct ml_end_info jitsi_end = {ML_END_TOKENS, jitsi_tokens_required};
+
 const struct ml_provider_ops ml_provider_jitsi = {
     .abi = ML_PROVIDER_ABI,
     .name = "jitsi",
@@ -128,4 +137,5 @@ const struct ml_provider_ops ml_provider_jitsi = {
     .meeting_update = jitsi_update,
     .meeting_delete = ml_room_delete,
     .participant_url = jitsi_participant_url,
+    .end = &jitsi_end,
 };

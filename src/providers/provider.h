@@ -155,6 +155,9 @@ enum ml_mop {
 	ML_MOP_RECONCILE, /* after an ambiguous create: remove every meeting of this booking
 			   * and generation but req->external_id (a call that timed out may have
 			   * acted after the lookup that preceded the retry) */
+	ML_MOP_END,       /* end the meeting for everyone now (ops->end, ML_END_CALL): DONE
+			   * once it is over, also when there was nothing to end (a room never
+			   * opened, a meeting already over or gone); repeating it is harmless */
 };
 
 /* What a connection lends the driver for one operation. Borrowed. */
@@ -480,6 +483,23 @@ struct ml_provider_ops {
 	const struct ml_video_page_info *video_page;
 	/* Appended: recording bots (see above); NULL for a platform without them. */
 	const struct ml_recorder_info *recorder;
+	/* Appended: ending the meeting for everyone (below); NULL: the platform has no way to
+	 * (the join gateway closes; whoever is in the meeting stays). */
+	const struct ml_end_info *end;
+};
+
+/* --- Ending a meeting for everyone (appended to abi 3): POST /v1/bookings/{id}/end ---- */
+enum ml_end_kind {
+	ML_END_CALL = 1, /* the provider ends it: remote_step(ML_MOP_END), run as a job */
+	ML_END_TOKENS,   /* no call to make, but nobody enters without a personal token that
+			  * the gateway mints: once it stops minting, nobody new gets in */
+};
+
+struct ml_end_info {
+	enum ml_end_kind kind;
+	/* ML_END_TOKENS where entering needs a token only with some settings (a self-hosted
+	 * domain with token auth): true when it does now. NULL: always. */
+	bool (*tokens_required)(const struct ml_provider_ctx *cx);
 };
 
 /* The browser SDK such a page loads: from npm (vendor/, installed by scripts/bootstrap.sh),

@@ -106,6 +106,7 @@ static int teams_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			return 0;
 		}
 		case ML_MOP_RECONCILE:
+		case ML_MOP_END: /* (no end call: ops->end is NULL) */
 			out->kind = ML_PSTEP_DONE; /* ids make repeats harmless */
 			return 0;
 		case ML_MOP_DELETE:

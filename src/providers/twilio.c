@@ -5,8 +5,9 @@
  * (ML_MOP_OPEN): POST /v1/Rooms with a UniqueName derived from the booking and its
  * generation. Twilio keeps UniqueName unique among in-progress rooms, so a repeat answers
  * 53113 "Room exists" and the existing room is fetched and used. Rooms carry no schedule:
- * an update changes nothing there (the pipeline moves the open job instead). Delete: the
- * in-progress room with the name is completed (Status=completed); none means already gone.
+ * an update changes nothing there (the pipeline moves the open job instead). Delete and end
+ * for all: the in-progress room with the name is completed (Status=completed, which
+ * disconnects everyone in it); none means already over.
  */
 #include "core/crypto.h"
 #include "core/jwt.h"
@@ -158,6 +159,10 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			out->kind = ML_PSTEP_DONE; /* ids make repeats harmless */
 			return 0;
 		case ML_MOP_DELETE:
+		case ML_MOP_END:
+			/* Both complete the in-progress room with the name (participants are
+			 * disconnected); none (never opened, or completed by an earlier attempt
+			 * whose answer was lost) is done. */
 			ml_pphase(state, "find");
 			ml_pstep_http(out, "GET", ml_asprintf("%s/v1/Rooms/%s", base(cr), name),
 			              NULL, NULL, basic(cr));
@@ -270,6 +275,9 @@ static const struct ml_video_page_info tw_video_page = {
     .sdk_to = "(url=>import(url))",
 };
 
+/* Ending: the room is completed (ML_MOP_END). */
+static const struct ml_end_info tw_end = {ML_END_CALL, NULL};
+
 const struct ml_provider_ops ml_provider_twilio = {
     .abi = ML_PROVIDER_ABI,
     .name = "twilio",
@@ -283,4 +291,5 @@ const struct ml_provider_ops ml_provider_twilio = {
     .endpoints = tw_endpoints,
     .creds = &tw_creds,
     .video_page = &tw_video_page,
+    .end = &tw_end,
 };

@@ -279,6 +279,18 @@ static void zoom_begin(enum ml_mop op, const struct ml_meeting_req *req,
 		else
 			req_lookup(out, req, cr, state, resume_page(state, now), now);
 		return;
+	case ML_MOP_END:
+		/* PUT …/status {"action":"end"}: ending an ended (or never started) meeting
+		 * changes nothing at Zoom, so a repeat after an ambiguous failure is harmless. */
+		if (!req->external_id) {
+			out->kind = ML_PSTEP_DONE; /* never made: nothing to end */
+			return;
+		}
+		ml_pphase(state, "end");
+		ml_pstep_json(out, "PUT",
+		              ml_asprintf("%s/v2/meetings/%s/status", base(cr), req->external_id),
+		              json_pack("{s:s}", "action", "end"), cr);
+		return;
 	case ML_MOP_DELETE:
 		if (!req->external_id) {
 			req_lookup(out, req, cr, state, resume_page(state, now), now);
@@ -377,6 +389,11 @@ static int zoom_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 	/* An update's 204: same meeting, same link. */
 	if (ml_presp_settles(ph, resp, out))
 		goto done;
+	/* Ended (204), or a meeting Zoom no longer has (404, 3001): over either way. */
+	if (strcmp(ph, "end") == 0 && (ok || ml_presp_gone(resp))) {
+		out->kind = ML_PSTEP_DONE;
+		goto done;
+	}
 	rc = classify(err, resp, body);
 done:
 	return ml_pstep_end(out, rc, body);
@@ -527,6 +544,9 @@ static const struct ml_remote_info info = {
     .qps_setting = "MEETLINK_ZOOM_QPS",
 };
 
+/* Ending: PUT /v2/meetings/{meetingId}/status {"action":"end"} (ML_MOP_END). */
+static const struct ml_end_info zoom_end = {ML_END_CALL, NULL};
+
 const struct ml_provider_ops ml_provider_zoom = {
     .abi = ML_PROVIDER_ABI,
     .name = "zoom",
@@ -538,4 +558,5 @@ const struct ml_provider_ops ml_provider_zoom = {
     .oauth = &zoom_oauth,
     .creds = &zoom_creds,
     .inbound = &zoom_inbound,
+    .end = &zoom_end,
 };
