@@ -1,11 +1,12 @@
 /* The fault engine: scripted rules matched before a provider handles a request.
  *
  * A rule: {provider, method, path (glob on the full path, e.g. "/google/calendar/v3/" + "*"),
- * status, body, headers, content_type, retry_after, latency_ms, count, probability, drop,
- * drop_after}. The first active matching rule applies. A rule with a status answers for the
- * provider; one with only latency delays the real answer; `drop` closes the connection
- * without acting, `drop_after` lets the provider act and then closes the connection (the
- * ambiguous failure every driver must survive).
+ * status, body, headers, content_type, retry_after, latency_ms, latency_after_ms, count,
+ * probability, drop, drop_after}. The first active matching rule applies. A rule with a
+ * status answers for the provider; one with only latency delays the real answer; `drop`
+ * closes the connection without acting, `drop_after` lets the provider act and then closes
+ * the connection, `latency_after_ms` lets it act and answers that much later (a call that
+ * times out after the provider acted): the ambiguous failures every driver must survive.
  *
  * A rule with "direction": "out" applies to the webhooks a provider sends instead (only
  * MeetingBaas and JaaS consult them): `event` is a glob on the event's name, `drop` loses the
@@ -31,6 +32,7 @@ struct rule {
 	json_t *body, *headers;
 	char *content_type, *retry_after;
 	int64_t latency_ms;
+	int64_t latency_after_ms; /* acted, then answered this much later */
 	int64_t remaining; /* -1: unlimited */
 	double probability;
 	bool drop, drop_after;
@@ -63,6 +65,8 @@ static json_t *rule_json(const struct rule *r)
 	                      "latency_ms", (json_int_t)r->latency_ms, "drop", r->drop,
 	                      "drop_after", r->drop_after, "hits", (json_int_t)r->hits);
 	json_object_set_new(o, "status", r->status ? json_integer(r->status) : json_null());
+	if (r->latency_after_ms)
+		json_object_set_new(o, "latency_after_ms", json_integer(r->latency_after_ms));
 	json_object_set_new(o, "body", r->body ? json_deep_copy(r->body) : json_null());
 	if (r->headers)
 		json_object_set_new(o, "headers", json_deep_copy(r->headers));
@@ -101,7 +105,7 @@ static bool direction_ok(struct rule *r, const json_t *spec, const char **err)
 	r->event = opt_str(spec, "event");
 	r->duplicate = json_is_true(json_object_get(spec, "duplicate"));
 	r->reorder = json_is_true(json_object_get(spec, "reorder"));
-	if (r->status || r->drop_after || r->method || r->path) {
+	if (r->status || r->drop_after || r->latency_after_ms || r->method || r->path) {
 		*err = "an outbound fault takes event, drop, latency_ms, duplicate or reorder";
 		return false;
 	}
@@ -165,6 +169,14 @@ json_t *ml_sb_fault_add(const json_t *spec, const char **err)
 		}
 		r->latency_ms = json_integer_value(v);
 	}
+	if ((v = json_object_get(spec, "latency_after_ms")) && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 600000) {
+			*err = "latency_after_ms must be an integer from 0 to 600000";
+			goto fail;
+		}
+		r->latency_after_ms = json_integer_value(v);
+	}
 	if ((v = json_object_get(spec, "count")) && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1) {
 			*err = "count must be a positive integer (omit it for no limit)";
@@ -183,8 +195,9 @@ json_t *ml_sb_fault_add(const json_t *spec, const char **err)
 	r->drop_after = json_is_true(json_object_get(spec, "drop_after"));
 	if (!direction_ok(r, spec, err))
 		goto fail;
-	if (!r->out && !r->status && !r->latency_ms && !r->drop && !r->drop_after) {
-		*err = "a fault needs a status, latency_ms, drop or drop_after";
+	if (!r->out && !r->status && !r->latency_ms && !r->latency_after_ms && !r->drop &&
+	    !r->drop_after) {
+		*err = "a fault needs a status, latency_ms, latency_after_ms, drop or drop_after";
 		goto fail;
 	}
 	pthread_mutex_lock(&fault_mu);
@@ -275,6 +288,7 @@ bool ml_sb_fault_pick(const char *provider, const char *method, const char *path
 		out->id = r->id;
 		out->status = r->status;
 		out->latency_ms = r->latency_ms;
+		out->latency_after_ms = r->latency_after_ms;
 		out->drop = r->drop;
 		out->drop_after = r->drop_after;
 		out->retry_after = r->retry_after ? ml_strdup(r->retry_after) : NULL;

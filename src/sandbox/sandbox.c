@@ -630,22 +630,56 @@ static void default_not_found(const struct ml_sb_provider *p, struct ml_http_req
 	                     mismatch ? "Method not allowed." : "Not Found");
 }
 
-/* A request held back by a fault's latency: the fault it drew and when it arrived. */
+/* A request held back by a fault's latency: the fault it drew and when it arrived; or,
+ * with latency_after_ms, the answer of a request the provider already acted on. */
 struct delayed {
 	int64_t t0;
 	struct ml_sb_fault_hit f;
+	bool answered;
+	struct ml_http_resp held; /* (answered) status, body, content type, headers: owned */
 };
+
+static void held_free(struct ml_http_resp *r)
+{
+	free(r->body);
+	for (int i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	memset(r, 0, sizeof *r);
+}
 
 static void delayed_free(void *p)
 {
 	struct delayed *d = p;
 	ml_sb_fault_hit_free(&d->f);
+	held_free(&d->held); /* (the client went away before the held answer) */
 	free(d);
+}
+
+/* latency_after_ms: the provider has acted (and the request is logged); its answer goes out
+ * only after the latency: a client whose call times out meanwhile cannot know it acted. */
+static void hold_answer(struct ml_http_req *req, struct ml_http_resp *resp, int64_t ms)
+{
+	struct delayed *d = ml_calloc(1, sizeof *d);
+	d->answered = true;
+	d->held = *resp; /* moved: the HTTP layer frees what resp holds when it defers */
+	memset(resp, 0, sizeof *resp);
+	req->pending = d;
+	req->pending_free = delayed_free;
+	resp->defer_ms = ms;
 }
 
 void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct delayed *d = req->pending; /* back after the fault's latency */
+	if (d && d->answered) {
+		*resp = d->held; /* the held answer, at last */
+		memset(&d->held, 0, sizeof d->held);
+		delayed_free(d);
+		req->pending = NULL;
+		return;
+	}
 	int64_t t0 = d ? d->t0 : ml_mono_ms();
 	const char *full = req->path;
 	int idx = -1;
@@ -710,6 +744,8 @@ void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 			resp->drop = dropped = true;
 	}
 	ml_sb_log_record(p->name, req, resp, faulted ? f.id : 0, dropped, ml_mono_ms() - t0);
+	if (faulted && f.latency_after_ms > 0 && !dropped && !f.status)
+		hold_answer(req, resp, f.latency_after_ms);
 	if (faulted)
 		ml_sb_fault_hit_free(&f);
 }

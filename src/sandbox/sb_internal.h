@@ -43,6 +43,7 @@ struct ml_sb_fault_hit {
 	int id;
 	int status;
 	int64_t latency_ms;
+	int64_t latency_after_ms; /* the provider acts, then the answer waits this long */
 	bool drop, drop_after;
 	char *retry_after;  /* owned or NULL */
 	json_t *body;       /* owned or NULL: JSON, or a string sent as text */
