@@ -20,6 +20,7 @@
 #include "sandbox/sbindex.h"
 #include "sandbox/webhook_sig.h"
 
+#include "core/jwt.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 
@@ -635,14 +636,57 @@ static void update_participant(struct ml_http_req *req, struct ml_http_resp *res
 	json_decref(f);
 }
 
-/* POST /twilio/_sandbox/Rooms/{Room}/Participants Identity=…: a participant connects (what a
- * client SDK with an Access Token would do). No auth: this is the sandbox's own hook. */
+/* An Access Token (twilio-video-notes.json: HS256 under an API key's secret, iss = the key's
+ * sid, grants.identity, grants.video.room) that lets `identity` into `room`: its identity, or
+ * NULL after Twilio's 401 (20101 invalid, 20104 expired, 53106 for another room). */
+static const char *token_identity(struct ml_http_resp *resp, json_t *root, const char *token,
+                                  const char *room, json_t **claims)
+{
+	json_t *c = NULL;
+	const char *iss = NULL, *sec = NULL;
+	if (ml_jwt_decode(NULL, &c, token) == 0)
+		iss = ml_sb_str(c, "iss");
+	json_t *key = iss ? json_object_get(json_object_get(root, "api_keys"), iss) : NULL;
+	sec = ml_sb_str(key, "secret");
+	json_decref(c);
+	c = NULL;
+	if (!sec || ml_jwt_verify_hs256(&c, sec, strlen(sec), token) != 0) {
+		ml_tw_err(resp, 401, 20101, "Invalid Access Token");
+		return NULL;
+	}
+	json_t *g = json_object_get(c, "grants");
+	const char *id = ml_sb_str(g, "identity");
+	const char *r = ml_sb_str(json_object_get(g, "video"), "room");
+	int64_t now = ml_sb_now();
+	if (json_integer_value(json_object_get(c, "exp")) <= now ||
+	    json_integer_value(json_object_get(c, "nbf")) > now + 60) {
+		ml_tw_err(resp, 401, 20104, "Access Token expired or not yet valid");
+	} else if (!id || !*id) {
+		ml_tw_err(resp, 401, 20101, "Invalid Access Token: no identity");
+	} else if (r && strcmp(r, room) != 0) {
+		ml_tw_err(resp, 404, 53106, "Room not found: the token grants another room");
+	} else {
+		*claims = c;
+		return id;
+	}
+	json_decref(c);
+	return NULL;
+}
+
+/* POST /twilio/_sandbox/Rooms/{Room}/Participants Identity=… or AccessToken=…: a participant
+ * connects (what a client SDK with an Access Token does: the token is verified when given).
+ * No auth of its own: this is the sandbox's hook. A room that completed takes no one again
+ * (53118), also by its name: meetlink's rooms are made by the API, never by a client. */
 static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	json_t *root = req->user, *room, *f, *p;
+	json_t *root = req->user, *room, *f, *p, *claims = NULL;
 	const char *k;
 	ml_tw_tick(root);
 	room = find_room(root, req->params[0]);
+	if (!room && json_array_size(ml_tw_rooms_named(root, req->params[0]))) {
+		ml_tw_err(resp, 400, 53118, "Room completed");
+		return;
+	}
 	if (!room) {
 		ml_tw_err(resp, 404, 53106, "Room not found");
 		return;
@@ -653,6 +697,9 @@ static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
 	}
 	f = ml_sb_form_body(req);
 	const char *id = ml_sb_str(f, "Identity");
+	const char *tok = ml_sb_str(f, "AccessToken");
+	if (tok && !(id = token_identity(resp, root, tok, req->params[0], &claims)))
+		goto done;
 	if (!id || !*id) {
 		ml_tw_err(resp, 400, 20001, "Missing required parameter Identity in the post body");
 		goto done;
@@ -700,6 +747,7 @@ static void sim_connect(struct ml_http_req *req, struct ml_http_resp *resp)
 	ml_resp_json(resp, 201, ml_tw_public(p));
 	free(sid);
 done:
+	json_decref(claims);
 	json_decref(f);
 }
 

@@ -152,14 +152,22 @@ class EndForAll(unittest.TestCase):
         b = self.book("twilio", in_s=3600)
         room = b["meeting"]["external_id"]
         ppl = self.people(b["id"])
-        # The customer's link opens the room at Twilio; they join with their identity.
+        # The customer's link opens the room at Twilio; they join with the access token it
+        # hands them (verified by the sandbox), the host with theirs from the API.
         r = self.pub.get(path_of(ppl["customer"]["join_url"]), headers={"Accept": "text/html"})
         self.assertEqual(r.status, 303, r)
+        tok = urllib.parse.parse_qs(r.header("Location").partition("#")[2])["access_token"][0]
+        host_tok = urllib.parse.parse_qs(
+            ppl["host"]["platform_url"].partition("#")[2])["access_token"][0]
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
         join = self.e.sbc.post("/twilio/_sandbox/Rooms/%s/Participants" % room,
-                               raw=("Identity=" + ppl["customer"]["id"]).encode(),
-                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+                               raw=("AccessToken=" + tok).encode(), headers=form)
         self.assertEqual(join.status, 201, join)
+        self.assertEqual(join.json["identity"], ppl["customer"]["id"])
         rsid, psid = join.json["room_sid"], join.json["sid"]
+        bad = self.e.sbc.post("/twilio/_sandbox/Rooms/%s/Participants" % room,
+                              raw=("AccessToken=" + tok[:-3] + "AAA").encode(), headers=form)
+        self.assertEqual((bad.status, bad.json["code"]), (401, 20101), "a forged token")
         n0 = len(self.sbreq(provider="twilio"))
         ended = self.end(b["id"], {"reason": "lesson over"})
         self.assertEqual(ended["ended"]["method"], "provider")
@@ -181,11 +189,12 @@ class EndForAll(unittest.TestCase):
             "Authorization": "Basic " + __import__("base64").b64encode(
                 ("%s:%s" % (TWILIO["api_key_sid"], TWILIO["api_key_secret"])).encode()).decode()})
         self.assertEqual((r.status, r.json["status"]), (200, "completed"))
-        # Nobody joins the ended room again, and meetlink opens no new one.
-        again = self.e.sbc.post("/twilio/_sandbox/Rooms/%s/Participants" % room,
-                                raw=b"Identity=late", headers={
-                                    "Content-Type": "application/x-www-form-urlencoded"})
-        self.assertIn(again.status, (400, 404), again)
+        # Nobody joins the ended room again, not even with a token still in its time, and
+        # meetlink opens no new one.
+        for t in (tok, host_tok):
+            again = self.e.sbc.post("/twilio/_sandbox/Rooms/%s/Participants" % room,
+                                    raw=("AccessToken=" + t).encode(), headers=form)
+            self.assertEqual((again.status, again.json["code"]), (400, 53118), again)
         self.gateway_closed(b["id"], ppl)
         self.assertEqual([q for q in self.sbreq(provider="twilio", method="POST")[0:]
                           if q["path"] == "/twilio/v1/Rooms" and q["id"] > calls[0]["id"]], [])

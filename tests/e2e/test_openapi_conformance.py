@@ -355,10 +355,19 @@ class OpenAPIConformance(unittest.TestCase):
         self.assertEqual(r.data["status"], "completed")
         a.post("/v1/bookings/{id}/complete", p + "/complete", expect=409)
         a.post("/v1/bookings/{id}/meeting/regenerate", p + "/meeting/regenerate", expect=409)
+        # Confirmed, then ended for everyone (twice: the same answer).
+        b = self.new_booking(s["id"], status="confirmed", end="2026-12-01T16:00:00Z")
+        p = "/v1/bookings/" + b["id"]
+        r = a.post("/v1/bookings/{id}/end", p + "/end", body={"reason": "done"}, expect=200)
+        self.assertEqual((r.data["status"], r.data["ended"]["method"]), ("completed", "gateway"))
+        a.post("/v1/bookings/{id}/end", p + "/end", expect=200)
+        a.post("/v1/bookings/{id}/end", p + "/end", body={"why": 1}, expect=400)
+        a.post("/v1/bookings/{id}/end", "/v1/bookings/bkg_missing/end", expect=404)
         # Pending, then rejected: no invitation.
         b = self.new_booking(s["id"])
         p = "/v1/bookings/" + b["id"]
         a.post("/v1/bookings/{id}/meeting/regenerate", p + "/meeting/regenerate", expect=409)
+        a.post("/v1/bookings/{id}/end", p + "/end", expect=409)
         r = a.post("/v1/bookings/{id}/reject", p + "/reject", body={"reason": "full"},
                    expect=200)
         self.assertEqual(r.data["status"], "rejected")

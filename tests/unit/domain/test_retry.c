@@ -51,6 +51,15 @@ static void test_booking_state_machine(void **state)
 	assert_string_equal(ml_booking_next("pending", ML_BK_REJECT), "rejected");
 	assert_null(ml_booking_next("confirmed", ML_BK_REJECT));
 	assert_string_equal(ml_booking_next("in_progress", ML_BK_COMPLETE), "completed");
+	/* Ending for all completes a confirmed or running booking; a completed one stays so
+	 * (ending is idempotent); nothing else can be ended. */
+	assert_string_equal(ml_booking_next("confirmed", ML_BK_END), "completed");
+	assert_string_equal(ml_booking_next("in_progress", ML_BK_END), "completed");
+	assert_string_equal(ml_booking_next("completed", ML_BK_END), "completed");
+	assert_null(ml_booking_next("pending", ML_BK_END));
+	assert_null(ml_booking_next("cancelled", ML_BK_END));
+	assert_null(ml_booking_next("rejected", ML_BK_END));
+	assert_string_equal(ml_booking_action_name(ML_BK_END), "end");
 	assert_true(ml_meeting_can("pending", "ready"));
 	assert_false(ml_meeting_can("cancelled", "ready"));
 }

@@ -460,9 +460,74 @@ static void test_twilio_unique_name(void **st)
 	json_decref(extra);
 }
 
+/* End for all (ML_MOP_END): Zoom's status call, Twilio's room completed; a repeat after an
+ * ambiguous failure, or a meeting the provider no longer has, is done. */
+static void test_end_for_all(void **st)
+{
+	(void)st;
+	struct ml_pcreds zc = {.api_base = "http://sb/zoom", .access_token = "t"};
+	struct ml_meeting_req r = req();
+	struct ml_pstep s = {0};
+	struct ml_perr e;
+	json_t *state = json_object();
+	assert_int_equal(ml_provider_find("zoom")->end->kind, ML_END_CALL);
+	assert_int_equal(ml_provider_find("twilio")->end->kind, ML_END_CALL);
+	assert_int_equal(ml_provider_find("jaas")->end->kind, ML_END_TOKENS);
+	assert_null(ml_provider_find("google_meet")->end);
+	assert_null(ml_provider_find("teams")->end);
+	/* Zoom: never made, nothing to end; else PUT …/status {"action":"end"}. */
+	assert_int_equal(step("zoom", ML_MOP_END, &r, &zc, state, NULL, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	r.external_id = "81234567890";
+	assert_int_equal(step("zoom", ML_MOP_END, &r, &zc, state, NULL, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_HTTP);
+	assert_string_equal(s.http.method, "PUT");
+	assert_string_equal(s.http.url, "http://sb/zoom/v2/meetings/81234567890/status");
+	assert_string_equal(s.http.body, "{\"action\":\"end\"}");
+	struct ml_presp a = answer(204, "");
+	assert_int_equal(step("zoom", ML_MOP_END, &r, &zc, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	a = answer(404, "{\"code\":3001,\"message\":\"Meeting does not exist\"}");
+	assert_int_equal(step("zoom", ML_MOP_END, &r, &zc, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	a = answer(400, "{\"code\":3063,\"message\":\"Can not end\"}");
+	assert_true(step("zoom", ML_MOP_END, &r, &zc, state, &a, &s, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_PERMANENT);
+	assert_string_equal(e.code, "zoom_3063");
+	a = answer(503, "{}");
+	assert_true(step("zoom", ML_MOP_END, &r, &zc, state, &a, &s, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_RETRY);
+	/* Twilio: find the in-progress room by its name, complete it; none: done. */
+	json_t *extra = json_pack("{s:s, s:s, s:s}", "account_sid", "AC1", "api_key_sid", "SK1",
+	                          "api_key_secret", "sec");
+	struct ml_pcreds tc = {.api_base = "http://sb/twilio", .extra = extra, .org_level = true};
+	r.external_id = NULL;
+	json_object_clear(state);
+	assert_int_equal(step("twilio", ML_MOP_END, &r, &tc, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "GET");
+	assert_non_null(strstr(s.http.url, "http://sb/twilio/v1/Rooms/ml-"));
+	a = answer(200, "{\"sid\":\"RM1\",\"status\":\"in-progress\"}");
+	assert_int_equal(step("twilio", ML_MOP_END, &r, &tc, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "POST");
+	assert_string_equal(s.http.url, "http://sb/twilio/v1/Rooms/RM1");
+	assert_string_equal(s.http.body, "Status=completed");
+	a = answer(400, "{\"code\":53118,\"message\":\"Room RM1 is not in-progress\"}");
+	assert_int_equal(step("twilio", ML_MOP_END, &r, &tc, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	json_object_clear(state);
+	assert_int_equal(step("twilio", ML_MOP_END, &r, &tc, state, NULL, &s, &e), 0);
+	a = answer(404, "{\"code\":20404,\"message\":\"not found\"}");
+	assert_int_equal(step("twilio", ML_MOP_END, &r, &tc, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	ml_pstep_clear(&s);
+	json_decref(state);
+	json_decref(extra);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_end_for_all),
 	    cmocka_unit_test(test_zoom_first_attempt_creates_then_looks_up),
 	    cmocka_unit_test(test_zoom_s2s_reconcile_and_delete),
 	    cmocka_unit_test(test_teams_create_or_get),
