@@ -709,7 +709,7 @@ void ml_sb_dispatch(struct ml_http_req *req, struct ml_http_resp *resp)
 		if (faulted && f.latency_ms > 0) {
 			/* The HTTP layer calls again once the latency is over, without holding a
 			 * thread meanwhile: hundreds of calls may be waiting at once. */
-			d = ml_malloc(sizeof *d);
+			d = ml_calloc(1, sizeof *d);
 			d->t0 = t0;
 			d->f = f;
 			req->pending = d;
