@@ -498,20 +498,28 @@ int ml_api_audit(struct ml_tx *tx, struct ml_api_ctx *ctx, const char *booking_i
 	return ml_tx_audit_append(tx, &ev);
 }
 
-int ml_api_list_query(struct ml_http_req *req, struct ml_list_query *q)
+int ml_api_page_query(struct ml_http_req *req, int *limit, const char **cursor)
 {
-	const char *limit = ml_http_query(req, "limit");
-	memset(q, 0, sizeof *q);
-	q->limit = 50;
-	if (limit) {
+	const char *l = ml_http_query(req, "limit");
+	*limit = 50;
+	*cursor = ml_http_query(req, "cursor");
+	if (l) {
 		char *end;
-		long n = strtol(limit, &end, 10);
-		if (*end || end == limit || n < 1 || n > 200)
+		long n = strtol(l, &end, 10);
+		if (*end || end == l || n < 1 || n > 200)
 			return ml_error_set(ML_EINVAL, "invalid_field", "limit",
 					    "limit must be an integer from 1 to 200.");
-		q->limit = (int)n;
+		*limit = (int)n;
 	}
-	q->cursor = ml_http_query(req, "cursor");
+	return 0;
+}
+
+int ml_api_list_query(struct ml_http_req *req, struct ml_list_query *q)
+{
+	memset(q, 0, sizeof *q);
+	int rc = ml_api_page_query(req, &q->limit, &q->cursor);
+	if (rc < 0)
+		return rc;
 	q->external_id = ml_http_query(req, "external_id");
 	q->status = ml_http_query(req, "status");
 	q->host_id = ml_http_query(req, "host_id");

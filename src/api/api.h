@@ -58,7 +58,10 @@ void ml_api_stamp_update(json_t *obj);
 int ml_api_audit(struct ml_tx *tx, struct ml_api_ctx *ctx, const char *booking_id,
 		 const char *type, json_t *data);
 
-/* Parses list parameters (limit, cursor, external_id, ...) into q; sends 400 on error. */
+/* A list's page: `limit` (1..200, default 50) and the opaque `cursor`; ML_EINVAL naming
+ * limit. */
+int ml_api_page_query(struct ml_http_req *req, int *limit, const char **cursor);
+/* Parses list parameters (limit, cursor, external_id, ...) into q; ML_EINVAL naming the field. */
 int ml_api_list_query(struct ml_http_req *req, struct ml_list_query *q);
 /* Sends {"object":"list","data":[...],"next_cursor":...}. Steals items and frees cursor. */
 void ml_api_send_list(struct ml_http_resp *resp, json_t *items, char *next_cursor);

@@ -56,18 +56,10 @@ static int list_fn(struct ml_tx *tx, void *arg)
 
 static int list_query(struct ml_http_req *req, struct ml_recording_query *q)
 {
-	const char *limit = ml_http_query(req, "limit");
 	memset(q, 0, sizeof *q);
-	q->limit = 50;
-	if (limit) {
-		char *end;
-		long n = strtol(limit, &end, 10);
-		if (*end || end == limit || n < 1 || n > 200)
-			return ml_error_set(ML_EINVAL, "invalid_field", "limit",
-			                    "limit must be an integer from 1 to 200.");
-		q->limit = (int)n;
-	}
-	q->cursor = ml_http_query(req, "cursor");
+	int rc = ml_api_page_query(req, &q->limit, &q->cursor);
+	if (rc < 0)
+		return rc;
 	q->booking_id = ml_http_query(req, "booking_id");
 	q->host_id = ml_http_query(req, "host_id");
 	q->state = ml_http_query(req, "state");

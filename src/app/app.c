@@ -120,30 +120,47 @@ static int platforms_load(struct ml_env *env)
 	return ml_platform_settings_load(p, c);
 }
 
+int ml_app_env_open(struct ml_env *env)
+{
+	if (ml_pipeline_new(&env->pipeline) < 0 || platforms_load(env) < 0)
+		return -1;
+	bool generated = false;
+	char *key_file = NULL;
+	if (ml_vault_load(&env->vault, env->cfg->vault_keys, env->cfg->db, &generated, &key_file) <
+		    0 ||
+	    ml_oauth_config_load(&env->oauth, env->cfg) < 0) {
+		free(key_file);
+		return -1;
+	}
+	if (generated)
+		ml_warn("MEETLINK_VAULT_KEYS is not set: tokens are encrypted with the key in "
+			"%s; back that file up with the store, or set MEETLINK_VAULT_KEYS",
+			key_file);
+	free(key_file);
+	ml_conn_configure(env->cfg->public_url);
+	if (secrets_load(env) < 0)
+		return -1;
+	/* Mail queued while no SMTP server was configured goes out now that there is one. */
+	ml_notify_set_mail_configured(env->cfg->smtp_url != NULL);
+	if (env->cfg->smtp_url) {
+		int woken = ml_notify_smtp_wake(env->store);
+		if (woken > 0)
+			ml_info("%d message(s) queued without an SMTP server are sent now", woken);
+	}
+	ml_nudge_set_hooks(&ml_api_nudge_hooks); /* before the worker runs a nudge */
+	env->ratelimit = ml_ratelimit_new();
+	env->waitbus = ml_waitbus_new();
+	/* A guest's page on one node sees the host's admit made on another (docs/many-nodes.md). */
+	ml_waitbus_set_store(env->waitbus, env->store);
+	return 0;
+}
+
 int ml_app_start(struct ml_app *app)
 {
 	struct ml_env *env = &app->env;
 
-	if (ml_pipeline_new(&env->pipeline) < 0 || platforms_load(env) < 0)
+	if (ml_app_env_open(env) < 0)
 		return -1;
-	{
-		bool generated = false;
-		char *key_file = NULL;
-		if (ml_vault_load(&env->vault, env->cfg->vault_keys, env->cfg->db, &generated,
-				  &key_file) < 0 ||
-		    ml_oauth_config_load(&env->oauth, env->cfg) < 0) {
-			free(key_file);
-			return -1;
-		}
-		if (generated)
-			ml_warn("MEETLINK_VAULT_KEYS is not set: tokens are encrypted with the key in "
-				"%s; back that file up with the store, or set MEETLINK_VAULT_KEYS",
-				key_file);
-		free(key_file);
-		ml_conn_configure(env->cfg->public_url);
-		if (secrets_load(env) < 0)
-			return -1;
-	}
 	/* A run's calls end a quarter of its lease early (worker.c): the lease leaves two
 	 * provider timeouts to a run, and at least a minute. */
 	int64_t lease = 2 * (int64_t)env->pipeline->timeout_ms + 10000;
@@ -157,14 +174,6 @@ int ml_app_start(struct ml_app *app)
 		.backoff_base_ms = env->cfg->retry_base_ms,
 		.stop_grace_ms = env->cfg->stop_grace_ms,
 	};
-	/* Mail queued while no SMTP server was configured goes out now that there is one. */
-	ml_notify_set_mail_configured(env->cfg->smtp_url != NULL);
-	if (env->cfg->smtp_url) {
-		int woken = ml_notify_smtp_wake(env->store);
-		if (woken > 0)
-			ml_info("%d message(s) queued without an SMTP server are sent now", woken);
-	}
-	ml_nudge_set_hooks(&ml_api_nudge_hooks); /* before the worker runs a nudge */
 	if (ml_worker_start(&env->worker, &wc) < 0)
 		return -1;
 	/* On a shared store, a job enqueued on any node wakes this node's worker (NOTIFY). */
@@ -173,10 +182,6 @@ int ml_app_start(struct ml_app *app)
 		ml_warn("store: no signals from other nodes (%s)", ml_error_message());
 	/* Calls made for a request (connect callback, credential checks) join its curl loop. */
 	ml_oauth_config_set_worker(env->oauth, env->worker);
-	env->ratelimit = ml_ratelimit_new();
-	env->waitbus = ml_waitbus_new();
-	/* A guest's page on one node sees the host's admit made on another (docs/many-nodes.md). */
-	ml_waitbus_set_store(env->waitbus, env->store);
 	if (ml_store_subscribe(env->store, "waiting", waiting_signalled, env->waitbus) < 0)
 		ml_warn("store: no waiting-room signals from other nodes (%s)", ml_error_message());
 	struct ml_http_config hc = {

@@ -16,6 +16,12 @@ struct ml_app {
 	char *stale_public_url; /* the default public URL replaced once the port is bound */
 };
 
+/* Everything but the worker and the HTTP server, on env->cfg and env->store (opened by the
+ * caller): pipeline and platform settings, vault, OAuth clients, the server secrets (made and
+ * sealed on the write path), mail state, nudge hooks, rate limits, the waiting room's bus.
+ * ml_app_start begins with it; the fuzz harnesses call it alone, so they see the daemon's
+ * state and not one of their own. < 0 on failure, the detail in ml_error_message(). */
+int ml_app_env_open(struct ml_env *env);
 /* Builds and starts the daemon on app->env.cfg and app->env.store (opened by the caller):
  * the worker runs and the server listens when it returns 0. On failure (< 0, the detail in
  * ml_error_message()) whatever was started is left for ml_app_stop. */

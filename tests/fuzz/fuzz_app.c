@@ -2,6 +2,7 @@
 #include "fuzz_app.h"
 
 #include "api/conn_api.h"
+#include "app/app.h"
 #include "cli/common.h"
 #include "conn/connections.h"
 #include "conn/oauth.h"
@@ -161,25 +162,14 @@ static void app_open(struct fz_app *a)
 	if (ml_cli_open(&app->cfg, &app->store) != 0)
 		fz_fail("cannot open the store: %s", ml_error_message());
 	renice_threads();
-	if (ml_pipeline_new(&app->pipeline) < 0 || ml_vault_new(&app->vault, "k1:" ZERO_KEY) < 0 ||
-	    ml_oauth_config_load(&app->oauth, app->cfg) < 0)
+	/* The daemon's own set-up, all but the worker and the server: the same settings, vault,
+	 * server secrets (the link, room and gateway secrets made and sealed in the store), rate
+	 * limits and waiting-room bus as `meetlink serve`. */
+	if (ml_app_env_open(app) < 0)
 		fz_fail("setup: %s", ml_error_message());
-	ml_store_set_vault(app->store, app->vault); /* seals the server secrets, as serve does */
 	/* The OAuth calls (code exchange, identity, credential checks) get the queued answers
 	 * (X-Fuzz-Provider, the oauth harness's token and identity parts). */
 	ml_oauth_config_set_transport(app->oauth, fz_curl_transport, NULL);
-	app->platforms.public_url = app->cfg->public_url;
-	app->platforms.jitsi_domain = app->cfg->jitsi_domain;
-	app->platforms.join_early_seconds = app->cfg->join_early_seconds;
-	app->platforms.join_late_seconds = 15 * 60;
-	static uint8_t room_secret[32] = {1, 2, 3};
-	app->platforms.room_secret = room_secret;
-	app->platforms.room_secret_len = sizeof room_secret;
-	app->platforms.poll_ms = 1000;
-	app->platforms.open_lead_s = 600;
-	ml_conn_configure(app->cfg->public_url);
-	ml_notify_set_mail_configured(false);
-	ml_nudge_set_hooks(&ml_api_nudge_hooks);
 	snprintf(key, sizeof key, "mlk_fuzzkey000123456789abcdefghijklmnopqrstuv");
 	if (ml_cli_key_create(app->store, "fuzz", key, a->key) < 0)
 		fz_fail("key: %s", ml_error_message());
