@@ -42,7 +42,7 @@ static int expected(const char *secret, const char *t, size_t tlen, const char *
 
 static int refuse(const char *code, const char *msg)
 {
-	return ml_error_set(ML_EAUTH, code, NULL, msg);
+	return ml_error_set(ML_EAUTH, code, NULL, "%s", msg);
 }
 
 /* Authentic when any v1 entry matches (constant-time) and t is within the replay window. */
