@@ -119,6 +119,9 @@ static bool plain_phrase(const char *s)
 	return true;
 }
 
+/* A display name longer than this goes out as encoded-words, one per folded line. */
+#define NAME_PLAIN_MAX 64
+
 char *ml_email_format_addr(const struct ml_email_addr *a)
 {
 	if (!addr_ok(a->email))
@@ -134,7 +137,8 @@ char *ml_email_format_addr(const struct ml_email_addr *a)
 		n++;
 	if (!*n) {
 		ml_buf_puts(&b, a->email);
-	} else if (!is_ascii_printable(n) || strstr(n, "=?")) {
+	} else if (!is_ascii_printable(n) || strstr(n, "=?") || strlen(n) > NAME_PLAIN_MAX) {
+		/* (A long name too: encoded-words fold, so no line passes 998 octets.) */
 		encoded_words(&b, n);
 		ml_buf_printf(&b, " <%s>", a->email);
 	} else if (plain_phrase(n)) {
