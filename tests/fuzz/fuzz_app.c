@@ -14,6 +14,7 @@
 #include "notify/nudge.h"
 #include "notify/outbox.h"
 #include "meeting/meeting.h"
+#include "meeting/waitbus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,9 @@ static void store_open(struct fz_app *a)
 	if (ml_store_open(&app->store, app->cfg->db) < 0 || ml_store_migrate(app->store) < 0)
 		fz_fail("cannot open the store: %s", ml_error_message());
 	ml_store_set_vault(app->store, app->vault);
+	/* The waiting room's bus signals through the store: the new one. */
+	if (app->waitbus)
+		ml_waitbus_set_store(app->waitbus, app->store);
 	renice_threads();
 }
 
