@@ -68,6 +68,7 @@ async function showBooking(id) {
     const m = b.meeting || {};
     for (const [k, v] of [["Booking", b.id], ["Start", b.start], ["End", b.end], ["Time zone", b.timezone],
       ["Meeting", m.status], ["Platform", m.platform], ["Link", m.join_url], ["Error", m.error?.message],
+      ["Ended", b.ended ? `${b.ended.at} by ${b.ended.by}: ${b.ended.message ?? "the platform is being told"}` : null],
       ["Earlier links", (m.history || []).map((h) => h.join_url).filter(Boolean).join(", ")]]) {
       const dt = document.createElement("dt");
       const dd = document.createElement("dd");
