@@ -413,12 +413,27 @@ static void write_reset(void *arg)
 	struct write_call *c = arg;
 	json_decref(c->w->result);
 	c->w->result = NULL;
+	json_decref(c->w->error_extra);
+	c->w->error_extra = NULL;
 	c->w->status = 200;
 	c->replayed = false;
 	free(c->replay_body);
 	c->replay_body = NULL;
 	free(c->body);
 	c->body = NULL;
+}
+
+/* ml_resp_errno() with the members of `extra` added to the error object. */
+static void resp_errno_extra(struct ml_http_resp *resp, int err, json_t *extra)
+{
+	const char *code = ml_error_code(), *msg = ml_error_message(), *field = ml_error_field();
+	json_t *e = json_pack("{s:s, s:s}", "code", *code ? code : "error", "message",
+			      *msg ? msg : "The request failed.");
+	if (e && *field)
+		json_object_set_new(e, "field", json_string(field));
+	if (e)
+		json_object_update(e, extra);
+	ml_resp_json(resp, ml_error_http_status(err), e ? json_pack("{s:o}", "error", e) : NULL);
 }
 
 void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
@@ -440,8 +455,13 @@ void ml_api_write_run(struct ml_api_write *w, struct ml_http_resp *resp)
 	}
 	rc = ml_store_write_occ(w->ctx->app->store, write_fn, &c, write_reset, &c);
 	if (rc < 0) {
+		json_t *extra = json_incref(w->error_extra);
 		write_reset(&c);
-		ml_resp_errno(resp, rc);
+		if (extra)
+			resp_errno_extra(resp, rc, extra);
+		else
+			ml_resp_errno(resp, rc);
+		json_decref(extra);
 		return;
 	}
 	if (w->wake)

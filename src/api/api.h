@@ -43,6 +43,9 @@ struct ml_api_write {
 	/* fn changed this booking's waiting room or status: its live pages are told once it is
 	 * committed (meeting/waitbus.h). */
 	const char *changed_booking;
+	/* When fn fails: members added to the error object of the answer (a reference owned
+	 * here), e.g. the conflicting booking of a 409 booking_conflict. */
+	json_t *error_extra;
 };
 
 /* Runs w->fn in a write transaction, honouring the Idempotency-Key header on POST: the same

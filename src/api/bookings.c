@@ -14,7 +14,7 @@
 
 static const char *const booking_fields[] = {
 	"external_id", "service_id", "start",     "end",    "timezone", "title",
-	"customer",    "attendees",  "status",    "metadata", NULL};
+	"customer",    "attendees",  "status",    "metadata", "allow_overlap", NULL};
 static const char *const person_fields[] = {"name", "email", "timezone", "external_id", NULL};
 
 static const char *str(json_t *o, const char *k)
@@ -64,6 +64,7 @@ struct create_in {
 	const char *status;
 	bool confirm; /* created confirmed (status "confirmed" asked for) */
 	bool has_end;
+	bool allow_overlap; /* may overlap the host's other confirmed bookings */
 	int64_t start, end;
 };
 
@@ -83,6 +84,7 @@ static int parse_create(json_t *body, struct create_in *in)
 	    (rc = ml_v_string(body, "title", "title", false, 300, &title)) < 0 ||
 	    (rc = ml_v_string(body, "status", "status", false, 16, &in->status)) < 0 ||
 	    (rc = ml_v_object(body, "customer", "customer", true, &customer)) < 0 ||
+	    (rc = ml_v_bool(body, "allow_overlap", "allow_overlap", &in->allow_overlap, NULL)) < 0 ||
 	    (rc = ml_v_metadata(body, "metadata", "metadata", &meta)) < 0)
 		return rc;
 	if (tz && (rc = ml_v_timezone(tz, "timezone")) < 0)
@@ -131,6 +133,14 @@ static int parse_create(json_t *body, struct create_in *in)
 	return 0;
 }
 
+/* A refused step names the booking it conflicts with (issue 18 §5). */
+static void conflict_detail(struct ml_api_write *w, const struct ml_step *st)
+{
+	if (st->has_conflict)
+		w->error_extra = json_pack("{s:o}", "conflicting_booking",
+					   ml_booking_conflict_json(st));
+}
+
 /* The answer to a confirm: 202 while the pipeline makes the meeting. */
 static int confirm_status(json_t *booking)
 {
@@ -154,10 +164,13 @@ static int create_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if ((rc = ml_api_doc_peek(tx, w->ctx, ML_KIND_HOST, str(service, "host_id"), &host)) < 0)
 		goto done;
 	ml_api_step_init(w->ctx, &st);
+	st.allow_overlap = in->allow_overlap;
 	bool confirm = in->confirm;
 	if ((rc = ml_booking_create(tx, &st, in->doc, service, host, in->start, in->end,
-				    in->has_end, confirm)) < 0)
+				    in->has_end, confirm)) < 0) {
+		conflict_detail(w, &st);
 		goto done;
+	}
 	w->wake = st.wake;
 	w->status = confirm && confirm_status(in->doc) == 202 ? 202 : 201;
 	w->result = json_incref(in->doc);
@@ -201,9 +214,16 @@ void ml_api_bookings_get(struct ml_http_req *req, struct ml_http_resp *resp)
 
 /* --- lifecycle --- */
 
+/* A lifecycle step as the request asked it. */
+struct step_in {
+	struct ml_booking_change c;
+	bool allow_overlap; /* confirm, reschedule */
+};
+
 static int step_fn(struct ml_tx *tx, struct ml_api_write *w)
 {
-	const struct ml_booking_change *c = w->arg;
+	const struct step_in *in = w->arg;
+	const struct ml_booking_change *c = &in->c;
 	json_t *booking = NULL;
 	struct ml_step st;
 	int rc;
@@ -211,11 +231,14 @@ static int step_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if ((rc = ml_api_doc_load(tx, w->ctx, ML_KIND_BOOKING, w->req->params[0], &booking)) < 0)
 		goto done;
 	ml_api_step_init(w->ctx, &st);
+	st.allow_overlap = in->allow_overlap;
 	rc = ml_booking_apply(tx, &st, booking, c);
 	w->wake = st.wake;
 	w->changed_booking = w->req->params[0]; /* a closed booking closes its waiting room */
-	if (rc < 0)
+	if (rc < 0) {
+		conflict_detail(w, &st);
 		goto done;
+	}
 	if (c->action == ML_BK_CONFIRM)
 		w->status = confirm_status(booking);
 	w->result = json_incref(booking);
@@ -226,30 +249,35 @@ done:
 
 static void step(struct ml_http_req *req, struct ml_http_resp *resp, enum ml_booking_action a)
 {
-	static const char *const reschedule_fields[] = {"start", "end", "timezone", NULL};
+	static const char *const reschedule_fields[] = {"start", "end", "timezone",
+							"allow_overlap", NULL};
 	static const char *const reason_fields[] = {"reason", NULL};
+	static const char *const confirm_fields[] = {"allow_overlap", NULL};
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
-	struct ml_booking_change s = {.action = a};
+	struct step_in in = {.c = {.action = a}};
+	struct ml_booking_change *s = &in.c;
 	int rc = 0;
 
 	if (a == ML_BK_RESCHEDULE) {
 		if ((rc = ml_v_known(ctx->body, NULL, reschedule_fields)) == 0 &&
-		    (rc = ml_v_time(ctx->body, "start", "start", true, &s.start, NULL)) == 0 &&
-		    (rc = ml_v_time(ctx->body, "end", "end", false, &s.end, &s.has_end)) == 0 &&
-		    (rc = ml_v_string(ctx->body, "timezone", "timezone", false, 64, &s.timezone)) == 0 &&
-		    s.timezone)
-			rc = ml_v_timezone(s.timezone, "timezone");
+		    (rc = ml_v_time(ctx->body, "start", "start", true, &s->start, NULL)) == 0 &&
+		    (rc = ml_v_time(ctx->body, "end", "end", false, &s->end, &s->has_end)) == 0 &&
+		    (rc = ml_v_bool(ctx->body, "allow_overlap", "allow_overlap", &in.allow_overlap,
+				    NULL)) == 0 &&
+		    (rc = ml_v_string(ctx->body, "timezone", "timezone", false, 64, &s->timezone)) == 0 &&
+		    s->timezone)
+			rc = ml_v_timezone(s->timezone, "timezone");
 	} else if (a == ML_BK_CANCEL || a == ML_BK_REJECT || a == ML_BK_COMPLETE) {
 		if ((rc = ml_v_known(ctx->body, NULL, reason_fields)) == 0)
-			rc = ml_v_text(ctx->body, "reason", "reason", false, 1000, &s.reason);
-	} else {
-		rc = ml_v_none(ctx->body);
+			rc = ml_v_text(ctx->body, "reason", "reason", false, 1000, &s->reason);
+	} else if ((rc = ml_v_known(ctx->body, NULL, confirm_fields)) == 0) {
+		rc = ml_v_bool(ctx->body, "allow_overlap", "allow_overlap", &in.allow_overlap, NULL);
 	}
 	if (rc < 0) {
 		ml_resp_errno(resp, rc);
 		return;
 	}
-	struct ml_api_write w = {ctx, req, &s, step_fn, 0, NULL};
+	struct ml_api_write w = {ctx, req, &in, step_fn, 0, NULL};
 	ml_api_write_run(&w, resp);
 }
 

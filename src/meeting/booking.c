@@ -116,6 +116,45 @@ int ml_booking_save(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
 	return rc;
 }
 
+json_t *ml_booking_conflict_json(const struct ml_step *st)
+{
+	char s[ML_RFC3339_MAX], e[ML_RFC3339_MAX];
+	ml_time_format(st->conflict.start, s);
+	ml_time_format(st->conflict.end, e);
+	return json_pack("{s:s, s:s, s:s}", "id", st->conflict.id, "start", s, "end", e);
+}
+
+/* The booking, confirmed over [start, end), may not overlap another confirmed or in_progress
+ * booking of its host (issue 18 §5) unless the request allows it. The store answers under the
+ * write lock, so two requests cannot both pass (ml_tx_booking_overlap). */
+static int check_overlap(struct ml_tx *tx, struct ml_step *st, json_t *booking, int64_t start,
+			 int64_t end)
+{
+	const char *host_id = str(booking, "host_id");
+	if (st->allow_overlap || !host_id)
+		return 0;
+	int rc = ml_tx_booking_overlap(tx, st->org_id, host_id, str(booking, "id"), start, end,
+				       &st->conflict);
+	if (rc <= 0)
+		return rc;
+	st->has_conflict = true;
+	char s[ML_RFC3339_MAX], e[ML_RFC3339_MAX];
+	ml_time_format(st->conflict.start, s);
+	ml_time_format(st->conflict.end, e);
+	return ml_error_set(ML_ECONFLICT, "booking_conflict", "start",
+			    "The host has booking %s from %s to %s, which overlaps this one; send "
+			    "\"allow_overlap\": true to book both.",
+			    st->conflict.id, s, e);
+}
+
+static int check_overlap_doc(struct ml_tx *tx, struct ml_step *st, json_t *booking)
+{
+	int64_t start = 0, end = 0;
+	ml_time_parse(str(booking, "start"), &start);
+	ml_time_parse(str(booking, "end"), &end);
+	return check_overlap(tx, st, booking, start, end);
+}
+
 /* Confirms the booking (status checked by the caller): status, meeting. Remote platforms
  * are made by the pipeline: the meeting turns pending, its create job is queued in this
  * transaction (the API answers 202). */
@@ -188,7 +227,8 @@ int ml_booking_create(struct ml_tx *tx, struct ml_step *st, json_t *booking, jso
 	                    ml_meeting_new(online ? str(service, "platform") : NULL));
 	json_array_append_new(events, json_pack("{s:s, s:{s:s}}", "type", "booking.created", "data",
 	                                        "status", "pending"));
-	if (confirmed && (rc = confirm(tx, st, booking, service, host, events)) < 0)
+	if (confirmed && ((rc = check_overlap(tx, st, booking, start, end)) < 0 ||
+	                  (rc = confirm(tx, st, booking, service, host, events)) < 0))
 		goto done;
 	rc = ml_booking_save(tx, st, booking, service, host, events, true);
 done:
@@ -227,6 +267,11 @@ static int reschedule(struct ml_tx *tx, struct ml_step *st, json_t *booking, jso
 	if (end - c->start > ML_BOOKING_MAX_DURATION)
 		return ml_error_set(ML_EINVAL, "invalid_field", "end",
 		                    "A booking lasts at most 7 days.");
+	const char *status = str(booking, "status");
+	int rc;
+	if ((strcmp(status, "confirmed") == 0 || strcmp(status, "in_progress") == 0) &&
+	    (rc = check_overlap(tx, st, booking, c->start, end)) < 0)
+		return rc;
 	ml_time_format(c->start, sbuf);
 	ml_time_format(end, ebuf);
 	json_array_append_new(events, json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "type",
@@ -247,8 +292,8 @@ static int reschedule(struct ml_tx *tx, struct ml_step *st, json_t *booking, jso
 		return ml_pipeline_plan_update(tx, st->platforms, st->org_id, booking, events);
 	}
 	struct org_ctx o;
-	int rc = ml_meeting_update(org_ctx(tx, st, booking, &o), st->org_id, booking, service, host,
-	                      events);
+	rc = ml_meeting_update(org_ctx(tx, st, booking, &o), st->org_id, booking, service, host,
+	                       events);
 	ml_conn_token_clear(&o.tok);
 	return rc;
 }
@@ -292,7 +337,8 @@ int ml_booking_apply(struct ml_tx *tx, struct ml_step *st, json_t *booking,
 		goto done;
 	switch (c->action) {
 	case ML_BK_CONFIRM:
-		rc = confirm(tx, st, booking, service, host, events);
+		if ((rc = check_overlap_doc(tx, st, booking)) == 0)
+			rc = confirm(tx, st, booking, service, host, events);
 		break;
 	case ML_BK_RESCHEDULE:
 		rc = reschedule(tx, st, booking, service, host, c, events);

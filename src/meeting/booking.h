@@ -32,7 +32,17 @@ struct ml_step {
 	/* The organization credentials of local platforms (JaaS: its app id and key), or NULL
 	 * (then only the server's settings are used). */
 	const struct ml_vault *vault;
+	/* Conflicts (issue 18 §5): a booking confirmed (created so, confirmed, rescheduled while
+	 * confirmed) may not overlap another confirmed or in_progress booking of its host unless
+	 * allow_overlap; when it does the step fails ML_ECONFLICT "booking_conflict" and
+	 * `conflict` names the other booking. */
+	bool allow_overlap;
+	bool has_conflict;              /* out */
+	struct ml_booking_span conflict; /* out */
 };
+
+/* The 409's detail for st->conflict: {"id", "start", "end"} (a new reference). */
+json_t *ml_booking_conflict_json(const struct ml_step *st);
 
 /* The service and host documents of a booking (new references). A deleted service or host
  * yields a placeholder, so a booking stays workable after its service is gone. */

@@ -29,7 +29,7 @@
 
 /* --- Documents and idempotency --- */
 
-#define ML_STORE_DOCS_VERSION 4
+#define ML_STORE_DOCS_VERSION 5
 #define ML_STORE_DOCS_INIT {ML_STORE_DOCS_VERSION}
 
 struct ml_store_docs_ops {
@@ -106,6 +106,11 @@ struct ml_store_docs_ops {
 	int (*recording_calendar_list)(struct ml_tx *tx, const char *org_id, const char *host_id,
 				       json_t **items);
 	int (*recording_calendar_delete)(struct ml_tx *tx, const char *org_id, const char *id);
+	/* Version 5: the host's conflicting booking (ml_tx_booking_overlap), under the write
+	 * lock (docs/store.md). */
+	int (*booking_overlap)(struct ml_tx *tx, const char *org_id, const char *host_id,
+			       const char *except_id, int64_t start, int64_t end,
+			       struct ml_booking_span *out);
 };
 
 /* --- Jobs and leases --- */

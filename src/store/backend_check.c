@@ -60,6 +60,7 @@ static const struct op_desc docs_ops[] = {
 	OP(ml_store_docs_ops, recording_calendar_get),
 	OP(ml_store_docs_ops, recording_calendar_list),
 	OP(ml_store_docs_ops, recording_calendar_delete),
+	OP(ml_store_docs_ops, booking_overlap),
 };
 COVERS(ml_store_docs_ops, org_ensure, docs_ops);
 

@@ -244,6 +244,17 @@ int ml_tx_gateway_link_revoke(struct ml_tx *tx, const char *org_id, const char *
 	return docs_of(tx)->gateway_link_revoke(tx, org_id, booking_id, participant_id);
 }
 
+int ml_tx_booking_overlap(struct ml_tx *tx, const char *org_id, const char *host_id,
+			  const char *except_id, int64_t start, int64_t end,
+			  struct ml_booking_span *out)
+{
+	const struct ml_store_docs_ops *d = docs_of(tx);
+	if (d->version < 5 || !d->booking_overlap)
+		return ml_error_set(ML_EINTERNAL, "internal_error", NULL,
+				    "The store cannot check bookings for overlaps.");
+	return d->booking_overlap(tx, org_id, host_id, except_id, start, end, out);
+}
+
 int ml_tx_job_recover(struct ml_tx *tx)
 {
 	return jobs_of(tx)->recover(tx);

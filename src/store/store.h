@@ -434,6 +434,23 @@ int ml_tx_recording_calendar_list(struct ml_tx *tx, const char *org_id, const ch
 				  json_t **items);
 int ml_tx_recording_calendar_delete(struct ml_tx *tx, const char *org_id, const char *id);
 
+/* A booking as the overlap check names it: its id and times (Unix seconds). */
+struct ml_booking_span {
+	char id[40];
+	int64_t start, end;
+};
+/* The host's conflicting booking (issue 18 §5): the earliest-starting booking of host_id in
+ * the organization whose status is confirmed or in_progress, other than except_id (NULL for
+ * none), whose [start, end) overlaps [start, end) (Unix seconds; a booking ending when the
+ * other starts does not overlap). 1 with *out filled when there is one, 0 when none.
+ * Isolation: the answer must hold until the caller's transaction commits, i.e. the query sees
+ * every booking committed before it and no other transaction can commit a booking of this host
+ * in between (SQLite: it runs only on the single writer; docs/store.md says what another
+ * backend must do). A booking lasts at most 7 days: the range read is bounded. */
+int ml_tx_booking_overlap(struct ml_tx *tx, const char *org_id, const char *host_id,
+			  const char *except_id, int64_t start, int64_t end,
+			  struct ml_booking_span *out);
+
 /* --- Messages out: email templates, webhook endpoints and deliveries (notify/) [notify] --- */
 
 /* An organization's replacement of a built-in email template, as {"subject","text","html",

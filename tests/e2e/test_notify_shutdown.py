@@ -24,7 +24,7 @@ def make_bookings(c):
     _, s = fx.setup_jitsi(c)
     out = []
     for i in range(BOOKINGS):
-        out.append(fx.booking(c, s["id"], status="confirmed", attendees=[
+        out.append(fx.booking(c, s["id"], status="confirmed", allow_overlap=True, attendees=[
             {"name": "A%d" % i, "email": "a%d@example.test" % i},
             {"name": "B%d" % i, "email": "b%d@example.test" % i}]))
     return out

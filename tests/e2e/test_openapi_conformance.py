@@ -391,7 +391,9 @@ class OpenAPIConformance(unittest.TestCase):
                   body={"join_url": "https://example.test/given",
                         "host_url": "https://example.test/given?host=1"}, expect=200)
         self.assertEqual(r.data["meeting"]["status"], "none")
-        r = a.post("/v1/bookings/{id}/confirm", p + "/confirm", expect=200)
+        # The same host and hour as the (confirmed) booking above.
+        r = a.post("/v1/bookings/{id}/confirm", p + "/confirm", body={"allow_overlap": True},
+                   expect=200)
         self.assertEqual(r.data["meeting"]["status"], "ready")
         a.get("/v1/bookings/{id}/participants", p + "/participants", expect=200)
         # An offline service: no meeting at all.
@@ -400,7 +402,12 @@ class OpenAPIConformance(unittest.TestCase):
                                                   "timezone": "America/New_York"})
         self.assertIsNone(b["meeting"]["platform"])
         p = "/v1/bookings/" + b["id"]
-        r = a.post("/v1/bookings/{id}/confirm", p + "/confirm", expect=200)
+        # The host's hour is taken by the bookings above (in person too): 409 naming one.
+        r = a.post("/v1/bookings/{id}/confirm", p + "/confirm", expect=409)
+        self.assertEqual(r.data["error"]["code"], "booking_conflict")
+        self.assertTrue(r.data["error"]["conflicting_booking"]["id"].startswith("bkg_"))
+        r = a.post("/v1/bookings/{id}/confirm", p + "/confirm", body={"allow_overlap": True},
+                   expect=200)
         self.assertEqual(r.data["meeting"]["status"], "none")
         a.get("/v1/bookings/{id}/invite.ics", p + "/invite.ics", expect=200)
         a.get("/v1/bookings/{id}/participants", p + "/participants", expect=200)

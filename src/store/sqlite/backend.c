@@ -144,6 +144,7 @@ static const struct ml_store_docs_ops sq_docs = {
 	.recording_calendar_get = ml_sq_recording_calendar_get,
 	.recording_calendar_list = ml_sq_recording_calendar_list,
 	.recording_calendar_delete = ml_sq_recording_calendar_delete,
+	.booking_overlap = ml_sq_booking_overlap,
 };
 
 /* Jobs and leases: jobs.c, the hand-over in writer.c. */

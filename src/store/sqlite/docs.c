@@ -17,10 +17,10 @@ static const char *jstr(json_t *doc, const char *key)
 	return json_string_value(json_object_get(doc, key));
 }
 
-static int64_t doc_start_ms(json_t *doc)
+static int64_t doc_time_ms(json_t *doc, const char *key)
 {
 	int64_t t;
-	const char *s = jstr(doc, "start");
+	const char *s = jstr(doc, key);
 	return s && ml_time_parse(s, &t) == 0 ? t * 1000 : 0;
 }
 
@@ -36,7 +36,8 @@ void ml_sq_doc_row_prepare(struct ml_sq_doc_row *row, enum ml_kind kind, const c
 	row->host_id = jstr(doc, "host_id") ? ml_strdup(jstr(doc, "host_id")) : NULL;
 	row->service_id = jstr(doc, "service_id") ? ml_strdup(jstr(doc, "service_id")) : NULL;
 	row->status = ml_strdup(jstr(doc, "status") ? jstr(doc, "status") : "");
-	row->start_ms = doc_start_ms(doc);
+	row->start_ms = doc_time_ms(doc, "start");
+	row->end_ms = doc_time_ms(doc, "end");
 }
 
 void ml_sq_doc_row_clear(struct ml_sq_doc_row *row)
@@ -64,8 +65,8 @@ int ml_sq_doc_row_apply(struct sq_conn *c, const struct ml_sq_doc_row *row, bool
 		"INSERT INTO services(doc, external_id, host_id, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?)",
 		"UPDATE services SET doc=?, external_id=?, host_id=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?7 < 0 OR version = ?7)"},
 	    [ML_KIND_BOOKING] = {
-		"INSERT INTO bookings(doc, external_id, host_id, service_id, status, start_at, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-		"UPDATE bookings SET doc=?, external_id=?, host_id=?, service_id=?, status=?, start_at=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?10 < 0 OR version = ?10)"},
+		"INSERT INTO bookings(doc, external_id, host_id, service_id, status, start_at, end_at, created_at, updated_at, org_id, id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		"UPDATE bookings SET doc=?, external_id=?, host_id=?, service_id=?, status=?, start_at=?, end_at=?, updated_at=?, version=version+1 WHERE org_id=? AND id=? AND (?11 < 0 OR version = ?11)"},
 	};
 	/* The same update for a booking whose indexed columns stay as they are (most updates:
 	 * a meeting made ready, a reschedule, a status change): SQLite rewrites an index entry
@@ -73,17 +74,27 @@ int ml_sq_doc_row_apply(struct sq_conn *c, const struct ml_sq_doc_row *row, bool
 	 * pages per update for nothing. Guarded on the old values; when one differs (or the row
 	 * or version does not match), the full update runs. */
 	static const char *const booking_keep =
-		"UPDATE bookings SET doc=?1, status=?5, start_at=?6, updated_at=?7, "
-		"version=version+1 WHERE org_id=?8 AND id=?9 AND (?10 < 0 OR version = ?10) "
+		"UPDATE bookings SET doc=?1, status=?5, start_at=?6, end_at=?7, updated_at=?8, "
+		"version=version+1 WHERE org_id=?9 AND id=?10 AND (?11 < 0 OR version = ?11) "
 		"AND external_id IS ?2 AND host_id IS ?3 AND service_id IS ?4";
-	bool keep = !insert && row->kind == ML_KIND_BOOKING;
+	/* Tried first: status and start kept too (a meeting made ready, a note), so the entry
+	 * in bookings_busy (status, start) is not rewritten either. */
+	static const char *const booking_same =
+		"UPDATE bookings SET doc=?1, end_at=?7, updated_at=?8, "
+		"version=version+1 WHERE org_id=?9 AND id=?10 AND (?11 < 0 OR version = ?11) "
+		"AND external_id IS ?2 AND host_id IS ?3 AND service_id IS ?4 AND status IS ?5 "
+		"AND start_at IS ?6";
+	/* 2: unchanged status and indexed columns; 1: unchanged indexed columns; 0: any. */
+	int keep = !insert && row->kind == ML_KIND_BOOKING ? 2 : 0;
 	sqlite3_stmt *st;
 	int r;
 
 again:
 	/* Updates bump the row version; with expect_version >= 0 they apply only to that
 	 * version (optimistic transactions). */
-	if (!(st = ml_sq_prep(c, keep ? booking_keep : sql[row->kind][insert ? 0 : 1])))
+	if (!(st = ml_sq_prep(c, keep == 2   ? booking_same
+				 : keep == 1 ? booking_keep
+					     : sql[row->kind][insert ? 0 : 1])))
 		return ml_sq_fail(c->db, "doc write");
 	/* The ordinary path drops the cached copy. An optimistic write leaves it: the copy's
 	 * version no longer matches (so it is never used to write), and the writing thread
@@ -100,6 +111,7 @@ again:
 		ml_sq_bind_opt(st, i++, row->service_id);
 		sqlite3_bind_text(st, i++, row->status, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, i++, row->start_ms);
+		sqlite3_bind_int64(st, i++, row->end_ms);
 	}
 	if (insert)
 		sqlite3_bind_int64(st, i++, now);
@@ -121,7 +133,7 @@ again:
 	}
 	if (!insert && sqlite3_changes(c->db) == 0) {
 		if (keep) {
-			keep = false;
+			keep--;
 			goto again;
 		}
 		return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "No such object.");

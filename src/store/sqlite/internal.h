@@ -140,7 +140,7 @@ int ml_sq_doc_select(struct sq_conn *c, enum ml_kind kind, const char *org_id, c
 struct ml_sq_doc_row {
 	enum ml_kind kind;
 	char *org_id, *id, *text, *external_id, *host_id, *service_id, *status;
-	int64_t start_ms;
+	int64_t start_ms, end_ms;
 };
 void ml_sq_doc_row_prepare(struct ml_sq_doc_row *row, enum ml_kind kind, const char *org_id,
 			   json_t *doc);
@@ -260,6 +260,9 @@ int ml_sq_provider_meeting_put(struct ml_tx *tx, const char *platform, const cha
 			       const char *org_id, const char *booking_id, const char *meeting_id);
 int ml_sq_provider_meeting_find(struct ml_tx *tx, const char *platform, const char *external_id,
 				char org_id[40], char booking_id[40], char meeting_id[40]);
+int ml_sq_booking_overlap(struct ml_tx *tx, const char *org_id, const char *host_id,
+			  const char *except_id, int64_t start, int64_t end,
+			  struct ml_booking_span *out);
 int ml_sq_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms);
 

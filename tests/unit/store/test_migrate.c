@@ -261,6 +261,11 @@ static void test_0009_live_indexes(void **state)
 	 * booking's); one that changes the host moves its entry; lists and counts follow. */
 	assert_int_equal(ml_store_write(s, insert_fn, NULL), 0);
 	json_t *b = booking("bkg_1", "hst_1", "confirmed");
+	/* Confirmed: its page and its new entry in bookings_busy (0016, the overlap check). */
+	assert_int_equal(update_frames(s, path, b), 2);
+	json_decref(b);
+	/* Status and start kept too: the booking's page only. */
+	b = booking("bkg_1", "hst_1", "confirmed");
 	assert_int_equal(update_frames(s, path, b), 1);
 	json_decref(b);
 	b = booking("bkg_2", "hst_2", "pending");
