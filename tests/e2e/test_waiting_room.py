@@ -52,7 +52,8 @@ class WaitingRoom(unittest.TestCase):
     def booking(self, attendees=2, settings=None):
         s = fx.service(self.c, self.h["id"],
                        settings={"waiting_room": True} if settings is None else settings)
-        b = fx.booking(self.c, s["id"], start=soon(), status="confirmed",
+        # One host for the class, every booking soon: double-booked on purpose (issue 18 §5).
+        b = fx.booking(self.c, s["id"], start=soon(), status="confirmed", allow_overlap=True,
                        attendees=[{"name": "Guest %d" % i, "email": "g%d@example.test" % i}
                                   for i in range(attendees)])
         r = self.c.get("/v1/bookings/%s/participants" % b["id"])
