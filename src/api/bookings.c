@@ -10,11 +10,12 @@
 #include <string.h>
 
 #define MAX_ATTENDEES 50
+#define MAX_MESSAGE 1000 /* an instant meeting's personal message, in characters */
 #define MAX_DURATION ML_BOOKING_MAX_DURATION
 
 static const char *const booking_fields[] = {
 	"external_id", "service_id", "start",     "end",    "timezone", "title",
-	"customer",    "attendees",  "status",    "metadata", "allow_overlap", NULL};
+	"customer",    "attendees",  "status",    "metadata", "allow_overlap", "message", NULL};
 static const char *const person_fields[] = {"name", "email", "timezone", "external_id", NULL};
 
 static const char *str(json_t *o, const char *k)
@@ -65,12 +66,41 @@ struct create_in {
 	bool confirm; /* created confirmed (status "confirmed" asked for) */
 	bool has_end;
 	bool allow_overlap; /* may overlap the host's other confirmed bookings */
+	bool instant;       /* "start": "now" (issue 18 §4) */
 	int64_t start, end;
 };
 
+/* "start": "now": an instant meeting, starting at the server's time (whole seconds, the
+ * fraction dropped), confirmed at once; its invitation says to join now, with the optional
+ * personal `message`. Anything else is an RFC 3339 time. */
+static int parse_start(json_t *body, struct create_in *in, const char **message)
+{
+	int rc;
+	json_t *s = json_object_get(body, "start");
+	in->instant = json_is_string(s) && strcmp(json_string_value(s), "now") == 0;
+	if (!in->instant) {
+		if ((rc = ml_v_time(body, "start", "start", true, &in->start, NULL)) < 0)
+			return rc;
+		if (json_object_get(body, "message"))
+			return ml_error_set(ML_EINVAL, "invalid_field", "message",
+					    "message goes with \"start\": \"now\" (an instant "
+					    "meeting's invitation) only.");
+		return 0;
+	}
+	in->start = ml_now();
+	if ((rc = ml_v_text(body, "message", "message", false, MAX_MESSAGE, message)) < 0)
+		return rc;
+	if (in->status && strcmp(in->status, "confirmed") != 0)
+		return ml_error_set(ML_EINVAL, "invalid_field", "status",
+				    "An instant meeting (\"start\": \"now\") is confirmed at once; "
+				    "status must be confirmed or left out.");
+	in->confirm = true;
+	return 0;
+}
+
 static int parse_create(json_t *body, struct create_in *in)
 {
-	const char *service_id, *tz, *title, *ext;
+	const char *service_id, *tz, *title, *ext, *message = NULL;
 	json_t *customer, *attendees, *meta, *c;
 	bool ext_given;
 	int rc;
@@ -78,7 +108,6 @@ static int parse_create(json_t *body, struct create_in *in)
 	if ((rc = ml_v_known(body, NULL, booking_fields)) < 0 ||
 	    (rc = ml_v_string_or_null(body, "external_id", "external_id", 255, &ext, &ext_given)) < 0 ||
 	    (rc = ml_v_string(body, "service_id", "service_id", true, 64, &service_id)) < 0 ||
-	    (rc = ml_v_time(body, "start", "start", true, &in->start, NULL)) < 0 ||
 	    (rc = ml_v_time(body, "end", "end", false, &in->end, &in->has_end)) < 0 ||
 	    (rc = ml_v_string(body, "timezone", "timezone", false, 64, &tz)) < 0 ||
 	    (rc = ml_v_string(body, "title", "title", false, 300, &title)) < 0 ||
@@ -92,6 +121,8 @@ static int parse_create(json_t *body, struct create_in *in)
 	if (in->status && !ml_booking_create_status(in->status, &in->confirm))
 		return ml_error_set(ML_EINVAL, "invalid_field", "status",
 				    "status must be pending or confirmed when creating a booking.");
+	if ((rc = parse_start(body, in, &message)) < 0)
+		return rc;
 	if (in->has_end && in->end <= in->start)
 		return ml_error_set(ML_EINVAL, "invalid_field", "end", "end must be after start.");
 	if (in->has_end && in->end - in->start > MAX_DURATION)
@@ -129,6 +160,9 @@ static int parse_create(json_t *body, struct create_in *in)
 		json_array_append_new(list, c);
 	}
 	json_object_set_new(doc, "metadata", meta ? json_incref(meta) : json_object());
+	if (in->instant)
+		json_object_set_new(doc, "instant",
+				    json_pack("{s:s?}", "message", message && *message ? message : NULL));
 	in->doc = doc;
 	return 0;
 }

@@ -511,7 +511,13 @@ static void mj_start(struct ml_job_run *run)
 		}
 	if (max <= 0)
 		max = p->conn_max_inflight;
-	int64_t wait = ml_limiter_take(p->limiter, mj->tok.conn_id, max, qps, ml_mono_ms());
+	/* An instant meeting's create goes first (issue 18 §4): the connection's next free
+	 * slot is kept for it while it waits. */
+	bool first = json_is_true(json_object_get(mj->payload, "first"));
+	int64_t now = ml_mono_ms();
+	int64_t wait = first ? ml_limiter_take_first(p->limiter, mj->tok.conn_id, max, qps, now,
+	                                             p->defer_ms + 1000)
+	                     : ml_limiter_take(p->limiter, mj->tok.conn_id, max, qps, now);
 	if (wait != 0) {
 		/* The connection is at its limit: this job waits its turn without an attempt. */
 		uint32_t jitter = (uint32_t)rand() % 50;

@@ -136,7 +136,13 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 	ml_meeting_move(m, ML_MEV_REQUEST);
 	json_object_set_new(m, "error", json_null());
 	json_t *p = payload_for(str(booking, "id"), m, str(booking, "host_id"));
-	rc = enqueue(tx, org_id, "meeting.create", str(booking, "id"), p, false, 0);
+	/* An instant meeting (issue 18 §4) jumps the queue: due at ML_JOB_RUN_FIRST, before
+	 * every scheduled create already due (the claim takes jobs by run_at, then seq). */
+	bool instant = json_is_object(json_object_get(booking, "instant"));
+	if (instant)
+		json_object_set_new(p, "first", json_true());
+	rc = enqueue(tx, org_id, "meeting.create", str(booking, "id"), p, false,
+	             instant ? ML_JOB_RUN_FIRST : 0);
 	json_decref(p);
 	if (rc < 0)
 		return rc;

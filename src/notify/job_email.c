@@ -149,6 +149,10 @@ json_t *ml_notify_booking_vars(json_t *booking, json_t *host, json_t *recipient)
 	if (str(booking, "cancel_reason"))
 		json_object_set_new(v, "cancel_reason", json_string(str(booking, "cancel_reason")));
 	json_object_set_new(v, "booking_id", json_string(str(booking, "id")));
+	/* An instant meeting's personal message (bounded and checked on the way in). */
+	const char *msg = str(json_object_get(booking, "instant"), "message");
+	if (msg && *msg)
+		json_object_set_new(v, "message", json_string(msg));
 	if (online)
 		json_object_set_new(v, "is_online", json_string("yes"));
 	return v;

@@ -44,6 +44,12 @@ static bool eq(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* The first invitation: an instant meeting's says to join now (issue 18 §4). */
+static const char *invitation(json_t *booking)
+{
+	return json_is_object(json_object_get(booking, "instant")) ? "join_now" : "invitation";
+}
+
 const char *ml_notify_email_plan(json_t *booking, json_t *events)
 {
 	const char *status = str(booking, "status");
@@ -62,7 +68,7 @@ const char *ml_notify_email_plan(json_t *booking, json_t *events)
 		/* Online: the invitation carries the link, so it waits for meeting.ready (a
 		 * remote platform makes the meeting later; a failure sends nothing yet). */
 		if (!online || ml_meeting_is_ready(m))
-			return "invitation";
+			return invitation(booking);
 		return NULL;
 	}
 	if (find(events, "booking.rescheduled")) {
@@ -71,7 +77,7 @@ const char *ml_notify_email_plan(json_t *booking, json_t *events)
 		return NULL;
 	}
 	if (find(events, "meeting.ready"))
-		return find(events, "meeting.regenerated") ? "update" : "invitation";
+		return find(events, "meeting.regenerated") ? "update" : invitation(booking);
 	if ((e = find(events, "meeting.updated")) && ml_meeting_is_ready(m)) {
 		json_t *d = json_object_get(e, "data");
 		json_t *same = json_object_get(d, "same_link");
@@ -96,7 +102,8 @@ static char *mail_snapshot_text(json_t *booking)
 	static const char *const keys[] = {"id",        "status",    "title",    "start",
 					   "end",       "timezone",  "sequence", "is_online",
 					   "duration_minutes", "cancel_reason", "customer",
-					   "attendees", "host_id",   "host_participant_id", NULL};
+					   "attendees", "host_id",   "host_participant_id", "instant",
+					   NULL};
 	struct ml_buf b = {0};
 	bool first = true;
 	ml_buf_append(&b, "{", 1);

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const ml_template_names[] = {"invitation", "update", "cancellation", "reconnect", NULL};
+const char *const ml_template_names[] = {"invitation", "update",   "cancellation",
+                                         "reconnect",  "join_now", NULL};
 
 const char *const ml_template_vars[] = {"recipient_name",
                                         "recipient_email",
@@ -30,6 +31,7 @@ const char *const ml_template_vars[] = {"recipient_name",
                                         "booking_id",
                                         "connect_url",
                                         "is_online",
+                                        "message",
                                         NULL};
 
 struct tpl {
@@ -83,6 +85,26 @@ static const struct tpl defaults[] = {
                "cancelled.</p>\n"
                "{{#cancel_reason}}<p>Reason: {{cancel_reason}}</p>\n{{/cancel_reason}}"
                "<p>The attached cancellation removes it from your calendar.</p>\n" HTML_TAIL},
+    /* An instant meeting (issue 18 §4): happening now, with the host's optional message. */
+    {"join_now", "Join now: {{title}} is happening now",
+     "Hello {{recipient_name}},\n\n"
+     "\"{{title}}\" with {{host_name}} is happening now ({{when}}).\n\n"
+     "{{#message}}A message from {{host_name}}:\n{{message}}\n\n{{/message}}"
+     "{{#join_url}}Join {{platform}} now: {{join_url}}\n{{#passcode}}Passcode: {{passcode}}\n"
+     "{{/passcode}}\nThis link is yours alone; please do not share it.\n{{/join_url}}"
+     "{{^join_url}}{{#is_online}}Your personal meeting link will follow in a separate "
+     "message.\n{{/is_online}}{{/join_url}}",
+     HTML_HEAD "<p>Hello {{recipient_name}},</p>\n"
+               "<p><strong>{{title}}</strong> with {{host_name}} is happening now "
+               "({{when}}).</p>\n"
+               "{{#message}}<p>A message from {{host_name}}:</p>\n<blockquote>{{message}}"
+               "</blockquote>\n{{/message}}"
+               "{{#join_url}}<p><a href=\"{{join_url}}\">Join the {{platform}} meeting now</a>"
+               "<br><small>{{join_url}}</small></p>\n"
+               "{{#passcode}}<p>Passcode: {{passcode}}</p>\n{{/passcode}}"
+               "<p>This link is yours alone; please do not share it.</p>\n{{/join_url}}"
+               "{{^join_url}}{{#is_online}}<p>Your personal meeting link will follow in a "
+               "separate message.</p>\n{{/is_online}}{{/join_url}}" HTML_TAIL},
     {"reconnect", "Please reconnect your {{platform}} account",
      "Hello {{host_name}},\n\n"
      "Your {{platform}} account is no longer connected, so new meetings cannot be made "

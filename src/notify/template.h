@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-/* "invitation", "update", "cancellation", "reconnect"; NULL-terminated. */
+/* "invitation", "update", "cancellation", "reconnect", "join_now"; NULL-terminated. */
 extern const char *const ml_template_names[];
 /* The placeholders a template may use, NULL-terminated. */
 extern const char *const ml_template_vars[];

@@ -6,6 +6,7 @@
 #include "core/hash.h"
 #include "core/mem.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct slot {
 	int inflight;
 	double tokens;
 	int64_t last_ms;
+	int64_t held_until_ms; /* a job that goes first waits for this key until then */
 	struct slot *next;
 };
 
@@ -74,22 +76,45 @@ static void refill(struct slot *s, double qps, int64_t now_ms)
 	s->last_ms = now_ms;
 }
 
-int64_t ml_limiter_take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
-                        int64_t now_ms)
+static int64_t take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
+                    int64_t now_ms, bool first, int64_t hold_ms)
 {
 	if (!l || !key || !*key || (max_inflight <= 0 && qps <= 0))
 		return 0;
 	struct slot *s = find(l, key, qps > 0 ? burst_of(qps) : 0);
-	if (max_inflight > 0 && s->inflight >= max_inflight)
-		return -1; /* busy: wait for a call to end */
-	if (qps > 0) {
+	int64_t wait = 0;
+	if (!first && s->held_until_ms > now_ms)
+		return -1; /* kept for a job that goes first */
+	if (max_inflight > 0 && s->inflight >= max_inflight) {
+		wait = -1; /* busy: wait for a call to end */
+	} else if (qps > 0) {
 		refill(s, qps, now_ms);
 		if (s->tokens < 1.0)
-			return (int64_t)((1.0 - s->tokens) * 1000.0 / qps) + 1;
-		s->tokens -= 1.0;
+			wait = (int64_t)((1.0 - s->tokens) * 1000.0 / qps) + 1;
 	}
+	if (wait != 0) {
+		if (first && s->held_until_ms < now_ms + hold_ms)
+			s->held_until_ms = now_ms + hold_ms;
+		return wait;
+	}
+	if (qps > 0)
+		s->tokens -= 1.0;
 	s->inflight++;
+	if (first)
+		s->held_until_ms = 0;
 	return 0;
+}
+
+int64_t ml_limiter_take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
+                        int64_t now_ms)
+{
+	return take(l, key, max_inflight, qps, now_ms, false, 0);
+}
+
+int64_t ml_limiter_take_first(struct ml_limiter *l, const char *key, int max_inflight,
+                              double qps, int64_t now_ms, int64_t hold_ms)
+{
+	return take(l, key, max_inflight, qps, now_ms, true, hold_ms);
 }
 
 void ml_limiter_spend(struct ml_limiter *l, const char *key, double qps, int64_t now_ms)

@@ -15,6 +15,11 @@ void ml_limiter_free(struct ml_limiter *l);
  * are off (and nothing needs giving back then, though giving is harmless). */
 int64_t ml_limiter_take(struct ml_limiter *l, const char *key, int max_inflight, double qps,
                         int64_t now_ms);
+/* ml_limiter_take for a job that goes first (an instant meeting's create, issue 18 §4): when
+ * it must wait, the key is held for it (ordinary takes answer -1) until it takes a slot or
+ * `hold_ms` pass, so the next free slot is its, whatever else is waiting. */
+int64_t ml_limiter_take_first(struct ml_limiter *l, const char *key, int max_inflight,
+                              double qps, int64_t now_ms, int64_t hold_ms);
 /* Counts one more call against the rate of a slot already held (a second request of a job). */
 void ml_limiter_spend(struct ml_limiter *l, const char *key, double qps, int64_t now_ms);
 void ml_limiter_give(struct ml_limiter *l, const char *key);

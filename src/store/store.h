@@ -268,13 +268,17 @@ int ml_tx_idem_put(struct ml_tx *tx, const char *org_id, const char *key,
 
 /* --- Jobs (the durable queue; src/queue/ drives them) [jobs] --- */
 
+/* The claim takes due jobs in run_at order (then enqueue order): a job due at the epoch's
+ * first millisecond goes before every job due now (an instant meeting's create). */
+#define ML_JOB_RUN_FIRST 1
+
 struct ml_job_new {
 	const char *org_id;
 	const char *kind;         /* "email.send", "webhook.deliver", "meeting.create", ... */
 	const char *group_key;    /* jobs with the same key run one at a time, in order */
 	const char *coalesce_key; /* replaces a still-queued job with the same key */
 	json_t *payload;          /* borrowed */
-	int64_t run_at_ms;        /* 0: now */
+	int64_t run_at_ms;        /* 0: now; ML_JOB_RUN_FIRST: before every job due now */
 	int max_attempts;         /* 0: 8 */
 	const char *wait_key;     /* non-NULL: the job starts parked, waiting on this key */
 	const char *wait_reason;  /* why it waits (shown as the job's last_error) */

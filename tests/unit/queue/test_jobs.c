@@ -120,6 +120,28 @@ static void test_group_order(void **state)
 	claim_free(&c2);
 }
 
+/* An instant meeting's create (ML_JOB_RUN_FIRST) is claimed before every job already due,
+ * whatever their number (issue 18 §4). */
+static void test_run_first(void **state)
+{
+	struct env *e = *state;
+	char groups[5][16], tags[5][16];
+	for (int i = 0; i < 5; i++) {
+		snprintf(groups[i], sizeof groups[i], "bkg_s%d", i);
+		snprintf(tags[i], sizeof tags[i], "scheduled%d", i);
+		struct enq q = {"meeting.create", groups[i], NULL, tags[i]};
+		enqueue(e, &q);
+	}
+	struct enq now = {"meeting.create", "bkg_now", NULL, "instant", ML_JOB_RUN_FIRST};
+	enqueue(e, &now);
+	struct claim c = {"w1", 2};
+	claim(e, &c);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(tag(&c.jobs[0]), "instant");
+	assert_string_equal(tag(&c.jobs[1]), "scheduled0");
+	claim_free(&c);
+}
+
 static void test_coalesce(void **state)
 {
 	struct env *e = *state;
@@ -246,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_group_order, tmpstore_setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_run_first, tmpstore_setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_coalesce, tmpstore_setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_retry_then_failed, tmpstore_setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_lease_lost_and_expiry, tmpstore_setup, tmpstore_teardown),
