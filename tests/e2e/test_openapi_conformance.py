@@ -549,7 +549,7 @@ class OpenAPIConformance(unittest.TestCase):
         # Templates.
         r = a.get("/v1/templates", "/v1/templates", expect=200)
         self.assertEqual([t["name"] for t in r.data["data"]],
-                         ["invitation", "update", "cancellation", "reconnect"])
+                         ["invitation", "update", "cancellation", "reconnect", "join_now"])
         a.get("/v1/templates/{name}", "/v1/templates/invitation", expect=200)
         a.get("/v1/templates/{name}", "/v1/templates/nope", expect=404)
         body = {"subject": "Hi {{recipient_name}}", "text": "Join {{join_url}}",
