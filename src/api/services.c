@@ -15,6 +15,11 @@
 static const char *const service_fields[] = {"external_id", "host_id",          "name",
 					     "is_online",   "platform",         "duration_minutes",
 					     "settings",    "metadata",         NULL};
+/* An update may also say allow_overlap: its bookings then follow a new host even over that
+ * host's other confirmed bookings (issue 18 §5). It is not stored. */
+static const char *const service_update_fields[] = {
+	"external_id", "host_id",  "name",     "is_online",     "platform", "duration_minutes",
+	"settings",    "metadata", "allow_overlap", NULL};
 static const char *const settings_fields[] = {"waiting_room", "join_before_host", "passcode",
 					      "recording",    "fallback",         "manual_url",
 					      "join_window_minutes", "join_grace_minutes",
@@ -171,7 +176,7 @@ static int service_apply(struct ml_api_ctx *ctx, json_t *body, json_t *doc, bool
 	json_t *settings, *meta;
 	int rc;
 
-	if ((rc = ml_v_known(body, NULL, service_fields)) < 0 ||
+	if ((rc = ml_v_known(body, NULL, create ? service_fields : service_update_fields)) < 0 ||
 	    (rc = ml_v_string_or_null(body, "external_id", "external_id", 255, &ext, &ext_given)) < 0 ||
 	    (rc = ml_v_string(body, "host_id", "host_id", create, 64, &host_id)) < 0 ||
 	    (rc = ml_v_name(body, "name", "name", create, 200, &name)) < 0 ||
@@ -321,7 +326,10 @@ static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
 	if (rc < 0)
 		return rc;
 	json_t *before = json_deep_copy(doc);
-	if ((rc = service_apply(w->ctx, w->ctx->body, doc, false)) == 0 &&
+	bool allow_overlap = false;
+	if ((rc = ml_v_bool(w->ctx->body, "allow_overlap", "allow_overlap", &allow_overlap,
+			    NULL)) == 0 &&
+	    (rc = service_apply(w->ctx, w->ctx->body, doc, false)) == 0 &&
 	    (rc = host_exists(tx, w->ctx, doc)) == 0 &&
 	    (rc = recorder_credential(tx, w->ctx, doc)) == 0) {
 		ml_api_stamp_update(doc);
@@ -329,8 +337,14 @@ static int update_fn(struct ml_tx *tx, struct ml_api_write *w)
 			/* A new platform or host moves the open bookings' meetings (pipeline). */
 			struct ml_step st;
 			ml_api_step_init(w->ctx, &st);
+			st.allow_overlap = allow_overlap;
 			rc = ml_booking_follow_service(tx, &st, before, doc);
 			w->wake = w->wake || st.wake;
+			/* A booking that cannot follow names both: it and the new host's. */
+			if (rc < 0 && st.has_conflict)
+				w->error_extra = json_pack(
+				    "{s:o, s:o}", "conflicting_booking", ml_booking_conflict_json(&st),
+				    "booking", ml_booking_span_json(&st.subject));
 		}
 	}
 	json_decref(before);

@@ -14,6 +14,7 @@
 #include "notify/outbox.h"
 #include "providers/provider.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *str(json_t *o, const char *k)
@@ -116,19 +117,24 @@ int ml_booking_save(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
 	return rc;
 }
 
-json_t *ml_booking_conflict_json(const struct ml_step *st)
+json_t *ml_booking_span_json(const struct ml_booking_span *b)
 {
 	char s[ML_RFC3339_MAX], e[ML_RFC3339_MAX];
-	ml_time_format(st->conflict.start, s);
-	ml_time_format(st->conflict.end, e);
-	return json_pack("{s:s, s:s, s:s}", "id", st->conflict.id, "start", s, "end", e);
+	ml_time_format(b->start, s);
+	ml_time_format(b->end, e);
+	return json_pack("{s:s, s:s, s:s}", "id", b->id, "start", s, "end", e);
+}
+
+json_t *ml_booking_conflict_json(const struct ml_step *st)
+{
+	return ml_booking_span_json(&st->conflict);
 }
 
 /* The booking, confirmed over [start, end), may not overlap another confirmed or in_progress
- * booking of its host (issue 18 §5) unless the request allows it. The store answers under the
- * write lock, so two requests cannot both pass (ml_tx_booking_overlap). */
+ * booking of its host unless the request allows it. The store answers under the write lock,
+ * so two requests cannot both pass (ml_tx_booking_overlap). `field` is the one the 409 names. */
 static int check_overlap(struct ml_tx *tx, struct ml_step *st, json_t *booking, int64_t start,
-			 int64_t end)
+			 int64_t end, const char *field)
 {
 	const char *host_id = str(booking, "host_id");
 	if (st->allow_overlap || !host_id)
@@ -138,21 +144,32 @@ static int check_overlap(struct ml_tx *tx, struct ml_step *st, json_t *booking, 
 	if (rc <= 0)
 		return rc;
 	st->has_conflict = true;
+	memset(&st->subject, 0, sizeof st->subject);
+	if (str(booking, "id"))
+		snprintf(st->subject.id, sizeof st->subject.id, "%s", str(booking, "id"));
+	st->subject.start = start;
+	st->subject.end = end;
 	char s[ML_RFC3339_MAX], e[ML_RFC3339_MAX];
 	ml_time_format(st->conflict.start, s);
 	ml_time_format(st->conflict.end, e);
-	return ml_error_set(ML_ECONFLICT, "booking_conflict", "start",
+	if (strcmp(field, "host_id") == 0)
+		return ml_error_set(ML_ECONFLICT, "booking_conflict", field,
+				    "Booking %s would overlap the new host's booking %s from %s to "
+				    "%s; send \"allow_overlap\": true to move it anyway.",
+				    st->subject.id, st->conflict.id, s, e);
+	return ml_error_set(ML_ECONFLICT, "booking_conflict", field,
 			    "The host has booking %s from %s to %s, which overlaps this one; send "
 			    "\"allow_overlap\": true to book both.",
 			    st->conflict.id, s, e);
 }
 
-static int check_overlap_doc(struct ml_tx *tx, struct ml_step *st, json_t *booking)
+int ml_booking_check_overlap(struct ml_tx *tx, struct ml_step *st, json_t *booking,
+			     const char *field)
 {
 	int64_t start = 0, end = 0;
 	ml_time_parse(str(booking, "start"), &start);
 	ml_time_parse(str(booking, "end"), &end);
-	return check_overlap(tx, st, booking, start, end);
+	return check_overlap(tx, st, booking, start, end, field);
 }
 
 /* Confirms the booking (status checked by the caller): status, meeting. Remote platforms
@@ -227,7 +244,7 @@ int ml_booking_create(struct ml_tx *tx, struct ml_step *st, json_t *booking, jso
 	                    ml_meeting_new(online ? str(service, "platform") : NULL));
 	json_array_append_new(events, json_pack("{s:s, s:{s:s}}", "type", "booking.created", "data",
 	                                        "status", "pending"));
-	if (confirmed && ((rc = check_overlap(tx, st, booking, start, end)) < 0 ||
+	if (confirmed && ((rc = check_overlap(tx, st, booking, start, end, "start")) < 0 ||
 	                  (rc = confirm(tx, st, booking, service, host, events)) < 0))
 		goto done;
 	rc = ml_booking_save(tx, st, booking, service, host, events, true);
@@ -270,7 +287,7 @@ static int reschedule(struct ml_tx *tx, struct ml_step *st, json_t *booking, jso
 	const char *status = str(booking, "status");
 	int rc;
 	if ((strcmp(status, "confirmed") == 0 || strcmp(status, "in_progress") == 0) &&
-	    (rc = check_overlap(tx, st, booking, c->start, end)) < 0)
+	    (rc = check_overlap(tx, st, booking, c->start, end, "start")) < 0)
 		return rc;
 	ml_time_format(c->start, sbuf);
 	ml_time_format(end, ebuf);
@@ -337,7 +354,7 @@ int ml_booking_apply(struct ml_tx *tx, struct ml_step *st, json_t *booking,
 		goto done;
 	switch (c->action) {
 	case ML_BK_CONFIRM:
-		if ((rc = check_overlap_doc(tx, st, booking)) == 0)
+		if ((rc = ml_booking_check_overlap(tx, st, booking, "start")) == 0)
 			rc = confirm(tx, st, booking, service, host, events);
 		break;
 	case ML_BK_RESCHEDULE:

@@ -39,10 +39,19 @@ struct ml_step {
 	bool allow_overlap;
 	bool has_conflict;              /* out */
 	struct ml_booking_span conflict; /* out */
+	struct ml_booking_span subject;  /* out: the booking refused */
 };
 
 /* The 409's detail for st->conflict: {"id", "start", "end"} (a new reference). */
 json_t *ml_booking_conflict_json(const struct ml_step *st);
+/* {"id", "start", "end"} of a span (a new reference). */
+json_t *ml_booking_span_json(const struct ml_booking_span *b);
+
+/* The conflict check of a confirmed booking at its own start and end against the other
+ * confirmed and in_progress bookings of its (current) host_id; ML_ECONFLICT
+ * "booking_conflict" naming `field` when one overlaps (st->conflict, st->subject filled). */
+int ml_booking_check_overlap(struct ml_tx *tx, struct ml_step *st, json_t *booking,
+                             const char *field);
 
 /* The service and host documents of a booking (new references). A deleted service or host
  * yields a placeholder, so a booking stays workable after its service is gone. */
@@ -104,7 +113,9 @@ int ml_booking_meeting_change(struct ml_tx *tx, struct ml_step *st, json_t *book
 
 /* After a service's platform or host changed (before/after: its documents): every open
  * booking of the service follows, its current meeting moved to meeting.history and deleted
- * at the provider, a new one made on the new platform/host. */
+ * at the provider, a new one made on the new platform/host. A confirmed booking moved to a
+ * new host is checked for conflicts with that host's bookings first (issue 18 §5: 409
+ * booking_conflict naming host_id unless st->allow_overlap). */
 int ml_booking_follow_service(struct ml_tx *tx, struct ml_step *st, json_t *before, json_t *after);
 
 /* The one path for a meeting deleted at the provider (SPEC §3, docs/pipeline.md §5): when

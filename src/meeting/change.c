@@ -79,6 +79,10 @@ static int follow_one(struct ml_tx *tx, struct ml_step *st, json_t *booking,
 							"booking.host_changed", "data", "host_id",
 							new_host));
 	}
+	/* The new host may already be busy then (issue 18 §5). */
+	if (host_changed && strcmp(str(booking, "status"), "confirmed") == 0 &&
+	    (rc = ml_booking_check_overlap(tx, st, booking, "host_id")) < 0)
+		goto done;
 	if ((rc = ml_booking_related(tx, st->org_id, booking, &svc, &host)) < 0)
 		goto done;
 	if (host_changed)

@@ -120,6 +120,53 @@ class Conflicts(unittest.TestCase):
         r = self.c.post("/v1/bookings/%s/reschedule" % p["id"], {"start": T0})
         self.assertEqual(r.status, 200, r)
 
+    def test_service_host_change_checks_the_new_host(self):
+        """A service moved to another host takes its confirmed bookings there: each is checked
+        against the NEW host's bookings (409 naming host_id, both bookings, nothing moved)."""
+        ha, sa = fx.setup_jitsi(self.c)
+        hb, sb = fx.setup_jitsi(self.c)
+        a = self.confirmed(sa, T0)  # the new host's own booking
+        y = self.confirmed(sb, "2027-03-01T10:30:00Z")  # would overlap a under host A
+        z = self.confirmed(sb, "2027-03-01T14:00:00Z")  # free under host A
+        p = fx.booking(self.c, sb["id"], start=T0)  # pending: never blocks, never blocked
+        r = self.c.patch("/v1/services/" + sb["id"], {"host_id": ha["id"]})
+        self.assert_conflict(r, a)
+        e = r.json["error"]
+        self.assertEqual(e["field"], "host_id", e)
+        self.assertEqual(e["booking"], {"id": y["id"], "start": y["start"], "end": y["end"]})
+        self.assertIn(y["id"], e["message"])
+        # Nothing moved: the service, and every booking, still belong to host B.
+        self.assertEqual(self.c.get("/v1/services/" + sb["id"]).json["host_id"], hb["id"])
+        for b in (y, z, p):
+            self.assertEqual(self.c.get("/v1/bookings/" + b["id"]).json["host_id"], hb["id"])
+        # The old host's own time is not what is checked: y does not conflict with itself.
+        # With y cancelled, the move goes through (z and the pending p follow).
+        self.assertEqual(self.c.post("/v1/bookings/%s/cancel" % y["id"], {}).status, 200)
+        r = self.c.patch("/v1/services/" + sb["id"], {"host_id": ha["id"]})
+        self.assertEqual(r.status, 200, r)
+        for b in (z, p):
+            self.assertEqual(self.c.get("/v1/bookings/" + b["id"]).json["host_id"], ha["id"])
+        # Now under host A, z and p conflict with A's time like any of A's bookings.
+        self.assert_conflict(self.c.post("/v1/bookings/%s/confirm" % p["id"]), a)
+        # Back to host B, then to A again over a conflict, allowed this time.
+        y2 = self.confirmed(sb, "2027-03-01T10:30:00Z", allow_overlap=True)
+        self.assertEqual(self.c.patch("/v1/services/" + sb["id"],
+                                      {"host_id": hb["id"]}).status, 200)
+        r = self.c.patch("/v1/services/" + sb["id"], {"host_id": ha["id"]})
+        self.assert_conflict(r, a)
+        r = self.c.patch("/v1/services/" + sb["id"], {"host_id": ha["id"], "allow_overlap": True})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("allow_overlap", r.json)
+        self.assertEqual(self.c.get("/v1/bookings/" + y2["id"]).json["host_id"], ha["id"])
+        # allow_overlap is a flag of the move only: not a service field.
+        r = self.c.patch("/v1/services/" + sb["id"], {"allow_overlap": "yes"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json["error"]["field"], "allow_overlap", r)
+        r = self.c.post("/v1/services", {"host_id": ha["id"], "name": "X", "is_online": False,
+                                         "duration_minutes": 30, "allow_overlap": True})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json["error"]["field"], "allow_overlap", r)
+
     def test_bad_input_names_the_field(self):
         _, s = fx.setup_jitsi(self.c)
         p = fx.booking(self.c, s["id"], start=T0)
