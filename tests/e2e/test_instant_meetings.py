@@ -1,6 +1,7 @@
 """Instant meetings (issue 18 §4): POST /v1/bookings with "start": "now" creates a confirmed
 booking starting at the server's time, its meeting made at once (Jitsi in the answer; Teams
-through the pipeline, ahead of a backlog of scheduled creates for the same mailbox), and a
+through the pipeline, taken before a backlog of scheduled creates for the same mailbox queued
+earlier: the next create the provider receives once the mailbox's slot frees), and a
 "join now" email with the host's optional message to every participant, each with their own
 link. Bad input names its field; conflicts apply."""
 
@@ -156,18 +157,21 @@ class InstantJitsi(unittest.TestCase):
 
 
 class InstantTeams(unittest.TestCase):
-    """One mailbox, one Graph call at a time, each taking 150 ms: 25 scheduled creates queue
-    behind each other; an instant meeting made meanwhile is received by the provider ahead of
-    the scheduled creates still waiting. (The deferrals of the per-mailbox limiter already
-    mix the waiting jobs' order, so this ordering also held in a run without the priority;
-    tests/unit/queue/test_jobs.c (test_run_first) and test_limiter.c
-    (test_first_holds_the_next_slot) prove the two mechanisms by order.)"""
+    """One mailbox, one Graph call at a time (MEETLINK_TEAMS_MAX_INFLIGHT=1). A first create
+    holds the mailbox's only slot for seconds (a slow Graph answer); meanwhile a backlog of
+    BACKLOG scheduled creates queues behind it (each deferred by the limiter, polling for the
+    slot), then an instant meeting is made. The provider must receive the instant meeting's
+    create first once the slot frees, before every create of the backlog queued earlier.
+    Without the priority (the limiter keeping the next free slot for it) it is one of
+    BACKLOG + 1 equal pollers: taken first about one time in BACKLOG + 1."""
 
-    BACKLOG = 25
+    BACKLOG = 40
+    HOLD_MS = 5000
 
     @classmethod
     def setUpClass(cls):
-        cls.e = Env({"MEETLINK_TEAMS_MAX_INFLIGHT": "1"})
+        # The slow answer must not end the call (the pipeline tests' 1.5 s timeout).
+        cls.e = Env({"MEETLINK_TEAMS_MAX_INFLIGHT": "1", "MEETLINK_PROVIDER_TIMEOUT_MS": "20000"})
 
     @classmethod
     def tearDownClass(cls):
@@ -177,11 +181,9 @@ class InstantTeams(unittest.TestCase):
         e = self.e
         create = "/microsoft/v1.0/me/onlineMeetings/createOrGet"
         h, s = e.setup("teams", connect=True)
-        e.fault(provider="microsoft", method="POST", path=create, latency_ms=150)
-        backlog = [e.book(s["id"], start="2027-07-%02dT10:00:00Z" % (i + 1)).json["id"]
-                   for i in range(self.BACKLOG)]
 
         def creates():
+            """The bookings whose create the provider received, in order of arrival."""
             out = []
             for r in sorted(e.sb_requests(provider="microsoft", method="POST", limit=2000),
                             key=lambda r: r["id"]):
@@ -189,28 +191,37 @@ class InstantTeams(unittest.TestCase):
                     continue
                 ext = r["body"].get("externalId") or ""
                 bid = ext[len("meetlink-"):].rsplit("-", 1)[0]
-                if not out or out[-1] != bid:  # a repeat of the same create counts once
+                if bid not in out:  # a repeat of the same create counts once
                     out.append(bid)
             return out
 
-        done_before = set(creates())
+        # The first create is answered after HOLD_MS: the slot stays taken meanwhile.
+        e.fault(provider="microsoft", method="POST", path=create, latency_ms=self.HOLD_MS,
+                count=1)
+        blocker = e.book(s["id"], start="2027-06-30T10:00:00Z").json["id"]
+        time.sleep(0.5)  # its create has taken the slot (the log records answered requests)
+        backlog = [e.book(s["id"], start="2027-07-%02dT%02d:00:00Z" % (i % 28 + 1, 8 + i // 28))
+                   .json["id"] for i in range(self.BACKLOG)]
+        time.sleep(0.4)  # every backlog create has tried the slot and waits
         r = e.c.post("/v1/bookings", {"service_id": s["id"], "start": "now",
                                       "customer": {"name": "G", "email": "g@example.test"}})
         self.assertEqual(r.status, 202, r)
         bid = r.json["id"]
         self.assertEqual(r.json["status"], "confirmed")
         self.assertEqual(r.json["meeting"]["status"], "pending")
-        waiting = self.BACKLOG - len(done_before)
-        self.assertGreaterEqual(waiting, 10, "a real backlog when the instant one came")
+        self.assertEqual(creates(), [],
+                         "the blocker still held the slot, the whole backlog queued, when the "
+                         "instant one came (else the machine is too slow for HOLD_MS)")
         ready = e.wait_meetings([bid], timeout=60)[0]
         self.assertTrue(ready["meeting"]["join_url"])
-        e.wait_meetings(backlog, timeout=120)
+        e.wait_meetings(backlog, timeout=180)
         order = creates()
-        self.assertIn(bid, order, "the provider received the create")
-        pos = order.index(bid)
-        after = [x for x in order[pos + 1:] if x in backlog]
-        # Ahead of every scheduled create still waiting, but the one or two under way.
-        self.assertGreaterEqual(len(after), waiting - 3, (len(done_before), pos, order))
+        self.assertEqual(sorted(order), sorted([blocker, bid] + backlog))
+        self.assertEqual(order[0], blocker, "the slot's holder answered first")
+        self.assertEqual(order.index(bid), 1,
+                         "the instant create goes right after the one holding the slot, "
+                         "before all %d queued earlier: %d went before it" %
+                         (self.BACKLOG, order.index(bid) - 1))
 
 
 if __name__ == "__main__":
