@@ -77,13 +77,13 @@ int ml_sq_doc_row_apply(struct sq_conn *c, const struct ml_sq_doc_row *row, bool
 		"UPDATE bookings SET doc=?1, status=?5, start_at=?6, end_at=?7, updated_at=?8, "
 		"version=version+1 WHERE org_id=?9 AND id=?10 AND (?11 < 0 OR version = ?11) "
 		"AND external_id IS ?2 AND host_id IS ?3 AND service_id IS ?4";
-	/* Tried first: status and start kept too (a meeting made ready, a note), so the entry
-	 * in bookings_busy (status, start) is not rewritten either. */
+	/* Tried first: status, start and end kept too (a meeting made ready, a note), so the
+	 * entry in bookings_busy (status, start, end) is not rewritten either. */
 	static const char *const booking_same =
-		"UPDATE bookings SET doc=?1, end_at=?7, updated_at=?8, "
+		"UPDATE bookings SET doc=?1, updated_at=?8, "
 		"version=version+1 WHERE org_id=?9 AND id=?10 AND (?11 < 0 OR version = ?11) "
 		"AND external_id IS ?2 AND host_id IS ?3 AND service_id IS ?4 AND status IS ?5 "
-		"AND start_at IS ?6";
+		"AND start_at IS ?6 AND end_at IS ?7";
 	/* 2: unchanged status and indexed columns; 1: unchanged indexed columns; 0: any. */
 	int keep = !insert && row->kind == ML_KIND_BOOKING ? 2 : 0;
 	sqlite3_stmt *st;

@@ -263,6 +263,16 @@ int ml_sq_provider_meeting_find(struct ml_tx *tx, const char *platform, const ch
 int ml_sq_booking_overlap(struct ml_tx *tx, const char *org_id, const char *host_id,
 			  const char *except_id, int64_t start, int64_t end,
 			  struct ml_booking_span *out);
+/* The overlap query itself on connection c (overlap.c): 1 with *out, 0, or < 0. */
+int ml_sq_overlap_query(struct sq_conn *c, const char *org_id, const char *host_id,
+			const char *except_id, int64_t start, int64_t end,
+			struct ml_booking_span *out);
+/* An optimistic run's overlap check (occ.c): answered on the run's snapshot and recorded, so
+ * the writer asks again before it applies the run (ml_sq_rec_validate); the run goes the
+ * ordinary way instead when it already wrote a booking. */
+int ml_sq_rec_overlap(struct ml_tx *tx, const char *org_id, const char *host_id,
+		      const char *except_id, int64_t start, int64_t end,
+		      struct ml_booking_span *out);
 int ml_sq_inbound_event_first(struct ml_tx *tx, const char *provider, const char *key,
 			      int64_t now_ms, int64_t keep_ms);
 

@@ -41,10 +41,21 @@ struct rec_write {
 	struct ml_job_new job;
 };
 
+/* An overlap check (ml_tx_booking_overlap) and the answer the run acted on. */
+struct rec_range {
+	char org_id[40], host_id[64], except_id[40];
+	bool has_except;
+	int64_t start, end;
+	int found;
+	char found_id[40];
+};
+
 struct sq_rec {
 	bool unsupported;
 	struct rec_read *reads;
 	size_t nreads, capreads;
+	struct rec_range *ranges;
+	size_t nranges, capranges;
 	struct rec_write *writes;
 	size_t nwrites, capwrites;
 };
@@ -101,6 +112,7 @@ void ml_sq_rec_free(struct sq_rec *r)
 		free((char *)w->job.wait_reason);
 	}
 	free(r->reads);
+	free(r->ranges);
 	free(r->writes);
 	free(r);
 }
@@ -218,6 +230,61 @@ int ml_sq_rec_doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id,
 	/* Referenced, not copied: a transaction does not change a document after writing it
 	 * (it writes it again instead, which replaces this record). */
 	w->doc = json_incref(doc);
+	return 0;
+}
+
+int ml_sq_rec_overlap(struct ml_tx *tx, const char *org_id, const char *host_id,
+		      const char *except_id, int64_t start, int64_t end,
+		      struct ml_booking_span *out)
+{
+	struct sq_rec *r = rec_of(tx);
+	bool wrote_booking = false;
+	for (size_t i = 0; i < r->nwrites; i++)
+		wrote_booking |= r->writes[i].type == W_DOC && r->writes[i].row.kind == ML_KIND_BOOKING;
+	/* A booking this run already wrote is not in its snapshot (a service's bookings moving
+	 * to a new host one after the other): the ordinary way sees it. So do ids too long to
+	 * record. */
+	if (wrote_booking || strlen(org_id) >= 40 || strlen(host_id) >= 64 ||
+	    (except_id && strlen(except_id) >= 40))
+		return ml_sq_overlap_query(ml_sq_txc(tx), org_id, host_id, except_id, start, end,
+					   out);
+	int found = ml_sq_overlap_query(ml_sq_txc_read(tx), org_id, host_id, except_id, start,
+					end, out);
+	if (found < 0)
+		return found;
+	r->ranges = ml_grow(r->ranges, r->nranges, &r->capranges, sizeof *r->ranges, 2);
+	struct rec_range *g = &r->ranges[r->nranges++];
+	memset(g, 0, sizeof *g);
+	snprintf(g->org_id, sizeof g->org_id, "%s", org_id);
+	snprintf(g->host_id, sizeof g->host_id, "%s", host_id);
+	g->has_except = except_id != NULL;
+	if (except_id)
+		snprintf(g->except_id, sizeof g->except_id, "%s", except_id);
+	g->start = start;
+	g->end = end;
+	g->found = found;
+	if (found)
+		snprintf(g->found_id, sizeof g->found_id, "%s", out->id);
+	return found;
+}
+
+/* The overlap checks asked again on connection c: ML_ECONFLICT when an answer changed (a
+ * booking of the host confirmed, moved or cancelled since the run's snapshot, or earlier in
+ * this writer transaction). Never shared between recordings: each asks on the rows as they
+ * are at its turn. */
+static int validate_ranges(struct sq_conn *c, struct sq_rec *r)
+{
+	for (size_t i = 0; i < r->nranges; i++) {
+		struct rec_range *g = &r->ranges[i];
+		struct ml_booking_span now;
+		int found = ml_sq_overlap_query(c, g->org_id, g->host_id,
+						g->has_except ? g->except_id : NULL, g->start,
+						g->end, &now);
+		if (found < 0)
+			return found;
+		if (found != g->found || (found && strcmp(now.id, g->found_id) != 0))
+			return ML_ECONFLICT;
+	}
 	return 0;
 }
 
@@ -341,7 +408,7 @@ int ml_sq_rec_validate(struct sq_conn *c, struct sq_rec *r)
 			return ML_ECONFLICT;
 		}
 	}
-	return 0;
+	return validate_ranges(c, r);
 }
 
 /* On the writer, once ml_sq_rec_validate passed: the recorded rows. < 0 when a write failed,
