@@ -1,6 +1,7 @@
 /* Optimistic transactions on a real SQLite store: what a committed run caches, the text it
- * hands back for the answer, a refusal resting on a stale cached document, and a recording
- * that fails halfway through its writes in a batch applied without savepoints. */
+ * hands back for the answer, a refusal resting on a stale cached document, a recording
+ * that fails halfway through its writes in a batch applied without savepoints, and overlap
+ * checks the writer asks again. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -17,6 +18,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/json_text.h"
+#include "core/timeutil.h"
 #include "store/doc_cache.h"
 #include "store/store.h"
 
@@ -437,6 +439,93 @@ static void test_shared_checks_forget_a_changed_service(void **state)
 	json_decref(g.doc);
 }
 
+/* --- overlap checks (issue 18 §5): answered on the snapshot, asked again by the writer --- */
+
+struct busy_step {
+	struct env *e;
+	char id[ML_ID_MAX];
+	const char *start, *end;
+	int runs, rc;
+	struct ml_booking_span other;
+};
+
+/* A confirm of one host's booking: refused when another overlaps, else written confirmed. */
+static int busy_step_fn(struct ml_tx *tx, void *arg)
+{
+	struct busy_step *x = arg;
+	int64_t s = 0, e = 0;
+	x->runs++;
+	ml_time_parse(x->start, &s);
+	ml_time_parse(x->end, &e);
+	int rc = ml_tx_booking_overlap(tx, ORG, "hst_busy", x->id, s, e, &x->other);
+	if (rc != 0)
+		return rc < 0 ? rc : ML_ECONFLICT;
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", x->id, "status",
+				"confirmed", "host_id", "hst_busy", "start", x->start, "end", x->end,
+				"created_at", "2026-11-21T10:00:00Z", "updated_at",
+				"2026-11-21T10:00:00Z");
+	rc = ml_tx_doc_insert(tx, ML_KIND_BOOKING, ORG, doc);
+	json_decref(doc);
+	return rc;
+}
+
+static void *busy_step(void *arg)
+{
+	struct busy_step *x = arg;
+	x->rc = ml_store_write_occ(x->e->store, busy_step_fn, x, no_reset, x);
+	return NULL;
+}
+
+static void test_overlap_checks_are_asked_again_by_the_writer(void **state)
+{
+	struct env *e = *state;
+	struct busy_step a = {e, "", "2027-03-01T10:00:00Z", "2027-03-01T11:00:00Z", 0, 0, {""}},
+			 b = {e, "", "2027-03-01T10:30:00Z", "2027-03-01T11:30:00Z", 0, 0, {""}},
+			 c = {e, "", "2027-03-01T11:00:00Z", "2027-03-01T12:00:00Z", 0, 0, {""}};
+	struct busy_step *steps[3] = {&a, &b, &c};
+	ml_id_new(a.id, "bkg");
+	ml_id_new(b.id, "bkg");
+	ml_id_new(c.id, "bkg");
+
+	/* Three confirms of one host queue behind a busy writer, each recorded on a snapshot
+	 * where the host is free: a at 10-11, b at 10:30-11:30 (overlaps a), c at 11-12 (touches
+	 * a). The writer asks each check again before applying it: a and c apply as recorded
+	 * (one run each: the optimistic path), b's answer changed, so it runs again on the
+	 * writer and is refused, naming a. */
+	pthread_t holder, t[3];
+	atomic_store(&writer_held, 0);
+	atomic_store(&writer_release, 0);
+	assert_int_equal(pthread_create(&holder, NULL, hold_writer, e), 0);
+	while (!atomic_load(&writer_held))
+		usleep(1000);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, busy_step, steps[i]), 0);
+		usleep(200 * 1000); /* recorded and queued before the next one starts */
+	}
+	atomic_store(&writer_release, 1);
+	pthread_join(holder, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.runs, 1);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.runs, 1);
+	assert_int_equal(b.rc, ML_ECONFLICT);
+	assert_int_equal(b.runs, 2);
+	assert_string_equal(b.other.id, a.id);
+	struct get g = {b.id, NULL};
+	assert_int_equal(ml_store_read(e->store, get_fn, &g), ML_ENOTFOUND);
+
+	/* Afterwards, on a snapshot that has a: refused at once, on the optimistic run. */
+	struct busy_step d = {e, "", "2027-03-01T10:59:00Z", "2027-03-01T11:01:00Z", 0, 0, {""}};
+	ml_id_new(d.id, "bkg");
+	busy_step(&d);
+	assert_int_equal(d.rc, ML_ECONFLICT);
+	assert_int_equal(d.runs, 1);
+	assert_string_equal(d.other.id, a.id); /* the earliest-starting of a and c */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +536,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_recording_failing_halfway_leaves_nothing,
 					    tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_shared_checks_forget_a_changed_service,
+					    tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_overlap_checks_are_asked_again_by_the_writer,
 					    tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test(test_cache_reads_copy_share_or_take),
 	    cmocka_unit_test(test_ids_sort_by_creation_time),
