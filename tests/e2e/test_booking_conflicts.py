@@ -9,6 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
+import harness  # noqa: E402
 from harness import Client, error_lines, main, start_daemon  # noqa: E402
 
 T0 = "2027-03-01T10:00:00Z"  # the services here last 50 minutes
@@ -202,13 +203,16 @@ class Conflicts(unittest.TestCase):
         # Ours still conflicts with ours only.
         self.assert_conflict(self.c.post("/v1/bookings/%s/confirm" % p["id"]), a)
 
-    def race(self, n, call):
-        """Runs call(i) on n threads released at once; returns the responses."""
+    def race(self, n, call, nodes=None):
+        """Runs call(i) on n threads released at once, thread i through nodes[i % len]
+        (default: this test's daemon); returns the responses."""
+        nodes = nodes or [self.d]
         barrier = threading.Barrier(n)
         out = [None] * n
 
         def run(i):
-            cl = Client(self.d.host, self.d.port, self.d.api_key)
+            d = nodes[i % len(nodes)]
+            cl = Client(d.host, d.port, d.api_key)
             barrier.wait()
             out[i] = call(cl, i)
 
@@ -248,6 +252,48 @@ class Conflicts(unittest.TestCase):
                 "service_id": s["id"], "start": "2027-05-01T10:%02d:00Z" % i,
                 "status": "confirmed", "customer": {"name": "C%d" % i, "email": "c@x.test"}})
         self.check_one_winner(self.race(n, create), s)
+
+
+@unittest.skipUnless(harness.STORE == "postgres", "several nodes share a PostgreSQL store")
+class ConflictsTwoNodes(unittest.TestCase):
+    """Many at once through two daemons on one PostgreSQL database: each node's transactions
+    run at once on the server, so only the per-host lock keeps two of them from both finding
+    the host free."""
+
+    race = Conflicts.race
+    check_one_winner = Conflicts.check_one_winner
+    assert_conflict = Conflicts.assert_conflict
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = start_daemon()
+        cls.c = Client(cls.d.host, cls.d.port, cls.d.api_key)
+        cls.d2 = start_daemon({"MEETLINK_DB": cls.d.env["MEETLINK_DB"]})
+
+    @classmethod
+    def tearDownClass(cls):
+        errors = error_lines(cls.d.logs()) + error_lines(cls.d2.logs())
+        cls.d2.close()
+        cls.d.close()
+        assert not errors, "\n".join(errors)
+
+    def test_two_nodes_confirms_one_wins(self):
+        _, s = fx.setup_jitsi(self.c)
+        n = 24
+        ps = [fx.booking(self.c, s["id"], start="2027-08-01T10:%02d:00Z" % (i * 2))
+              for i in range(n)]
+        rs = self.race(n, lambda cl, i: cl.post("/v1/bookings/%s/confirm" % ps[i]["id"]),
+                       nodes=[self.d, self.d2])
+        self.check_one_winner(rs, s)
+
+    def test_two_nodes_creates_one_wins(self):
+        _, s = fx.setup_jitsi(self.c)
+
+        def create(cl, i):
+            return cl.post("/v1/bookings", {
+                "service_id": s["id"], "start": "2027-09-01T10:%02d:00Z" % i,
+                "status": "confirmed", "customer": {"name": "C%d" % i, "email": "c@x.test"}})
+        self.check_one_winner(self.race(24, create, nodes=[self.d, self.d2]), s)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,9 @@ static const struct ml_store_docs_ops pg_docs = {
 	.recording_calendar_list = ml_pg_recording_calendar_list,
 	.recording_calendar_delete = ml_pg_recording_calendar_delete,
 #endif
+#if ML_STORE_DOCS_VERSION >= 5
+	.booking_overlap = ml_pg_booking_overlap,
+#endif
 };
 
 /* Jobs and leases: jobs.c (no hand-over at commit: workers are woken by NOTIFY and claim). */

@@ -18,10 +18,10 @@ static const char *jstr(json_t *doc, const char *key)
 	return json_string_value(json_object_get(doc, key));
 }
 
-static int64_t doc_start_ms(json_t *doc)
+static int64_t doc_time_ms(json_t *doc, const char *key)
 {
 	int64_t t;
-	const char *s = jstr(doc, "start");
+	const char *s = jstr(doc, key);
 	return s && ml_time_parse(s, &t) == 0 ? t * 1000 : 0;
 }
 
@@ -70,10 +70,10 @@ static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
 		"version = version + 1 WHERE org_id = $4 AND id = $5"},
 	    [ML_KIND_BOOKING] = {
 		"INSERT INTO bookings(doc, external_id, host_id, service_id, status, start_at, "
-		"created_at, updated_at, org_id, id) "
-		"VALUES ($1,$2,$6,$7,$8,$9,$3,$3,$4,$5) ON CONFLICT DO NOTHING",
+		"end_at, created_at, updated_at, org_id, id) "
+		"VALUES ($1,$2,$6,$7,$8,$9,$10,$3,$3,$4,$5) ON CONFLICT DO NOTHING",
 		"UPDATE bookings SET doc = $1, external_id = $2, host_id = $6, service_id = $7, "
-		"status = $8, start_at = $9, updated_at = $3, version = version + 1 "
+		"status = $8, start_at = $9, end_at = $10, updated_at = $3, version = version + 1 "
 		"WHERE org_id = $4 AND id = $5"},
 	};
 	const char *id = jstr(doc, "id"), *ext = jstr(doc, "external_id");
@@ -95,7 +95,8 @@ static int doc_write(struct ml_tx *tx, enum ml_kind kind, const char *org_id, js
 	if (kind == ML_KIND_BOOKING) {
 		ml_pg_arg(&a, jstr(doc, "service_id"));
 		ml_pg_arg(&a, jstr(doc, "status") ? jstr(doc, "status") : "");
-		ml_pg_arg_i64(&a, doc_start_ms(doc));
+		ml_pg_arg_i64(&a, doc_time_ms(doc, "start"));
+		ml_pg_arg_i64(&a, doc_time_ms(doc, "end")); /* the overlap check's (overlap.c) */
 	}
 	rc = ml_pg_q(tx, sql[kind][insert ? 0 : 1], &a, &r);
 	free(text);

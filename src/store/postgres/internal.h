@@ -199,6 +199,12 @@ int ml_pg_recording_calendar_list(struct ml_tx *tx, const char *org_id, const ch
 int ml_pg_recording_calendar_delete(struct ml_tx *tx, const char *org_id, const char *id);
 #endif
 
+#if ML_STORE_DOCS_VERSION >= 5 /* overlap.c: the host's conflicting booking, in turns */
+int ml_pg_booking_overlap(struct ml_tx *tx, const char *org_id, const char *host_id,
+			  const char *except_id, int64_t start, int64_t end,
+			  struct ml_booking_span *out);
+#endif
+
 /* --- jobs.c --- */
 int ml_pg_job_enqueue(struct ml_tx *tx, const struct ml_job_new *j, char id_out[40]);
 int ml_pg_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_t lease_ms,
