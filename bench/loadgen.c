@@ -1,8 +1,9 @@
 /* meetlink load generator: keep-alive HTTP/1.1 clients on loopback that create and confirm
- * Jitsi bookings (or GET /healthz), for a fixed time, with latency histograms.
+ * Jitsi bookings (or GET /healthz, or a join gateway link's pass), for a fixed time, with
+ * latency histograms.
  *
  *   loadgen -p PORT -k KEY [-c CONNS] [-t THREADS] [-w WARMUP_S] [-d DURATION_S]
- *           [-m pairs|healthz]
+ *           [-m pairs|healthz|gateway] [-u /j/TOKEN/go (gateway: each GET must answer 303)]
  *
  * Each thread drives its share of the connections with epoll; every connection runs its own
  * loop: POST /v1/bookings (expects 201, reads the booking id), then
@@ -96,7 +97,7 @@ static double hist_pct_ms(const struct hist *h, double p)
 
 /* --- configuration and shared state --- */
 
-enum mode { MODE_PAIRS, MODE_HEALTHZ };
+enum mode { MODE_PAIRS, MODE_HEALTHZ, MODE_GATEWAY };
 
 static struct {
 	int port, conns, threads;
@@ -104,7 +105,11 @@ static struct {
 	enum mode mode;
 	const char *key;
 	char service_id[64];
-} cfg = {0, 64, 2, 2.0, 10.0, MODE_PAIRS, NULL, ""};
+	/* The GET of healthz and gateway modes, and the status it must answer: /healthz 200, a
+	 * join gateway link's /go 303 (a pass, recorded, then the redirect into the meeting). */
+	const char *path;
+	int expect;
+} cfg = {0, 64, 2, 2.0, 10.0, MODE_PAIRS, NULL, "", "/healthz", 200};
 
 static int64_t t_start, t_measure, t_end; /* CLOCK_MONOTONIC ns */
 static atomic_int verbose_errors = 5;
@@ -176,7 +181,7 @@ static void build_request(struct conn *c)
 	switch (c->step) {
 	case ST_HEALTHZ:
 		c->wlen = (size_t)snprintf(c->wbuf, WBUF,
-					   "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+					   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", cfg.path);
 		break;
 	case ST_CREATE: {
 		/* Distinct customers and start times, like real traffic; all valid. The bookings
@@ -277,11 +282,12 @@ static void on_response(struct worker *w, struct conn *c, int status, const char
 		w->requests++;
 	switch (c->step) {
 	case ST_HEALTHZ:
-		if (status != 200) {
+		if (status != cfg.expect) {
 			ok = false;
 			if (count)
 				w->err_status++;
-			report_error("healthz", status, body, blen);
+			report_error(cfg.mode == MODE_GATEWAY ? "gateway pass" : "healthz", status,
+				     body, blen);
 		} else if (count) {
 			hist_add(&w->healthz, us);
 		}
@@ -350,7 +356,7 @@ static void on_readable(struct worker *w, struct conn *c)
 			w->err_parse++;
 		report_error("unparseable response", 0, c->rbuf, c->rlen);
 		conn_close(w, c);
-		c->step = cfg.mode == MODE_HEALTHZ ? ST_HEALTHZ : ST_CREATE;
+		c->step = cfg.mode == MODE_PAIRS ? ST_CREATE : ST_HEALTHZ;
 		start_next(w, c, now);
 		return;
 	}
@@ -372,7 +378,7 @@ static void *worker_main(void *arg)
 		struct conn *c = &w->c[i];
 		c->fd = -1;
 		c->id = w->first + i;
-		c->step = cfg.mode == MODE_HEALTHZ ? ST_HEALTHZ : ST_CREATE;
+		c->step = cfg.mode == MODE_PAIRS ? ST_CREATE : ST_HEALTHZ;
 		start_next(w, c, now_ns());
 	}
 	for (;;) {
@@ -491,7 +497,7 @@ static void setup(void)
 static void usage(void)
 {
 	fputs("usage: loadgen -p PORT [-k API_KEY] [-c CONNS=64] [-t THREADS=2] [-w WARMUP_S=2]\n"
-	      "               [-d DURATION_S=10] [-m pairs|healthz]\n",
+	      "               [-d DURATION_S=10] [-m pairs|healthz|gateway] [-u PATH]\n",
 	      stderr);
 	exit(2);
 }
@@ -499,7 +505,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int opt;
-	while ((opt = getopt(argc, argv, "p:k:c:t:w:d:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:k:c:t:w:d:m:u:")) != -1) {
 		switch (opt) {
 		case 'p': cfg.port = atoi(optarg); break;
 		case 'k': cfg.key = optarg; break;
@@ -507,11 +513,14 @@ int main(int argc, char **argv)
 		case 't': cfg.threads = atoi(optarg); break;
 		case 'w': cfg.warmup_s = atof(optarg); break;
 		case 'd': cfg.duration_s = atof(optarg); break;
+		case 'u': cfg.path = optarg; break;
 		case 'm':
 			if (strcmp(optarg, "pairs") == 0)
 				cfg.mode = MODE_PAIRS;
 			else if (strcmp(optarg, "healthz") == 0)
 				cfg.mode = MODE_HEALTHZ;
+			else if (strcmp(optarg, "gateway") == 0)
+				cfg.mode = MODE_GATEWAY;
 			else
 				usage();
 			break;
@@ -520,8 +529,12 @@ int main(int argc, char **argv)
 	}
 	if (cfg.port <= 0 || cfg.port > 65535 || cfg.conns < 1 || cfg.conns > 10000 ||
 	    cfg.threads < 1 || cfg.warmup_s < 0 || cfg.warmup_s > 60 || cfg.duration_s <= 0 ||
-	    cfg.duration_s > 600 || (cfg.mode == MODE_PAIRS && !cfg.key))
+	    cfg.duration_s > 600 || (cfg.mode == MODE_PAIRS && !cfg.key) ||
+	    (cfg.mode == MODE_GATEWAY && strncmp(cfg.path, "/j/", 3) != 0) ||
+	    strlen(cfg.path) > 200 || strpbrk(cfg.path, " \r\n"))
 		usage();
+	if (cfg.mode == MODE_GATEWAY)
+		cfg.expect = 303;
 	if (cfg.threads > cfg.conns)
 		cfg.threads = cfg.conns;
 	if (!cfg.key)
@@ -564,7 +577,8 @@ int main(int argc, char **argv)
 	tot.errors = tot.err_status + tot.err_parse + tot.err_ready + tot.err_conn;
 	double d = cfg.duration_s;
 	printf("mode %s\nconnections %d\nthreads %d\nwarmup_s %.1f\nduration_s %.1f\n",
-	       cfg.mode == MODE_PAIRS ? "pairs" : "healthz", cfg.conns, cfg.threads,
+	       cfg.mode == MODE_PAIRS ? "pairs" : cfg.mode == MODE_GATEWAY ? "gateway" : "healthz",
+	       cfg.conns, cfg.threads,
 	       cfg.warmup_s, d);
 	printf("requests %llu\nrequests_per_s %.0f\n", (unsigned long long)tot.requests,
 	       (double)tot.requests / d);
@@ -584,7 +598,8 @@ int main(int argc, char **argv)
 			       hs[i].h->n ? (double)hs[i].h->sum_us / (double)hs[i].h->n / 1000.0
 					  : 0.0);
 	} else {
-		printf("healthz_p50_ms %.2f\nhealthz_p99_ms %.2f\n", hist_pct_ms(&tot.healthz, 50),
+		const char *nm = cfg.mode == MODE_GATEWAY ? "gateway" : "healthz";
+		printf("%s_p50_ms %.2f\n%s_p99_ms %.2f\n", nm, hist_pct_ms(&tot.healthz, 50), nm,
 		       hist_pct_ms(&tot.healthz, 99));
 	}
 	printf("errors %llu\nerrors_status %llu\nerrors_parse %llu\nerrors_not_ready %llu\n"

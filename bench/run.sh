@@ -118,6 +118,42 @@ echo "bench: /healthz with the same load generator, $CONNS connections, 5 s"
 pid=$!
 PIDS+=("$pid")
 wait_bounded "$pid" 20
+
+# --- the join gateway: passes through one participant's link (a Jitsi booking starting now,
+# no waiting room): each GET /j/{token}/go resolves the link, gates, records the pass (an
+# audit entry: a durable write) and answers 303 into the meeting ---
+GW_PATH=$(/usr/bin/python3 - "$PORT" "$KEY" <<'PY'
+import json, sys, time, urllib.request
+port, key = sys.argv[1], sys.argv[2]
+def call(method, path, body=None):
+    r = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path), method=method,
+                               data=json.dumps(body).encode() if body is not None else None,
+                               headers={"Authorization": "Bearer " + key,
+                                        "Content-Type": "application/json"})
+    with urllib.request.urlopen(r, timeout=30) as resp:
+        return json.loads(resp.read())
+h = call("POST", "/v1/hosts", {"name": "Gate Host", "email": "gate@example.com",
+                               "timezone": "UTC"})
+s = call("POST", "/v1/services", {"host_id": h["id"], "name": "Gate", "is_online": True,
+                                  "platform": "jitsi", "duration_minutes": 60,
+                                  "settings": {"waiting_room": False}})
+b = call("POST", "/v1/bookings", {"service_id": s["id"], "start": "now",
+                                  "customer": {"name": "Guest", "email": "guest@example.com"}})
+ps = call("GET", "/v1/bookings/%s/participants" % b["id"])["data"]
+url = [p for p in ps if p["role"] == "customer"][0]["join_url"]
+print(url[url.index("/j/"):] + "/go")
+PY
+) || GW_PATH=
+if [ -n "$GW_PATH" ]; then
+	echo "bench: gateway passes (GET /j/{token}/go, no waiting room), $CONNS connections, 5 s"
+	"$OUT/loadgen" -p "$PORT" -c "$CONNS" -t "$THREADS" -w 1 -d 5 -m gateway -u "$GW_PATH" \
+		>"$OUT/gateway.txt" 2>"$OUT/gateway.err" &
+	pid=$!
+	PIDS+=("$pid")
+	wait_bounded "$pid" 20
+else
+	echo "bench: the gateway booking could not be set up; no gateway figure" >&2
+fi
 cleanup
 
 # --- the table ---
@@ -126,6 +162,7 @@ PAIRS=$(num "$(val "$OUT/pairs.txt" pairs_per_s)")
 REQS=$(num "$(val "$OUT/pairs.txt" requests_per_s)")
 WRK=$(num "$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$OUT/wrk.txt")")
 LGH=$(num "$(val "$OUT/healthz.txt" requests_per_s)")
+GW=$(num "$( [ -f "$OUT/gateway.txt" ] && val "$OUT/gateway.txt" requests_per_s)")
 SQ1=$(num "$(val "$OUT/sqlite.txt" txn_1_per_s)")
 SQ100=$(num "$(val "$OUT/sqlite.txt" rows_100_per_s)")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -149,12 +186,15 @@ floor_msg=$(awk -v p="$PAIRS" -v f=$FLOOR 'BEGIN {
 	printf "%-44s %14s\n" "  RSS after the run (MB) / threads" "$(awk -v k="$RSS_NOW_KB" 'BEGIN { printf "%.1f", k / 1024 }') / $DTHREADS"
 	printf "%-44s %14s\n" "ceiling: /healthz req/s (wrk -t2 -c64)" "$WRK"
 	printf "%-44s %14s\n" "ceiling: /healthz req/s (same loadgen)" "$LGH"
+	printf "%-44s %14s\n" "gateway passes/s (GET /j/{token}/go, 303)" "$GW"
+	printf "%-44s %14s\n" "  pass latency p50 / p99 (ms)" "$( [ -f "$OUT/gateway.txt" ] && echo "$(val "$OUT/gateway.txt" gateway_p50_ms) / $(val "$OUT/gateway.txt" gateway_p99_ms)")"
 	printf "%-44s %14s\n" "ceiling: SQLite 1 row/txn, FULL (txn/s)" "$SQ1"
 	printf "%-44s %14s\n" "ceiling: SQLite 100 rows/txn, FULL (rows/s)" "$SQ100"
 	echo
 	printf "%-44s %14s\n" "ratio: pairs/s ÷ SQLite 1-row txn/s" "$(ratio "$PAIRS" "$SQ1")"
 	printf "%-44s %14s\n" "ratio: requests/s ÷ healthz (wrk)" "$(ratio "$REQS" "$WRK")"
 	printf "%-44s %14s\n" "ratio: requests/s ÷ healthz (same loadgen)" "$(ratio "$REQS" "$LGH")"
+	printf "%-44s %14s\n" "ratio: passes/s ÷ healthz (same loadgen)" "$(ratio "$GW" "$LGH")"
 	printf "%-44s %14s\n" "floor (information): >= $FLOOR pairs/s" "$floor_msg"
 } | tee "$OUT/results.txt"
 if [ -s "$OUT/pairs.err" ]; then
@@ -163,4 +203,4 @@ if [ -s "$OUT/pairs.err" ]; then
 	head -5 "$OUT/pairs.err"
 fi
 echo
-echo "raw figures: $OUT/{pairs,healthz,sqlite,wrk}.txt; results: $OUT/results.txt"
+echo "raw figures: $OUT/{pairs,healthz,gateway,sqlite,wrk}.txt; results: $OUT/results.txt"

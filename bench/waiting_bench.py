@@ -122,7 +122,8 @@ def setup(host, port):
         n = min(PER, GUESTS - b * PER)
         st, bk = c.req("POST", "/v1/bookings", {
             "service_id": s["id"], "start": start_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "status": "confirmed", "customer": {"name": "C%d" % b, "email": "c%d@example.test" % b},
+            "status": "confirmed", "allow_overlap": True,  # 20 rooms of one host, same time
+            "customer": {"name": "C%d" % b, "email": "c%d@example.test" % b},
             "attendees": [{"name": "A%d-%d" % (b, i), "email": "a%d-%d@example.test" % (b, i)}
                           for i in range(n - 1)]})
         assert st == 201, (st, bk)
