@@ -142,6 +142,7 @@ void *ml_wk_committer_main(void *arg)
 		for (int i = 0; i < c.claim.n; i++) {
 			c.claim.runs[i]->next = w->b_claimed;
 			w->b_claimed = c.claim.runs[i];
+			ml_wk_held_add(w, c.claim.runs[i], t0); /* leased since the cycle began */
 		}
 		free(c.claim.runs);
 		if (c.claim.want > 0) {
@@ -197,6 +198,7 @@ void ml_wk_taker_deliver(void *arg, struct ml_job *job)
 	run->env = w->cfg.env;
 	run->worker = w;
 	pthread_mutex_lock(&w->mu);
+	ml_wk_held_add(w, run, ml_mono_ms()); /* leased by the transaction that just committed */
 	run->next = w->b_handed;
 	w->b_handed = run;
 	pthread_mutex_unlock(&w->mu);

@@ -51,6 +51,7 @@ static int one_outcome(struct ml_tx *tx, void *arg)
 	int rc = 0;
 	if (run->commit && (rc = run->commit(tx, run->commit_arg)) < 0)
 		return rc;
+	run->fin.lease = run->job.lease; /* refused if another claim holds the job now */
 	return ml_tx_job_finish(tx, run->job.id, run->worker->name, &run->fin, run->job.attempts,
 	                        run->job.max_attempts);
 }
@@ -83,7 +84,8 @@ static int outcomes_fn(struct ml_tx *tx, struct ml_worker *w, struct ml_job_run 
 		ml_warn("worker: job %s (%s) outcome not recorded: %s", run->job.id, run->job.kind,
 		        ml_error_message());
 		struct ml_job_finish f = {ML_JOB_RETRY, ml_now_ms() + 5000, NULL,
-		                          "could not record the outcome", NULL};
+		                          "could not record the outcome", NULL, NULL,
+		                          run->job.lease};
 		ml_tx_job_finish(tx, run->job.id, w->name, &f, run->job.attempts,
 		                 run->job.max_attempts);
 	}

@@ -103,6 +103,7 @@ void ml_worker_stop(struct ml_worker *w)
 			ml_wk_run_free(run);
 	}
 	curl_multi_cleanup(w->multi); /* may still tell the loop to forget sockets */
+	ml_wk_lease_stop(w); /* every run is freed: no lease is held any more */
 	ml_curl_loop_free(w->loop);
 	/* Nothing of this worker runs any more: on a shared store its jobs go back to the
 	 * queue now, for any node, rather than when their leases run out. */

@@ -21,6 +21,7 @@ const struct ml_job_handler *ml_wk_handler_for(struct ml_worker *w, const char *
 
 void ml_wk_run_free(struct ml_job_run *run)
 {
+	ml_wk_held_remove(run->worker, run); /* its outcome is durable, or it is abandoned */
 	const struct ml_job_handler *h = ml_wk_handler_for(run->worker, run->job.kind);
 	if (h && h->release)
 		h->release(run);
@@ -164,7 +165,8 @@ static void *worker_main(void *arg)
 			next_look = now + w->cfg.idle_poll_ms;
 		}
 		start_ready(w);
-		if (now >= next_sweep) {
+		/* (A lost lease: its calls end before the loop runs them any further.) */
+		if (now >= next_sweep || atomic_exchange(&w->lease_news, false)) {
 			ml_wk_abandon_overdue(w, now);
 			next_sweep = now + 250;
 		}
@@ -233,7 +235,15 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 	pthread_cond_init(&w->o_cv, NULL);
 	pthread_mutex_init(&w->x_mu, NULL);
 	pthread_cond_init(&w->x_cv, NULL);
+	if (ml_wk_lease_start(w) < 0) {
+		ml_aside_stop(w->aside);
+		curl_multi_cleanup(w->multi);
+		ml_curl_loop_free(w->loop);
+		free(w);
+		return ML_EINTERNAL;
+	}
 	if (pthread_create(&w->committer, NULL, ml_wk_committer_main, w) != 0) {
+		ml_wk_lease_stop(w);
 		ml_aside_stop(w->aside);
 		curl_multi_cleanup(w->multi);
 		ml_curl_loop_free(w->loop);
@@ -246,6 +256,7 @@ int ml_worker_start(struct ml_worker **out, const struct ml_worker_config *cfg)
 		pthread_cond_signal(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->committer, NULL);
+		ml_wk_lease_stop(w);
 		ml_aside_stop(w->aside);
 		curl_multi_cleanup(w->multi);
 		ml_curl_loop_free(w->loop);

@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 struct ml_worker;
@@ -72,6 +73,13 @@ struct ml_job_run {
 	struct ml_job_run *next;
 	int prepare_rc; /* what prepare() returned (0 when there is none) */
 	bool handed;    /* handed over by the store at its enqueue's commit (not claimed) */
+	/* Its lease (lease.c): when it began (the claim, mono ms; its calls end 3/4 of a lease
+	 * later however often it is renewed), and whether the store said it is no longer this
+	 * run's. */
+	int64_t leased_at;
+	atomic_bool lease_lost;
+	bool held; /* on the worker's list of held leases (under its mutex) */
+	struct ml_job_run *held_prev, *held_next;
 };
 
 /* Hands an easy handle (URL and options set; the worker owns it from now on and sets the

@@ -5,6 +5,7 @@
  * transfer.c   calls on the curl multi loop: tracking, completion, lease deadlines
  * http_wait.c  calls other threads wait on (ml_worker_http_wait)
  * outcome.c    a run's end (finish, retry) and its outcome written to the store
+ * lease.c      the leases held: renewed by a heartbeat until each outcome is written
  * stop.c       stopping: the drain, then what is abandoned as a crash would leave it
  */
 #ifndef ML_QUEUE_WORKER_INTERNAL_H
@@ -73,6 +74,13 @@ struct ml_worker {
 	struct http_wait *x_new;
 	bool x_closed; /* the loop has ended: no more calls */
 	int x_waiters; /* threads in ml_worker_http_wait (ml_worker_stop waits) */
+	/* Leases (lease.c): every run claimed or handed over, from then until it is freed
+	 * (its outcome durable), under mu; the heartbeat thread renews them. */
+	struct ml_job_run *held;
+	pthread_t lease_thread;
+	bool lease_started, l_stop;
+	pthread_cond_t l_cv;     /* (CLOCK_MONOTONIC) l_stop was set */
+	atomic_bool lease_news; /* a lease was lost: look at the transfers now */
 };
 
 /* A call made for another thread; lives on that thread's stack. */
@@ -114,11 +122,14 @@ static inline void ml_wk_append(struct ml_job_run **head, struct ml_job_run *lis
 	}
 }
 
-/* When a run's calls must have ended: a quarter of its lease early (the lease began at the
- * claim, just before the run came back to this thread). */
-static inline int64_t ml_wk_deadline_of(const struct ml_worker *w, const struct ml_job_run *run)
+/* When a run's calls must have ended: a quarter of its first lease early (the lease began at
+ * the claim; the heartbeat renews it for the outcome's sake, lease.c, not to let calls go on
+ * for ever); at once when the lease was lost. */
+static inline int64_t ml_wk_deadline_of(const struct ml_worker *w, struct ml_job_run *run)
 {
-	return run->ready_since + w->cfg.lease_ms * 3 / 4;
+	if (atomic_load(&run->lease_lost))
+		return 0;
+	return run->leased_at + w->cfg.lease_ms * 3 / 4;
 }
 
 /* worker.c */
@@ -152,6 +163,12 @@ void ml_wk_close_waits(struct ml_worker *w);
 
 /* outcome.c */
 void ml_wk_write_outcomes(struct ml_worker *w);
+
+/* lease.c */
+void ml_wk_held_add(struct ml_worker *w, struct ml_job_run *run, int64_t since);
+void ml_wk_held_remove(struct ml_worker *w, struct ml_job_run *run);
+int ml_wk_lease_start(struct ml_worker *w);
+void ml_wk_lease_stop(struct ml_worker *w);
 
 /* stop.c */
 void ml_wk_drain(struct ml_worker *w);

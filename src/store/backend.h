@@ -115,7 +115,7 @@ struct ml_store_docs_ops {
 
 /* --- Jobs and leases --- */
 
-#define ML_STORE_JOBS_VERSION 2
+#define ML_STORE_JOBS_VERSION 3
 #define ML_STORE_JOBS_INIT {ML_STORE_JOBS_VERSION}
 
 struct ml_store_jobs_ops {
@@ -139,6 +139,10 @@ struct ml_store_jobs_ops {
 	/* Optional (version 2): requeues the jobs `worker` still holds (a clean stop on a
 	 * shared store); without it they wait for recover or their leases. */
 	int (*release)(struct ml_tx *tx, const char *worker);
+	/* Optional (version 3): the holder's heartbeat (ml_tx_job_renew); without it a lease
+	 * only lasts lease_ms from its claim. */
+	int (*renew)(struct ml_tx *tx, const char *worker, int64_t until_ms,
+		     struct ml_job_lease *l, int n);
 };
 
 /* --- Connections and secrets --- */

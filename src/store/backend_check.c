@@ -77,6 +77,7 @@ static const struct op_desc jobs_ops[] = {
 	OP(ml_store_jobs_ops, retry),
 	OPT(ml_store_jobs_ops, set_taker),
 	OPT(ml_store_jobs_ops, release),
+	OPT(ml_store_jobs_ops, renew),
 };
 COVERS(ml_store_jobs_ops, enqueue, jobs_ops);
 

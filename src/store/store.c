@@ -265,6 +265,17 @@ int ml_tx_job_release(struct ml_tx *tx, const char *worker)
 	return jobs_of(tx)->release ? jobs_of(tx)->release(tx, worker) : 0;
 }
 
+int ml_tx_job_renew(struct ml_tx *tx, const char *worker, int64_t until_ms,
+		    struct ml_job_lease *l, int n)
+{
+	if (jobs_of(tx)->version < 3 || !jobs_of(tx)->renew) {
+		for (int i = 0; i < n; i++)
+			l[i].state = ML_LEASE_BUSY;
+		return 0;
+	}
+	return jobs_of(tx)->renew(tx, worker, until_ms, l, n);
+}
+
 int ml_tx_job_wake(struct ml_tx *tx, const char *wait_key)
 {
 	return jobs_of(tx)->wake(tx, wait_key);

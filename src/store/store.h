@@ -294,6 +294,9 @@ struct ml_job {
 	char *payload_text;
 	int attempts; /* including this one */
 	int max_attempts;
+	int64_t lease; /* the claim's lease token: its renewals and its outcome present it, so
+	                * a holder whose lease was taken over changes nothing (0: the backend
+	                * keeps none, and the worker name alone fences) */
 };
 /* Parses the claimed job's payload into j->payload (an empty object if unparsable). The claim
  * leaves that to the caller so the single writer thread never parses JSON. */
@@ -317,6 +320,7 @@ struct ml_job_finish {
 	json_t *result;       /* DONE: borrowed, may be NULL */
 	json_t *payload;      /* non-NULL: replaces the job's payload in the same write (its
 			       * progress, e.g. a driver's state); borrowed */
+	int64_t lease;        /* the claim's ml_job.lease (0: not checked) */
 };
 
 /* Writes a new job (same transaction as the change that causes it). id_out may be NULL. */
@@ -363,6 +367,25 @@ int ml_tx_job_recover(struct ml_tx *tx);
  * on a shared store they run again at once on any node instead of when their leases run out.
  * Returns how many; 0 where recover does it at the next start (SQLite). */
 int ml_tx_job_release(struct ml_tx *tx, const char *worker);
+/* A lease a worker holds, for ml_tx_job_renew. */
+enum ml_lease_state {
+	ML_LEASE_RENEWED, /* extended */
+	ML_LEASE_BUSY,    /* still held, but another transaction has the job locked right now
+	                   * (its outcome being written): not extended this time */
+	ML_LEASE_LOST,    /* no longer held (finished, released, or claimed again after it
+	                   * expired): the holder must not call anyone for it any more */
+};
+struct ml_job_lease {
+	const char *id;
+	int64_t lease; /* ml_job.lease */
+	enum ml_lease_state state; /* out */
+};
+/* Extends to until_ms the leases `worker` holds among l[0..n) (the worker's heartbeat, while
+ * the jobs are in flight and until their outcomes are written) and says of each whether it
+ * is still held. Returns how many were renewed; a backend without the operation renews none
+ * (every one BUSY: the holder gives up at its lease's end, as before). */
+int ml_tx_job_renew(struct ml_tx *tx, const char *worker, int64_t until_ms,
+		    struct ml_job_lease *l, int n);
 /* Requeues every job waiting on wait_key; returns how many. */
 int ml_tx_job_wake(struct ml_tx *tx, const char *wait_key);
 /* Cancels queued/waiting jobs of a group and kind (e.g. a create superseded by a cancel). */

@@ -7,7 +7,10 @@ own (it is stopped and started again mid-test):
 - a node SIGKILLed with calls in flight: its jobs are taken over by the others when their
   leases run out, every meeting ends ready with one live event; the node started again works;
 - the database gone for a few seconds: /readyz says 503 on every node meanwhile, 200 after,
-  without a restart, and bookings made then go through.
+  without a restart, and bookings made then go through;
+- outcomes that cannot commit for three leases (a lock held on the table they write): the
+  nodes' heartbeats keep their leases, so no other node takes the deliveries over and sends
+  them again.
 
 Run on the PostgreSQL suite only (e2e-pg/test_many_nodes): SQLite has one node by design."""
 
@@ -251,6 +254,46 @@ class ManyNodes(unittest.TestCase):
         ids = self.book_round_robin(s, 6, day0=12)
         n.wait_meetings(ids, timeout=60)
         self.assert_one_event_each(ids)
+
+    def test_5_outcomes_slower_than_the_lease(self):
+        n = self.n
+        n.use(0)
+        h, s = n.setup("jitsi", connect=False)
+        ep = n.c.post("/v1/webhook-endpoints", {"url": self.rx.url("/slow"),
+                                                "events": ["booking.confirmed"]})
+        self.assertEqual(ep.status, 201, ep)
+        hold_s = 3 * LEASE_MS / 1000.0
+        # Every webhook outcome writes an attempt: none commits while this lock is held (the
+        # claims and the bookings do not need it).
+        locker = subprocess.Popen(["psql", self.db, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                                   "BEGIN; LOCK TABLE webhook_attempts IN EXCLUSIVE MODE; "
+                                   "SELECT pg_sleep(%.1f); COMMIT;" % hold_s],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            fx.wait_for(lambda: self.pg.psql(self.db, (
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname = 'webhook_attempts' AND l.mode = 'ExclusiveLock' "
+                "AND l.granted")).strip() == "1", timeout=10, what="the lock")
+            t0 = time.time()
+            ids = self.book_round_robin(s, 12, day0=3)
+            self.rx.wait("/slow", len(ids), timeout=30)
+            # The deliveries are made; their outcomes wait for the lock, beyond the lease.
+            self.assertLess(time.time() - t0, hold_s)
+        finally:
+            self.assertEqual(locker.wait(60), 0, locker.stderr.read())
+        n.wait_idle(kinds=("webhook.",))
+        time.sleep(LEASE_MS / 1000.0)
+        hooks = self.rx.on("/slow")
+        wids = [h["webhook-id"] for h, _ in hooks]
+        self.assertEqual(len(wids), len(set(wids)), "a webhook was sent twice")
+        self.assertEqual(sorted(json.loads(b)["data"]["booking"]["id"] for _, b in hooks),
+                         sorted(ids))
+        # Each recorded once, by the node that sent it.
+        rows = self.pg.psql(self.db, (
+            "SELECT count(*), count(DISTINCT a.delivery_id) FROM webhook_attempts a JOIN "
+            "webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = '%s'") %
+            ep.json["id"]).split()
+        self.assertEqual(rows, [str(len(ids))] * 2, "a delivery recorded twice")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,7 @@ static const struct ml_store_jobs_ops pg_jobs = {
 	.list = ml_pg_job_list,
 	.retry = ml_pg_job_retry,
 	.release = ml_pg_job_release,
+	.renew = ml_pg_job_renew,
 };
 
 /* Connections and secrets: conn.c, sealed.c. */

@@ -214,6 +214,8 @@ int ml_pg_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 int ml_pg_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload);
 int ml_pg_job_recover(struct ml_tx *tx);
 int ml_pg_job_release(struct ml_tx *tx, const char *worker);
+int ml_pg_job_renew(struct ml_tx *tx, const char *worker, int64_t until_ms,
+		    struct ml_job_lease *l, int n);
 int ml_pg_job_wake(struct ml_tx *tx, const char *wait_key);
 int ml_pg_job_cancel_group(struct ml_tx *tx, const char *group_key, const char *kind);
 int ml_pg_job_next_due(struct ml_tx *tx, int64_t *run_at_ms);

@@ -100,6 +100,7 @@ static int claim_arm(struct ml_tx *tx, const char *sql, int64_t now_ms, int max,
 		j->payload_text = ml_strdup(ml_pg_text(r, i, 5));
 		j->attempts = (int)ml_pg_i64(r, i, 6) + 1;
 		j->max_attempts = (int)ml_pg_i64(r, i, 7);
+		j->lease = ml_pg_i64(r, i, 8) + 1; /* (the UPDATE below takes it) */
 	}
 	PQclear(r);
 	return 0;
@@ -112,11 +113,13 @@ int ml_pg_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 	 * what it returns and passing over what another node is claiming right now. */
 	static const char *const expired =
 		"SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, j.payload, j.attempts, "
-		"j.max_attempts FROM jobs j WHERE j.state = 'running' AND j.lease_until < $1 "
+		"j.max_attempts, j.lease_token FROM jobs j "
+		"WHERE j.state = 'running' AND j.lease_until < $1 "
 		FIRST_OF_GROUP(j) "ORDER BY j.lease_until LIMIT $2 FOR UPDATE SKIP LOCKED";
 	static const char *const due =
 		"SELECT j.seq, j.id, j.org_id, j.kind, j.group_key, j.payload, j.attempts, "
-		"j.max_attempts FROM jobs j WHERE j.state = 'queued' AND j.run_at <= $1 "
+		"j.max_attempts, j.lease_token FROM jobs j "
+		"WHERE j.state = 'queued' AND j.run_at <= $1 "
 		FIRST_OF_GROUP(j) "ORDER BY j.run_at, j.seq LIMIT $2 FOR UPDATE SKIP LOCKED";
 	struct ml_job *out = ml_calloc((size_t)(max > 0 ? max : 1), sizeof *out);
 	struct ml_buf seqs = {0};
@@ -134,7 +137,8 @@ int ml_pg_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 		ml_pg_arg_i64(&a, now_ms);
 		ml_pg_arg(&a, seqs.data);
 		rc = ml_pg_q(tx, "UPDATE jobs SET state = 'running', worker = $1, lease_until = $2, "
-				 "attempts = attempts + 1, updated_at = $3 "
+				 "attempts = attempts + 1, updated_at = $3, "
+				 "lease_token = lease_token + 1 "
 				 "WHERE seq = ANY($4::bigint[])", &a, NULL);
 	}
 	ml_buf_free(&seqs);
@@ -188,14 +192,16 @@ int ml_pg_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 	ml_pg_arg(&a, payload);
 	ml_pg_arg(&a, id);
 	ml_pg_arg(&a, worker);
-	/* Only while the lease is still this worker's: a job whose lease ran out may run
-	 * elsewhere already. */
+	ml_pg_arg_i64(&a, f->lease);
+	/* Only while the lease is still this claim's: a job whose lease ran out may run
+	 * elsewhere already, or again on this node under a newer claim. */
 	int rc = ml_pg_q(
 		tx, "UPDATE jobs SET state = $1, run_at = CASE WHEN $2::bigint > 0 THEN $2 ELSE run_at END, "
 		    "lease_until = NULL, worker = NULL, last_error = $3, wait_key = $4, result = $5, "
 		    "attempts = CASE WHEN $1 = 'waiting' OR $6::boolean THEN attempts - 1 "
 		    "ELSE attempts END, updated_at = $7, payload = coalesce($8, payload) "
-		    "WHERE id = $9 AND worker = $10 AND state = 'running' RETURNING group_key",
+		    "WHERE id = $9 AND worker = $10 AND state = 'running' "
+		    "AND ($11::bigint = 0 OR lease_token = $11) RETURNING group_key",
 		&a, &r);
 	free(result);
 	free(payload);
@@ -251,6 +257,69 @@ int ml_pg_job_release(struct ml_tx *tx, const char *worker)
 	if (n > 0 && (rc = ml_pg_tx_signal(tx, "jobs", NULL)) < 0)
 		return rc;
 	return n;
+}
+
+/* The holder's heartbeat. Jobs locked by another transaction are passed over (BUSY): the
+ * node's own outcome writer finishing them, or a claim taking over a lease that had expired
+ * (the next beat tells). The second statement tells BUSY from LOST. */
+int ml_pg_job_renew(struct ml_tx *tx, const char *worker, int64_t until_ms,
+		    struct ml_job_lease *l, int n)
+{
+	struct ml_buf ids = {0}, toks = {0};
+	ml_buf_puts(&ids, "{");
+	ml_buf_puts(&toks, "{");
+	for (int i = 0; i < n; i++) {
+		l[i].state = ML_LEASE_LOST;
+		/* (Job ids are the daemon's own: letters, digits and '_'.) */
+		if (strpbrk(l[i].id, "\"{},") || !*l[i].id)
+			continue;
+		ml_buf_printf(&ids, "%s\"%s\"", ids.len > 1 ? "," : "", l[i].id);
+		ml_buf_printf(&toks, "%s%lld", toks.len > 1 ? "," : "", (long long)l[i].lease);
+	}
+	ml_buf_puts(&ids, "}");
+	ml_buf_puts(&toks, "}");
+	struct pg_args a = {0};
+	PGresult *r = NULL, *held = NULL;
+	ml_pg_arg_i64(&a, until_ms);
+	ml_pg_arg(&a, worker);
+	ml_pg_arg(&a, ids.data);
+	ml_pg_arg(&a, toks.data);
+	int rc = ml_pg_q(tx, "WITH h AS (SELECT * FROM unnest($3::text[], $4::bigint[]) "
+			     "AS h(id, tok)), l AS (SELECT j.seq FROM jobs j JOIN h "
+			     "ON j.id = h.id AND j.lease_token = h.tok WHERE j.worker = $2 "
+			     "AND j.state = 'running' ORDER BY j.seq FOR UPDATE OF j SKIP LOCKED) "
+			     "UPDATE jobs SET lease_until = $1 FROM l WHERE jobs.seq = l.seq "
+			     "RETURNING jobs.id",
+			 &a, &r);
+	struct pg_args b = {0};
+	ml_pg_arg(&b, worker);
+	ml_pg_arg(&b, ids.data);
+	ml_pg_arg(&b, toks.data);
+	if (rc == 0)
+		rc = ml_pg_q(tx, "SELECT j.id FROM jobs j JOIN unnest($2::text[], $3::bigint[]) "
+				 "AS h(id, tok) ON j.id = h.id AND j.lease_token = h.tok "
+				 "WHERE j.worker = $1 AND j.state = 'running'",
+			     &b, &held);
+	ml_buf_free(&ids);
+	ml_buf_free(&toks);
+	if (rc < 0) {
+		PQclear(r);
+		return rc;
+	}
+	int renewed = 0;
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < PQntuples(held); k++)
+			if (strcmp(PQgetvalue(held, k, 0), l[i].id) == 0)
+				l[i].state = ML_LEASE_BUSY;
+		for (int k = 0; l[i].state == ML_LEASE_BUSY && k < PQntuples(r); k++)
+			if (strcmp(PQgetvalue(r, k, 0), l[i].id) == 0) {
+				l[i].state = ML_LEASE_RENEWED;
+				renewed++;
+			}
+	}
+	PQclear(r);
+	PQclear(held);
+	return renewed;
 }
 
 int ml_pg_job_wake(struct ml_tx *tx, const char *wait_key)

@@ -14,6 +14,14 @@
 
 #define OCC_TRIES 8
 
+/* The write transaction this thread is in, if any. A read asked for inside it (a cache filled
+ * on a miss: notify/endpoints.c, from every booking change that queues webhooks) runs on its
+ * connection, in a savepoint, instead of taking a second connection from the pool: with every
+ * connection held by a writer waiting for a second one, the pool ran dry for its whole 10 s
+ * wait (one node under 64 clients answered store_busy, bench/README.md). At READ COMMITTED
+ * each statement sees what committed before it began: as fresh as a new snapshot. */
+static _Thread_local struct pg_tx *in_write;
+
 /* One attempt: BEGIN, fn, COMMIT (or ROLLBACK). *retry says a serialization failure or
  * deadlock ended it (fn did not take effect). */
 static int write_once(struct pg_store *s, ml_tx_fn fn, void *arg, bool *retry)
@@ -29,7 +37,10 @@ static int write_once(struct pg_store *s, ml_tx_fn fn, void *arg, bool *retry)
 		return rc;
 	}
 	ml_error_clear();
+	struct pg_tx *outer = in_write;
+	in_write = &tx;
 	rc = fn(&tx.base, arg);
+	in_write = outer;
 	if (rc >= 0 && tx.failed) {
 		/* fn went on past a failed statement: nothing it did can commit. */
 		*retry = tx.retry;
@@ -84,9 +95,27 @@ int ml_pg_write_occ(struct ml_store *base, ml_tx_fn fn, void *arg, void (*reset)
 	return rc;
 }
 
+struct read_inside {
+	ml_tx_fn fn;
+	void *arg;
+};
+
+static int read_inside_fn(struct ml_tx *tx, void *arg)
+{
+	struct read_inside *r = arg;
+	struct pg_tx *t = (struct pg_tx *)tx;
+	t->writable = false; /* (ml_tx_writable: the read's fn must not write) */
+	int rc = r->fn(tx, r->arg);
+	t->writable = true;
+	return rc;
+}
+
 int ml_pg_read(struct ml_store *base, ml_tx_fn fn, void *arg)
 {
 	struct pg_store *s = (struct pg_store *)base;
+	if (in_write && in_write->base.store == base)
+		return ml_pg_nested(&in_write->base, read_inside_fn,
+				    &(struct read_inside){fn, arg});
 	struct pg_conn *c = ml_pg_take(s);
 	if (!c)
 		return ML_ESTORE;

@@ -161,6 +161,7 @@ static const struct ml_store_jobs_ops sq_jobs = {
 	.list = ml_sq_job_list,
 	.retry = ml_sq_job_retry,
 	.set_taker = ml_sq_set_job_taker,
+	.renew = ml_sq_job_renew,
 };
 
 /* Connections and secrets: conn.c, sealed.c. */

@@ -299,6 +299,8 @@ int ml_sq_job_claim(struct ml_tx *tx, const char *worker, int64_t now_ms, int64_
 		    int max, struct ml_job **jobs, int *n);
 int ml_sq_job_finish(struct ml_tx *tx, const char *id, const char *worker,
 		     const struct ml_job_finish *f, int attempts, int max_attempts);
+int ml_sq_job_renew(struct ml_tx *tx, const char *worker, int64_t until_ms,
+		    struct ml_job_lease *l, int n);
 int ml_sq_job_set_payload(struct ml_tx *tx, const char *id, json_t *payload);
 int ml_sq_job_recover(struct ml_tx *tx);
 int ml_sq_job_wake(struct ml_tx *tx, const char *wait_key);

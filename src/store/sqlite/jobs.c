@@ -367,6 +367,30 @@ int ml_sq_job_recover(struct ml_tx *tx)
 	return sqlite3_changes(c->db);
 }
 
+/* The holder's heartbeat. One node: nothing else holds a row lock, so a lease is renewed or
+ * lost (finished, or claimed again after it expired). */
+int ml_sq_job_renew(struct ml_tx *tx, const char *worker, int64_t until_ms,
+		    struct ml_job_lease *l, int n)
+{
+	struct sq_conn *c = ml_sq_txc(tx);
+	sqlite3_stmt *st = ml_sq_prep(c, "UPDATE jobs SET lease_until = ? WHERE id = ? AND "
+				      "worker = ? AND state = 'running'");
+	if (!st)
+		return ml_sq_fail(c->db, "job renew");
+	int renewed = 0;
+	for (int i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, until_ms);
+		sqlite3_bind_text(st, 2, l[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, worker, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return ml_sq_fail(c->db, "job renew");
+		l[i].state = sqlite3_changes(c->db) > 0 ? ML_LEASE_RENEWED : ML_LEASE_LOST;
+		renewed += l[i].state == ML_LEASE_RENEWED;
+	}
+	return renewed;
+}
+
 int ml_sq_job_wake(struct ml_tx *tx, const char *wait_key)
 {
 	struct sq_conn *c = ml_sq_txc(tx);

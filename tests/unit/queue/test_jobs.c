@@ -84,7 +84,7 @@ static int fin_fn(struct ml_tx *tx, void *arg)
 static int finish(struct env *e, struct ml_job *j, const char *worker, enum ml_job_outcome o,
 		  int64_t run_at, const char *wait_key)
 {
-	struct fin f = {j, worker, {o, run_at, wait_key, "boom", NULL}};
+	struct fin f = {j, worker, {o, run_at, wait_key, "boom", NULL, NULL, j->lease}};
 	return ml_store_write(e->store, fin_fn, &f);
 }
 
@@ -197,6 +197,67 @@ static void test_lease_lost_and_expiry(void **state)
 	claim_free(&c2);
 }
 
+struct renew {
+	const char *worker;
+	int64_t until;
+	struct ml_job_lease l;
+};
+
+static int renew_fn(struct ml_tx *tx, void *arg)
+{
+	struct renew *r = arg;
+	int n = ml_tx_job_renew(tx, r->worker, r->until, &r->l, 1);
+	return n < 0 ? n : 0;
+}
+
+static enum ml_lease_state renew(struct env *e, const char *worker, struct ml_job *j,
+				 int64_t until)
+{
+	struct renew r = {worker, until, {j->id, j->lease, ML_LEASE_BUSY}};
+	assert_int_equal(ml_store_write(e->store, renew_fn, &r), 0);
+	return r.l.state;
+}
+
+/* The holder's heartbeat keeps its lease past lease_ms; once it stops and the lease runs
+ * out, another claim takes the job and the first holder can neither renew it nor write its
+ * outcome. On a shared store the lease token also fences a claim by the same worker name. */
+static void test_heartbeat(void **state)
+{
+	struct env *e = *state;
+	struct enq a = {"email.send", NULL, NULL, "mail"};
+	enqueue(e, &a);
+	int64_t t0 = ml_now_ms();
+	struct claim c = {"w1", 10, t0};
+	claim(e, &c);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(renew(e, "w1", &c.jobs[0], t0 + 120000), ML_LEASE_RENEWED);
+	assert_int_equal(renew(e, "w2", &c.jobs[0], t0 + 120000), ML_LEASE_LOST);
+	struct claim c2 = {"w2", 10, t0 + 61000};
+	claim(e, &c2);
+	assert_int_equal(c2.n, 0); /* renewed: not taken over at its first lease's end */
+	struct claim c3 = {"w2", 10, t0 + 121000};
+	claim(e, &c3);
+	assert_int_equal(c3.n, 1);
+	assert_int_equal(renew(e, "w1", &c.jobs[0], t0 + 180000), ML_LEASE_LOST);
+	assert_int_equal(finish(e, &c.jobs[0], "w1", ML_JOB_DONE, 0, NULL) < 0, 1);
+	if (ml_store_shared(e->store)) {
+		/* w2's lease runs out too and w2 claims it again: its first claim is fenced. */
+		struct claim c4 = {"w2", 10, t0 + 200000};
+		claim(e, &c4);
+		assert_int_equal(c4.n, 1);
+		assert_true(c4.jobs[0].lease > c3.jobs[0].lease);
+		assert_int_equal(renew(e, "w2", &c3.jobs[0], t0 + 260000), ML_LEASE_LOST);
+		assert_int_equal(finish(e, &c3.jobs[0], "w2", ML_JOB_DONE, 0, NULL) < 0, 1);
+		assert_int_equal(finish(e, &c4.jobs[0], "w2", ML_JOB_DONE, 0, NULL), 0);
+		claim_free(&c4);
+	} else {
+		assert_int_equal(finish(e, &c3.jobs[0], "w2", ML_JOB_DONE, 0, NULL), 0);
+	}
+	claim_free(&c);
+	claim_free(&c2);
+	claim_free(&c3);
+}
+
 static int wake_fn(struct ml_tx *tx, void *arg)
 {
 	return ml_tx_job_wake(tx, arg);
@@ -273,6 +334,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retry_then_failed, tmpstore_setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_lease_lost_and_expiry, tmpstore_setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_wait_wake_and_recover, tmpstore_setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat, tmpstore_setup,
+						tmpstore_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
