@@ -125,10 +125,16 @@ static void outcome_write_done(void *arg, int rc)
 {
 	struct outcome_write *ow = arg;
 	struct ml_worker *w = ow->w;
-	if (rc < 0)
-		/* Outcomes not recorded: their leases expire and the jobs run again. */
-		ml_warn("worker: store write failed; outcomes will be retried by lease");
 	pthread_mutex_lock(&w->mu);
+	if (rc < 0 && ow->list) {
+		/* Not recorded: written again in a second (the heartbeat holds their leases
+		 * meanwhile); at a stop they are left to their leases (ml_worker_stop). */
+		ml_warn("worker: store write failed (%s); the outcomes are written again",
+		        ml_error_message());
+		ml_wk_append(&w->o_retry, ow->list);
+		w->o_retry_at = ml_mono_ms() + 1000;
+		ow->list = NULL;
+	}
 	ml_wk_append(&w->b_committed, ow->list);
 	ml_curl_loop_wake(w->loop);
 	w->o_writes--;
@@ -140,10 +146,15 @@ static void outcome_write_done(void *arg, int rc)
 /* Curl thread: finished runs go to the store; a write is queued unless one is waiting. */
 void ml_wk_write_outcomes(struct ml_worker *w)
 {
-	if (!w->done_head)
-		return;
 	struct outcome_write *ow = NULL;
 	pthread_mutex_lock(&w->mu);
+	if (w->o_retry && ml_mono_ms() >= w->o_retry_at) {
+		ml_wk_append(&w->o_pending, w->o_retry);
+		w->o_retry = NULL;
+	} else if (!w->done_head) {
+		pthread_mutex_unlock(&w->mu);
+		return;
+	}
 	ml_wk_append(&w->o_pending, w->done_head);
 	w->done_head = NULL;
 	if (!w->o_queued) {

@@ -91,6 +91,17 @@ void ml_worker_stop(struct ml_worker *w)
 	 * empty message (then sent again after the restart) or read "." as a command. A
 	 * connection that ends mid-transaction is discarded by the server (RFC 5321 3.8), and
 	 * idle ones still get their QUIT from curl_multi_cleanup below. */
+	/* Outcomes whose write failed and was not tried again: their jobs are released below
+	 * (or recovered), as the crash's would be. */
+	while (w->o_retry) {
+		struct ml_job_run *run = w->o_retry, *next = run->next;
+		run->committed = true; /* (freed here, or with its last transfer below) */
+		if (run->inflight_http == 0) {
+			w->inflight--;
+			ml_wk_run_free(run);
+		}
+		w->o_retry = next;
+	}
 	ml_aside_stop(w->aside); /* cuts its own the same way (aside.h) */
 	w->aside = NULL;
 	for (struct http_ctx *h = w->transfers; h; h = h->next)

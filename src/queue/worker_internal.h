@@ -66,6 +66,11 @@ struct ml_worker {
 	struct ml_job_run *o_pending; /* finished, for the queued write to take */
 	bool o_queued;                /* a write is queued and has not taken them yet */
 	int o_writes;                 /* writes not yet done (ml_worker_stop waits for 0) */
+	/* Outcomes whose write failed (the store busy or out of reach): written again from
+	 * o_retry_at (mono ms) while the heartbeat keeps their leases, rather than left to
+	 * their leases' end and run a second time. */
+	struct ml_job_run *o_retry;
+	int64_t o_retry_at;
 	pthread_cond_t o_cv;          /* o_writes went down */
 	/* Calls other threads wait on (ml_worker_http_wait), under x_mu: submitted (x_new),
 	 * then in flight among the transfers (http_ctx.wait) until done. */
