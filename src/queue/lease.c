@@ -84,14 +84,26 @@ static void apply(struct ml_worker *w, struct ml_job_lease *l, int n)
 	}
 }
 
+/* A run held this long without its outcome written is renewed no more (something is stuck):
+ * its lease runs out and another claim takes the job, as before the heartbeat. */
+#define HELD_MAX_LEASES 10
+
 /* One heartbeat: every lease held, renewed for lease_ms from now. */
 static void beat(struct ml_worker *w)
 {
 	int n = 0, cap = 0;
 	struct ml_job_lease *l = NULL;
+	int64_t too_old = ml_mono_ms() - HELD_MAX_LEASES * w->cfg.lease_ms;
 	for (struct ml_job_run *run = w->held; run; run = run->held_next) {
 		if (atomic_load(&run->lease_lost))
 			continue;
+		if (run->leased_at < too_old) {
+			ml_warn("worker: job %s (%s) held for %d leases: its lease is renewed no more",
+			        run->job.id, run->job.kind, HELD_MAX_LEASES);
+			atomic_store(&run->lease_lost, true);
+			atomic_store(&w->lease_news, true);
+			continue;
+		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			l = ml_realloc(l, (size_t)cap * sizeof *l);

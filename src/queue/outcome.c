@@ -126,6 +126,13 @@ static void outcome_write_done(void *arg, int rc)
 	struct outcome_write *ow = arg;
 	struct ml_worker *w = ow->w;
 	pthread_mutex_lock(&w->mu);
+	if (!ow->taken) {
+		/* The write failed before it took the pending outcomes (no connection): they
+		 * wait for the next one, which must be queued anew. */
+		ow->list = w->o_pending;
+		w->o_pending = NULL;
+		w->o_queued = false;
+	}
 	if (rc < 0 && ow->list) {
 		/* Not recorded: written again in a second (the heartbeat holds their leases
 		 * meanwhile); at a stop they are left to their leases (ml_worker_stop). */
