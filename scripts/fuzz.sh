@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD:-build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
-all=(api webhooks notify oauth sandbox)
+all=(api webhooks notify oauth sandbox watch)
 
 merge=0
 if [ "${1:-}" = --merge ]; then

@@ -41,7 +41,8 @@ async function loadBookings(append) {
       const m = b.meeting || {};
       tr.append(cell(b.start), cell(b.title), cell(b.customer?.email), cell(b.status),
         cell(m.status, `status-${m.status}`), cell(m.platform + (m.fallback_used ? " (fallback)" : "")),
-        cell(m.error ? `${m.error.code}: ${m.error.message}` : ""));
+        cell(m.error ? `${m.error.code}: ${m.error.message}`
+          : m.moved_at_provider ? `moved at the provider to ${m.moved_at_provider.start}` : ""));
       tr.addEventListener("click", () => showBooking(b.id));
       body.append(tr);
     }
@@ -74,6 +75,13 @@ async function showBooking(id) {
       const dd = document.createElement("dd");
       dt.textContent = k;
       dd.textContent = v ?? "—";
+      facts.append(dt, dd);
+    }
+    if (m.moved_at_provider) { // the host moved the event in their calendar
+      const dt = document.createElement("dt"), dd = document.createElement("dd");
+      dt.textContent = "Moved at the provider";
+      dd.textContent = `${m.moved_at_provider.start} – ${m.moved_at_provider.end}` +
+        " (reschedule to accept it, or to move it back)";
       facts.append(dt, dd);
     }
     $("#participants").replaceChildren(...people.data.map((p) => {

@@ -131,6 +131,10 @@ void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_retry(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp);
+/* POST /webhooks/{path} of a platform's watch notifications (provider_push.c). */
+struct ml_provider_ops;
+void ml_api_webhooks_watch(struct ml_http_req *req, struct ml_http_resp *resp,
+                           const struct ml_provider_ops *ops);
 
 /* Connections (connections.c, credentials.c) and the hosted connect page (connect_page.c). */
 void ml_api_connect_links_create(struct ml_http_req *req, struct ml_http_resp *resp);

@@ -21,6 +21,7 @@
 #include "conn/connections.h"
 #include "core/vault.h"
 #include "providers/provider.h"
+#include "providers/watch.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -150,6 +151,14 @@ static char *owner_secret(struct ml_api_ctx *ctx, const struct ml_provider_ops *
 
 void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp)
 {
+	/* A calendar watch's notifications (provider_push.c): /webhooks/<its path>. */
+	const struct ml_provider_ops *watcher =
+	    ml_provider_find(req->params[0]) ? NULL : ml_provider_by_watch_path(req->params[0]);
+	if (watcher) {
+		ml_api_webhooks_watch(req, resp, watcher);
+		return;
+	}
+
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
 	const struct ml_provider_ops *ops = ml_provider_find(req->params[0]);
 	const struct ml_inbound_info *in = ML_PROVIDER_HAS(ops, inbound) ? ops->inbound : NULL;

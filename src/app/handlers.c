@@ -1,4 +1,5 @@
 #include "app/handlers.h"
+#include "meeting/provwatch.h"
 #include "notify/jobs.h"
 #include "meeting/meeting.h"
 #include "meeting/recording.h"
@@ -14,6 +15,8 @@ const struct ml_job_handler *const ml_job_handlers[] = {
 	&ml_job_meeting_delete,
 	&ml_job_meeting_open,
 	&ml_job_meeting_reconcile,
+	&ml_job_provider_watch,
+	&ml_job_provider_sync,
 	&ml_job_meeting_end,
 	&ml_job_recording_dispatch,
 	&ml_job_recording_leave,

@@ -41,6 +41,7 @@
 #include "meeting/booking.h"
 #include "meeting/job.h"
 #include "meeting/meeting.h"
+#include "meeting/provwatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,10 +199,14 @@ static int ready(struct oc *o)
 		return rc;
 	/* Which booking a provider id belongs to, for providers whose webhooks report meetings
 	 * deleted on their side (a driver with ops->inbound). */
-	if (out->external_id && ML_PROVIDER_HAS(mj->ops, inbound) &&
+	if (out->external_id && (ML_PROVIDER_HAS(mj->ops, inbound) || ml_watch_platform(o->platform)) &&
 	    (rc = ml_tx_provider_meeting_put(o->tx, o->platform, out->external_id,
 	                                     o->run->job.org_id, str(o->booking, "id"),
 	                                     str(o->m, "id"))) < 0)
+		return rc;
+	/* The host's calendar is watched from now on: changes made there come back. */
+	if ((rc = ml_watch_ensure(o->tx, o->run->job.org_id, str(o->booking, "host_id"),
+	                          o->platform)) < 0)
 		return rc;
 	ml_meeting_move(o->m, ML_MEV_MADE);
 	set_s(o->m, "join_url", out->join_url);

@@ -28,6 +28,8 @@ const char *const ml_webhook_event_types[] = {"booking.created",
                                               "recording.ready",
                                               "recording.failed",
                                               "transcript.ready",
+                                              "meeting.deleted_at_provider",
+                                              "meeting.moved_at_provider",
                                               NULL};
 
 bool ml_webhook_event_known(const char *type)

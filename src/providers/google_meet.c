@@ -15,6 +15,7 @@
 #include "core/timeutil.h"
 #include "core/url.h"
 #include "providers/remote.h"
+#include "providers/watch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -357,4 +358,5 @@ const struct ml_provider_ops ml_provider_google_meet = {
     .remote = &info,
     .endpoints = gm_endpoints,
     .oauth = &gm_oauth,
+    .watch = &ml_gcal_watch,
 };

@@ -76,6 +76,7 @@ struct ml_platform_settings {
 };
 
 struct ml_pcreds;
+struct ml_watch_info;
 struct ml_endpoint_env;
 struct ml_endpoints;
 
@@ -486,6 +487,9 @@ struct ml_provider_ops {
 	/* Appended: ending the meeting for everyone (below); NULL: the platform has no way to
 	 * (the join gateway closes; whoever is in the meeting stays). */
 	const struct ml_end_info *end;
+	/* Appended: changes made at the provider come back through a watch of the host's
+	 * calendar (providers/watch.h); NULL for a platform without one. */
+	const struct ml_watch_info *watch;
 };
 
 /* --- Ending a meeting for everyone (appended to abi 3): POST /v1/bookings/{id}/end ---- */

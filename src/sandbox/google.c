@@ -310,6 +310,8 @@ static void notify(json_t *root, const char *action, const char *cal, json_t *ev
 	set_str(n, "sendUpdates", send_updates);
 	json_object_set_new_nocheck(n, "recipients", rcpt);
 	json_array_append_new(json_object_get(root, "notifications"), n);
+	/* Push channels watching the calendar hear of every change. */
+	ml_sb_gcal_push_changed(root, cal, id);
 }
 
 static void fill_attendees(json_t *ev)
@@ -678,12 +680,18 @@ static const struct ml_route routes[] = {
     {"GET", "/.well-known/openid-configuration", ml_sb_google_discovery, 0},
     /* Calendar v3 (www.googleapis.com) */
     {"GET", "/calendar/v3/users/me/calendarList", ml_sb_gcal_calendar_list, 0},
+    {"POST", "/calendar/v3/calendars/{calendarId}/events/watch", ml_sb_gcal_events_watch, 0},
+    {"POST", "/calendar/v3/channels/stop", ml_sb_gcal_channels_stop, 0},
     {"POST", "/calendar/v3/calendars/{calendarId}/events", events_insert, 0},
     {"GET", "/calendar/v3/calendars/{calendarId}/events", ml_sb_gcal_events_list, 0},
     {"GET", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_get, 0},
     {"PATCH", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_patch, 0},
     {"PUT", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_update, 0},
     {"DELETE", "/calendar/v3/calendars/{calendarId}/events/{eventId}", events_delete, 0},
+    /* The host's own changes in Google Calendar, for tests (google_push.c) */
+    {"POST", "/_host/change", ml_sb_gcal_host_change, 0},
+    {"POST", "/_host/notify", ml_sb_gcal_host_notify, 0},
+    {"POST", "/_host/expire_sync_tokens", ml_sb_gcal_host_expire, 0},
     {NULL, NULL, NULL, 0},
 };
 

@@ -48,6 +48,18 @@ json_t *ml_sb_gcal_select(json_t *v, const struct ml_sb_fields *fields);
 void ml_sb_gcal_events_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_sb_gcal_calendar_list(struct ml_http_req *req, struct ml_http_resp *resp);
 
+/* google_push.c: push channels and the change log sync tokens read. The calendar's change
+ * log {seq, min_seq, events: {id: seq}} (made when missing); a change of `event_id` (NULL:
+ * none in particular) numbered and notified to the calendar's live channels; events.watch,
+ * channels.stop; the host's own changes and notifications for tests. */
+json_t *ml_sb_gcal_changes(json_t *root, const char *cal);
+void ml_sb_gcal_push_changed(json_t *root, const char *cal, const char *event_id);
+void ml_sb_gcal_events_watch(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_gcal_channels_stop(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_gcal_host_change(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_gcal_host_notify(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_gcal_host_expire(struct ml_http_req *req, struct ml_http_resp *resp);
+
 void ml_sb_google_authorize(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_sb_google_decision(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_sb_google_token(struct ml_http_req *req, struct ml_http_resp *resp);

@@ -56,7 +56,63 @@ struct list_query {
 	int64_t min, max;
 	long max_results, offset;
 	bool show_deleted;
+	/* syncToken: only what changed after change number `since` (-1: a plain listing); the
+	 * listing's own change number, for nextSyncToken. */
+	long long since, upto;
+	bool syncable;
 };
+
+/* syncToken ("s" + a change number of the calendar): incompatible with the filters Google
+ * refuses alongside it (400), 410 fullSyncRequired when older than the calendar's oldest
+ * kept change. A page token continues a listing as of its first page's change number
+ * ("p<offset>.<number>"). */
+static bool sync_query(struct ml_http_req *req, struct ml_http_resp *resp, struct list_query *lq)
+{
+	json_t *root = req->user;
+	const char *st = ml_http_query(req, "syncToken"), *pt = ml_http_query(req, "pageToken");
+	const char *account = ml_sb_gcal_authorize(req, resp, false), *cal = NULL;
+	static const char *const refused[] = {"iCalUID", "orderBy", "privateExtendedProperty",
+					      "q", "sharedExtendedProperty", "timeMin", "timeMax",
+					      "updatedMin", NULL};
+	json_t *events = ml_sb_gcal_events_of(root, account, req->params[0], resp, &cal);
+	if (!events)
+		return false;
+	json_t *c = ml_sb_gcal_changes(root, cal);
+	long long seq = json_integer_value(json_object_get(c, "seq"));
+	lq->since = -1;
+	lq->upto = seq;
+	lq->syncable = true;
+	for (int i = 0; refused[i]; i++)
+		if (ml_http_query(req, refused[i])) {
+			lq->syncable = false;
+			if (st) {
+				ml_sb_gerr_param(resp, "invalid",
+						 "Sync token cannot be used with this parameter.",
+						 refused[i]);
+				return false;
+			}
+		}
+	const char *dot = pt ? strchr(pt, '.') : NULL;
+	if (dot)
+		lq->upto = strtoll(dot + 1, NULL, 10);
+	if (!st)
+		return true;
+	char *end;
+	long long n = st[0] == 's' ? strtoll(st + 1, &end, 10) : -1;
+	if (st[0] != 's' || *end || n < 0 || n > seq) {
+		ml_sb_gerr_param(resp, "invalid", "Invalid sync token value.", "syncToken");
+		return false;
+	}
+	if (n < json_integer_value(json_object_get(c, "min_seq"))) {
+		ml_sb_gerr_full(resp, 410, "calendar", "fullSyncRequired",
+				"Sync token is no longer valid, a full sync is required.", "parameter",
+				"syncToken");
+		return false;
+	}
+	lq->since = n;
+	lq->show_deleted = true;
+	return true;
+}
 
 /* Reads and checks events.list's parameters; false after answering Google's 400. */
 static bool list_query(struct ml_http_req *req, struct ml_http_resp *resp, struct list_query *lq)
@@ -97,11 +153,15 @@ static bool list_query(struct ml_http_req *req, struct ml_http_resp *resp, struc
 	}
 	if (pt) {
 		lq->offset = strtol(pt[0] == 'p' ? pt + 1 : "x", &end, 10);
+		if (*end == '.' && end[1] && strspn(end + 1, "0123456789") == strlen(end + 1))
+			end += strlen(end);
 		if (pt[0] != 'p' || *end || lq->offset < 0) {
 			ml_sb_gerr_param(resp, "invalid", "Invalid page token.", "pageToken");
 			return false;
 		}
 	}
+	if (!sync_query(req, resp, lq))
+		return false;
 	const char *order = lq->order;
 	if (order && strcmp(order, "startTime") != 0 && strcmp(order, "updated") != 0) {
 		ml_sb_gerr_param(resp, "invalid", "Invalid value for: orderBy", "orderBy");
@@ -112,7 +172,7 @@ static bool list_query(struct ml_http_req *req, struct ml_http_resp *resp, struc
 		           "The requested ordering is not available for the particular query.");
 		return false;
 	}
-	lq->show_deleted = sd && strcmp(sd, "true") == 0;
+	lq->show_deleted = lq->show_deleted || (sd && strcmp(sd, "true") == 0);
 	return true;
 }
 
@@ -146,6 +206,19 @@ static bool list_match(const struct list_query *lq, json_t *ev)
 	return true;
 }
 
+/* An event as an incremental sync lists it: a deleted one is only its id and status. */
+static json_t *sync_item(json_t *ev)
+{
+	const char *st = ml_sb_str(ev, "status");
+	if (!st || strcmp(st, "cancelled") != 0)
+		return json_incref(ev);
+	json_t *o = json_pack("{s:s, s:s, s:s}", "kind", "calendar#event", "id",
+	                      nz(ml_sb_str(ev, "id")), "status", "cancelled");
+	if (ml_sb_str(ev, "etag"))
+		json_object_set_new(o, "etag", json_string(ml_sb_str(ev, "etag")));
+	return o;
+}
+
 static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, const char *account,
                         const struct ml_sb_fields *fields)
 {
@@ -155,6 +228,7 @@ static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, cons
 	json_t *events = ml_sb_gcal_events_of(root, account, req->params[0], resp, &cal);
 	if (!events || !list_query(req, resp, &lq))
 		return;
+	json_t *changes = ml_sb_gcal_changes(root, cal);
 	const char *order = lq.order;
 	long max_results = lq.max_results, offset = lq.offset;
 	size_t n = json_object_size(events), m = 0;
@@ -165,6 +239,10 @@ static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, cons
 	{
 		ml_sb_gcal_settle(root, cal, ev);
 		if (!list_match(&lq, ev))
+			continue;
+		if (lq.since >= 0 &&
+		    json_integer_value(json_object_get(json_object_get(changes, "events"), k)) <=
+		        lq.since)
 			continue;
 		v[m].ev = ev;
 		v[m].pos = m;
@@ -186,15 +264,20 @@ static void list_answer(struct ml_http_req *req, struct ml_http_resp *resp, cons
 	/* With a selection, the list is selected as a whole (`items(id),nextPageToken`): its
 	 * items are the stored events, shared until then. */
 	for (size_t i = (size_t)offset; i < m && (long)json_array_size(items) < max_results; i++)
-		json_array_append_new(items, json_incref(v[i].ev));
+		json_array_append_new(items, lq.since >= 0 ? sync_item(v[i].ev)
+		                                           : json_incref(v[i].ev));
 	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "kind", "calendar#events",
 	                        "etag", "\"p32sb\"", "summary", cal, "timeZone", "UTC",
 	                        "accessRole", "owner", "defaultReminders");
 	ml_sb_gcal_set_now(out, "updated");
 	json_object_set_new(out, "items", items);
 	if ((size_t)offset + json_array_size(items) < m) {
-		char *tok = ml_asprintf("p%zu", (size_t)offset + json_array_size(items));
+		char *tok = ml_asprintf("p%zu.%lld", (size_t)offset + json_array_size(items), lq.upto);
 		json_object_set_new(out, "nextPageToken", json_string(tok));
+		free(tok);
+	} else if (lq.syncable) {
+		char *tok = ml_asprintf("s%lld", lq.upto);
+		json_object_set_new(out, "nextSyncToken", json_string(tok));
 		free(tok);
 	}
 	free(v);

@@ -147,7 +147,7 @@ struct ml_store_jobs_ops {
 
 /* --- Connections and secrets --- */
 
-#define ML_STORE_CONN_VERSION 1
+#define ML_STORE_CONN_VERSION 2
 #define ML_STORE_CONN_INIT {ML_STORE_CONN_VERSION}
 
 struct ml_store_conn_ops {
@@ -176,6 +176,14 @@ struct ml_store_conn_ops {
 			   int *n);
 	int (*sealed_set)(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
 			  const char *value);
+	/* Version 2: provider watches, the channels through which changes made at a host
+	 * connection's provider come back (ml_tx_watch_*). */
+	int (*watch_put)(struct ml_tx *tx, json_t *doc);
+	int (*watch_get)(struct ml_tx *tx, const char *org_id, const char *host_id,
+			 const char *platform, json_t **out);
+	int (*watch_find)(struct ml_tx *tx, const char *platform, const char *channel_id,
+			  json_t **out);
+	int (*watch_delete)(struct ml_tx *tx, const char *org_id, const char *id);
 };
 
 /* --- Notifications: templates, webhook endpoints and deliveries --- */

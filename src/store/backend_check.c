@@ -92,6 +92,10 @@ static const struct op_desc conn_ops[] = {
 	OP(ml_store_conn_ops, sealed_get),
 	OP(ml_store_conn_ops, sealed_list),
 	OP(ml_store_conn_ops, sealed_set),
+	OP(ml_store_conn_ops, watch_put),
+	OP(ml_store_conn_ops, watch_get),
+	OP(ml_store_conn_ops, watch_find),
+	OP(ml_store_conn_ops, watch_delete),
 };
 COVERS(ml_store_conn_ops, get, conn_ops);
 

@@ -600,6 +600,28 @@ int ml_tx_conn_lease(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t l
 	return conn_of(tx)->lease(tx, id, now_ms, lease_until_ms);
 }
 
+int ml_tx_watch_put(struct ml_tx *tx, json_t *doc)
+{
+	return conn_of(tx)->watch_put(tx, doc);
+}
+
+int ml_tx_watch_get(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    const char *platform, json_t **out)
+{
+	return conn_of(tx)->watch_get(tx, org_id, host_id, platform, out);
+}
+
+int ml_tx_watch_find(struct ml_tx *tx, const char *platform, const char *channel_id,
+		     json_t **out)
+{
+	return conn_of(tx)->watch_find(tx, platform, channel_id, out);
+}
+
+int ml_tx_watch_delete(struct ml_tx *tx, const char *org_id, const char *id)
+{
+	return conn_of(tx)->watch_delete(tx, org_id, id);
+}
+
 int ml_tx_oauth_state_put(struct ml_tx *tx, const struct ml_oauth_state_row *r)
 {
 	return conn_of(tx)->oauth_state_put(tx, r);

@@ -577,6 +577,18 @@ int ml_tx_conn_list(struct ml_tx *tx, const char *org_id, const char *host_id,
  * 1 when taken, 0 when another caller holds it. */
 int ml_tx_conn_lease(struct ml_tx *tx, const char *id, int64_t now_ms, int64_t lease_until_ms);
 
+/* Provider watches (docs/provider-changes.md) [conn]: one per host connection whose calendar
+ * is watched, a document {id, org_id, host_id, platform, channel_id, prev_channel_id, ...}
+ * (put inserts or replaces it by id). find looks a notification's channel (or subscription)
+ * id up among the current and previous ones of every organization: the caller then checks
+ * the notification's secret against that watch. */
+int ml_tx_watch_put(struct ml_tx *tx, json_t *doc);
+int ml_tx_watch_get(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    const char *platform, json_t **out);
+int ml_tx_watch_find(struct ml_tx *tx, const char *platform, const char *channel_id,
+		     json_t **out);
+int ml_tx_watch_delete(struct ml_tx *tx, const char *org_id, const char *id);
+
 /* An OAuth authorization in flight (the state is kept as its SHA-256 hex). */
 struct ml_oauth_state_row {
 	char state_hash[65], org_id[40], host_id[40], platform[16], cookie_hash[65];

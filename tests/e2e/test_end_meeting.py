@@ -374,9 +374,11 @@ class EndForAll(unittest.TestCase):
                 self.assertIn(label, e["message"])
                 self.assertIn("has no call to end", e["message"])
                 time.sleep(0.3)
+                # (What the platform sends us, a calendar watch's notifications of the
+                # event meetlink made, is not a call to it.)
                 self.assertEqual([(q["method"], q["path"]) for q in
-                                  self.sbreq(provider=sb)[n0:]], [],
-                                 "nothing asked of the platform: it has no such call")
+                                  self.sbreq(provider=sb)[n0:] if q.get("direction") != "out"],
+                                 [], "nothing asked of the platform: it has no such call")
                 self.gateway_closed(b["id"], ppl)
                 self.common_after(b, ended, platform)
                 hooks = fx.wait_for(lambda: self.hooks(b["id"], "meeting.ended"), 15, "hook")

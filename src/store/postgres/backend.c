@@ -154,6 +154,10 @@ static const struct ml_store_conn_ops pg_conn_ops = {
 	.sealed_get = ml_pg_sealed_get,
 	.sealed_list = ml_pg_sealed_list,
 	.sealed_set = ml_pg_sealed_set,
+	.watch_put = ml_pg_watch_put,
+	.watch_get = ml_pg_watch_get,
+	.watch_find = ml_pg_watch_find,
+	.watch_delete = ml_pg_watch_delete,
 };
 
 /* Notifications: notify.c. */

@@ -241,6 +241,13 @@ int ml_pg_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_seal
 		      int *n);
 int ml_pg_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
 		     const char *value);
+/* --- watches.c (migration postgresql/0007) --- */
+int ml_pg_watch_put(struct ml_tx *tx, json_t *doc);
+int ml_pg_watch_get(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    const char *platform, json_t **out);
+int ml_pg_watch_find(struct ml_tx *tx, const char *platform, const char *channel_id,
+		     json_t **out);
+int ml_pg_watch_delete(struct ml_tx *tx, const char *org_id, const char *id);
 
 /* --- notify.c --- */
 int ml_pg_template_get(struct ml_tx *tx, const char *org_id, const char *name, json_t **out);

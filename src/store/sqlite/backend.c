@@ -177,6 +177,10 @@ static const struct ml_store_conn_ops sq_conn_ops = {
 	.sealed_get = ml_sq_sealed_get,
 	.sealed_list = ml_sq_sealed_list,
 	.sealed_set = ml_sq_sealed_set,
+	.watch_put = ml_sq_watch_put,
+	.watch_get = ml_sq_watch_get,
+	.watch_find = ml_sq_watch_find,
+	.watch_delete = ml_sq_watch_delete,
 };
 
 /* Notifications: notify.c. */

@@ -354,6 +354,13 @@ int ml_sq_sealed_list(struct ml_tx *tx, enum ml_sealed_kind kind, struct ml_seal
 		      int *n);
 int ml_sq_sealed_set(struct ml_tx *tx, enum ml_sealed_kind kind, const char *id,
 		     const char *value);
+/* watches.c (migration 0018) */
+int ml_sq_watch_put(struct ml_tx *tx, json_t *doc);
+int ml_sq_watch_get(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    const char *platform, json_t **out);
+int ml_sq_watch_find(struct ml_tx *tx, const char *platform, const char *channel_id,
+		     json_t **out);
+int ml_sq_watch_delete(struct ml_tx *tx, const char *org_id, const char *id);
 /* A TRUNCATE checkpoint on a connection of its own to the store file at path. */
 int ml_sq_scrub(const char *path);
 
