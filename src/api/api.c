@@ -1,5 +1,6 @@
 /* Dispatch: routing, authentication, JSON bodies, idempotent writes, shared rendering. */
 #include "api/api.h"
+#include "core/form.h"
 #include "core/json_in.h"
 #include "core/json_text.h"
 #include "core/crypto.h"
@@ -51,7 +52,7 @@ const struct ml_route ml_api_routes[] = {
 	{"GET", "/v1/bookings/{id}/events", ml_api_bookings_events, 0},
 	{"GET", "/v1/jobs", ml_api_jobs_list, 0},
 	{"POST", "/v1/jobs/{id}/retry", ml_api_jobs_retry, 0},
-	{"POST", "/webhooks/{platform}", ml_api_webhooks_inbound, ML_ROUTE_PUBLIC},
+	{"POST", "/webhooks/{platform}", ml_api_webhooks_inbound, ML_ROUTE_PUBLIC | ML_ROUTE_FORM},
 	{"POST", "/v1/hosts/{id}/connect-links", ml_api_connect_links_create, 0},
 	{"GET", "/v1/hosts/{id}/connections", ml_api_connections_list, 0},
 	{"DELETE", "/v1/hosts/{id}/connections/{platform}", ml_api_connections_delete, 0},
@@ -229,6 +230,15 @@ static int parse_body(struct ml_http_req *req, struct ml_api_ctx *ctx)
 		return 0;
 	}
 	const char *ct = ml_http_header(req, "Content-Type");
+	if (ct && (req->route->flags & ML_ROUTE_FORM) &&
+	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+		/* Provider callbacks (Twilio's): small forms of strings. */
+		if (req->body_len > ML_API_FORM_MAX)
+			return ml_error_set(ML_ETOOBIG, "body_too_large", NULL,
+					    "A form body may be %d bytes at most.", ML_API_FORM_MAX);
+		ctx->form = true;
+		return ml_form_parse(req->body, req->body_len, &ctx->body);
+	}
 	if (ct && strncasecmp(ct, "application/json", 16) != 0)
 		return ml_error_set(ML_EUNSUPPORTED, "unsupported_media_type", "Content-Type",
 				    "Send the body as JSON with Content-Type: application/json.");

@@ -13,7 +13,13 @@
 #include <jansson.h>
 
 /* Route flags. */
-enum { ML_ROUTE_PUBLIC = 1u << 0 /* no API key */ };
+enum {
+	ML_ROUTE_PUBLIC = 1u << 0, /* no API key */
+	/* also takes an application/x-www-form-urlencoded body (at most ML_API_FORM_MAX bytes),
+	 * parsed into ctx->body as an object of strings (ctx->form set) */
+	ML_ROUTE_FORM = 1u << 1,
+};
+#define ML_API_FORM_MAX (64 * 1024)
 
 /* The authenticated request, reachable from req->user inside handlers. */
 struct ml_api_ctx {
@@ -22,6 +28,7 @@ struct ml_api_ctx {
 	char key_id[40];
 	json_t *body; /* parsed JSON body (an object) for POST/PUT/PATCH, else NULL */
 	const char *ip;
+	bool form; /* body came form-encoded (ML_ROUTE_FORM) */
 };
 
 /* The API's route table (NULL-terminated); also read by the OpenAPI conformance test. */

@@ -237,9 +237,16 @@ void ml_api_credentials_put(struct ml_http_req *req, struct ml_http_resp *resp)
 		/* A PEM key spans lines; every other value goes into a header or a URL and is
 		 * one line (ml_v_name refuses CR and LF). */
 		bool pem = secret && strcmp(allowed[i], "private_key") == 0;
-		if ((rc = (pem ? ml_v_text : ml_v_name)(ctx->body, allowed[i], allowed[i], true,
+		bool required = true;
+		for (int o = 0; k->optional && k->optional[o]; o++)
+			if (strcmp(k->optional[o], allowed[i]) == 0)
+				required = false;
+		v = NULL;
+		if ((rc = (pem ? ml_v_text : ml_v_name)(ctx->body, allowed[i], allowed[i], required,
 							secret ? k->secret_max : 256, &v)) < 0)
 			goto fail;
+		if (!v)
+			continue;
 		if ((rc = no_controls(allowed[i], v)) < 0)
 			goto fail;
 		json_object_set_new(secret ? a.sec : a.cfg, allowed[i], json_string(v));

@@ -162,9 +162,13 @@ void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp)
 	struct ml_api_ctx *ctx = ML_API_CTX(req);
 	const struct ml_provider_ops *ops = ml_provider_find(req->params[0]);
 	const struct ml_inbound_info *in = ML_PROVIDER_HAS(ops, inbound) ? ops->inbound : NULL;
+	/* The URL the provider signed (Twilio): the public one, not the one we listen on. */
+	char *url = ml_asprintf("%s%s", ctx->app->cfg->public_url, req->path);
+	json_t *form = ctx->form ? ctx->body : NULL;
 	if (in && in->cred_secret) {
 		char *s = owner_secret(ctx, ops);
-		struct ml_inbound_req r = {req->body, req->body_len, req_header, req, ml_now()};
+		struct ml_inbound_req r = {req->body, req->body_len, req_header, req, ml_now(), url,
+		                           form};
 		/* Unknown subject, or no credential: nothing can vouch for the request. */
 		int rc = s ? 0
 		           : ml_error_set(ML_EAUTH, "invalid_signature", NULL,
@@ -175,32 +179,31 @@ void ml_api_webhooks_inbound(struct ml_http_req *req, struct ml_http_resp *resp)
 			if (s)
 				ml_vault_wipe_free(s, 0);
 			ml_resp_errno(resp, rc);
+			free(url);
 			return;
 		}
 		inbound_verified(ctx, resp, ops, s, &r);
 		ml_vault_wipe_free(s, 0);
+		free(url);
 		return;
 	}
 	const char *secret = in ? ml_oauth_webhook_secret(ctx->app->oauth, ops->name) : NULL;
-	struct ml_inbound_req r = {req->body, req->body_len, req_header, req, ml_now()};
+	struct ml_inbound_req r = {req->body, req->body_len, req_header, req, ml_now(), url, form};
 	int rc;
 
 	if (!in) {
 		ml_resp_error(resp, 404, "not_found", NULL, "No such webhook endpoint.");
-		return;
-	}
-	if (!secret) {
+	} else if (!secret) {
 		char *msg = ml_asprintf("%s webhooks are not set up on this server (%s).", ops->label,
 		                        in->secret_setting);
 		ml_resp_error(resp, 404, "not_configured", NULL, msg);
 		free(msg);
-		return;
-	}
-	if ((rc = in->verify(secret, &r)) < 0) {
+	} else if ((rc = in->verify(secret, &r)) < 0) {
 		ml_resp_errno(resp, rc);
-		return;
+	} else {
+		inbound_verified(ctx, resp, ops, secret, &r);
 	}
-	inbound_verified(ctx, resp, ops, secret, &r);
+	free(url);
 }
 
 /* A verified request: parsed, handled once, answered. */

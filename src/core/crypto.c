@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -116,6 +117,13 @@ void ml_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n, 
 	OPENSSL_cleanse(k, sizeof k);
 	OPENSSL_cleanse(pad, sizeof pad);
 	OPENSSL_cleanse(inner, sizeof inner);
+}
+
+void ml_hmac_sha1(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[20])
+{
+	unsigned len = 20;
+	if (!HMAC(EVP_sha1(), key, (int)keylen, data, n, out, &len))
+		memset(out, 0, 20);
 }
 
 bool ml_ct_equal(const void *a, size_t alen, const void *b, size_t blen)

@@ -16,6 +16,8 @@ void ml_sha256(const void *data, size_t n, uint8_t out[32]);
 /* Lowercase hex of SHA-256; `out` holds 65 bytes. */
 void ml_sha256_hex(const void *data, size_t n, char out[65]);
 void ml_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[32]);
+/* HMAC-SHA1: only where a provider signs with it (Twilio's X-Twilio-Signature). */
+void ml_hmac_sha1(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[20]);
 
 /* Constant-time equality of two byte strings (length differences leak only the length). */
 bool ml_ct_equal(const void *a, size_t alen, const void *b, size_t blen);

@@ -128,6 +128,13 @@ int ml_pipeline_plan_create(struct ml_tx *tx, const struct ml_platform_settings 
 		                    json_string(out.host_url ? out.host_url : out.join_url));
 		json_object_set_new(m, "external_id", json_string(out.external_id));
 		json_object_set_new(m, "error", json_null());
+		/* The provider's events name the room: which booking it is (ops->inbound). */
+		if (out.external_id && ML_PROVIDER_HAS(ops, inbound) &&
+		    (rc = ml_tx_provider_meeting_put(tx, platform, out.external_id, org_id,
+		                                     str(booking, "id"), str(m, "id"))) < 0) {
+			ml_meeting_clear(&out);
+			return rc;
+		}
 		ml_meeting_clear(&out);
 		event(events, "meeting.ready",
 		      json_pack("{s:s, s:s}", "platform", platform, "meeting_id", str(m, "id")));

@@ -171,6 +171,13 @@ static int opened(struct oc *o)
 	set_s(o->m, "opened_at", now);
 	if (out->external_id)
 		set_s(o->m, "room_sid", out->external_id);
+	/* The room's callbacks name it by its sid: which booking it is (ops->inbound). */
+	int rc;
+	if (out->external_id && ML_PROVIDER_HAS(o->mj->ops, inbound) &&
+	    (rc = ml_tx_provider_meeting_put(o->tx, o->platform, out->external_id,
+	                                     o->run->job.org_id, str(o->booking, "id"),
+	                                     str(o->m, "id"))) < 0)
+		return rc;
 	ev(o->events, "meeting.opened",
 	   json_pack("{s:s, s:s?}", "platform", o->platform, "room_sid", out->external_id));
 	return 1;

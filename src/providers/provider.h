@@ -318,6 +318,8 @@ struct ml_cred_info {
 	int (*check)(const struct ml_provider_ctx *cx, const struct ml_pcreds *cr, json_t *config,
 		     json_t *secret, const struct ml_presp *resp, struct ml_pstep *out,
 		     struct ml_perr *err);
+	/* Appended: members of config or secrets that may be left out (NULL: none). */
+	const char *const *optional;
 };
 
 /* One webhook request from the provider. Borrowed. */
@@ -327,6 +329,11 @@ struct ml_inbound_req {
 	const char *(*header)(const void *arg, const char *name); /* NULL when absent */
 	const void *arg;
 	int64_t now; /* Unix seconds */
+	/* Appended: the full public URL the request was sent to (PUBLIC_URL + path), for
+	 * signatures over it (Twilio's); NULL when unknown. */
+	const char *url;
+	/* Appended: a form-encoded body's parameters (an object of strings), else NULL. */
+	json_t *form;
 };
 
 enum ml_inbound_kind {
@@ -335,6 +342,21 @@ enum ml_inbound_kind {
 	ML_INBOUND_MEETING_DELETED,     /* the meeting `external_id` was deleted at the provider */
 	ML_INBOUND_RECORDING,           /* the recording bot `external_id` moved: `state` */
 	ML_INBOUND_CALENDAR,            /* the recording calendar `external_id` changed */
+	ML_INBOUND_PRESENCE,            /* someone joined or left the meeting `external_id`:
+					 * `presence` says who and when */
+};
+
+/* Who joined or left a meeting, as the platform reports it. */
+struct ml_inbound_presence {
+	bool joined;        /* false: left */
+	char session[96];   /* the platform's id of this stay in the meeting (Twilio's
+			     * ParticipantSid, Zoom's participant_uuid, JaaS's participantId) */
+	char identity[96];  /* the identity meetlink handed out (a Twilio access token's
+			     * identity, a JaaS token's user id: a participant id), or "" */
+	char name[128];     /* display name, or "" */
+	char email[128];    /* or "" */
+	int64_t at_ms;      /* when, by the platform's clock; 0: unknown */
+	int64_t seq;        /* the platform's order of events in the room; -1: none */
 };
 
 /* A verified event, platform-neutral. */
@@ -351,6 +373,8 @@ struct ml_inbound_event {
 	char reason[64];
 	char message[200];
 	char fetch[16];
+	/* PRESENCE (appended). */
+	struct ml_inbound_presence presence;
 };
 
 /* The provider's webhooks: POST /webhooks/{platform}. */

@@ -13,6 +13,7 @@
 #include "core/jwt.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/url.h"
 #include "providers/remote.h"
 #include "providers/room.h"
 
@@ -148,11 +149,21 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			if (lead_min > 60)
 				lead_min = 60;
 			ml_pphase(state, "open");
+			/* Status callbacks (participants joining and leaving) come to
+			 * POST /webhooks/twilio (twilio_inbound.c). */
+			struct ml_buf form = {0};
+			ml_buf_printf(&form, "UniqueName=%s&Type=group&UnusedRoomTimeout=%lld"
+			                     "&EmptyRoomTimeout=15",
+			              name, (long long)lead_min);
+			if (cx->settings->public_url && *cx->settings->public_url) {
+				char *cb = ml_asprintf("%s/webhooks/twilio", cx->settings->public_url);
+				ml_buf_puts(&form, "&StatusCallbackMethod=POST&StatusCallback=");
+				ml_url_escape(&form, cb);
+				free(cb);
+			}
 			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms", base(cr)),
-			              ml_asprintf("UniqueName=%s&Type=group&UnusedRoomTimeout=%lld"
-			                          "&EmptyRoomTimeout=15",
-			                          name, (long long)lead_min),
-			              "application/x-www-form-urlencoded", basic(cr));
+			              ml_buf_steal(&form), "application/x-www-form-urlencoded",
+			              basic(cr));
 			return 0;
 		}
 		case ML_MOP_RECONCILE:
@@ -248,7 +259,10 @@ static int tw_check(const struct ml_provider_ctx *cx, const struct ml_pcreds *cr
 }
 
 static const char *const tw_cred_config[] = {"account_sid", "api_key_sid", NULL};
-static const char *const tw_cred_secrets[] = {"api_key_secret", NULL};
+/* auth_token: the account's, which signs the status callbacks (twilio_inbound.c); optional,
+ * the callbacks are refused without it. */
+static const char *const tw_cred_secrets[] = {"api_key_secret", "auth_token", NULL};
+static const char *const tw_cred_optional[] = {"auth_token", NULL};
 
 static const struct ml_cred_info tw_creds = {
     .kind = "twilio",
@@ -256,7 +270,10 @@ static const struct ml_cred_info tw_creds = {
     .secrets = tw_cred_secrets,
     .secret_max = 256,
     .check = tw_check,
+    .optional = tw_cred_optional,
 };
+
+extern const struct ml_inbound_info ml_twilio_inbound; /* twilio_inbound.c */
 
 static const struct ml_remote_info info = {
     .max_inflight_per_conn = 0,
@@ -290,6 +307,7 @@ const struct ml_provider_ops ml_provider_twilio = {
     .remote = &info,
     .endpoints = tw_endpoints,
     .creds = &tw_creds,
+    .inbound = &ml_twilio_inbound,
     .video_page = &tw_video_page,
     .end = &tw_end,
 };

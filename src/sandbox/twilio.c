@@ -16,9 +16,7 @@
  * specs as widely reported); they are not verified against Twilio's own pages. */
 #include "sandbox/twilio_internal.h"
 
-#include "sandbox/outq.h"
 #include "sandbox/sbindex.h"
-#include "sandbox/webhook_sig.h"
 
 #include "core/jwt.h"
 #include "core/mem.h"
@@ -31,7 +29,6 @@
 #include <strings.h>
 
 
-static struct ml_sb_outq outq = ML_SB_OUTQ_INIT;
 /* Rooms by UniqueName (every status; lock held). A room's UniqueName never changes and rooms
  * are never removed, so the ids under a name are in the order of root["rooms"]. */
 static struct ml_sb_index by_name;
@@ -123,64 +120,9 @@ json_t *ml_tw_auth(struct ml_http_req *req, struct ml_http_resp *resp)
 	return acct;
 }
 
-/* ---- status callbacks ----------------------------------------------------------------- */
+/* ---- status callbacks: twilio_callbacks.c --------------------------------------------- */
 
-/* Posts a status callback for `room` (lock held), form-encoded and signed with the account's
- * auth token. `extra` (stolen, may be NULL) adds participant members. */
-static void callback(json_t *root, json_t *room, const char *event, json_t *extra)
-{
-	const char *to = ml_sb_str(room, "status_callback");
-	json_t *acct = json_object_get(json_object_get(root, "accounts"),
-				       ml_sb_str(room, "account_sid"));
-	json_t *p = json_object(), *v;
-	const char *k;
-	char ts[ML_RFC3339_MAX + 8], seq[24];
-	int64_t ms = ml_sb_now_ms();
-
-	json_int_t n = json_integer_value(json_object_get(room, "_sequence"));
-	json_object_set_new(room, "_sequence", json_integer(n + 1));
-	snprintf(seq, sizeof seq, "%lld", (long long)n);
-	ml_time_format(ms / 1000, ts);
-	/* Twilio's callback Timestamp carries milliseconds: 2023-11-14T22:13:20.000Z. */
-	snprintf(ts + 19, sizeof ts - 19, ".%03dZ", (int)(ms % 1000));
-	set_str(p, "AccountSid", ml_sb_str(room, "account_sid"));
-	set_str(p, "RoomName", ml_sb_str(room, "unique_name"));
-	set_str(p, "RoomSid", ml_sb_str(room, "sid"));
-	set_str(p, "RoomStatus", ml_sb_str(room, "status"));
-	set_str(p, "RoomType", ml_sb_str(room, "type"));
-	set_str(p, "StatusCallbackEvent", event);
-	set_str(p, "Timestamp", ts);
-	set_str(p, "SequenceNumber", seq);
-	if (extra) {
-		json_object_update(p, extra);
-		json_decref(extra);
-	}
-	json_t *log = json_object_get(root, "callbacks");
-	json_array_append_new(log, json_pack("{s:s?, s:O}", "url", to, "params", p));
-	while (json_array_size(log) > 1000)
-		json_array_remove(log, 0);
-	if (!to || !*to) {
-		json_decref(p);
-		return;
-	}
-	struct ml_buf body = {0};
-	ml_buf_puts(&body, "");
-	json_object_foreach(p, k, v) {
-		char *ek = ml_url_encode(k), *ev = ml_url_encode(json_string_value(v));
-		ml_buf_printf(&body, "%s%s=%s", body.len ? "&" : "", ek, ev);
-		free(ek);
-		free(ev);
-	}
-	char *sig = ml_sbx_twilio_signature(ml_sb_str(acct, "auth_token"), to, p);
-	char *h_sig = ml_asprintf("X-Twilio-Signature: %s", sig);
-	const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", h_sig,
-				 "User-Agent: TwilioProxy/1.1", NULL};
-	ml_sb_outq_post(&outq, TP, to, headers, body.data, body.len, NULL, NULL);
-	free(h_sig);
-	free(sig);
-	ml_buf_free(&body);
-	json_decref(p);
-}
+#define callback ml_tw_callback
 
 static void participant_extra(json_t *extra, const json_t *pa)
 {

@@ -33,4 +33,8 @@ void ml_tw_answer_list(struct ml_http_resp *resp, const char *key, char *base, j
 bool ml_tw_created_in(struct ml_http_req *req, const json_t *o);
 void ml_tw_list_rooms(struct ml_http_req *req, struct ml_http_resp *resp);
 
+/* twilio_callbacks.c: posts a status callback for `room` (lock held), form-encoded and
+ * signed; `extra` (stolen, may be NULL) adds participant members. */
+void ml_tw_callback(json_t *root, json_t *room, const char *event, json_t *extra);
+
 #endif

@@ -24,11 +24,21 @@
  *        cases above starts with 'J' or 'j'.)
  *   'j'  the same route with the input as a whole request: never a 2xx unless some v1 of
  *        X-Jaas-Signature is the one the sandbox computes for its t.
+ *   'F'  ml_form_parse (core/form.h): an accepted form is an object of at most
+ *        ML_FORM_MAX_PARAMS strings, and its re-encoding parses back to the same object.
+ *   'T'  Twilio status callbacks, the driver directly: line auth token, then a form body.
+ *        Signed as the sandbox signs it (ml_sbx_twilio_signature) it verifies; under another
+ *        token or for another URL it does not; parse gives the same key twice, and a
+ *        presence event names its participant's session.
+ *   't'  POST /webhooks/twilio with the input as a whole request: no organization owns any
+ *        room here, so never a 2xx.
  */
 #include "fuzz_app.h"
 
 #include "core/crypto.h"
 #include "core/error.h"
+#include "core/form.h"
+#include "core/url.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "notify/webhook.h"
@@ -371,6 +381,105 @@ static void meetingbaas(struct fz_app *a, const char *body, size_t n)
 	fz_req_free(&r);
 }
 
+static void form_roundtrip(const char *p, size_t n)
+{
+	json_t *f = NULL;
+	if (ml_form_parse(p, n, &f) < 0) {
+		ml_error_clear();
+		return;
+	}
+	if (!json_is_object(f) || json_object_size(f) > ML_FORM_MAX_PARAMS)
+		fz_fail("ml_form_parse accepted %zu parameters", json_object_size(f));
+	struct ml_buf b = {0};
+	const char *k;
+	json_t *v;
+	ml_buf_puts(&b, "");
+	json_object_foreach(f, k, v) {
+		if (!json_is_string(v))
+			fz_fail("form member %s is not a string", k);
+		if (b.len)
+			ml_buf_puts(&b, "&");
+		ml_url_escape(&b, k);
+		ml_buf_puts(&b, "=");
+		ml_url_escape(&b, json_string_value(v));
+	}
+	json_t *g = NULL;
+	if (ml_form_parse(b.data, b.len, &g) < 0 || !json_equal(f, g))
+		fz_fail("a form's re-encoding did not parse back: %s", b.data);
+	json_decref(g);
+	json_decref(f);
+	ml_buf_free(&b);
+}
+
+static const char *tw_sig_header;
+static const char *tw_header(const void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "x-twilio-signature") == 0 ? tw_sig_header : NULL;
+}
+
+static void twilio_driver(const char *p, const char *end)
+{
+	const struct ml_inbound_info *in = ml_provider_find("twilio")->inbound;
+	const char *url = "https://meetlink.example/webhooks/twilio";
+	char *token = next_line(&p, end);
+	json_t *form = NULL;
+	if (!*token || ml_form_parse(p, (size_t)(end - p), &form) < 0) {
+		ml_error_clear();
+		free(token);
+		return;
+	}
+	char *sig = ml_sbx_twilio_signature(token, url, form);
+	char *other = ml_asprintf("%sx", token);
+	struct ml_inbound_req r = {p, (size_t)(end - p), tw_header, NULL, ml_now(), url, form};
+	tw_sig_header = sig;
+	if (in->verify(token, &r) < 0)
+		fz_fail("a callback signed as the sandbox signs it was refused: %s", ml_error_message());
+	if (in->verify(other, &r) == 0)
+		fz_fail("a callback verified under another auth token");
+	r.url = "https://meetlink.example/webhooks/twilio?x";
+	if (in->verify(token, &r) == 0)
+		fz_fail("a callback verified for another URL");
+	ml_error_clear();
+	r.url = url;
+	struct ml_inbound_event e1 = {0}, e2 = {0};
+	int rc1 = in->parse(token, &r, form, &e1), rc2 = in->parse(token, &r, form, &e2);
+	if (rc1 != rc2 || (rc1 == 0 && strcmp(e1.key, e2.key) != 0))
+		fz_fail("the same callback parsed two ways");
+	if (rc1 == 0 && (!e1.key[0] || !e1.external_id[0]))
+		fz_fail("a parsed callback without a key or a room");
+	if (rc1 == 0 && e1.kind == ML_INBOUND_PRESENCE && !e1.presence.session[0])
+		fz_fail("a presence event without a session");
+	char subject[64];
+	in->subject(form, subject, sizeof subject);
+	ml_error_clear();
+	tw_sig_header = NULL;
+	free(sig);
+	free(other);
+	free(token);
+	json_decref(form);
+}
+
+static void twilio_raw(struct fz_app *a, const char *text, size_t n)
+{
+	struct fz_req r;
+	struct ml_http_resp resp;
+	if (!fz_req_parse(&r, text, n)) {
+		fz_req_free(&r);
+		return;
+	}
+	snprintf(r.method, sizeof r.method, "POST");
+	free(r.path);
+	r.path = ml_strdup("/webhooks/twilio");
+	r.req.path = r.path;
+	if (fz_app_send(a, &r, &resp)) {
+		if (resp.status >= 200 && resp.status < 300)
+			fz_fail("answered %d to a Twilio callback for a room nobody owns", resp.status);
+		fz_resp_free(&resp);
+	}
+	fz_req_free(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_app *a = fz_app_get();
@@ -378,6 +487,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *p = (const char *)data + 1, *end = (const char *)data + size;
 	fz_app_input(a);
+	if (data[0] == 'F') {
+		form_roundtrip(p, (size_t)(end - p));
+		return 0;
+	}
+	if (data[0] == 'T' || data[0] == 't') {
+		if (data[0] == 'T')
+			twilio_driver(p, end);
+		else
+			twilio_raw(a, p, (size_t)(end - p));
+		return 0;
+	}
 	if (data[0] == 'J' || data[0] == 'j') {
 		if (data[0] == 'J')
 			jaas_signed(a, p, (size_t)(end - p));
