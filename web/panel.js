@@ -146,6 +146,24 @@ stream.addEventListener('passes', (e) => {
   }));
   loaded = true; // the first batch is the room as it was: no notice for it
 });
+stream.addEventListener('presence', (e) => {
+  // Who is in the meeting now, as the platform reports it (platforms that report nothing:
+  // the gateway's passes below are all there is).
+  const now = JSON.parse(e.data);
+  if (!el('presence')) return;
+  el('present-count').textContent = String(now.length);
+  el('presence').replaceChildren(...now.map((p) => {
+    const li = document.createElement('li');
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = p.name || p.participant_id || 'Someone';
+    const at = document.createElement('span');
+    at.className = 'since';
+    at.textContent = p.joined_at ? `since ${localTime(p.joined_at)}` : '';
+    li.append(who, at);
+    return li;
+  }));
+});
 if (el('admit-all')) el('admit-all').addEventListener('click', () => act('admit-all', {}, 'Everyone'));
 
 // Ending: nothing to join or admit afterwards; the answer says what the platform did.

@@ -17,6 +17,7 @@
 #include "core/timeutil.h"
 #include "meeting/booking.h"
 #include "meeting/meeting.h"
+#include "meeting/presence.h"
 #include "meeting/recording.h"
 #include "conn/connections.h"
 #include "core/vault.h"
@@ -42,7 +43,7 @@ struct inbound_call {
 	struct ml_api_ctx *ctx;
 	const struct ml_provider_ops *ops;
 	const struct ml_inbound_event *ev;
-	bool duplicate, reported;
+	bool duplicate, reported, queued;
 };
 
 static int deleted_fn(struct ml_tx *tx, void *arg)
@@ -56,6 +57,12 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 	                                   7 * 86400 * 1000LL);
 	if (rc <= 0) {
 		z->duplicate = rc == 0;
+		return rc;
+	}
+	if (z->ev->kind == ML_INBOUND_PRESENCE) {
+		/* Answered now; applied by a durable job (meeting/presence.h). */
+		rc = ml_presence_enqueue(tx, platform, z->ev, &z->reported);
+		z->queued = z->reported;
 		return rc;
 	}
 	if (z->ev->kind == ML_INBOUND_RECORDING || z->ev->kind == ML_INBOUND_CALENDAR) {
@@ -222,11 +229,13 @@ static void inbound_verified(struct ml_api_ctx *ctx, struct ml_http_resp *resp,
 		ml_resp_json(resp, 200, ev.reply ? ev.reply : json_object());
 		return;
 	}
-	struct inbound_call z = {ctx, ops, &ev, false, false};
+	struct inbound_call z = {ctx, ops, &ev, false, false, false};
 	if ((rc = ml_store_write(ctx->app->store, deleted_fn, &z)) < 0) {
 		ml_resp_errno(resp, rc);
 		return;
 	}
+	if (z.queued)
+		ml_worker_notify(ctx->app->worker);
 	ml_resp_json(resp, 200,
 	             json_pack("{s:b, s:b, s:b}", "received", 1, "duplicate", z.duplicate,
 	                       "reported", z.reported));

@@ -2,7 +2,9 @@
  * links (docs/gateway.md), and adding and removing them.
  *
  *   GET    …/participants        every participant: join_url (PUBLIC_URL/j/{token}),
- *                                platform_url (the platform's own personal link), passes
+ *                                platform_url (the platform's own personal link), passes,
+ *                                state, joined_at, left_at (meeting/presence.h); the
+ *                                attendees nobody matched; presence_source
  *   POST   …/participants        {role, name, email, external_id?}: 201 with the participant
  *   DELETE …/participants/{pid}  the participant and its link go (revoked)
  */
@@ -17,6 +19,7 @@
 #include "domain/meeting.h"
 #include "meeting/booking.h"
 #include "meeting/gateway.h"
+#include "meeting/presence.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,7 @@ struct pview {
 	struct ml_api_ctx *ctx;
 	json_t *booking, *service, *host;
 	json_t *events; /* the booking's audit trail (passes), may be NULL */
+	json_t *admissions; /* the waiting room's rows (with the passes), may be NULL */
 	struct ml_conn_token tok;
 	struct ml_pcreds cr;
 	bool has_cr;
@@ -53,6 +57,7 @@ static void pview_free(struct pview *v)
 	json_decref(v->service);
 	json_decref(v->host);
 	json_decref(v->events);
+	json_decref(v->admissions);
 	ml_conn_token_clear(&v->tok);
 }
 
@@ -65,6 +70,8 @@ static int pview_load(struct ml_tx *tx, struct pview *v, const char *id, bool ev
 		rc = ml_booking_related(tx, v->ctx->org_id, v->booking, &v->service, &v->host);
 	if (rc == 0 && events)
 		rc = ml_tx_audit_list(tx, v->ctx->org_id, id, &v->events);
+	if (rc == 0 && events)
+		rc = ml_tx_admission_list(tx, v->ctx->org_id, id, 0, &v->admissions);
 	const char *platform = str(json_object_get(v->booking, "meeting"), "platform");
 	const struct ml_provider_ops *ops = platform ? ml_provider_find(platform) : NULL;
 	if (rc == 0 && ML_PROVIDER_HAS(ops, creds) && (ops->caps & ML_CAP_PERSONAL)) {
@@ -95,7 +102,7 @@ static json_t *passes(json_t *events, const char *pid)
 		    !str(d, "participant_id") || strcmp(str(d, "participant_id"), pid) != 0)
 			continue;
 		json_array_append_new(out, json_pack("{s:O?, s:O?, s:O?, s:O?}", "at",
-		                                     json_object_get(e, "created_at"), "ip",
+		                                     json_object_get(e, "at"), "ip",
 		                                     json_object_get(e, "ip"), "destination",
 		                                     json_object_get(d, "destination"), "user_agent",
 		                                     json_object_get(d, "user_agent")));
@@ -118,7 +125,17 @@ static json_t *participant(struct pview *v, const struct ml_participant_ref *p)
 	                      p->email ? p->email : "");
 	json_object_set_new(o, "join_url", gw ? json_string(gw) : json_null());
 	json_object_set_new(o, "platform_url", url ? json_string(url) : json_null());
-	json_object_set_new(o, "passes", v->events ? passes(v->events, p->id) : json_array());
+	json_t *ps = v->events ? passes(v->events, p->id) : json_array();
+	json_object_set_new(o, "passes", ps);
+	/* Where they stand: the platform's presence, else the waiting room and the gateway. */
+	const char *admission = NULL;
+	json_t *row;
+	size_t i;
+	json_array_foreach(v->admissions, i, row)
+		if (str(row, "participant_id") && strcmp(str(row, "participant_id"), p->id) == 0)
+			admission = str(row, "state");
+	ml_presence_describe(o, v->booking, p->id, admission,
+	                     str(json_array_get(ps, 0), "at"));
 	free(url);
 	free(gw);
 	return o;
@@ -186,8 +203,13 @@ void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, participant(&c.v, &all[i]));
 	free(all);
+	/* Who the platform saw that meetlink could not match, and where presence comes from. */
+	json_t *out = json_pack("{s:s, s:o, s:o, s:b, s:s}", "object", "list", "data", list,
+	                        "unmatched", ml_presence_unmatched(c.v.booking), "has_more", 0,
+	                        "presence_source", ml_presence_source(c.v.booking));
+	json_object_set_new(out, "next_cursor", json_null());
 	pview_free(&c.v);
-	ml_api_send_list(resp, list, NULL);
+	ml_resp_json(resp, 200, out);
 }
 
 /* --- POST --- */

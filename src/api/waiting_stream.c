@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/json_text.h"
 #include "core/mem.h"
+#include "meeting/presence.h"
 #include "meeting/waitbus.h"
 #include "meeting/waiting.h"
 #include "store/store.h"
@@ -83,6 +84,7 @@ struct wstream {
 	char org_id[40], booking_id[40], participant_id[40]; /* "" for the host panel */
 	int64_t last_seq;
 	size_t passes_sent; /* the panel: how many passes it has shown */
+	char *presence_sent; /* the panel: who is in the meeting, as last shown (JSON text) */
 	bool hello;         /* the opening comment and retry hint went out */
 	struct ml_buf out;  /* formatted, not yet sent */
 	size_t off;
@@ -245,6 +247,20 @@ static void refill(struct wstream *w)
 		event(w, "passes", 0, passes);
 	}
 	json_decref(passes);
+	/* Who is in the meeting now, as the platform reports it (meeting/presence.h). */
+	json_t *now = ml_presence_now(r.booking);
+	char *text = ml_json_text(now);
+	/* Nobody in the meeting is what the page shows at first: no event for it. */
+	if (!w->presence_sent && json_array_size(now) == 0) {
+		w->presence_sent = text;
+	} else if (!w->presence_sent || strcmp(text, w->presence_sent) != 0) {
+		event(w, "presence", 0, now);
+		free(w->presence_sent);
+		w->presence_sent = text;
+	} else {
+		free(text);
+	}
+	json_decref(now);
 done:
 	json_decref(r.rows);
 	json_decref(r.booking);
@@ -299,6 +315,7 @@ static void s_close(void *arg)
 	if (w->room)
 		room_give(w->room);
 	ml_buf_free(&w->out);
+	free(w->presence_sent);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }

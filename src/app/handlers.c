@@ -2,6 +2,7 @@
 #include "meeting/provwatch.h"
 #include "notify/jobs.h"
 #include "meeting/meeting.h"
+#include "meeting/presence.h"
 #include "meeting/recording.h"
 
 /* Append a kind here when its handler file lands. */
@@ -23,5 +24,6 @@ const struct ml_job_handler *const ml_job_handlers[] = {
 	&ml_job_recording_sync,
 	&ml_job_recording_retranscribe,
 	&ml_job_recording_delete,
+	&ml_job_presence_apply,
 	NULL,
 };

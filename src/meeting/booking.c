@@ -2,6 +2,7 @@
  * and the one save path every step ends in (booking.h). Moved from api/bookings.c: the API
  * parses and authorizes, this decides. */
 #include "meeting/booking.h"
+#include "meeting/presence.h"
 #include "conn/connections.h"
 #include "core/error.h"
 #include "core/ids.h"
@@ -201,7 +202,8 @@ static int confirm(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t
 	int rc = ml_meeting_make(org_ctx(tx, st, booking, &o), st->org_id, booking, service, host,
 	                      events);
 	ml_conn_token_clear(&o.tok);
-	return rc;
+	/* Its room's presence events find the booking (meeting/presence.h). */
+	return rc < 0 ? rc : ml_presence_map_room(tx, st->org_id, booking);
 }
 
 int ml_booking_create(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *service,

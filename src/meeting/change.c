@@ -3,6 +3,7 @@
  * (booking.h). Moved from api/booking_meeting.c: the API parses and authorizes, this decides.
  */
 #include "meeting/booking.h"
+#include "meeting/presence.h"
 #include "core/error.h"
 #include "core/timeutil.h"
 #include "domain/gateway.h"
@@ -55,7 +56,8 @@ static int make(struct ml_tx *tx, struct ml_step *st, json_t *booking, json_t *s
 					       events);
 	}
 	struct ml_provider_ctx cx = {st->platforms, ml_now()};
-	return ml_meeting_make(&cx, st->org_id, booking, service, host, events);
+	int rc = ml_meeting_make(&cx, st->org_id, booking, service, host, events);
+	return rc < 0 ? rc : ml_presence_map_room(tx, st->org_id, booking);
 }
 
 static bool same(const char *a, const char *b)

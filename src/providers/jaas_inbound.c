@@ -97,8 +97,41 @@ static bool clean(const char *s, size_t max)
 	return true;
 }
 
+/* A data member that is clean text, copied into out (else ""). */
+static void take(json_t *data, const char *name, char *out, size_t max)
+{
+	const char *v = json_string_value(json_object_get(data, name));
+	out[0] = '\0';
+	if (v && clean(v, max))
+		snprintf(out, max, "%s", v);
+}
+
+/* PARTICIPANT_JOINED / PARTICIPANT_LEFT: data names the participant (id: the token's
+ * context.user.id, meetlink's participant id; participantJid / participantId: this stay). */
+static int presence(json_t *body, bool joined, struct ml_inbound_event *out)
+{
+	json_t *data = json_object_get(body, "data");
+	struct ml_inbound_presence *p = &out->presence;
+	take(data, "participantJid", p->session, sizeof p->session);
+	if (!p->session[0])
+		take(data, "participantId", p->session, sizeof p->session);
+	if (!p->session[0])
+		take(data, "id", p->session, sizeof p->session);
+	if (!p->session[0])
+		return 0; /* nobody named: nothing to record (handled once all the same) */
+	take(data, "id", p->identity, sizeof p->identity);
+	take(data, "name", p->name, sizeof p->name);
+	take(data, "email", p->email, sizeof p->email);
+	json_t *ts = json_object_get(body, "timestamp");
+	p->at_ms = json_is_integer(ts) && json_integer_value(ts) > 0 ? json_integer_value(ts) : 0;
+	p->seq = -1;
+	p->joined = joined;
+	out->kind = ML_INBOUND_PRESENCE;
+	return 0;
+}
+
 /* Every event is verified and handled once by idempotencyKey; the room is fqn's last part
- * ("<appId>/<room>"). Presence is not recorded yet: every event is IGNORE. */
+ * ("<appId>/<room>"). PARTICIPANT_JOINED and PARTICIPANT_LEFT are presence. */
 static int jaas_parse(const char *secret, const struct ml_inbound_req *r, json_t *body,
                       struct ml_inbound_event *out)
 {
@@ -122,6 +155,9 @@ static int jaas_parse(const char *secret, const struct ml_inbound_req *r, json_t
 	}
 	snprintf(out->key, sizeof out->key, "%s", key);
 	out->kind = ML_INBOUND_IGNORE;
+	bool joined = strcmp(type, "PARTICIPANT_JOINED") == 0;
+	if ((joined || strcmp(type, "PARTICIPANT_LEFT") == 0) && out->external_id[0])
+		return presence(body, joined, out);
 	return 0;
 }
 
@@ -130,4 +166,5 @@ const struct ml_inbound_info ml_jaas_inbound = {
     .sandbox_secret = "jaas-sandbox-webhook-secret",
     .verify = jaas_verify,
     .parse = jaas_parse,
+    .presence = true,
 };

@@ -397,6 +397,8 @@ struct ml_inbound_info {
 	 * when there is none. */
 	const char *cred_secret;
 	int (*subject)(json_t *body, char *out, size_t n);
+	/* Appended: the platform reports who joins and leaves (ML_INBOUND_PRESENCE). */
+	bool presence;
 };
 
 /* --- Recording bots (appended to abi 3) --------------------------------------------------

@@ -162,4 +162,5 @@ const struct ml_inbound_info ml_twilio_inbound = {
     .parse = tw_parse,
     .cred_secret = "auth_token",
     .subject = tw_subject,
+    .presence = true,
 };

@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "core/url.h"
 #include "providers/remote.h"
 
@@ -493,6 +494,49 @@ static int zoom_verify(const char *secret, const struct ml_inbound_req *r)
 	return 0;
 }
 
+/* A member of the participant object that is clean text, copied into out (else ""). */
+static void zp_take(json_t *o, const char *name, char *out, size_t max)
+{
+	json_t *v = json_object_get(o, name);
+	const char *s = json_string_value(v);
+	char num[32];
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		s = num;
+	}
+	out[0] = '\0';
+	if (s && *s && strlen(s) < max && ml_text_is_clean(s, strlen(s)))
+		snprintf(out, max, "%s", s);
+}
+
+/* meeting.participant_joined / _left: payload.object.participant (participant_uuid: this
+ * stay; user_name, email; join_time / leave_time). */
+static int zoom_presence(json_t *body, bool joined, struct ml_inbound_event *out)
+{
+	json_t *pa = json_object_get(json_object_get(json_object_get(body, "payload"), "object"),
+	                             "participant");
+	struct ml_inbound_presence *p = &out->presence;
+	zp_take(pa, "participant_uuid", p->session, sizeof p->session);
+	if (!p->session[0])
+		zp_take(pa, "user_id", p->session, sizeof p->session);
+	if (!p->session[0])
+		return 0; /* nobody named: nothing to record (handled once all the same) */
+	zp_take(pa, "user_name", p->name, sizeof p->name);
+	zp_take(pa, "email", p->email, sizeof p->email);
+	zp_take(pa, "customer_key", p->identity, sizeof p->identity);
+	char t[64];
+	int64_t at;
+	zp_take(pa, joined ? "join_time" : "leave_time", t, sizeof t);
+	if (t[0] && ml_time_parse(t, &at) == 0)
+		p->at_ms = at * 1000;
+	else if (json_integer_value(json_object_get(body, "event_ts")) > 0)
+		p->at_ms = json_integer_value(json_object_get(body, "event_ts"));
+	p->seq = -1;
+	p->joined = joined;
+	out->kind = ML_INBOUND_PRESENCE;
+	return 0;
+}
+
 /* endpoint.url_validation is answered with the challenge; meeting.deleted names the meeting;
  * the delivery is identified by x-zm-trackingid, or a digest of the signed body. */
 static int zoom_parse(const char *secret, const struct ml_inbound_req *r, json_t *body,
@@ -527,6 +571,9 @@ static int zoom_parse(const char *secret, const struct ml_inbound_req *r, json_t
 	out->kind = strcmp(type, "meeting.deleted") == 0 && out->external_id[0]
 	                ? ML_INBOUND_MEETING_DELETED
 	                : ML_INBOUND_IGNORE;
+	bool joined = strcmp(type, "meeting.participant_joined") == 0;
+	if ((joined || strcmp(type, "meeting.participant_left") == 0) && out->external_id[0])
+		return zoom_presence(body, joined, out);
 	return 0;
 }
 
@@ -535,6 +582,7 @@ static const struct ml_inbound_info zoom_inbound = {
     .sandbox_secret = "zoom-sandbox-webhook-secret",
     .verify = zoom_verify,
     .parse = zoom_parse,
+    .presence = true,
 };
 
 static const struct ml_remote_info info = {
