@@ -9,9 +9,9 @@
  * times out after the provider acted): the ambiguous failures every driver must survive.
  *
  * A rule with "direction": "out" applies to the webhooks a provider sends instead (only
- * MeetingBaas, JaaS and Twilio consult them): `event` is a glob on the event's name, `drop` loses the
- * delivery, `latency_ms` makes it late, `duplicate` sends it twice, `reorder` holds it until
- * the next delivery to the same place has gone. */
+ * MeetingBaas, JaaS, Twilio and Zoom consult them): `event` is a glob on the event's name,
+ * `drop` loses the delivery, `latency_ms` makes it late, `duplicate` sends it twice,
+ * `reorder` holds it until the next delivery to the same place has gone. */
 #include "sandbox/sb_internal.h"
 
 #include "core/crypto.h"

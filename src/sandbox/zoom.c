@@ -744,6 +744,8 @@ static const struct ml_route zoom_routes[] = {
 	{"GET", "/s/{meetingId}", ml_zoom_start_page, 0},
 	{"GET", "/j/{meetingId}", ml_zoom_join_page, 0},
 	{"POST", "/_sandbox/webhook/validate", ml_zoom_sim_validate, 0},
+	{"POST", "/_sandbox/meetings/{meetingId}/participants", ml_zoom_sim_join, 0},
+	{"DELETE", "/_sandbox/meetings/{meetingId}/participants/{uuid}", ml_zoom_sim_leave, 0},
 	{NULL, NULL, NULL, 0},
 };
 

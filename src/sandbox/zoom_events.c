@@ -5,6 +5,7 @@
 #include "core/html.h"
 
 #include "sandbox/outq.h"
+#include "sandbox/sb_internal.h"
 #include "sandbox/webhook_sig.h"
 
 #include "core/mem.h"
@@ -69,6 +70,39 @@ static void post_signed(const char *to, const char *body, ml_sb_post_done done, 
 	free(tr);
 }
 
+/* Outbound faults (POST /_sandbox/faults with "direction": "out", `event` a glob on the
+ * event's name): lost (drop), sent twice (duplicate), or held until the next event has gone
+ * (reorder). Lock held. */
+static void release_held(json_t *root, const char *to)
+{
+	json_t *held = json_object_get(root, "held_events"), *b;
+	size_t i;
+	json_array_foreach(held, i, b)
+		post_signed(to, json_string_value(b), NULL, NULL);
+	json_array_clear(held);
+}
+
+static void deliver(json_t *root, const char *to, const char *event, const char *body)
+{
+	struct ml_sb_fault_hit f;
+	if (!json_is_array(json_object_get(root, "held_events")))
+		json_object_set_new(root, "held_events", json_array());
+	if (!ml_sb_fault_pick_out(ZP, event, &f)) {
+		post_signed(to, body, NULL, NULL);
+		release_held(root, to);
+		return;
+	}
+	if (f.reorder) {
+		json_array_append_new(json_object_get(root, "held_events"), json_string(body));
+	} else if (!f.drop) {
+		post_signed(to, body, NULL, NULL);
+		if (f.duplicate)
+			post_signed(to, body, NULL, NULL);
+		release_held(root, to);
+	}
+	ml_sb_fault_hit_free(&f);
+}
+
 /* Sends endpoint.url_validation to `to` (lock held). */
 void ml_zoom_validate_url(json_t *root, const char *to)
 {
@@ -118,10 +152,70 @@ void ml_zoom_emit(json_t *root, const char *event, json_t *object, json_t *extra
 		if (ml_sb_cfg_bool(ZP, "webhook_validation", true) && (!done || strcmp(done, to)) &&
 		    (!going || strcmp(going, to)))
 			ml_zoom_validate_url(root, to);
-		post_signed(to, body, NULL, NULL);
+		deliver(root, to, event, body);
 	}
 	free(body);
 	json_decref(ev);
+}
+
+/* ---- simulation: participants (Zoom's clients join meetings; the sandbox has none) ----- */
+
+/* POST /zoom/_sandbox/meetings/{meetingId}/participants {user_name, email?}: someone joins
+ * the meeting: meeting.participant_joined, with a participant_uuid for this stay. */
+void ml_zoom_sim_join(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *m, *rec = ml_zoom_find_meeting(root, req->params[0], &m);
+	json_t *in = ml_sb_json_body(req);
+	const char *name = ml_sb_str(in, "user_name"), *email = ml_sb_str(in, "email");
+	if (!rec) {
+		ml_zoom_err(resp, 404, 3001, "Meeting does not exist: %s.", req->params[0]);
+	} else if (!name || !*name || strlen(name) > 128 || (email && strlen(email) > 128)) {
+		ml_zoom_err(resp, 400, 300, "user_name is required (128 characters at most).");
+	} else {
+		char ts[ML_RFC3339_MAX], *uuid = ml_sb_rand("", 22, ML_SB_ALNUM);
+		char *uid = ml_sb_rand("", 8, "0123456789");
+		ml_time_format(ml_sb_now(), ts);
+		json_t *pa = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "user_id", uid, "user_name",
+				       name, "id", "", "participant_uuid", uuid, "join_time", ts,
+				       "email", email ? email : "");
+		json_t *all = json_object_get(rec, "participants");
+		if (!json_is_object(all)) {
+			all = json_object();
+			json_object_set_new(rec, "participants", all);
+		}
+		json_object_set(all, uuid, pa);
+		json_t *obj = ml_zoom_event_object(m);
+		json_object_set(obj, "participant", pa);
+		ml_zoom_emit(root, "meeting.participant_joined", obj, NULL);
+		ml_resp_json(resp, 201, pa);
+		free(uuid);
+		free(uid);
+	}
+	json_decref(in);
+}
+
+/* DELETE /zoom/_sandbox/meetings/{meetingId}/participants/{participant_uuid}: they leave:
+ * meeting.participant_left. */
+void ml_zoom_sim_leave(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	json_t *root = req->user, *m, *rec = ml_zoom_find_meeting(root, req->params[0], &m);
+	json_t *all = rec ? json_object_get(rec, "participants") : NULL;
+	json_t *pa = json_object_get(all, req->params[1]);
+	if (!pa) {
+		ml_zoom_err(resp, 404, 3001, "No such participant in meeting %s.", req->params[0]);
+		return;
+	}
+	char ts[ML_RFC3339_MAX];
+	ml_time_format(ml_sb_now(), ts);
+	json_t *left = json_deep_copy(pa);
+	json_object_del(left, "join_time");
+	set_str(left, "leave_time", ts);
+	set_str(left, "leave_reason", "left the meeting");
+	json_object_del(all, req->params[1]);
+	json_t *obj = ml_zoom_event_object(m);
+	json_object_set(obj, "participant", left);
+	ml_zoom_emit(root, "meeting.participant_left", obj, NULL);
+	ml_resp_json(resp, 200, left);
 }
 
 /* ---- simulation: the host and participants' side -------------------------------------- */

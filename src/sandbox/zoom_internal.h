@@ -19,6 +19,9 @@ json_t *ml_zoom_user_find(json_t *root, const char *id_or_email);
  * members of a meeting that events carry. */
 json_t *ml_zoom_find_meeting(json_t *root, const char *id, json_t **obj);
 json_t *ml_zoom_event_object(const json_t *m);
+/* zoom_events.c: participants joining and leaving (simulation routes). */
+void ml_zoom_sim_join(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_zoom_sim_leave(struct ml_http_req *req, struct ml_http_resp *resp);
 
 /* zoom_sched.c: each host's "scheduled" list, kept up to date (lock held). A create calls
  * created() with the new record (last in root["meetings"]); a delete or an expiry removed()
