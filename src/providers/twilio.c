@@ -124,6 +124,22 @@ static int classify(struct ml_perr *err, const struct ml_presp *r, json_t *body)
 	return ml_perr_from_resp(err, r, NAME, c ? code : NULL, msg);
 }
 
+/* The room's create form. Status callbacks (participants joining and leaving) come to
+ * POST /webhooks/twilio (twilio_inbound.c). */
+static char *open_form(const struct ml_provider_ctx *cx, const char *name, int64_t lead_min)
+{
+	struct ml_buf form = {0};
+	ml_buf_printf(&form, "UniqueName=%s&Type=group&UnusedRoomTimeout=%lld&EmptyRoomTimeout=15",
+	              name, (long long)lead_min);
+	if (cx->settings->public_url && *cx->settings->public_url) {
+		char *cb = ml_asprintf("%s/webhooks/twilio", cx->settings->public_url);
+		ml_buf_puts(&form, "&StatusCallbackMethod=POST&StatusCallback=");
+		ml_url_escape(&form, cb);
+		free(cb);
+	}
+	return ml_buf_steal(&form);
+}
+
 static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
                    const struct ml_meeting_req *req, const struct ml_pcreds *cr, json_t *state,
                    const struct ml_presp *resp, struct ml_pstep *out, struct ml_perr *err)
@@ -149,21 +165,9 @@ static int tw_step(const struct ml_provider_ctx *cx, enum ml_mop op,
 			if (lead_min > 60)
 				lead_min = 60;
 			ml_pphase(state, "open");
-			/* Status callbacks (participants joining and leaving) come to
-			 * POST /webhooks/twilio (twilio_inbound.c). */
-			struct ml_buf form = {0};
-			ml_buf_printf(&form, "UniqueName=%s&Type=group&UnusedRoomTimeout=%lld"
-			                     "&EmptyRoomTimeout=15",
-			              name, (long long)lead_min);
-			if (cx->settings->public_url && *cx->settings->public_url) {
-				char *cb = ml_asprintf("%s/webhooks/twilio", cx->settings->public_url);
-				ml_buf_puts(&form, "&StatusCallbackMethod=POST&StatusCallback=");
-				ml_url_escape(&form, cb);
-				free(cb);
-			}
 			ml_pstep_http(out, "POST", ml_asprintf("%s/v1/Rooms", base(cr)),
-			              ml_buf_steal(&form), "application/x-www-form-urlencoded",
-			              basic(cr));
+			              open_form(cx, name, lead_min),
+			              "application/x-www-form-urlencoded", basic(cr));
 			return 0;
 		}
 		case ML_MOP_RECONCILE:
