@@ -5,68 +5,12 @@
 //
 // Starts its own `meetlink sandbox` and `meetlink serve` on free ports (MEETLINK_BIN, default
 // build/meetlink) and stops them by PID; fails on an unclean exit (sanitizer reports).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, API_KEY, dirs, start, api, check, run } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.MEETLINK_BIN || join(here, '..', '..', 'build', 'meetlink');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const API_KEY = 'ml_browser_bootstrap_key_0123456789';
-const children = [];
-const dirs = [];
-
-function start(args, env, cwd) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(BIN, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const rec = { p, log: '', exited: null };
-    children.push(rec);
-    p.stderr.on('data', (d) => { rec.log += d; });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${rec.log}`)), 20000);
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[^\s]+)/);
-      if (m && !rec.url) {
-        rec.url = m[1];
-        clearTimeout(timer);
-        resolve(rec);
-      }
-    });
-    p.on('exit', (code, sig) => {
-      rec.exited = { code, sig };
-      if (!rec.url) { clearTimeout(timer); reject(new Error(`${args[0]} exited ${code}:\n${rec.log}`)); }
-    });
-  });
-}
-
-async function stop(rec) {
-  if (rec.exited) return rec.exited;
-  const done = new Promise((r) => rec.p.on('exit', (code, sig) => r({ code, sig })));
-  rec.p.kill('SIGTERM'); // by PID: this child only
-  const t = setTimeout(() => rec.p.kill('SIGKILL'), 15000);
-  const res = await done;
-  clearTimeout(t);
-  return res;
-}
-
-async function api(d, method, path, body) {
-  const r = await fetch(d.url + path, {
-    method,
-    headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 
 const platforms = [
   { platform: 'google_meet', label: 'Google Meet', email: 'ada@sandbox.test', consent: /\/google\// },
@@ -162,19 +106,4 @@ async function main() {
   }
 }
 
-let failed = false;
-try {
-  await main();
-} catch (e) {
-  failed = true;
-  console.error('not ok -', e.stack || e);
-}
-for (const c of children.reverse()) {
-  const r = await stop(c);
-  if (r.code !== 0) {
-    failed = true;
-    console.error(`meetlink ${c.p.spawnargs[1]} exited uncleanly (${JSON.stringify(r)}):\n${c.log.slice(-4000)}`);
-  }
-}
-for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-process.exit(failed ? 1 : 0);
+await run(main);

@@ -10,72 +10,13 @@
 // Nothing leaves 127.0.0.1: every request to another host is intercepted (playwright routes,
 // WebSockets included), the host resolver maps every other name to nothing, and WebRTC may
 // not use UDP without a proxy. Starts its own sandbox and daemon, stops them by PID.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, API_KEY, dirs, start, api, check, axe, run } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BIN = process.env.MEETLINK_BIN || join(here, '..', '..', 'build', 'meetlink');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const API_KEY = 'ml_browser_bootstrap_key_0123456789';
 const PLATFORM = 'meet.school.test';
-const children = [];
-const dirs = [];
-
-function start(args, env, cwd) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(BIN, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const rec = { p, log: '', exited: null };
-    children.push(rec);
-    p.stderr.on('data', (d) => { rec.log += d; });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${rec.log}`)), 20000);
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[^\s]+)/);
-      if (m && !rec.url) {
-        rec.url = m[1];
-        clearTimeout(timer);
-        resolve(rec);
-      }
-    });
-    p.on('exit', (code, sig) => {
-      rec.exited = { code, sig };
-      if (!rec.url) { clearTimeout(timer); reject(new Error(`${args[0]} exited ${code}:\n${rec.log}`)); }
-    });
-  });
-}
-
-async function stop(rec) {
-  if (rec.exited) return rec.exited;
-  const done = new Promise((r) => rec.p.on('exit', (code, sig) => r({ code, sig })));
-  rec.p.kill('SIGTERM'); // by PID: this child only
-  const t = setTimeout(() => rec.p.kill('SIGKILL'), 15000);
-  const res = await done;
-  clearTimeout(t);
-  return res;
-}
-
-async function api(d, method, path, body) {
-  const r = await fetch(d.url + path, {
-    method,
-    headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 
 // The next request of `page` to the platform (a redirect's target: playwright's routes see
 // only the first URL of a redirect chain, so it is not fulfilled, and the host resolver rule
@@ -97,13 +38,6 @@ function iso(ms) {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-async function axe(page, what) {
-  await page.evaluate(AXE); // through the DevTools protocol: the page's CSP still holds for it
-  const res = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `${what}: axe violations ${JSON.stringify(bad.map((v) => [v.id, v.nodes.map((n) => n.target)]))}`);
-  console.log(`ok - ${what}: axe-core, no serious or critical violation (${res.violations.length} minor)`);
-}
 
 async function booking(d, serviceSettings, startMs, platform = 'jitsi') {
   const host = await api(d, 'POST', '/v1/hosts', { name: 'Ada Lovelace', email: `ada${startMs}@example.test` });
@@ -254,19 +188,4 @@ async function main() {
   }
 }
 
-let failed = false;
-try {
-  await main();
-} catch (e) {
-  failed = true;
-  console.error('not ok -', e.stack || e);
-}
-for (const c of children.reverse()) {
-  const r = await stop(c);
-  if (r.code !== 0) {
-    failed = true;
-    console.error(`meetlink ${c.p.spawnargs[1]} exited uncleanly (${JSON.stringify(r)}):\n${c.log.slice(-4000)}`);
-  }
-}
-for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-process.exit(failed ? 1 : 0);
+await run(main);
