@@ -171,7 +171,7 @@ floor_msg=$(awk -v p="$PAIRS" -v f=$FLOOR 'BEGIN {
 
 {
 	echo "meetlink bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r)"
-	echo "daemon: $BIN, HTTP mode: ${MEETLINK_HTTP_POOL:+epoll pool of $MEETLINK_HTTP_POOL}${MEETLINK_HTTP_POOL:-thread per connection}, store: SQLite WAL synchronous=FULL, group commit"
+	echo "daemon: $BIN, HTTP mode: $([ -n "${MEETLINK_HTTP_POOL:-}" ] && [ "${MEETLINK_HTTP_POOL}" != 0 ] && echo "epoll pool of $MEETLINK_HTTP_POOL" || echo "thread per connection"), store: SQLite WAL synchronous=FULL, group commit"
 	echo "load: $CONNS keep-alive connections over $THREADS loadgen threads, ${WARMUP}s warm-up, ${DURATION}s measured"
 	echo
 	printf "%-44s %14s\n" "figure" "value"
