@@ -28,7 +28,7 @@
  * Each notification and its answer is kept in root["push_log"] (the last 200).
  */
 #include "sandbox/google.h"
-#include "sandbox/outq.h"
+#include "sandbox/outbound.h"
 #include "sandbox/sb_internal.h"
 
 #include "core/json_in.h"
@@ -42,8 +42,6 @@
 
 #define P "google"
 #define KEEP 200
-
-static struct ml_sb_outq outq = ML_SB_OUTQ_INIT;
 
 static json_t *member(json_t *root, const char *key, bool array)
 {
@@ -90,39 +88,9 @@ static bool printable(const char *s, size_t max)
 	return true;
 }
 
-static json_t *record_find(json_t *root, json_int_t id)
+static void send_now(struct ml_sb_outbound *ob, json_t *root, json_t *rec)
 {
-	size_t i;
-	json_t *r;
-	json_array_foreach(json_object_get(root, "push_log"), i, r)
-		if (json_integer_value(json_object_get(r, "id")) == id)
-			return r;
-	return NULL;
-}
-
-struct attempt {
-	uint64_t gen;
-	json_int_t id;
-};
-
-static void attempt_done(void *arg, long status, const char *body)
-{
-	struct attempt *a = arg;
-	json_t *answer = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
-	ml_sb_lock();
-	json_t *root = ml_sb_root(P);
-	json_t *rec = root && a->gen == ml_sb_state_gen() ? record_find(root, a->id) : NULL;
-	if (rec)
-		json_array_append_new(member(rec, "attempts", true),
-				      json_pack("{s:i, s:o}", "status", (int)status, "answer",
-						answer ? json_incref(answer) : json_null()));
-	ml_sb_unlock();
-	json_decref(answer);
-	free(a);
-}
-
-static void send_now(json_t *rec)
-{
+	(void)root;
 	char h[7][400];
 	const char *headers[9];
 	int n = 0;
@@ -142,24 +110,10 @@ static void send_now(json_t *rec)
 	}
 	headers[n++] = "User-Agent: APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)";
 	headers[n] = NULL;
-	struct attempt *a = ml_calloc(1, sizeof *a);
-	a->gen = ml_sb_state_gen();
-	a->id = json_integer_value(json_object_get(rec, "id"));
-	ml_sb_outq_post(&outq, P, ml_sb_str(rec, "address"), headers, "", 0, attempt_done, a);
+	ml_sb_outbound_post(ob, rec, ml_sb_str(rec, "address"), headers, "", 0);
 }
 
-static void release_held(json_t *root)
-{
-	json_t *held = member(root, "push_held", true);
-	size_t i;
-	json_t *id;
-	json_array_foreach(held, i, id) {
-		json_t *rec = record_find(root, json_integer_value(id));
-		if (rec)
-			send_now(rec);
-	}
-	json_array_clear(held);
-}
+static struct ml_sb_outbound out = ML_SB_OUTBOUND_INIT(P, "push_log", "push_held", send_now);
 
 /* A notification of `ch` in `state`, numbered `number` (0: the channel's next). */
 static json_t *notify_channel(json_t *root, json_t *ch, const char *state, json_int_t number,
@@ -184,26 +138,7 @@ static json_t *notify_channel(json_t *root, json_t *ch, const char *state, json_
 	json_array_append_new(list, rec);
 	while (json_array_size(list) > KEEP)
 		json_array_remove(list, 0);
-	struct ml_sb_fault_hit f;
-	if (!ml_sb_fault_pick_out(P, state, &f)) {
-		send_now(rec);
-		release_held(root);
-		return rec;
-	}
-	json_object_set_new(rec, "fault", json_string(f.drop ? "lost"
-						      : f.reorder ? "reordered"
-						      : f.duplicate ? "duplicated"
-								    : "none"));
-	if (f.reorder) {
-		json_array_append_new(member(root, "push_held", true),
-				      json_copy(json_object_get(rec, "id")));
-	} else if (!f.drop) {
-		send_now(rec);
-		if (f.duplicate)
-			send_now(rec);
-		release_held(root);
-	}
-	ml_sb_fault_hit_free(&f);
+	ml_sb_outbound_deliver(&out, root, rec, state);
 	return rec;
 }
 

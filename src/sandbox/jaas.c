@@ -13,7 +13,7 @@
  * root["webhooks"] (last 200) with each attempt's status and answer.
  */
 #include "sandbox/sb_internal.h"
-#include "sandbox/outq.h"
+#include "sandbox/outbound.h"
 #include "sandbox/webhook_sig.h"
 
 #include "core/json_in.h"
@@ -25,8 +25,6 @@
 
 #define JP "jaas"
 #define KEEP 200
-
-static struct ml_sb_outq outq = ML_SB_OUTQ_INIT;
 
 static const char *const events[] = {
     "ROOM_CREATED",     "PARTICIPANT_JOINED", "PARTICIPANT_LEFT",   "PARTICIPANT_JOINED_LOBBY",
@@ -50,39 +48,9 @@ static bool text_ok(const char *s, size_t max)
 	return true;
 }
 
-static json_t *record_find(json_t *root, json_int_t id)
+static void send_now(struct ml_sb_outbound *ob, json_t *root, json_t *rec)
 {
-	size_t i;
-	json_t *r;
-	json_array_foreach(json_object_get(root, "webhooks"), i, r)
-		if (json_integer_value(json_object_get(r, "id")) == id)
-			return r;
-	return NULL;
-}
-
-struct attempt {
-	uint64_t gen;
-	json_int_t id;
-};
-
-static void attempt_done(void *arg, long status, const char *body)
-{
-	struct attempt *a = arg;
-	json_t *answer = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
-	ml_sb_lock();
-	json_t *root = ml_sb_root(JP);
-	json_t *rec = root && a->gen == ml_sb_state_gen() ? record_find(root, a->id) : NULL;
-	if (rec)
-		json_array_append_new(json_object_get(rec, "attempts"),
-		                      json_pack("{s:i, s:o}", "status", (int)status, "answer",
-		                                answer ? json_incref(answer) : json_null()));
-	ml_sb_unlock();
-	json_decref(answer);
-	free(a);
-}
-
-static void send_now(json_t *rec)
-{
+	(void)root;
 	const char *secret = json_is_true(json_object_get(rec, "forged"))
 	                         ? "not-the-endpoint-secret"
 	                         : ml_sb_cfg_str(JP, "webhook_secret", "");
@@ -91,53 +59,13 @@ static void send_now(json_t *rec)
 	char *h_sig = ml_asprintf("X-Jaas-Signature: %s", sig);
 	const char *headers[] = {"Content-Type: application/json", h_sig,
 	                         "User-Agent: jaas-webhooks-sandbox", NULL};
-	struct attempt *a = ml_calloc(1, sizeof *a);
-	a->gen = ml_sb_state_gen();
-	a->id = json_integer_value(json_object_get(rec, "id"));
-	ml_sb_outq_post(&outq, JP, ml_sb_str(rec, "url"), headers, body, strlen(body), attempt_done,
-	                a);
+	ml_sb_outbound_post(ob, rec, ml_sb_str(rec, "url"), headers, body, strlen(body));
 	free(h_sig);
 	free(sig);
 	free(body);
 }
 
-/* Sends what a reorder fault held back (after the delivery just sent). */
-static void release_held(json_t *root)
-{
-	json_t *held = json_object_get(root, "held");
-	size_t i;
-	json_t *id;
-	json_array_foreach(held, i, id) {
-		json_t *rec = record_find(root, json_integer_value(id));
-		if (rec)
-			send_now(rec);
-	}
-	json_array_clear(held);
-}
-
-static void deliver(json_t *root, json_t *rec, const char *event)
-{
-	struct ml_sb_fault_hit f;
-	if (!ml_sb_fault_pick_out(JP, event, &f)) {
-		send_now(rec);
-		release_held(root);
-		return;
-	}
-	json_object_set_new(rec, "fault", json_string(f.drop ? "lost"
-	                                              : f.reorder ? "reordered"
-	                                              : f.duplicate ? "duplicated"
-	                                                            : "none"));
-	if (f.reorder) {
-		json_array_append_new(json_object_get(root, "held"),
-		                      json_copy(json_object_get(rec, "id")));
-	} else if (!f.drop) {
-		send_now(rec);
-		if (f.duplicate)
-			send_now(rec);
-		release_held(root);
-	}
-	ml_sb_fault_hit_free(&f);
-}
+static struct ml_sb_outbound out = ML_SB_OUTBOUND_INIT(JP, "webhooks", "held", send_now);
 
 static bool known_event(const char *e)
 {
@@ -192,7 +120,7 @@ static void send_webhook(struct ml_http_req *req, struct ml_http_resp *resp)
 		json_array_append_new(list, rec);
 		while (json_array_size(list) > KEEP)
 			json_array_remove(list, 0);
-		deliver(root, rec, event);
+		ml_sb_outbound_deliver(&out, root, rec, event);
 		ml_resp_json(resp, 201, json_deep_copy(rec));
 		free(k);
 		free(fqn);

@@ -11,7 +11,7 @@
  */
 #include "sandbox/twilio_internal.h"
 
-#include "sandbox/outq.h"
+#include "sandbox/outbound.h"
 #include "sandbox/sb_internal.h"
 #include "sandbox/webhook_sig.h"
 
@@ -26,45 +26,12 @@
 
 #define KEEP 1000
 
-static struct ml_sb_outq outq = ML_SB_OUTQ_INIT;
-
 static void set_str(json_t *o, const char *k, const char *v)
 {
 	json_object_set_new(o, k, v ? json_string(v) : json_null());
 }
 
-static json_t *record_find(json_t *root, json_int_t id)
-{
-	size_t i;
-	json_t *r;
-	json_array_foreach(json_object_get(root, "callbacks"), i, r)
-		if (json_integer_value(json_object_get(r, "id")) == id)
-			return r;
-	return NULL;
-}
-
-struct attempt {
-	uint64_t gen;
-	json_int_t id;
-};
-
-static void attempt_done(void *arg, long status, const char *body)
-{
-	struct attempt *a = arg;
-	json_t *answer = body ? ml_json_parse(body, strlen(body), 0, ML_JSON_MAX_DEPTH, NULL) : NULL;
-	ml_sb_lock();
-	json_t *root = ml_sb_root(TP);
-	json_t *rec = root && a->gen == ml_sb_state_gen() ? record_find(root, a->id) : NULL;
-	if (rec)
-		json_array_append_new(json_object_get(rec, "attempts"),
-		                      json_pack("{s:i, s:o}", "status", (int)status, "answer",
-		                                answer ? json_incref(answer) : json_null()));
-	ml_sb_unlock();
-	json_decref(answer);
-	free(a);
-}
-
-static void send_now(json_t *root, json_t *rec)
+static void send_now(struct ml_sb_outbound *ob, json_t *root, json_t *rec)
 {
 	json_t *p = json_object_get(rec, "params"), *v;
 	const char *to = ml_sb_str(rec, "url"), *k;
@@ -85,53 +52,13 @@ static void send_now(json_t *root, json_t *rec)
 	char *h_sig = ml_asprintf("X-Twilio-Signature: %s", sig);
 	const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", h_sig,
 	                         "User-Agent: TwilioProxy/1.1", NULL};
-	struct attempt *a = ml_calloc(1, sizeof *a);
-	a->gen = ml_sb_state_gen();
-	a->id = json_integer_value(json_object_get(rec, "id"));
-	ml_sb_outq_post(&outq, TP, to, headers, body.data, body.len, attempt_done, a);
+	ml_sb_outbound_post(ob, rec, to, headers, body.data, body.len);
 	free(h_sig);
 	free(sig);
 	ml_buf_free(&body);
 }
 
-/* Sends what a reorder fault held back (after the callback just sent). */
-static void release_held(json_t *root)
-{
-	json_t *held = json_object_get(root, "held"), *id;
-	size_t i;
-	json_array_foreach(held, i, id) {
-		json_t *rec = record_find(root, json_integer_value(id));
-		if (rec)
-			send_now(root, rec);
-	}
-	json_array_clear(held);
-}
-
-static void deliver(json_t *root, json_t *rec, const char *event)
-{
-	struct ml_sb_fault_hit f;
-	if (!json_is_array(json_object_get(root, "held")))
-		json_object_set_new(root, "held", json_array());
-	if (!ml_sb_fault_pick_out(TP, event, &f)) {
-		send_now(root, rec);
-		release_held(root);
-		return;
-	}
-	json_object_set_new(rec, "fault", json_string(f.drop ? "lost"
-	                                              : f.reorder ? "reordered"
-	                                              : f.duplicate ? "duplicated"
-	                                                            : "none"));
-	if (f.reorder) {
-		json_array_append_new(json_object_get(root, "held"),
-		                      json_copy(json_object_get(rec, "id")));
-	} else if (!f.drop) {
-		send_now(root, rec);
-		if (f.duplicate)
-			send_now(root, rec);
-		release_held(root);
-	}
-	ml_sb_fault_hit_free(&f);
-}
+static struct ml_sb_outbound out = ML_SB_OUTBOUND_INIT(TP, "callbacks", "held", send_now);
 
 void ml_tw_callback(json_t *root, json_t *room, const char *event, json_t *extra)
 {
@@ -173,7 +100,7 @@ void ml_tw_callback(json_t *root, json_t *room, const char *event, json_t *extra
 	                        ml_sb_cfg_bool(TP, "forge_callbacks", false), "fault", "attempts");
 	json_array_append_new(log, rec);
 	if (to && *to)
-		deliver(root, rec, event);
+		ml_sb_outbound_deliver(&out, root, rec, event);
 	while (json_array_size(log) > KEEP)
 		json_array_remove(log, 0);
 }
