@@ -20,6 +20,7 @@
 #include "core/json_text.h"
 #include "core/timeutil.h"
 #include "store/doc_cache.h"
+#include "store/sqlite/internal.h"
 #include "store/store.h"
 
 #include "../tmpstore.h"
@@ -251,6 +252,31 @@ static void *hold_writer(void *arg)
 	return NULL;
 }
 
+/* The last write queued for the writer's next batch (NULL: none). */
+static const void *queue_tail(struct env *e)
+{
+	struct sq_store *s = (struct sq_store *)e->store;
+	pthread_mutex_lock(&s->mu);
+	const void *t = s->tail;
+	pthread_mutex_unlock(&s->mu);
+	return t;
+}
+
+/* Starts fn(arg) on *t and returns once its write is queued behind the held writer (the
+ * queue's tail moved): the next one started queues after it. The order the tests below are
+ * about is the queue's, which a pause between the starts did not make certain on a loaded
+ * machine (the third step queued before the second: unit/store/test_occ failed so once). */
+static void start_queued(struct env *e, pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	const void *before = queue_tail(e);
+	assert_int_equal(pthread_create(t, NULL, fn, arg), 0);
+	for (int waited = 0; queue_tail(e) == before; waited++) {
+		if (waited > 120 * 1000)
+			fail_msg("a write was not queued within 120 s");
+		usleep(1000);
+	}
+}
+
 struct ext_create {
 	struct env *e;
 	char id[ML_ID_MAX];
@@ -316,8 +342,7 @@ static void test_recording_failing_halfway_leaves_nothing(void **state)
 	while (!atomic_load(&writer_held))
 		usleep(1000);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, ext_create, &x[i]), 0);
-	usleep(200 * 1000);
+		start_queued(e, &t[i], ext_create, &x[i]);
 	atomic_store(&writer_release, 1);
 	pthread_join(holder, NULL);
 	for (int i = 0; i < 2; i++)
@@ -414,10 +439,8 @@ static void test_shared_checks_forget_a_changed_service(void **state)
 	assert_int_equal(pthread_create(&holder, NULL, hold_writer, e), 0);
 	while (!atomic_load(&writer_held))
 		usleep(1000);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(pthread_create(&t[i], NULL, svc_step, steps[i]), 0);
-		usleep(200 * 1000); /* recorded and queued before the next one starts */
-	}
+	for (int i = 0; i < 3; i++)
+		start_queued(e, &t[i], svc_step, steps[i]);
 	atomic_store(&writer_release, 1);
 	pthread_join(holder, NULL);
 	for (int i = 0; i < 3; i++)
@@ -498,10 +521,8 @@ static void test_overlap_checks_are_asked_again_by_the_writer(void **state)
 	assert_int_equal(pthread_create(&holder, NULL, hold_writer, e), 0);
 	while (!atomic_load(&writer_held))
 		usleep(1000);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(pthread_create(&t[i], NULL, busy_step, steps[i]), 0);
-		usleep(200 * 1000); /* recorded and queued before the next one starts */
-	}
+	for (int i = 0; i < 3; i++)
+		start_queued(e, &t[i], busy_step, steps[i]);
 	atomic_store(&writer_release, 1);
 	pthread_join(holder, NULL);
 	for (int i = 0; i < 3; i++)
