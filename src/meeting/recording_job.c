@@ -132,6 +132,18 @@ static int prepare_dispatch(struct ml_tx *tx, struct ml_job_run *run, struct rjo
 	                    json_integer(json_integer_value(json_object_get(st, "attempt")) + 1));
 	if (!ml_tx_writable(tx))
 		return ML_JOB_NEEDS_WRITE;
+	/* The recording knows too: a bot may exist from now on even if no answer says so (a
+	 * call that timed out after the provider acted), and the leave job must look for it
+	 * then (rj_prepare), the retry of this one being skipped once the meeting is over. */
+	if (!json_is_true(json_object_get(rj->rec, "dispatch_called"))) {
+		json_t *rec = json_deep_copy(rj->rec);
+		json_object_set_new(rec, "org_id", json_string(run->job.org_id));
+		json_object_set_new(rec, "dispatch_called", json_true());
+		rc = ml_rec_save(tx, rec);
+		json_decref(rec);
+		if (rc < 0)
+			return rc;
+	}
 	return ml_tx_job_set_payload(tx, run->job.id, rj->payload);
 }
 
@@ -170,7 +182,9 @@ static int rj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 			return rc;
 		break;
 	case ML_ROP_LEAVE:
-		if (!has_bot)
+		/* No bot known, yet a dispatch call was made: its answer may have been lost after
+		 * the bot was made (the driver looks for it by its deduplication key). */
+		if (!has_bot && !json_is_true(json_object_get(rj->rec, "dispatch_called")))
 			rj->skip = "no bot was sent";
 		else if (strcmp(state, "ready") == 0 || strcmp(state, "failed") == 0 ||
 		         strcmp(state, "deleted") == 0 || strcmp(state, "processing") == 0)
@@ -308,6 +322,31 @@ static int commit_sync(struct ml_tx *tx, struct rjob *rj, json_t *rec, const cha
 	return rc;
 }
 
+/* The bot left (or was gone). One found by its key (no answer of the dispatch named it) is
+ * the recording's from now on: its data can be fetched and deleted like any other's. */
+static int commit_leave(struct ml_tx *tx, struct rjob *rj, json_t *rec, const char *org)
+{
+	const char *found = str(rj->state, "bot_id");
+	int rc;
+	if (rj->ck != RC_DONE || (!str(rec, "bot_id") && !found))
+		return 0; /* failed, or no bot was made after all */
+	if (!str(rec, "bot_id")) {
+		json_object_set_new(rec, "bot_id", json_string(found));
+		json_object_set_new(rec, "recorder", json_string(rj->ops->name));
+		if ((rc = ml_tx_provider_meeting_put(tx, rj->ops->name, found, org,
+		                                     str(rec, "booking_id"), str(rec, "id"))) < 0 ||
+		    (rc = ml_rec_save(tx, rec)) < 0)
+			return rc;
+	}
+	struct ml_audit a = {org, str(rec, "booking_id"), "recording.bot_removed", "worker", NULL,
+	                     NULL};
+	json_t *d = json_pack("{s:s}", "recording_id", str(rec, "id"));
+	a.data = d;
+	rc = ml_tx_audit_append(tx, &a);
+	json_decref(d);
+	return rc;
+}
+
 static int rec_commit(struct ml_tx *tx, void *arg)
 {
 	struct ml_job_run *run = arg;
@@ -348,14 +387,7 @@ static int rec_commit(struct ml_tx *tx, void *arg)
 		}
 		break;
 	case ML_ROP_LEAVE:
-		if (rj->ck == RC_DONE) {
-			struct ml_audit a = {org, str(rec, "booking_id"), "recording.bot_removed",
-			                     "worker", NULL, NULL};
-			json_t *d = json_pack("{s:s}", "recording_id", str(rec, "id"));
-			a.data = d;
-			rc = ml_tx_audit_append(tx, &a);
-			json_decref(d);
-		}
+		rc = commit_leave(tx, rj, rec, org);
 		break;
 	}
 	json_decref(rec);

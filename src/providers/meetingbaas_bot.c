@@ -319,12 +319,37 @@ static int simple_step(enum ml_rop op, const struct ml_bot_req *q, const struct 
 	static const char *const what[] = {[ML_ROP_LEAVE] = "remove the bot",
 	                                   [ML_ROP_RETRANSCRIBE] = "transcribe again",
 	                                   [ML_ROP_DELETE] = "delete the recording"};
-	if (!q->bot_id || !q->bot_id[0]) {
+	const char *bot = q->bot_id && q->bot_id[0] ? q->bot_id : ml_pjs(state, "bot_id");
+	if (op == ML_ROP_LEAVE && !bot && q->dedup_key && q->dedup_key[0]) {
+		/* The bot an ambiguous dispatch may have made (see ml_rop): found by its key. */
+		if (!r) {
+			lookup(out, q, cr, state);
+			return 0;
+		}
+		json_t *b = ml_presp_json(r);
+		int rc = 0;
+		const char *id = ml_presp_ok(r) ? found_bot(b, q->dedup_key) : NULL;
+		if (id) {
+			json_object_set_new(state, "bot_id", json_string(id));
+			bot = ml_pjs(state, "bot_id");
+			r = NULL; /* now remove it */
+		} else if (ml_presp_ok(r)) {
+			out->kind = ML_PSTEP_DONE; /* no bot was made: none to remove */
+		} else {
+			rc = mb_fail(r, out, err, "list bots");
+		}
+		json_decref(b);
+		if (rc < 0)
+			out->kind = ML_PSTEP_FAIL;
+		if (!bot)
+			return rc;
+	}
+	if (!bot) {
 		out->kind = ML_PSTEP_FAIL;
 		return ml_perr_set(err, ML_PERR_PERMANENT, 0, "invalid_request", "No bot id.");
 	}
 	if (!r) {
-		char *id = ml_url_encode(q->bot_id);
+		char *id = ml_url_encode(bot);
 		ml_pphase(state, "call");
 		if (op == ML_ROP_LEAVE)
 			mb_http(out, cr, "DELETE", ml_asprintf("%s/bots/%s", cr->api_base, id), NULL);
@@ -332,7 +357,7 @@ static int simple_step(enum ml_rop op, const struct ml_bot_req *q, const struct 
 			mb_http(out, cr, "POST",
 			        ml_asprintf("%s/bots/%s/delete_data", cr->api_base, id), NULL);
 		else {
-			json_t *b = json_pack("{s:s}", "bot_uuid", q->bot_id);
+			json_t *b = json_pack("{s:s}", "bot_uuid", bot);
 			if (q->transcription)
 				json_object_set_new(b, "speech_to_text",
 				                    json_pack("{s:s}", "provider", q->transcription));

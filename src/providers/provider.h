@@ -415,7 +415,9 @@ struct ml_inbound_info {
 enum ml_rop {
 	ML_ROP_DISPATCH = 1, /* send the bot (exactly once per key: state.attempt > 1 looks
 			      * for an earlier attempt's bot first) */
-	ML_ROP_LEAVE,        /* take the bot out of the meeting */
+	ML_ROP_LEAVE,        /* take the bot out of the meeting; with no bot_id, the bot a
+			      * dispatch whose answer was lost may have made, looked for by
+			      * dedup_key (state.bot_id: the one found; none: done) */
 	ML_ROP_FETCH,        /* the bot's status, media and transcript */
 	ML_ROP_RETRANSCRIBE, /* transcribe the recording again */
 	ML_ROP_DELETE,       /* delete the recording's data at the provider */

@@ -458,6 +458,40 @@ class EndForAll(unittest.TestCase):
                     60, "the bot's leave at MeetingBaas")
         fx.wait_for(lambda: "recording.bot_removed" in self.audit(b["id"]), 60, "bot_removed")
 
+    def test_recording_bot_told_to_leave_after_a_lost_dispatch_answer(self):
+        """The bot is made, but the dispatch's answer comes after meetlink stopped waiting
+        (the provider timeout): the meeting ends before any answer names the bot. The leave
+        finds it by its key and takes it out (it stayed in the meeting, recording, before)."""
+        if self.e.sbc.get("/meetingbaas/_sandbox/bots").status == 404:
+            self.skipTest("the sandbox has no MeetingBaas emulator")
+        self.e.credentials("meetingbaas", {"api_key": MB_KEY})
+        self.e.sb_config("meetingbaas", join_seconds=1, waiting_room_seconds=1,
+                         admit_seconds=1, recording_seconds=600, processing_seconds=1)
+        # Acted at once, answered after MEETLINK_PROVIDER_TIMEOUT_MS (1.5 s): a timeout.
+        fault = self.e.fault(provider="meetingbaas", method="POST", path="/meetingbaas/bots*",
+                             latency_after_ms=4000, count=1)
+        try:
+            b = self.book("google_meet", in_s=2, settings={
+                "recording": True, "recording_options": {"dispatch_lead_seconds": 0}})
+
+            def bots():
+                r = self.e.sbc.get("/meetingbaas/_sandbox/bots")
+                return [x for x in r.json["bots"] if (x.get("extra") or {}).get(
+                    "meetlink_key", "").startswith("meetlink-%s-" % b["id"])]
+            bot = fx.wait_for(bots, 60, "the bot")[0]
+            self.end(b["id"])
+            fx.wait_for(lambda: any(q["method"] == "DELETE" and bot["uuid"] in q["path"]
+                                    for q in self.sbreq(provider="meetingbaas")),
+                        60, "the bot's leave at MeetingBaas")
+            fx.wait_for(lambda: "recording.bot_removed" in self.audit(b["id"]), 60,
+                        "bot_removed")
+        finally:
+            self.e.sbc.delete("/_sandbox/faults/%s" % fault)
+        self.assertEqual(len(bots()), 1, "one bot, not a second one")
+        r = self.c.get("/v1/bookings/%s/recordings" % b["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["bot_id"] for x in r.json["data"]], [bot["uuid"]])
+
     def test_refusals_and_isolation(self):
         s = self.service("jitsi")
         # Cancelled: 409 naming it; pending: 409; offline: 409.

@@ -269,7 +269,51 @@ static void test_leave_retranscribe_delete(void **st)
 	assert_true(step(ML_ROP_DELETE, &q, state, &a, &s, &e) < 0);
 	assert_int_equal(e.kind, ML_PERR_RETRY);
 	q.bot_id = NULL;
+	q.dedup_key = NULL;
 	assert_true(step(ML_ROP_LEAVE, &q, state, NULL, &s, &e) < 0);
+	ml_pstep_clear(&s);
+	json_decref(state);
+}
+
+/* A leave with no bot id (the dispatch's answer was lost): the bot is looked for by its key,
+ * then taken out; none found is done, with nothing to remove. */
+static void test_leave_finds_the_bot_of_a_lost_dispatch_answer(void **st)
+{
+	(void)st;
+	struct ml_bot_req q = breq();
+	q.bot_id = NULL;
+	json_t *state = json_object();
+	struct ml_pstep s = {0};
+	struct ml_perr e;
+	assert_int_equal(step(ML_ROP_LEAVE, &q, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "GET");
+	assert_non_null(strstr(s.http.url, "/bots/bots_with_metadata?filter_by_extra="
+	                                   "meetlink_key%3Ameetlink-bkg_1-g0"));
+	struct ml_presp a = answer(
+	    200, "{\"bots\":[{\"uuid\":\"other\",\"extra\":{\"meetlink_key\":\"x\"}},"
+	         "{\"uuid\":\"mine\",\"extra\":{\"meetlink_key\":\"meetlink-bkg_1-g0\"}}]}");
+	assert_int_equal(step(ML_ROP_LEAVE, &q, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_HTTP);
+	assert_string_equal(s.http.method, "DELETE");
+	assert_string_equal(s.http.url, "http://sb/meetingbaas/bots/mine");
+	assert_string_equal(json_string_value(json_object_get(state, "bot_id")), "mine");
+	a = answer(200, "{\"ok\":true}");
+	assert_int_equal(step(ML_ROP_LEAVE, &q, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	json_decref(state);
+
+	/* None made: done without a call; the list refused: the provider's failure. */
+	state = json_object();
+	step(ML_ROP_LEAVE, &q, state, NULL, &s, &e);
+	a = answer(200, "{\"bots\":[{\"uuid\":\"other\",\"extra\":{\"meetlink_key\":\"x\"}}]}");
+	assert_int_equal(step(ML_ROP_LEAVE, &q, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	assert_null(json_object_get(state, "bot_id"));
+	step(ML_ROP_LEAVE, &q, state, NULL, &s, &e);
+	a = answer(503, "");
+	assert_true(step(ML_ROP_LEAVE, &q, state, &a, &s, &e) < 0);
+	assert_int_equal(s.kind, ML_PSTEP_FAIL);
+	assert_int_equal(e.kind, ML_PERR_RETRY);
 	ml_pstep_clear(&s);
 	json_decref(state);
 }
@@ -481,6 +525,7 @@ int main(void)
 	    cmocka_unit_test(test_dispatch_failures_classified),
 	    cmocka_unit_test(test_fetch_meeting_data),
 	    cmocka_unit_test(test_leave_retranscribe_delete),
+	    cmocka_unit_test(test_leave_finds_the_bot_of_a_lost_dispatch_answer),
 	    cmocka_unit_test(test_webhook_verify_and_subject),
 	    cmocka_unit_test(test_webhook_events),
 	    cmocka_unit_test(test_calendar_create_events_schedule),
