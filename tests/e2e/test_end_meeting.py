@@ -488,6 +488,16 @@ class EndForAll(unittest.TestCase):
         finally:
             self.e.sbc.delete("/_sandbox/faults/%s" % fault)
         self.assertEqual(len(bots()), 1, "one bot, not a second one")
+
+        # The bot's webhooks that came before meetlink knew it were refused (401) and are
+        # redelivered (+5 s, +10 s): all are accepted now, the last one included (nothing
+        # of this test reaches the sandbox's log during the next ones).
+        def hooks():
+            r = self.e.sbc.get("/meetingbaas/_sandbox/webhooks?bot_id=" + bot["uuid"])
+            ws = r.json["webhooks"]
+            final = any(w.get("event") in ("complete", "failed") for w in ws)
+            return final and all(w.get("delivered") for w in ws)
+        fx.wait_for(hooks, 60, "the bot's webhooks accepted")
         r = self.c.get("/v1/bookings/%s/recordings" % b["id"])
         self.assertEqual(r.status, 200, r)
         self.assertEqual([x["bot_id"] for x in r.json["data"]], [bot["uuid"]])
