@@ -72,6 +72,12 @@ static void apply(struct ml_worker *w, struct ml_job_lease *l, int n)
 		struct ml_job_lease *e = bsearch(&key, l, (size_t)n, sizeof *l, by_id);
 		if (!e || e->lease != run->job.lease)
 			continue; /* claimed after the snapshot */
+		/* A run whose outcome is with the writer has no calls left to end, and its job
+		 * reads as no longer held as soon as that outcome commits, which may be between
+		 * this beat's snapshot and its read: not a lost lease (a lease really lost is
+		 * refused at the outcome's write, by its token). */
+		if (run->outcome_queued)
+			continue;
 		if (e->state == ML_LEASE_LOST && !atomic_exchange(&run->lease_lost, true)) {
 			ml_warn("worker: job %s (%s): its lease is no longer this node's; its "
 			        "calls end", run->job.id, run->job.kind);

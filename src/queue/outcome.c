@@ -45,22 +45,44 @@ void ml_job_run_retry(struct ml_job_run *run, int64_t retry_after_ms, const char
 	ml_job_run_finish(run, &f, NULL, NULL);
 }
 
-static int one_outcome(struct ml_tx *tx, void *arg)
+/* A run's own writes (its commit callback), without its job's row. */
+static int one_commit(struct ml_tx *tx, void *arg)
 {
 	struct ml_job_run *run = arg;
-	int rc = 0;
-	if (run->commit && (rc = run->commit(tx, run->commit_arg)) < 0)
-		return rc;
-	run->fin.lease = run->job.lease; /* refused if another claim holds the job now */
+	return run->commit ? run->commit(tx, run->commit_arg) : 0;
+}
+
+/* Its job's new state: refused (ML_ECONFLICT) if another claim holds the job now. */
+static int one_finish(struct ml_tx *tx, struct ml_job_run *run)
+{
+	run->fin.lease = run->job.lease;
 	return ml_tx_job_finish(tx, run->job.id, run->worker->name, &run->fin, run->job.attempts,
 	                        run->job.max_attempts);
 }
 
+static int one_outcome(struct ml_tx *tx, void *arg)
+{
+	int rc = one_commit(tx, arg);
+	return rc < 0 ? rc : one_finish(tx, arg);
+}
+
+/* Every commit callback first, then every job row: the rows are locked only for the last
+ * moments of the transaction. A callback may wait long (a lock on a table it writes, held
+ * by someone else): meanwhile the heartbeat, which passes over locked rows (lease.c), keeps
+ * renewing these jobs' leases. With each row locked as its outcome went in, the rows of the
+ * runs ahead of a waiting callback stayed locked, unrenewed, until their leases ran out;
+ * once the wait ended in a rollback (a deadlock between nodes' outcome writes, retried;
+ * a savepoint rolled back releases its row locks too), other nodes claimed them in the gap
+ * and ran them a second time (test_many_nodes test_5: 3 to 6 of its 12 webhooks sent
+ * twice in one run of five). */
 static int all_outcomes(struct ml_tx *tx, void *arg)
 {
 	int rc;
 	for (struct ml_job_run *run = arg; run; run = run->next)
-		if ((rc = one_outcome(tx, run)) < 0)
+		if ((rc = one_commit(tx, run)) < 0)
+			return rc;
+	for (struct ml_job_run *run = arg; run; run = run->next)
+		if ((rc = one_finish(tx, run)) < 0)
 			return rc;
 	return 0;
 }
@@ -78,8 +100,13 @@ static int outcomes_fn(struct ml_tx *tx, struct ml_worker *w, struct ml_job_run 
 	for (struct ml_job_run *run = list; run; run = run->next) {
 		if (ml_tx_nested(tx, one_outcome, run) >= 0)
 			continue;
-		if (ml_error_last() == ML_ECONFLICT)
-			continue; /* lease lost: another worker owns the job now */
+		if (ml_error_last() == ML_ECONFLICT) {
+			/* Its lease ran out and another claim took the job: what it did is not
+			 * kept (the other claim's will be). */
+			ml_warn("worker: job %s (%s): its lease is no longer this node's; its "
+			        "outcome is dropped", run->job.id, run->job.kind);
+			continue;
+		}
 		/* The commit callback failed: keep the job, try it again later. */
 		ml_warn("worker: job %s (%s) outcome not recorded: %s", run->job.id, run->job.kind,
 		        ml_error_message());
@@ -162,6 +189,8 @@ void ml_wk_write_outcomes(struct ml_worker *w)
 		pthread_mutex_unlock(&w->mu);
 		return;
 	}
+	for (struct ml_job_run *run = w->done_head; run; run = run->next)
+		run->outcome_queued = true; /* (the heartbeat reads it under mu: lease.c) */
 	ml_wk_append(&w->o_pending, w->done_head);
 	w->done_head = NULL;
 	if (!w->o_queued) {

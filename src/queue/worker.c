@@ -144,9 +144,13 @@ static void *worker_main(void *arg)
 		        recovered);
 	/* Only now (a job handed over before the recovery would have been queued again and
 	 * claimed a second time): jobs come straight from the transactions that enqueue them. */
-	if (ml_store_set_job_taker(w->cfg.store, &w->taker) < 0)
+	/* (PostgreSQL hands nothing over: its jobs are claimed, on whichever node, each worker
+	 * woken by NOTIFY. Taken as handing over, it had the workers ignore every wake-up and
+	 * find new jobs only at their next idle look, up to idle_poll_ms later.) */
+	int taker = ml_store_set_job_taker(w->cfg.store, &w->taker);
+	if (taker < 0)
 		ml_warn("worker: jobs will only be claimed (%s)", ml_error_message());
-	else
+	else if (taker == 0)
 		atomic_store(&w->taking, true);
 	while (!atomic_load(&w->stop)) {
 		int64_t now = ml_mono_ms();

@@ -79,6 +79,7 @@ struct ml_job_run {
 	int64_t leased_at;
 	atomic_bool lease_lost;
 	bool held; /* on the worker's list of held leases (under its mutex) */
+	bool outcome_queued; /* handed to the outcome writer (under the worker's mutex) */
 	struct ml_job_run *held_prev, *held_next;
 };
 

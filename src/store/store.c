@@ -135,7 +135,7 @@ bool ml_store_shared(struct ml_store *s)
 
 int ml_store_set_job_taker(struct ml_store *s, const struct ml_job_taker *t)
 {
-	return s->backend->jobs->set_taker ? s->backend->jobs->set_taker(s, t) : 0;
+	return s->backend->jobs->set_taker ? s->backend->jobs->set_taker(s, t) : 1;
 }
 
 bool ml_tx_writable(struct ml_tx *tx)

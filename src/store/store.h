@@ -346,7 +346,8 @@ struct ml_job_taker {
 	int64_t lease_ms;
 };
 /* Sets (or with NULL removes) the store's job taker; returns once no transaction still
- * uses the previous one. A backend without the feature ignores it (jobs are claimed). */
+ * uses the previous one. A backend without the feature ignores it and returns 1: its jobs
+ * are claimed, and the workers must heed the store's notifications (ml_worker_notify). */
 int ml_store_set_job_taker(struct ml_store *s, const struct ml_job_taker *t);
 /* False in a read-only transaction (ml_store_read): a caller that would write there must
  * not try (e.g. a job's prepare, see queue/worker.h). */

@@ -255,12 +255,6 @@ class ManyNodes(unittest.TestCase):
         n.wait_meetings(ids, timeout=60)
         self.assert_one_event_each(ids)
 
-    # KNOWN DEFECT (issue 20, closing note of 2026-12-07): on a quiet machine only 4 of the 12
-    # webhooks are ever delivered while (and after) the outcome writes wait for the lock; it
-    # passed only under load. Failing since the heartbeat landed (7e9cd1d, f309699). Skipped so
-    # make check stays meaningful for everything else; the assertions below are unchanged and
-    # this skip goes when the outcome path is fixed.
-    @unittest.skip("known defect: deliveries stall while outcome writes wait past the lease")
     def test_5_outcomes_slower_than_the_lease(self):
         n = self.n
         n.use(0)
