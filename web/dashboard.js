@@ -84,18 +84,8 @@ async function showBooking(id) {
         " (reschedule to accept it, or to move it back)";
       facts.append(dt, dd);
     }
-    $("#participants").replaceChildren(...people.data.map((p) => {
-      const li = document.createElement("li");
-      li.textContent = `${p.role}: ${p.name} <${p.email}> `;
-      if (p.join_url) {
-        const a = document.createElement("a");
-        a.href = p.join_url;
-        a.rel = "noreferrer";
-        a.textContent = "join link";
-        li.append(a);
-      }
-      return li;
-    }));
+    showPeople(people);
+    watchPeople(id);
     $("#events").replaceChildren(...events.data.map((e) => {
       const li = document.createElement("li");
       li.textContent = `${e.at} ${e.type} by ${e.actor}${e.ip ? " from " + e.ip : ""}`;
@@ -107,6 +97,80 @@ async function showBooking(id) {
   } catch (e) {
     say(e.message);
   }
+}
+
+// Who takes part and where they stand (invited, waiting, admitted, in_meeting, left).
+const STATES = { invited: "invited", waiting: "waiting", admitted: "admitted",
+  in_meeting: "in the meeting", left: "left" };
+
+function showPeople(people) {
+  $("#participants tbody").replaceChildren(...people.data.map((p) => {
+    const tr = document.createElement("tr");
+    tr.dataset.participant = p.id;
+    const link = document.createElement("td");
+    if (p.join_url) {
+      const a = document.createElement("a");
+      a.href = p.join_url;
+      a.rel = "noreferrer";
+      a.textContent = "join link";
+      link.append(a);
+    }
+    tr.append(cell(p.role), cell(p.name), cell(p.email),
+      cell(STATES[p.state] ?? p.state, `state-${p.state}`), cell(p.joined_at), cell(p.left_at), link);
+    return tr;
+  }));
+  $("#presence-source").textContent = people.presence_source === "platform"
+    ? "Presence as the platform reports it." : "Presence as the join gateway saw it (the platform reports none).";
+  const others = (people.unmatched || []).map((u) => u.name || u.identity || u.email).filter(Boolean);
+  $("#unmatched").hidden = others.length === 0;
+  $("#unmatched").textContent = others.length ? `Also seen in the meeting, not matched: ${others.join(", ")}` : "";
+}
+
+// The participants, live: GET …/participants/events, read with fetch so the key travels in
+// the Authorization header (EventSource cannot send it, and a key never goes in a URL). The
+// server writes the whole list whenever it changes; a dropped stream is opened again after
+// the server's retry hint, and starts with the whole list.
+let watching = null;
+
+function watchPeople(id) {
+  if (watching) watching.abort();
+  const ctl = new AbortController();
+  watching = ctl;
+  const live = $("#live");
+  const open = async () => {
+    let retry = 2000;
+    try {
+      const r = await fetch(`/v1/bookings/${id}/participants/events`,
+        { headers: { Authorization: `Bearer ${apiKey}`, Accept: "text/event-stream" }, signal: ctl.signal });
+      if (!r.ok || !r.body) throw new Error(`HTTP ${r.status}`);
+      live.textContent = "Live";
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let end;
+        while ((end = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          let type = "message", data = "";
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event: ")) type = line.slice(7);
+            else if (line.startsWith("data: ")) data += line.slice(6);
+            else if (line.startsWith("retry: ")) retry = Number(line.slice(7)) || retry;
+          }
+          if (type === "participants" && data && watching === ctl) showPeople(JSON.parse(data));
+        }
+      }
+    } catch (e) {
+      if (ctl.signal.aborted) return;
+    }
+    if (ctl.signal.aborted) return;
+    live.textContent = "Reconnecting…";
+    setTimeout(() => { if (!ctl.signal.aborted) open(); }, retry);
+  };
+  open();
 }
 
 // Seconds as m:ss.

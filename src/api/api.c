@@ -47,6 +47,7 @@ const struct ml_route ml_api_routes[] = {
 	{"POST", "/v1/bookings/{id}/meeting/regenerate", ml_api_meeting_regenerate, 0},
 	{"GET", "/v1/bookings/{id}/invite.ics", ml_api_bookings_invite, 0},
 	{"GET", "/v1/bookings/{id}/participants", ml_api_bookings_participants, 0},
+	{"GET", "/v1/bookings/{id}/participants/events", ml_api_participants_stream, 0},
 	{"POST", "/v1/bookings/{id}/participants", ml_api_participants_create, 0},
 	{"DELETE", "/v1/bookings/{id}/participants/{participant_id}", ml_api_participants_delete, 0},
 	{"GET", "/v1/bookings/{id}/events", ml_api_bookings_events, 0},

@@ -134,6 +134,12 @@ void ml_api_bookings_invite(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_participants_create(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_participants_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+/* GET …/participants/events: that list, live (api/presence_stream.c). */
+void ml_api_participants_stream(struct ml_http_req *req, struct ml_http_resp *resp);
+/* The body GET …/participants answers, for booking_id of org_id (*out, a new reference); a
+ * negative ML_E* (ML_ENOTFOUND for a booking of another organization) with the error set. */
+int ml_api_participants_view(const struct ml_env *env, const char *org_id,
+                             const char *booking_id, json_t **out);
 void ml_api_bookings_events(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_list(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_api_jobs_retry(struct ml_http_req *req, struct ml_http_resp *resp);

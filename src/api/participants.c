@@ -186,6 +186,23 @@ static int sync_fn(struct ml_tx *tx, void *arg)
 	return rc;
 }
 
+/* The list GET answers, from a loaded view (list_fn). A new reference. */
+static json_t *list_of(struct list_call *c)
+{
+	json_t *list = json_array();
+	size_t n;
+	struct ml_participant_ref *all = ml_gateway_people(c->v.booking, c->v.host, &n);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, participant(&c->v, &all[i]));
+	free(all);
+	/* Who the platform saw that meetlink could not match, and where presence comes from. */
+	json_t *out = json_pack("{s:s, s:o, s:o, s:b, s:s}", "object", "list", "data", list,
+	                        "unmatched", ml_presence_unmatched(c->v.booking), "has_more", 0,
+	                        "presence_source", ml_presence_source(c->v.booking));
+	json_object_set_new(out, "next_cursor", json_null());
+	return out;
+}
+
 void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp)
 {
 	struct list_call c = {{ML_API_CTX(req)}, req->params[0], false};
@@ -197,19 +214,24 @@ void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *
 		ml_resp_errno(resp, rc);
 		return;
 	}
-	json_t *list = json_array();
-	size_t n;
-	struct ml_participant_ref *all = ml_gateway_people(c.v.booking, c.v.host, &n);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, participant(&c.v, &all[i]));
-	free(all);
-	/* Who the platform saw that meetlink could not match, and where presence comes from. */
-	json_t *out = json_pack("{s:s, s:o, s:o, s:b, s:s}", "object", "list", "data", list,
-	                        "unmatched", ml_presence_unmatched(c.v.booking), "has_more", 0,
-	                        "presence_source", ml_presence_source(c.v.booking));
-	json_object_set_new(out, "next_cursor", json_null());
+	json_t *out = list_of(&c);
 	pview_free(&c.v);
 	ml_resp_json(resp, 200, out);
+}
+
+int ml_api_participants_view(const struct ml_env *env, const char *org_id,
+                             const char *booking_id, json_t **out)
+{
+	struct ml_api_ctx ctx = {0};
+	ctx.app = env;
+	snprintf(ctx.org_id, sizeof ctx.org_id, "%s", org_id);
+	struct list_call c = {{&ctx}, booking_id, false};
+	*out = NULL;
+	int rc = ml_store_read(env->store, list_fn, &c);
+	if (rc == 0)
+		*out = list_of(&c);
+	pview_free(&c.v);
+	return rc;
 }
 
 /* --- POST --- */
@@ -264,6 +286,7 @@ static int add_fn(struct ml_tx *tx, struct ml_api_write *w)
 		struct ml_participant_ref ref = {id, in->role, in->name, in->email};
 		w->status = 201;
 		w->result = participant(&v, &ref);
+		w->changed_booking = w->req->params[0]; /* the live lists show them */
 	}
 done:
 	pview_free(&v);
@@ -353,9 +376,11 @@ static int remove_fn(struct ml_tx *tx, struct ml_api_write *w)
 	ml_api_step_init(w->ctx, &st);
 	rc = ml_booking_save(tx, &st, v.booking, v.service, v.host, events, false);
 	json_decref(events);
-	if (rc == 0)
+	if (rc == 0) {
 		w->result = json_pack("{s:s, s:s, s:b}", "id", pid, "object", "participant",
 		                      "deleted", 1);
+		w->changed_booking = w->req->params[0]; /* the live lists show it */
+	}
 done:
 	pview_free(&v);
 	return rc;

@@ -584,6 +584,9 @@ class OpenAPIConformance(unittest.TestCase):
         self.assertEqual((r.data["enabled"], r.data["waiting"]), (True, []))
         a.get("/v1/bookings/{id}/waiting-room", "/v1/bookings/bkg_missing/waiting-room",
               expect=404)
+        # (The live stream's 200 is test_presence_live.py's: it never ends.)
+        a.get("/v1/bookings/{id}/participants/events",
+              "/v1/bookings/bkg_missing/participants/events", expect=404)
         cust = b["customer"]["id"]
         tpl = "/v1/bookings/{id}/participants/{participant_id}/admit"
         # Nobody asked yet: not found; a stranger's id: not found.
