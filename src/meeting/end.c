@@ -11,7 +11,11 @@
  *   ML_END_TOKENS   nothing to call, but nobody enters without a token: settled at once
  *   none            the platform cannot end it: settled at once, and booking.ended says so
  *
- * booking.ended = {at, by, reason, platform, method ("provider", "tokens", "gateway"),
+ * A meeting the pipeline has not made yet (its create queued or in flight) is not ended but
+ * stopped: cancelled, and deleted at the provider after whatever its create made
+ * (stop_create; method "not_made", settled at once).
+ *
+ * booking.ended = {at, by, reason, platform, method ("provider", "tokens", "gateway", "not_made"),
  * platform_status ("pending", "ended", "failed", "tokens_stopped", "not_supported"),
  * ended_at_platform (true, false, null while pending), message, settled_at}.
  * Every settled end is the meeting.ended event (audit entry and webhook).
@@ -96,6 +100,46 @@ static const char *how(const struct ml_provider_ops *ops, const struct ml_provid
 	return "gateway";
 }
 
+/* A meeting the pipeline makes at the provider and has not made yet: its create is queued,
+ * in flight, or waiting for a reconnect (Twilio's rooms are not: their link is ready at once
+ * and a room still to be opened is the end job's). */
+static bool unmade_remote(const struct ml_provider_ops *ops, json_t *m)
+{
+	if (!ops || !ml_pipeline_remote(ops->name) || (ops->caps & ML_CAP_LAZY))
+		return false;
+	const char *s = str(m, "status");
+	return s && (strcmp(s, "pending") == 0 || strcmp(s, "error") == 0);
+}
+
+/* Ending a meeting not made yet: it never will be. The meeting is cancelled, so a create that
+ * has not started does nothing (meeting_job.c: it no longer waits to be created), and a
+ * meeting.delete queued behind it removes whatever an attempt made: a create still queued is
+ * dropped, and as a booking's jobs run one at a time, in order, a create in flight finishes
+ * first and its outcome notes the
+ * provider's id for the delete; a create whose answer was lost (a timeout, a daemon killed)
+ * is found by the delete all the same (docs/pipeline.md: a delete without a known provider
+ * id derives it, looks it up by its marker, or asks createOrGet). */
+static int stop_create(struct ml_tx *tx, struct ml_step *st, json_t *booking,
+                       const struct ml_provider_ops *ops, char *msg, size_t n)
+{
+	json_t *m = json_object_get(booking, "meeting");
+	st->wake = true;
+	/* A create queued (for a retry, or a reconnect) is dropped: the delete, first of the
+	 * booking's jobs then, does not wait for it. */
+	int rc = ml_tx_job_cancel_group(tx, str(booking, "id"), "meeting.create");
+	if (rc >= 0)
+		rc = ml_pipeline_plan_delete(tx, st->org_id, str(booking, "id"), m,
+		                             str(booking, "host_id"));
+	if (rc < 0)
+		return rc;
+	ml_meeting_move(m, ML_MEV_CANCEL);
+	snprintf(msg, n,
+	         "The meeting was not made at %s yet: it will not be, and whatever an attempt "
+	         "made there is deleted.",
+	         ops->label);
+	return 0;
+}
+
 int ml_booking_end(struct ml_tx *tx, struct ml_step *st, json_t *booking, const char *reason,
                    bool *again)
 {
@@ -121,7 +165,8 @@ int ml_booking_end(struct ml_tx *tx, struct ml_step *st, json_t *booking, const 
 		return rc;
 	const struct ml_provider_ops *ops = ml_provider_find(platform);
 	struct ml_provider_ctx cx = {st->platforms, ml_now(), NULL};
-	const char *method = how(ops, &cx, msg, sizeof msg);
+	bool unmade = unmade_remote(ops, m);
+	const char *method = unmade ? "not_made" : how(ops, &cx, msg, sizeof msg);
 	events = json_array();
 	ml_time_format(ml_now(), now);
 	json_object_set_new(booking, "ended",
@@ -138,7 +183,11 @@ int ml_booking_end(struct ml_tx *tx, struct ml_step *st, json_t *booking, const 
 	json_array_append_new(events, json_pack("{s:s, s:{s:s, s:s}}", "type",
 	                                        "meeting.end_requested", "data", "platform",
 	                                        platform, "method", method));
-	if (strcmp(method, "provider") != 0) {
+	if (unmade) {
+		if ((rc = stop_create(tx, st, booking, ops, msg, sizeof msg)) < 0)
+			goto done;
+		ml_end_settle(booking, ops->label, true, msg, events);
+	} else if (strcmp(method, "provider") != 0) {
 		ml_end_settle(booking, ops ? ops->label : platform, false, msg, events);
 	} else if (ml_meeting_is_ready(m) || ml_meeting_is_pending(m)) {
 		/* The provider's call is a job: the answer does not wait for it. */
