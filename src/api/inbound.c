@@ -65,6 +65,10 @@ static int deleted_fn(struct ml_tx *tx, void *arg)
 		z->queued = z->reported;
 		return rc;
 	}
+	if (z->ev->kind == ML_INBOUND_ROOM_ENDED)
+		return ml_meeting_room_ended(tx, &z->ctx->app->platforms, platform,
+		                             z->ev->external_id, z->ev->room, z->ctx->ip,
+		                             &z->reported);
 	if (z->ev->kind == ML_INBOUND_RECORDING || z->ev->kind == ML_INBOUND_CALENDAR) {
 		rc = z->ev->kind == ML_INBOUND_CALENDAR
 		         ? ml_recording_calendar_event(tx, platform, z->ev)

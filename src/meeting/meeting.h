@@ -76,6 +76,16 @@ int ml_pipeline_plan_delete(struct ml_tx *tx, const char *org_id, const char *bo
  * the booking has queued before it (a create still running: the end follows it). */
 int ml_pipeline_plan_end(struct ml_tx *tx, const char *org_id, json_t *booking);
 
+/* A lazy platform's room (platform, UniqueName `name`, sid `room_sid`) completed at the
+ * provider on its own (Twilio's room-ended callback, api/inbound.c): when it is the booking's
+ * open room and the booking is still to be met (confirmed or in progress, not ended for
+ * everyone), the meeting is marked not open (`opened_at` removed, `room_ended_at` set, audit
+ * meeting.room_ended) so the next arrival at the gateway opens a room again; *closed says so.
+ * Anything else (another room, an ended meeting, an unknown name) changes nothing. */
+int ml_meeting_room_ended(struct ml_tx *tx, const struct ml_platform_settings *ps,
+                          const char *platform, const char *name, const char *room_sid,
+                          const char *ip, bool *closed);
+
 /* --- The job kinds (app/handlers.c lists them) --- */
 extern const struct ml_job_handler ml_job_meeting_create;
 extern const struct ml_job_handler ml_job_meeting_update;

@@ -103,6 +103,16 @@ static json_t *count_attempt(json_t *payload)
 	return state;
 }
 
+/* A lazy room is opened for a booking still to be met: confirmed, or also in progress (a
+ * room that completed on its own is opened again at the next arrival: room_ended.c); never
+ * once the meeting was ended for everyone. */
+static bool to_open(json_t *booking)
+{
+	const char *s = str(booking, "status");
+	return s && (strcmp(s, "confirmed") == 0 || strcmp(s, "in_progress") == 0) &&
+	       !json_object_get(booking, "ended");
+}
+
 static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 {
 	const struct ml_env *env = run->env;
@@ -145,8 +155,7 @@ static int mj_prepare(struct ml_tx *tx, struct ml_job_run *run)
 			mj->skip = "the meeting is not ready (nothing to update)";
 		break;
 	case ML_MOP_OPEN:
-		if (!current || !ml_meeting_next(ms, ML_MEV_OPENED) ||
-		    strcmp(str(mj->booking, "status"), "confirmed") != 0)
+		if (!current || !ml_meeting_next(ms, ML_MEV_OPENED) || !to_open(mj->booking))
 			mj->skip = "the meeting is not to be opened";
 		break;
 	case ML_MOP_END:

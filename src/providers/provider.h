@@ -344,6 +344,9 @@ enum ml_inbound_kind {
 	ML_INBOUND_CALENDAR,            /* the recording calendar `external_id` changed */
 	ML_INBOUND_PRESENCE,            /* someone joined or left the meeting `external_id`:
 					 * `presence` says who and when */
+	ML_INBOUND_ROOM_ENDED,          /* (appended) the room `room` of the meeting
+					 * `external_id` completed at the provider (Twilio's
+					 * room-ended: its empty or unused timeout, or an end) */
 };
 
 /* Who joined or left a meeting, as the platform reports it. */
@@ -375,6 +378,9 @@ struct ml_inbound_event {
 	char fetch[16];
 	/* PRESENCE (appended). */
 	struct ml_inbound_presence presence;
+	/* ROOM_ENDED (appended): the provider's id of the room that completed (Twilio's
+	 * RoomSid; external_id is its UniqueName). */
+	char room[64];
 };
 
 /* The provider's webhooks: POST /webhooks/{platform}. */

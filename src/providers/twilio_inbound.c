@@ -7,7 +7,8 @@
  * (the room's UniqueName, derived from the booking and recorded at confirm) finds the
  * organization, whose token then verifies it. Twilio signs no timestamp: a replay is caught by de-duplication, each event
  * being handled once by RoomSid, ParticipantSid, StatusCallbackEvent and SequenceNumber
- * (the room's event counter).
+ * (the room's event counter). Besides joins and leaves, `room-ended` is taken: a room that
+ * completed on its own is opened again at the next arrival (meeting/room_ended.c).
  */
 #include "core/crypto.h"
 #include "core/error.h"
@@ -137,6 +138,12 @@ static int tw_parse(const char *secret, const struct ml_inbound_req *r, json_t *
 		return ml_error_set(ML_EINVAL, "invalid_field", "SequenceNumber",
 		                    "SequenceNumber (or Timestamp) is required.");
 	snprintf(out->key, sizeof out->key, "%s:%s:%s:%s", room_sid, psid, event, seq);
+	if (strcmp(event, "room-ended") == 0) {
+		/* Completed: by its timeouts (empty, unused) or an end (meeting/room_ended.c). */
+		out->kind = ML_INBOUND_ROOM_ENDED;
+		snprintf(out->room, sizeof out->room, "%s", room_sid);
+		return 0;
+	}
 	bool joined = strcmp(event, "participant-connected") == 0;
 	if (!joined && strcmp(event, "participant-disconnected") != 0) {
 		out->kind = ML_INBOUND_IGNORE;

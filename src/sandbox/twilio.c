@@ -2,7 +2,8 @@
  * the shapes of specs/twilio/twilio_video_v1.json, HTTP Basic auth (Account SID + auth token,
  * or API key SID + secret), Twilio's error body {code, message, more_info, status}, the
  * UniqueName rule (unique among in-progress rooms: 53113), rooms that complete after their
- * Unused/EmptyRoomTimeout (applied lazily whenever the state is read), and status callbacks
+ * Unused/EmptyRoomTimeout (applied on the sandbox clock by the ticker, after a clock move,
+ * and whenever the state is read), and status callbacks
  * signed with X-Twilio-Signature (twilio-video-notes.json).
  *
  * Participants cannot join without media, so the sandbox simulates them:
@@ -732,6 +733,7 @@ const struct ml_sb_provider ml_sb_twilio = {
 	.prefix = "/twilio",
 	.routes = twilio_routes,
 	.seed = twilio_seed,
+	.tick = ml_tw_tick, /* rooms complete on the sandbox clock, unasked */
 	.not_found = twilio_not_found,
 	.error = twilio_error,
 };
