@@ -142,6 +142,11 @@ function watchPeople(id) {
     try {
       const r = await fetch(`/v1/bookings/${id}/participants/events`,
         { headers: { Authorization: `Bearer ${apiKey}`, Accept: "text/event-stream" }, signal: ctl.signal });
+      if (r.status >= 400 && r.status < 500) { // a refusal: trying again will not help
+        const data = r.headers.get("Content-Type")?.startsWith("application/json") ? await r.json() : null;
+        live.textContent = `Not live: ${data?.error?.message || `HTTP ${r.status}`}`;
+        return;
+      }
       if (!r.ok || !r.body) throw new Error(`HTTP ${r.status}`);
       live.textContent = "Live";
       const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
