@@ -406,12 +406,18 @@ static void schedule(struct ml_http_req *req, struct ml_http_resp *resp, enum ml
 		    .noone_joined_timeout =
 		        (int)json_integer_value(json_object_get(opts, "noone_joined_timeout")),
 		    .silence_timeout = (int)json_integer_value(json_object_get(opts, "silence_timeout"))};
+		/* The bots report here (their outcomes become recordings: docs/recordings.md). */
+		char *hook = ctx->app->cfg && ctx->app->cfg->public_url
+		                 ? ml_asprintf("%s/webhooks/%s", ctx->app->cfg->public_url, c.rec->name)
+		                 : NULL;
+		bot.webhook_url = hook;
 		struct ml_cal_req q = {
 		    .calendar_id = json_string_value(json_object_get(c.cal, "external_id")),
 		    .event_id = ev,
 		    .all_occurrences = all,
 		    .bot = &bot};
 		rc = run_cal(ctx->app, c.rec, op, &q, c.extra, state);
+		free(hook);
 	}
 out:
 	if (rc < 0)

@@ -83,6 +83,18 @@ char *ml_recording_vtt(json_t *rec);
 
 /* --- internal to recording_plan.c and recording_job.c --- */
 
+/* recording_calendar.c: a calendar bot's first outcome webhook (ev->calendar_id set, the bot
+ * unknown): a recording of the calendar's host is made for the bot and the bot mapped to it;
+ * org and rid say which. ML_ENOTFOUND when no calendar has that id. */
+int ml_rec_calendar_adopt(struct ml_tx *tx, const char *platform,
+                          const struct ml_inbound_event *ev, char org[40], char rid[40]);
+/* A calendar recording not linked yet becomes the booking's whose meeting it recorded (the
+ * host's booking with that join URL, starting within a day); rec changed, not saved. */
+int ml_rec_calendar_link(struct ml_tx *tx, json_t *rec, const char *meeting_url);
+
+/* Whether a booking of `status` has a recording going: confirmed or in_progress. */
+bool ml_recording_booking_live(const char *status);
+
 /* Moves `rec` to `state` (with `reason`/`message` for failed) when that is forward; writes
  * the audit entry and the webhooks out; saves it. *moved may be NULL. */
 int ml_rec_move(struct ml_tx *tx, json_t *rec, const char *state, const char *reason,

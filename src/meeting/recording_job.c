@@ -100,7 +100,7 @@ static int prepare_dispatch(struct ml_tx *tx, struct ml_job_run *run, struct rjo
 	if (rc < 0)
 		return rc;
 	json_t *m = json_object_get(rj->booking, "meeting");
-	if (strcmp(str(rj->booking, "status"), "confirmed") != 0 || !str(m, "id") ||
+	if (!ml_recording_booking_live(str(rj->booking, "status")) || !str(m, "id") ||
 	    strcmp(str(m, "id"), str(rj->rec, "meeting_id")) != 0) {
 		rj->skip = "the booking no longer has this meeting";
 		return 0;
@@ -289,6 +289,8 @@ static int commit_sync(struct ml_tx *tx, struct rjob *rj, json_t *rec, const cha
 		json_decref(more);
 		return rc;
 	}
+	if ((rc = ml_rec_calendar_link(tx, rec, str(res, "meeting_url"))) < 0)
+		return rc;
 	json_t *tr = json_object_get(res, "transcript");
 	bool had = json_array_size(json_object_get(rec, "transcript")) > 0;
 	bool new_tr = json_array_size(tr) > 0 &&

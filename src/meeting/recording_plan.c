@@ -280,13 +280,20 @@ int ml_rec_enqueue(struct ml_tx *tx, json_t *rec, const char *kind, int64_t run_
 
 /* --- planning, in every booking step --- */
 
+/* A booking keeps its bot from confirmed through in_progress (live presence moves it there
+ * on the first join, which may be the host's, before the bot was sent). */
+bool ml_recording_booking_live(const char *status)
+{
+	return status && (strcmp(status, "confirmed") == 0 || strcmp(status, "in_progress") == 0);
+}
+
 static bool wants_recording(json_t *booking, json_t *service)
 {
 	json_t *m = json_object_get(booking, "meeting");
 	const char *ms = str(m, "status");
 	const char *platform = str(m, "platform");
 	const struct ml_provider_ops *ops = ml_provider_find(platform);
-	return strcmp(str(booking, "status") ? str(booking, "status") : "", "confirmed") == 0 &&
+	return ml_recording_booking_live(str(booking, "status")) &&
 	       json_is_true(json_object_get(json_object_get(service, "settings"), "recording")) &&
 	       ops && (ops->caps & ML_CAP_BOT_JOINS) && ml_provider_recorder() && ms &&
 	       strcmp(ms, "cancelled") != 0 && strcmp(ms, "none") != 0;
@@ -299,6 +306,22 @@ static int64_t dispatch_at_ms(json_t *booking, json_t *opts, bool now)
 	int64_t lead = json_integer_value(json_object_get(opts, "dispatch_lead_seconds"));
 	int64_t at = (start - lead) * 1000;
 	return now || at < ml_now_ms() ? 0 : at;
+}
+
+/* The booking's start moved after the recording's bot was sent, or after its dispatch was
+ * due (it may be in flight: the leave queued behind it finds the bot). */
+static bool moved_after_dispatch(json_t *rec, json_t *booking)
+{
+	const char *was = str(rec, "start"), *now = str(booking, "start");
+	if (!was || !now || strcmp(was, now) == 0 || final_state(str(rec, "state")))
+		return false;
+	if (str(rec, "bot_id") || strcmp(str(rec, "state"), "scheduled") != 0)
+		return true;
+	int64_t start = 0;
+	ml_time_parse(was, &start);
+	int64_t lead = json_integer_value(
+	    json_object_get(json_object_get(rec, "options"), "dispatch_lead_seconds"));
+	return (start - lead) * 1000 <= ml_now_ms();
 }
 
 /* The meeting went (or the booking no longer records): stop its recording. */
@@ -317,19 +340,26 @@ static int retire(struct ml_tx *tx, json_t *rec, const char *actor)
 	 * dispatch, finds out which. */
 	if ((rc = ml_rec_enqueue(tx, rec, "recording.leave", 0, NULL)) < 0)
 		return rc;
-	if (strcmp(state, "scheduled") == 0 && !str(rec, "bot_id"))
+	/* Not in the meeting yet (no bot, one being sent, or one waiting for its start):
+	 * nothing was recorded; the bot's later webhooks change nothing. */
+	if (strcmp(state, "scheduled") == 0)
 		return ml_rec_move(tx, rec, "cancelled", NULL, NULL, actor, NULL);
 	return ml_rec_save(tx, rec);
 }
 
-static json_t *new_recording(const char *org_id, json_t *booking, json_t *opts)
+/* `round`: how many bots this meeting had before (a booking moved after its bot was sent
+ * gets a new one): the first key is meetlink-{booking}-g{generation}, the next ones end in
+ * -r{round + 1}. */
+static json_t *new_recording(const char *org_id, json_t *booking, json_t *opts, int round)
 {
 	json_t *m = json_object_get(booking, "meeting");
-	char id[40], now[ML_RFC3339_MAX], key[120];
+	char id[40], now[ML_RFC3339_MAX], key[120], suffix[24] = "";
 	ml_id_new(id, "rec");
 	ml_time_format(ml_now(), now);
-	snprintf(key, sizeof key, "meetlink-%s-g%lld", str(booking, "id"),
-	         (long long)json_integer_value(json_object_get(m, "generation")));
+	if (round > 0)
+		snprintf(suffix, sizeof suffix, "-r%d", round + 1);
+	snprintf(key, sizeof key, "meetlink-%s-g%lld%s", str(booking, "id"),
+	         (long long)json_integer_value(json_object_get(m, "generation")), suffix);
 	bool tr = json_is_true(json_object_get(opts, "transcription"));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:n, s:n, s:s, s:O, s:n, s:n, "
 	                 "s:n, s:s, s:[], s:[], s:s, s:s}",
@@ -360,10 +390,15 @@ static int plan(struct ml_tx *tx, const struct ml_step *st, json_t *booking, jso
 	free(next);
 	const char *mid = str(json_object_get(booking, "meeting"), "id");
 	json_t *current = NULL, *r;
+	int round = 0;
 	size_t i;
 	json_array_foreach(items, i, r)
 	{
-		if (wants && mid && strcmp(str(r, "meeting_id"), mid) == 0) {
+		bool this_meeting = mid && strcmp(str(r, "meeting_id"), mid) == 0;
+		round += this_meeting;
+		/* A recording told to leave (its booking moved after the bot was sent) is done
+		 * with: the meeting's next one is current. */
+		if (wants && this_meeting && !json_is_true(json_object_get(r, "leave_requested"))) {
 			current = r;
 			continue;
 		}
@@ -380,8 +415,16 @@ static int plan(struct ml_tx *tx, const struct ml_step *st, json_t *booking, jso
 		ml_recording_options(NULL, &opts);
 	}
 	int64_t at = dispatch_at_ms(booking, opts, now);
+	if (current && moved_after_dispatch(current, booking)) {
+		/* The bot was sent (or its dispatch was due, so may be under way) for the old
+		 * time: it is taken out, and the new time gets a bot of its own. */
+		json_object_set_new(current, "org_id", json_string(st->org_id));
+		if ((rc = retire(tx, current, st->actor)) < 0)
+			goto opts_done;
+		current = NULL;
+	}
 	if (!current) {
-		json_t *rec = new_recording(st->org_id, booking, opts);
+		json_t *rec = new_recording(st->org_id, booking, opts, round);
 		json_object_set_new(rec, "start", json_string(str(booking, "start")));
 		if ((rc = ml_rec_save(tx, rec)) == 0 &&
 		    (rc = ml_rec_enqueue(tx, rec, "recording.dispatch", at, NULL)) == 0)
@@ -397,6 +440,7 @@ static int plan(struct ml_tx *tx, const struct ml_step *st, json_t *booking, jso
 		if ((rc = ml_rec_save(tx, current)) == 0)
 			rc = ml_rec_enqueue(tx, current, "recording.dispatch", at, NULL);
 	}
+opts_done:
 	json_decref(opts);
 done:
 	json_decref(items);
@@ -432,8 +476,23 @@ int ml_recording_on_event(struct ml_tx *tx, const char *platform,
 	int rc;
 	(void)ip;
 	*applied = false;
-	if ((rc = ml_tx_provider_meeting_find(tx, platform, ev->external_id, org, bkg, rid)) < 0 ||
-	    (rc = ml_tx_recording_get(tx, org, rid, &rec)) < 0)
+	rc = ml_tx_provider_meeting_find(tx, platform, ev->external_id, org, bkg, rid);
+	if (ev->calendar_id[0] && rc != ML_ENOTFOUND) {
+		/* A calendar's bot: the calendar's organization vouched for the webhook, and
+		 * the bot must be that organization's. */
+		char corg[40], host[40], cid[40];
+		int c = ml_tx_provider_meeting_find(tx, platform, ev->calendar_id, corg, host, cid);
+		if (c < 0)
+			return c;
+		if (rc == 0 && strcmp(corg, org) != 0)
+			return ml_error_set(ML_ENOTFOUND, "not_found", NULL, "Unknown bot.");
+	}
+	if (rc == ML_ENOTFOUND && ev->calendar_id[0] &&
+	    (strcmp(ev->state, "processing") == 0 || strcmp(ev->state, "failed") == 0)) {
+		ml_error_clear();
+		rc = ml_rec_calendar_adopt(tx, platform, ev, org, rid);
+	}
+	if (rc < 0 || (rc = ml_tx_recording_get(tx, org, rid, &rec)) < 0)
 		return rc;
 	json_object_set_new(rec, "org_id", json_string(org));
 	snprintf(actor, sizeof actor, "provider:%s", platform);

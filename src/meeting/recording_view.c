@@ -7,6 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *str_or(json_t *o, const char *k, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : def;
+}
+
 json_t *ml_recording_view(json_t *rec, bool brief)
 {
 	static const char *const shown[] = {
@@ -14,7 +20,7 @@ json_t *ml_recording_view(json_t *rec, bool brief)
 	    "platform",  "recorder",         "state",        "failure",    "bot_id",
 	    "dispatch_at", "media_url",      "audio_url",    "duration_seconds",
 	    "transcript_state", "speakers",  "transcript",   "created_at", "updated_at",
-	    NULL};
+	    "calendar_id", "calendar_event_id", NULL};
 	json_t *v = json_object();
 	for (int i = 0; shown[i]; i++) {
 		json_t *x = json_object_get(rec, shown[i]);
@@ -22,6 +28,7 @@ json_t *ml_recording_view(json_t *rec, bool brief)
 			continue;
 		json_object_set(v, shown[i], x ? x : json_null());
 	}
+	json_object_set_new(v, "source", json_string(str_or(rec, "source", "booking")));
 	json_t *opts = json_object_get(rec, "options");
 	json_object_set_new(v, "options",
 	                    opts ? json_deep_copy(opts) : json_object());

@@ -275,11 +275,13 @@ static json_t *result_of(json_t *b)
 	                     : ended                                 ? "processing"
 	                                                             : "pending";
 	json_t *d = json_object_get(b, "duration");
-	return json_pack("{s:s, s:s?, s:s?, s:s?, s:O, s:o, s:o}", "status", status, "reason",
+	const char *url = ml_pjs(bot, "meeting_url");
+	return json_pack("{s:s, s:s?, s:s?, s:s?, s:O, s:o, s:o, s:s?}", "status", status, "reason",
 	                 errors && errors[0] ? errors : NULL, "media_url",
 	                 mp4 && mp4[0] ? mp4 : NULL, "audio_url", audio && audio[0] ? audio : NULL,
 	                 "duration_seconds", json_is_integer(d) ? d : json_null(), "speakers",
-	                 speakers, "transcript", segs);
+	                 speakers, "transcript", segs, "meeting_url",
+	                 url && url[0] && strlen(url) < 2048 ? url : NULL);
 }
 
 static int fetch_step(const struct ml_bot_req *q, const struct ml_pcreds *cr, json_t *state,
@@ -424,10 +426,20 @@ static bool id_ok(const char *s)
 	return true;
 }
 
+/* The calendar a bot was sent to, as meetlink tagged it when it asked MeetingBaas to record
+ * the calendar's event (meetingbaas_cal.c): data.extra.meetlink_calendar. */
+static const char *calendar_tag(json_t *d)
+{
+	return ml_pjs(json_object_get(d, "extra"), "meetlink_calendar");
+}
+
 int ml_mb_subject(json_t *body, char *out, size_t n)
 {
 	json_t *d = json_object_get(body, "data");
-	const char *id = ml_pjs(d, "bot_id");
+	/* A calendar's bot is unknown until its outcome names its calendar: that calendar's
+	 * organization vouches for it (ml_recording_on_event checks the bot is not another
+	 * organization's). */
+	const char *id = id_ok(calendar_tag(d)) ? calendar_tag(d) : ml_pjs(d, "bot_id");
 	if (!id)
 		id = ml_pjs(d, "calendar_id");
 	if (!id_ok(id) || strlen(id) >= n)
@@ -478,6 +490,11 @@ int ml_mb_parse(const char *secret, const struct ml_inbound_req *r, json_t *body
 		return ml_error_set(ML_EINVAL, "invalid_field", "data.bot_id",
 		                    "data.bot_id is required.");
 	copy(out->external_id, sizeof out->external_id, bot);
+	if (id_ok(calendar_tag(d))) {
+		copy(out->calendar_id, sizeof out->calendar_id, calendar_tag(d));
+		if (id_ok(ml_pjs(d, "event_uuid")))
+			copy(out->event_id, sizeof out->event_id, ml_pjs(d, "event_uuid"));
+	}
 	if (strcmp(event, "bot.status_change") == 0) {
 		json_t *st = json_object_get(d, "status");
 		const char *code = ml_pjs(st, "code");

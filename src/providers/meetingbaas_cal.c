@@ -101,9 +101,13 @@ static json_t *cursor_of(const char *next)
 	return j;
 }
 
-static json_t *bot_param(const struct ml_bot_req *q)
+/* The calendar's bots carry its id (extra.meetlink_calendar): their webhooks name the
+ * organization whose key they must carry, and make recordings of that calendar. */
+static json_t *bot_param(const struct ml_bot_req *q, const char *calendar_id)
 {
 	json_t *b = json_pack("{s:s}", "bot_name", q && q->bot_name ? q->bot_name : "meetlink recorder");
+	if (calendar_id)
+		json_object_set_new(b, "extra", json_pack("{s:s}", "meetlink_calendar", calendar_id));
 	if (!q)
 		return b;
 	if (q->recording_mode)
@@ -164,7 +168,7 @@ static int start(enum ml_cop op, const struct ml_cal_req *q, const struct ml_pcr
 		cal_http(out, cr, "POST",
 		         ml_asprintf("%s/calendar_events/%s/bot?all_occurrences=%s", cr->api_base, ev,
 		                     all),
-		         bot_param(q->bot));
+		         bot_param(q->bot, q->calendar_id));
 		break;
 	case ML_COP_UNSCHEDULE:
 		cal_http(out, cr, "DELETE",

@@ -381,6 +381,11 @@ struct ml_inbound_event {
 	/* ROOM_ENDED (appended): the provider's id of the room that completed (Twilio's
 	 * RoomSid; external_id is its UniqueName). */
 	char room[64];
+	/* RECORDING (appended): a bot the recorder sent to an event of a registered calendar
+	 * (the recorder's calendar id, as meetlink tagged the bot when it asked for it, and the
+	 * event's id); "" for the bots meetlink sent itself. */
+	char calendar_id[64];
+	char event_id[64];
 };
 
 /* The provider's webhooks: POST /webhooks/{platform}. */

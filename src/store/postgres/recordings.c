@@ -35,7 +35,12 @@ int ml_pg_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc)
 {
 	const char *id = jstr(doc, "id"), *bkg = jstr(doc, "booking_id"),
 		   *mtg = jstr(doc, "meeting_id"), *state = jstr(doc, "state");
-	if (!id || !bkg || !mtg || !state)
+	/* A calendar bot's recording may belong to no booking (''). */
+	if (!bkg)
+		bkg = "";
+	if (!mtg)
+		mtg = "";
+	if (!id || !state)
 		return ml_error_set(ML_EINTERNAL, "internal_error", NULL, "incomplete recording");
 	char *text = ml_json_text(doc);
 	struct pg_args a = {0};
@@ -52,12 +57,13 @@ int ml_pg_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc)
 	int rc = ml_pg_q(tx, "INSERT INTO recordings(org_id, id, booking_id, meeting_id, host_id, "
 			     "state, bot_id, created_at, updated_at, doc) "
 			     "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (id) DO UPDATE SET "
-			     "host_id = $5, state = $6, bot_id = $7, updated_at = $9, doc = $10 "
+			     "booking_id = $3, meeting_id = $4, host_id = $5, state = $6, bot_id = $7, "
+			     "updated_at = $9, doc = $10 "
 			     "WHERE recordings.org_id = $1", &a, NULL);
 	free(text);
 	if (rc == ML_ECONFLICT)
 		return ml_error_set(ML_ECONFLICT, "conflict", NULL,
-				    "The meeting has a recording already.");
+				    "The recording conflicts with another.");
 	return rc;
 }
 

@@ -28,12 +28,18 @@ int ml_sq_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc)
 	struct sq_conn *c = ml_sq_txc(tx);
 	const char *id = jstr(doc, "id"), *bkg = jstr(doc, "booking_id"),
 		   *mtg = jstr(doc, "meeting_id"), *state = jstr(doc, "state");
-	if (!id || !bkg || !mtg || !state)
+	/* A calendar bot's recording may belong to no booking (''). */
+	if (!bkg)
+		bkg = "";
+	if (!mtg)
+		mtg = "";
+	if (!id || !state)
 		return ml_error_set(ML_EINTERNAL, "internal_error", NULL, "incomplete recording");
 	sqlite3_stmt *st = ml_sq_prep(
 	    c, "INSERT INTO recordings(org_id, id, booking_id, meeting_id, host_id, state, bot_id, "
 	       "created_at, updated_at, doc) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
-	       "ON CONFLICT(id) DO UPDATE SET host_id=?5, state=?6, bot_id=?7, updated_at=?9, "
+	       "ON CONFLICT(id) DO UPDATE SET booking_id=?3, meeting_id=?4, host_id=?5, state=?6, "
+	       "bot_id=?7, updated_at=?9, "
 	       "doc=?10 WHERE org_id=?1");
 	if (!st)
 		return ml_sq_fail(c->db, "recording put");
@@ -52,7 +58,7 @@ int ml_sq_recording_put(struct ml_tx *tx, const char *org_id, json_t *doc)
 	sqlite3_reset(st);
 	if (r == SQLITE_CONSTRAINT)
 		return ml_error_set(ML_ECONFLICT, "conflict", NULL,
-				    "The meeting has a recording already.");
+				    "The recording conflicts with another.");
 	if (r != SQLITE_DONE)
 		return ml_sq_fail(c->db, "recording put");
 	return 0;
