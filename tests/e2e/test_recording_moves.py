@@ -125,14 +125,15 @@ class RecordingMoves(RecordingBase):
         self.assertEqual(fresh[0]["uuid"], new["bot_id"])
         key = fresh[0]["extra"]["meetlink_key"]
         self.assertTrue(key.startswith("meetlink-%s-g" % b["id"]) and key.endswith("-r2"), key)
+        # The new bot joins at the new start (made before it: start_time; by an attempt
+        # after it, at once), never at the old one.
+        self.assertGreaterEqual(fresh[0]["join_at"], new_start * 1000, fresh)
+        self.assertEqual(fresh[0]["deduplication_key"], key)
         creates = [x for x in self.mb_calls("POST", "/bots")
                    if x["path"].rstrip("/").endswith("/bots")]
         bodies = [x["body"] if isinstance(x["body"], dict) else json.loads(x["body"])
                   for x in creates]
         mine = [x for x in bodies if x["deduplication_key"] == key]
-        self.assertTrue(mine)
-        # (An attempt made once the new start has passed sends none: the bot joins at once.)
-        self.assertEqual(mine[0]["start_time"], new_start)
         self.assertTrue(all(x.get("start_time") in (new_start, None) for x in mine), mine)
         self.assertEqual(self.recording(old["id"])["state"], "cancelled")
         self.assertEqual(len(self.rec_jobs(new["id"])), 1)
