@@ -24,6 +24,7 @@
 #include "meeting/job.h"
 #include "queue/limiter.h"
 #include "meeting/meeting.h"
+#include "meeting/pcall.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -318,69 +319,6 @@ static void on_fail(struct ml_job_run *run, struct mjob *mj, const char *retry_a
 
 static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp *resp);
 
-static CURL *make_easy(struct ml_job_run *run, struct mjob *mj)
-{
-	const struct ml_phttp *h = &mj->step.http;
-	CURL *e = curl_easy_init();
-	curl_slist_free_all(mj->headers);
-	mj->headers = NULL;
-	curl_easy_setopt(e, CURLOPT_URL, h->url);
-	if (strcmp(h->method, "GET") != 0) {
-		if (strcmp(h->method, "POST") == 0)
-			curl_easy_setopt(e, CURLOPT_POST, 1L);
-		else
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(h->body ? strlen(h->body) : 0));
-		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, h->body ? h->body : "");
-	}
-	/* A value from a stored credential or a provider's answer with CR/LF in it would add
-	 * headers of its own: such a call is never made. */
-	if ((h->authorization &&
-	     ml_outhdr_append(&mj->headers, "Authorization", h->authorization) < 0) ||
-	    (h->header_name &&
-	     ml_outhdr_append(&mj->headers, h->header_name, h->header_value ? h->header_value : "") <
-	         0) ||
-	    (h->content_type && ml_outhdr_append(&mj->headers, "Content-Type", h->content_type) < 0) ||
-	    ml_outhdr_append(&mj->headers, "Accept", "application/json") < 0 ||
-	    ml_outhdr_append(&mj->headers, "Expect", "") < 0) {
-		curl_easy_cleanup(e);
-		return NULL;
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, mj->headers);
-	long t = pipe_of(run)->timeout_ms;
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t < 10000 ? t : 10000L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "meetlink/" ML_VERSION);
-	if (h->not_idempotent) {
-#if LIBCURL_VERSION_NUM >= 0x081000
-		curl_easy_setopt(e, CURLOPT_FORBID_RETRY_ON_REUSE, 1L);
-#else
-		/* libcurl before 8.16 resends a request whose reused connection the server
-		 * closed without answering: a second meeting. A fresh connection cannot be
-		 * "reused and dead", so it is never resent. */
-		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-#endif
-	}
-	return e;
-}
-
-static enum ml_ptransport transport_of(CURLcode c)
-{
-	switch (c) {
-	case CURLE_OK:
-		return ML_PT_OK;
-	case CURLE_OPERATION_TIMEDOUT:
-		return ML_PT_TIMEOUT;
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return ML_PT_CONNECT;
-	default:
-		/* Nothing back, a broken answer: the provider may have acted. */
-		return ML_PT_DROPPED;
-	}
-}
-
 static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp *resp)
 {
 	const struct ml_env *env = run->env;
@@ -403,7 +341,7 @@ static void step(struct ml_job_run *run, struct mjob *mj, const struct ml_presp 
 		if (resp && mj->qps > 0)
 			ml_limiter_spend(pipe_of(run)->limiter, mj->tok.conn_id, mj->qps,
 			                 ml_mono_ms());
-		CURL *e = make_easy(run, mj);
+		CURL *e = ml_pcall_easy(&mj->step.http, pipe_of(run)->timeout_ms, &mj->headers);
 		if (!e) {
 			ml_perr_set(&mj->err, ML_PERR_PERMANENT, 0, "invalid_header",
 			            "A request header held a control character; the call was not made.");
@@ -574,7 +512,7 @@ static void mj_on_http(struct ml_job_run *run, const struct ml_http_result *res)
 		return;
 	}
 	char *ra = ml_http_result_header(res, "Retry-After");
-	struct ml_presp r = {transport_of(res->code), res->status, res->body,
+	struct ml_presp r = {ml_pcall_transport(res->code), res->status, res->body,
 	                     res->body_len,           ra,          ml_now()};
 	step(run, mj, &r);
 	free(ra);

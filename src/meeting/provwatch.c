@@ -21,6 +21,7 @@
 #include "domain/booking.h"
 #include "http/outhdr.h"
 #include "meeting/meeting.h"
+#include "meeting/pcall.h"
 #include "meeting/provwatch.h"
 #include "providers/watch.h"
 
@@ -365,37 +366,10 @@ static void fail(struct ml_job_run *run, struct pw *w, const struct ml_perr *e)
 
 /* --- calls --- */
 
-static CURL *make_easy(struct ml_job_run *run, struct pw *w)
-{
-	const struct ml_phttp *h = &w->step.http;
-	CURL *e = curl_easy_init();
-	curl_slist_free_all(w->headers);
-	w->headers = NULL;
-	curl_easy_setopt(e, CURLOPT_URL, h->url);
-	if (strcmp(h->method, "POST") == 0) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(h->body ? strlen(h->body) : 0));
-		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, h->body ? h->body : "");
-	}
-	if ((h->authorization &&
-	     ml_outhdr_append(&w->headers, "Authorization", h->authorization) < 0) ||
-	    (h->content_type && ml_outhdr_append(&w->headers, "Content-Type", h->content_type) < 0) ||
-	    ml_outhdr_append(&w->headers, "Accept", "application/json") < 0 ||
-	    ml_outhdr_append(&w->headers, "Expect", "") < 0) {
-		curl_easy_cleanup(e);
-		return NULL;
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
-	long t = run->env->pipeline ? run->env->pipeline->timeout_ms : 30000;
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t < 10000 ? t : 10000L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "meetlink/" ML_VERSION);
-	return e;
-}
-
 static void send_step(struct ml_job_run *run, struct pw *w)
 {
-	CURL *e = make_easy(run, w);
+	long t = run->env->pipeline ? run->env->pipeline->timeout_ms : 30000;
+	CURL *e = ml_pcall_easy(&w->step.http, t, &w->headers);
 	if (!e) {
 		struct ml_perr err = {0};
 		ml_perr_set(&err, ML_PERR_PERMANENT, 0, "invalid_header",
@@ -590,17 +564,6 @@ static void on_refresh(struct ml_job_run *run, struct pw *w, const struct ml_htt
 	       "token refresh failed", O_REFRESH_FAILED);
 }
 
-static enum ml_ptransport transport_of(CURLcode c)
-{
-	if (c == CURLE_OK)
-		return ML_PT_OK;
-	if (c == CURLE_OPERATION_TIMEDOUT)
-		return ML_PT_TIMEOUT;
-	if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST)
-		return ML_PT_CONNECT;
-	return ML_PT_DROPPED;
-}
-
 static void pw_on_http(struct ml_job_run *run, const struct ml_http_result *res)
 {
 	struct pw *w = run->state;
@@ -609,7 +572,7 @@ static void pw_on_http(struct ml_job_run *run, const struct ml_http_result *res)
 		return;
 	}
 	char *ra = ml_http_result_header(res, "Retry-After");
-	struct ml_presp r = {transport_of(res->code), res->status, res->body, res->body_len, ra,
+	struct ml_presp r = {ml_pcall_transport(res->code), res->status, res->body, res->body_len, ra,
 			     ml_now()};
 	on_answer(run, w, &r);
 	free(ra);

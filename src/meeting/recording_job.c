@@ -28,6 +28,7 @@
 #include "domain/retry.h"
 #include "http/outhdr.h"
 #include "meeting/meeting.h"
+#include "meeting/pcall.h"
 #include "meeting/recording.h"
 #include "notify/outbox.h"
 
@@ -436,62 +437,6 @@ static void on_fail(struct ml_job_run *run, struct rjob *rj, const char *retry_a
 	finish(run, ML_JOB_FAIL, 0, why, RC_FAILED);
 }
 
-static CURL *make_easy(struct ml_job_run *run, struct rjob *rj)
-{
-	const struct ml_phttp *h = &rj->step.http;
-	CURL *e = curl_easy_init();
-	curl_slist_free_all(rj->headers);
-	rj->headers = NULL;
-	curl_easy_setopt(e, CURLOPT_URL, h->url);
-	if (strcmp(h->method, "GET") != 0) {
-		if (strcmp(h->method, "POST") == 0)
-			curl_easy_setopt(e, CURLOPT_POST, 1L);
-		else
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(h->body ? strlen(h->body) : 0));
-		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, h->body ? h->body : "");
-	}
-	/* A stored key with CR/LF in it would add headers of its own: never sent. */
-	if ((h->header_name &&
-	     ml_outhdr_append(&rj->headers, h->header_name, h->header_value ? h->header_value : "") <
-	         0) ||
-	    (h->content_type && ml_outhdr_append(&rj->headers, "Content-Type", h->content_type) < 0) ||
-	    ml_outhdr_append(&rj->headers, "Accept", "application/json") < 0 ||
-	    ml_outhdr_append(&rj->headers, "Expect", "") < 0) {
-		curl_easy_cleanup(e);
-		return NULL;
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, rj->headers);
-	long t = run->env->pipeline ? run->env->pipeline->timeout_ms : 30000;
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t < 10000 ? t : 10000L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "meetlink/" ML_VERSION);
-	if (h->not_idempotent) {
-#if LIBCURL_VERSION_NUM >= 0x081000
-		curl_easy_setopt(e, CURLOPT_FORBID_RETRY_ON_REUSE, 1L);
-#else
-		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-#endif
-	}
-	return e;
-}
-
-static enum ml_ptransport transport_of(CURLcode c)
-{
-	switch (c) {
-	case CURLE_OK:
-		return ML_PT_OK;
-	case CURLE_OPERATION_TIMEDOUT:
-		return ML_PT_TIMEOUT;
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return ML_PT_CONNECT;
-	default:
-		return ML_PT_DROPPED;
-	}
-}
-
 static void step(struct ml_job_run *run, struct rjob *rj, const struct ml_presp *resp)
 {
 	struct ml_provider_ctx cx = {&run->env->platforms, ml_now(), NULL};
@@ -507,7 +452,8 @@ static void step(struct ml_job_run *run, struct rjob *rj, const struct ml_presp 
 		return;
 	}
 	if (rj->step.kind == ML_PSTEP_HTTP) {
-		CURL *e = make_easy(run, rj);
+		long t = run->env->pipeline ? run->env->pipeline->timeout_ms : 30000;
+		CURL *e = ml_pcall_easy(&rj->step.http, t, &rj->headers);
 		if (!e) {
 			ml_perr_set(&rj->err, ML_PERR_PERMANENT, 0, "invalid_header",
 			            "A request header held a control character; the call was not made.");
@@ -599,7 +545,7 @@ static void rj_on_http(struct ml_job_run *run, const struct ml_http_result *res)
 {
 	struct rjob *rj = run->state;
 	char *ra = ml_http_result_header(res, "Retry-After");
-	struct ml_presp r = {transport_of(res->code), res->status, res->body, res->body_len, ra,
+	struct ml_presp r = {ml_pcall_transport(res->code), res->status, res->body, res->body_len, ra,
 	                     ml_now()};
 	step(run, rj, &r);
 	free(ra);
