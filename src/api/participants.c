@@ -20,6 +20,7 @@
 #include "meeting/booking.h"
 #include "meeting/gateway.h"
 #include "meeting/presence.h"
+#include "meeting/recording.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,8 @@ static json_t *participant(struct pview *v, const struct ml_participant_ref *p)
 struct list_call {
 	struct pview v;
 	const char *id;
-	bool missing; /* a link of this booking is not recorded yet (a booking from before) */
+	bool missing;      /* a link of this booking is not recorded yet (a booking from before) */
+	json_t *recordings; /* the booking's recordings (their bots are participants too) */
 };
 
 static int list_fn(struct ml_tx *tx, void *arg)
@@ -153,6 +155,13 @@ static int list_fn(struct ml_tx *tx, void *arg)
 	int rc = pview_load(tx, &c->v, c->id, true);
 	if (rc < 0)
 		return rc;
+	struct ml_recording_query q = {.limit = 50, .booking_id = c->id};
+	char *next = NULL;
+	json_decref(c->recordings);
+	c->recordings = NULL;
+	if ((rc = ml_tx_recording_list(tx, c->v.ctx->org_id, &q, &c->recordings, &next)) < 0)
+		return rc;
+	free(next);
 	/* A booking saved before the gateway existed has no recorded links yet. */
 	size_t n;
 	struct ml_participant_ref *all = ml_gateway_people(c->v.booking, c->v.host, &n);
@@ -195,6 +204,19 @@ static json_t *list_of(struct list_call *c)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, participant(&c->v, &all[i]));
 	free(all);
+	/* The recording bot of the current meeting: a known participant of its own kind. */
+	const char *mid = str(json_object_get(c->v.booking, "meeting"), "id");
+	json_t *rec;
+	json_array_foreach(c->recordings, n, rec)
+	{
+		json_t *p = mid && str(rec, "meeting_id") && strcmp(str(rec, "meeting_id"), mid) == 0
+		                ? ml_recording_participant(rec)
+		                : NULL;
+		if (p)
+			json_array_append_new(list, p);
+	}
+	json_decref(c->recordings);
+	c->recordings = NULL;
 	/* Who the platform saw that meetlink could not match, and where presence comes from. */
 	json_t *out = json_pack("{s:s, s:o, s:o, s:b, s:s}", "object", "list", "data", list,
 	                        "unmatched", ml_presence_unmatched(c->v.booking), "has_more", 0,
@@ -205,12 +227,13 @@ static json_t *list_of(struct list_call *c)
 
 void ml_api_bookings_participants(struct ml_http_req *req, struct ml_http_resp *resp)
 {
-	struct list_call c = {{ML_API_CTX(req)}, req->params[0], false};
+	struct list_call c = {{ML_API_CTX(req)}, req->params[0], false, NULL};
 	int rc = ml_store_read(c.v.ctx->app->store, list_fn, &c);
 	if (rc == 0 && c.missing)
 		rc = ml_store_write(c.v.ctx->app->store, sync_fn, &c);
 	if (rc < 0) {
 		pview_free(&c.v);
+		json_decref(c.recordings);
 		ml_resp_errno(resp, rc);
 		return;
 	}
@@ -225,11 +248,12 @@ int ml_api_participants_view(const struct ml_env *env, const char *org_id,
 	struct ml_api_ctx ctx = {0};
 	ctx.app = env;
 	snprintf(ctx.org_id, sizeof ctx.org_id, "%s", org_id);
-	struct list_call c = {{&ctx}, booking_id, false};
+	struct list_call c = {{&ctx}, booking_id, false, NULL};
 	*out = NULL;
 	int rc = ml_store_read(env->store, list_fn, &c);
 	if (rc == 0)
 		*out = list_of(&c);
+	json_decref(c.recordings); /* NULL once list_of took it */
 	pview_free(&c.v);
 	return rc;
 }

@@ -78,6 +78,12 @@ int ml_recording_delete(struct ml_tx *tx, const char *org_id, json_t *rec, const
 /* The recording as the API shows it (new reference): without the transcript when `brief`. */
 json_t *ml_recording_view(json_t *rec, bool brief);
 
+/* The recording's bot as a participant of its booking's meeting (GET /v1/bookings/{id}/
+ * participants: role "recorder", its state following the bot's: invited until it is in
+ * the platform's lobby (waiting), in_meeting while it records, left after), or NULL when
+ * the recording has no bot to show (cancelled, deleted, told to leave, a calendar's). */
+json_t *ml_recording_participant(json_t *rec);
+
 /* WebVTT of a recording's transcript (caller frees). */
 char *ml_recording_vtt(json_t *rec);
 

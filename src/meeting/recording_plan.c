@@ -228,6 +228,14 @@ int ml_rec_move(struct ml_tx *tx, json_t *rec, const char *state, const char *re
 	if (!fwd)
 		return 0;
 	json_object_set_new(rec, "state", json_string(state));
+	/* The bot as a participant of the meeting (ml_recording_participant): in it from
+	 * recording on, out of it once that is over. */
+	char at[ML_RFC3339_MAX];
+	ml_time_format(ml_now(), at);
+	if (strcmp(state, "recording") == 0 && !str(rec, "joined_at"))
+		json_object_set_new(rec, "joined_at", json_string(at));
+	else if (rank(state) > rank("recording") && str(rec, "joined_at") && !str(rec, "left_at"))
+		json_object_set_new(rec, "left_at", json_string(at));
 	if (strcmp(state, "failed") == 0)
 		json_object_set_new(rec, "failure",
 		                    json_pack("{s:s, s:s}", "reason", reason ? reason : "failed",

@@ -35,6 +35,34 @@ json_t *ml_recording_view(json_t *rec, bool brief)
 	return v;
 }
 
+json_t *ml_recording_participant(json_t *rec)
+{
+	static const struct {
+		const char *rec, *participant;
+	} states[] = {{"scheduled", "invited"}, {"joining", "invited"},
+	              {"waiting_room", "waiting"}, {"recording", "in_meeting"},
+	              {"processing", "left"},   {"ready", "left"},
+	              {"failed", "left"}};
+	const char *st = str_or(rec, "state", "");
+	const char *ps = NULL;
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+		if (strcmp(states[i].rec, st) == 0)
+			ps = states[i].participant;
+	if (!ps || json_is_true(json_object_get(rec, "leave_requested")) ||
+	    strcmp(str_or(rec, "source", "booking"), "booking") != 0)
+		return NULL;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:[], s:s, s:s}", "id",
+	                      str_or(rec, "id", ""), "object", "participant", "role", "recorder",
+	                      "name",
+	                      str_or(json_object_get(rec, "options"), "bot_name", "meetlink recorder"),
+	                      "email", "", "join_url", "platform_url", "passes", "state", ps,
+	                      "recording_id", str_or(rec, "id", ""));
+	json_t *j = json_object_get(rec, "joined_at"), *l = json_object_get(rec, "left_at");
+	json_object_set(o, "joined_at", j ? j : json_null());
+	json_object_set(o, "left_at", j && l ? l : json_null());
+	return o;
+}
+
 static void stamp(struct ml_buf *b, double t)
 {
 	if (!isfinite(t) || t < 0)

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fixtures  # noqa: E402
 import harness  # noqa: E402
+import openapi_check  # noqa: E402
 from recbase import LEAD, RecordingBase, iso  # noqa: E402
 
 
@@ -143,6 +144,58 @@ class RecordingMoves(RecordingBase):
         self.assertEqual(self.recording(old["id"])["state"], "cancelled")
         ev = self.events(b["id"])
         self.assertEqual(ev.count("recording.dispatched"), 2, ev)
+
+    def recorder(self, bid):
+        r = self.c.get("/v1/bookings/%s/participants" % bid)
+        self.assertEqual(r.status, 200, r)
+        openapi_check.validate(self.doc, "GET", "/v1/bookings/{id}/participants", 200, r.json)
+        bots = [p for p in r.json["data"] if p["role"] == "recorder"]
+        self.assertLessEqual(len(bots), 1, bots)
+        return bots[0] if bots else None
+
+    def recorder_in(self, bid, state, timeout=30):
+        return fixtures.wait_for(lambda: (lambda p: p if p and p["state"] == state else None)(
+            self.recorder(bid)), timeout, "the recorder %s" % state)
+
+    def test_4_the_bot_is_a_known_participant(self):
+        svc = self.service()
+        b, start = self.book(svc, in_s=LEAD + 30)
+        url = self.e.booking(b["id"])["meeting"]["join_url"]
+        # The platform's lobby holds the bot until someone admits it (the sandbox's admit).
+        r = self.e.sbc.post("/meetingbaas/_sandbox/scripts", {"meeting_url": url,
+                                                               "waiting_room_seconds": 600})
+        self.assertIn(r.status, (200, 201), r)
+        rec = self.recordings(b["id"])[0]
+        p = self.recorder(b["id"])
+        self.assertEqual((p["id"], p["recording_id"], p["name"], p["state"]),
+                         (rec["id"], rec["id"], "Lesson notes", "invited"))
+        self.assertIsNone(p["joined_at"])
+        # The other participants are as they were.
+        people = self.c.get("/v1/bookings/%s/participants" % b["id"]).json["data"]
+        self.assertTrue([x for x in people if x["role"] == "host"])
+        # Moved so the bot is due now: it joins, and waits in the lobby.
+        r = self.c.post("/v1/bookings/%s/reschedule" % b["id"],
+                        {"start": iso(int(time.time()) + LEAD), "allow_overlap": True})
+        self.assertIn(r.status, (200, 202), r)
+        p = self.recorder_in(b["id"], "waiting")
+        self.assertEqual(self.recording(rec["id"])["state"], "waiting_room")
+        bot = self.bots(b["id"])[0]
+        self.assertEqual(bot["status"], "in_waiting_room")
+        # Admitted: in the meeting (recording), with the time it came in.
+        r = self.e.sbc.post("/meetingbaas/_sandbox/bots/%s/admit" % bot["uuid"], {})
+        self.assertIn(r.status, (200, 201), r)
+        p = self.recorder_in(b["id"], "in_meeting")
+        self.assertTrue(p["joined_at"])
+        self.assertIsNone(p["left_at"])
+        # The meeting ends: the bot left.
+        r = self.e.sbc.post("/meetingbaas/_sandbox/bots/%s/end" % bot["uuid"], {})
+        self.assertIn(r.status, (200, 201), r)
+        p = self.recorder_in(b["id"], "left")
+        self.assertTrue(p["left_at"] >= p["joined_at"])
+        # Another organization sees none of it.
+        other = harness.Client(self.e.d.host, self.e.d.port,
+                               fixtures.create_key(self.e.d, "recorder-other-org"))
+        self.assertEqual(other.get("/v1/bookings/%s/participants" % b["id"]).status, 404)
 
 
 if __name__ == "__main__":
