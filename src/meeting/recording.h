@@ -35,10 +35,12 @@ int ml_recording_options(json_t *in, json_t **out);
 int ml_recording_allowed(const char *platform);
 
 /* In the transaction of a booking step (ml_booking_save): makes what the booking now calls
- * for true. A confirmed booking whose service records gets a recording of its current
- * meeting (state scheduled) and a recording.dispatch job at start − lead (moved when the
- * booking moves); a recording whose meeting went (cancel, regenerate, a new platform) is
- * cancelled before its bot is sent, or its bot is taken out (recording.leave). */
+ * for true. A confirmed (or in_progress) booking whose service records gets a recording of
+ * its current meeting (state scheduled) and a recording.dispatch job at start − lead (moved
+ * when the booking moves before the bot was sent; after, that bot is taken out and a new
+ * recording, with the next key, gets one for the new time); a recording whose meeting went
+ * (cancel, regenerate, a new platform) is cancelled before its bot is in the meeting, or
+ * its bot is taken out (recording.leave). */
 int ml_recording_plan(struct ml_tx *tx, const struct ml_step *st, json_t *booking,
                       json_t *service);
 
