@@ -89,6 +89,7 @@ class CalendarRecordings(RecordingBase):
         self.assertTrue(rec["media_url"])
         self.assertTrue(rec["transcript"] and rec["transcript"][0]["words"])
         self.assertEqual(rec["transcript_state"], "ready")
+        type(self).ready = rec
         self.assertTrue(any("meeting_data" in r["path"] and bot["uuid"] in r["path"] +
                             json.dumps(r.get("query") or "")
                             for r in self.e.sb_requests(provider="meetingbaas")))
@@ -159,6 +160,40 @@ class CalendarRecordings(RecordingBase):
         self.assertEqual(self.hook(forged, key="nope").status, 401)
         self.assertFalse([x for x in self.host_recordings()
                           if x["bot_id"] == forged["data"]["bot_id"]])
+
+    def test_3_another_organizations_calendar_cannot_claim_a_bot(self):
+        rec = getattr(type(self), "ready", None)
+        if not rec:
+            self.skipTest("needs test_1")
+        # Organization B: its own MeetingBaas account, host, connection and calendar.
+        other_key = "mb-other-org-key"
+        r = self.e.sbc.post("/meetingbaas/_sandbox/accounts", {"api_key": other_key})
+        self.assertIn(r.status, (200, 201), r)
+        other = harness.Client(self.e.d.host, self.e.d.port,
+                               fixtures.create_key(self.e.d, "calendar-claim-org"))
+        r = other.put("/v1/credentials/meetingbaas", {"api_key": other_key})
+        self.assertIn(r.status, (200, 201), r)
+        h = fixtures.host(other)
+        mine, self.e.c = self.e.c, other
+        try:
+            self.e.connect(h["id"], "google_meet")
+        finally:
+            self.e.c = mine
+        r = other.post("/v1/hosts/%s/recording-calendars" % h["id"], {"platform": "google_meet"})
+        self.assertEqual(r.status, 201, r)
+        bcal = r.json
+        # B's key and B's calendar, A's bot: verified as B's, and the bot is A's: nothing.
+        # (A complete would have A's recording fetched again: reported.)
+        claim = {"event": "complete", "data": {
+            "bot_id": rec["bot_id"], "event_uuid": rec["calendar_event_id"],
+            "extra": {"meetlink_calendar": bcal["external_id"]}}}
+        r = self.hook(claim, key=other_key)
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.json["reported"], r.json)
+        self.assertEqual(self.recording(rec["id"])["state"], "ready")
+        self.assertEqual(other.get("/v1/recordings").json["data"], [])
+        # A's key with B's calendar: 401.
+        self.assertEqual(self.hook(claim).status, 401)
 
 
 if __name__ == "__main__":
