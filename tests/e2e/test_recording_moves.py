@@ -139,8 +139,11 @@ class RecordingMoves(RecordingBase):
         self.assertEqual(self.recording(old["id"])["state"], "cancelled")
         self.assertEqual(len(self.rec_jobs(new["id"])), 1)
         # The new bot lives its life on the new recording; the old one changes nothing.
+        # (Its first webhooks may come while the daemon is down, and MeetingBaas's next
+        # retries are minutes away: then the reconcile after the booking's end, 60 s on,
+        # finds its state.)
         self.wait_state(new["id"], ("joining", "waiting_room", "recording", "processing",
-                                    "ready"))
+                                    "ready"), timeout=120)
         self.assertEqual(self.recording(old["id"])["state"], "cancelled")
         ev = self.events(b["id"])
         self.assertEqual(ev.count("recording.dispatched"), 2, ev)
