@@ -25,6 +25,13 @@ from pipeline import google_events  # noqa: E402
 
 
 @unittest.skipUnless(harness.STORE == "postgres", "moves a SQLite store into PostgreSQL")
+
+def copied_jobs(e):
+    """The jobs the copy must keep as they were: not the calendar watch's (provider.*),
+    which run on their own schedule (a sync on a notification, a renewal) in the daemon
+    before the stop and in the one started on the copy alike."""
+    return [j for j in e.jobs() if not j["kind"].startswith("provider.")]
+
 class MigrateStore(unittest.TestCase):
     def test_copy_sqlite_to_postgres(self):
         work = tempfile.mkdtemp(prefix="ml-move-")
@@ -50,7 +57,7 @@ class MigrateStore(unittest.TestCase):
             before = {
                 "bookings": e.c.get("/v1/bookings?limit=100").json["data"],
                 "hosts": e.c.get("/v1/hosts?limit=100").json["data"],
-                "jobs": e.jobs(),
+                "jobs": copied_jobs(e),
                 "events": {b: e.c.get("/v1/bookings/%s/events" % b).json["data"] for b in ids},
                 "deliveries": e.c.get("/v1/webhook-endpoints/%s/deliveries"
                                       % ep.json["id"]).json["data"],
@@ -79,7 +86,7 @@ class MigrateStore(unittest.TestCase):
             e.c = harness.Client(e.d.host, e.d.port, e.d.api_key)
             self.assertEqual(e.c.get("/v1/bookings?limit=100").json["data"], before["bookings"])
             self.assertEqual(e.c.get("/v1/hosts?limit=100").json["data"], before["hosts"])
-            self.assertEqual(e.jobs(), before["jobs"])
+            self.assertEqual(copied_jobs(e), before["jobs"])
             for b in ids:
                 self.assertEqual(e.c.get("/v1/bookings/%s/events" % b).json["data"],
                                  before["events"][b])
