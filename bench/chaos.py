@@ -556,10 +556,14 @@ def run(bin_, outdir, workdir, procs):
     while time.time() < deadline:
         mails = [m for m in read_jsonl(mail_log) if "id" in m]
         hooks = read_jsonl(hook_log)
-        busy = 0
-        for s_ in ("queued", "running"):
-            st, body, _ = api.call("GET", "/v1/jobs?limit=1&state=" + s_)
-            busy += len(body["data"])
+        st, body, _ = api.call("GET", "/v1/jobs?limit=1&state=running")
+        busy = len(body["data"])
+        # Queued jobs due within the hour only: a calendar watch's renewal (provider.watch)
+        # is queued days ahead and never drains (the run waited out DRAIN_TIMEOUT for it).
+        st, body, _ = api.call("GET", "/v1/jobs?limit=200&state=queued")
+        soon = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        busy += 1 if body.get("next_cursor") else sum(
+            1 for j in body["data"] if j.get("run_at", "") <= soon)
         state = {"mails": len({m["id"] for m in mails}), "hooks": len({h["id"] for h in hooks}),
                  "busy": busy}
         if busy == 0 and state["mails"] >= want_mail and state["hooks"] >= want_hooks:
