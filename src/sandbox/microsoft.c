@@ -429,6 +429,9 @@ static void attach_online_meeting(json_t *root, const char *user, json_t *ev)
 	json_t *fields = json_pack("{s:s?}", "subject", ml_sb_str(ev, "subject"));
 	json_t *m = new_meeting(root, user, fields);
 	json_decref(fields);
+	/* The event's Teams meeting is an onlineMeeting of the organizer too (found by its
+	 * joinWebUrl, patched for its lobby and passcode), kept in step with the event. */
+	json_object_set(user_bucket(root, "meetings", user), ml_sb_str(m, "id"), m);
 	char *tollnum = ml_sb_rand("+1 323-555-", 4, ML_SB_DIGITS);
 	char *confid = ml_sb_rand("", 9, ML_SB_DIGITS);
 	json_object_set_new(ev, "onlineMeetingProvider", json_string(prov));
@@ -439,6 +442,78 @@ static void attach_online_meeting(json_t *root, const char *user, json_t *ev)
 	json_decref(m);
 	free(tollnum);
 	free(confid);
+}
+
+/* The onlineMeeting of the user whose joinWebUrl is `url` (borrowed), NULL when none. */
+static json_t *meeting_by_url(json_t *root, const char *user, const char *url)
+{
+	const char *k;
+	json_t *m;
+	if (!url)
+		return NULL;
+	json_object_foreach(user_bucket(root, "meetings", user), k, m)
+		if (ml_sb_str(m, "joinWebUrl") && strcmp(ml_sb_str(m, "joinWebUrl"), url) == 0)
+			return m;
+	return NULL;
+}
+
+static const char *event_join_url(json_t *ev)
+{
+	return ml_sb_str(json_object_get(ev, "onlineMeeting"), "joinUrl");
+}
+
+/* The event's times and subject onto its Teams meeting (UTC: what the emulator keeps). */
+static void sync_event_meeting(json_t *root, const char *user, json_t *ev)
+{
+	json_t *m = meeting_by_url(root, user, event_join_url(ev));
+	if (!m)
+		return;
+	const char *which[2][2] = {{"start", "startDateTime"}, {"end", "endDateTime"}};
+	for (int i = 0; i < 2; i++) {
+		const char *dt = ml_sb_str(json_object_get(ev, which[i][0]), "dateTime");
+		if (dt && strlen(dt) >= 19) {
+			char buf[40];
+			snprintf(buf, sizeof buf, "%.19sZ", dt);
+			json_object_set_new(m, which[i][1], json_string(buf));
+		}
+	}
+	json_object_set(m, "subject", json_object_get(ev, "subject"));
+}
+
+/* GET /me/onlineMeetings?$filter=JoinWebUrl eq '<url>': the one way Graph finds the Teams
+ * meeting of a calendar event (its joinWebUrl is the event's onlineMeeting.joinUrl). */
+static void meetings_list(struct ml_http_req *req, struct ml_http_resp *resp)
+{
+	const char *user = graph_user(req, resp, MEETING_PERMS, "Forbidden");
+	if (!user)
+		return;
+	const char *f = ml_http_query(req, "$filter");
+	static const char pre[] = "JoinWebUrl eq '";
+	size_t n = f ? strlen(f) : 0;
+	if (!f || strncasecmp(f, pre, sizeof pre - 1) != 0 || n < sizeof pre || f[n - 1] != '\'') {
+		ml_sb_ms_gerr(resp, 400, "BadRequest",
+		              "Filter expression expected - /onlineMeetings?$filter=JoinWebUrl eq "
+		              "'joinWebUrl'.");
+		return;
+	}
+	struct ml_buf url = {0};
+	for (size_t i = sizeof pre - 1; i < n - 1; i++) {
+		ml_buf_append(&url, f + i, 1);
+		if (f[i] == '\'' && f[i + 1] == '\'')
+			i++;
+	}
+	ml_buf_append(&url, "", 1);
+	json_t *m = meeting_by_url(req->user, user, url.data);
+	ml_buf_free(&url);
+	json_t *items = json_array();
+	if (m) {
+		json_t *c = json_deep_copy(m);
+		json_object_del(c, "@odata.context");
+		json_array_append_new(items, c);
+	}
+	ml_resp_json(resp, 200, json_pack("{s:s, s:o}", "@odata.context",
+	                                  GRAPH "/$metadata#users('me')/onlineMeetings",
+	                                  "value", items));
 }
 
 static void set_modified(json_t *ev)
@@ -541,6 +616,7 @@ static void events_create(struct ml_http_req *req, struct ml_http_resp *resp)
 	}
 	attach_online_meeting(root, user, ev);
 	set_modified(ev);
+	sync_event_meeting(root, user, ev);
 	json_object_set(bucket, id, ev);
 	keyed_add(&by_tx, root, user, ev);
 	ml_resp_json(resp, 201, ev);
@@ -656,10 +732,26 @@ static void events_patch(struct ml_http_req *req, struct ml_http_resp *resp)
 		json_object_set_new(next, "isOnlineMeeting", json_true());
 	attach_online_meeting(req->user, user, next);
 	set_modified(next);
+	sync_event_meeting(req->user, user, next);
 	json_object_set(user_bucket(req->user, "events", user), req->params[0], next);
 	ml_resp_json(resp, 200, json_deep_copy(next));
 	json_decref(next);
 	json_decref(b);
+}
+
+/* An event goes, and its Teams meeting with it. */
+void ml_sb_ms_drop_event(json_t *root, const char *user, const char *id)
+{
+	json_t *ev = json_object_get(user_bucket(root, "events", user), id);
+	json_t *m = ev ? meeting_by_url(root, user, event_join_url(ev)) : NULL;
+	if (m)
+		json_object_del(user_bucket(root, "meetings", user), ml_sb_str(m, "id"));
+	json_object_del(user_bucket(root, "events", user), id);
+}
+
+static void drop_event(json_t *root, const char *user, const char *id)
+{
+	ml_sb_ms_drop_event(root, user, id);
 }
 
 static void events_delete(struct ml_http_req *req, struct ml_http_resp *resp)
@@ -668,7 +760,7 @@ static void events_delete(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_t *ev = find_event(req, resp, "Calendars.ReadWrite", &user);
 	if (!ev)
 		return;
-	json_object_del(user_bucket(req->user, "events", user), req->params[0]);
+	drop_event(req->user, user, req->params[0]);
 	ml_resp_body(resp, 204, "application/json", "", 0);
 }
 
@@ -688,7 +780,7 @@ static void events_cancel(struct ml_http_req *req, struct ml_http_resp *resp)
 	json_array_append_new(json_object_get(req->user, "cancellations"),
 	                      json_pack("{s:s, s:s, s:s?}", "user", user, "eventId", req->params[0],
 	                                "comment", ml_sb_str(b, "comment")));
-	json_object_del(user_bucket(req->user, "events", user), req->params[0]);
+	drop_event(req->user, user, req->params[0]);
 	json_decref(b);
 	ml_resp_body(resp, 202, "application/json", "", 0);
 }
@@ -744,6 +836,7 @@ static const struct ml_route routes[] = {
     /* Graph (graph.microsoft.com) */
     {"GET", "/v1.0/me", me, 0},
     {"POST", "/v1.0/me/onlineMeetings", meetings_create, 0},
+    {"GET", "/v1.0/me/onlineMeetings", meetings_list, 0},
     {"POST", "/v1.0/me/onlineMeetings/createOrGet", meetings_create_or_get, 0},
     {"GET", "/v1.0/me/onlineMeetings/{id}", meetings_get, 0},
     {"PATCH", "/v1.0/me/onlineMeetings/{id}", meetings_patch, 0},

@@ -51,6 +51,19 @@ void ml_sb_ms_graph_time(int64_t t, char out[40]);
 bool ml_sb_ms_validate_meeting(json_t *b, struct ml_http_resp *resp);
 bool ml_sb_ms_validate_event(json_t *b, bool full, struct ml_http_resp *resp);
 
+/* An event of `user` goes, and its Teams meeting with it (microsoft.c). */
+void ml_sb_ms_drop_event(json_t *root, const char *user, const char *id);
+/* Change notifications (microsoft_subs.c): every live subscription of `user` on its events
+ * whose changeType has `change` ("created", "updated", "deleted") is told about event `id`. */
+void ml_sb_ms_events_changed(json_t *root, const char *user, const char *id, const char *change);
+void ml_sb_ms_subs_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_subs_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_subs_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_subs_patch(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_subs_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_host_change(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_host_notify(struct ml_http_req *req, struct ml_http_resp *resp);
+
 void ml_sb_ms_authorize(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_sb_ms_decision(struct ml_http_req *req, struct ml_http_resp *resp);
 void ml_sb_ms_token(struct ml_http_req *req, struct ml_http_resp *resp);

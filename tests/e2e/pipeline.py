@@ -208,15 +208,22 @@ def zoom_meetings(env):
 
 
 def teams_meetings(env):
+    """{booking_id: [onlineMeeting, ...]}: the Teams meeting of each Outlook event meetlink
+    made (transactionId meetlink-<booking>-<generation>), with the event under "_event"."""
     st = env.sb_state("microsoft")
     root = st.get("microsoft", st)
     out = {}
-    for bucket in root.get("meetings", {}).values():
-        for m in bucket.values():
-            ext = m.get("externalId") or ""
-            if not ext.startswith("meetlink-"):
+    for user, bucket in root.get("events", {}).items():
+        meetings = root.get("meetings", {}).get(user, {})
+        for ev in bucket.values():
+            tx = ev.get("transactionId") or ""
+            if not tx.startswith("meetlink-"):
                 continue
-            bid = ext[len("meetlink-"):].rsplit("-", 1)[0]
+            bid = tx[len("meetlink-"):].rsplit("-", 1)[0]
+            url = (ev.get("onlineMeeting") or {}).get("joinUrl")
+            m = next((m for m in meetings.values() if url and m.get("joinWebUrl") == url), None)
+            m = dict(m or {})
+            m["_event"] = ev
             out.setdefault(bid, []).append(m)
     return out
 

@@ -179,7 +179,7 @@ class InstantTeams(unittest.TestCase):
 
     def test_instant_goes_before_the_backlog(self):
         e = self.e
-        create = "/microsoft/v1.0/me/onlineMeetings/createOrGet"
+        create = "/microsoft/v1.0/me/events"
         h, s = e.setup("teams", connect=True)
 
         def creates():
@@ -189,7 +189,7 @@ class InstantTeams(unittest.TestCase):
                             key=lambda r: r["id"]):
                 if r["path"] != create or not isinstance(r.get("body"), dict):
                     continue
-                ext = r["body"].get("externalId") or ""
+                ext = r["body"].get("transactionId") or ""
                 bid = ext[len("meetlink-"):].rsplit("-", 1)[0]
                 if bid not in out:  # a repeat of the same create counts once
                     out.append(bid)

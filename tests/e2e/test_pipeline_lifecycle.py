@@ -159,7 +159,7 @@ class Lifecycle(unittest.TestCase):
     def test_retries_exhausted_then_job_retry(self):
         e = self.e
         h, s = e.setup("teams")
-        e.fault(provider="microsoft", method="POST", path="/microsoft/v1.0/me/onlineMeetings/*",
+        e.fault(provider="microsoft", method="POST", path="/microsoft/v1.0/me/events",
                 status=503, count=3)
         bid = e.book(s["id"]).json["id"]
         b = e.wait_meetings([bid], want=("error",))[0]

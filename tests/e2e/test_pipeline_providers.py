@@ -138,14 +138,17 @@ class Zoom(Base, unittest.TestCase):
 
 class Teams(Base, unittest.TestCase):
     platform, sb = "teams", "microsoft"
-    create = ("POST", "/microsoft/v1.0/me/onlineMeetings/createOrGet")
+    create = ("POST", "/microsoft/v1.0/me/events")
 
     def live(self, bookings):
         return teams_meetings(self.e)
 
     def check_moved(self, b, m):
+        # The Outlook event moved, and its Teams meeting with it; the link stays.
+        self.assertEqual(m["_event"]["start"]["dateTime"][:16], b["start"][:16])
         self.assertEqual(m["startDateTime"][:16], b["start"][:16])
         self.assertEqual(m["joinWebUrl"], b["meeting"]["join_url"])
+        self.assertEqual(b["meeting"]["external_id"], "event:" + m["_event"]["id"])
 
     def test_four_calls_per_mailbox(self):
         """Graph allows 4 concurrent requests per mailbox: 12 creates for one host, each
@@ -155,7 +158,7 @@ class Teams(Base, unittest.TestCase):
         h, s = self.setup_service()
         h2, s2 = self.setup_service()
         e.fault(provider="microsoft", method="POST",
-                path="/microsoft/v1.0/me/onlineMeetings/createOrGet", latency_ms=250)
+                path="/microsoft/v1.0/me/events", latency_ms=250)
         t0 = time.time()
         ids = [e.book(s["id"], start=self.start(i)).json["id"] for i in range(12)]
         other = e.book(s2["id"], start=self.start(0)).json["id"]

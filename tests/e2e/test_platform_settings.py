@@ -27,10 +27,10 @@ class TeamsSettings(unittest.TestCase):
     def tearDownClass(cls):
         cls.e.close()
 
-    def graph_bodies(self, method, since):
+    def graph_bodies(self, method, since, part="/onlineMeetings"):
         out = []
         for r in self.e.sb_requests(provider="microsoft", method=method, since=since):
-            if "/onlineMeetings" in r.get("path", "") and r.get("direction") != "out":
+            if part in r.get("path", "") and r.get("direction") != "out":
                 b = r.get("body")
                 out.append(json.loads(b) if isinstance(b, str) else b)
         return [b for b in out if isinstance(b, dict)]
@@ -53,8 +53,15 @@ class TeamsSettings(unittest.TestCase):
         self.assertTrue(m["joinMeetingIdSettings"]["isPasscodeRequired"])
         # Graph makes the passcode: it is the meeting's.
         self.assertEqual(b["meeting"]["passcode"], m["joinMeetingIdSettings"]["passcode"])
-        sent = self.graph_bodies("POST", since)
-        self.assertTrue(sent, "no createOrGet body recorded")
+        # The meeting is an Outlook event with Teams; its settings are the Teams meeting's,
+        # found by the event's join URL and patched.
+        ev = self.graph_bodies("POST", since, "/me/events")
+        self.assertTrue(ev, "no event create recorded")
+        self.assertEqual((ev[-1]["isOnlineMeeting"], ev[-1]["onlineMeetingProvider"]),
+                         (True, "teamsForBusiness"))
+        self.assertEqual(m["_event"]["onlineMeeting"]["joinUrl"], b["meeting"]["join_url"])
+        sent = self.graph_bodies("PATCH", since)
+        self.assertTrue(sent, "no onlineMeeting PATCH recorded")
         self.assertEqual(sent[-1]["lobbyBypassSettings"],
                          {"scope": "organizer", "isDialInBypassEnabled": False})
         self.assertEqual(sent[-1]["joinMeetingIdSettings"], {"isPasscodeRequired": True})

@@ -284,7 +284,7 @@ static void test_zoom_lookup_resume_and_expired_token(void **st)
 	json_decref(state);
 }
 
-static void test_teams_create_or_get(void **st)
+static void test_teams_event_create(void **st)
 {
 	(void)st;
 	struct ml_pcreds cr = {.api_base = "http://sb/microsoft", .access_token = "t"};
@@ -294,39 +294,75 @@ static void test_teams_create_or_get(void **st)
 	json_t *state = json_object();
 	const struct ml_provider_ops *o = ml_provider_find("teams");
 	assert_int_equal(o->remote->max_inflight_per_conn, 4);
+	/* An Outlook event with Teams, its transactionId derived from booking and generation. */
 	assert_int_equal(step("teams", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
-	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/onlineMeetings/createOrGet");
-	assert_non_null(strstr(s.http.body, "\"externalId\":\"meetlink-bkg_1-0\""));
+	assert_string_equal(s.http.method, "POST");
+	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/events");
 	assert_false(s.http.not_idempotent);
-	/* No waiting room, no passcode: everyone bypasses the lobby, no passcode asked. */
 	json_t *b = json_loads(s.http.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(b, "transactionId")),
+			    "meetlink-bkg_1-0");
+	assert_true(json_is_true(json_object_get(b, "isOnlineMeeting")));
+	assert_string_equal(json_string_value(json_object_get(b, "onlineMeetingProvider")),
+			    "teamsForBusiness");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(b, "start"),
+							      "dateTime")),
+			    "2026-12-01T15:00:00");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(b, "end"),
+							      "timeZone")),
+			    "UTC");
+	json_decref(b);
+	/* Its Teams meeting is found by the join URL ('' in the OData literal)... */
+	struct ml_presp a = answer(201, "{\"id\":\"AAMk/1=\",\"onlineMeeting\":"
+					"{\"joinUrl\":\"https://teams.example/l/1'x\"}}");
+	assert_int_equal(step("teams", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "GET");
+	assert_string_equal(s.http.url,
+			    "http://sb/microsoft/v1.0/me/onlineMeetings?$filter=JoinWebUrl%20eq%20%27"
+			    "https%3A%2F%2Fteams.example%2Fl%2F1%27%27x%27");
+	/* ...and patched with the service's settings (no lobby, no passcode). */
+	a = answer(200, "{\"value\":[{\"id\":\"MSo1\",\"joinWebUrl\":\"https://teams.example/l/1'x\"}]}");
+	assert_int_equal(step("teams", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "PATCH");
+	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/onlineMeetings/MSo1");
+	b = json_loads(s.http.body, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(
 				json_object_get(b, "lobbyBypassSettings"), "scope")),
 			    "everyone");
-	assert_true(json_is_true(
-	    json_object_get(json_object_get(b, "lobbyBypassSettings"), "isDialInBypassEnabled")));
 	assert_true(json_is_false(
 	    json_object_get(json_object_get(b, "joinMeetingIdSettings"), "isPasscodeRequired")));
 	json_decref(b);
-	struct ml_presp a =
-	    answer(200, "{\"id\":\"MSo1\",\"joinWebUrl\":\"https://teams.example/l/1\","
-	                "\"joinMeetingIdSettings\":{\"passcode\":\"p1\"}}");
+	a = answer(200, "{\"id\":\"MSo1\",\"joinMeetingIdSettings\":{\"passcode\":\"p1\"}}");
 	assert_int_equal(step("teams", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
 	assert_int_equal(s.kind, ML_PSTEP_DONE);
-	assert_string_equal(s.meeting.external_id, "MSo1");
+	assert_string_equal(s.meeting.external_id, "event:AAMk/1=");
+	assert_string_equal(s.meeting.join_url, "https://teams.example/l/1'x");
 	assert_string_equal(s.meeting.passcode, "p1");
+	/* A 429 is retried. */
 	a = answer(429, "{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"slow\"}}");
 	a.retry_after = "3";
 	assert_int_equal(step("teams", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
 	assert_true(step("teams", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e) < 0);
 	assert_int_equal(e.kind, ML_PERR_RETRY);
-	/* A delete without the id asks createOrGet for it, then deletes. */
+	/* A mailbox without Teams: the event Graph made has no meeting; it is deleted and the
+	 * create fails for good. */
+	assert_int_equal(step("teams", ML_MOP_CREATE, &r, &cr, state, NULL, &s, &e), 0);
+	a = answer(201, "{\"id\":\"AAMk2\",\"isOnlineMeeting\":false,\"onlineMeeting\":null}");
+	assert_int_equal(step("teams", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "DELETE");
+	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/events/AAMk2");
+	a = answer(204, "");
+	assert_true(step("teams", ML_MOP_CREATE, &r, &cr, state, &a, &s, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_PERMANENT);
+	assert_string_equal(e.code, "teams_not_allowed");
+	/* A delete without the id makes the create call (the transactionId answers the event
+	 * it made), then deletes that event. */
 	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, NULL, &s, &e), 0);
-	assert_non_null(strstr(s.http.url, "createOrGet"));
-	a = answer(200, "{\"id\":\"MSo1\",\"joinWebUrl\":\"https://teams.example/l/1\"}");
+	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/events");
+	a = answer(201, "{\"id\":\"AAMk/1=\",\"onlineMeeting\":{\"joinUrl\":\"https://t/l/1\"}}");
 	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, &a, &s, &e), 0);
 	assert_string_equal(s.http.method, "DELETE");
-	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/onlineMeetings/MSo1");
+	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/events/AAMk%2F1%3D");
 	a = answer(404, "{}");
 	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, &a, &s, &e), 0);
 	assert_int_equal(s.kind, ML_PSTEP_DONE);
@@ -334,6 +370,58 @@ static void test_teams_create_or_get(void **st)
 	json_decref(state);
 }
 
+static void test_teams_event_update_and_delete(void **st)
+{
+	(void)st;
+	struct ml_pcreds cr = {.api_base = "http://sb/microsoft", .access_token = "t"};
+	struct ml_meeting_req r = req();
+	json_t *set = json_pack("{s:b, s:s}", "waiting_room", 1, "passcode", "271828");
+	r.settings = set;
+	r.external_id = "event:AAMk/1=";
+	r.join_url = "https://t/l/1";
+	struct ml_pstep s = {0};
+	struct ml_perr e;
+	json_t *state = json_object();
+	/* Update: PATCH of the event's times, then the Teams meeting's settings again. */
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "PATCH");
+	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/events/AAMk%2F1%3D");
+	assert_null(strstr(s.http.body, "transactionId"));
+	assert_non_null(strstr(s.http.body, "\"dateTime\":\"2026-12-01T15:00:00\""));
+	struct ml_presp a = answer(200, "{\"id\":\"AAMk/1=\",\"onlineMeeting\":"
+					"{\"joinUrl\":\"https://t/l/1\"}}");
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_string_equal(s.http.method, "GET");
+	a = answer(200, "{\"value\":[{\"id\":\"MSo1\"}]}");
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_non_null(strstr(s.http.body, "\"lobbyBypassSettings\":{\"scope\":\"organizer\","
+					    "\"isDialInBypassEnabled\":false}"));
+	assert_non_null(strstr(s.http.body, "\"joinMeetingIdSettings\":{\"isPasscodeRequired\":true}"));
+	a = answer(200, "{\"id\":\"MSo1\"}");
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	assert_false(s.provider_cancelled);
+	assert_string_equal(s.meeting.join_url, "https://t/l/1");
+	/* The event was deleted in Outlook meanwhile: reported, not retried. */
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, NULL, &s, &e), 0);
+	a = answer(404, "{\"error\":{\"code\":\"ErrorItemNotFound\"}}");
+	assert_int_equal(step("teams", ML_MOP_UPDATE, &r, &cr, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	assert_true(s.provider_cancelled);
+	/* Delete: the event (its Teams meeting goes with it). */
+	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, NULL, &s, &e), 0);
+	assert_string_equal(s.http.method, "DELETE");
+	assert_string_equal(s.http.url, "http://sb/microsoft/v1.0/me/events/AAMk%2F1%3D");
+	a = answer(204, "");
+	assert_int_equal(step("teams", ML_MOP_DELETE, &r, &cr, state, &a, &s, &e), 0);
+	assert_int_equal(s.kind, ML_PSTEP_DONE);
+	ml_pstep_clear(&s);
+	json_decref(set);
+	json_decref(state);
+}
+
+/* Meetings made before events were used (standalone onlineMeetings, an external id without
+ * "event:") keep being updated and deleted as onlineMeetings. */
 static void test_teams_update_and_delete_by_id(void **st)
 {
 	(void)st;
@@ -530,7 +618,8 @@ int main(void)
 	    cmocka_unit_test(test_end_for_all),
 	    cmocka_unit_test(test_zoom_first_attempt_creates_then_looks_up),
 	    cmocka_unit_test(test_zoom_s2s_reconcile_and_delete),
-	    cmocka_unit_test(test_teams_create_or_get),
+	    cmocka_unit_test(test_teams_event_create),
+	    cmocka_unit_test(test_teams_event_update_and_delete),
 	    cmocka_unit_test(test_teams_update_and_delete_by_id),
 	    cmocka_unit_test(test_zoom_lookup_pages_and_escapes),
 	    cmocka_unit_test(test_zoom_reconcile_resumes_across_attempts),
