@@ -41,11 +41,12 @@ static int64_t num(json_t *o, const char *k)
 
 /* A channel lives this long (Google's default is a week); renewed when a quarter of its
  * life is left (a day at most). */
-static int64_t ttl_s(void)
+static int64_t ttl_s(const struct ml_watch_info *wi)
 {
 	const char *v = getenv("MEETLINK_WATCH_TTL_SECONDS");
 	long long t = v && *v ? strtoll(v, NULL, 10) : 0;
-	return t >= 5 && t <= 30LL * 86400 ? t : 7 * 86400;
+	t = t >= 5 && t <= 30LL * 86400 ? t : 7 * 86400;
+	return wi->max_ttl_s > 0 && t > wi->max_ttl_s ? wi->max_ttl_s : t;
 }
 
 static int64_t renew_at_ms(json_t *doc)
@@ -139,7 +140,7 @@ int ml_watch_sync_request_at(struct ml_tx *tx, json_t *watch, int64_t run_at_ms)
 /* --- one run --- */
 
 enum what { W_NONE, W_OPEN, W_STOP, W_SYNC };
-enum phase { PH_LIST, PH_WATCH, PH_STOP_PREV, PH_STOP };
+enum phase { PH_LIST, PH_WATCH, PH_STOP_PREV, PH_STOP, PH_RENEW, PH_READ };
 enum outcome { O_NONE, O_OPENED, O_STOPPED, O_SYNCED, O_REFRESHED, O_REFRESH_FAILED, O_WAIT };
 
 struct pw {
@@ -168,6 +169,10 @@ struct pw {
 	char rid[129];
 	int64_t exp_ms;
 	int reported;
+	/* providers read back item by item (ops->watch->read_req) */
+	json_t *items;
+	size_t ri;
+	bool read_all;
 };
 
 static int pw_prepare(struct ml_tx *tx, struct ml_job_run *run)
@@ -200,6 +205,10 @@ static int pw_prepare(struct ml_tx *tx, struct ml_job_run *run)
 		return ML_JOB_NEEDS_WRITE;
 	if (strcmp(run->job.kind, "provider.sync") == 0) {
 		w->what = W_SYNC;
+		if (w->wi->read_req) {
+			w->read_all = json_is_true(json_object_get(w->doc, "read_all"));
+			return ml_watch_read_items(tx, w->doc, w->wi, &w->items);
+		}
 		return 0;
 	}
 	int live = ml_tx_doc_count_ref(tx, ML_KIND_BOOKING, org, "host_id", str(p, "host_id"),
@@ -217,6 +226,10 @@ static int pw_prepare(struct ml_tx *tx, struct ml_job_run *run)
 	w->what = W_OPEN;
 	if (w->cstate != ML_CONN_VALID)
 		return 0;
+	/* Renewed in place: the subscription keeps its id (a new one, if the provider lost
+	 * it, takes the watch's channel id again). */
+	if (w->wi->renew_req && str(w->doc, "channel") && str(w->doc, "resource_id"))
+		return 0;
 	/* The new channel's id is known before the call: its notifications are accepted. */
 	if (!ml_tx_writable(tx))
 		return ML_JOB_NEEDS_WRITE;
@@ -232,7 +245,9 @@ static int commit_opened(struct ml_tx *tx, struct ml_job_run *run, struct pw *w,
 {
 	const struct ml_env *env = run->env;
 	bool renewal = str(doc, "channel") != NULL;
-	json_object_set_new(doc, "channel", json_string(str(w->doc, "pending_id")));
+	const char *opened = str(w->doc, "pending_id") ? str(w->doc, "pending_id")
+						       : str(w->doc, "channel");
+	json_object_set_new(doc, "channel", json_string(opened));
 	json_object_set_new(doc, "resource_id", json_string(w->rid));
 	json_object_set_new(doc, "expiration_ms", json_integer(w->exp_ms));
 	json_object_del(doc, "pending_id");
@@ -240,6 +255,10 @@ static int commit_opened(struct ml_tx *tx, struct ml_job_run *run, struct pw *w,
 	json_object_set_new(doc, "renewals", json_integer(num(doc, "renewals") + renewal));
 	if (w->sync_token && !str(doc, "sync_token"))
 		json_object_set_new(doc, "sync_token", json_string(w->sync_token));
+	/* Read back: the sync after a renewal reads every live meeting of the host (what a
+	 * lost notification, or the time without a subscription, left unread). */
+	if (renewal && w->wi->read_req)
+		json_object_set_new(doc, "read_all", json_true());
 	int rc = doc_put(tx, doc);
 	size_t i;
 	json_t *c;
@@ -266,14 +285,22 @@ static int commit_synced(struct ml_tx *tx, struct ml_job_run *run, struct pw *w,
 	int rc = 0;
 	w->reported = 0;
 	bool again = false;
+	json_t *keep = json_array();
 	json_array_foreach(w->changes, i, c)
 	{
 		bool rep = false;
-		if ((rc = ml_watch_apply(tx, &env->platforms, env->vault, doc, c, w->full, &rep)) < 0)
+		if ((rc = ml_watch_apply(tx, &env->platforms, env->vault, doc, c, w->full, &rep)) < 0) {
+			json_decref(keep);
 			return rc;
+		}
 		again |= rc == 1;
+		if (rc == 1)
+			json_array_append(keep, json_object_get(c, "id"));
 		w->reported += rep;
 	}
+	if (w->wi->read_req)
+		ml_watch_read_done(doc, w->items, keep, w->read_all);
+	json_decref(keep);
 	/* An event to look at again: the next sync starts from the same token (what it lists
 	 * again is applied once: the rules depend on the booking's state). */
 	if (w->sync_token && !again)
@@ -391,11 +418,12 @@ static void call(struct ml_job_run *run, struct pw *w, enum phase ph)
 				w->page);
 		break;
 	case PH_WATCH: {
-		const char *id = str(w->doc, "pending_id");
+		const char *id = str(w->doc, "pending_id") ? str(w->doc, "pending_id")
+							   : str(w->doc, "channel");
 		char *address =
 		    ml_asprintf("%s/webhooks/%s", run->env->platforms.public_url, w->wi->path);
 		ml_watch_token(&run->env->platforms, w->wi->label, id, token);
-		w->wi->open_req(&w->step, &w->cr, id, token, address, ttl_s());
+		w->wi->open_req(&w->step, &w->cr, id, token, address, ttl_s(w->wi));
 		explicit_bzero(token, sizeof token);
 		free(address);
 		break;
@@ -405,8 +433,31 @@ static void call(struct ml_job_run *run, struct pw *w, enum phase ph)
 		w->wi->stop_req(&w->step, &w->cr, str(w->doc, "channel"),
 				str(w->doc, "resource_id"));
 		break;
+	case PH_RENEW:
+		w->wi->renew_req(&w->step, &w->cr, str(w->doc, "resource_id"), ttl_s(w->wi));
+		break;
+	case PH_READ:
+		w->wi->read_req(&w->step, &w->cr,
+				json_string_value(json_array_get(w->items, w->ri)));
+		break;
 	}
 	send_step(run, w);
+}
+
+/* Read back: the next item this platform reads, or the sync's end. */
+static void next_read(struct ml_job_run *run, struct pw *w)
+{
+	for (; w->ri < json_array_size(w->items); w->ri++) {
+		struct ml_pstep probe = {0};
+		const char *item = json_string_value(json_array_get(w->items, w->ri));
+		int ok = w->wi->read_req(&probe, &w->cr, item);
+		ml_pstep_clear(&probe);
+		if (ok == 0) {
+			call(run, w, PH_READ);
+			return;
+		}
+	}
+	finish(run, ML_JOB_DONE, 0, NULL, O_SYNCED);
 }
 
 /* After the listing (or without one): the watch's next call, or its end. */
@@ -416,7 +467,9 @@ static void after_list(struct ml_job_run *run, struct pw *w)
 		finish(run, ML_JOB_DONE, 0, NULL, O_SYNCED);
 		return;
 	}
-	call(run, w, PH_WATCH);
+	bool in_place = w->wi->renew_req && !str(w->doc, "pending_id") &&
+			str(w->doc, "channel") && str(w->doc, "resource_id");
+	call(run, w, in_place ? PH_RENEW : PH_WATCH);
 }
 
 static void on_answer(struct ml_job_run *run, struct pw *w, const struct ml_presp *r)
@@ -458,12 +511,38 @@ static void on_answer(struct ml_job_run *run, struct pw *w, const struct ml_pres
 			fail(run, w, &err);
 			return;
 		}
-		if (str(w->doc, "channel")) {
+		if (str(w->doc, "channel") && str(w->doc, "pending_id")) {
 			call(run, w, PH_STOP_PREV);
 			return;
 		}
 		finish(run, ML_JOB_DONE, 0, NULL, O_OPENED);
 		return;
+	case PH_RENEW:
+		if (w->wi->open_parse(r, w->rid, sizeof w->rid, &w->exp_ms, &err) < 0) {
+			if (err.kind == ML_PERR_GONE && w->restarts++ < 1) {
+				/* Expired or removed at the provider: a new one, same channel. */
+				call(run, w, PH_WATCH);
+				return;
+			}
+			fail(run, w, &err);
+			return;
+		}
+		finish(run, ML_JOB_DONE, 0, NULL, O_OPENED);
+		return;
+	case PH_READ: {
+		const char *item = json_string_value(json_array_get(w->items, w->ri));
+		size_t before = json_array_size(w->changes);
+		if (w->wi->read_parse(r, item, w->changes, &err) < 0) {
+			fail(run, w, &err);
+			return;
+		}
+		for (size_t k = before; k < json_array_size(w->changes); k++)
+			json_object_set_new(json_array_get(w->changes, k), "listed_at",
+					    json_integer(w->listed_at));
+		w->ri++;
+		next_read(run, w);
+		return;
+	}
 	case PH_STOP_PREV:
 	case PH_STOP:
 		/* A stop that fails leaves a channel that expires on its own: not worth a retry
@@ -530,6 +609,14 @@ static void pw_start(struct ml_job_run *run)
 	case W_OPEN:
 	case W_SYNC:
 		w->listed_at = ml_now_ms();
+		if (!w->wi->sync_req) {
+			/* Nothing to list: a sync reads back item by item. */
+			if (w->what == W_SYNC)
+				next_read(run, w);
+			else
+				after_list(run, w);
+			return;
+		}
 		w->full = !str(w->doc, "sync_token");
 		if (w->what == W_OPEN && !w->full) {
 			after_list(run, w);
@@ -589,6 +676,7 @@ static void pw_release(struct ml_job_run *run)
 	ml_oauth_tokens_clear(&w->fresh);
 	json_decref(w->doc);
 	json_decref(w->changes);
+	json_decref(w->items);
 	free(w->sync_token);
 	free(w->page);
 	free(w);

@@ -16,6 +16,7 @@
 #define ML_MEETING_PROVWATCH_H
 
 #include "providers/provider.h"
+#include "providers/watch.h"
 #include "queue/worker.h"
 #include "store/store.h"
 
@@ -47,6 +48,23 @@ int ml_watch_sync_request_at(struct ml_tx *tx, json_t *watch, int64_t run_at_ms)
 int ml_watch_apply(struct ml_tx *tx, const struct ml_platform_settings *ps,
 		   const struct ml_vault *vault, json_t *watch, json_t *change, bool full,
 		   bool *reported);
+
+/* provread.c: providers whose notifications name the item that changed and that have no
+ * sync token (ops->watch->read_req): a sync reads back each item named since the last one
+ * (the watch's "dirty" list) and, after a renewal ("read_all"), every live meeting of the
+ * host on the platform. */
+
+/* In tx: a verified, new notification of `watch` named `item` (a meeting's external id).
+ * When it is one of the organization's meetings on the platform, it is added to the
+ * watch's items to read (at most 500; beyond, the next sync reads them all) and the sync
+ * is queued (*queued). Items that are not meetlink's are ignored. */
+int ml_watch_note_item(struct ml_tx *tx, json_t *watch, const char *item, bool *queued);
+/* In tx (a sync's prepare): what the sync reads, a new array of items. */
+int ml_watch_read_items(struct ml_tx *tx, json_t *watch, const struct ml_watch_info *wi,
+			json_t **items);
+/* On the watch's current document (a sync's commit): `items` were read, those in `keep`
+ * are to be read again; read_all was taken (cleared). */
+void ml_watch_read_done(json_t *watch, json_t *items, json_t *keep, bool took_all);
 
 extern const struct ml_job_handler ml_job_provider_watch;
 extern const struct ml_job_handler ml_job_provider_sync;

@@ -27,6 +27,7 @@
 #include "core/timeutil.h"
 #include "core/url.h"
 #include "providers/remote.h"
+#include "providers/watch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -377,4 +378,5 @@ const struct ml_provider_ops ml_provider_teams = {
     .remote = &info,
     .endpoints = teams_endpoints,
     .oauth = &teams_oauth,
+    .watch = &ml_graph_watch,
 };

@@ -34,6 +34,11 @@ struct ml_watch_note {
 	char token[257];
 	char key[120];
 	bool changed;
+	/* Appended, for notifications that name what changed (Graph's): the provider's id of
+	 * the subscription that sent it, and the item as meetlink stores it (a meeting's
+	 * external id), "" when the notification names none. */
+	char subscription_id[65];
+	char item[300];
 };
 
 /* What a platform's watch is made of (ops->watch). Requests and parsers as below. */
@@ -55,6 +60,29 @@ struct ml_watch_info {
 	/* The request's notification; ML_EINVAL naming the header or field when malformed. */
 	int (*note_parse)(const char *(*header)(const void *arg, const char *name),
 			  const void *arg, struct ml_watch_note *out);
+	/* Appended: a provider whose notifications are JSON bodies, each naming the item that
+	 * changed (Graph change notifications), instead of headers (note_parse NULL). Up to
+	 * `max` notes out of the body; ML_EINVAL naming the field when malformed. */
+	int (*notes_parse)(json_t *body, struct ml_watch_note *out, size_t max, size_t *n);
+	/* The query parameter of the address check the provider makes before it opens a
+	 * subscription (Graph's validationToken: answered 200 text/plain with its value), or
+	 * NULL. */
+	const char *handshake_param;
+	/* A subscription renewed in place (Graph's PATCH of its expiration) instead of opened
+	 * anew; open_parse reads the answer, ML_PERR_GONE when the provider no longer has it
+	 * (a new one is opened). NULL: renewal opens a new channel, then stops the old one. */
+	void (*renew_req)(struct ml_pstep *out, const struct ml_pcreds *cr, const char *resource_id,
+			  int64_t ttl_s);
+	/* Providers without a sync token (sync_req NULL): a sync reads back each item that
+	 * notifications named (and, after a renewal, every live meeting of the host).
+	 * read_req: the request for one item, -1 when `item` is not one of this platform's
+	 * watched items (a meeting made some other way). read_parse: appends the item's
+	 * change {id: item, status, start?, end?} (a 404 is "cancelled"); 0, or < 0 with err. */
+	int (*read_req)(struct ml_pstep *out, const struct ml_pcreds *cr, const char *item);
+	int (*read_parse)(const struct ml_presp *r, const char *item, json_t *changes,
+			  struct ml_perr *err);
+	/* The longest life the provider grants a subscription (seconds), 0: no cap. */
+	int64_t max_ttl_s;
 };
 
 /* The platform whose notifications come to /webhooks/<path>, or NULL. */
@@ -104,5 +132,34 @@ int ml_gcal_push_parse(const char *(*header)(const void *arg, const char *name),
 int ml_gcal_note_parse(const char *(*header)(const void *arg, const char *name), const void *arg,
 		       struct ml_watch_note *out);
 extern const struct ml_watch_info ml_gcal_watch;
+
+/* --- Microsoft Graph: change notifications on the host's events --- */
+
+/* The subscription's clientState is "<channel id>.<secret>" (the secret as above): a
+ * notification names the watch it belongs to and proves it in one field. */
+/* POST {base}/v1.0/subscriptions {changeType updated,deleted, notificationUrl, resource
+ * me/events, expirationDateTime now + ttl, clientState}. */
+void ml_graph_sub_req(struct ml_pstep *out, const struct ml_pcreds *cr, const char *channel_id,
+		      const char *token, const char *address, int64_t ttl_s);
+/* PATCH {base}/v1.0/subscriptions/{id} {expirationDateTime}. */
+void ml_graph_renew_req(struct ml_pstep *out, const struct ml_pcreds *cr, const char *sub_id,
+			int64_t ttl_s);
+/* A subscription answer: its id (into rid) and expirationDateTime (ms); 404 is GONE. */
+int ml_graph_sub_parse(const struct ml_presp *r, char *rid, size_t rid_n, int64_t *exp_ms,
+		       struct ml_perr *err);
+/* DELETE {base}/v1.0/subscriptions/{id}; 2xx and 404 are done. */
+void ml_graph_unsub_req(struct ml_pstep *out, const struct ml_pcreds *cr, const char *channel_id,
+			const char *sub_id);
+int ml_graph_unsub_parse(const struct ml_presp *r, struct ml_perr *err);
+/* GET {base}/v1.0/me/events/{id}?$select=… for the item "event:<id>". */
+int ml_graph_read_req(struct ml_pstep *out, const struct ml_pcreds *cr, const char *item);
+int ml_graph_read_parse(const struct ml_presp *r, const char *item, json_t *changes,
+			struct ml_perr *err);
+/* A changeNotificationCollection {value: [changeNotification]}: at most 200 notes, each
+ * with subscriptionId (1-64 of [A-Za-z0-9-]), clientState "<channel>.<secret>",
+ * changeType (created, updated, deleted) and resourceData.id (1-256 of
+ * [A-Za-z0-9-_+/=]); its key is a hash of subscription, change type, id and etag. */
+int ml_graph_notes_parse(json_t *body, struct ml_watch_note *out, size_t max, size_t *n);
+extern const struct ml_watch_info ml_graph_watch;
 
 #endif

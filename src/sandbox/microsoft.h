@@ -51,6 +51,32 @@ void ml_sb_ms_graph_time(int64_t t, char out[40]);
 bool ml_sb_ms_validate_meeting(json_t *b, struct ml_http_resp *resp);
 bool ml_sb_ms_validate_event(json_t *b, bool full, struct ml_http_resp *resp);
 
+/* The delegated user of the request's token holding one of `perms` (graph_user in
+ * microsoft.c); NULL after answering the error. */
+const char *ml_sb_ms_user(struct ml_http_req *req, struct ml_http_resp *resp, const char *perms,
+                          const char *deny_code);
+/* Shared by microsoft.c and microsoft_events.c: the user's bucket of `kind` ("events",
+ * "meetings"), made when missing; the request's JSON object body (NULL after answering 400);
+ * a new Teams meeting (not stored); events by transactionId (find: borrowed or NULL; add:
+ * after an event is stored); the onlineMeeting of the user with that joinWebUrl. */
+json_t *ml_sb_ms_bucket(json_t *root, const char *kind, const char *user);
+json_t *ml_sb_ms_body_object(struct ml_http_req *req, struct ml_http_resp *resp);
+json_t *ml_sb_ms_new_meeting(json_t *root, const char *user, json_t *b);
+json_t *ml_sb_ms_tx_find(json_t *root, const char *user, json_t *bucket, const char *tx);
+void ml_sb_ms_tx_add(json_t *root, const char *user, const json_t *ev);
+json_t *ml_sb_ms_meeting_by_url(json_t *root, const char *user, const char *url);
+
+/* /me/events (microsoft_events.c). */
+void ml_sb_ms_events_create(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_events_list(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_events_get(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_events_patch(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_events_delete(struct ml_http_req *req, struct ml_http_resp *resp);
+void ml_sb_ms_events_cancel(struct ml_http_req *req, struct ml_http_resp *resp);
+
+/* The host moves an event in Outlook (UTC times): the event (borrowed), NULL when none. */
+json_t *ml_sb_ms_move_event(json_t *root, const char *user, const char *id, int64_t start,
+                            int64_t end);
 /* An event of `user` goes, and its Teams meeting with it (microsoft.c). */
 void ml_sb_ms_drop_event(json_t *root, const char *user, const char *id);
 /* Change notifications (microsoft_subs.c): every live subscription of `user` on its events
