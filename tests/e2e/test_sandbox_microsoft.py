@@ -1,7 +1,13 @@
 """The Microsoft emulator: identity platform v2.0 (code + PKCE, refresh, AADSTS errors) and
-Graph v1.0 (/me, onlineMeetings, createOrGet, events with Teams), every answer validated
-against the Graph CSDL types in specs/msgraph/."""
+Graph v1.0 (/me, onlineMeetings, createOrGet, events with Teams, change notifications:
+subscriptions made after the validation handshake, renewed, expiring, notifying), every
+answer validated against the Graph CSDL types in specs/msgraph/."""
 
+import datetime
+import http.server
+import json
+import threading
+import time
 import urllib.parse
 
 from sbutil import (FORM, GRAPH_ERROR_SCHEMA, OAUTH_ERROR_SCHEMA, SandboxTest, consent_form,
@@ -297,6 +303,155 @@ class MicrosoftGraph(SandboxTest):
         r = self.g.post("/microsoft/v1.0/me/events", event_body())
         self.assertGraphError(r, 429, "TooManyRequests")
         self.assertEqual(r.header("Retry-After"), "3")
+
+
+class Listener(http.server.BaseHTTPRequestHandler):
+    """A notificationUrl: answers the validation as `mode` says, records notifications."""
+    mode = "echo"
+    got = []
+
+    def do_POST(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n)
+        if "validationToken" in q:
+            tok = q["validationToken"][0]
+            ans = {"echo": tok, "wrong": tok + "x", "html": tok}[Listener.mode]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html" if Listener.mode == "html"
+                             else "text/plain; charset=utf-8")
+            data = ans.encode()
+        else:
+            Listener.got.append(json.loads(body))
+            self.send_response(202)
+            data = b""
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *a):
+        pass
+
+
+class GraphSubscriptions(SandboxTest):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+        threading.Thread(target=cls.srv.serve_forever, daemon=True).start()
+        cls.url = "http://127.0.0.1:%d/hook?x=1" % cls.srv.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.shutdown()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.g = self.client(ADA)
+        Listener.mode, Listener.got = "echo", []
+
+    def sub_body(self, minutes=60, **kw):
+        now = self.c.get("/_sandbox/clock").json
+        base = now.get("now") if isinstance(now, dict) else None
+        t = (datetime.datetime.fromisoformat(base.replace("Z", "+00:00")) if base
+             else datetime.datetime.now(datetime.timezone.utc))
+        b = {"changeType": "updated,deleted", "notificationUrl": self.url,
+             "resource": "me/events", "clientState": "secret-state",
+             "expirationDateTime": (t + datetime.timedelta(minutes=minutes))
+             .strftime("%Y-%m-%dT%H:%M:%SZ")}
+        b.update(kw)
+        return b
+
+    def test_handshake_then_notifications(self):
+        r = self.g.post("/microsoft/v1.0/subscriptions", self.sub_body())
+        self.assertEqual(r.status, 201, r)
+        sub = r.json
+        self.assertNotIn("user", sub)
+        v = self.state("microsoft")["validations"][-1]
+        self.assertTrue(v["ok"], v)
+        self.assertTrue(v["token"].startswith("Validation: "))  # decoded by the listener
+        ev = self.g.post("/microsoft/v1.0/me/events", event_body()).json
+        self.g.patch("/microsoft/v1.0/me/events/" + ev["id"], {"subject": "Moved"})
+        self.g.delete("/microsoft/v1.0/me/events/" + ev["id"])
+        deadline = time.time() + 10
+        while len(Listener.got) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        kinds = [n["value"][0]["changeType"] for n in Listener.got]
+        self.assertEqual(kinds, ["updated", "deleted"])  # no "created": not subscribed
+        n = Listener.got[0]["value"][0]
+        self.assertEqual((n["subscriptionId"], n["clientState"]), (sub["id"], "secret-state"))
+        self.assertEqual(n["resourceData"]["id"], ev["id"])
+        self.assertEqual(n["resourceData"]["@odata.type"], "#Microsoft.Graph.Event")
+        self.assertTrue(n["resource"].endswith("/Events/" + ev["id"]))
+        # A forged one and a replay, on demand.
+        r = self.c.post("/microsoft/_host/notify", {"subscription_id": sub["id"],
+                                                    "event_id": ev["id"], "forge": True})
+        self.assertEqual(r.status, 201, r)
+        self.assertNotEqual(r.json["body"]["value"][0]["clientState"], "secret-state")
+        earlier = r.json["id"] - 1
+        r = self.c.post("/microsoft/_host/notify", {"notification_id": earlier})
+        self.assertEqual((r.status, r.json["replay_of"]), (201, earlier), r)
+        self.assertEqual(r.json["body"], self.state("microsoft")["notify_log"][earlier - 1]["body"])
+        deadline = time.time() + 10
+        while len(Listener.got) < 4 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(Listener.got[3], Listener.got[1])  # the replay, as it was
+
+    def test_handshake_failures_make_nothing(self):
+        for mode in ("wrong", "html"):
+            Listener.mode = mode
+            r = self.g.post("/microsoft/v1.0/subscriptions", self.sub_body())
+            self.assertGraphError(r, 400, "ValidationError")
+        Listener.mode = "echo"
+        self.config("microsoft", validation_timeout_ms=10000)
+        r = self.g.post("/microsoft/v1.0/subscriptions",
+                        self.sub_body(notificationUrl="http://127.0.0.1:9/nothing"))
+        self.assertGraphError(r, 400, "ValidationError")
+        self.assertEqual(self.g.get("/microsoft/v1.0/subscriptions").json["value"], [])
+
+    def test_validation_and_limits(self):
+        cases = [self.sub_body(minutes=4231), self.sub_body(minutes=-1),
+                 self.sub_body(changeType="exploded"), self.sub_body(resource="me/messages"),
+                 self.sub_body(notificationUrl="http://192.0.2.1/hook"),
+                 self.sub_body(notificationUrl="ftp://127.0.0.1/x"),
+                 self.sub_body(clientState="x" * 129)]
+        for b in cases:
+            self.assertGraphError(self.g.post("/microsoft/v1.0/subscriptions", b), 400,
+                                  "InvalidRequest")
+        self.assertEqual(self.state("microsoft")["validations"], [],
+                         "no handshake for a refused request (and none off the machine)")
+        self.assertEqual(self.client(None).post("/microsoft/v1.0/subscriptions",
+                                                self.sub_body()).status, 401)
+
+    def test_renew_expire_delete(self):
+        sub = self.g.post("/microsoft/v1.0/subscriptions", self.sub_body(minutes=10)).json
+        r = self.g.patch("/microsoft/v1.0/subscriptions/" + sub["id"],
+                         {"expirationDateTime": self.sub_body(minutes=30)["expirationDateTime"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertGreater(r.json["expirationDateTime"], sub["expirationDateTime"])
+        self.assertGraphError(self.g.patch("/microsoft/v1.0/subscriptions/" + sub["id"],
+                                           {"expirationDateTime": self.sub_body(
+                                               minutes=5000)["expirationDateTime"]}),
+                              400, "InvalidRequest")
+        # Past its expiration on the sandbox clock: gone, no notification.
+        self.c.post("/_sandbox/clock", {"advance_seconds": 31 * 60})
+        self.assertGraphError(self.g.get("/microsoft/v1.0/subscriptions/" + sub["id"]), 404,
+                              "ResourceNotFound")
+        ev = self.g.post("/microsoft/v1.0/me/events", event_body()).json
+        self.g.delete("/microsoft/v1.0/me/events/" + ev["id"])
+        time.sleep(0.3)
+        self.assertEqual([n for n in Listener.got
+                          if n["value"][0]["subscriptionId"] == sub["id"]], [])
+        sub = self.g.post("/microsoft/v1.0/subscriptions", self.sub_body()).json
+        self.assertEqual(self.g.delete("/microsoft/v1.0/subscriptions/" + sub["id"]).status, 204)
+        self.assertGraphError(self.g.delete("/microsoft/v1.0/subscriptions/" + sub["id"]), 404,
+                              "ResourceNotFound")
+
+    def assertGraphError(self, r, status, code):
+        self.assertEqual(r.status, status, r)
+        self.assertValid(GRAPH_ERROR_SCHEMA, r.json)
+        self.assertEqual(r.json["error"]["code"], code, r)
 
 
 if __name__ == "__main__":
