@@ -1,6 +1,7 @@
 /* The watch jobs (meeting/provwatch.h): provider.watch opens, renews and stops a host's
- * Google Calendar channel; provider.sync reads what changed since the last sync and hands
- * each event to ml_watch_apply (provsync.c).
+ * Google Calendar channel or Graph subscription; provider.sync reads what changed since the
+ * last sync (a listing from the sync token, or the events notifications named read back one
+ * by one) and hands each event to ml_watch_apply (provsync.c).
  *
  * Both take the host's connection in their prepare (refreshing its token the way the
  * meeting jobs do), make their calls one at a time on the worker's curl multi, and write
@@ -8,7 +9,8 @@
  * before the old one is stopped; the new channel's id is written before the call (prepare),
  * so its notifications are accepted from its first one, and the old one's until it is
  * stopped. A channel the provider opened for an attempt that then failed expires on its own
- * (its notifications are answered and ignored).
+ * (its notifications are answered and ignored). A subscription renewed in place (ops->watch->
+ * renew_req) keeps its id; one the provider lost is made again under the same channel id.
  */
 #include "conn/connections.h"
 #include "core/config.h"

@@ -1,12 +1,14 @@
 /* Changes made at the provider come back (docs/provider-changes.md).
  *
  * A host whose connection carries meetings meetlink made has a watch on the calendar
- * meetlink writes to (ops->watch, providers/watch.h: a Google Calendar events.watch channel). The watch's job
- * (provider.watch) opens it, renews it before it expires (a new channel, then the old one
- * stopped) and stops it once the host has no booking still to come or under way, or no
- * connection. A notification (api/provider_push.c), verified and handled once, queues the
- * watch's sync job (provider.sync): an incremental events.list from the stored sync token
- * (a full one when there is none, or after 410), every event meetlink made is compared with
+ * meetlink writes to (ops->watch, providers/watch.h: a Google Calendar events.watch channel,
+ * or a Microsoft Graph subscription on the host's events). The watch's job (provider.watch)
+ * opens it, renews it before it expires (a new channel, then the old one stopped; or the
+ * subscription renewed in place) and stops it once the host has no booking still to come or
+ * under way, or no connection. A notification (api/provider_push.c), verified and handled
+ * once, queues the watch's sync job (provider.sync): an incremental events.list from the
+ * stored sync token (a full one when there is none, or after 410), or each event the
+ * notifications named read back (provread.c); every event meetlink made is compared with
  * its booking, and what changed is reported on the booking: deleted (meeting.status error,
  * code meeting_deleted_at_provider) or moved (meeting.moved_at_provider with the provider's
  * times), each with an audit entry and a webhook out. A watch's jobs run one at a time (one
