@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "core/vault.h"
+#include "meeting/provwatch.h"
 #include "notify/nudge.h"
 
 #include <stdlib.h>
@@ -149,6 +150,7 @@ struct load_call {
 	const char *org_id, *host_id, *platform;
 	struct ml_conn_row row;
 	char *access, *refresh;
+	json_t *watch; /* the host's calendar watch on the platform, or NULL */
 };
 
 static int load_fn(struct ml_tx *tx, void *arg)
@@ -175,6 +177,10 @@ static int load_fn(struct ml_tx *tx, void *arg)
 	/* A token that does not decrypt any more (lost key) is simply not revoked. */
 	if (ml_conn_row_tokens(c->app->vault, &c->row, &c->access, &c->refresh) < 0)
 		c->access = c->refresh = NULL;
+	if (ml_tx_watch_get(tx, c->org_id, c->host_id, c->platform, &c->watch) < 0) {
+		ml_error_clear();
+		c->watch = NULL;
+	}
 	return 0;
 }
 
@@ -191,6 +197,11 @@ static int erase_fn(struct ml_tx *tx, void *arg)
 	int rc = ml_conn_erase(tx, c->conn_id, NULL);
 	if (rc < 0 || (rc = ml_tx_conn_get_id(tx, c->conn_id, &r)) < 0)
 		return rc;
+	/* Its calendar watch goes with it (stopped at the provider just before). */
+	if ((rc = ml_watch_forget(tx, c->org_id, r.host_id, r.platform)) < 0) {
+		ml_conn_row_clear(&r);
+		return rc;
+	}
 	c->out = ml_conn_row_json(&r, NULL);
 	json_object_set_new(c->out, "revoked_at_provider", json_boolean(c->at_provider));
 	json_t *data = json_pack("{s:s, s:s, s:s, s:b}", "connection_id", r.id, "host_id",
@@ -206,10 +217,14 @@ static int erase_fn(struct ml_tx *tx, void *arg)
 int ml_api_conn_disconnect(const struct ml_env *app, const char *org_id, const char *host_id,
 			   const char *platform, const char *actor, const char *ip, json_t **out)
 {
-	struct load_call l = {app, org_id, host_id, platform, {{0}}, NULL, NULL};
+	struct load_call l = {app, org_id, host_id, platform, {{0}}, NULL, NULL, NULL};
 	int rc = ml_store_read(app->store, load_fn, &l);
 	if (rc < 0)
 		return rc;
+	/* The watch's channel or subscription first, while the token still works. */
+	if (l.watch)
+		ml_watch_stop_now(app, platform, l.watch, l.access);
+	json_decref(l.watch);
 	/* Revoking the refresh token revokes the whole grant where the provider has a
 	 * revocation endpoint; where it has none (the user removes the app in their account),
 	 * erasing the tokens is all that can be done. */

@@ -13,6 +13,7 @@
  * renew_req) keeps its id; one the provider lost is made again under the same channel id.
  */
 #include "conn/connections.h"
+#include "conn/oauth.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/ids.h"
@@ -126,6 +127,25 @@ int ml_watch_ensure(struct ml_tx *tx, const char *org_id, const char *host_id,
 	if ((rc = doc_put(tx, doc)) == 0)
 		rc = enqueue(tx, doc, "provider.watch", 0);
 	json_decref(doc);
+	return rc;
+}
+
+int ml_watch_forget(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    const char *platform)
+{
+	json_t *doc = NULL;
+	int rc = ml_tx_watch_get(tx, org_id, host_id, platform, &doc);
+	if (rc == ML_ENOTFOUND) {
+		ml_error_clear();
+		return 0;
+	}
+	if (rc == 0)
+		rc = ml_tx_watch_delete(tx, org_id, json_string_value(json_object_get(doc, "id")));
+	json_decref(doc);
+	if (rc == ML_ENOTFOUND) {
+		ml_error_clear();
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -394,6 +414,32 @@ static void fail(struct ml_job_run *run, struct pw *w, const struct ml_perr *e)
 }
 
 /* --- calls --- */
+
+void ml_watch_stop_now(const struct ml_env *env, const char *platform, json_t *watch,
+		       const char *access_token)
+{
+	const struct ml_watch_info *wi = watch_of(platform);
+	if (!wi || !watch || !str(watch, "channel") || !access_token || !env->oauth)
+		return;
+	struct ml_pcreds cr = {ml_oauth_api_base(env->oauth, platform), access_token, NULL, NULL,
+			       false};
+	struct ml_pstep st = {0};
+	struct curl_slist *headers = NULL;
+	wi->stop_req(&st, &cr, str(watch, "channel"), str(watch, "resource_id"));
+	CURL *e = ml_pcall_easy(&st.http, 10000, &headers);
+	long status = 0;
+	char *body = NULL;
+	int rc = e ? ml_oauth_perform(env->oauth, e, &status, &body) : ML_EUNAVAIL;
+	struct ml_presp r = {rc == 0 ? ML_PT_OK : ML_PT_CONNECT, status, body ? body : "",
+			     body ? strlen(body) : 0, NULL, ml_now()};
+	struct ml_perr err = {0};
+	if (wi->stop_parse(&r, &err) < 0)
+		ml_warn("watch %s: not stopped at the provider (%s); it expires on its own",
+			str(watch, "id"), err.code);
+	free(body);
+	curl_slist_free_all(headers);
+	ml_pstep_clear(&st);
+}
 
 static void send_step(struct ml_job_run *run, struct pw *w)
 {

@@ -24,6 +24,8 @@
 
 #include <stdbool.h>
 
+struct ml_env;
+
 /* Whether changes made on `platform` come back through a watch (its ops->watch). */
 bool ml_watch_platform(const char *platform);
 
@@ -31,6 +33,17 @@ bool ml_watch_platform(const char *platform);
  * became ready): makes the watch and queues its job unless it exists. Platforms without
  * watches: nothing. */
 int ml_watch_ensure(struct ml_tx *tx, const char *org_id, const char *host_id,
+		    const char *platform);
+
+/* The host's connection goes (disconnect): the watch's channel or subscription is stopped
+ * at the provider now, with the connection's access token, while it still works (a failure
+ * is logged: it expires on its own). The watch itself goes with the connection's erasure
+ * (ml_watch_forget). Blocks on the worker's loop (ml_oauth_perform). */
+void ml_watch_stop_now(const struct ml_env *env, const char *platform, json_t *watch,
+		       const char *access_token);
+/* In tx: the host's watch on `platform` is removed (its notifications are then answered
+ * and ignored); none: nothing. */
+int ml_watch_forget(struct ml_tx *tx, const char *org_id, const char *host_id,
 		    const char *platform);
 
 /* In tx: a notification for `watch` (its document, borrowed) was verified and is new: queue

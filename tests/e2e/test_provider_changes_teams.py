@@ -5,7 +5,8 @@ one, meetlink subscribes to the host's events (POST /subscriptions: notification
 deleting or moving the event in Outlook is reported on the booking (meeting.status, audit
 entry, webhook out) after the event is read back. Forged clientStates are refused with no
 effect, duplicated and replayed notifications have one effect, the subscription is renewed
-in place before it expires and removed when nothing is left to watch, a daemon killed
+in place before it expires and removed when nothing is left to watch or the host
+disconnects, a daemon killed
 between answering a notification and applying it loses nothing and doubles nothing, and
 one organization's subscription never touches another's bookings."""
 
@@ -383,6 +384,38 @@ class SubscriptionRenewal(unittest.TestCase):
             dels = [r for r in e.sb_requests(provider="microsoft", method="DELETE")
                     if r["path"].startswith("/microsoft/v1.0/subscriptions/")]
             self.assertTrue(dels)
+        finally:
+            e.close()
+
+
+class Disconnect(unittest.TestCase):
+    """The host disconnects Microsoft: the subscription is deleted at Graph at once (with the
+    token, while it still works) and the watch goes; what Graph still sends for it is
+    answered and ignored."""
+
+    def test_subscription_removed_with_the_connection(self):
+        e = Env({"MEETLINK_LOG_LEVEL": "warn"})
+        try:
+            h, s = e.setup("teams")
+            b = e.book(s["id"], start="2026-12-30T15:00:00Z").json
+            b = e.wait_meetings([b["id"]])[0]
+            sub = until(lambda: live_subs(e), what="a subscription")[0]
+            r = e.c.delete("/v1/hosts/%s/connections/teams" % h["id"])
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(live_subs(e), [])
+            dels = [q for q in e.sb_requests(provider="microsoft", method="DELETE")
+                    if q["path"] == "/microsoft/v1.0/subscriptions/" + sub["id"]]
+            self.assertEqual([q["status"] for q in dels], [204], dels)
+            # A late notification of it (the right secret, even): nothing to read.
+            note = {"value": [{"subscriptionId": sub["id"], "clientState": sub["clientState"],
+                               "changeType": "deleted", "resource": "Users/x/Events/y",
+                               "resourceData": {"id": event_id(b)}}]}
+            anon = Client(e.d.host, e.d.port)
+            r = anon.post("/webhooks/microsoft", note)
+            self.assertEqual((r.status, r.json["unknown"], r.json["sync_queued"]),
+                             (202, 1, False), r)
+            time.sleep(0.5)
+            self.assertEqual(e.booking(b["id"])["meeting"]["status"], "ready")
         finally:
             e.close()
 
