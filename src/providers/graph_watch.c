@@ -100,9 +100,17 @@ int ml_graph_sub_parse(const struct ml_presp *r, char *rid, size_t rid_n, int64_
 	json_t *body = ml_presp_json(r);
 	int rc;
 	if (!ml_presp_ok(r)) {
+		const char *code = ml_pjs(json_object_get(body, "error"), "code");
 		if (ml_presp_gone(r))
 			rc = ml_perr_set(err, ML_PERR_GONE, (int)r->status, "subscription_gone",
 					 "%s no longer has the subscription.", NAME);
+		else if (r->status == 400 && code && strcmp(code, "ValidationError") == 0)
+			/* Graph could not reach the notificationUrl (the daemon restarting, the
+			 * address briefly down): tried again with backoff, not given up. */
+			rc = ml_perr_set(err, ML_PERR_RETRY, 400, "validation_failed",
+					 "%s could not validate the notification URL (is "
+					 "MEETLINK_PUBLIC_URL reachable from it?).",
+					 NAME);
 		else
 			rc = classify(err, r, body);
 		json_decref(body);

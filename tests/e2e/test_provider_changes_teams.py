@@ -400,6 +400,9 @@ class Disconnect(unittest.TestCase):
             b = e.book(s["id"], start="2026-12-30T15:00:00Z").json
             b = e.wait_meetings([b["id"]])[0]
             sub = until(lambda: live_subs(e), what="a subscription")[0]
+            # meetlink has recorded it (the watch job's commit after Graph's answer).
+            until(lambda: [j for j in e.jobs("done") if j["kind"] == "provider.watch"],
+                  what="the subscription recorded")
             r = e.c.delete("/v1/hosts/%s/connections/teams" % h["id"])
             self.assertEqual(r.status, 200, r)
             self.assertEqual(live_subs(e), [])

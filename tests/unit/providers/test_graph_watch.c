@@ -67,7 +67,13 @@ static void test_subscription_requests(void **st)
 	a = answer(404, "{\"error\":{\"code\":\"ResourceNotFound\"}}");
 	assert_true(ml_graph_sub_parse(&a, rid, sizeof rid, &exp, &e) < 0);
 	assert_int_equal(e.kind, ML_PERR_GONE);
+	/* The handshake failed (the address briefly unreachable): tried again, not given up;
+	 * any other refusal is for good. */
 	a = answer(400, "{\"error\":{\"code\":\"ValidationError\",\"message\":\"no\"}}");
+	assert_true(ml_graph_sub_parse(&a, rid, sizeof rid, &exp, &e) < 0);
+	assert_int_equal(e.kind, ML_PERR_RETRY);
+	assert_string_equal(e.code, "validation_failed");
+	a = answer(400, "{\"error\":{\"code\":\"InvalidRequest\",\"message\":\"no\"}}");
 	assert_true(ml_graph_sub_parse(&a, rid, sizeof rid, &exp, &e) < 0);
 	assert_int_equal(e.kind, ML_PERR_PERMANENT);
 	a = answer(200, "{\"id\":\"sub1\"}");
